@@ -1,0 +1,161 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+
+namespace Stepwise.Sql;
+
+/// <summary>
+/// P/Invoke surface of libpg_query (PostgreSQL 15 parser, Debian package <c>libpg-query1504.0</c>).
+/// Every result struct returned here must be released with its matching <c>pg_query_free_*</c> call;
+/// <see cref="PgQuery"/> is the only caller and does so in <c>finally</c> blocks.
+/// libpg_query keeps its parser state in thread-local memory contexts, so calls are safe from many threads.
+/// </summary>
+internal static unsafe partial class PgQueryNative
+{
+    internal const string LibraryName = "pg_query";
+
+    /// <summary>File names tried, in order, when the runtime asks for <see cref="LibraryName"/>.</summary>
+    internal static readonly string[] Candidates = ["libpg_query.so.1504.0", "libpg_query"];
+
+    internal const string InstallHint =
+        "PostgreSQL's parser (libpg_query) could not be loaded. Install it with: sudo apt-get install -y libpg-query1504.0";
+
+    static PgQueryNative()
+    {
+        NativeLibrary.SetDllImportResolver(typeof(PgQueryNative).Assembly, Resolve);
+    }
+
+    /// <summary>Forces the resolver to run and the library to load, turning failure into one clear exception.</summary>
+    internal static void EnsureLoaded()
+    {
+        if (s_loadError is not null)
+        {
+            throw new SqlParserUnavailableException(InstallHint, s_loadError);
+        }
+        if (s_handle != IntPtr.Zero)
+        {
+            return;
+        }
+        lock (s_gate)
+        {
+            if (s_handle != IntPtr.Zero)
+            {
+                return;
+            }
+            var handle = TryLoad(typeof(PgQueryNative).Assembly, out var error);
+            if (handle == IntPtr.Zero)
+            {
+                s_loadError = error;
+                throw new SqlParserUnavailableException(InstallHint, error);
+            }
+            s_handle = handle;
+        }
+    }
+
+    private static readonly object s_gate = new();
+    private static IntPtr s_handle;
+    private static Exception? s_loadError;
+
+    private static IntPtr Resolve(string libraryName, Assembly assembly, DllImportSearchPath? searchPath)
+    {
+        if (libraryName != LibraryName)
+        {
+            return IntPtr.Zero;
+        }
+        if (s_handle != IntPtr.Zero)
+        {
+            return s_handle;
+        }
+        var handle = TryLoad(assembly, out _);
+        return handle;
+    }
+
+    private static IntPtr TryLoad(Assembly assembly, out Exception? error)
+    {
+        error = null;
+        foreach (var candidate in Candidates)
+        {
+            try
+            {
+                if (NativeLibrary.TryLoad(candidate, assembly, DllImportSearchPath.SafeDirectories | DllImportSearchPath.AssemblyDirectory, out var handle))
+                {
+                    return handle;
+                }
+            }
+            catch (Exception ex) when (ex is BadImageFormatException or DllNotFoundException)
+            {
+                error = ex;
+            }
+        }
+        error ??= new DllNotFoundException($"none of {string.Join(", ", Candidates)} could be loaded");
+        return IntPtr.Zero;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct PgQueryError
+    {
+        public byte* Message;
+        public byte* FuncName;
+        public byte* FileName;
+        public int LineNo;
+        public int CursorPos;
+        public byte* Context;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct PgQueryParseResult
+    {
+        public byte* ParseTree;
+        public byte* StderrBuffer;
+        public PgQueryError* Error;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct PgQuerySplitStmt
+    {
+        public int StmtLocation;
+        public int StmtLen;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct PgQuerySplitResult
+    {
+        public PgQuerySplitStmt** Stmts;
+        public int NStmts;
+        public byte* StderrBuffer;
+        public PgQueryError* Error;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct PgQueryPlpgsqlParseResult
+    {
+        public byte* PlpgsqlFuncs;
+        public PgQueryError* Error;
+    }
+
+    [LibraryImport(LibraryName, EntryPoint = "pg_query_parse")]
+    internal static partial PgQueryParseResult Parse(byte* input);
+
+    [LibraryImport(LibraryName, EntryPoint = "pg_query_free_parse_result")]
+    internal static partial void FreeParseResult(PgQueryParseResult result);
+
+    [LibraryImport(LibraryName, EntryPoint = "pg_query_split_with_parser")]
+    internal static partial PgQuerySplitResult SplitWithParser(byte* input);
+
+    [LibraryImport(LibraryName, EntryPoint = "pg_query_free_split_result")]
+    internal static partial void FreeSplitResult(PgQuerySplitResult result);
+
+    [LibraryImport(LibraryName, EntryPoint = "pg_query_parse_plpgsql")]
+    internal static partial PgQueryPlpgsqlParseResult ParsePlpgsql(byte* input);
+
+    [LibraryImport(LibraryName, EntryPoint = "pg_query_free_plpgsql_parse_result")]
+    internal static partial void FreePlpgsqlParseResult(PgQueryPlpgsqlParseResult result);
+}
+
+/// <summary>Thrown when libpg_query, PostgreSQL's parser, is not installed on this machine.</summary>
+public sealed class SqlParserUnavailableException : Exception
+{
+    /// <summary>Creates the exception with a message that names the package to install.</summary>
+    public SqlParserUnavailableException(string message, Exception? inner) : base(message, inner)
+    {
+    }
+}

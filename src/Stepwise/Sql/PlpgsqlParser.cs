@@ -1,0 +1,153 @@
+using System.Text.Json;
+
+namespace Stepwise.Sql;
+
+/// <summary>A SQL statement found inside a PL/pgSQL body (a <c>DO</c> block or a function).</summary>
+/// <param name="Sql">The statement as PL/pgSQL sees it.</param>
+/// <param name="Line">The 1-based line in the script where the statement is.</param>
+/// <param name="Tree">Its parse tree, or null when it does not parse.</param>
+/// <param name="Error">Why it does not parse, or null.</param>
+/// <param name="IsDynamic">True for <c>EXECUTE '...'</c> with a constant string.</param>
+public sealed record EmbeddedStatement(string Sql, int Line, StatementTree? Tree, SqlError? Error, bool IsDynamic);
+
+/// <summary>What PostgreSQL's PL/pgSQL parser makes of a DO block or CREATE FUNCTION body.</summary>
+/// <param name="Functions">The raw <c>PLpgSQL_function</c> trees.</param>
+/// <param name="Statements">Every SQL statement run by the body, in order, nested blocks included.</param>
+/// <param name="Error">The body's syntax error, or null.</param>
+public sealed record PlpgsqlBody(JsonElement Functions, IReadOnlyList<EmbeddedStatement> Statements, SqlError? Error);
+
+/// <summary>
+/// Reads PL/pgSQL bodies so that statements hidden in <c>DO $$ ... $$</c> (EF Core's idempotent
+/// scripts wrap everything in them) or in functions can be linted like top-level ones.
+/// </summary>
+public static class PlpgsqlParser
+{
+    /// <summary>
+    /// Parses the body of <paramref name="statement"/> when it is a PL/pgSQL DO block or function;
+    /// returns null for any other statement.
+    /// </summary>
+    public static PlpgsqlBody? Parse(SqlScript script, SqlStatement statement)
+    {
+        if (statement.Tree is not { } tree || !IsPlpgsql(tree.Root))
+        {
+            return null;
+        }
+        var source = script.Source;
+        var bodyLine = BodyStartLine(source, statement);
+        var (functions, error) = PgQuery.ParsePlpgsql(statement.Text);
+        if (error is { } e)
+        {
+            var message = e.Context is null ? $"PL/pgSQL: {e.Message}" : $"PL/pgSQL: {e.Message} ({e.Context})";
+            return new PlpgsqlBody(default, [], SqlError.At(source, statement.Span.Start, message));
+        }
+        var found = new List<EmbeddedStatement>();
+        Collect(functions, source, bodyLine, found);
+        return new PlpgsqlBody(functions, found, null);
+    }
+
+    private static bool IsPlpgsql(SqlNode root)
+    {
+        if (root.Kind is not ("DoStmt" or "CreateFunctionStmt"))
+        {
+            return false;
+        }
+        var language = root.Nodes(root.Kind == "DoStmt" ? "args" : "options").FirstOrDefault(o => o.String("defname") == "language");
+        // DO defaults to plpgsql; a function must say so.
+        return language.IsMissing
+            ? root.Kind == "DoStmt"
+            : string.Equals(language.Node("arg").StringValue, "plpgsql", StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>The script line where the body starts: PL/pgSQL numbers lines from the opening quote.</summary>
+    private static int BodyStartLine(SourceText source, SqlStatement statement)
+    {
+        var bodyStart = -1;
+        var longest = -1;
+        SqlLexer.Scan(source.Text, statement.Span.Start, statement.Span.End, (kind, from, to) =>
+        {
+            // The body is the longest quoted segment; parameter defaults and names are shorter.
+            if (kind == SqlLexer.Segment.Quoted && source.Text[from] != '"' && to - from > longest)
+            {
+                longest = to - from;
+                bodyStart = from;
+            }
+            return true;
+        });
+        return source.LineColumn(bodyStart < 0 ? statement.Span.Start : bodyStart).Line;
+    }
+
+    private static void Collect(JsonElement element, SourceText source, int bodyLine, List<EmbeddedStatement> found)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    var line = bodyLine + Math.Max(0, (property.Value.ValueKind == JsonValueKind.Object && property.Value.TryGetProperty("lineno", out var l) ? l.GetInt32() : 1) - 1);
+                    switch (property.Name)
+                    {
+                        case "PLpgSQL_stmt_execsql":
+                            AddQuery(property.Value, "sqlstmt", line, source, isDynamic: false, found);
+                            break;
+                        case "PLpgSQL_stmt_perform":
+                            AddQuery(property.Value, "expr", line, source, isDynamic: false, found);
+                            break;
+                        case "PLpgSQL_stmt_dynexecute":
+                            AddDynamic(property.Value, line, source, found);
+                            break;
+                    }
+                    Collect(property.Value, source, bodyLine, found);
+                }
+                break;
+            case JsonValueKind.Array:
+                foreach (var item in element.EnumerateArray())
+                {
+                    Collect(item, source, bodyLine, found);
+                }
+                break;
+        }
+    }
+
+    private static string? Query(JsonElement statement, string field) =>
+        statement.TryGetProperty(field, out var expr)
+        && expr.TryGetProperty("PLpgSQL_expr", out var e)
+        && e.TryGetProperty("query", out var q)
+            ? q.GetString()
+            : null;
+
+    private static void AddQuery(JsonElement statement, string field, int line, SourceText source, bool isDynamic, List<EmbeddedStatement> found)
+    {
+        if (Query(statement, field) is { } sql)
+        {
+            found.Add(ParseEmbedded(sql, line, source, isDynamic));
+        }
+    }
+
+    /// <summary><c>EXECUTE 'constant SQL'</c> is linted like static SQL; a computed string cannot be.</summary>
+    private static void AddDynamic(JsonElement statement, int line, SourceText source, List<EmbeddedStatement> found)
+    {
+        if (Query(statement, "query") is not { } expression)
+        {
+            return;
+        }
+        var script = SqlParser.Parse("SELECT " + expression);
+        var target = script.Statements.Count == 1 ? script.Statements[0].Tree?.Root : null;
+        var value = target?.Nodes("targetList").FirstOrDefault().Node("val");
+        if (target?.Nodes("targetList").Count() == 1 && value is { Kind: "A_Const" } constant && constant.Node("sval", "String").String("sval") is { } sql)
+        {
+            found.Add(ParseEmbedded(sql, line, source, isDynamic: true));
+        }
+    }
+
+    private static EmbeddedStatement ParseEmbedded(string sql, int line, SourceText source, bool isDynamic)
+    {
+        var parsed = SqlParser.Parse(sql);
+        var tree = parsed.IsValid && parsed.Statements.Count == 1 ? parsed.Statements[0].Tree : null;
+        SqlError? error = null;
+        if (parsed.Errors.Count > 0)
+        {
+            error = new SqlError(source.FileName, line, 1, $"in PL/pgSQL body: {parsed.Errors[0].Message}", source.Line(line));
+        }
+        return new EmbeddedStatement(sql, line, tree, error, isDynamic);
+    }
+}

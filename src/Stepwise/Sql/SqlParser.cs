@@ -1,0 +1,167 @@
+namespace Stepwise.Sql;
+
+/// <summary>
+/// PostgreSQL's own parser (libpg_query, PostgreSQL 15) for whole scripts. Bad SQL never throws:
+/// every problem becomes a <see cref="SqlError"/> on the statement it belongs to, and the statements
+/// around a syntax error are still split and parsed. Safe to call from many threads.
+/// </summary>
+public static class SqlParser
+{
+    /// <summary>Splits <paramref name="text"/> into statements and parses each into a tree.</summary>
+    /// <exception cref="SqlParserUnavailableException">libpg_query is not installed.</exception>
+    public static SqlScript Parse(string text, string? fileName = null) => Run(text, fileName, withTrees: true);
+
+    /// <summary>Splits <paramref name="text"/> into statements without building trees (faster).</summary>
+    /// <exception cref="SqlParserUnavailableException">libpg_query is not installed.</exception>
+    public static SqlScript Split(string text, string? fileName = null) => Run(text, fileName, withTrees: false);
+
+    private static SqlScript Run(string text, string? fileName, bool withTrees)
+    {
+        var source = new SourceText(text, fileName);
+        var run = new ScriptRun(source, withTrees);
+        run.MaskUnparseableText();
+        run.ParseWindow(0, source.Utf8.Length);
+        return run.Finish();
+    }
+
+    /// <summary>One parse of one script: the masked bytes handed to the parser and what came back.</summary>
+    private sealed class ScriptRun(SourceText source, bool withTrees)
+    {
+        private readonly byte[] _bytes = (byte[])source.Utf8.Clone();
+        private readonly List<(int Start, int End, StatementKind Kind, StatementTree? Tree, SqlError? Error)> _found = [];
+        private readonly List<SqlError> _otherErrors = [];
+
+        /// <summary>
+        /// psql meta-commands and NUL characters cannot reach the parser: blank them out (same byte
+        /// length, so every offset stays right) and report them on their own.
+        /// </summary>
+        internal void MaskUnparseableText()
+        {
+            var text = source.Text;
+            SqlLexer.Scan(text, 0, text.Length, (kind, start, end) =>
+            {
+                if (kind == SqlLexer.Segment.MetaCommand)
+                {
+                    Blank(start, end);
+                    var end2 = SqlLexer.TrimEnd(text, start, end);
+                    var command = text[start..end2].Split((char[]?)null, 2, StringSplitOptions.RemoveEmptyEntries)[0];
+                    var error = SqlError.At(source, start,
+                        $"psql meta-command {command} is not supported",
+                        "Stepwise runs plain SQL over one connection, without psql. Write it as SQL, or remove it"
+                        + (command is "\\c" or "\\connect" ? " (use one migration directory per database)." : "."));
+                    _found.Add((start, end2, StatementKind.MetaCommand, null, error));
+                }
+                return true;
+            });
+            for (var i = text.IndexOf('\0'); i >= 0; i = text.IndexOf('\0', i + 1))
+            {
+                Blank(i, i + 1);
+                _otherErrors.Add(SqlError.At(source, i, "NUL character (U+0000) in SQL text", "PostgreSQL does not accept NUL characters; remove it."));
+            }
+        }
+
+        private void Blank(int startChar, int endChar)
+        {
+            for (var b = source.CharToByte(startChar); b < source.CharToByte(endChar); b++)
+            {
+                _bytes[b] = (byte)' ';
+            }
+        }
+
+        /// <summary>
+        /// Parses bytes [start, end). On a syntax error, the statement holding the error is cut out at
+        /// the top-level semicolons around it, the text before it is parsed again, and parsing goes on
+        /// after it, so one bad statement never hides the others. (libpg_query's scanner-based splitter
+        /// is not used for this: it drops statements that hold no keyword and splits BEGIN ATOMIC bodies.)
+        /// </summary>
+        internal void ParseWindow(int start, int end)
+        {
+            var text = source.Text;
+            while (start < end)
+            {
+                var (statements, error) = PgQuery.Parse(_bytes.AsSpan(start, end - start), withTrees);
+                if (error is null)
+                {
+                    foreach (var raw in statements)
+                    {
+                        var from = start + raw.Location;
+                        var to = raw.Length == 0 ? end : from + raw.Length;
+                        var tree = withTrees ? new StatementTree(SqlNode.FromWrapped(raw.Node)) : null;
+                        Add(source.ByteToChar(from), source.ByteToChar(to), StatementKind.Sql, tree, null);
+                    }
+                    return;
+                }
+
+                var windowStart = source.ByteToChar(start);
+                var windowEnd = source.ByteToChar(end);
+                if (error.Value.CursorPosition <= 0)
+                {
+                    // No position: the whole window is the bad statement.
+                    Add(windowStart, windowEnd, StatementKind.Invalid, null, ErrorAt(SqlLexer.SkipTrivia(text, windowStart, windowEnd), error.Value));
+                    return;
+                }
+
+                var errorAt = source.CodePointPositionToChar(windowStart, error.Value.CursorPosition);
+                var boundaries = new List<int>(); // offsets just past each top-level semicolon
+                var chunkEnd = windowEnd;
+                SqlLexer.Scan(text, windowStart, windowEnd, (kind, from, to) =>
+                {
+                    if (kind != SqlLexer.Segment.Semicolon)
+                    {
+                        return true;
+                    }
+                    if (from < errorAt)
+                    {
+                        boundaries.Add(to);
+                        return true;
+                    }
+                    chunkEnd = to;
+                    return false;
+                });
+
+                // The bad statement starts after the last semicolon before the error, stepping back when
+                // only trivia lies between it and the error (an error at the end of the input).
+                var chunkStart = windowStart;
+                for (var i = boundaries.Count - 1; i >= 0; i--)
+                {
+                    if (SqlLexer.HasCode(text, boundaries[i], chunkEnd))
+                    {
+                        chunkStart = boundaries[i];
+                        break;
+                    }
+                }
+                if (SqlLexer.HasCode(text, windowStart, chunkStart))
+                {
+                    ParseWindow(start, source.CharToByte(chunkStart));
+                }
+                var badEnd = text[chunkEnd - 1] == ';' ? chunkEnd - 1 : chunkEnd;
+                Add(chunkStart, badEnd, StatementKind.Invalid, null, ErrorAt(errorAt, error.Value));
+                start = source.CharToByte(chunkEnd);
+            }
+        }
+
+        private SqlError ErrorAt(int charOffset, PgQuery.NativeError error) =>
+            SqlError.At(source, charOffset, error.Message, error.Context);
+
+        private void Add(int startChar, int endChar, StatementKind kind, StatementTree? tree, SqlError? error)
+        {
+            var text = source.Text;
+            var first = SqlLexer.SkipTrivia(text, startChar, endChar);
+            var last = SqlLexer.TrimEnd(text, first, endChar);
+            if (first >= last && kind == StatementKind.Sql)
+            {
+                return;
+            }
+            _found.Add((first, Math.Max(first, last), kind, tree, error));
+        }
+
+        internal SqlScript Finish()
+        {
+            var statements = _found
+                .OrderBy(f => f.Start)
+                .Select((f, i) => new SqlStatement(i, f.Kind, source.Span(f.Start, f.End), source.Text[f.Start..f.End], f.Tree, f.Error))
+                .ToList();
+            return new SqlScript(source, statements, _otherErrors);
+        }
+    }
+}

@@ -1,0 +1,147 @@
+namespace Stepwise.Sql;
+
+/// <summary>
+/// The parse tree of one statement with typed accessors for what migrations care about: the kind of
+/// statement, the relations it names, ALTER TABLE sub-commands, index options and constraints.
+/// Anything else is reachable through <see cref="Root"/>.
+/// </summary>
+public sealed class StatementTree
+{
+    internal StatementTree(SqlNode root) => Root = root;
+
+    /// <summary>The statement node, e.g. kind <c>IndexStmt</c>.</summary>
+    public SqlNode Root { get; }
+
+    /// <summary>The node kind of the statement (<c>CreateStmt</c>, <c>AlterTableStmt</c>, ...).</summary>
+    public string Kind => Root.Kind;
+
+    /// <summary>A PostgreSQL-style command tag such as <c>CREATE INDEX</c> or <c>ALTER TABLE</c>.</summary>
+    public string CommandTag => CommandTags.For(Root);
+
+    /// <summary>The relation the statement acts on, when it has exactly one such target.</summary>
+    public RelationName? Target => Root.Kind switch
+    {
+        "CreateTableAsStmt" => RelationOrNull(Root.Node("into", "IntoClause").Node("rel", "RangeVar")),
+        "ViewStmt" => RelationOrNull(Root.Node("view", "RangeVar")),
+        "CreatePolicyStmt" or "AlterPolicyStmt" => RelationOrNull(Root.Node("table", "RangeVar")),
+        _ => RelationOrNull(Root.Node("relation", "RangeVar")),
+    };
+
+    /// <summary>Every relation named anywhere in the statement, in source order.</summary>
+    public IReadOnlyList<RelationName> Relations => Root.Relations();
+
+    /// <summary>For ALTER TABLE: its sub-commands, in order; empty otherwise.</summary>
+    public IReadOnlyList<AlterTableCommand> AlterTableCommands =>
+        Root.Kind == "AlterTableStmt" ? [.. Root.Nodes("cmds").Select(c => new AlterTableCommand(c))] : [];
+
+    /// <summary>For CREATE INDEX: its options; null otherwise.</summary>
+    public IndexStatement? Index => Root.Kind == "IndexStmt" ? new IndexStatement(Root) : null;
+
+    /// <summary>Every constraint defined by the statement (column and table constraints, ADD CONSTRAINT).</summary>
+    public IReadOnlyList<ConstraintDefinition> Constraints =>
+        [.. Root.Descendants().Where(n => n.Kind == "Constraint").Select(n => new ConstraintDefinition(n))];
+
+    /// <summary>True for statements PostgreSQL refuses to run inside a transaction block.</summary>
+    public bool CannotRunInTransaction => Root.Kind switch
+    {
+        "IndexStmt" => Root.Bool("concurrent"),
+        "DropStmt" => Root.Bool("concurrent"),
+        "ReindexStmt" => Root.Nodes("params").Any(p => p.String("defname") == "concurrently"),
+        "AlterTableStmt" => AlterTableCommands.Any(c => c.Subtype == "AT_DetachPartition" && c.Definition.Bool("concurrent")),
+        "VacuumStmt" => Root.Bool("is_vacuumcmd"),
+        "CreatedbStmt" or "DropdbStmt" or "CreateTableSpaceStmt" or "DropTableSpaceStmt" or "AlterSystemStmt" => true,
+        "AlterEnumStmt" => false, // allowed in a transaction since PostgreSQL 12 (the new value is unusable until commit)
+        _ => false,
+    };
+
+    private static RelationName? RelationOrNull(SqlNode rangeVar) =>
+        rangeVar.IsMissing ? null : RelationName.FromRangeVar(rangeVar);
+}
+
+/// <summary>One sub-command of ALTER TABLE, e.g. <c>AT_AddColumn</c> or <c>AT_AddConstraint</c>.</summary>
+public readonly struct AlterTableCommand
+{
+    internal AlterTableCommand(SqlNode node) => Node = node;
+
+    /// <summary>The <c>AlterTableCmd</c> node.</summary>
+    public SqlNode Node { get; }
+
+    /// <summary>PostgreSQL's sub-command type name, e.g. <c>AT_SetNotNull</c>.</summary>
+    public string Subtype => Node.String("subtype") ?? string.Empty;
+
+    /// <summary>The column or constraint the sub-command names, when it names one.</summary>
+    public string? Name => Node.String("name");
+
+    /// <summary>The definition: a <c>ColumnDef</c>, <c>Constraint</c>, <c>PartitionCmd</c>, ...</summary>
+    public SqlNode Definition => Node.Node("def");
+
+    /// <summary>True when written with IF EXISTS.</summary>
+    public bool MissingOk => Node.Bool("missing_ok");
+
+    /// <summary>True for CASCADE.</summary>
+    public bool Cascade => Node.String("behavior") == "DROP_CASCADE";
+}
+
+/// <summary>The options of a CREATE INDEX statement.</summary>
+public readonly struct IndexStatement
+{
+    internal IndexStatement(SqlNode node) => Node = node;
+
+    /// <summary>The <c>IndexStmt</c> node.</summary>
+    public SqlNode Node { get; }
+
+    /// <summary>The index name, or null when PostgreSQL picks one.</summary>
+    public string? Name => Node.String("idxname");
+
+    /// <summary>The indexed table.</summary>
+    public RelationName Table => RelationName.FromRangeVar(Node.Node("relation", "RangeVar"));
+
+    /// <summary>CONCURRENTLY.</summary>
+    public bool Concurrent => Node.Bool("concurrent");
+
+    /// <summary>UNIQUE.</summary>
+    public bool Unique => Node.Bool("unique");
+
+    /// <summary>IF NOT EXISTS.</summary>
+    public bool IfNotExists => Node.Bool("if_not_exists");
+
+    /// <summary>The access method (btree, gin, ...).</summary>
+    public string AccessMethod => Node.String("accessMethod") ?? "btree";
+
+    /// <summary>The column names indexed (expressions are left out).</summary>
+    public IReadOnlyList<string> Columns => [.. Node.Nodes("indexParams").Select(p => p.String("name")).OfType<string>()];
+
+    /// <summary>True when the index has a WHERE predicate.</summary>
+    public bool IsPartial => !Node.Node("whereClause").IsMissing;
+}
+
+/// <summary>A constraint in a statement: column or table constraint, or ALTER TABLE ADD CONSTRAINT.</summary>
+public readonly struct ConstraintDefinition
+{
+    internal ConstraintDefinition(SqlNode node) => Node = node;
+
+    /// <summary>The <c>Constraint</c> node.</summary>
+    public SqlNode Node { get; }
+
+    /// <summary>PostgreSQL's constraint type name, e.g. <c>CONSTR_FOREIGN</c>, <c>CONSTR_CHECK</c>, <c>CONSTR_NOTNULL</c>.</summary>
+    public string Type => Node.String("contype") ?? string.Empty;
+
+    /// <summary>The constraint name, when given.</summary>
+    public string? Name => Node.String("conname");
+
+    /// <summary>NOT VALID: existing rows are not checked now.</summary>
+    public bool SkipValidation => Node.Bool("skip_validation");
+
+    /// <summary>USING INDEX name, for primary key and unique constraints built on an existing index.</summary>
+    public string? UsingIndex => Node.String("indexname");
+
+    /// <summary>For a foreign key: the referenced table.</summary>
+    public RelationName? ReferencedTable
+    {
+        get
+        {
+            var pk = Node.Node("pktable", "RangeVar");
+            return pk.IsMissing ? null : RelationName.FromRangeVar(pk);
+        }
+    }
+}
