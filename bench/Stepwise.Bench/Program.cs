@@ -1,1 +1,16 @@
+using Stepwise.Bench;
+
+// Macro benchmarks, one subcommand each: dotnet run -c Release --project bench/Stepwise.Bench -- <name>
+var benchmarks = new Dictionary<string, Func<Task>>(StringComparer.Ordinal)
+{
+    ["temp-postgres"] = TempPostgresStartup.RunAsync,
+};
+
+if (args.Length != 1 || !benchmarks.TryGetValue(args[0], out var benchmark))
+{
+    Console.Error.WriteLine("usage: Stepwise.Bench <benchmark>");
+    Console.Error.WriteLine("benchmarks: " + string.Join(", ", benchmarks.Keys.Order()));
+    return 2;
+}
+await benchmark();
 return 0;
