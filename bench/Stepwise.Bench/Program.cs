@@ -4,6 +4,7 @@ using Stepwise.Bench;
 var benchmarks = new Dictionary<string, Func<Task>>(StringComparer.Ordinal)
 {
     ["temp-postgres"] = TempPostgresStartup.RunAsync,
+    ["parser"] = ParserBenchmark.RunAsync,
 };
 
 if (args.Length != 1 || !benchmarks.TryGetValue(args[0], out var benchmark))

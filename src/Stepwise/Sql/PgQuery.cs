@@ -11,6 +11,12 @@ namespace Stepwise.Sql;
 /// </summary>
 internal static unsafe class PgQuery
 {
+    // libpg_query keeps parser state per thread, but builds made without DEBUG point the process's
+    // stderr (fd 2) at a pipe and back with dup2 around every parse, and two threads doing that at
+    // once can leave fd 2 on a closed pipe. Debian's build does not, but the fallback name may load
+    // another build: one native call at a time, process-wide (parsing is not the bottleneck).
+    private static readonly Lock s_native = new();
+
     internal readonly record struct NativeError(string Message, int CursorPosition, string? Context);
 
     internal readonly record struct RawStatement(int Location, int Length, JsonElement Node);
@@ -26,7 +32,10 @@ internal static unsafe class PgQuery
             buffer[utf8.Length] = 0;
             fixed (byte* input = buffer)
             {
-                return withTrees ? ParseTree(input) : SplitOnly(input);
+                lock (s_native)
+                {
+                    return withTrees ? ParseTree(input) : SplitOnly(input);
+                }
             }
         }
         finally
@@ -92,6 +101,7 @@ internal static unsafe class PgQuery
         PgQueryNative.EnsureLoaded();
         var bytes = Encoding.UTF8.GetBytes(statement + "\0");
         fixed (byte* input = bytes)
+        lock (s_native)
         {
             var result = PgQueryNative.ParsePlpgsql(input);
             try

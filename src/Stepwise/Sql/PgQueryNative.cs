@@ -24,36 +24,46 @@ internal static unsafe partial class PgQueryNative
         NativeLibrary.SetDllImportResolver(typeof(PgQueryNative).Assembly, Resolve);
     }
 
-    /// <summary>Forces the resolver to run and the library to load, turning failure into one clear exception.</summary>
+    /// <summary>Loads the library once, turning failure into one exception that names the package to install.</summary>
     internal static void EnsureLoaded()
     {
-        if (s_loadError is not null)
-        {
-            throw new SqlParserUnavailableException(InstallHint, s_loadError);
-        }
         if (s_handle != IntPtr.Zero)
         {
             return;
         }
         lock (s_gate)
         {
-            if (s_handle != IntPtr.Zero)
+            if (s_handle == IntPtr.Zero)
             {
-                return;
+                s_handle = Load(Candidates);
             }
-            var handle = TryLoad(typeof(PgQueryNative).Assembly, out var error);
-            if (handle == IntPtr.Zero)
-            {
-                s_loadError = error;
-                throw new SqlParserUnavailableException(InstallHint, error);
-            }
-            s_handle = handle;
         }
+    }
+
+    /// <summary>The first of <paramref name="candidates"/> that loads.</summary>
+    /// <exception cref="SqlParserUnavailableException">None loads.</exception>
+    internal static IntPtr Load(IReadOnlyList<string> candidates)
+    {
+        Exception? last = null;
+        foreach (var candidate in candidates)
+        {
+            try
+            {
+                if (NativeLibrary.TryLoad(candidate, typeof(PgQueryNative).Assembly, DllImportSearchPath.SafeDirectories | DllImportSearchPath.AssemblyDirectory, out var handle))
+                {
+                    return handle;
+                }
+            }
+            catch (BadImageFormatException ex)
+            {
+                last = ex;
+            }
+        }
+        throw new SqlParserUnavailableException(InstallHint, last ?? new DllNotFoundException($"tried {string.Join(", ", candidates)}"));
     }
 
     private static readonly object s_gate = new();
     private static IntPtr s_handle;
-    private static Exception? s_loadError;
 
     private static IntPtr Resolve(string libraryName, Assembly assembly, DllImportSearchPath? searchPath)
     {
@@ -61,33 +71,8 @@ internal static unsafe partial class PgQueryNative
         {
             return IntPtr.Zero;
         }
-        if (s_handle != IntPtr.Zero)
-        {
-            return s_handle;
-        }
-        var handle = TryLoad(assembly, out _);
-        return handle;
-    }
-
-    private static IntPtr TryLoad(Assembly assembly, out Exception? error)
-    {
-        error = null;
-        foreach (var candidate in Candidates)
-        {
-            try
-            {
-                if (NativeLibrary.TryLoad(candidate, assembly, DllImportSearchPath.SafeDirectories | DllImportSearchPath.AssemblyDirectory, out var handle))
-                {
-                    return handle;
-                }
-            }
-            catch (Exception ex) when (ex is BadImageFormatException or DllNotFoundException)
-            {
-                error = ex;
-            }
-        }
-        error ??= new DllNotFoundException($"none of {string.Join(", ", Candidates)} could be loaded");
-        return IntPtr.Zero;
+        EnsureLoaded();
+        return s_handle;
     }
 
     [StructLayout(LayoutKind.Sequential)]

@@ -28,13 +28,15 @@ public static class PlpgsqlParser
     /// </summary>
     public static PlpgsqlBody? Parse(SqlScript script, SqlStatement statement)
     {
-        if (statement.Tree is not { } tree || !IsPlpgsql(tree.Root))
+        if (statement.Tree is not { } tree || !IsPlpgsql(tree.Root) || !HasBody(tree.Root))
         {
             return null;
         }
         var source = script.Source;
         var bodyLine = BodyStartLine(source, statement);
-        var (functions, error) = PgQuery.ParsePlpgsql(statement.Text);
+        // Exactly the text the tree came from: a NUL left in would cut the C string short, and a
+        // truncated CREATE FUNCTION without its body aborts libpg_query.
+        var (functions, error) = PgQuery.ParsePlpgsql(statement.ParserText);
         if (error is { } e)
         {
             var message = e.Context is null ? $"PL/pgSQL: {e.Message}" : $"PL/pgSQL: {e.Message} ({e.Context})";
@@ -56,6 +58,23 @@ public static class PlpgsqlParser
         return language.IsMissing
             ? root.Kind == "DoStmt"
             : string.Equals(language.Node("arg").StringValue, "plpgsql", StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>
+    /// True when the statement has a quoted body. libpg_query aborts the process (a C assert) on a
+    /// CREATE FUNCTION without one, e.g. LANGUAGE plpgsql with a BEGIN ATOMIC body, so never pass those.
+    /// </summary>
+    private static bool HasBody(SqlNode root)
+    {
+        var body = root.Nodes(root.Kind == "DoStmt" ? "args" : "options").FirstOrDefault(o => o.String("defname") == "as");
+        if (body.IsMissing)
+        {
+            return false;
+        }
+        var arg = body.Node("arg");
+        return root.Kind == "DoStmt"
+            ? arg.Kind == "String"
+            : arg.Kind == "List" && arg.Nodes("items").Any(i => i.Kind == "String") && root.Nodes("funcname").Any();
     }
 
     /// <summary>The script line where the body starts: PL/pgSQL numbers lines from the opening quote.</summary>

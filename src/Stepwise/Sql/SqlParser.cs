@@ -28,6 +28,7 @@ public static class SqlParser
     private sealed class ScriptRun(SourceText source, bool withTrees)
     {
         private readonly byte[] _bytes = (byte[])source.Utf8.Clone();
+        private readonly char[] _maskedText = source.Text.ToCharArray(); // the text the parser saw, as characters
         private readonly List<(int Start, int End, StatementKind Kind, StatementTree? Tree, SqlError? Error)> _found = [];
         private readonly List<SqlError> _otherErrors = [];
 
@@ -65,6 +66,12 @@ public static class SqlParser
             for (var b = source.CharToByte(startChar); b < source.CharToByte(endChar); b++)
             {
                 _bytes[b] = (byte)' ';
+            }
+            // A character of several UTF-8 bytes becomes several spaces for the parser; one is enough here,
+            // since this text only ever goes back to the parser for a single statement.
+            for (var c = startChar; c < endChar; c++)
+            {
+                _maskedText[c] = ' ';
             }
         }
 
@@ -159,7 +166,10 @@ public static class SqlParser
         {
             var statements = _found
                 .OrderBy(f => f.Start)
-                .Select((f, i) => new SqlStatement(i, f.Kind, source.Span(f.Start, f.End), source.Text[f.Start..f.End], f.Tree, f.Error))
+                .Select((f, i) => new SqlStatement(i, f.Kind, source.Span(f.Start, f.End), source.Text[f.Start..f.End], f.Tree, f.Error)
+                {
+                    ParserText = new string(_maskedText, f.Start, f.End - f.Start),
+                })
                 .ToList();
             return new SqlScript(source, statements, _otherErrors);
         }

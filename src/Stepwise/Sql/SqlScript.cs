@@ -61,6 +61,9 @@ public sealed class SqlStatement
     /// <summary>The statement's text (the span).</summary>
     public string Text { get; }
 
+    /// <summary>The text as the parser saw it: psql meta-commands and NUL characters blanked out.</summary>
+    internal string ParserText { get; init; } = string.Empty;
+
     /// <summary>The parse tree, when the script was parsed with trees and the statement is valid.</summary>
     public StatementTree? Tree { get; }
 

@@ -1,0 +1,145 @@
+using System.CommandLine;
+using Stepwise.Cli.Rendering;
+using Stepwise.Execution;
+
+namespace Stepwise.Cli;
+
+/// <summary>The global options every command shares, resolved once per invocation.</summary>
+internal sealed class GlobalOptions
+{
+    public Option<string?> Database { get; } = new("--database", "-d")
+    {
+        Description = "Database: an Npgsql connection string or a postgres:// URL (default: $STEPWISE_DATABASE_URL, then $DATABASE_URL)",
+        Recursive = true,
+    };
+
+    public Option<string?> Dir { get; } = new("--dir")
+    {
+        Description = "Migrations directory (default: ./migrations)",
+        Recursive = true,
+    };
+
+    public Option<string?> Config { get; } = new("--config")
+    {
+        Description = "Configuration file (default: stepwise.json when present)",
+        Recursive = true,
+    };
+
+    public Option<string> Format { get; } = new("--format")
+    {
+        Description = "Output format",
+        Recursive = true,
+        DefaultValueFactory = _ => "text",
+    };
+
+    public Option<bool> NoColor { get; } = new("--no-color")
+    {
+        Description = "Plain output without colour (also when NO_COLOR is set)",
+        Recursive = true,
+    };
+
+    public Option<bool> Verbose { get; } = new("--verbose", "-v")
+    {
+        Description = "More detail, including stack traces of unexpected failures",
+        Recursive = true,
+    };
+
+    public GlobalOptions() => Format.AcceptOnlyFromAmong("text", "json");
+
+    public IEnumerable<Option> All => [Database, Dir, Config, Format, NoColor, Verbose];
+}
+
+/// <summary>What a command needs from the invocation: output, the directory and the database.</summary>
+internal sealed class CliContext
+{
+    private readonly string? _database;
+
+    private CliContext(Output output, string directory, string? database, ConfigFile? config)
+    {
+        Output = output;
+        MigrationsDirectory = directory;
+        _database = database;
+        Config = config;
+    }
+
+    public Output Output { get; }
+
+    /// <summary>The migrations directory (may not exist).</summary>
+    public string MigrationsDirectory { get; }
+
+    public ConfigFile? Config { get; }
+
+    /// <summary>True when a database was given by option, environment or configuration.</summary>
+    public bool HasDatabase => !string.IsNullOrWhiteSpace(_database);
+
+    /// <summary>The database to use; a usage error (exit 2) when none was given or it is malformed.</summary>
+    public DatabaseTarget RequireDatabase()
+    {
+        if (!HasDatabase)
+        {
+            throw new CliException(ExitCodes.BadInput,
+                "no database given: pass --database/-d (a postgres:// URL or an Npgsql connection string), or set STEPWISE_DATABASE_URL or DATABASE_URL");
+        }
+        try
+        {
+            var target = DatabaseTarget.Parse(_database!);
+            Output.AddSecret(target.Password);
+            return target;
+        }
+        catch (FormatException ex)
+        {
+            throw new CliException(ExitCodes.BadInput, $"--database: {ex.Message}");
+        }
+    }
+
+    /// <summary>With --verbose: the settings in effect (the database with its password hidden).</summary>
+    public void DescribeSettings()
+    {
+        if (!Output.Verbose)
+        {
+            return;
+        }
+        if (Config is not null)
+        {
+            Output.Info($"config: {Config.Path}");
+        }
+        Output.Info($"migrations: {MigrationsDirectory}");
+        if (HasDatabase)
+        {
+            Output.Info($"database: {RequireDatabase()}");
+        }
+    }
+
+    public static CliContext Create(ParseResult parse, GlobalOptions options, CliEnvironment env)
+    {
+        var formatName = parse.GetValue(options.Format) ?? "text";
+        var color = env.IsTerminal && !parse.GetValue(options.NoColor) && string.IsNullOrEmpty(env.Variable("NO_COLOR"));
+        var output = new Output(env.Out, env.Error, formatName == "json" ? OutputFormat.Json : OutputFormat.Text, color, parse.GetValue(options.Verbose));
+
+        var configPath = parse.GetValue(options.Config);
+        var config = configPath is not null
+            ? ConfigFile.Load(Path.GetFullPath(configPath, env.WorkingDirectory), required: true)
+            : ConfigFile.Load(Path.Combine(env.WorkingDirectory, ConfigFile.DefaultName), required: false);
+
+        var database = parse.GetValue(options.Database)
+            ?? NonEmpty(env.Variable("STEPWISE_DATABASE_URL"))
+            ?? NonEmpty(env.Variable("DATABASE_URL"))
+            ?? config?.Database;
+        // --dir is relative to where stepwise runs; a "dir" in the configuration, to the configuration file.
+        var directory = parse.GetValue(options.Dir) is { } fromOption
+            ? Path.GetFullPath(fromOption, env.WorkingDirectory)
+            : config?.Dir is { } fromConfig
+                ? Path.GetFullPath(fromConfig, Path.GetDirectoryName(config.Path)!)
+                : Path.GetFullPath("migrations", env.WorkingDirectory);
+        return new CliContext(output, directory, database, config);
+    }
+
+    private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
+}
+
+/// <summary>The process environment a CLI invocation sees; tests substitute their own.</summary>
+internal sealed record CliEnvironment(TextWriter Out, TextWriter Error, Func<string, string?> Variable, string WorkingDirectory, bool IsTerminal = false)
+{
+    public static CliEnvironment Process() =>
+        new(Console.Out, Console.Error, Environment.GetEnvironmentVariable, Environment.CurrentDirectory, !Console.IsOutputRedirected);
+}

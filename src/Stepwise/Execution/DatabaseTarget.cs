@@ -1,0 +1,125 @@
+using System.Text.RegularExpressions;
+using Npgsql;
+
+namespace Stepwise.Execution;
+
+/// <summary>
+/// Where to connect: an Npgsql connection string or a <c>postgres://user:pass@host:port/db?opt=v</c>
+/// URL, normalised to a connection string. <see cref="ToString"/> never shows the password.
+/// </summary>
+public sealed partial class DatabaseTarget
+{
+    private DatabaseTarget(NpgsqlConnectionStringBuilder builder) => Builder = builder;
+
+    /// <summary>The normalised settings (contains the password: never print it).</summary>
+    internal NpgsqlConnectionStringBuilder Builder { get; }
+
+    /// <summary>The Npgsql connection string, password included: for connecting only.</summary>
+    public string ConnectionString => Builder.ConnectionString;
+
+    /// <summary>The password, when one is set (so output can be scrubbed of it).</summary>
+    public string? Password => string.IsNullOrEmpty(Builder.Password) ? null : Builder.Password;
+
+    /// <summary>Parses a connection string or URL.</summary>
+    /// <exception cref="FormatException">Neither form; the message says why without repeating the password.</exception>
+    public static DatabaseTarget Parse(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        value = value.Trim();
+        if (value.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) || value.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
+        {
+            return new DatabaseTarget(FromUrl(value));
+        }
+        try
+        {
+            return new DatabaseTarget(new NpgsqlConnectionStringBuilder(value));
+        }
+        catch (ArgumentException ex)
+        {
+            throw new FormatException($"not a PostgreSQL URL (postgres://user@host:5432/db) or an Npgsql connection string (Host=...;Database=...): {Redact(ex.Message)}", ex);
+        }
+    }
+
+    private static NpgsqlConnectionStringBuilder FromUrl(string url)
+    {
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri))
+        {
+            throw new FormatException($"malformed database URL: {Redact(url)}");
+        }
+        var builder = new NpgsqlConnectionStringBuilder();
+        if (!string.IsNullOrEmpty(uri.Host))
+        {
+            builder.Host = uri.Host.Trim('[', ']');
+        }
+        if (uri.Port > 0)
+        {
+            builder.Port = uri.Port;
+        }
+        if (uri.UserInfo.Length > 0)
+        {
+            var parts = uri.UserInfo.Split(':', 2);
+            builder.Username = Uri.UnescapeDataString(parts[0]);
+            if (parts.Length == 2)
+            {
+                builder.Password = Uri.UnescapeDataString(parts[1]);
+            }
+        }
+        var database = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/'));
+        if (database.Length > 0)
+        {
+            builder.Database = database;
+        }
+        foreach (var pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var kv = pair.Split('=', 2);
+            var key = Uri.UnescapeDataString(kv[0]);
+            var val = kv.Length == 2 ? Uri.UnescapeDataString(kv[1].Replace('+', ' ')) : string.Empty;
+            try
+            {
+                builder[UrlOptionName(key)] = val;
+            }
+            catch (ArgumentException)
+            {
+                throw new FormatException($"unknown option '{key}' in database URL {Redact(url)}");
+            }
+        }
+        return builder;
+    }
+
+    /// <summary>libpq URL parameters that Npgsql spells differently.</summary>
+    private static string UrlOptionName(string key) => key.ToLowerInvariant() switch
+    {
+        "sslmode" => "SSL Mode",
+        "application_name" => "Application Name",
+        "connect_timeout" => "Timeout",
+        "sslrootcert" => "Root Certificate",
+        "sslcert" => "SSL Certificate",
+        "sslkey" => "SSL Key",
+        "options" => "Options",
+        _ => key,
+    };
+
+    /// <summary>The connection string with the password replaced by <c>***</c>.</summary>
+    public override string ToString()
+    {
+        var copy = new NpgsqlConnectionStringBuilder(Builder.ConnectionString);
+        if (!string.IsNullOrEmpty(copy.Password))
+        {
+            copy.Password = "***";
+        }
+        return copy.ConnectionString;
+    }
+
+    /// <summary>Hides passwords in any text that may hold a URL or connection string.</summary>
+    public static string Redact(string text)
+    {
+        text = UrlPassword().Replace(text, "$1***@");
+        return KeywordPassword().Replace(text, "$1***");
+    }
+
+    [GeneratedRegex(@"(postgres(?:ql)?://[^:/@\s]*:)[^@\s]*@", RegexOptions.IgnoreCase)]
+    private static partial Regex UrlPassword();
+
+    [GeneratedRegex(@"((?:password|pwd)\s*=\s*)(?:'[^']*'|""[^""]*""|[^;\s]*)", RegexOptions.IgnoreCase)]
+    private static partial Regex KeywordPassword();
+}

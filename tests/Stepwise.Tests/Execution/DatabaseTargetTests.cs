@@ -1,0 +1,49 @@
+using Stepwise.Execution;
+
+namespace Stepwise.Tests.Execution;
+
+public class DatabaseTargetTests
+{
+    [Fact]
+    public void Url_becomes_a_connection_string_with_options()
+    {
+        var target = DatabaseTarget.Parse("postgres://app:s%3Acret@db.internal:6432/orders?sslmode=disable&application_name=deploy");
+
+        Assert.Contains("Host=db.internal", target.ConnectionString);
+        Assert.Contains("Port=6432", target.ConnectionString);
+        Assert.Contains("Database=orders", target.ConnectionString);
+        Assert.Contains("Username=app", target.ConnectionString);
+        Assert.Equal("s:cret", target.Password);
+        Assert.Contains("SSL Mode=Disable", target.ConnectionString);
+        Assert.Contains("Application Name=deploy", target.ConnectionString);
+    }
+
+    [Fact]
+    public void ToString_never_shows_the_password()
+    {
+        var target = DatabaseTarget.Parse("Host=localhost;Username=app;Password=hunter2;Database=x");
+
+        Assert.DoesNotContain("hunter2", target.ToString());
+        Assert.Contains("Password=***", target.ToString());
+    }
+
+    [Theory]
+    [InlineData("connecting to postgres://app:hunter2@db/x failed", "connecting to postgres://app:***@db/x failed")]
+    [InlineData("Host=db;Password=hunter2;Database=x", "Host=db;Password=***;Database=x")]
+    [InlineData("host=db password='hunter 2' dbname=x", "host=db password=*** dbname=x")]
+    public void Redact_hides_passwords_in_free_text(string text, string expected)
+    {
+        Assert.Equal(expected, DatabaseTarget.Redact(text));
+    }
+
+    [Theory]
+    [InlineData("postgres://u:p@host/db?nosuchoption=1", "unknown option 'nosuchoption'")]
+    [InlineData("Hots=x;Password=hunter2", "not a PostgreSQL URL")]
+    public void Malformed_targets_say_why_without_the_password(string value, string expected)
+    {
+        var ex = Assert.Throws<FormatException>(() => DatabaseTarget.Parse(value));
+
+        Assert.Contains(expected, ex.Message);
+        Assert.DoesNotContain("hunter2", ex.Message);
+    }
+}

@@ -1,0 +1,193 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+using Stepwise.Sql;
+
+namespace Stepwise.Tests.Sql;
+
+/// <summary>Memory is measured for the whole process: nothing else may run meanwhile.</summary>
+[CollectionDefinition("memory", DisableParallelization = true)]
+public sealed class MemoryCollection;
+
+[Collection("memory")]
+public class RobustnessTests
+{
+    private static readonly string[] s_seeds =
+    [
+        "CREATE TABLE workflow_runs (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, state text NOT NULL DEFAULT 'new');",
+        "ALTER TABLE t ADD CONSTRAINT fk FOREIGN KEY (a) REFERENCES o (id) NOT VALID; ALTER TABLE t VALIDATE CONSTRAINT fk;",
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (a DESC) WHERE b IS NULL;",
+        "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM x) THEN CREATE TABLE y (z int); END IF; END $$;",
+        "CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $fn$ BEGIN NEW.a := coalesce(NEW.a, 'é'); RETURN NEW; END $fn$;",
+        "SELECT E'it\\'s', 'a''b', \"q;\"\"id\", $t$ ; $t$ /* c /* n */ */ -- x\n;",
+        "\\connect db\nUPDATE t SET a = 1 WHERE id BETWEEN 1 AND 5000;",
+        "CREATE FUNCTION g(a int) RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT a; SELECT a + 1; END;",
+        "COMMENT ON COLUMN t.a IS 'ünïcödé 🙂';",
+    ];
+
+    private const string Dangerous = "'\"$;\\/*-()E\n\t \0é🙂{}[]";
+
+    private static string Mutate(Random random, string input)
+    {
+        var sb = new StringBuilder(input);
+        var edits = random.Next(1, 5);
+        for (var e = 0; e < edits; e++)
+        {
+            switch (random.Next(6))
+            {
+                case 0 when sb.Length > 0: // truncate
+                    sb.Length = random.Next(sb.Length);
+                    break;
+                case 1: // insert a character that changes lexing
+                    var c = Dangerous[random.Next(Dangerous.Length)];
+                    sb.Insert(random.Next(sb.Length + 1), c);
+                    break;
+                case 2 when sb.Length > 0: // delete a span
+                    var start = random.Next(sb.Length);
+                    sb.Remove(start, random.Next(Math.Min(8, sb.Length - start) + 1));
+                    break;
+                case 3: // random UTF-16 units, lone surrogates included
+                    for (var i = random.Next(1, 6); i > 0; i--)
+                    {
+                        sb.Insert(random.Next(sb.Length + 1), (char)random.Next(0, 0x10000));
+                    }
+                    break;
+                case 4: // splice another seed in
+                    var other = s_seeds[random.Next(s_seeds.Length)];
+                    sb.Insert(random.Next(sb.Length + 1), other[..random.Next(other.Length + 1)]);
+                    break;
+                default: // duplicate a slice
+                    if (sb.Length > 0)
+                    {
+                        var from = random.Next(sb.Length);
+                        var slice = sb.ToString(from, Math.Min(sb.Length - from, random.Next(1, 40)));
+                        sb.Insert(random.Next(sb.Length + 1), slice);
+                    }
+                    break;
+            }
+        }
+        return sb.ToString();
+    }
+
+    private static void AssertWellFormed(string input, SqlScript script)
+    {
+        // Statements never overlap; a psql meta-command may sit inside one (psql does not end a statement there).
+        var previousEnd = 0;
+        foreach (var statement in script.Statements)
+        {
+            if (statement.Kind != StatementKind.MetaCommand)
+            {
+                Assert.True(statement.Span.Start >= previousEnd, $"statement {statement.Index} overlaps the one before in: {input}");
+                previousEnd = statement.Span.End;
+            }
+            Assert.InRange(statement.Span.End, statement.Span.Start, input.Length);
+            Assert.Equal(input.Substring(statement.Span.Start, statement.Span.Length), statement.Text);
+            Assert.True(statement.Kind == StatementKind.Sql ? statement.Error is null : statement.Error is not null, input);
+        }
+        foreach (var error in script.Errors)
+        {
+            Assert.InRange(error.Line, 1, script.Source.LineCount);
+            Assert.True(error.Column >= 1);
+        }
+    }
+
+    [Fact]
+    public void Ten_thousand_mutated_inputs_neither_crash_nor_leak()
+    {
+        var random = new Random(20261121);
+        long baseline = 0;
+        long nativeBaseline = 0;
+        var invalid = 0;
+        for (var i = 0; i < 10_000; i++)
+        {
+            var input = i % 10 == 9
+                ? new string([.. Enumerable.Range(0, random.Next(200)).Select(_ => (char)random.Next(0, 0x250))])
+                : Mutate(random, s_seeds[random.Next(s_seeds.Length)] + "\n" + s_seeds[random.Next(s_seeds.Length)]);
+            var script = i % 2 == 0 ? SqlParser.Parse(input) : SqlParser.Split(input);
+            AssertWellFormed(input, script);
+            foreach (var statement in script.Statements.Where(s => s.Tree?.Kind is "DoStmt" or "CreateFunctionStmt"))
+            {
+                _ = PlpgsqlParser.Parse(script, statement);
+            }
+            invalid += script.IsValid ? 0 : 1;
+            if (i == 2_000)
+            {
+                baseline = SettledMemory();
+                nativeBaseline = NativeHeapInUse();
+            }
+        }
+        var growth = SettledMemory() - baseline;
+        var nativeGrowth = NativeHeapInUse() - nativeBaseline;
+
+        Assert.InRange(invalid, 2_000, 10_000); // the mutations really do produce bad SQL
+        // 8,000 parses after warm-up: a leaked parse result per call would add tens of megabytes.
+        Assert.True(growth < 24 * 1024 * 1024, $"resident memory grew by {growth / 1024} KiB over 8,000 parses");
+        // The C heap is where libpg_query allocates results: it must be flat (one leaked result per call is > 2 MiB here).
+        Assert.True(nativeGrowth < 256 * 1024, $"native heap grew by {nativeGrowth / 1024} KiB over 8,000 parses");
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct MallInfo2
+    {
+        public nuint Arena, OrdBlks, SmBlks, HBlks, HBlkHd, UsmBlks, FsmBlks, UordBlks, FordBlks, KeepCost;
+    }
+
+    [DllImport("libc", EntryPoint = "mallinfo2")]
+    private static extern MallInfo2 MallInfo();
+
+    /// <summary>Bytes the C allocator has handed out and not had back (glibc's mallinfo2).</summary>
+    private static long NativeHeapInUse()
+    {
+        var info = MallInfo();
+        return (long)(info.UordBlks + info.HBlkHd);
+    }
+
+    private static long SettledMemory()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        using var process = Process.GetCurrentProcess();
+        process.Refresh();
+        return process.WorkingSet64;
+    }
+
+    [Fact]
+    public void Parallel_calls_from_many_threads_agree_with_sequential_ones()
+    {
+        var random = new Random(7);
+        var inputs = Enumerable.Range(0, 1_500).Select(_ => Mutate(random, s_seeds[random.Next(s_seeds.Length)])).ToArray();
+        static string Shape(SqlScript s) => string.Join("|", s.Statements.Select(x => $"{x.Span.Start}:{x.Span.Length}:{x.Kind}:{x.Tree?.Kind}:{x.Error?.Message}"));
+        var expected = inputs.Select(i => Shape(SqlParser.Parse(i))).ToArray();
+
+        var actual = new string[inputs.Length];
+        Parallel.For(0, inputs.Length, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
+        {
+            var script = SqlParser.Parse(inputs[i]);
+            actual[i] = Shape(script);
+            foreach (var statement in script.Statements)
+            {
+                _ = PlpgsqlParser.Parse(script, statement);
+            }
+        });
+
+        Assert.Equal(expected, actual);
+    }
+}
+
+public class NativeLibraryTests
+{
+    [Fact]
+    public void A_missing_parser_library_names_the_package_to_install()
+    {
+        var ex = Assert.Throws<SqlParserUnavailableException>(() => PgQueryNative.Load(["libpg_query_does_not_exist.so.0"]));
+
+        Assert.Contains("sudo apt-get install -y libpg-query1504.0", ex.Message);
+    }
+
+    [Fact]
+    public void The_installed_parser_library_loads_by_its_versioned_name()
+    {
+        Assert.NotEqual(IntPtr.Zero, PgQueryNative.Load(PgQueryNative.Candidates));
+    }
+}
