@@ -1,10 +1,15 @@
+using System.Runtime.InteropServices;
 using Stepwise.Cli;
 
+// SIGINT (Ctrl+C) and SIGTERM ask the running command to stop cleanly: the running statement is
+// cancelled, history stays truthful and throwaway servers are stopped. .NET would otherwise exit at
+// once on SIGTERM without running any cleanup.
 using var cancel = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
+void Stop(PosixSignalContext context)
 {
-    // First Ctrl+C asks the running command to stop cleanly (servers stopped, history truthful).
-    e.Cancel = true;
+    context.Cancel = true;
     cancel.Cancel();
-};
+}
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 return await StepwiseCli.RunAsync(args, CliEnvironment.Process(), cancel.Token);
