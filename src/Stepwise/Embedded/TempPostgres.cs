@@ -145,7 +145,7 @@ public sealed class TempPostgres : IAsyncDisposable
         await using (connection)
         {
             await connection.OpenAsync(cancellationToken);
-            var command = new NpgsqlCommand("CREATE DATABASE " + QuoteIdentifier(name), connection);
+            var command = new NpgsqlCommand("CREATE DATABASE " + Sql.Quote.Ident(name), connection);
             await using (command)
             {
                 await command.ExecuteNonQueryAsync(cancellationToken);
@@ -189,9 +189,6 @@ public sealed class TempPostgres : IAsyncDisposable
     /// <returns>How many instance directories were removed.</returns>
     public static Task<int> SweepStaleAsync(TempPostgresOptions? options = null, CancellationToken cancellationToken = default) =>
         StaleInstances.SweepAsync(TempRoot.Resolve(options?.RootDirectory), options?.Logger ?? NullLogger.Instance, cancellationToken);
-
-    /// <summary>Double-quotes an identifier, doubling embedded quotes.</summary>
-    private static string QuoteIdentifier(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 
     private static void DeleteDirectory(string directory, ILogger logger)
     {

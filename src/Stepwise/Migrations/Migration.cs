@@ -1,0 +1,128 @@
+using Stepwise.Sql;
+
+namespace Stepwise.Migrations;
+
+/// <summary>The kinds of migration file.</summary>
+public enum MigrationKind
+{
+    /// <summary><c>&lt;version&gt;_&lt;name&gt;.sql</c>: applied once, in version order.</summary>
+    Versioned,
+
+    /// <summary><c>R_&lt;name&gt;.sql</c>: applied after the versioned ones whenever its content changes.</summary>
+    Repeatable,
+}
+
+/// <summary>Which way a section runs.</summary>
+public enum SectionDirection
+{
+    /// <summary>The change.</summary>
+    Up,
+
+    /// <summary>Its undoing.</summary>
+    Down,
+}
+
+/// <summary>A post-condition: a query that must return no rows, or one row holding <c>true</c>.</summary>
+public sealed record MigrationAssertion(string Name, SqlStatement Query);
+
+/// <summary>One section of a migration file: its statements, assertions and settings.</summary>
+public sealed class MigrationSection
+{
+    internal MigrationSection(SectionDirection direction, int markerLine, IReadOnlyList<SqlStatement> statements,
+        IReadOnlyList<MigrationAssertion> assertions, bool noTransactionDirective, TimeSpan? lockTimeout, TimeSpan? statementTimeout)
+    {
+        Direction = direction;
+        MarkerLine = markerLine;
+        Statements = statements;
+        Assertions = assertions;
+        NoTransactionDirective = noTransactionDirective;
+        LockTimeout = lockTimeout;
+        StatementTimeout = statementTimeout;
+    }
+
+    /// <summary>Up or down.</summary>
+    public SectionDirection Direction { get; }
+
+    /// <summary>The line of the section's marker (0 for a repeatable migration, which has none).</summary>
+    public int MarkerLine { get; }
+
+    /// <summary>The statements to run, in order (assertion queries are not among them).</summary>
+    public IReadOnlyList<SqlStatement> Statements { get; }
+
+    /// <summary>Post-conditions checked after the statements.</summary>
+    public IReadOnlyList<MigrationAssertion> Assertions { get; }
+
+    /// <summary>True when the file asks for statement-by-statement execution.</summary>
+    public bool NoTransactionDirective { get; }
+
+    /// <summary>The section's <c>lock_timeout</c>, when the file sets one.</summary>
+    public TimeSpan? LockTimeout { get; }
+
+    /// <summary>The section's <c>statement_timeout</c>, when the file sets one.</summary>
+    public TimeSpan? StatementTimeout { get; }
+
+    /// <summary>The first statement PostgreSQL refuses to run in a transaction block, if any.</summary>
+    public SqlStatement? FirstNonTransactional => Statements.FirstOrDefault(s => s.Tree?.CannotRunInTransaction == true);
+
+    /// <summary>
+    /// True when the section runs as one transaction: unless the file says no-transaction or a statement
+    /// cannot run in one (then it runs statement by statement, resumable).
+    /// </summary>
+    public bool RunsInTransaction => !NoTransactionDirective && FirstNonTransactional is null;
+
+    /// <summary>Why the section runs statement by statement, or null when it runs in one transaction.</summary>
+    public string? WhyNoTransaction => NoTransactionDirective
+        ? "the file says -- stepwise:no-transaction"
+        : FirstNonTransactional is { } s ? $"{s.CommandTag} at line {s.Span.StartLine} cannot run in a transaction" : null;
+}
+
+/// <summary>A migration file of the directory, read and checked.</summary>
+public sealed class Migration
+{
+    internal Migration(MigrationKind kind, long version, string versionText, string name, string fileName, string path, string checksum)
+    {
+        Kind = kind;
+        Version = version;
+        VersionText = versionText;
+        Name = name;
+        FileName = fileName;
+        Path = path;
+        Checksum = checksum;
+    }
+
+    /// <summary>Versioned or repeatable.</summary>
+    public MigrationKind Kind { get; }
+
+    /// <summary>The version (0 for repeatable migrations).</summary>
+    public long Version { get; }
+
+    /// <summary>The version as written in the file name (leading zeros kept).</summary>
+    public string VersionText { get; }
+
+    /// <summary>The name part of the file name (<c>add_users</c> in <c>0002_add_users.sql</c>).</summary>
+    public string Name { get; }
+
+    /// <summary>The file name, e.g. <c>0002_add_users.sql</c>.</summary>
+    public string FileName { get; }
+
+    /// <summary>The full path of the file.</summary>
+    public string Path { get; }
+
+    /// <summary><c>sha256:</c> and the hex digest of the content with line endings normalised to LF.</summary>
+    public string Checksum { get; }
+
+    /// <summary>The parsed script; null when the directory was loaded without parsing.</summary>
+    public SqlScript? Script { get; internal set; }
+
+    /// <summary>The up section (the whole file for repeatable migrations); null when not parsed or missing.</summary>
+    public MigrationSection? Up { get; internal set; }
+
+    /// <summary>The down section, when the file has one.</summary>
+    public MigrationSection? Down { get; internal set; }
+
+    /// <summary><c>0002_add_users</c> or <c>R_views</c>: how messages name the migration.</summary>
+    public string DisplayName => System.IO.Path.GetFileNameWithoutExtension(FileName);
+
+    /// <inheritdoc />
+    public override string ToString() => FileName;
+}

@@ -1,0 +1,254 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Stepwise.Migrations;
+
+/// <summary>Limits applied when reading a directory.</summary>
+public sealed class MigrationDirectoryOptions
+{
+    /// <summary>Largest migration file accepted (default 10 MiB): bulk data belongs in COPY, not in a migration.</summary>
+    public long MaxFileBytes { get; set; } = 10 * 1024 * 1024;
+
+    /// <summary>When false, files are read and hashed but not parsed (enough for status).</summary>
+    public bool Parse { get; set; } = true;
+}
+
+/// <summary>
+/// A migration directory, read and checked: versioned migrations in version order, repeatable ones in
+/// name order, the sum file, and every problem found (bad names, duplicate versions, files that are
+/// not UTF-8 or too large, syntax errors, bad directives, a sum that does not match). Loading never
+/// throws for bad content; it reports.
+/// </summary>
+public sealed partial class MigrationDirectory
+{
+    private MigrationDirectory(string path, IReadOnlyList<Migration> versioned, IReadOnlyList<Migration> repeatable,
+        IReadOnlyList<MigrationProblem> problems, SumFile computedSum, bool hasSumFile)
+    {
+        Path = path;
+        Versioned = versioned;
+        Repeatable = repeatable;
+        Problems = problems;
+        ComputedSum = computedSum;
+        HasSumFile = hasSumFile;
+    }
+
+    /// <summary>The directory as given.</summary>
+    public string Path { get; }
+
+    /// <summary>Versioned migrations, ordered by version.</summary>
+    public IReadOnlyList<Migration> Versioned { get; }
+
+    /// <summary>Repeatable migrations, ordered by file name.</summary>
+    public IReadOnlyList<Migration> Repeatable { get; }
+
+    /// <summary>Every problem found, errors and warnings, in file order.</summary>
+    public IReadOnlyList<MigrationProblem> Problems { get; }
+
+    /// <summary>True when any problem is an error: nothing may be applied from this directory.</summary>
+    public bool HasErrors => Problems.Any(p => p.Severity == Severity.Error);
+
+    /// <summary>The sum of the directory as it is now (what <c>stepwise hash</c> writes).</summary>
+    public SumFile ComputedSum { get; }
+
+    /// <summary>True when the directory has a <c>stepwise.sum</c>.</summary>
+    public bool HasSumFile { get; }
+
+    /// <summary>All migrations: versioned in order, then repeatable.</summary>
+    public IEnumerable<Migration> All => Versioned.Concat(Repeatable);
+
+    /// <summary>Reads and checks the directory at <paramref name="path"/>.</summary>
+    public static MigrationDirectory Load(string path, MigrationDirectoryOptions? options = null)
+    {
+        options ??= new MigrationDirectoryOptions();
+        var problems = new List<MigrationProblem>();
+        var versioned = new List<Migration>();
+        var repeatable = new List<Migration>();
+        var contents = new Dictionary<Migration, byte[]>();
+        string? sumText = null;
+
+        if (!Directory.Exists(path))
+        {
+            problems.Add(new MigrationProblem(Severity.Error, "no-directory", path, 0, 0,
+                "the migration directory does not exist", "create it with: stepwise new <name> (or pass --dir)"));
+            return new MigrationDirectory(path, [], [], problems, SumFile.Compute([]), false);
+        }
+
+        foreach (var file in Directory.EnumerateFiles(path).Order(StringComparer.Ordinal))
+        {
+            var fileName = System.IO.Path.GetFileName(file);
+            var display = System.IO.Path.Combine(path, fileName);
+            if (fileName == SumFile.FileName)
+            {
+                sumText = File.ReadAllText(file);
+                continue;
+            }
+            if (!TryClassify(fileName, display, problems, out var kind, out var version, out var versionText, out var name))
+            {
+                continue;
+            }
+            var bytes = ReadChecked(file, display, options.MaxFileBytes, problems, out var text);
+            if (bytes is null)
+            {
+                continue;
+            }
+            var migration = new Migration(kind, version, versionText, name, fileName, file, "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes)));
+            contents[migration] = bytes;
+            (kind == MigrationKind.Versioned ? versioned : repeatable).Add(migration);
+            if (options.Parse)
+            {
+                MigrationFileReader.Read(migration, text!, display, problems);
+            }
+        }
+
+        versioned.Sort((a, b) => a.Version != b.Version ? a.Version.CompareTo(b.Version) : string.CompareOrdinal(a.FileName, b.FileName));
+        repeatable.Sort((a, b) => string.CompareOrdinal(a.FileName, b.FileName));
+        CheckDuplicates(path, versioned, repeatable, problems);
+
+        var computed = SumFile.Compute(versioned.Concat(repeatable).Select(m => (m.FileName, contents[m])));
+        var sumDisplay = System.IO.Path.Combine(path, SumFile.FileName);
+        if (sumText is null)
+        {
+            if (versioned.Count + repeatable.Count > 0)
+            {
+                problems.Add(new MigrationProblem(Severity.Warning, "no-sum", sumDisplay, 0, 0,
+                    "the directory has no stepwise.sum, so edits to applied migrations and version collisions between branches go unnoticed",
+                    $"write it with: stepwise hash --dir {path} (and commit it)"));
+            }
+        }
+        else if (SumFile.Parse(sumText, sumDisplay, problems) is { } recorded)
+        {
+            recorded.CheckAgainst(computed, sumDisplay, path, problems);
+        }
+
+        return new MigrationDirectory(path, versioned, repeatable, problems, computed, sumText is not null);
+    }
+
+    /// <summary>The versioned migration with <paramref name="version"/>, or null.</summary>
+    public Migration? Find(long version) => Versioned.FirstOrDefault(m => m.Version == version);
+
+    private static bool TryClassify(string fileName, string display, List<MigrationProblem> problems,
+        out MigrationKind kind, out long version, out string versionText, out string name)
+    {
+        kind = MigrationKind.Versioned;
+        version = 0;
+        versionText = "";
+        name = "";
+        if (fileName.StartsWith('.'))
+        {
+            return false;
+        }
+        var extension = System.IO.Path.GetExtension(fileName);
+        if (extension.Equals(".yaml", StringComparison.OrdinalIgnoreCase) || extension.Equals(".yml", StringComparison.OrdinalIgnoreCase)
+            || extension.Equals(".json", StringComparison.OrdinalIgnoreCase))
+        {
+            if (VersionedName().IsMatch(System.IO.Path.GetFileNameWithoutExtension(fileName) + ".sql"))
+            {
+                problems.Add(new MigrationProblem(Severity.Error, "operations-not-supported", display, 0, 0,
+                    "operation migrations (.yaml/.json) are not supported by this version of Stepwise",
+                    "write the change as a .sql migration for now"));
+            }
+            return false;
+        }
+        if (!extension.Equals(".sql", StringComparison.OrdinalIgnoreCase))
+        {
+            return false; // READMEs and the like live beside migrations
+        }
+        if (extension != ".sql")
+        {
+            problems.Add(new MigrationProblem(Severity.Error, "bad-file-name", display, 0, 0,
+                $"the extension '{extension}' must be lowercase '.sql'", "rename the file"));
+            return false;
+        }
+        var repeatableMatch = RepeatableName().Match(fileName);
+        if (repeatableMatch.Success)
+        {
+            kind = MigrationKind.Repeatable;
+            name = repeatableMatch.Groups["name"].Value;
+            versionText = "R";
+            return true;
+        }
+        var match = VersionedName().Match(fileName);
+        if (!match.Success)
+        {
+            problems.Add(new MigrationProblem(Severity.Error, "bad-file-name", display, 0, 0,
+                "not a migration file name: expected <version>_<name>.sql (version: digits) or R_<name>.sql",
+                "rename it, e.g. 20261121093000_add_users.sql, or create migrations with: stepwise new <name>"));
+            return false;
+        }
+        versionText = match.Groups["version"].Value;
+        name = match.Groups["name"].Value;
+        if (!long.TryParse(versionText, NumberStyles.None, CultureInfo.InvariantCulture, out version) || version <= 0)
+        {
+            problems.Add(new MigrationProblem(Severity.Error, "bad-version", display, 0, 0,
+                $"version '{versionText}' must be a positive integer below 9223372036854775808", "rename the file"));
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>The file's bytes (BOM removed, CRLF as LF) after checking its size and encoding; null on a problem.</summary>
+    private static byte[]? ReadChecked(string file, string display, long maxBytes, List<MigrationProblem> problems, out string? text)
+    {
+        text = null;
+        var length = new FileInfo(file).Length;
+        if (length > maxBytes)
+        {
+            problems.Add(new MigrationProblem(Severity.Error, "file-too-large", display, 0, 0,
+                $"the file is {length / (1024.0 * 1024.0):F1} MiB; migrations over {maxBytes / (1024 * 1024)} MiB are refused",
+                "load bulk data with COPY outside the migration, or split the file"));
+            return null;
+        }
+        var bytes = File.ReadAllBytes(file);
+        var start = bytes.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? 3 : 0;
+        var strict = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+        try
+        {
+            text = strict.GetString(bytes, start, bytes.Length - start);
+        }
+        catch (DecoderFallbackException ex)
+        {
+            var bad = start + Math.Max(0, ex.Index);
+            var before = new UTF8Encoding(false, false).GetString(bytes, start, Math.Max(0, bad - start));
+            var line = 1 + before.Count(c => c == '\n');
+            var column = before.Length - (before.LastIndexOf('\n') + 1) + 1;
+            problems.Add(new MigrationProblem(Severity.Error, "not-utf8", display, line, column,
+                $"the file is not UTF-8 (byte 0x{bytes[bad]:X2} at offset {bad})", "save the file as UTF-8"));
+            return null;
+        }
+        text = text.Replace("\r\n", "\n", StringComparison.Ordinal);
+        return Encoding.UTF8.GetBytes(text);
+    }
+
+    private static void CheckDuplicates(string path, List<Migration> versioned, List<Migration> repeatable, List<MigrationProblem> problems)
+    {
+        foreach (var group in versioned.GroupBy(m => m.Version).Where(g => g.Count() > 1))
+        {
+            var first = group.First();
+            foreach (var other in group.Skip(1))
+            {
+                var caseOnly = string.Equals(first.FileName, other.FileName, StringComparison.OrdinalIgnoreCase);
+                problems.Add(new MigrationProblem(Severity.Error, "duplicate-version", System.IO.Path.Combine(path, other.FileName), 0, 0,
+                    caseOnly
+                        ? $"{other.FileName} and {first.FileName} differ only in case (one file on macOS and Windows)"
+                        : $"version {group.Key} is used by both {first.FileName} and {other.FileName}",
+                    caseOnly ? "delete one of them" : "give one of them a new version, e.g. recreate it with: stepwise new <name>"));
+            }
+        }
+        foreach (var group in repeatable.GroupBy(m => m.FileName, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1))
+        {
+            foreach (var other in group.Skip(1))
+            {
+                problems.Add(new MigrationProblem(Severity.Error, "duplicate-name", System.IO.Path.Combine(path, other.FileName), 0, 0,
+                    $"{other.FileName} and {group.First().FileName} differ only in case (one file on macOS and Windows)", "delete or rename one of them"));
+            }
+        }
+    }
+
+    [GeneratedRegex(@"^(?<version>\d+)_(?<name>[^/\\]+)\.sql$")]
+    private static partial Regex VersionedName();
+
+    [GeneratedRegex(@"^R_(?<name>[^/\\]+)\.sql$")]
+    private static partial Regex RepeatableName();
+}
