@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Logging;
+
+namespace Stepwise.Execution;
+
+/// <summary>The event ids Stepwise logs with, stable for filtering and alerting.</summary>
+public static class EventIds
+{
+    /// <summary>Waiting for another runner's migration lock.</summary>
+    public static readonly EventId WaitingForLock = new(1001, nameof(WaitingForLock));
+
+    /// <summary>A migration is starting.</summary>
+    public static readonly EventId MigrationStarting = new(1002, nameof(MigrationStarting));
+
+    /// <summary>A migration was applied.</summary>
+    public static readonly EventId MigrationApplied = new(1003, nameof(MigrationApplied));
+
+    /// <summary>A statement hit lock_timeout and will be retried.</summary>
+    public static readonly EventId LockTimeoutRetry = new(1004, nameof(LockTimeoutRetry));
+
+    /// <summary>A migration failed.</summary>
+    public static readonly EventId MigrationFailed = new(1005, nameof(MigrationFailed));
+
+    /// <summary>A statement-by-statement migration resumes where it stopped.</summary>
+    public static readonly EventId Resuming = new(1006, nameof(Resuming));
+
+    /// <summary>An invalid index left by an interrupted concurrent build is dropped before the retry.</summary>
+    public static readonly EventId DroppingInvalidIndex = new(1007, nameof(DroppingInvalidIndex));
+
+    /// <summary>A migration was rolled back.</summary>
+    public static readonly EventId MigrationRolledBack = new(1008, nameof(MigrationRolledBack));
+
+    /// <summary>A statement was skipped because its effect is already there.</summary>
+    public static readonly EventId AlreadyDone = new(1009, nameof(AlreadyDone));
+}

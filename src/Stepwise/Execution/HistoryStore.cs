@@ -1,0 +1,184 @@
+using Npgsql;
+using NpgsqlTypes;
+using Stepwise.Sql;
+
+namespace Stepwise.Execution;
+
+/// <summary>
+/// The state schema: <c>state</c> (its own version, so later releases can upgrade it), <c>migrations</c>
+/// (one row per applied, failed or partially applied migration) and <c>events</c> (an append-only log
+/// of every apply, failure, rollback, baseline and repair).
+/// </summary>
+internal sealed class HistoryStore(string schema)
+{
+    internal const string Versioned = "versioned";
+    internal const string Repeatable = "repeatable";
+    internal const int CurrentVersion = 1;
+
+    private readonly string _s = Quote.Ident(schema);
+
+    public string Schema { get; } = schema;
+
+    public string Migrations => $"{_s}.migrations";
+
+    /// <summary>Creates (or checks) the state schema; run under the migration lock.</summary>
+    public async Task EnsureAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        var existing = await ReadVersionAsync(connection, cancellationToken);
+        if (existing > CurrentVersion)
+        {
+            throw new MigrationRefusedException(
+                $"the state schema {Schema} is at version {existing}, written by a newer Stepwise (this one knows version {CurrentVersion}); upgrade Stepwise");
+        }
+        if (existing == CurrentVersion)
+        {
+            return;
+        }
+        var sql = $"""
+            CREATE SCHEMA IF NOT EXISTS {_s};
+            CREATE TABLE IF NOT EXISTS {_s}.state (
+                id integer PRIMARY KEY CHECK (id = 1),
+                schema_version integer NOT NULL
+            );
+            CREATE TABLE IF NOT EXISTS {_s}.migrations (
+                version bigint NOT NULL,
+                file text NOT NULL,
+                kind text NOT NULL CHECK (kind IN ('versioned', 'repeatable')),
+                checksum text NOT NULL,
+                status text NOT NULL CHECK (status IN ('applied', 'failed', 'partial', 'reverting')),
+                statements_completed integer NOT NULL DEFAULT 0,
+                statements_total integer NOT NULL DEFAULT 0,
+                applied_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+                applied_by text NOT NULL DEFAULT current_user,
+                application_name text NOT NULL DEFAULT current_setting('application_name'),
+                duration_ms bigint,
+                error text
+            );
+            CREATE UNIQUE INDEX IF NOT EXISTS migrations_version_key ON {_s}.migrations (version) WHERE kind = 'versioned';
+            CREATE UNIQUE INDEX IF NOT EXISTS migrations_repeatable_key ON {_s}.migrations (file) WHERE kind = 'repeatable';
+            CREATE TABLE IF NOT EXISTS {_s}.events (
+                id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                at timestamptz NOT NULL DEFAULT clock_timestamp(),
+                version bigint NOT NULL,
+                file text NOT NULL,
+                action text NOT NULL,
+                detail text,
+                by_role text NOT NULL DEFAULT current_user,
+                application_name text NOT NULL DEFAULT current_setting('application_name')
+            );
+            INSERT INTO {_s}.state (id, schema_version) VALUES (1, {CurrentVersion}) ON CONFLICT (id) DO NOTHING;
+            """;
+        // One transaction: the schema appears whole or not at all.
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var command = new NpgsqlCommand(sql, connection, tx))
+        {
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await tx.CommitAsync(cancellationToken);
+    }
+
+    private async Task<int> ReadVersionAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            $"SELECT CASE WHEN to_regclass({Quote.Literal(Quote.Ident(Schema) + ".state")}) IS NULL THEN 0 ELSE -1 END", connection);
+        var exists = (int)(await command.ExecuteScalarAsync(cancellationToken))!;
+        if (exists == 0)
+        {
+            return 0;
+        }
+        await using var read = new NpgsqlCommand($"SELECT schema_version FROM {_s}.state WHERE id = 1", connection);
+        return await read.ExecuteScalarAsync(cancellationToken) is int v ? v : 0;
+    }
+
+    /// <summary>Every row, in one round trip; empty when the state schema does not exist yet.</summary>
+    public async Task<IReadOnlyList<HistoryRow>> ReadAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand($"""
+            SELECT version, file, kind, checksum, status, statements_completed, statements_total,
+                   applied_at, applied_by, application_name, duration_ms, error
+            FROM {_s}.migrations ORDER BY kind DESC, version, file
+            """, connection);
+        try
+        {
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            var rows = new List<HistoryRow>();
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                rows.Add(new HistoryRow
+                {
+                    Version = reader.GetInt64(0),
+                    File = reader.GetString(1),
+                    Kind = reader.GetString(2),
+                    Checksum = reader.GetString(3),
+                    Status = reader.GetString(4),
+                    StatementsCompleted = reader.GetInt32(5),
+                    StatementsTotal = reader.GetInt32(6),
+                    AppliedAt = reader.GetFieldValue<DateTimeOffset>(7),
+                    AppliedBy = reader.GetString(8),
+                    ApplicationName = reader.GetString(9),
+                    DurationMs = reader.IsDBNull(10) ? null : reader.GetInt64(10),
+                    Error = reader.IsDBNull(11) ? null : reader.GetString(11),
+                });
+            }
+            return rows;
+        }
+        catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName)
+        {
+            return []; // nothing applied yet: status must not create anything
+        }
+    }
+
+    /// <summary>Replaces the row of a migration (delete + insert), as batch commands to add to a transaction.</summary>
+    public IEnumerable<NpgsqlBatchCommand> Record(long version, string file, string kind, string checksum, string status,
+        int completed, int total, long? durationMs, string? error)
+    {
+        yield return Delete(version, file, kind);
+        yield return Command($"""
+            INSERT INTO {_s}.migrations (version, file, kind, checksum, status, statements_completed, statements_total, duration_ms, error)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            """, Bigint(version), Text(file), Text(kind), Text(checksum), Text(status), Integer(completed), Integer(total), Bigint(durationMs), Text(error));
+    }
+
+    public NpgsqlBatchCommand Delete(long version, string file, string kind) => kind == Repeatable
+        ? Command($"DELETE FROM {_s}.migrations WHERE kind = 'repeatable' AND file = $1", Text(file))
+        : Command($"DELETE FROM {_s}.migrations WHERE kind = 'versioned' AND version = $1", Bigint(version));
+
+    public NpgsqlBatchCommand Progress(long version, string status, int completed, string? error) =>
+        Command($"UPDATE {_s}.migrations SET status = $2, statements_completed = $3, error = $4, applied_at = clock_timestamp() WHERE kind = 'versioned' AND version = $1",
+            Bigint(version), Text(status), Integer(completed), Text(error));
+
+    public NpgsqlBatchCommand Finish(long version, long durationMs) =>
+        Command($"UPDATE {_s}.migrations SET status = 'applied', error = NULL, duration_ms = $2 WHERE kind = 'versioned' AND version = $1",
+            Bigint(version), Bigint(durationMs));
+
+    public NpgsqlBatchCommand UpdateChecksum(long version, string file, string kind, string checksum) => kind == Repeatable
+        ? Command($"UPDATE {_s}.migrations SET checksum = $2 WHERE kind = 'repeatable' AND file = $1", Text(file), Text(checksum))
+        : Command($"UPDATE {_s}.migrations SET checksum = $2, file = $3 WHERE kind = 'versioned' AND version = $1", Bigint(version), Text(checksum), Text(file));
+
+    public NpgsqlBatchCommand Event(long version, string file, string action, string? detail) =>
+        Command($"INSERT INTO {_s}.events (version, file, action, detail) VALUES ($1, $2, $3, $4)", Bigint(version), Text(file), Text(action), Text(detail));
+
+    /// <summary>Runs history commands on their own (one round trip; a transaction when there are several).</summary>
+    public static async Task RunAsync(NpgsqlConnection connection, IEnumerable<NpgsqlBatchCommand> commands, CancellationToken cancellationToken)
+    {
+        await using var batch = new NpgsqlBatch(connection);
+        foreach (var command in commands)
+        {
+            batch.BatchCommands.Add(command);
+        }
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static NpgsqlBatchCommand Command(string sql, params NpgsqlParameter[] parameters)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        command.Parameters.AddRange(parameters);
+        return command;
+    }
+
+    private static NpgsqlParameter Bigint(long? value) => new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Bigint };
+
+    private static NpgsqlParameter Integer(int value) => new() { Value = value, NpgsqlDbType = NpgsqlDbType.Integer };
+
+    private static NpgsqlParameter Text(string? value) => new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };
+}

@@ -1,0 +1,385 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Stepwise.Migrations;
+
+namespace Stepwise.Execution;
+
+/// <summary>What <see cref="Migrator.ApplyAsync"/> should do.</summary>
+public sealed record ApplyRequest
+{
+    /// <summary>Apply nothing newer than this version.</summary>
+    public long? ToVersion { get; init; }
+
+    /// <summary>Only plan: read history, change nothing.</summary>
+    public bool DryRun { get; init; }
+
+    /// <summary>Apply pending migrations older than an applied one (e.g. from a merged branch).</summary>
+    public bool AllowOutOfOrder { get; init; }
+}
+
+/// <summary>One migration in a plan or a result.</summary>
+/// <param name="Migration">The file.</param>
+/// <param name="Section">The section that runs (up, or down for rollback).</param>
+/// <param name="ResumeAt">The 0-based statement a statement-by-statement run resumes at.</param>
+/// <param name="Duration">How long it took (zero in a plan).</param>
+public sealed record MigrationRun(Migration Migration, MigrationSection Section, int ResumeAt, TimeSpan Duration);
+
+/// <summary>What an apply or rollback did, or (dry run) would do.</summary>
+/// <param name="Runs">The migrations, in the order run.</param>
+/// <param name="DryRun">True when nothing was run.</param>
+public sealed record MigrationResult(IReadOnlyList<MigrationRun> Runs, bool DryRun);
+
+/// <summary>A change <see cref="Migrator.RepairAsync"/> makes (or would make) to history.</summary>
+/// <param name="Version">The migration's version (0 for repeatable).</param>
+/// <param name="File">The file.</param>
+/// <param name="Action">What happens, e.g. "re-record checksum".</param>
+public sealed record RepairChange(long Version, string File, string Action);
+
+/// <summary>
+/// Applies, rolls back and reports on versioned SQL migrations: the library behind <c>stepwise apply</c>,
+/// <c>rollback</c>, <c>status</c>, <c>baseline</c> and <c>repair</c>. Every run holds the migration lock,
+/// checks the directory and history before changing anything, and refuses with the problems listed
+/// (<see cref="MigrationRefusedException"/>) rather than guess.
+/// </summary>
+public sealed class Migrator
+{
+    private readonly MigratorOptions _options;
+    private readonly ILogger _logger;
+    private readonly HistoryStore _history;
+    private readonly string _connectionString;
+
+    /// <summary>Creates a migrator; nothing connects until a method is called.</summary>
+    public Migrator(MigratorOptions options)
+    {
+        _options = options;
+        _logger = options.Logger ?? NullLogger.Instance;
+        _history = new HistoryStore(options.StateSchema);
+        var builder = new NpgsqlConnectionStringBuilder(DatabaseTarget.Parse(options.Database).ConnectionString)
+        {
+            ApplicationName = options.ApplicationName,
+            // Stepwise's connections are long-lived and few; a pool would only keep sessions (and locks) around.
+            Pooling = false,
+        };
+        _connectionString = builder.ConnectionString;
+    }
+
+    /// <summary>Reads the directory (without parsing) and the history, in one round trip, and compares them.</summary>
+    public async Task<StatusReport> StatusAsync(CancellationToken cancellationToken = default)
+    {
+        var directory = LoadDirectory(parse: false);
+        await using var connection = await OpenAsync(cancellationToken);
+        var rows = await _history.ReadAsync(connection, cancellationToken);
+        return StatusReport.Compute(directory, rows);
+    }
+
+    /// <summary>Applies pending migrations (or plans them, for a dry run).</summary>
+    /// <exception cref="MigrationRefusedException">Nothing was applied: the directory or history has problems.</exception>
+    /// <exception cref="MigrationFailedException">A migration failed; those before it are applied and recorded.</exception>
+    /// <exception cref="MigrationLockBusyException">Another runner holds the lock and waiting was not allowed.</exception>
+    public async Task<MigrationResult> ApplyAsync(ApplyRequest request, CancellationToken cancellationToken = default)
+    {
+        var directory = LoadDirectory(parse: true);
+        await using var session = await Session.OpenAsync(this, takeLock: !request.DryRun, cancellationToken);
+        var rows = await _history.ReadAsync(session.Observer, cancellationToken);
+        var status = StatusReport.Compute(directory, rows);
+        var plan = PlanApply(status, request);
+        if (request.DryRun)
+        {
+            return new MigrationResult(plan, DryRun: true);
+        }
+
+        var runner = new SectionRunner(session.Work, session.Observer, _history, _options, _logger);
+        var done = new List<MigrationRun>();
+        foreach (var run in plan)
+        {
+            _logger.LogInformation(EventIds.MigrationStarting, "applying {File}{Mode}", run.Migration.FileName,
+                run.Section.RunsInTransaction ? "" : $" statement by statement ({run.Section.WhyNoTransaction})");
+            var row = status.Entries.FirstOrDefault(e => e.Migration == run.Migration)?.History;
+            var elapsed = await runner.RunAsync(new SectionRunner.Job(run.Migration, run.Section, row), cancellationToken);
+            _logger.LogInformation(EventIds.MigrationApplied, "applied {File} in {Milliseconds} ms", run.Migration.FileName, (long)elapsed.TotalMilliseconds);
+            done.Add(run with { Duration = elapsed });
+        }
+        return new MigrationResult(done, DryRun: false);
+    }
+
+    private List<MigrationRun> PlanApply(StatusReport status, ApplyRequest request)
+    {
+        var problems = new List<MigrationProblem>();
+        foreach (var entry in status.Entries)
+        {
+            var file = entry.Migration?.Path ?? Path.Combine(_options.Directory, entry.File);
+            switch (entry.State)
+            {
+                case MigrationState.Modified:
+                    problems.Add(new MigrationProblem(Severity.Error, "modified", file, 0, 0,
+                        $"{entry.File} was changed after it was applied (applied {entry.History!.Checksum[..15]}…, now {entry.Migration!.Checksum[..15]}…)",
+                        "undo the edit (git checkout the file), or if the change is intended and already reflected in the database, accept it with: stepwise repair --yes"));
+                    break;
+                case MigrationState.MissingFile when entry.History is { IsRepeatable: false }:
+                    problems.Add(new MigrationProblem(Severity.Error, "missing-file", file, 0, 0,
+                        $"history says version {entry.Version} ({entry.File}) is {entry.History.Status}, but the file is not in the directory",
+                        "restore the file (was it applied from another branch or directory?), or forget it with: stepwise repair --yes"));
+                    break;
+                case MigrationState.Partial when entry.History!.Checksum != entry.Migration!.Checksum:
+                    problems.Add(new MigrationProblem(Severity.Error, "modified", file, 0, 0,
+                        $"{entry.File} was changed while partially applied (statements 1-{entry.History.StatementsCompleted} ran)",
+                        "if the statements that ran are unchanged, accept the edit with: stepwise repair --yes; then apply resumes"));
+                    break;
+                case MigrationState.Reverting:
+                    problems.Add(new MigrationProblem(Severity.Error, "reverting", file, 0, 0,
+                        $"a rollback of {entry.File} was interrupted after {entry.History!.StatementsCompleted} statement(s)",
+                        "finish it with: stepwise rollback --to " + (entry.Version - 1)));
+                    break;
+                case MigrationState.OutOfOrder when !request.AllowOutOfOrder && (request.ToVersion is null || entry.Version <= request.ToVersion):
+                    problems.Add(new MigrationProblem(Severity.Error, "out-of-order", file, 0, 0,
+                        $"{entry.File} is pending but older than version {status.CurrentVersion}, which is applied (a migration from a merged branch?)",
+                        "check it does not depend on, or conflict with, the newer ones; then apply with --allow-out-of-order, or give it a newer version"));
+                    break;
+            }
+        }
+        if (problems.Count > 0)
+        {
+            throw new MigrationRefusedException("nothing was applied: history and the migration directory disagree", problems);
+        }
+
+        var plan = new List<MigrationRun>();
+        foreach (var entry in status.Entries.Where(e => e.Migration is { Kind: MigrationKind.Versioned }))
+        {
+            if (entry.State is MigrationState.Pending or MigrationState.OutOfOrder or MigrationState.Failed or MigrationState.Partial
+                && (request.ToVersion is null || entry.Version <= request.ToVersion))
+            {
+                var resume = entry.State == MigrationState.Partial ? entry.History!.StatementsCompleted : 0;
+                plan.Add(new MigrationRun(entry.Migration!, entry.Migration!.Up!, resume, TimeSpan.Zero));
+            }
+        }
+        // Repeatable migrations run after the versioned ones, and only when everything versioned is applied.
+        var allVersionedApplied = request.ToVersion is null || status.Entries.All(e => e.Migration is not { Kind: MigrationKind.Versioned } || e.Version <= request.ToVersion);
+        if (allVersionedApplied)
+        {
+            plan.AddRange(status.Entries
+                .Where(e => e.Migration is { Kind: MigrationKind.Repeatable } && e.State is MigrationState.Pending or MigrationState.Failed)
+                .Select(e => new MigrationRun(e.Migration!, e.Migration!.Up!, 0, TimeSpan.Zero)));
+        }
+        return plan;
+    }
+
+    /// <summary>
+    /// Runs down sections, newest first: to <paramref name="toVersion"/> (exclusive), or the newest
+    /// <paramref name="steps"/> applied migrations (default 1). Refuses, changing nothing, when any
+    /// of them has no down section.
+    /// </summary>
+    public async Task<MigrationResult> RollbackAsync(long? toVersion = null, int? steps = null, bool dryRun = false, CancellationToken cancellationToken = default)
+    {
+        var directory = LoadDirectory(parse: true);
+        await using var session = await Session.OpenAsync(this, takeLock: !dryRun, cancellationToken);
+        var rows = await _history.ReadAsync(session.Observer, cancellationToken);
+        var status = StatusReport.Compute(directory, rows);
+
+        var applied = status.Entries
+            .Where(e => e.History is { IsRepeatable: false, Status: "applied" or "reverting" or "partial" })
+            .OrderByDescending(e => e.Version)
+            .ToList();
+        var targets = toVersion is { } v ? applied.Where(e => e.Version > v).ToList() : applied.Take(steps ?? 1).ToList();
+        var problems = new List<MigrationProblem>();
+        foreach (var entry in targets)
+        {
+            var file = entry.Migration?.Path ?? Path.Combine(_options.Directory, entry.File);
+            if (entry.Migration is null)
+            {
+                problems.Add(new MigrationProblem(Severity.Error, "missing-file", file, 0, 0, $"version {entry.Version} is applied but {entry.File} is not in the directory", "restore the file to roll it back"));
+            }
+            else if (entry.Migration.Down is null)
+            {
+                problems.Add(new MigrationProblem(Severity.Error, "no-down-section", file, 0, 0, $"{entry.File} has no down section, so it cannot be rolled back",
+                    "write its undoing under -- stepwise:down (then accept the edit with stepwise repair --yes), or undo it by hand"));
+            }
+            else if (entry.State == MigrationState.Modified)
+            {
+                problems.Add(new MigrationProblem(Severity.Error, "modified", file, 0, 0, $"{entry.File} was changed after it was applied", "undo the edit, or accept it with stepwise repair --yes"));
+            }
+            else if (entry.State == MigrationState.Partial)
+            {
+                problems.Add(new MigrationProblem(Severity.Error, "partial", file, 0, 0, $"{entry.File} is only partially applied",
+                    "finish it with stepwise apply first (its down section expects the whole migration)"));
+            }
+        }
+        if (problems.Count > 0)
+        {
+            throw new MigrationRefusedException("nothing was rolled back", problems);
+        }
+        var plan = targets.Select(e => new MigrationRun(e.Migration!, e.Migration!.Down!,
+            e.History!.Status == "reverting" ? e.History.StatementsCompleted : 0, TimeSpan.Zero)).ToList();
+        if (dryRun)
+        {
+            return new MigrationResult(plan, DryRun: true);
+        }
+
+        var runner = new SectionRunner(session.Work, session.Observer, _history, _options, _logger);
+        var done = new List<MigrationRun>();
+        foreach (var run in plan)
+        {
+            var row = status.Entries.First(e => e.Migration == run.Migration).History;
+            var elapsed = await runner.RunAsync(new SectionRunner.Job(run.Migration, run.Section, row), cancellationToken);
+            _logger.LogInformation(EventIds.MigrationRolledBack, "rolled back {File} in {Milliseconds} ms", run.Migration.FileName, (long)elapsed.TotalMilliseconds);
+            done.Add(run with { Duration = elapsed });
+        }
+        return new MigrationResult(done, DryRun: false);
+    }
+
+    /// <summary>
+    /// Adopts an existing database: records every versioned migration up to <paramref name="version"/>
+    /// as applied without running it. Refuses when history already has rows.
+    /// </summary>
+    public async Task<IReadOnlyList<Migration>> BaselineAsync(long version, CancellationToken cancellationToken = default)
+    {
+        var directory = LoadDirectory(parse: true);
+        await using var session = await Session.OpenAsync(this, takeLock: true, cancellationToken);
+        var rows = await _history.ReadAsync(session.Observer, cancellationToken);
+        if (rows.Count > 0)
+        {
+            throw new MigrationRefusedException($"the database already has migration history ({rows.Count} row(s) in {_options.StateSchema}.migrations); baseline is for adopting a database that has none");
+        }
+        var adopted = directory.Versioned.Where(m => m.Version <= version).ToList();
+        if (adopted.Count == 0)
+        {
+            throw new MigrationRefusedException($"no migration in {_options.Directory} has a version up to {version}");
+        }
+        var commands = adopted.SelectMany(m => _history.Record(m.Version, m.FileName, HistoryStore.Versioned, m.Checksum, "applied", 0, m.Up?.Statements.Count ?? 0, null, null)
+            .Append(_history.Event(m.Version, m.FileName, "baseline", $"marked applied without running, as part of baseline {version}")));
+        await RunInTransactionAsync(session.Work, commands, cancellationToken);
+        return adopted;
+    }
+
+    /// <summary>
+    /// Brings history in line with intentional changes: re-records checksums of edited migrations,
+    /// clears failed attempts, forgets rows whose file is gone. With <paramref name="apply"/> false,
+    /// only lists what it would do.
+    /// </summary>
+    public async Task<IReadOnlyList<RepairChange>> RepairAsync(bool apply, CancellationToken cancellationToken = default)
+    {
+        var directory = LoadDirectory(parse: false);
+        await using var session = await Session.OpenAsync(this, takeLock: apply, cancellationToken);
+        var rows = await _history.ReadAsync(session.Observer, cancellationToken);
+        var status = StatusReport.Compute(directory, rows);
+        var changes = new List<(RepairChange Change, NpgsqlBatchCommand[] Commands)>();
+        foreach (var entry in status.Entries.Where(e => e.History is not null))
+        {
+            var row = entry.History!;
+            if (entry.Migration is null)
+            {
+                changes.Add((new RepairChange(row.Version, row.File, $"forget: {row.Status} in history, but the file is gone"),
+                    [_history.Delete(row.Version, row.File, row.Kind), _history.Event(row.Version, row.File, "repair", "forgotten: file gone")]));
+            }
+            else if (row.Status == "failed")
+            {
+                changes.Add((new RepairChange(row.Version, row.File, "clear the failed attempt (it will be applied again)"),
+                    [_history.Delete(row.Version, row.File, row.Kind), _history.Event(row.Version, row.File, "repair", "failed attempt cleared")]));
+            }
+            else if (row.Checksum != entry.Migration.Checksum)
+            {
+                changes.Add((new RepairChange(row.Version, row.File, $"re-record checksum {row.Checksum[..15]}… → {entry.Migration.Checksum[..15]}…"),
+                    [_history.UpdateChecksum(row.Version, entry.Migration.FileName, row.Kind, entry.Migration.Checksum),
+                     _history.Event(row.Version, row.File, "repair", $"checksum {row.Checksum} → {entry.Migration.Checksum}")]));
+            }
+        }
+        if (apply && changes.Count > 0)
+        {
+            await RunInTransactionAsync(session.Work, changes.SelectMany(c => c.Commands), cancellationToken);
+        }
+        return [.. changes.Select(c => c.Change)];
+    }
+
+    private MigrationDirectory LoadDirectory(bool parse)
+    {
+        var directory = MigrationDirectory.Load(_options.Directory, new MigrationDirectoryOptions { Parse = parse });
+        if (directory.HasErrors)
+        {
+            throw new MigrationRefusedException($"the migration directory {_options.Directory} has errors", [.. directory.Problems.Where(p => p.Severity == Severity.Error)]);
+        }
+        return directory;
+    }
+
+    private async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new NpgsqlConnection(_connectionString);
+        await connection.OpenAsync(cancellationToken);
+        if (connection.PostgreSqlVersion.Major >= 14)
+        {
+            // A killed runner's session (and its locks) ends within seconds instead of when its query does.
+            await using var command = new NpgsqlCommand("SET client_connection_check_interval = '2s'", connection);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        return connection;
+    }
+
+    private static async Task RunInTransactionAsync(NpgsqlConnection connection, IEnumerable<NpgsqlBatchCommand> commands, CancellationToken cancellationToken)
+    {
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch(connection, tx);
+        foreach (var command in commands)
+        {
+            batch.BatchCommands.Add(command);
+        }
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+        await tx.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// The connections of one run: the observer, which holds the migration lock and reads history and
+    /// blocking sessions, and the work connection, which runs migrations.
+    /// </summary>
+    private sealed class Session : IAsyncDisposable
+    {
+        private AdvisoryLock? _lock;
+
+        private Session(NpgsqlConnection observer, NpgsqlConnection work)
+        {
+            Observer = observer;
+            Work = work;
+        }
+
+        public NpgsqlConnection Observer { get; }
+
+        public NpgsqlConnection Work { get; }
+
+        public static async Task<Session> OpenAsync(Migrator migrator, bool takeLock, CancellationToken cancellationToken)
+        {
+            var clock = Stopwatch.StartNew();
+            var observer = await migrator.OpenAsync(cancellationToken);
+            NpgsqlConnection? work = null;
+            try
+            {
+                work = await migrator.OpenAsync(cancellationToken);
+                var session = new Session(observer, work);
+                if (takeLock)
+                {
+                    session._lock = await AdvisoryLock.AcquireAsync(observer, migrator._options.StateSchema, migrator._options.WaitForLock, migrator._logger, cancellationToken);
+                    await migrator._history.EnsureAsync(observer, cancellationToken);
+                }
+                migrator._logger.LogDebug("connected in {Milliseconds} ms", clock.ElapsedMilliseconds);
+                return session;
+            }
+            catch
+            {
+                if (work is not null)
+                {
+                    await work.DisposeAsync();
+                }
+                await observer.DisposeAsync();
+                throw;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Work.DisposeAsync();
+            if (_lock is not null)
+            {
+                await _lock.DisposeAsync();
+            }
+            await Observer.DisposeAsync();
+        }
+    }
+}
