@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using Npgsql;
+using Stepwise.Execution;
+
+namespace Stepwise.IntegrationTests.Execution;
+
+public class LockTests(PostgresFixture fixture) : IClassFixture<PostgresFixture>
+{
+    [Fact]
+    public async Task A_blocked_migration_waits_lock_timeout_retries_and_succeeds_without_stalling_other_sessions()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        await ws.ExecuteAsync("CREATE TABLE workflow_runs (id int); INSERT INTO workflow_runs VALUES (1)");
+        ws.Write("1_add.sql", "-- stepwise:up\nALTER TABLE workflow_runs ADD COLUMN organization_id uuid;\n").WriteSum();
+        var lockTimeout = TimeSpan.FromMilliseconds(300);
+
+        // A long transaction that has read the table holds ACCESS SHARE until it ends.
+        await using var blocker = new NpgsqlConnection(ws.ConnectionString + ";Application Name=long-report");
+        await blocker.OpenAsync();
+        await using var blockerTx = await blocker.BeginTransactionAsync();
+        await using (var read = new NpgsqlCommand("SELECT count(*) FROM workflow_runs", blocker, blockerTx))
+        {
+            await read.ExecuteScalarAsync();
+        }
+
+        var apply = ws.Migrator(o =>
+        {
+            o.LockTimeout = lockTimeout;
+            o.RetryBaseDelay = TimeSpan.FromMilliseconds(100);
+            o.RetryMaxDelay = TimeSpan.FromMilliseconds(200);
+            o.LockRetries = 50;
+        }).ApplyAsync(new ApplyRequest());
+
+        // Meanwhile ordinary readers keep going: while the ALTER waits in the lock queue they wait behind
+        // it, but never longer than lock_timeout before it gives up its place.
+        var longestRead = TimeSpan.Zero;
+        await using var reader = new NpgsqlConnection(ws.ConnectionString);
+        await reader.OpenAsync();
+        var until = Stopwatch.StartNew();
+        while (until.Elapsed < TimeSpan.FromSeconds(2))
+        {
+            var watch = Stopwatch.StartNew();
+            await using var command = new NpgsqlCommand("SELECT count(*) FROM workflow_runs", reader);
+            await command.ExecuteScalarAsync();
+            longestRead = watch.Elapsed > longestRead ? watch.Elapsed : longestRead;
+            await Task.Delay(20);
+        }
+        Assert.False(apply.IsCompleted);
+        await blockerTx.RollbackAsync();
+        var result = await apply;
+
+        Assert.Single(result.Runs);
+        Assert.True(longestRead < lockTimeout + TimeSpan.FromMilliseconds(250), $"a reader waited {longestRead.TotalMilliseconds} ms");
+        var retries = ws.Log.Entries.Where(e => e.Id == EventIds.LockTimeoutRetry).ToList();
+        Assert.NotEmpty(retries);
+        Assert.Contains(retries, e => e.Message.Contains("application 'long-report'") && e.Message.Contains("SELECT count(*) FROM workflow_runs"));
+        Assert.Contains("1_add.sql:2: ALTER TABLE waited lock_timeout (300 ms)", retries[0].Message);
+    }
+
+    [Fact]
+    public async Task Lock_timeout_retries_give_up_after_the_configured_count_and_roll_back()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        await ws.ExecuteAsync("CREATE TABLE t (id int)");
+        ws.Write("1_add.sql", "-- stepwise:up\nCREATE TABLE side (id int);\nALTER TABLE t ADD COLUMN b int;\n").WriteSum();
+        await using var blocker = new NpgsqlConnection(ws.ConnectionString);
+        await blocker.OpenAsync();
+        await using var tx = await blocker.BeginTransactionAsync();
+        await using (var read = new NpgsqlCommand("LOCK TABLE t IN ACCESS SHARE MODE", blocker, tx))
+        {
+            await read.ExecuteNonQueryAsync();
+        }
+
+        var ex = await Assert.ThrowsAsync<MigrationFailedException>(() => ws.Migrator(o =>
+        {
+            o.LockTimeout = TimeSpan.FromMilliseconds(100);
+            o.LockRetries = 2;
+            o.RetryBaseDelay = TimeSpan.FromMilliseconds(10);
+        }).ApplyAsync(new ApplyRequest()));
+
+        Assert.Equal("55P03", ex.SqlState);
+        Assert.Equal(3, ex.Line);
+        Assert.Equal(2, ws.Log.Entries.Count(e => e.Id == EventIds.LockTimeoutRetry));
+        Assert.Null(await ws.ScalarAsync<string>("SELECT to_regclass('side')::text"));
+    }
+
+    [Fact]
+    public async Task The_files_lock_timeout_directive_overrides_the_default()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        ws.Write("1_a.sql", "-- stepwise:lock-timeout 750ms\n-- stepwise:up\n-- stepwise:statement-timeout 3s\nCREATE TABLE seen AS SELECT current_setting('lock_timeout') AS lt, current_setting('statement_timeout') AS st;\n").WriteSum();
+
+        await ws.Migrator().ApplyAsync(new ApplyRequest());
+
+        Assert.Equal("750ms", await ws.ScalarAsync<string>("SELECT lt FROM seen"));
+        Assert.Equal("3s", await ws.ScalarAsync<string>("SELECT st FROM seen"));
+    }
+
+    [Fact]
+    public async Task Concurrent_runners_apply_each_migration_exactly_once()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        await ws.ExecuteAsync("CREATE TABLE applied_by (file text, pid int)");
+        for (var i = 1; i <= 10; i++)
+        {
+            ws.Write($"{i}_m.sql", $"-- stepwise:up\nINSERT INTO applied_by VALUES ('{i}', pg_backend_pid());\nSELECT pg_sleep(0.02);\n");
+        }
+        ws.WriteSum();
+
+        var runs = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => ws.Migrator().ApplyAsync(new ApplyRequest()))));
+
+        Assert.Equal(10, runs.Sum(r => r.Runs.Count));
+        Assert.Equal(10L, await ws.ScalarAsync<long>("SELECT count(*) FROM applied_by"));
+        Assert.Equal(10L, await ws.ScalarAsync<long>("SELECT count(DISTINCT file) FROM applied_by"));
+    }
+
+    [Fact]
+    public async Task A_second_runner_that_may_not_wait_says_who_holds_the_lock()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        ws.Write("1_slow.sql", "-- stepwise:up\nSELECT pg_sleep(2);\n").WriteSum();
+        var first = ws.Migrator(o => o.ApplicationName = "deploy-a").ApplyAsync(new ApplyRequest());
+        await WaitUntil(async () => await ws.ScalarAsync<long>("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'") > 0);
+
+        var ex = await Assert.ThrowsAsync<MigrationLockBusyException>(() => ws.Migrator(o => o.WaitForLock = false).ApplyAsync(new ApplyRequest()));
+        await first;
+
+        Assert.Contains("application 'deploy-a'", ex.Message);
+    }
+
+    private static async Task WaitUntil(Func<Task<bool>> condition)
+    {
+        var watch = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), "timed out waiting");
+            await Task.Delay(20);
+        }
+    }
+}
