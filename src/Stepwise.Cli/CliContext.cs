@@ -32,6 +32,12 @@ internal sealed class GlobalOptions
         DefaultValueFactory = _ => "text",
     };
 
+    public Option<string?> StateSchema { get; } = new("--state-schema")
+    {
+        Description = "Schema holding Stepwise's history (default: stepwise)",
+        Recursive = true,
+    };
+
     public Option<bool> NoColor { get; } = new("--no-color")
     {
         Description = "Plain output without colour (also when NO_COLOR is set)",
@@ -46,7 +52,7 @@ internal sealed class GlobalOptions
 
     public GlobalOptions() => Format.AcceptOnlyFromAmong("text", "json");
 
-    public IEnumerable<Option> All => [Database, Dir, Config, Format, NoColor, Verbose];
+    public IEnumerable<Option> All => [Database, Dir, Config, StateSchema, Format, NoColor, Verbose];
 }
 
 /// <summary>What a command needs from the invocation: output, the directory and the database.</summary>
@@ -54,12 +60,30 @@ internal sealed class CliContext
 {
     private readonly string? _database;
 
-    private CliContext(Output output, string directory, string? database, ConfigFile? config)
+    private CliContext(Output output, string directory, string? database, ConfigFile? config, string stateSchema)
     {
         Output = output;
         MigrationsDirectory = directory;
         _database = database;
         Config = config;
+        StateSchema = stateSchema;
+    }
+
+    /// <summary>The schema holding history.</summary>
+    public string StateSchema { get; }
+
+    /// <summary>A migrator for the database and directory of this invocation.</summary>
+    public Migrator CreateMigrator(Action<MigratorOptions>? configure = null)
+    {
+        var options = new MigratorOptions
+        {
+            Database = RequireDatabase().ConnectionString,
+            Directory = MigrationsDirectory,
+            StateSchema = StateSchema,
+            Logger = new OutputLogger(Output),
+        };
+        configure?.Invoke(options);
+        return new Migrator(options);
     }
 
     public Output Output { get; }
@@ -131,7 +155,8 @@ internal sealed class CliContext
             : config?.Dir is { } fromConfig
                 ? Path.GetFullPath(fromConfig, Path.GetDirectoryName(config.Path)!)
                 : Path.GetFullPath("migrations", env.WorkingDirectory);
-        return new CliContext(output, directory, database, config);
+        var stateSchema = parse.GetValue(options.StateSchema) ?? config?.StateSchema ?? "stepwise";
+        return new CliContext(output, directory, database, config, stateSchema);
     }
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;

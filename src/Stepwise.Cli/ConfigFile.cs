@@ -10,13 +10,15 @@ internal sealed class ConfigFile
 {
     public const string DefaultName = "stepwise.json";
 
-    private static readonly string[] s_known = ["$schema", "database", "dir"];
+    private static readonly string[] s_known = ["$schema", "database", "dir", "stateSchema"];
 
     public required string Path { get; init; }
 
     public string? Database { get; init; }
 
     public string? Dir { get; init; }
+
+    public string? StateSchema { get; init; }
 
     public static ConfigFile? Load(string path, bool required)
     {
@@ -32,7 +34,7 @@ internal sealed class ConfigFile
             {
                 throw new CliException(ExitCodes.BadInput, $"{path}:1:1: the configuration must be a JSON object, like {{ \"dir\": \"migrations\" }}");
             }
-            string? database = null, dir = null;
+            string? database = null, dir = null, stateSchema = null;
             foreach (var property in document.RootElement.EnumerateObject())
             {
                 switch (property.Name)
@@ -43,6 +45,9 @@ internal sealed class ConfigFile
                     case "dir":
                         dir = ReadString(path, bytes, property);
                         break;
+                    case "stateSchema":
+                        stateSchema = ReadString(path, bytes, property);
+                        break;
                     case "$schema":
                         break;
                     default:
@@ -51,7 +56,7 @@ internal sealed class ConfigFile
                             $"{path}:{line}:{column}: unknown setting \"{property.Name}\"; known settings: {string.Join(", ", s_known.Skip(1))}");
                 }
             }
-            return new ConfigFile { Path = path, Database = database, Dir = dir };
+            return new ConfigFile { Path = path, Database = database, Dir = dir, StateSchema = stateSchema };
         }
         catch (JsonException ex)
         {

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Npgsql;
 using Stepwise.Cli.Commands;
+using Stepwise.Cli.Rendering;
+using Stepwise.Execution;
 using Stepwise.Sql;
 
 namespace Stepwise.Cli;
@@ -23,7 +25,11 @@ internal static class StepwiseCli
         {
             root.Options.Add(option);
         }
-        var commands = new ICliCommand[] { new ParseCommand(), new DemoCommand() };
+        var commands = new ICliCommand[]
+        {
+            new NewCommand(), new StatusCommand(), new ValidateCommand(), new ApplyCommand(), new RollbackCommand(),
+            new BaselineCommand(), new RepairCommand(), new HashCommand(), new ParseCommand(), new DemoCommand(),
+        };
         foreach (var command in commands)
         {
             var built = command.Build();
@@ -57,6 +63,27 @@ internal static class StepwiseCli
         {
             Report(context, env, ex.Message);
             return ex.ExitCode;
+        }
+        catch (MigrationRefusedException ex)
+        {
+            if (context is not null)
+            {
+                MigrationErrors.Report(context.Output, ex);
+            }
+            return ExitCodes.BadInput;
+        }
+        catch (MigrationFailedException ex)
+        {
+            if (context is not null)
+            {
+                MigrationErrors.Report(context.Output, ex);
+            }
+            return ExitCodes.RuntimeFailure;
+        }
+        catch (MigrationLockBusyException ex)
+        {
+            Report(context, env, ex.Message);
+            return ExitCodes.RuntimeFailure;
         }
         catch (SqlParserUnavailableException ex)
         {

@@ -36,9 +36,12 @@ internal sealed class Output
         _error = new ScrubbingWriter(stderr);
         Format = format;
         Verbose = verbose;
+        _color = color;
         Console = Create(_out, color);
         ErrorConsole = Create(_error, color);
     }
+
+    private readonly bool _color;
 
     public OutputFormat Format { get; }
 
@@ -64,13 +67,20 @@ internal sealed class Output
         _out.Flush();
     }
 
-    /// <summary>A problem, on standard error, plain text (no markup parsing of the message).</summary>
-    public void Error(string message) => ErrorConsole.Write(new Text(message.TrimEnd() + "\n", new Style(Color.Red)));
+    /// <summary>A problem, on standard error, as is: never wrapped, so file:line:col and messages stay whole.</summary>
+    public void Error(string message) => Line(message, "31");
 
-    public void Warning(string message) => ErrorConsole.Write(new Text(message.TrimEnd() + "\n", new Style(Color.Yellow)));
+    public void Warning(string message) => Line(message, "33");
 
     /// <summary>Progress or detail, on standard error, so standard output stays parseable.</summary>
-    public void Info(string message) => ErrorConsole.Write(new Text(message.TrimEnd() + "\n", new Style(decoration: Decoration.Dim)));
+    public void Info(string message) => Line(message, "2");
+
+    private void Line(string message, string ansi)
+    {
+        var text = message.TrimEnd();
+        _error.Write(_color ? $"\u001b[{ansi}m{text}\u001b[0m\n" : text + "\n");
+        _error.Flush();
+    }
 
     public void Flush()
     {
@@ -78,13 +88,22 @@ internal sealed class Output
         _error.Flush();
     }
 
-    private static IAnsiConsole Create(TextWriter writer, bool color) => AnsiConsole.Create(new AnsiConsoleSettings
+    private static IAnsiConsole Create(TextWriter writer, bool color)
     {
-        Ansi = color ? AnsiSupport.Detect : AnsiSupport.No,
-        ColorSystem = color ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
-        Out = new AnsiConsoleOutput(writer),
-        Interactive = InteractionSupport.No,
-    });
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = color ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = color ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Out = new AnsiConsoleOutput(writer),
+            Interactive = InteractionSupport.No,
+        });
+        if (!color)
+        {
+            // Not a terminal (or plain on purpose): don't wrap tables at 80 columns for logs and pipes.
+            console.Profile.Width = 200;
+        }
+        return console;
+    }
 
     /// <summary>A writer that replaces every registered secret before the text leaves the process.</summary>
     private sealed class ScrubbingWriter(TextWriter inner) : TextWriter

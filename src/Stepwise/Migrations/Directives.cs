@@ -74,11 +74,23 @@ internal static partial class Directives
         }
     }
 
-    /// <summary>PostgreSQL-style durations: <c>250ms</c>, <c>5s</c>, <c>10min</c>, <c>2h</c>, <c>1d</c>, a bare number of milliseconds.</summary>
-    internal static bool TryParseDuration(string text, out TimeSpan duration)
+    internal static bool TryParseDuration(string text, out TimeSpan duration) => DurationText.TryParse(text, out duration);
+
+    [GeneratedRegex(@"^[A-Za-z0-9_.-]+$")]
+    private static partial Regex AssertionName();
+
+    [GeneratedRegex(@"^--\s*(?<prefix>stepwise|migrate):(?<name>[A-Za-z-]*)(?<arg>.*)$", RegexOptions.IgnoreCase)]
+    private static partial Regex DirectiveLine();
+}
+
+/// <summary>Durations written the way PostgreSQL settings are: <c>250ms</c>, <c>5s</c>, <c>10min</c>, <c>2h</c>, <c>1d</c>, or a bare number of milliseconds.</summary>
+public static partial class DurationText
+{
+    /// <summary>Reads a duration; false when the text is not one (or exceeds PostgreSQL's int milliseconds).</summary>
+    public static bool TryParse(string text, out TimeSpan duration)
     {
         duration = default;
-        var match = DurationText().Match(text);
+        var match = Pattern().Match(text);
         if (!match.Success || !long.TryParse(match.Groups["n"].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var n))
         {
             return false;
@@ -101,12 +113,6 @@ internal static partial class Directives
         return true;
     }
 
-    [GeneratedRegex(@"^--\s*(?<prefix>stepwise|migrate):(?<name>[A-Za-z-]*)(?<arg>.*)$", RegexOptions.IgnoreCase)]
-    private static partial Regex DirectiveLine();
-
-    [GeneratedRegex(@"^[A-Za-z0-9_.-]+$")]
-    private static partial Regex AssertionName();
-
     [GeneratedRegex(@"^\s*(?<n>\d+)\s*(?<unit>ms|s|min|h|d)?\s*$", RegexOptions.IgnoreCase)]
-    private static partial Regex DurationText();
+    private static partial Regex Pattern();
 }

@@ -1,0 +1,155 @@
+using System.CommandLine;
+using Spectre.Console;
+using Stepwise.Cli.Rendering;
+using Stepwise.Execution;
+using Stepwise.Migrations;
+
+namespace Stepwise.Cli.Commands;
+
+/// <summary><c>stepwise apply</c>: applies pending migrations under the migration lock.</summary>
+internal sealed class ApplyCommand : ICliCommand
+{
+    private readonly Option<long?> _to = new("--to") { Description = "Apply nothing newer than this version" };
+    private readonly Option<bool> _dryRun = new("--dry-run") { Description = "Print what would run (statements, transactions, locks); change nothing" };
+    private readonly Option<bool> _outOfOrder = new("--allow-out-of-order") { Description = "Apply pending migrations older than an applied one (e.g. from a merged branch)" };
+    private readonly RunOptions _run = new();
+
+    public Command Build()
+    {
+        var command = new Command("apply", "Apply pending migrations: one transaction each, or statement by statement (resumable) when a statement cannot run in one");
+        command.Options.Add(_to);
+        command.Options.Add(_dryRun);
+        command.Options.Add(_outOfOrder);
+        _run.AddTo(command);
+        return command;
+    }
+
+    public async Task<int> RunAsync(CliContext context, ParseResult parse, CancellationToken cancellationToken)
+    {
+        var migrator = context.CreateMigrator(o => _run.Configure(parse, o));
+        var result = await migrator.ApplyAsync(new ApplyRequest
+        {
+            ToVersion = parse.GetValue(_to),
+            DryRun = parse.GetValue(_dryRun),
+            AllowOutOfOrder = parse.GetValue(_outOfOrder),
+        }, cancellationToken);
+        RunRendering.Render(context.Output, result, "apply");
+        return ExitCodes.Success;
+    }
+}
+
+/// <summary>Options shared by the commands that run migrations.</summary>
+internal sealed class RunOptions
+{
+    private readonly Option<string?> _lockTimeout = new("--lock-timeout") { Description = "lock_timeout for migration statements (default 2s; a file's directive wins)" };
+    private readonly Option<string?> _statementTimeout = new("--statement-timeout") { Description = "statement_timeout for migration statements (default none)" };
+    private readonly Option<int?> _retries = new("--retries") { Description = "How often a statement that hit lock_timeout is retried (default 10)" };
+    private readonly Option<bool> _noWait = new("--no-wait") { Description = "Exit (code 3) instead of waiting when another run holds the migration lock" };
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(_lockTimeout);
+        command.Options.Add(_statementTimeout);
+        command.Options.Add(_retries);
+        command.Options.Add(_noWait);
+    }
+
+    public void Configure(ParseResult parse, MigratorOptions options)
+    {
+        if (parse.GetValue(_lockTimeout) is { } lockTimeout)
+        {
+            options.LockTimeout = Duration(lockTimeout, "--lock-timeout");
+        }
+        if (parse.GetValue(_statementTimeout) is { } statementTimeout)
+        {
+            options.StatementTimeout = Duration(statementTimeout, "--statement-timeout");
+        }
+        if (parse.GetValue(_retries) is { } retries)
+        {
+            options.LockRetries = retries >= 0 ? retries : throw new CliException(ExitCodes.BadInput, "--retries must be 0 or more");
+        }
+        options.WaitForLock = !parse.GetValue(_noWait);
+    }
+
+    private static TimeSpan Duration(string text, string option) =>
+        DurationText.TryParse(text, out var duration)
+            ? duration
+            : throw new CliException(ExitCodes.BadInput, $"{option} '{text}' is not a duration: write e.g. 500ms, 5s, 10min");
+}
+
+/// <summary>Shows what apply or rollback did, or would do.</summary>
+internal static class RunRendering
+{
+    public static void Render(Output output, MigrationResult result, string verb)
+    {
+        if (output.Format == OutputFormat.Json)
+        {
+            output.WriteJson(new
+            {
+                dryRun = result.DryRun,
+                migrations = result.Runs.Select(r => new
+                {
+                    version = r.Migration.Version == 0 ? (long?)null : r.Migration.Version,
+                    file = r.Migration.FileName,
+                    section = r.Section.Direction.ToString().ToLowerInvariant(),
+                    transaction = r.Section.RunsInTransaction ? "single" : "per-statement",
+                    why = r.Section.WhyNoTransaction,
+                    resumeAt = r.ResumeAt == 0 ? (int?)null : r.ResumeAt + 1,
+                    durationMs = result.DryRun ? (long?)null : (long)r.Duration.TotalMilliseconds,
+                    statements = result.DryRun ? r.Section.Statements.Select((s, i) => new
+                    {
+                        index = i + 1,
+                        line = s.Span.StartLine,
+                        kind = s.CommandTag,
+                        skipped = i < r.ResumeAt,
+                        locks = StatementLockText.For(s),
+                        sql = s.Text,
+                    }) : null,
+                    assertions = r.Section.Assertions.Select(a => a.Name),
+                }),
+            });
+            return;
+        }
+        var console = output.Console;
+        if (result.Runs.Count == 0)
+        {
+            console.MarkupLine(verb == "apply" ? "[green]nothing to apply[/]: up to date" : "nothing to roll back");
+            return;
+        }
+        if (result.DryRun)
+        {
+            foreach (var run in result.Runs)
+            {
+                var mode = run.Section.RunsInTransaction
+                    ? "one transaction"
+                    : $"statement by statement, each committed on its own ({run.Section.WhyNoTransaction})";
+                console.Write(new Rule($"[bold]{Markup.Escape(run.Migration.FileName)}[/] {run.Section.Direction.ToString().ToLowerInvariant()}: {Markup.Escape(mode)}").LeftJustified());
+                var table = new Table().Border(TableBorder.Simple).AddColumn("#", c => c.RightAligned()).AddColumn("line", c => c.RightAligned())
+                    .AddColumn("statement").AddColumn("lock");
+                for (var i = 0; i < run.Section.Statements.Count; i++)
+                {
+                    var s = run.Section.Statements[i];
+                    var text = string.Join(' ', s.Text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+                    text = text.Length > 70 ? text[..69] + "…" : text;
+                    var done = i < run.ResumeAt ? "[dim](done) [/]" : "";
+                    table.AddRow((i + 1).ToString(), s.Span.StartLine.ToString(), done + Markup.Escape(text), Markup.Escape(string.Join("; ", StatementLockText.For(s))));
+                }
+                foreach (var assertion in run.Section.Assertions)
+                {
+                    table.AddRow("", assertion.Query.Span.StartLine.ToString(), $"[dim]assert {Markup.Escape(assertion.Name)}[/]", "");
+                }
+                console.Write(table);
+            }
+            console.MarkupLine($"[yellow]dry run[/]: {result.Runs.Count} migration(s) would {verb}; nothing was changed");
+            return;
+        }
+        var done2 = new Table().Border(TableBorder.Rounded).AddColumn("file").AddColumn("transaction").AddColumn("statements", c => c.RightAligned()).AddColumn("ms", c => c.RightAligned());
+        foreach (var run in result.Runs)
+        {
+            done2.AddRow(Markup.Escape(run.Migration.FileName), run.Section.RunsInTransaction ? "single" : "per statement",
+                run.Section.Statements.Count.ToString(), ((long)run.Duration.TotalMilliseconds).ToString());
+        }
+        console.Write(done2);
+        console.MarkupLine(verb == "apply" ? $"[green]applied {result.Runs.Count} migration(s)[/]" : $"[green]rolled back {result.Runs.Count} migration(s)[/]");
+    }
+}

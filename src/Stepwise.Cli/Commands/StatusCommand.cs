@@ -1,0 +1,77 @@
+using System.CommandLine;
+using Spectre.Console;
+using Stepwise.Cli.Rendering;
+using Stepwise.Execution;
+
+namespace Stepwise.Cli.Commands;
+
+/// <summary><c>stepwise status</c>: every migration, applied or not, and what needs attention; exit 1 when anything does.</summary>
+internal sealed class StatusCommand : ICliCommand
+{
+    public Command Build() => new("status", "Show each migration's state (applied, pending, modified, missing file, failed, partial, out of order); exit 1 when anything needs attention");
+
+    public async Task<int> RunAsync(CliContext context, ParseResult parse, CancellationToken cancellationToken)
+    {
+        var report = await context.CreateMigrator().StatusAsync(cancellationToken);
+        var output = context.Output;
+        if (output.Format == OutputFormat.Json)
+        {
+            output.WriteJson(new
+            {
+                currentVersion = report.CurrentVersion,
+                needsAttention = report.NeedsAttention,
+                migrations = report.Entries.Select(e => new
+                {
+                    version = e.Version == 0 ? (long?)null : e.Version,
+                    file = e.File,
+                    state = StateName(e.State),
+                    appliedAt = e.History?.AppliedAt,
+                    appliedBy = e.History?.AppliedBy,
+                    applicationName = e.History?.ApplicationName,
+                    durationMs = e.History?.DurationMs,
+                    statementsCompleted = e.History?.StatementsCompleted,
+                    statementsTotal = e.History?.StatementsTotal,
+                    checksum = e.Migration?.Checksum,
+                    appliedChecksum = e.History?.Checksum,
+                    error = e.History?.Error,
+                }),
+            });
+        }
+        else
+        {
+            var table = new Table().Border(TableBorder.Rounded)
+                .AddColumn("version", c => c.RightAligned()).AddColumn("file").AddColumn("state").AddColumn("applied").AddColumn("detail");
+            foreach (var e in report.Entries)
+            {
+                var state = StateName(e.State);
+                var styled = e.State == MigrationState.Applied ? $"[green]{state}[/]" : e.State == MigrationState.Pending ? $"[yellow]{state}[/]" : $"[red]{state}[/]";
+                var applied = e.History is { } h ? $"{h.AppliedAt.ToLocalTime():yyyy-MM-dd HH:mm:ss} by {h.AppliedBy}" : "";
+                table.AddRow(e.Version == 0 ? "R" : e.Version.ToString(), Markup.Escape(e.File), styled, Markup.Escape(applied), Markup.Escape(Detail(e)));
+            }
+            output.Console.Write(table);
+            output.Console.MarkupLine(report.NeedsAttention
+                ? $"[yellow]{report.Entries.Count(x => x.NeedsAttention)} migration(s) need attention[/]"
+                : $"[green]up to date[/] at version {report.CurrentVersion}");
+        }
+        return report.NeedsAttention ? ExitCodes.ChecksFailed : ExitCodes.Success;
+    }
+
+    internal static string StateName(MigrationState state) => state switch
+    {
+        MigrationState.OutOfOrder => "out of order",
+        MigrationState.MissingFile => "missing file",
+        _ => state.ToString().ToLowerInvariant(),
+    };
+
+    private static string Detail(MigrationStatusEntry e) => e.State switch
+    {
+        MigrationState.Modified => "changed since applied: undo the edit, or stepwise repair --yes",
+        MigrationState.MissingFile => "in history, but no file",
+        MigrationState.Failed => e.History?.Error ?? "",
+        MigrationState.Partial => $"{e.History!.StatementsCompleted} of {e.History.StatementsTotal} statements ran; apply resumes",
+        MigrationState.Reverting => $"rollback interrupted after {e.History!.StatementsCompleted} statement(s)",
+        MigrationState.OutOfOrder => "older than an applied migration: apply --allow-out-of-order",
+        MigrationState.Pending when e.History is not null => "changed: will be applied again",
+        _ => "",
+    };
+}

@@ -1,0 +1,206 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Stepwise.Cli;
+using Stepwise.IntegrationTests.Execution;
+
+namespace Stepwise.IntegrationTests.Cli;
+
+public class MigrationCommandsTests(PostgresFixture fixture) : IClassFixture<PostgresFixture>
+{
+    private static async Task<(int Code, string Out, string Error)> Run(MigrationWorkspace ws, params string[] args)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var env = new CliEnvironment(stdout, stderr, name => name == "STEPWISE_DATABASE_URL" ? ws.ConnectionString : null, ws.Directory);
+        var code = await StepwiseCli.RunAsync([.. args, "--dir", ws.Directory, "--no-color"], env);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    [Fact]
+    public async Task New_apply_status_and_rollback_work_end_to_end()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+
+        var created = await Run(ws, "new", "Add organizations!");
+        var file = Directory.GetFiles(ws.Directory, "*_add_organizations.sql").Single();
+        File.WriteAllText(file, "-- stepwise:up\nCREATE TABLE organizations (id bigint PRIMARY KEY);\nCREATE INDEX CONCURRENTLY organizations_idx ON organizations (id);\n-- stepwise:down\nDROP TABLE organizations;\n");
+        var stale = await Run(ws, "apply");
+        await Run(ws, "hash");
+        var pending = await Run(ws, "status");
+        var dryRun = await Run(ws, "apply", "--dry-run");
+        var applied = await Run(ws, "apply");
+        var upToDate = await Run(ws, "status", "--format", "json");
+        var rolledBack = await Run(ws, "rollback");
+
+        Assert.Equal(0, created.Code);
+        Assert.Contains("created ", created.Out);
+        Assert.Equal(2, stale.Code); // edited after the sum was written: refused until hashed
+        Assert.Contains("was changed after stepwise.sum was written", stale.Error);
+        Assert.Equal(1, pending.Code);
+        Assert.Contains("pending", pending.Out);
+        Assert.Equal(0, dryRun.Code);
+        Assert.Contains("statement by statement", dryRun.Out);
+        Assert.Contains("SHARE UPDATE EXCLUSIVE on organizations", dryRun.Out);
+        Assert.Contains("nothing was changed", dryRun.Out);
+        Assert.Equal(0, applied.Code);
+        Assert.Contains("applied 1 migration(s)", applied.Out);
+        Assert.Equal(0, upToDate.Code);
+        using var json = JsonDocument.Parse(upToDate.Out);
+        Assert.Equal("applied", json.RootElement.GetProperty("migrations")[0].GetProperty("state").GetString());
+        Assert.Equal(0, rolledBack.Code);
+        Assert.Null(await ws.ScalarAsync<string>("SELECT to_regclass('organizations')::text"));
+    }
+
+    [Fact]
+    public async Task Bad_files_exit_2_with_positions_and_apply_nothing()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        ws.Write("1_a.sql", "-- stepwise:up\nCREATE TABLE a (id int);\n-- stepwise:timeout 5s\n").Write("1_b.sql", "-- stepwise:up\nSELECT 1;");
+
+        var apply = await Run(ws, "apply");
+        var validate = await Run(ws, "validate");
+
+        Assert.Equal(2, apply.Code);
+        Assert.Contains("1_a.sql:3:1: error: unknown directive 'stepwise:timeout 5s'", apply.Error);
+        Assert.Contains("version 1 is used by both 1_a.sql and 1_b.sql", apply.Error);
+        Assert.Null(await ws.ScalarAsync<string>("SELECT to_regclass('a')::text"));
+        Assert.Equal(1, validate.Code);
+        Assert.Contains("invalid:", validate.Out);
+    }
+
+    [Fact]
+    public async Task A_failed_migration_exits_3_naming_file_line_and_next_step()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        ws.Write("1_a.sql", "-- stepwise:up\nCREATE TABLE a (id int);\nALTER TABLE a ADD CONSTRAINT c CHECK (id > 0) NOT VALID;\nALTER TABLE nope ADD COLUMN x int;\n").WriteSum();
+
+        var (code, _, error) = await Run(ws, "apply");
+
+        Assert.Equal(3, code);
+        Assert.Contains("1_a.sql:4:1: error: 42P01: relation \"nope\" does not exist", error);
+        Assert.Contains("ALTER TABLE nope ADD COLUMN x int", error);
+        Assert.Contains("next: the migration was rolled back", error);
+    }
+
+    [Fact]
+    public async Task Validate_warns_about_missing_down_sections_and_checks_history_with_a_database()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        ws.Write("1_a.sql", "-- stepwise:up\nCREATE TABLE a (id int);").WriteSum();
+        await Run(ws, "apply");
+        ws.Write("1_a.sql", "-- stepwise:up\nCREATE TABLE a (id bigint);").WriteSum();
+
+        var (code, output, error) = await Run(ws, "validate", "--format", "json");
+
+        Assert.Equal(1, code);
+        using var json = JsonDocument.Parse(output);
+        var codes = json.RootElement.GetProperty("problems").EnumerateArray().Select(p => p.GetProperty("code").GetString()).ToList();
+        Assert.Contains("no-down-section", codes);
+        Assert.Contains("modified", codes);
+    }
+
+    [Fact]
+    public async Task Eight_concurrent_apply_processes_apply_each_migration_once()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        await ws.ExecuteAsync("CREATE TABLE applied_by (file text, pid int)");
+        for (var i = 1; i <= 6; i++)
+        {
+            ws.Write($"{i}_m.sql", $"-- stepwise:up\nINSERT INTO applied_by VALUES ('{i}', pg_backend_pid());\nSELECT pg_sleep(0.05);\n");
+        }
+        ws.WriteSum();
+
+        var processes = Enumerable.Range(0, 8).Select(_ => CliProcess.Start(ws, "apply")).ToList();
+        var results = await Task.WhenAll(processes.Select(p => p.WaitAsync()));
+
+        Assert.All(results, r => Assert.True(r.Code == 0, r.Error));
+        Assert.Equal(6L, await ws.ScalarAsync<long>("SELECT count(*) FROM applied_by"));
+        Assert.Equal(6L, await ws.ScalarAsync<long>("SELECT count(DISTINCT file) FROM applied_by"));
+    }
+
+    [Fact]
+    public async Task A_runner_killed_mid_migration_is_resumed_at_the_first_unfinished_statement()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        await ws.ExecuteAsync("CREATE TABLE t (a int); CREATE TABLE ran (step int)");
+        ws.Write("1_long.sql", """
+            -- stepwise:no-transaction
+            -- stepwise:up
+            INSERT INTO ran VALUES (1);
+            CREATE INDEX CONCURRENTLY t_a_idx ON t (a);
+            SELECT pg_sleep(30);
+            INSERT INTO ran VALUES (4);
+            """).WriteSum();
+
+        var first = CliProcess.Start(ws, "apply");
+        var watch = Stopwatch.StartNew();
+        while (await Completed(ws) is not 2)
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), "the first runner did not get to the sleep");
+            await Task.Delay(50);
+        }
+        first.Kill();
+        // The killed runner's session (and its migration lock) goes away when PostgreSQL notices.
+        await ws.ExecuteAsync("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%'");
+        ws.Write("1_long.sql", File.ReadAllText(Path.Combine(ws.Directory, "1_long.sql")).Replace("pg_sleep(30)", "pg_sleep(0)")).WriteSum();
+        var repair = await CliProcess.Start(ws, "repair", "--yes").WaitAsync();
+        var second = await CliProcess.Start(ws, "apply").WaitAsync();
+
+        Assert.Equal(0, repair.Code);
+        Assert.True(second.Code == 0, second.Error);
+        Assert.Contains("resuming at statement 3 of 4", second.Error);
+        var ran = await ws.ScalarAsync<int[]>("SELECT array_agg(step ORDER BY step) FROM ran");
+        Assert.Equal([1, 4], ran!);
+        Assert.Equal("applied", await ws.ScalarAsync<string>("SELECT status FROM stepwise.migrations WHERE version = 1"));
+    }
+
+    private static async Task<int?> Completed(MigrationWorkspace ws)
+    {
+        try
+        {
+            return await ws.ScalarAsync<int?>("SELECT statements_completed FROM stepwise.migrations WHERE version = 1");
+        }
+        catch (Npgsql.PostgresException ex) when (ex.SqlState == "42P01")
+        {
+            return null; // the runner has not created its history yet
+        }
+    }
+}
+
+/// <summary>The stepwise command as a separate process.</summary>
+internal sealed class CliProcess
+{
+    private readonly Process _process;
+    private readonly Task<string> _out;
+    private readonly Task<string> _error;
+
+    private CliProcess(Process process)
+    {
+        _process = process;
+        _out = process.StandardOutput.ReadToEndAsync();
+        _error = process.StandardError.ReadToEndAsync();
+    }
+
+    public static CliProcess Start(MigrationWorkspace ws, params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(typeof(StepwiseCli).Assembly.Location);
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+        info.ArgumentList.Add("--dir");
+        info.ArgumentList.Add(ws.Directory);
+        info.Environment["STEPWISE_DATABASE_URL"] = ws.ConnectionString;
+        info.Environment["NO_COLOR"] = "1";
+        return new CliProcess(Process.Start(info)!);
+    }
+
+    public void Kill() => _process.Kill(entireProcessTree: true);
+
+    public async Task<(int Code, string Out, string Error)> WaitAsync()
+    {
+        await _process.WaitForExitAsync();
+        return (_process.ExitCode, await _out, await _error);
+    }
+}
