@@ -102,7 +102,7 @@ internal static class RunRendering
                         line = s.Span.StartLine,
                         kind = s.CommandTag,
                         skipped = i < r.ResumeAt,
-                        locks = StatementLockText.For(s),
+                        locks = StatementLockText.For(s, why: true),
                         sql = s.Text,
                     }) : null,
                     assertions = r.Section.Assertions.Select(a => a.Name),
@@ -132,7 +132,7 @@ internal static class RunRendering
                     var text = string.Join(' ', s.Text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
                     text = text.Length > 70 ? text[..69] + "…" : text;
                     var done = i < run.ResumeAt ? "[dim](done) [/]" : "";
-                    table.AddRow((i + 1).ToString(), s.Span.StartLine.ToString(), done + Markup.Escape(text), Markup.Escape(string.Join("; ", StatementLockText.For(s))));
+                    table.AddRow((i + 1).ToString(), s.Span.StartLine.ToString(), done + Markup.Escape(text), Markup.Escape(string.Join("; ", StatementLockText.For(s, why: output.Verbose))));
                 }
                 foreach (var assertion in run.Section.Assertions)
                 {

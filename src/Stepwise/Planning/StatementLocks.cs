@@ -307,16 +307,11 @@ public static class StatementLocks
     }
 
     /// <summary>TABLE, VIEW, ... for object types that are relations; null for any other object.</summary>
-    private static string? RelationWord(string? objectType) => objectType switch
-    {
-        "OBJECT_TABLE" => "TABLE",
-        "OBJECT_VIEW" => "VIEW",
-        "OBJECT_MATVIEW" => "MATERIALIZED VIEW",
-        "OBJECT_SEQUENCE" => "SEQUENCE",
-        "OBJECT_FOREIGN_TABLE" => "FOREIGN TABLE",
-        "OBJECT_INDEX" => "INDEX",
-        _ => null,
-    };
+    /// <summary>The SQL word for an object type that is a relation (<c>MATERIALIZED VIEW</c>), or null for other objects.</summary>
+    private static string? RelationWord(string? objectType) =>
+        objectType is "OBJECT_TABLE" or "OBJECT_VIEW" or "OBJECT_MATVIEW" or "OBJECT_SEQUENCE" or "OBJECT_FOREIGN_TABLE" or "OBJECT_INDEX"
+            ? CommandTags.ObjectWord(objectType)
+            : null;
 
     /// <summary>A DefElem's boolean value as PostgreSQL reads it: no value means true.</summary>
     private static bool IsTrue(SqlNode option)

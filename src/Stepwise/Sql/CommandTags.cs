@@ -93,7 +93,7 @@ internal static class CommandTags
     }
 
     /// <summary><c>OBJECT_MATVIEW</c> → <c>MATERIALIZED VIEW</c>, <c>OBJECT_TABLE</c> → <c>TABLE</c>.</summary>
-    private static string ObjectWord(string? objectType) => objectType switch
+    internal static string ObjectWord(string? objectType) => objectType switch
     {
         null => "TABLE",
         "OBJECT_MATVIEW" => "MATERIALIZED VIEW",
