@@ -55,6 +55,8 @@ internal static partial class Directives
                     }
                 }
                 return (new Directive(name == "up" ? Kind.Up : Kind.Down, offset, text, NoTransaction: noTransaction), null);
+            case ("stepwise", "ignore" or "ignore-file"):
+                return (null, null); // the linter's; an ordinary comment to the migration reader
             case ("stepwise", "no-transaction") when argument.Length == 0:
                 return (new Directive(Kind.NoTransaction, offset, text), null);
             case ("stepwise", "lock-timeout" or "statement-timeout"):

@@ -11,6 +11,14 @@ internal static class MigrationFileReader
 {
     private sealed record Found(Directives.Directive Directive, int Line, int Column);
 
+    /// <summary>Reads one file outside a directory (the linter): its sections, ignoring directory-level checks.</summary>
+    internal static Migration ReadStandalone(string text, string displayPath)
+    {
+        var migration = new Migration(MigrationKind.Versioned, 0, "", "", Path.GetFileName(displayPath), displayPath, "");
+        Read(migration, text, displayPath, []);
+        return migration;
+    }
+
     internal static void Read(Migration migration, string text, string displayPath, List<MigrationProblem> problems)
     {
         if (string.IsNullOrWhiteSpace(text))

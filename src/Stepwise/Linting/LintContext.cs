@@ -1,0 +1,78 @@
+using Stepwise.Sql;
+
+namespace Stepwise.Linting;
+
+/// <summary>
+/// What a rule knows beyond the statement: the file, whether it is a Stepwise migration or plain SQL,
+/// the statements before this one, the tables created earlier in the same file, and (with a database)
+/// table sizes. Rules report findings through it.
+/// </summary>
+public sealed class LintContext
+{
+    private readonly List<LintStatement> _earlier = [];
+    private readonly HashSet<RelationName> _created = [];
+    private readonly LintOptions _options;
+    private readonly Action<LintRule, LintStatement, string, RelationName?, LintSeverity?> _report;
+
+    internal LintContext(string file, bool plainSql, LintOptions options, Action<LintRule, LintStatement, string, RelationName?, LintSeverity?> report)
+    {
+        File = file;
+        PlainSql = plainSql;
+        _options = options;
+        _report = report;
+    }
+
+    /// <summary>The file being linted.</summary>
+    public string File { get; }
+
+    /// <summary>True for plain SQL files; false for Stepwise migrations (whose executor sets lock_timeout and manages transactions).</summary>
+    public bool PlainSql { get; }
+
+    /// <summary>The PostgreSQL major version targeted.</summary>
+    public int PostgresVersion => _options.PostgresVersion;
+
+    /// <summary>The statements before the current one, in order (embedded ones included).</summary>
+    public IReadOnlyList<LintStatement> Earlier => _earlier;
+
+    /// <summary>The rule being run (set by the linter).</summary>
+    internal LintRule? CurrentRule { get; set; }
+
+    /// <summary>
+    /// True when <paramref name="relation"/> was created earlier in this file: locking a table nobody
+    /// else can see yet blocks no one, so lock rules leave it alone.
+    /// </summary>
+    public bool IsCreatedInFile(RelationName relation) => _created.Contains(Normalize(relation));
+
+    /// <summary>The table's size, when linting with a database that has it.</summary>
+    public TableSize? SizeOf(RelationName relation)
+    {
+        return _options.TableSizes is { } sizes && sizes.TryGetValue(Normalize(relation), out var size) ? size : null;
+    }
+
+    /// <summary>Reports a finding of the current rule on <paramref name="statement"/>.</summary>
+    /// <param name="statement">Where.</param>
+    /// <param name="message">What, naming the table and the lock.</param>
+    /// <param name="table">The table it is about; with a database its size is added and a small one drops the finding to info.</param>
+    /// <param name="severity">Overrides the rule's severity for this finding (configuration still wins).</param>
+    public void Report(LintStatement statement, string message, RelationName? table = null, LintSeverity? severity = null) =>
+        _report(CurrentRule ?? throw new InvalidOperationException("no rule is running"), statement, message, table, severity);
+
+    internal void Advance(LintStatement statement)
+    {
+        _earlier.Add(statement);
+        var root = statement.Tree.Root;
+        var created = root.Kind switch
+        {
+            "CreateStmt" => statement.Tree.Target,
+            "CreateTableAsStmt" => statement.Tree.Target,
+            _ => null,
+        };
+        if (created is { } relation)
+        {
+            _created.Add(Normalize(relation));
+        }
+    }
+
+    /// <summary>An unqualified name means public (search_path is not known offline); the parser has already folded case.</summary>
+    internal static RelationName Normalize(RelationName relation) => relation with { Schema = relation.Schema ?? "public" };
+}

@@ -1,0 +1,57 @@
+using Stepwise.Planning;
+
+namespace Stepwise.Linting;
+
+/// <summary>How much a finding matters. <see cref="Off"/> turns a rule off in configuration.</summary>
+public enum LintSeverity
+{
+    /// <summary>Not reported.</summary>
+    Off,
+
+    /// <summary>Worth knowing.</summary>
+    Info,
+
+    /// <summary>Likely a problem.</summary>
+    Warning,
+
+    /// <summary>Blocks the change (exit 1).</summary>
+    Error,
+}
+
+/// <summary>
+/// One lint rule: what it looks for in a statement's parse tree, what it says (naming the table and
+/// the lock), and the safe way to write the statement. One rule, one file in <c>Linting/Rules/</c>;
+/// rules are found by reflection, so adding the file is all it takes.
+/// </summary>
+public abstract class LintRule
+{
+    /// <summary>The rule's id, kebab-case, as used in configuration and ignores.</summary>
+    public abstract string Id { get; }
+
+    /// <summary>A one-line title.</summary>
+    public abstract string Title { get; }
+
+    /// <summary>The severity when configuration says nothing.</summary>
+    public virtual LintSeverity DefaultSeverity => LintSeverity.Warning;
+
+    /// <summary>The lock the rule is about, if any (documentation and SARIF metadata).</summary>
+    public virtual LockLevel? Lock => null;
+
+    /// <summary>Why it matters, for the rules reference.</summary>
+    public abstract string Why { get; }
+
+    /// <summary>The safe alternative, in words.</summary>
+    public abstract string Fix { get; }
+
+    /// <summary>The safe alternative as a short SQL example.</summary>
+    public abstract string FixExample { get; }
+
+    /// <summary>
+    /// True when the finding is about the size of a table (a scan or rewrite under a lock): with a
+    /// database, a table below the size threshold drops the finding to info.
+    /// </summary>
+    public virtual bool ScalesWithTableSize => false;
+
+    /// <summary>Looks at one statement and reports through <paramref name="context"/>.</summary>
+    public abstract void Check(LintStatement statement, LintContext context);
+}

@@ -1,0 +1,196 @@
+using System.Reflection;
+using System.Text.RegularExpressions;
+using Stepwise.Migrations;
+using Stepwise.Sql;
+
+namespace Stepwise.Linting;
+
+/// <summary>The findings for one file.</summary>
+/// <param name="File">The file as named in findings.</param>
+/// <param name="Findings">Every finding not turned off or ignored, in line order.</param>
+/// <param name="Statements">How many statements were linted (embedded ones included).</param>
+public sealed record LintResult(string File, IReadOnlyList<LintFinding> Findings, int Statements);
+
+/// <summary>
+/// Runs every rule over every statement of a file — Stepwise migrations (sections, their transaction
+/// mode) and plain SQL (explicit BEGIN/COMMIT, or <see cref="LintOptions.AssumeInTransaction"/>) —
+/// including statements inside DO blocks and PL/pgSQL functions, and applies configuration, table
+/// sizes and inline ignores.
+/// </summary>
+public sealed partial class Linter
+{
+    /// <summary>Every rule, found by reflection, ordered by id.</summary>
+    public static IReadOnlyList<LintRule> AllRules { get; } = [.. typeof(LintRule).Assembly.GetTypes()
+        .Where(t => t.IsSubclassOf(typeof(LintRule)) && !t.IsAbstract && t.GetConstructor(Type.EmptyTypes) is not null)
+        .Select(t => (LintRule)Activator.CreateInstance(t)!)
+        .OrderBy(r => r.Id, StringComparer.Ordinal)];
+
+    /// <summary>Ids that are findings of the linter itself, not of a rule.</summary>
+    public static readonly IReadOnlyList<string> BuiltInIds = [SyntaxErrorId, BadIgnoreId];
+
+    internal const string SyntaxErrorId = "syntax-error";
+    internal const string BadIgnoreId = "bad-ignore";
+
+    private readonly LintOptions _options;
+    private readonly IReadOnlyList<LintRule> _rules;
+
+    /// <summary>A linter with every rule.</summary>
+    public Linter(LintOptions? options = null) : this(options, AllRules)
+    {
+    }
+
+    /// <summary>A linter with the given rules only (tests, focused runs).</summary>
+    public Linter(LintOptions? options, IReadOnlyList<LintRule> rules)
+    {
+        _options = options ?? new LintOptions();
+        _rules = rules;
+    }
+
+    /// <summary>Lints one file's text. Never throws for bad SQL: a syntax error is a finding.</summary>
+    public LintResult Lint(string text, string fileName)
+    {
+        var findings = new List<LintFinding>();
+        var script = SqlParser.Parse(text, fileName);
+        var source = script.Source;
+        foreach (var error in script.Errors)
+        {
+            findings.Add(new LintFinding
+            {
+                RuleId = SyntaxErrorId, Severity = LintSeverity.Error, File = fileName, Line = error.Line, Column = error.Column, EndLine = error.Line,
+                Message = error.Message, Fix = error.Hint, SourceLine = error.SourceLine,
+            });
+        }
+
+        var units = IsStepwiseMigration(text) ? MigrationUnits(text, fileName) : PlainUnits(script);
+        var ignores = Ignores.Read(source, _rules, findings);
+        var context = new LintContext(fileName, plainSql: units.Plain, _options, (rule, statement, message, table, severity) =>
+            Add(findings, rule, statement, message, table, severity, source, ignores));
+
+        var index = 0;
+        foreach (var unit in units.Statements)
+        {
+            var lintStatement = new LintStatement(index++, unit.Statement.Tree!, unit.Statement.Text, unit.Statement.Span.StartLine, unit.Statement.Span.StartColumn,
+                unit.Statement.Span.EndLine, unit.InTransaction, unit.Group, embedded: false, anchorLine: unit.Statement.Span.StartLine);
+            Run(lintStatement, context);
+            if (PlpgsqlParser.Parse(script, unit.Statement) is { } body)
+            {
+                // A DO block runs in a transaction of its own; a function body runs whenever it is called, in the caller's.
+                foreach (var embedded in body.Statements.Where(e => e.Tree is not null))
+                {
+                    Run(new LintStatement(index++, embedded.Tree!, embedded.Sql.Trim(), embedded.Line, 1, embedded.Line, inTransaction: true, unit.Group, embedded: true,
+                        anchorLine: unit.Statement.Span.StartLine), context);
+                }
+            }
+        }
+        return new LintResult(fileName, [.. findings.OrderBy(f => f.Line).ThenBy(f => f.Column).ThenBy(f => f.RuleId, StringComparer.Ordinal)], index);
+    }
+
+    private void Run(LintStatement statement, LintContext context)
+    {
+        foreach (var rule in _rules)
+        {
+            if (Severity(rule) == LintSeverity.Off)
+            {
+                continue;
+            }
+            context.CurrentRule = rule;
+            rule.Check(statement, context);
+        }
+        context.CurrentRule = null;
+        context.Advance(statement);
+    }
+
+    private LintSeverity Severity(LintRule rule) => _options.Severities.TryGetValue(rule.Id, out var configured) ? configured : rule.DefaultSeverity;
+
+    private void Add(List<LintFinding> findings, LintRule rule, LintStatement statement, string message, RelationName? table, LintSeverity? severity,
+        SourceText source, Ignores ignores)
+    {
+        if (ignores.Covers(rule.Id, statement.AnchorLine))
+        {
+            return;
+        }
+        var level = _options.Severities.TryGetValue(rule.Id, out var configured) ? configured : severity ?? rule.DefaultSeverity;
+        if (table is { } relation && LintContextSize(relation) is { } size)
+        {
+            var estimate = TimeSpan.FromTicks(_options.RewriteCostPerRow.Ticks * Math.Max(0, size.Rows));
+            message += rule.ScalesWithTableSize
+                ? $" ({relation}: {size}; the lock would be held for roughly {Describe(estimate)}, an estimate)"
+                : $" ({relation}: {size})";
+            if (rule.ScalesWithTableSize && size.Rows >= 0 && size.Rows < _options.SmallTableRows && level > LintSeverity.Info)
+            {
+                level = LintSeverity.Info;
+            }
+        }
+        if (level == LintSeverity.Off)
+        {
+            return;
+        }
+        findings.Add(new LintFinding
+        {
+            RuleId = rule.Id, Severity = level, File = source.FileName, Line = statement.Line, Column = statement.Column, EndLine = statement.EndLine,
+            Message = message, Fix = $"{rule.Fix}\n{rule.FixExample}", SourceLine = source.Line(statement.Line), Statement = statement.Text,
+        });
+
+        TableSize? LintContextSize(RelationName r) =>
+            _options.TableSizes is { } sizes && sizes.TryGetValue(LintContext.Normalize(r), out var s) ? s : null;
+    }
+
+    private static string Describe(TimeSpan t) => t.TotalSeconds switch
+    {
+        < 1 => "under a second",
+        < 120 => $"{t.TotalSeconds:F0} s",
+        < 7200 => $"{t.TotalMinutes:F0} min",
+        _ => $"{t.TotalHours:F1} h",
+    };
+
+    private sealed record Unit(SqlStatement Statement, bool InTransaction, int Group);
+
+    private sealed record Units(IReadOnlyList<Unit> Statements, bool Plain);
+
+    private static bool IsStepwiseMigration(string text) => MigrationMarker().IsMatch(text);
+
+    /// <summary>A Stepwise (or dbmate) migration: each section runs in one transaction unless it cannot.</summary>
+    private static Units MigrationUnits(string text, string fileName)
+    {
+        var migration = MigrationFileReader.ReadStandalone(text, fileName);
+        var units = new List<Unit>();
+        var group = 0;
+        foreach (var section in new[] { migration.Up, migration.Down }.OfType<MigrationSection>())
+        {
+            group++;
+            foreach (var statement in section.Statements.Concat(section.Assertions.Select(a => a.Query)).OrderBy(s => s.Span.Start))
+            {
+                units.Add(new Unit(statement, section.RunsInTransaction, section.RunsInTransaction ? group : ++group));
+            }
+        }
+        return new Units(units, Plain: false);
+    }
+
+    /// <summary>Plain SQL: autocommit, except between BEGIN and COMMIT (or throughout, when assumed).</summary>
+    private Units PlainUnits(SqlScript script)
+    {
+        var units = new List<Unit>();
+        var group = 0;
+        var inBlock = false;
+        foreach (var statement in script.Statements.Where(s => s.Kind == StatementKind.Sql && s.Tree is not null))
+        {
+            var kind = statement.Tree!.Root.Kind == "TransactionStmt" ? statement.Tree.Root.String("kind") : null;
+            if (kind is "TRANS_STMT_BEGIN" or "TRANS_STMT_START")
+            {
+                inBlock = true;
+                group++;
+            }
+            var inTransaction = _options.AssumeInTransaction || inBlock;
+            units.Add(new Unit(statement, inTransaction, _options.AssumeInTransaction ? 0 : inBlock ? group : ++group));
+            if (kind is "TRANS_STMT_COMMIT" or "TRANS_STMT_ROLLBACK" or "TRANS_STMT_PREPARE")
+            {
+                inBlock = false;
+                group++;
+            }
+        }
+        return new Units(units, Plain: true);
+    }
+
+    [GeneratedRegex(@"^\s*--\s*(stepwise|migrate):up\b", RegexOptions.Multiline | RegexOptions.IgnoreCase)]
+    private static partial Regex MigrationMarker();
+}
