@@ -64,11 +64,13 @@ public sealed class EnumValueWithoutPosition : LintRule
 
     private static void CheckUseOfUncommittedValue(LintStatement statement, LintContext context)
     {
-        if (!statement.InTransaction || InFunctionBody(statement, context))
+        if (!statement.InTransaction || statement.IsInFunctionBody(context))
         {
             return;
         }
-        var sameTransaction = context.Earlier.Where(e => e.InTransaction && e.TransactionGroup == statement.TransactionGroup).ToList();
+        var sameTransaction = context.Earlier
+            .Where(e => e.InTransaction && e.TransactionGroup == statement.TransactionGroup && !e.IsInFunctionBody(context))
+            .ToList();
         var uncommitted = sameTransaction
             .Select(e => (Statement: e, Added: AddedValue(e)))
             .Where(e => e.Added is not null && !UsableBeforeCommit(e.Added.Value.Type, sameTransaction, context))
@@ -108,8 +110,4 @@ public sealed class EnumValueWithoutPosition : LintRule
     private static bool UsableBeforeCommit(string type, List<LintStatement> sameTransaction, LintContext context) =>
         context.PostgresVersion >= 17
         && sameTransaction.Any(e => e.Tree.Kind == "CreateEnumStmt" && string.Join('.', e.Tree.Root.Names("typeName")) == type);
-
-    /// <summary>A function body runs when the function is called, not when the migration creates it.</summary>
-    private static bool InFunctionBody(LintStatement statement, LintContext context) =>
-        statement.Embedded && context.Earlier.LastOrDefault(e => !e.Embedded) is { } parent && parent.Tree.Kind == "CreateFunctionStmt";
 }
