@@ -46,9 +46,20 @@ public sealed class PreferRobustStatements : LintRule
         if (problems.Count > 0)
         {
             var when = context.PlainSql ? "is not safe to run again after a failure" : "is run again when Stepwise resumes after an interruption";
-            context.Report(statement, $"{statement.Tree.CommandTag} runs outside a transaction and {when}: {string.Join("; ", problems)}");
+            context.Report(statement, $"{Subject(statement.Tree)} runs outside a transaction and {when}: {string.Join("; ", problems)}");
         }
     }
+
+    /// <summary>The statement and what it acts on: <c>CREATE INDEX i ON t</c>, <c>DROP TABLE a, b</c>, <c>ALTER TABLE t</c>.</summary>
+    private static string Subject(StatementTree tree) => tree.Kind switch
+    {
+        "IndexStmt" when tree.Index is { } index => index.Name is { } name ? $"CREATE INDEX {name} ON {index.Table}" : $"CREATE INDEX ON {index.Table}",
+        "DropStmt" => $"{tree.CommandTag} {string.Join(", ", tree.Root.Nodes("objects").Select(o => string.Join('.', o.Names("items"))))}",
+        "CreateSchemaStmt" => $"{tree.CommandTag} {tree.Root.String("schemaname")}",
+        "CreateExtensionStmt" => $"{tree.CommandTag} {tree.Root.String("extname")}",
+        _ when tree.Target is { } target => $"{tree.CommandTag} {target}",
+        _ => tree.CommandTag,
+    };
 
     private static IEnumerable<string> Problems(LintStatement statement, LintContext context)
     {

@@ -16,9 +16,6 @@ public sealed class UnbatchedDataChange : LintRule
     public override string Title => "Change data in batches, apart from DDL";
 
     /// <inheritdoc />
-    public override LockLevel? Lock => LockLevel.RowExclusive;
-
-    /// <inheritdoc />
     public override bool ScalesWithTableSize => true;
 
     /// <inheritdoc />

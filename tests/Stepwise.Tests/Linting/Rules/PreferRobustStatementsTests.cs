@@ -44,6 +44,17 @@ public class PreferRobustStatementsTests
         Assert.Contains("write DROP INDEX CONCURRENTLY IF EXISTS workflow_runs_org_idx before it", finding.Message);
     }
 
+    [Theory]
+    [InlineData("CREATE TABLE app.workflow_runs (id bigint);", "CREATE TABLE app.workflow_runs runs outside")]
+    [InlineData("CREATE INDEX workflow_runs_org_idx ON workflow_runs (organization_id);", "CREATE INDEX workflow_runs_org_idx ON workflow_runs runs outside")]
+    [InlineData("CREATE INDEX ON workflow_runs (organization_id);", "CREATE INDEX ON workflow_runs runs outside")]
+    [InlineData("DROP TABLE app.a, b;", "DROP TABLE app.a, b runs outside")]
+    [InlineData("CREATE EXTENSION pgcrypto;", "CREATE EXTENSION pgcrypto runs outside")]
+    public void Names_what_the_statement_acts_on(string sql, string expected)
+    {
+        Assert.StartsWith(expected, LintAssert.Flags<PreferRobustStatements>(sql).Message);
+    }
+
     [Fact]
     public void Lists_every_problem_of_an_alter_table_in_one_finding()
     {
