@@ -26,10 +26,13 @@ public sealed partial class Linter
         .OrderBy(r => r.Id, StringComparer.Ordinal)];
 
     /// <summary>Ids that are findings of the linter itself, not of a rule.</summary>
-    public static readonly IReadOnlyList<string> BuiltInIds = [SyntaxErrorId, BadIgnoreId];
+    public static readonly IReadOnlyList<string> BuiltInIds = [SyntaxErrorId, BadIgnoreId, UnreadableFileId];
 
     internal const string SyntaxErrorId = "syntax-error";
     internal const string BadIgnoreId = "bad-ignore";
+
+    /// <summary>The id of findings for files that cannot be linted at all (binary, not UTF-8).</summary>
+    public const string UnreadableFileId = "unreadable-file";
 
     private readonly LintOptions _options;
     private readonly IReadOnlyList<LintRule> _rules;
