@@ -125,8 +125,8 @@ internal sealed class LintCommand : ICliCommand
             if (context.HasDatabase)
             {
                 var status = await context.CreateMigrator().StatusAsync(cancellationToken);
-                var pending = status.Entries.Where(e => e.State is not MigrationState.Applied and not MigrationState.MissingFile).Select(e => e.Migration).ToHashSet();
-                migrations = migrations.Where(pending.Contains);
+                var pending = status.Entries.Where(e => e.State is not MigrationState.Applied and not MigrationState.MissingFile).Select(e => e.File).ToHashSet(StringComparer.Ordinal);
+                migrations = migrations.Where(m => pending.Contains(m.FileName));
             }
             files = [.. migrations.Select(m => Path.GetRelativePath(context.Environment.WorkingDirectory, m.Path))];
         }
