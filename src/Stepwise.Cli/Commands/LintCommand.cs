@@ -71,11 +71,14 @@ internal sealed class LintCommand : ICliCommand
 
         var inputs = await InputsAsync(context, parse.GetValue(_files) ?? [], cancellationToken);
         var linter = new Linter(options);
-        var results = new List<LintResult>();
-        foreach (var (name, text, problem) in inputs.Where(i => config is null || !config.Excludes(i.Name)))
+        var files = inputs.Where(i => config is null || !config.Excludes(i.Name)).ToList();
+        // Files are independent: lint them on every core (rules are stateless), report in the given order.
+        var results = new LintResult[files.Count];
+        Parallel.For(0, files.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
         {
-            results.Add(problem is null ? linter.Lint(text!, name) : new LintResult(name, [problem], 0));
-        }
+            var (name, text, problem) = files[i];
+            results[i] = problem is null ? linter.Lint(text!, name) : new LintResult(name, [problem], 0);
+        });
 
         var report = new LintReport(results, Linter.AllRules);
         var writer = new StringWriter();
