@@ -64,7 +64,7 @@ public sealed partial class Linter
             });
         }
 
-        var units = IsStepwiseMigration(text) ? MigrationUnits(text, fileName) : PlainUnits(script);
+        var units = IsStepwiseMigration(text) ? MigrationUnits(script, fileName) : PlainUnits(script);
         var ignores = Ignores.Read(source, _rules, findings);
         var context = new LintContext(fileName, plainSql: units.Plain, _options, (rule, statement, message, table, severity) =>
             Add(findings, rule, statement, message, table, severity, source, ignores));
@@ -153,9 +153,9 @@ public sealed partial class Linter
     private static bool IsStepwiseMigration(string text) => MigrationMarker().IsMatch(text);
 
     /// <summary>A Stepwise (or dbmate) migration: each section runs in one transaction unless it cannot.</summary>
-    private static Units MigrationUnits(string text, string fileName)
+    private static Units MigrationUnits(SqlScript script, string fileName)
     {
-        var migration = MigrationFileReader.ReadStandalone(text, fileName);
+        var migration = MigrationFileReader.ReadStandalone(script, fileName);
         var units = new List<Unit>();
         var group = 0;
         foreach (var section in new[] { migration.Up, migration.Down }.OfType<MigrationSection>())
