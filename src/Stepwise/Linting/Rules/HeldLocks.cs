@@ -1,0 +1,29 @@
+using Stepwise.Planning;
+using Stepwise.Sql;
+
+namespace Stepwise.Linting.Rules;
+
+/// <summary>
+/// The lock a statement takes on a table, as <see cref="StatementLocks"/> derives it, and how long it
+/// is held: rules name locks from the same answer the planner gives instead of re-deriving them.
+/// </summary>
+internal static class HeldLocks
+{
+    /// <summary>The strongest lock <paramref name="tree"/> takes on <paramref name="table"/>; <see cref="LockLevel.None"/> when it takes none.</summary>
+    public static LockLevel On(StatementTree tree, RelationName table)
+    {
+        var wanted = LintContext.Normalize(table);
+        return StatementLocks.For(tree)
+            .Where(l => LintContext.Normalize(l.Relation) == wanted)
+            .Select(l => l.Level)
+            .DefaultIfEmpty(LockLevel.None)
+            .Max();
+    }
+
+    /// <summary>
+    /// "until the transaction commits" inside a transaction (PostgreSQL releases table locks only at
+    /// its end), otherwise "until <paramref name="end"/>".
+    /// </summary>
+    public static string Until(LintStatement statement, string end) =>
+        statement.InTransaction ? "until the transaction commits" : $"until {end}";
+}
