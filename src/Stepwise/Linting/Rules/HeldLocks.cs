@@ -20,6 +20,14 @@ internal static class HeldLocks
             .Max();
     }
 
+    /// <summary>The ordinary traffic a lock on <paramref name="table"/> stops: "reads and writes of t", "writes to t", or "schema changes on t".</summary>
+    public static string Blocked(LockLevel level, RelationName table) => level switch
+    {
+        >= LockLevel.AccessExclusive => $"reads and writes of {table}",
+        >= LockLevel.Share => $"writes to {table}",
+        _ => $"schema changes on {table}",
+    };
+
     /// <summary>
     /// "until the transaction commits" inside a transaction (PostgreSQL releases table locks only at
     /// its end), otherwise "until <paramref name="end"/>".
