@@ -4,9 +4,10 @@ namespace Stepwise.Linting.Rules;
 
 /// <summary>
 /// A constraint an ALTER TABLE adds: by ADD CONSTRAINT, or as a column constraint of ADD COLUMN
-/// (then <see cref="NewColumn"/> is the column's <c>ColumnDef</c>).
+/// (then <see cref="NewColumn"/> is the column's <c>ColumnDef</c>). <see cref="Command"/> is the
+/// sub-command's position in the statement.
 /// </summary>
-internal readonly record struct AddedConstraint(ConstraintDefinition Definition, SqlNode NewColumn)
+internal readonly record struct AddedConstraint(ConstraintDefinition Definition, SqlNode NewColumn, int Command)
 {
     /// <summary>True for a column constraint of ADD COLUMN.</summary>
     public bool OnNewColumn => !NewColumn.IsMissing;
@@ -57,18 +58,20 @@ internal static class AddedConstraints
         {
             yield break;
         }
-        foreach (var command in tree.AlterTableCommands)
+        var commands = tree.AlterTableCommands;
+        for (var i = 0; i < commands.Count; i++)
         {
+            var command = commands[i];
             var definition = command.Definition;
             if (command.Subtype == "AT_AddConstraint" && definition.Kind == "Constraint")
             {
-                yield return new AddedConstraint(new ConstraintDefinition(definition), default);
+                yield return new AddedConstraint(new ConstraintDefinition(definition), default, i);
             }
             else if (command.Subtype == "AT_AddColumn" && definition.Kind == "ColumnDef")
             {
                 foreach (var constraint in definition.Nodes("constraints").Where(c => c.Kind == "Constraint"))
                 {
-                    yield return new AddedConstraint(new ConstraintDefinition(constraint), definition);
+                    yield return new AddedConstraint(new ConstraintDefinition(constraint), definition, i);
                 }
             }
         }
