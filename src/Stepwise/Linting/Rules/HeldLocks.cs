@@ -21,11 +21,14 @@ internal static class HeldLocks
     }
 
     /// <summary>The ordinary traffic a lock on <paramref name="table"/> stops: "reads and writes of t", "writes to t", or "schema changes on t".</summary>
-    public static string Blocked(LockLevel level, RelationName table) => level switch
+    public static string Blocked(LockLevel level, RelationName table) => Blocked(level, table.ToString());
+
+    /// <summary>The same for several tables named together (<c>a, b</c>).</summary>
+    public static string Blocked(LockLevel level, string tables) => level switch
     {
-        >= LockLevel.AccessExclusive => $"reads and writes of {table}",
-        >= LockLevel.Share => $"writes to {table}",
-        _ => $"schema changes on {table}",
+        >= LockLevel.AccessExclusive => $"reads and writes of {tables}",
+        >= LockLevel.Share => $"writes to {tables}",
+        _ => $"schema changes on {tables}",
     };
 
     /// <summary>
