@@ -33,7 +33,8 @@ public sealed class AddingForeignKeyConstraint : LintRule
         "Add the constraint NOT VALID: new and changed rows are checked from then on and the locks last only a moment. Then run " +
         "VALIDATE CONSTRAINT in a later transaction (a later migration, or a -- stepwise:no-transaction section): it checks the " +
         "old rows under SHARE UPDATE EXCLUSIVE on the table and ROW SHARE on the referenced one, so reads and writes go on. For " +
-        "a new column, add the column first and its foreign key this way.";
+        "a new column, add the column first and its foreign key this way. (PostgreSQL 15 refuses NOT VALID on a foreign key of a " +
+        "partitioned table.)";
 
     /// <inheritdoc />
     public override string FixExample =>

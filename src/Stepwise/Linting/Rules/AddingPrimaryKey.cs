@@ -31,7 +31,8 @@ public sealed class AddingPrimaryKey : LintRule
     public override string Fix =>
         "Build the index first with CREATE UNIQUE INDEX CONCURRENTLY (reads and writes go on), then add the key with ADD " +
         "CONSTRAINT ... PRIMARY KEY USING INDEX, which only attaches the finished index. Make the key columns NOT NULL " +
-        "beforehand (see setting-not-null), or that step scans the table for NULLs under ACCESS EXCLUSIVE.";
+        "beforehand (see setting-not-null), or that step scans the table for NULLs under ACCESS EXCLUSIVE. (PostgreSQL refuses " +
+        "USING INDEX on a partitioned table.)";
 
     /// <inheritdoc />
     public override string FixExample =>

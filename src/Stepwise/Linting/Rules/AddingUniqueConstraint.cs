@@ -29,7 +29,8 @@ public sealed class AddingUniqueConstraint : LintRule
     /// <inheritdoc />
     public override string Fix =>
         "Build the index first with CREATE UNIQUE INDEX CONCURRENTLY (reads and writes go on), then add the constraint with " +
-        "ADD CONSTRAINT ... UNIQUE USING INDEX, which only attaches the finished index and holds ACCESS EXCLUSIVE for a moment.";
+        "ADD CONSTRAINT ... UNIQUE USING INDEX, which only attaches the finished index and holds ACCESS EXCLUSIVE for a moment. " +
+        "(PostgreSQL refuses USING INDEX on a partitioned table.)";
 
     /// <inheritdoc />
     public override string FixExample =>
