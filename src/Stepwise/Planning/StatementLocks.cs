@@ -314,7 +314,7 @@ public static class StatementLocks
             : null;
 
     /// <summary>A DefElem's boolean value as PostgreSQL reads it: no value means true.</summary>
-    private static bool IsTrue(SqlNode option)
+    internal static bool IsTrue(SqlNode option)
     {
         var value = option.Node("arg");
         return value.Kind switch
