@@ -67,7 +67,7 @@ public sealed class StatementTree
     {
         "IndexStmt" => Root.Bool("concurrent"),
         "DropStmt" => Root.Bool("concurrent"),
-        "ReindexStmt" => Root.Nodes("params").Any(p => p.String("defname") == "concurrently"),
+        "ReindexStmt" => Root.Nodes("params").Any(p => p.String("defname") == "concurrently" && p.IsTrueOption),
         "AlterTableStmt" => AlterTableCommands.Any(c => c.Subtype == "AT_DetachPartition" && c.Definition.Bool("concurrent")),
         "VacuumStmt" => Root.Bool("is_vacuumcmd"),
         "CreatedbStmt" or "DropdbStmt" or "CreateTableSpaceStmt" or "DropTableSpaceStmt" or "AlterSystemStmt" => true,

@@ -41,7 +41,7 @@ public sealed class RequireConcurrentReindex : LintRule
     public override void Check(LintStatement statement, LintContext context)
     {
         var root = statement.Tree.Root;
-        if (root.Kind != "ReindexStmt" || root.Nodes("params").Any(p => p.String("defname") == "concurrently" && StatementLocks.IsTrue(p)))
+        if (root.Kind != "ReindexStmt" || root.Nodes("params").Any(p => p.String("defname") == "concurrently" && p.IsTrueOption))
         {
             return;
         }
