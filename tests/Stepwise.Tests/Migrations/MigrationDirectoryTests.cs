@@ -189,4 +189,16 @@ public class MigrationDirectoryTests
         Assert.Equal(d.Versioned[0].Checksum, d.Versioned[1].Checksum);
         Assert.NotEqual(d.Versioned[0].Checksum, d.Versioned[2].Checksum);
     }
+
+    [Fact]
+    public void Lint_ignores_inside_a_migration_are_not_migration_directives()
+    {
+        using var dir = new TempDirectory();
+        dir.Write("1_a.sql", "-- stepwise:ignore-file lock-table -- nightly job, no traffic\n-- stepwise:up\n-- stepwise:ignore require-concurrent-index-creation -- empty table\nCREATE INDEX i ON t (a);\n");
+
+        var d = Load(dir);
+
+        Assert.DoesNotContain(d.Problems, p => p.Severity == Severity.Error);
+        Assert.Single(d.Versioned[0].Up!.Statements);
+    }
 }
