@@ -63,13 +63,13 @@ public sealed class UnbatchedDataChange : LintRule
         var everyRow = statement.Tree.Root.Node("whereClause").IsMissing;
         var ddl = SameTransaction(statement, context)
             .Where(e => DataChange(e) is null)
-            .Select(e => (Statement: e, Lock: WriteBlockingLock(e, table)))
-            .LastOrDefault(e => e.Lock is not null);
-        if (ddl.Lock is { } held)
+            .Select(e => (Statement: e, Lock: HeldLocks.On(e.Tree, table)))
+            .LastOrDefault(e => e.Lock.ConflictsWith(LockLevel.RowExclusive));
+        if (ddl.Statement is not null)
         {
             context.Report(statement,
                 $"{verb} {table}{(everyRow ? " without WHERE" : "")} runs in the same transaction as the {ddl.Statement.Tree.CommandTag} at line {ddl.Statement.Line}, "
-                + $"which holds {held.Level.ToSql()} on {table} until commit: it {held.Level.Blocks()} for as long as the {verb} takes",
+                + $"which holds {ddl.Lock.ToSql()} on {table} until commit: it {ddl.Lock.Blocks()} for as long as the {verb} takes",
                 table);
         }
         else if (everyRow)
@@ -90,7 +90,7 @@ public sealed class UnbatchedDataChange : LintRule
         }
         foreach (var held in StatementLocks.For(statement.Tree).Where(l => l.Level.ConflictsWith(LockLevel.RowExclusive) && !context.IsCreatedInFile(l.Relation)))
         {
-            if (earlier.LastOrDefault(e => Same(DataChange(e)!.Value, held.Relation)) is { } change)
+            if (earlier.LastOrDefault(e => LintContext.Normalize(DataChange(e)!.Value) == LintContext.Normalize(held.Relation)) is { } change)
             {
                 context.Report(statement,
                     $"{statement.Tree.CommandTag} takes {held.Level.ToSql()} on {held.Relation} in the same transaction as the {change.Tree.CommandTag} at line {change.Line}: "
@@ -110,10 +110,4 @@ public sealed class UnbatchedDataChange : LintRule
         statement.InTransaction
             ? context.Earlier.Where(e => e.InTransaction && e.TransactionGroup == statement.TransactionGroup && !e.IsInFunctionBody(context))
             : [];
-
-    /// <summary>A lock <paramref name="statement"/> takes on <paramref name="table"/> that blocks writes (SHARE or stronger).</summary>
-    private static TableLock? WriteBlockingLock(LintStatement statement, RelationName table) =>
-        StatementLocks.For(statement.Tree).FirstOrDefault(l => Same(l.Relation, table) && l.Level.ConflictsWith(LockLevel.RowExclusive));
-
-    private static bool Same(RelationName a, RelationName b) => LintContext.Normalize(a) == LintContext.Normalize(b);
 }

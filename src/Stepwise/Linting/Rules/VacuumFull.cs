@@ -1,5 +1,4 @@
 using Stepwise.Planning;
-using Stepwise.Sql;
 
 namespace Stepwise.Linting.Rules;
 
@@ -45,7 +44,7 @@ public sealed class VacuumFull : LintRule
         }
         // StatementLocks reads FULL from the options (FULL false included); it names no table when there is no list.
         var rewrites = StatementLocks.For(statement.Tree).Where(l => l.Level == LockLevel.AccessExclusive).ToList();
-        if (rewrites.Count == 0 && !root.Nodes("rels").Any() && root.Nodes("options").Any(IsFullOn))
+        if (rewrites.Count == 0 && !root.Nodes("rels").Any() && root.Nodes("options").Any(o => o.String("defname") == "full" && o.IsTrueOption))
         {
             context.Report(statement,
                 "VACUUM FULL without a table list rewrites every table in the database, each under ACCESS EXCLUSIVE: reads and writes on each table are blocked while it is rewritten");
@@ -56,22 +55,5 @@ public sealed class VacuumFull : LintRule
             context.Report(statement,
                 $"VACUUM FULL rewrites {rewrite.Relation} under {rewrite.Level.ToSql()}: it {rewrite.Level.Blocks()} until the rewrite ends", rewrite.Relation);
         }
-    }
-
-    /// <summary><c>FULL</c>, <c>FULL true</c>, <c>FULL on</c>, <c>FULL 1</c>; not <c>FULL false</c>.</summary>
-    private static bool IsFullOn(SqlNode option)
-    {
-        if (option.String("defname") != "full")
-        {
-            return false;
-        }
-        var value = option.Node("arg");
-        return value.Kind switch
-        {
-            "Integer" => value.Int("ival") != 0,
-            "Boolean" => value.Bool("boolval"),
-            "String" => value.StringValue?.ToLowerInvariant() is not ("false" or "off"),
-            _ => true,
-        };
     }
 }
