@@ -68,6 +68,15 @@ public sealed class EnumValueWithoutPosition : LintRule
         {
             return;
         }
+        var literals = statement.Tree.Root.Descendants()
+            .Where(n => n.Kind == "A_Const")
+            .Select(n => n.Node("sval", "String").String("sval"))
+            .OfType<string>()
+            .ToHashSet(StringComparer.Ordinal);
+        if (literals.Count == 0)
+        {
+            return;
+        }
         var sameTransaction = context.Earlier
             .Where(e => e.InTransaction && e.TransactionGroup == statement.TransactionGroup && !e.IsInFunctionBody(context))
             .ToList();
@@ -75,15 +84,6 @@ public sealed class EnumValueWithoutPosition : LintRule
             .Select(e => (Statement: e, Added: AddedValue(e)))
             .Where(e => e.Added is not null && !UsableBeforeCommit(e.Added.Value.Type, sameTransaction, context))
             .ToList();
-        if (uncommitted.Count == 0)
-        {
-            return;
-        }
-        var literals = statement.Tree.Root.Descendants()
-            .Where(n => n.Kind == "A_Const")
-            .Select(n => n.Node("sval", "String").String("sval"))
-            .OfType<string>()
-            .ToHashSet(StringComparer.Ordinal);
         foreach (var (earlier, value) in uncommitted)
         {
             if (literals.Contains(value!.Value.Label))

@@ -7,9 +7,20 @@ namespace Stepwise.Linting.Rules;
 internal static class FunctionBodies
 {
     /// <summary>True when <paramref name="statement"/> is inside the body of a CREATE FUNCTION or CREATE PROCEDURE.</summary>
-    internal static bool IsInFunctionBody(this LintStatement statement, LintContext context) =>
-        statement.Embedded
+    internal static bool IsInFunctionBody(this LintStatement statement, LintContext context)
+    {
+        if (!statement.Embedded)
+        {
+            return false;
+        }
         // Embedded statements follow their top-level statement; Earlier[i] is the statement with Index i.
-        && context.Earlier.Take(statement.Index).LastOrDefault(e => !e.Embedded) is { } parent
-        && parent.Tree.Kind == "CreateFunctionStmt";
+        for (var i = statement.Index - 1; i >= 0; i--)
+        {
+            if (!context.Earlier[i].Embedded)
+            {
+                return context.Earlier[i].Tree.Kind == "CreateFunctionStmt";
+            }
+        }
+        return false;
+    }
 }

@@ -83,12 +83,13 @@ public sealed class UnbatchedDataChange : LintRule
 
     private static void CheckDdlAfterDataChange(LintStatement statement, LintContext context)
     {
-        var earlier = SameTransaction(statement, context).Where(e => DataChange(e) is not null).ToList();
-        if (earlier.Count == 0)
+        var blocking = StatementLocks.For(statement.Tree).Where(l => l.Level.ConflictsWith(LockLevel.RowExclusive) && !context.IsCreatedInFile(l.Relation)).ToList();
+        if (blocking.Count == 0)
         {
             return;
         }
-        foreach (var held in StatementLocks.For(statement.Tree).Where(l => l.Level.ConflictsWith(LockLevel.RowExclusive) && !context.IsCreatedInFile(l.Relation)))
+        var earlier = SameTransaction(statement, context).Where(e => DataChange(e) is not null).ToList();
+        foreach (var held in blocking)
         {
             if (earlier.LastOrDefault(e => LintContext.Normalize(DataChange(e)!.Value) == LintContext.Normalize(held.Relation)) is { } change)
             {
