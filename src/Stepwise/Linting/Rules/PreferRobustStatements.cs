@@ -22,7 +22,7 @@ public sealed class PreferRobustStatements : LintRule
 
     /// <inheritdoc />
     public override string Fix =>
-        "Write the statement so a second run succeeds: IF NOT EXISTS on CREATE and ADD COLUMN, IF EXISTS on DROP, CREATE OR REPLACE for views, "
+        "Write the statement so a second run succeeds: IF NOT EXISTS on CREATE, ADD COLUMN and ADD VALUE, IF EXISTS on DROP, CREATE OR REPLACE for views, "
         + "functions and triggers, a DROP CONSTRAINT IF EXISTS before ADD CONSTRAINT, and a DROP INDEX CONCURRENTLY IF EXISTS before a named "
         + "CREATE INDEX CONCURRENTLY; or run the statements in one transaction where PostgreSQL allows it.";
 
@@ -83,6 +83,9 @@ public sealed class PreferRobustStatements : LintRule
                 break;
             case "CreateTrigStmt" when !root.Bool("replace") && context.PostgresVersion >= 14:
                 yield return "it fails once the trigger exists — write CREATE OR REPLACE TRIGGER";
+                break;
+            case "AlterEnumStmt" when root.String("oldVal") is null && !root.Bool("skipIfNewValExists"):
+                yield return $"ADD VALUE '{root.String("newVal")}' fails once the value exists — write ADD VALUE IF NOT EXISTS";
                 break;
             case "DropStmt" when !root.Bool("missing_ok"):
                 yield return $"it fails once the object is gone — write {tag}{(root.Bool("concurrent") ? " CONCURRENTLY" : "")} IF EXISTS";

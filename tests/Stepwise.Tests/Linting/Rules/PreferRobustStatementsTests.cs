@@ -24,6 +24,7 @@ public class PreferRobustStatementsTests
     [InlineData("ALTER TABLE workflow_runs DROP CONSTRAINT note_length;", "write DROP CONSTRAINT IF EXISTS")]
     [InlineData("ALTER TABLE workflow_runs ADD CONSTRAINT note_length CHECK (char_length(note) < 100) NOT VALID;", "drop it first with DROP CONSTRAINT IF EXISTS note_length")]
     [InlineData("ALTER TABLE workflow_runs ADD CHECK (char_length(note) < 100);", "an unnamed constraint is added a second time")]
+    [InlineData("ALTER TYPE run_status ADD VALUE 'paused' AFTER 'running';", "ADD VALUE 'paused' fails once the value exists — write ADD VALUE IF NOT EXISTS")]
     public void Flags_autocommit_statements_in_plain_sql_that_fail_when_run_again(string sql, string expected)
     {
         var finding = LintAssert.Flags<PreferRobustStatements>(sql);
@@ -78,6 +79,8 @@ public class PreferRobustStatementsTests
     [InlineData("ALTER TABLE workflow_runs VALIDATE CONSTRAINT note_length;")]
     [InlineData("UPDATE workflow_runs SET note = '' WHERE note IS NULL;")]
     [InlineData("CREATE TYPE run_status AS ENUM ('running');")]
+    [InlineData("ALTER TYPE run_status ADD VALUE IF NOT EXISTS 'paused' AFTER 'running';")]
+    [InlineData("ALTER TYPE run_status RENAME VALUE 'paused' TO 'suspended';")]
     public void Passes_statements_that_can_run_again(string sql)
     {
         LintAssert.Passes<PreferRobustStatements>(sql);
