@@ -27,7 +27,7 @@ internal sealed class GlobalOptions
 
     public Option<string> Format { get; } = new("--format")
     {
-        Description = "Output format",
+        Description = "Output format: text or json (lint also: sarif, github, gitlab)",
         Recursive = true,
         DefaultValueFactory = _ => "text",
     };
@@ -50,7 +50,7 @@ internal sealed class GlobalOptions
         Recursive = true,
     };
 
-    public GlobalOptions() => Format.AcceptOnlyFromAmong("text", "json");
+    public GlobalOptions() => Format.AcceptOnlyFromAmong("text", "json", "sarif", "github", "gitlab");
 
     public IEnumerable<Option> All => [Database, Dir, Config, StateSchema, Format, NoColor, Verbose];
 }
@@ -60,14 +60,22 @@ internal sealed class CliContext
 {
     private readonly string? _database;
 
-    private CliContext(Output output, string directory, string? database, ConfigFile? config, string stateSchema)
+    private CliContext(Output output, string directory, string? database, ConfigFile? config, string stateSchema, string formatName, CliEnvironment environment)
     {
+        FormatName = formatName;
+        Environment = environment;
         Output = output;
         MigrationsDirectory = directory;
         _database = database;
         Config = config;
         StateSchema = stateSchema;
     }
+
+    /// <summary>The format as given (<c>text</c>, <c>json</c>, <c>sarif</c>, ...).</summary>
+    public string FormatName { get; }
+
+    /// <summary>The environment of the invocation (working directory, standard streams).</summary>
+    public CliEnvironment Environment { get; }
 
     /// <summary>The schema holding history.</summary>
     public string StateSchema { get; }
@@ -138,7 +146,7 @@ internal sealed class CliContext
     {
         var formatName = parse.GetValue(options.Format) ?? "text";
         var color = env.IsTerminal && !parse.GetValue(options.NoColor) && string.IsNullOrEmpty(env.Variable("NO_COLOR"));
-        var output = new Output(env.Out, env.Error, formatName == "json" ? OutputFormat.Json : OutputFormat.Text, color, parse.GetValue(options.Verbose));
+        var output = new Output(env.Out, env.Error, formatName == "text" ? OutputFormat.Text : OutputFormat.Json, color, parse.GetValue(options.Verbose));
 
         var configPath = parse.GetValue(options.Config);
         var config = configPath is not null
@@ -156,7 +164,7 @@ internal sealed class CliContext
                 ? Path.GetFullPath(fromConfig, Path.GetDirectoryName(config.Path)!)
                 : Path.GetFullPath("migrations", env.WorkingDirectory);
         var stateSchema = parse.GetValue(options.StateSchema) ?? config?.StateSchema ?? "stepwise";
-        return new CliContext(output, directory, database, config, stateSchema);
+        return new CliContext(output, directory, database, config, stateSchema, formatName, env);
     }
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
@@ -165,6 +173,9 @@ internal sealed class CliContext
 /// <summary>The process environment a CLI invocation sees; tests substitute their own.</summary>
 internal sealed record CliEnvironment(TextWriter Out, TextWriter Error, Func<string, string?> Variable, string WorkingDirectory, bool IsTerminal = false)
 {
+    /// <summary>Standard input, for <c>stepwise lint -</c>.</summary>
+    public TextReader In { get; init; } = TextReader.Null;
+
     public static CliEnvironment Process() =>
-        new(Console.Out, Console.Error, Environment.GetEnvironmentVariable, Environment.CurrentDirectory, !Console.IsOutputRedirected);
+        new(Console.Out, Console.Error, System.Environment.GetEnvironmentVariable, System.Environment.CurrentDirectory, !Console.IsOutputRedirected) { In = Console.In };
 }

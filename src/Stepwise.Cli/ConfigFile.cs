@@ -10,7 +10,7 @@ internal sealed class ConfigFile
 {
     public const string DefaultName = "stepwise.json";
 
-    private static readonly string[] s_known = ["$schema", "database", "dir", "stateSchema"];
+    private static readonly string[] s_known = ["$schema", "database", "dir", "stateSchema", "lint"];
 
     public required string Path { get; init; }
 
@@ -19,6 +19,8 @@ internal sealed class ConfigFile
     public string? Dir { get; init; }
 
     public string? StateSchema { get; init; }
+
+    public LintConfig? Lint { get; init; }
 
     public static ConfigFile? Load(string path, bool required)
     {
@@ -35,6 +37,7 @@ internal sealed class ConfigFile
                 throw new CliException(ExitCodes.BadInput, $"{path}:1:1: the configuration must be a JSON object, like {{ \"dir\": \"migrations\" }}");
             }
             string? database = null, dir = null, stateSchema = null;
+            LintConfig? lint = null;
             foreach (var property in document.RootElement.EnumerateObject())
             {
                 switch (property.Name)
@@ -48,6 +51,9 @@ internal sealed class ConfigFile
                     case "stateSchema":
                         stateSchema = ReadString(path, bytes, property);
                         break;
+                    case "lint":
+                        lint = LintConfig.Read(path, bytes, property.Value);
+                        break;
                     case "$schema":
                         break;
                     default:
@@ -56,7 +62,7 @@ internal sealed class ConfigFile
                             $"{path}:{line}:{column}: unknown setting \"{property.Name}\"; known settings: {string.Join(", ", s_known.Skip(1))}");
                 }
             }
-            return new ConfigFile { Path = path, Database = database, Dir = dir, StateSchema = stateSchema };
+            return new ConfigFile { Path = path, Database = database, Dir = dir, StateSchema = stateSchema, Lint = lint };
         }
         catch (JsonException ex)
         {
@@ -75,7 +81,7 @@ internal sealed class ConfigFile
         return property.Value.GetString()!;
     }
 
-    private static (int Line, int Column) Locate(byte[] bytes, string needle)
+    internal static (int Line, int Column) Locate(byte[] bytes, string needle)
     {
         var text = System.Text.Encoding.UTF8.GetString(bytes);
         var index = Math.Max(0, text.IndexOf(needle, StringComparison.Ordinal));

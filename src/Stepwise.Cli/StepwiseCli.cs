@@ -28,7 +28,7 @@ internal static class StepwiseCli
         var commands = new ICliCommand[]
         {
             new NewCommand(), new StatusCommand(), new ValidateCommand(), new ApplyCommand(), new RollbackCommand(),
-            new BaselineCommand(), new RepairCommand(), new HashCommand(), new ParseCommand(), new DemoCommand(),
+            new BaselineCommand(), new RepairCommand(), new HashCommand(), new LintCommand(), new ParseCommand(), new DemoCommand(),
         };
         foreach (var command in commands)
         {
@@ -56,6 +56,10 @@ internal static class StepwiseCli
         try
         {
             context = CliContext.Create(parse, options, env);
+            if (!command.Formats.Contains(context.FormatName))
+            {
+                throw new CliException(ExitCodes.BadInput, $"--format {context.FormatName} is not available for this command (use {string.Join(" or ", command.Formats)})");
+            }
             context.DescribeSettings();
             return await command.RunAsync(context, parse, cancellationToken);
         }
@@ -132,6 +136,9 @@ internal static class StepwiseCli
 /// <summary>One <c>stepwise</c> sub-command: its syntax and what it does.</summary>
 internal interface ICliCommand
 {
+    /// <summary>The output formats the command supports.</summary>
+    IReadOnlyList<string> Formats => ["text", "json"];
+
     Command Build();
 
     Task<int> RunAsync(CliContext context, ParseResult parse, CancellationToken cancellationToken);

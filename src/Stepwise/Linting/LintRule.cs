@@ -21,7 +21,8 @@ public enum LintSeverity
 /// <summary>
 /// One lint rule: what it looks for in a statement's parse tree, what it says (naming the table and
 /// the lock), and the safe way to write the statement. One rule, one file in <c>Linting/Rules/</c>;
-/// rules are found by reflection, so adding the file is all it takes.
+/// rules are found by reflection, so adding the file is all it takes. A rule keeps no state: one
+/// instance checks many files at once, on several threads; what it needs to remember is in the context.
 /// </summary>
 public abstract class LintRule
 {

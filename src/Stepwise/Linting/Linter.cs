@@ -26,10 +26,13 @@ public sealed partial class Linter
         .OrderBy(r => r.Id, StringComparer.Ordinal)];
 
     /// <summary>Ids that are findings of the linter itself, not of a rule.</summary>
-    public static readonly IReadOnlyList<string> BuiltInIds = [SyntaxErrorId, BadIgnoreId];
+    public static readonly IReadOnlyList<string> BuiltInIds = [SyntaxErrorId, BadIgnoreId, UnreadableFileId];
 
     internal const string SyntaxErrorId = "syntax-error";
     internal const string BadIgnoreId = "bad-ignore";
+
+    /// <summary>The id of findings for files that cannot be linted at all (binary, not UTF-8).</summary>
+    public const string UnreadableFileId = "unreadable-file";
 
     private readonly LintOptions _options;
     private readonly IReadOnlyList<LintRule> _rules;
@@ -61,7 +64,7 @@ public sealed partial class Linter
             });
         }
 
-        var units = IsStepwiseMigration(text) ? MigrationUnits(text, fileName) : PlainUnits(script);
+        var units = IsStepwiseMigration(text) ? MigrationUnits(script, fileName) : PlainUnits(script);
         var ignores = Ignores.Read(source, _rules, findings);
         var context = new LintContext(fileName, plainSql: units.Plain, _options, (rule, statement, message, table, severity) =>
             Add(findings, rule, statement, message, table, severity, source, ignores));
@@ -150,9 +153,9 @@ public sealed partial class Linter
     private static bool IsStepwiseMigration(string text) => MigrationMarker().IsMatch(text);
 
     /// <summary>A Stepwise (or dbmate) migration: each section runs in one transaction unless it cannot.</summary>
-    private static Units MigrationUnits(string text, string fileName)
+    private static Units MigrationUnits(SqlScript script, string fileName)
     {
-        var migration = MigrationFileReader.ReadStandalone(text, fileName);
+        var migration = MigrationFileReader.ReadStandalone(script, fileName);
         var units = new List<Unit>();
         var group = 0;
         foreach (var section in new[] { migration.Up, migration.Down }.OfType<MigrationSection>())

@@ -12,14 +12,14 @@ internal static class MigrationFileReader
     private sealed record Found(Directives.Directive Directive, int Line, int Column);
 
     /// <summary>Reads one file outside a directory (the linter): its sections, ignoring directory-level checks.</summary>
-    internal static Migration ReadStandalone(string text, string displayPath)
+    internal static Migration ReadStandalone(SqlScript script, string displayPath)
     {
         var migration = new Migration(MigrationKind.Versioned, 0, "", "", Path.GetFileName(displayPath), displayPath, "");
-        Read(migration, text, displayPath, []);
+        Read(migration, script.Source.Text, displayPath, [], script);
         return migration;
     }
 
-    internal static void Read(Migration migration, string text, string displayPath, List<MigrationProblem> problems)
+    internal static void Read(Migration migration, string text, string displayPath, List<MigrationProblem> problems, SqlScript? parsed = null)
     {
         if (string.IsNullOrWhiteSpace(text))
         {
@@ -28,7 +28,7 @@ internal static class MigrationFileReader
             return;
         }
 
-        var script = SqlParser.Parse(text, displayPath);
+        var script = parsed ?? SqlParser.Parse(text, displayPath);
         migration.Script = script;
         foreach (var error in script.Errors)
         {

@@ -205,7 +205,7 @@ public static class StatementLocks
 
     private static void Reindex(LockSet locks, SqlNode reindex)
     {
-        var concurrently = reindex.Nodes("params").Any(p => p.String("defname") == "concurrently" && IsTrue(p));
+        var concurrently = reindex.Nodes("params").Any(p => p.String("defname") == "concurrently" && p.IsTrueOption);
         switch (reindex.String("kind"))
         {
             case "REINDEX_OBJECT_INDEX" when concurrently:
@@ -263,7 +263,7 @@ public static class StatementLocks
 
     private static void Vacuum(LockSet locks, SqlNode vacuum)
     {
-        var options = vacuum.Nodes("options").Where(IsTrue).Select(o => o.String("defname")).ToHashSet();
+        var options = vacuum.Nodes("options").Where(o => o.IsTrueOption).Select(o => o.String("defname")).ToHashSet();
         var (level, what) = !vacuum.Bool("is_vacuumcmd") ? (LockLevel.ShareUpdateExclusive, "ANALYZE")
             : options.Contains("full") ? (LockLevel.AccessExclusive, "VACUUM FULL")
             : (LockLevel.ShareUpdateExclusive, options.Contains("analyze") ? "VACUUM ANALYZE" : "VACUUM");
@@ -312,20 +312,6 @@ public static class StatementLocks
         objectType is "OBJECT_TABLE" or "OBJECT_VIEW" or "OBJECT_MATVIEW" or "OBJECT_SEQUENCE" or "OBJECT_FOREIGN_TABLE" or "OBJECT_INDEX"
             ? CommandTags.ObjectWord(objectType)
             : null;
-
-    /// <summary>A DefElem's boolean value as PostgreSQL reads it: no value means true.</summary>
-    private static bool IsTrue(SqlNode option)
-    {
-        var value = option.Node("arg");
-        return value.Kind switch
-        {
-            "" => true,
-            "Integer" => value.Int("ival") != 0,
-            "Boolean" => value.Bool("boolval"),
-            "String" => value.StringValue?.ToLowerInvariant() is "true" or "on", // anything else but false/off is an error
-            _ => true,
-        };
-    }
 
     private static void AddRelation(LockSet locks, LockLevel level, SqlNode statement, string reason) =>
         locks.Add(level, statement.Node("relation", "RangeVar"), reason);

@@ -13,13 +13,27 @@ internal static unsafe class PgQuery
 {
     // libpg_query keeps parser state per thread, but builds made without DEBUG point the process's
     // stderr (fd 2) at a pipe and back with dup2 around every parse, and two threads doing that at
-    // once can leave fd 2 on a closed pipe. Debian's build does not, but the fallback name may load
-    // another build: one native call at a time, process-wide (parsing is not the bottleneck).
+    // once can leave fd 2 on a closed pipe. Such a build gets one native call at a time; Debian's
+    // does not redirect, so it is called from many threads at once.
     private static readonly Lock s_native = new();
+
+    private static NativeCall Serialize()
+    {
+        var gate = PgQueryNative.RedirectsStderr ? s_native : null;
+        gate?.Enter();
+        return new NativeCall(gate);
+    }
+
+    /// <summary>Holds the process-wide gate for one native call, when the build needs it.</summary>
+    private readonly ref struct NativeCall(Lock? gate)
+    {
+        public void Dispose() => gate?.Exit();
+    }
 
     internal readonly record struct NativeError(string Message, int CursorPosition, string? Context);
 
-    internal readonly record struct RawStatement(int Location, int Length, JsonElement Node);
+    /// <summary>A statement's place and, when parsed with trees, its own JSON (read lazily by <see cref="StatementTree"/>).</summary>
+    internal readonly record struct RawStatement(int Location, int Length, byte[]? Json);
 
     /// <summary>Statements with byte locations relative to <paramref name="utf8"/>; a length of 0 means "to the end".</summary>
     internal static (List<RawStatement> Statements, NativeError? Error) Parse(ReadOnlySpan<byte> utf8, bool withTrees)
@@ -32,10 +46,8 @@ internal static unsafe class PgQuery
             buffer[utf8.Length] = 0;
             fixed (byte* input = buffer)
             {
-                lock (s_native)
-                {
-                    return withTrees ? ParseTree(input) : SplitOnly(input);
-                }
+                using var serialized = Serialize();
+                return withTrees ? ParseTree(input) : SplitOnly(input);
             }
         }
         finally
@@ -53,23 +65,66 @@ internal static unsafe class PgQuery
             {
                 return ([], ReadError(result.Error));
             }
-            var statements = new List<RawStatement>();
-            var root = ReadJson(result.ParseTree);
-            if (root.TryGetProperty("stmts", out var stmts))
-            {
-                foreach (var raw in stmts.EnumerateArray())
-                {
-                    var location = raw.TryGetProperty("stmt_location", out var l) ? l.GetInt32() : 0;
-                    var length = raw.TryGetProperty("stmt_len", out var n) ? n.GetInt32() : 0;
-                    statements.Add(new RawStatement(location, length, raw.GetProperty("stmt")));
-                }
-            }
-            return (statements, null);
+            return (SliceStatements(MemoryMarshal.CreateReadOnlySpanFromNullTerminated(result.ParseTree)), null);
         }
         finally
         {
             PgQueryNative.FreeParseResult(result);
         }
+    }
+
+    /// <summary>
+    /// Walks <c>{"version":..,"stmts":[{"stmt":{..},"stmt_location":n,"stmt_len":n},..]}</c> once, straight
+    /// from native memory, and keeps each statement's own JSON. One big document for a long script
+    /// would cost several copies of megabytes; small ones are parsed only when a tree is read.
+    /// </summary>
+    private static List<RawStatement> SliceStatements(ReadOnlySpan<byte> json)
+    {
+        var statements = new List<RawStatement>();
+        var reader = new Utf8JsonReader(json);
+        reader.Read(); // {
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (!reader.ValueTextEquals("stmts"u8))
+            {
+                reader.Read();
+                reader.Skip();
+                continue;
+            }
+            reader.Read(); // [
+            while (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
+            {
+                int location = 0, length = 0;
+                byte[]? stmt = null;
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    if (reader.ValueTextEquals("stmt"u8))
+                    {
+                        reader.Read();
+                        var start = (int)reader.TokenStartIndex;
+                        reader.Skip();
+                        stmt = json[start..((int)reader.TokenStartIndex + 1)].ToArray();
+                    }
+                    else if (reader.ValueTextEquals("stmt_location"u8))
+                    {
+                        reader.Read();
+                        location = reader.GetInt32();
+                    }
+                    else if (reader.ValueTextEquals("stmt_len"u8))
+                    {
+                        reader.Read();
+                        length = reader.GetInt32();
+                    }
+                    else
+                    {
+                        reader.Read();
+                        reader.Skip();
+                    }
+                }
+                statements.Add(new RawStatement(location, length, stmt));
+            }
+        }
+        return statements;
     }
 
     private static (List<RawStatement>, NativeError?) SplitOnly(byte* input)
@@ -101,8 +156,8 @@ internal static unsafe class PgQuery
         PgQueryNative.EnsureLoaded();
         var bytes = Encoding.UTF8.GetBytes(statement + "\0");
         fixed (byte* input = bytes)
-        lock (s_native)
         {
+            using var serialized = Serialize();
             var result = PgQueryNative.ParsePlpgsql(input);
             try
             {

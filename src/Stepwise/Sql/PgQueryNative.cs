@@ -40,6 +40,47 @@ internal static unsafe partial class PgQueryNative
         }
     }
 
+    /// <summary>
+    /// True when the loaded build redirects the process's stderr around every call (builds without
+    /// DEBUG import <c>dup2</c> for it): such a build must be called by one thread at a time.
+    /// Debian's does not, so parsing can use every core. Unknown means true.
+    /// </summary>
+    internal static bool RedirectsStderr => s_redirectsStderr ??= ImportsDup2();
+
+    private static bool? s_redirectsStderr;
+
+    private static bool ImportsDup2()
+    {
+        try
+        {
+            EnsureLoaded();
+            var symbol = NativeLibrary.GetExport(s_handle, "pg_query_parse");
+            if (DlAddr(symbol, out var info) == 0 || info.FileName == IntPtr.Zero || Marshal.PtrToStringUTF8(info.FileName) is not { } path)
+            {
+                return true;
+            }
+            // The dynamic string table holds the names of imported functions, each between NUL bytes.
+            var bytes = File.ReadAllBytes(path);
+            return bytes.AsSpan().IndexOf("\0dup2\0"u8) >= 0;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or EntryPointNotFoundException or DllNotFoundException)
+        {
+            return true;
+        }
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct DlInfo
+    {
+        public IntPtr FileName;
+        public IntPtr FileBase;
+        public IntPtr SymbolName;
+        public IntPtr SymbolAddress;
+    }
+
+    [LibraryImport("libc", EntryPoint = "dladdr")]
+    private static partial int DlAddr(IntPtr address, out DlInfo info);
+
     /// <summary>The first of <paramref name="candidates"/> that loads.</summary>
     /// <exception cref="SqlParserUnavailableException">None loads.</exception>
     internal static IntPtr Load(IReadOnlyList<string> candidates)

@@ -72,6 +72,23 @@ public readonly struct SqlNode
     /// <summary>For <c>String</c> nodes (names in lists): the value; otherwise null.</summary>
     public string? StringValue => Kind == "String" ? String("sval") : null;
 
+    /// <summary>For a <c>DefElem</c> option (<c>REINDEX (CONCURRENTLY false)</c>): its boolean value as PostgreSQL reads it; no value means true.</summary>
+    public bool IsTrueOption
+    {
+        get
+        {
+            var value = Node("arg");
+            return value.Kind switch
+            {
+                "" => true,
+                "Integer" => value.Int("ival") != 0,
+                "Boolean" => value.Bool("boolval"),
+                "String" => value.StringValue?.ToLowerInvariant() is "true" or "on", // anything else but false/off is an error
+                _ => true,
+            };
+        }
+    }
+
     /// <summary>The names in a list field of <c>String</c> nodes, e.g. a qualified name.</summary>
     public IReadOnlyList<string> Names(string field) => [.. Nodes(field).Select(n => n.StringValue).OfType<string>()];
 

@@ -93,7 +93,7 @@ public static class SqlParser
                     {
                         var from = start + raw.Location;
                         var to = raw.Length == 0 ? end : from + raw.Length;
-                        var tree = withTrees ? new StatementTree(SqlNode.FromWrapped(raw.Node)) : null;
+                        var tree = raw.Json is { } json ? new StatementTree(json) : null;
                         Add(source.ByteToChar(from), source.ByteToChar(to), StatementKind.Sql, tree, null);
                     }
                     return;

@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace Stepwise.Sql;
 
 /// <summary>
@@ -7,10 +9,29 @@ namespace Stepwise.Sql;
 /// </summary>
 public sealed class StatementTree
 {
-    internal StatementTree(SqlNode root) => Root = root;
+    private readonly byte[] _json;
+    private ParsedRoot? _root;
+
+    /// <summary>A tree read from the statement's JSON the first time it is needed.</summary>
+    internal StatementTree(byte[] json) => _json = json;
 
     /// <summary>The statement node, e.g. kind <c>IndexStmt</c>.</summary>
-    public SqlNode Root { get; }
+    public SqlNode Root
+    {
+        get
+        {
+            var root = Volatile.Read(ref _root);
+            if (root is null)
+            {
+                // Racing readers parse the same bytes to equal trees; the first one published wins.
+                Interlocked.CompareExchange(ref _root, new ParsedRoot(SqlNode.FromWrapped(JsonDocument.Parse(_json).RootElement)), null);
+                root = _root;
+            }
+            return root.Node;
+        }
+    }
+
+    private sealed record ParsedRoot(SqlNode Node);
 
     /// <summary>The node kind of the statement (<c>CreateStmt</c>, <c>AlterTableStmt</c>, ...).</summary>
     public string Kind => Root.Kind;
@@ -46,7 +67,7 @@ public sealed class StatementTree
     {
         "IndexStmt" => Root.Bool("concurrent"),
         "DropStmt" => Root.Bool("concurrent"),
-        "ReindexStmt" => Root.Nodes("params").Any(p => p.String("defname") == "concurrently"),
+        "ReindexStmt" => Root.Nodes("params").Any(p => p.String("defname") == "concurrently" && p.IsTrueOption),
         "AlterTableStmt" => AlterTableCommands.Any(c => c.Subtype == "AT_DetachPartition" && c.Definition.Bool("concurrent")),
         "VacuumStmt" => Root.Bool("is_vacuumcmd"),
         "CreatedbStmt" or "DropdbStmt" or "CreateTableSpaceStmt" or "DropTableSpaceStmt" or "AlterSystemStmt" => true,

@@ -191,3 +191,13 @@ public class NativeLibraryTests
         Assert.NotEqual(IntPtr.Zero, PgQueryNative.Load(PgQueryNative.Candidates));
     }
 }
+
+public class NativeConcurrencyTests
+{
+    [Fact]
+    public void Debians_build_does_not_redirect_stderr_so_calls_run_in_parallel()
+    {
+        // The package this project installs is built without the stderr redirect (no dup2 import).
+        Assert.False(PgQueryNative.RedirectsStderr);
+    }
+}

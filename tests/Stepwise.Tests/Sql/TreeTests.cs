@@ -87,6 +87,7 @@ public class TreeTests
     [InlineData("DROP INDEX CONCURRENTLY i", true)]
     [InlineData("REINDEX (CONCURRENTLY) INDEX i", true)]
     [InlineData("REINDEX INDEX CONCURRENTLY i", true)]
+    [InlineData("REINDEX (CONCURRENTLY false) INDEX i", false)]
     [InlineData("ALTER TABLE p DETACH PARTITION c CONCURRENTLY", true)]
     [InlineData("VACUUM t", true)]
     [InlineData("CREATE DATABASE d", true)]

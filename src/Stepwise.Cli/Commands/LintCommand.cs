@@ -1,0 +1,175 @@
+using System.CommandLine;
+using Spectre.Console;
+using System.Text;
+using Stepwise.Cli.Rendering;
+using Stepwise.Execution;
+using Stepwise.Linting;
+using Stepwise.Linting.Reporters;
+using Stepwise.Migrations;
+
+namespace Stepwise.Cli.Commands;
+
+/// <summary>
+/// <c>stepwise lint [FILE... | -]</c>: finds statements that lock, rewrite or break running code.
+/// Without files it lints the directory's migrations (only the pending ones when given a database);
+/// with a database it also knows table sizes. Exit 1 when any finding is at error level.
+/// </summary>
+internal sealed class LintCommand : ICliCommand
+{
+    private readonly Argument<string[]> _files = new("files") { Description = "SQL files to lint, or - for standard input (default: the migration directory)", Arity = ArgumentArity.ZeroOrMore };
+    private readonly Option<bool> _assumeInTransaction = new("--assume-in-transaction") { Description = "Plain SQL files run in one transaction (as most tools run them)" };
+    private readonly Option<int?> _pgVersion = new("--pg-version") { Description = "PostgreSQL major version the migrations target (default 15)" };
+    private readonly Option<long?> _smallTableRows = new("--small-table-rows") { Description = "With -d: tables with fewer rows are small; size-dependent findings drop to info (default 10000)" };
+    private readonly Option<bool> _listRules = new("--list-rules") { Description = "List the rules and exit" };
+    private readonly Option<bool> _rulesMarkdown = new("--rules-markdown") { Description = "Print the rules reference (docs/rules.md) and exit" };
+
+    public IReadOnlyList<string> Formats => LintReporters.Formats;
+
+    public Command Build()
+    {
+        var command = new Command("lint", "Find statements that lock, rewrite or break running code, with the safe way to write them; exit 1 on error-level findings");
+        command.Arguments.Add(_files);
+        foreach (var option in new Option[] { _assumeInTransaction, _pgVersion, _smallTableRows, _listRules, _rulesMarkdown })
+        {
+            command.Options.Add(option);
+        }
+        return command;
+    }
+
+    public async Task<int> RunAsync(CliContext context, ParseResult parse, CancellationToken cancellationToken)
+    {
+        var output = context.Output;
+        if (parse.GetValue(_rulesMarkdown))
+        {
+            context.Environment.Out.Write(RulesReference.Markdown());
+            return ExitCodes.Success;
+        }
+        if (parse.GetValue(_listRules))
+        {
+            foreach (var rule in Linter.AllRules)
+            {
+                context.Environment.Out.WriteLine($"{rule.Id,-40} {rule.DefaultSeverity.ToString().ToLowerInvariant(),-8} {rule.Title}");
+            }
+            return ExitCodes.Success;
+        }
+
+        var config = context.Config?.Lint;
+        var options = new LintOptions
+        {
+            AssumeInTransaction = parse.GetValue(_assumeInTransaction) || config?.AssumeInTransaction == true,
+            PostgresVersion = parse.GetValue(_pgVersion) ?? config?.PostgresVersion ?? 15,
+            SmallTableRows = parse.GetValue(_smallTableRows) ?? config?.SmallTableRows ?? 10_000,
+        };
+        foreach (var (id, severity) in config?.Rules ?? [])
+        {
+            options.Severities[id] = severity;
+        }
+        if (context.HasDatabase)
+        {
+            options.TableSizes = await TableSizes.LoadAsync(context.RequireDatabase().ConnectionString, cancellationToken);
+        }
+
+        var inputs = await InputsAsync(context, parse.GetValue(_files) ?? [], cancellationToken);
+        var linter = new Linter(options);
+        var files = inputs.Where(i => config is null || !config.Excludes(i.Name)).ToList();
+        // Files are independent: lint them on every core (rules are stateless), report in the given order.
+        var results = new LintResult[files.Count];
+        Parallel.For(0, files.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
+        {
+            var (name, text, problem) = files[i];
+            results[i] = problem is null ? linter.Lint(text!, name) : new LintResult(name, [problem], 0);
+        });
+
+        var report = new LintReport(results, Linter.AllRules);
+        var writer = new StringWriter();
+        LintReporters.For(context.FormatName).Write(report, writer);
+        if (context.FormatName == "text")
+        {
+            WriteText(output, writer.ToString());
+        }
+        else
+        {
+            context.Environment.Out.Write(writer.ToString());
+        }
+        return report.HasErrors ? ExitCodes.ChecksFailed : ExitCodes.Success;
+    }
+
+    private static void WriteText(Output output, string text)
+    {
+        // Findings go to standard output like any result; severity words are coloured when on a terminal.
+        foreach (var line in text.Split('\n'))
+        {
+            if (line.Length == 0)
+            {
+                output.Console.WriteLine();
+                continue;
+            }
+            var markup = Markup.Escape(line)
+                .Replace(": error [", ": [red]error[/] [", StringComparison.Ordinal)
+                .Replace(": warning [", ": [yellow]warning[/] [", StringComparison.Ordinal)
+                .Replace(": info [", ": [blue]info[/] [", StringComparison.Ordinal);
+            output.Console.Markup(markup + "\n");
+        }
+    }
+
+    private sealed record Input(string Name, string? Text, LintFinding? Problem);
+
+    private static async Task<List<Input>> InputsAsync(CliContext context, string[] files, CancellationToken cancellationToken)
+    {
+        var inputs = new List<Input>();
+        if (files.Length == 0)
+        {
+            var directory = MigrationDirectory.Load(context.MigrationsDirectory, new MigrationDirectoryOptions { Parse = false });
+            if (directory.Problems.FirstOrDefault(p => p.Code == "no-directory") is { } missing)
+            {
+                throw new CliException(ExitCodes.BadInput, missing.ToString());
+            }
+            IEnumerable<Migration> migrations = directory.All;
+            if (context.HasDatabase)
+            {
+                var status = await context.CreateMigrator().StatusAsync(cancellationToken);
+                var pending = status.Entries.Where(e => e.State is not MigrationState.Applied and not MigrationState.MissingFile).Select(e => e.File).ToHashSet(StringComparer.Ordinal);
+                migrations = migrations.Where(m => pending.Contains(m.FileName));
+            }
+            files = [.. migrations.Select(m => Path.GetRelativePath(context.Environment.WorkingDirectory, m.Path))];
+        }
+        foreach (var file in files)
+        {
+            if (file == "-")
+            {
+                inputs.Add(new Input("<stdin>", await context.Environment.In.ReadToEndAsync(cancellationToken), null));
+                continue;
+            }
+            var path = Path.GetFullPath(file, context.Environment.WorkingDirectory);
+            if (!File.Exists(path))
+            {
+                throw new CliException(ExitCodes.BadInput, $"{file}: no such file");
+            }
+            inputs.Add(Read(file, await File.ReadAllBytesAsync(path, cancellationToken)));
+        }
+        return inputs;
+    }
+
+    /// <summary>A file's text, or a finding saying why it cannot be linted (binary, not UTF-8).</summary>
+    private static Input Read(string name, byte[] bytes)
+    {
+        var start = bytes.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? 3 : 0;
+        var nul = Array.IndexOf(bytes, (byte)0, start, Math.Min(bytes.Length - start, 8192));
+        string? problem = nul >= 0 ? $"binary file (a NUL byte at offset {nul}): not SQL" : null;
+        string? text = null;
+        if (problem is null)
+        {
+            try
+            {
+                text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes, start, bytes.Length - start);
+            }
+            catch (DecoderFallbackException ex)
+            {
+                problem = $"not UTF-8 (byte 0x{bytes[start + Math.Max(0, ex.Index)]:X2} at offset {start + Math.Max(0, ex.Index)}): save the file as UTF-8";
+            }
+        }
+        return problem is null
+            ? new Input(name, text, null)
+            : new Input(name, null, new LintFinding { RuleId = Linter.UnreadableFileId, Severity = LintSeverity.Error, File = name, Line = 1, Column = 1, EndLine = 1, Message = problem });
+    }
+}

@@ -1,0 +1,34 @@
+using System.Text;
+
+namespace Stepwise.Linting.Reporters;
+
+/// <summary>For people: file:line:col, rule, severity, message, the line with a caret, the fix; then a summary.</summary>
+public sealed class TextLintReporter : ILintReporter
+{
+    /// <inheritdoc />
+    public void Write(LintReport report, TextWriter writer)
+    {
+        foreach (var f in report.Findings)
+        {
+            var sb = new StringBuilder()
+                .Append(f.File).Append(':').Append(f.Line).Append(':').Append(f.Column).Append(": ")
+                .Append(f.Severity.ToString().ToLowerInvariant()).Append(" [").Append(f.RuleId).Append("] ").Append(f.Message).Append('\n');
+            if (f.SourceLine.Length > 0)
+            {
+                sb.Append("    ").Append(f.SourceLine).Append('\n');
+                sb.Append("    ").Append(new string(' ', Math.Max(0, f.Column - 1))).Append("^\n");
+            }
+            if (f.Fix is not null)
+            {
+                foreach (var line in f.Fix.Split('\n'))
+                {
+                    sb.Append("    fix: ").Append(line).Append('\n');
+                }
+            }
+            writer.Write(sb.Append('\n').ToString());
+        }
+        var counts = report.Findings.GroupBy(f => f.Severity).ToDictionary(g => g.Key, g => g.Count());
+        writer.Write($"{report.Results.Count} file(s), {report.Statements} statement(s): " +
+            $"{counts.GetValueOrDefault(LintSeverity.Error)} error(s), {counts.GetValueOrDefault(LintSeverity.Warning)} warning(s), {counts.GetValueOrDefault(LintSeverity.Info)} info\n");
+    }
+}
