@@ -73,14 +73,16 @@ public sealed class AddingFieldWithVolatileDefault : LintRule
     {
         foreach (var column in AddedColumn.In(statement, context))
         {
-            var rewrite = $"rewrites {column.Table} under {Locked(statement, column.Table)} until the rewrite ends";
+            var level = HeldLocks.On(statement.Tree, column.Table);
+            var blocked = $"{HeldLocks.Blocked(level, column.Table)} are blocked {HeldLocks.Until(statement, "the rewrite ends")}";
+            var rewrite = $"rewrites {column.Table} under {level.ToSql()}: {blocked}";
             if (column.Type is { IsSerial: true })
             {
-                context.Report(statement, $"{column} fills every existing row from a new sequence (nextval() is volatile): it {rewrite}", column.Table);
+                context.Report(statement, $"{column} fills every existing row from a new sequence (nextval() is volatile), so it {rewrite}", column.Table);
             }
             else if (column.IsIdentity)
             {
-                context.Report(statement, $"{column} GENERATED AS IDENTITY fills every existing row from its sequence: it {rewrite}", column.Table);
+                context.Report(statement, $"{column} GENERATED AS IDENTITY fills every existing row from its sequence, so it {rewrite}", column.Table);
             }
             else if (column.Default is { IsMissing: false } expression)
             {
@@ -88,25 +90,18 @@ public sealed class AddingFieldWithVolatileDefault : LintRule
                 if (functions.FirstOrDefault(f => s_volatile.Contains(f.Name)) is { Name: not null } volatileCall)
                 {
                     context.Report(statement,
-                        $"{column} DEFAULT {volatileCall.Display}() {rewrite}: {volatileCall.Display}() is volatile, so PostgreSQL computes it for every existing row instead of storing one value",
+                        $"{column} DEFAULT {volatileCall.Display}() {rewrite}; {volatileCall.Display}() is volatile, so PostgreSQL computes it for every existing row instead of storing one value",
                         column.Table);
                 }
                 else if (functions.FirstOrDefault(f => !s_notVolatile.Contains(f.Name)) is { Name: not null } unknown)
                 {
                     context.Report(statement,
-                        $"{column} DEFAULT {unknown.Display}() may rewrite {column.Table} under {Locked(statement, column.Table)}: Stepwise does not know whether "
-                        + $"{unknown.Display}() is volatile; if it is, every existing row is rewritten and the lock is held until that ends "
-                        + "(a STABLE or IMMUTABLE function is evaluated once and rewrites nothing)",
+                        $"{column} DEFAULT {unknown.Display}() may rewrite {column.Table} under {level.ToSql()}, and then {blocked}: Stepwise does not know "
+                        + $"whether {unknown.Display}() is volatile (a STABLE or IMMUTABLE function is evaluated once and rewrites nothing)",
                         column.Table, LintSeverity.Warning);
                 }
             }
         }
-    }
-
-    private static string Locked(LintStatement statement, RelationName table)
-    {
-        var level = StatementLock.On(statement, table);
-        return $"{level.ToSql()}, which {level.Blocks()}";
     }
 
     /// <summary>The functions an expression calls, outermost first, by bare name (and as written, for messages).</summary>

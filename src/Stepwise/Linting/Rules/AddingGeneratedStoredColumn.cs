@@ -42,10 +42,10 @@ public sealed class AddingGeneratedStoredColumn : LintRule
     {
         foreach (var column in AddedColumn.In(statement, context).Where(c => c.IsGenerated))
         {
-            var level = StatementLock.On(statement, column.Table);
+            var level = HeldLocks.On(statement.Tree, column.Table);
             context.Report(statement,
-                $"{column} GENERATED ALWAYS AS (...) STORED computes the value for every existing row: it rewrites {column.Table} under {level.ToSql()}, "
-                + $"which {level.Blocks()} until the rewrite ends",
+                $"{column} GENERATED ALWAYS AS (...) STORED computes the value for every existing row, so it rewrites {column.Table} under {level.ToSql()}: "
+                + $"{HeldLocks.Blocked(level, column.Table)} are blocked {HeldLocks.Until(statement, "the rewrite ends")}",
                 column.Table);
         }
     }

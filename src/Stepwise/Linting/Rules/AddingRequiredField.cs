@@ -43,7 +43,7 @@ public sealed class AddingRequiredField : LintRule
             {
                 continue;
             }
-            var lockLevel = StatementLock.On(statement, column.Table);
+            var lockLevel = HeldLocks.On(statement.Tree, column.Table);
             context.Report(statement,
                 $"{column} {(column.IsNotNull ? "NOT NULL" : "PRIMARY KEY")} without a DEFAULT fails if {column.Table} has any rows (each would hold NULL), and old application instances "
                 + $"still running while the migration applies fail on every INSERT that leaves {column.Name} out; it takes {lockLevel.ToSql()} on {column.Table}",

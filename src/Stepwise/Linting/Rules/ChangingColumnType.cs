@@ -77,9 +77,10 @@ public sealed class ChangingColumnType : LintRule
         var from = history?.Type;
         var plainUsing = IsPlainColumn(definition.Node("raw_default"), column, to);
         var what = $"ALTER TABLE ... ALTER COLUMN {column} TYPE {to}{(plainUsing ? "" : " USING ...")}{(from is null ? "" : $" (from {from})")}";
-        var level = StatementLock.On(statement, table);
-        var locked = $"under {level.ToSql()}, which {level.Blocks()}";
-        var rewrite = $"rewrites {table} and rebuilds its indexes {locked} until the rewrite ends";
+        var level = HeldLocks.On(statement.Tree, table);
+        var blocked = HeldLocks.Blocked(level, table);
+        var rewrite = $"rewrites {table} and rebuilds its indexes under {level.ToSql()}: {blocked} are blocked {HeldLocks.Until(statement, "the rewrite ends")}";
+        var rebuild = $"every index on {column} is rebuilt under {level.ToSql()}: {blocked} are blocked {HeldLocks.Until(statement, "the rebuild ends")}";
         // A column this file added is unknown to the version deployed before it.
         var oldVersions = history is { AddedInFile: true } ? "" : "; old application instances still running while the migration applies may not handle the new type";
 
@@ -113,7 +114,7 @@ public sealed class ChangingColumnType : LintRule
                 break;
             case Change.NoRewriteInUtc when SessionIsUtc(statement, context):
                 context.Report(statement,
-                    $"{what} needs no table rewrite because the session TimeZone is UTC, but every index on {column} is rebuilt {locked} until the rebuild ends",
+                    $"{what} needs no table rewrite because the session TimeZone is UTC, but {rebuild}",
                     table, LintSeverity.Info);
                 break;
             case Change.NoRewriteInUtc:
@@ -124,7 +125,7 @@ public sealed class ChangingColumnType : LintRule
                 break;
             case Change.NoRewrite when !definition.Node("collClause", "CollateClause").IsMissing:
                 context.Report(statement,
-                    $"{what} COLLATE ... needs no table rewrite, but if the collation changes every index on {column} is rebuilt {locked} until the rebuild ends",
+                    $"{what} COLLATE ... needs no table rewrite, but if the collation changes {rebuild}",
                     table, LintSeverity.Warning);
                 break;
         }

@@ -53,7 +53,7 @@ public sealed class DropColumn : LintRule
                 $"ALTER TABLE ... DROP COLUMN {column} breaks old application instances still running while the migration applies: every query "
                 + $"of theirs that names {column} fails once the drop commits, and its data is gone"
                 + (command.Cascade ? "; CASCADE also drops the views and constraints that use it" : "")
-                + $"; it takes {StatementLock.On(statement, table).ToSql()} on {table} briefly",
+                + $"; it takes {HeldLocks.On(statement.Tree, table).ToSql()} on {table} briefly",
                 table);
         }
     }

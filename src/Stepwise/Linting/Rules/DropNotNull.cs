@@ -47,7 +47,7 @@ public sealed class DropNotNull : LintRule
             }
             context.Report(statement,
                 $"ALTER TABLE ... ALTER COLUMN {column} DROP NOT NULL lets NULL into {table}.{column}: old application instances still running "
-                + $"while the migration applies may read NULLs they never expected; it takes {StatementLock.On(statement, table).ToSql()} on {table} briefly (no scan)",
+                + $"while the migration applies may read NULLs they never expected; it takes {HeldLocks.On(statement.Tree, table).ToSql()} on {table} briefly (no scan)",
                 table);
         }
     }

@@ -53,7 +53,7 @@ public sealed class DropTable : LintRule
             context.Report(statement,
                 $"DROP TABLE {table} deletes the table and all its rows, and breaks old application instances still running while the migration "
                 + $"applies: every query of theirs on {table} fails once the drop commits{cascade}; it takes "
-                + $"{StatementLock.On(statement, table).ToSql()} on {table} and on the tables its foreign keys reference",
+                + $"{HeldLocks.On(statement.Tree, table).ToSql()} on {table} and on the tables its foreign keys reference",
                 table);
         }
     }

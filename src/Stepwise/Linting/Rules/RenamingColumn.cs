@@ -57,7 +57,7 @@ public sealed class RenamingColumn : LintRule
         context.Report(statement,
             $"ALTER {word} ... RENAME COLUMN {column} TO {root.String("newname")} breaks old application instances still running while the "
             + $"migration applies: every query of theirs that names {column} fails once the rename commits; it takes "
-            + $"{StatementLock.On(statement, table).ToSql()} on {table}",
+            + $"{HeldLocks.On(statement.Tree, table).ToSql()} on {table}",
             table);
     }
 }

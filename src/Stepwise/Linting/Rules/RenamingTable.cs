@@ -48,7 +48,7 @@ public sealed class RenamingTable : LintRule
         var word = CommandTags.ObjectWord(root.String("renameType"));
         context.Report(statement,
             $"ALTER {word} {table} RENAME TO {root.String("newname")} breaks old application instances still running while the migration "
-            + $"applies: every query of theirs on {table} fails once the rename commits; it takes {StatementLock.On(statement, table).ToSql()} on {table}",
+            + $"applies: every query of theirs on {table} fails once the rename commits; it takes {HeldLocks.On(statement.Tree, table).ToSql()} on {table}",
             table);
     }
 }

@@ -38,13 +38,13 @@ public sealed class Truncate : LintRule
         {
             return;
         }
-        var until = statement.InTransaction ? "until the transaction ends" : "until it commits";
         // A table created earlier in the file holds no one else's rows and no one else can see it yet.
         foreach (var table in statement.Tree.Relations.Where(t => !context.IsCreatedInFile(t)))
         {
-            var level = StatementLock.On(statement, table);
+            var level = HeldLocks.On(statement.Tree, table);
             context.Report(statement,
-                $"TRUNCATE {table} deletes every row and takes {level.ToSql()} on {table}, which {level.Blocks()} {until}; the rows cannot be recovered once it commits",
+                $"TRUNCATE {table} deletes every row and takes {level.ToSql()} on {table}: {HeldLocks.Blocked(level, table)} are blocked "
+                + $"{HeldLocks.Until(statement, "it ends")}, and the rows cannot be recovered once it commits",
                 table);
         }
     }

@@ -43,7 +43,7 @@ public sealed class TruncateCascade : LintRule
         var named = string.Join(", ", tables);
         context.Report(statement,
             $"TRUNCATE {named} CASCADE also empties every table with a foreign key to {(tables.Count == 1 ? "it" : "any of them")}, and the tables "
-            + $"referencing those in turn, none of which the statement names; each gets {StatementLock.On(statement, first).ToSql()} and loses all its rows",
+            + $"referencing those in turn, none of which the statement names; each gets {HeldLocks.On(statement.Tree, first).ToSql()} and loses all its rows",
             first);
     }
 }

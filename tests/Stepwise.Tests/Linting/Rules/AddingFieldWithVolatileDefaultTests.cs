@@ -21,7 +21,7 @@ public class AddingFieldWithVolatileDefaultTests
         var finding = LintAssert.Flags<AddingFieldWithVolatileDefault>(sql);
 
         Assert.Equal(LintSeverity.Error, finding.Severity);
-        Assert.Contains($"ALTER TABLE ... ADD COLUMN {what} rewrites workflow_runs under ACCESS EXCLUSIVE, which blocks reads and writes until the rewrite ends", finding.Message);
+        Assert.Contains($"ALTER TABLE ... ADD COLUMN {what} rewrites workflow_runs under ACCESS EXCLUSIVE: reads and writes of workflow_runs are blocked until ", finding.Message);
         Assert.Contains("is volatile, so PostgreSQL computes it for every existing row", finding.Message);
         Assert.Contains("ALTER COLUMN token SET DEFAULT gen_random_uuid()", finding.Fix);
     }
@@ -35,7 +35,15 @@ public class AddingFieldWithVolatileDefaultTests
 
         Assert.Equal(LintSeverity.Error, finding.Severity);
         Assert.Contains(what, finding.Message);
-        Assert.Contains("rewrites workflow_runs under ACCESS EXCLUSIVE", finding.Message);
+        Assert.Contains("so it rewrites workflow_runs under ACCESS EXCLUSIVE: reads and writes of workflow_runs are blocked until the rewrite ends", finding.Message);
+    }
+
+    [Fact]
+    public void In_a_transaction_the_lock_is_held_until_it_commits()
+    {
+        var finding = LintAssert.Flags<AddingFieldWithVolatileDefault>("-- stepwise:up\nALTER TABLE workflow_runs ADD COLUMN token uuid DEFAULT gen_random_uuid();\n");
+
+        Assert.Contains("reads and writes of workflow_runs are blocked until the transaction commits", finding.Message);
     }
 
     [Fact]

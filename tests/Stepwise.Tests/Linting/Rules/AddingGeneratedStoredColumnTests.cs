@@ -6,16 +6,16 @@ namespace Stepwise.Tests.Linting.Rules;
 public class AddingGeneratedStoredColumnTests
 {
     [Theory]
-    [InlineData("ALTER TABLE orders ADD COLUMN total_cents bigint GENERATED ALWAYS AS (quantity * price_cents) STORED;")]
-    [InlineData("ALTER TABLE orders ADD COLUMN note text, ADD COLUMN total_cents bigint NOT NULL GENERATED ALWAYS AS (quantity * price_cents) STORED;")]
-    [InlineData("BEGIN;\nALTER TABLE orders ADD COLUMN total_cents bigint GENERATED ALWAYS AS (quantity * price_cents) STORED;\nCOMMIT;")]
-    public void Flags_a_stored_generated_column_on_an_existing_table(string sql)
+    [InlineData("ALTER TABLE orders ADD COLUMN total_cents bigint GENERATED ALWAYS AS (quantity * price_cents) STORED;", "until the rewrite ends")]
+    [InlineData("ALTER TABLE orders ADD COLUMN note text, ADD COLUMN total_cents bigint NOT NULL GENERATED ALWAYS AS (quantity * price_cents) STORED;", "until the rewrite ends")]
+    [InlineData("BEGIN;\nALTER TABLE orders ADD COLUMN total_cents bigint GENERATED ALWAYS AS (quantity * price_cents) STORED;\nCOMMIT;", "until the transaction commits")]
+    public void Flags_a_stored_generated_column_on_an_existing_table(string sql, string until)
     {
         var finding = LintAssert.Flags<AddingGeneratedStoredColumn>(sql);
 
         Assert.Equal(LintSeverity.Error, finding.Severity);
         Assert.Contains("ALTER TABLE ... ADD COLUMN total_cents bigint GENERATED ALWAYS AS (...) STORED computes the value for every existing row", finding.Message);
-        Assert.Contains("rewrites orders under ACCESS EXCLUSIVE, which blocks reads and writes until the rewrite ends", finding.Message);
+        Assert.Contains($"so it rewrites orders under ACCESS EXCLUSIVE: reads and writes of orders are blocked {until}", finding.Message);
         Assert.Contains("BEFORE INSERT OR UPDATE", finding.Fix);
     }
 

@@ -18,8 +18,8 @@ public class ChangingColumnTypeTests
         var finding = LintAssert.Flags<ChangingColumnType>(sql);
 
         Assert.Equal(LintSeverity.Error, finding.Severity);
-        Assert.Contains($"ALTER TABLE ... ALTER COLUMN state TYPE {type} rewrites workflow_runs and rebuilds its indexes under ACCESS EXCLUSIVE, "
-            + "which blocks reads and writes until the rewrite ends", finding.Message);
+        Assert.Contains($"ALTER TABLE ... ALTER COLUMN state TYPE {type} rewrites workflow_runs and rebuilds its indexes under ACCESS EXCLUSIVE: "
+            + "reads and writes of workflow_runs are blocked until ", finding.Message);
         Assert.Contains("old application instances still running while the migration applies may not handle the new type", finding.Message);
         Assert.Contains($"Stepwise could not see the old type of state, but no change to {type} is one that skips the rewrite", finding.Message);
         Assert.Contains("ADD COLUMN state_v2", finding.Fix);
@@ -131,7 +131,7 @@ public class ChangingColumnTypeTests
         var finding = LintAssert.Flags<ChangingColumnType>($"ALTER TABLE events ADD COLUMN at {from};\nALTER TABLE events ALTER COLUMN at TYPE {to};");
 
         Assert.Equal(LintSeverity.Warning, finding.Severity);
-        Assert.Contains("rewrites events and rebuilds its indexes under ACCESS EXCLUSIVE, which blocks reads and writes until the rewrite ends, "
+        Assert.Contains("rewrites events and rebuilds its indexes under ACCESS EXCLUSIVE: reads and writes of events are blocked until the rewrite ends, "
             + "unless the session TimeZone is UTC, which Stepwise cannot see", finding.Message);
         Assert.Contains("either way every index on at is rebuilt", finding.Message);
     }
@@ -169,6 +169,7 @@ public class ChangingColumnTypeTests
             "-- stepwise:up\nSET LOCAL timezone = 'UTC';\nALTER TABLE events ADD COLUMN at timestamp;\nALTER TABLE events ALTER COLUMN at TYPE timestamptz;\n");
 
         Assert.Equal(LintSeverity.Info, finding.Severity);
+        Assert.Contains("every index on at is rebuilt under ACCESS EXCLUSIVE: reads and writes of events are blocked until the transaction commits", finding.Message);
     }
 
     [Fact]

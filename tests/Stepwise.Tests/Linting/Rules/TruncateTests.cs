@@ -6,18 +6,18 @@ namespace Stepwise.Tests.Linting.Rules;
 public class TruncateTests
 {
     [Theory]
-    [InlineData("TRUNCATE job_events;", "until it commits")]
-    [InlineData("TRUNCATE TABLE ONLY job_events RESTART IDENTITY;", "until it commits")]
-    [InlineData("BEGIN;\nTRUNCATE job_events;\nCOMMIT;", "until the transaction ends")]
-    [InlineData("-- stepwise:up\nTRUNCATE job_events;\n", "until the transaction ends")]
-    [InlineData("DO $$ BEGIN TRUNCATE job_events; END $$;", "until the transaction ends")]
+    [InlineData("TRUNCATE job_events;", "until it ends")]
+    [InlineData("TRUNCATE TABLE ONLY job_events RESTART IDENTITY;", "until it ends")]
+    [InlineData("BEGIN;\nTRUNCATE job_events;\nCOMMIT;", "until the transaction commits")]
+    [InlineData("-- stepwise:up\nTRUNCATE job_events;\n", "until the transaction commits")]
+    [InlineData("DO $$ BEGIN TRUNCATE job_events; END $$;", "until the transaction commits")]
     public void Flags_truncating_a_table(string sql, string until)
     {
         var finding = LintAssert.Flags<Truncate>(sql);
 
         Assert.Equal(LintSeverity.Error, finding.Severity);
-        Assert.Contains($"TRUNCATE job_events deletes every row and takes ACCESS EXCLUSIVE on job_events, which blocks reads and writes {until}", finding.Message);
-        Assert.Contains("the rows cannot be recovered once it commits", finding.Message);
+        Assert.Contains($"TRUNCATE job_events deletes every row and takes ACCESS EXCLUSIVE on job_events: reads and writes of job_events are blocked {until}", finding.Message);
+        Assert.Contains(", and the rows cannot be recovered once it commits", finding.Message);
         Assert.Contains("DELETE FROM job_events", finding.Fix);
     }
 
