@@ -28,8 +28,9 @@ public sealed class AddingFieldWithVolatileDefault : LintRule
         "date_trunc", "date_part", "extract", "timezone", "age", "make_date", "make_time", "make_timestamp", "make_timestamptz", "make_interval",
         "to_char", "to_date", "to_timestamp", "to_number", "to_json", "to_jsonb", "row_to_json",
         "json_build_object", "jsonb_build_object", "json_build_array", "jsonb_build_array", "json_object", "jsonb_object",
-        "lower", "upper", "btrim", "ltrim", "rtrim", "concat", "concat_ws", "format", "length", "substring", "replace", "repeat",
-        "lpad", "rpad", "left", "right", "md5", "sha256", "digest", "encode", "decode", "array_fill", "array_to_string", "string_to_array",
+        "lower", "upper", "initcap", "btrim", "ltrim", "rtrim", "concat", "concat_ws", "format", "length", "char_length", "substring",
+        "position", "strpos", "split_part", "replace", "translate", "regexp_replace", "repeat", "reverse", "lpad", "rpad", "left", "right",
+        "md5", "sha256", "digest", "encode", "decode", "array_fill", "array_to_string", "string_to_array",
         "abs", "round", "floor", "ceil", "ceiling",
         "uuid_nil", "uuid_ns_dns", "uuid_ns_url", "uuid_ns_oid", "uuid_ns_x500", "uuid_generate_v3", "uuid_generate_v5",
     };

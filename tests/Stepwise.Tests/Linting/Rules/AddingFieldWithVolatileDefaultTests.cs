@@ -65,6 +65,7 @@ public class AddingFieldWithVolatileDefaultTests
     [InlineData("ALTER TABLE workflow_runs ADD COLUMN state text NOT NULL DEFAULT 'pending';")]
     [InlineData("ALTER TABLE workflow_runs ADD COLUMN meta jsonb DEFAULT '{}'::jsonb;")]
     [InlineData("ALTER TABLE workflow_runs ADD COLUMN label text DEFAULT lower('X');")]
+    [InlineData("ALTER TABLE workflow_runs ADD COLUMN region text DEFAULT split_part(current_setting('app.region'), '-', 1);")]
     [InlineData("ALTER TABLE workflow_runs ADD COLUMN note text DEFAULT NULL;")]
     [InlineData("ALTER TABLE workflow_runs ADD COLUMN note text;")]
     [InlineData("ALTER TABLE workflow_runs ALTER COLUMN token SET DEFAULT gen_random_uuid();")]
