@@ -6,6 +6,7 @@ var benchmarks = new Dictionary<string, Func<Task>>(StringComparer.Ordinal)
     ["temp-postgres"] = TempPostgresStartup.RunAsync,
     ["parser"] = ParserBenchmark.RunAsync,
     ["lint"] = LintBenchmark.RunAsync,
+    ["rewrite-cost"] = RewriteCostBenchmark.RunAsync,
 };
 
 if (args.Length != 1 || !benchmarks.TryGetValue(args[0], out var benchmark))

@@ -38,7 +38,7 @@ public sealed class LintContext
     internal LintRule? CurrentRule { get; set; }
 
     /// <summary>
-    /// True when <paramref name="relation"/> was created earlier in this file: locking a table nobody
+    /// True when <paramref name="relation"/> (a table, materialized view or view) was created earlier in this file: locking a table nobody
     /// else can see yet blocks no one, so lock rules leave it alone.
     /// </summary>
     public bool IsCreatedInFile(RelationName relation) => _created.Contains(Normalize(relation));
@@ -65,6 +65,7 @@ public sealed class LintContext
         {
             "CreateStmt" => statement.Tree.Target,
             "CreateTableAsStmt" => statement.Tree.Target,
+            "ViewStmt" when !root.Bool("replace") => statement.Tree.Target,
             _ => null,
         };
         if (created is { } relation)

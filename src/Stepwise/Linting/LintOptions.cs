@@ -21,8 +21,14 @@ public sealed class LintOptions
     public IReadOnlyDictionary<RelationName, TableSize>? TableSizes { get; set; }
 
     /// <summary>
-    /// Cost per row of a table rewrite or full scan under lock, for the estimate in messages; the
-    /// default is what a rewrite of a narrow table costs on a small server (see docs/benchmarks.md).
+    /// Cost per row of each kind of work under a lock, for the estimate in messages. The defaults are
+    /// twice what <c>bench/Stepwise.Bench rewrite-cost</c> measured on a small server with fsync off
+    /// (see docs/benchmarks.md), rounded up for WAL and durability on a real one.
     /// </summary>
-    public TimeSpan RewriteCostPerRow { get; set; } = TimeSpan.FromMicroseconds(1.5);
+    public IDictionary<LockedWork, TimeSpan> CostPerRow { get; } = new Dictionary<LockedWork, TimeSpan>
+    {
+        [LockedWork.Rewrite] = TimeSpan.FromMicroseconds(1.6),
+        [LockedWork.IndexBuild] = TimeSpan.FromMicroseconds(1.1),
+        [LockedWork.Scan] = TimeSpan.FromMicroseconds(0.15),
+    };
 }

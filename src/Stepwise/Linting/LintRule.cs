@@ -18,6 +18,19 @@ public enum LintSeverity
     Error,
 }
 
+/// <summary>The kind of per-row work done under a lock; each has its own measured cost.</summary>
+public enum LockedWork
+{
+    /// <summary>Every row is written again (ALTER COLUMN TYPE, VACUUM FULL, a volatile default).</summary>
+    Rewrite,
+
+    /// <summary>Every row is read and sorted into an index.</summary>
+    IndexBuild,
+
+    /// <summary>Every row is read and checked (validating a constraint, SET NOT NULL).</summary>
+    Scan,
+}
+
 /// <summary>
 /// One lint rule: what it looks for in a statement's parse tree, what it says (naming the table and
 /// the lock), and the safe way to write the statement. One rule, one file in <c>Linting/Rules/</c>;
@@ -52,6 +65,9 @@ public abstract class LintRule
     /// database, a table below the size threshold drops the finding to info.
     /// </summary>
     public virtual bool ScalesWithTableSize => false;
+
+    /// <summary>What the statement does to each row while it holds the lock, for the duration estimate.</summary>
+    public virtual LockedWork Work => LockedWork.Rewrite;
 
     /// <summary>Looks at one statement and reports through <paramref name="context"/>.</summary>
     public abstract void Check(LintStatement statement, LintContext context);

@@ -115,7 +115,7 @@ public sealed partial class Linter
         var level = _options.Severities.TryGetValue(rule.Id, out var configured) ? configured : severity ?? rule.DefaultSeverity;
         if (table is { } relation && LintContextSize(relation) is { } size)
         {
-            var estimate = TimeSpan.FromTicks(_options.RewriteCostPerRow.Ticks * Math.Max(0, size.Rows));
+            var estimate = TimeSpan.FromTicks((long)(_options.CostPerRow[rule.Work].Ticks * (double)Math.Max(0, size.Rows)));
             message += rule.ScalesWithTableSize
                 ? $" ({relation}: {size}; the lock would be held for roughly {Describe(estimate)}, an estimate)"
                 : $" ({relation}: {size})";

@@ -36,7 +36,12 @@ public static class RulesReference
             }
             if (rule.ScalesWithTableSize)
             {
-                sb.Append("; size-aware");
+                sb.Append("; size-aware (").Append(rule.Work switch
+                {
+                    LockedWork.IndexBuild => "an index build",
+                    LockedWork.Scan => "a scan",
+                    _ => "a rewrite",
+                }).Append(" under the lock)");
             }
             sb.Append(".\n\n").Append(rule.Why).Append("\n\n**Fix:** ").Append(rule.Fix).Append("\n\n```sql\n").Append(rule.FixExample).Append("\n```\n");
         }

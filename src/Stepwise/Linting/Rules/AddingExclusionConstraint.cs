@@ -21,6 +21,9 @@ public sealed class AddingExclusionConstraint : LintRule
     public override bool ScalesWithTableSize => true;
 
     /// <inheritdoc />
+    public override LockedWork Work => LockedWork.IndexBuild;
+
+    /// <inheritdoc />
     public override string Why =>
         "ALTER TABLE ... ADD ... EXCLUDE builds the constraint's index (often GiST, slow to build) and checks every row against " +
         "it while holding ACCESS EXCLUSIVE on the table: nobody can read or write the table until the build ends, which on a " +

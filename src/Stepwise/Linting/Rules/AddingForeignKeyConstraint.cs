@@ -21,6 +21,9 @@ public sealed class AddingForeignKeyConstraint : LintRule
     public override bool ScalesWithTableSize => true;
 
     /// <inheritdoc />
+    public override LockedWork Work => LockedWork.Scan;
+
+    /// <inheritdoc />
     public override string Why =>
         "A foreign key is enforced by triggers on both tables, so adding one takes SHARE ROW EXCLUSIVE on the table and on the " +
         "table it references; unless the constraint is NOT VALID, PostgreSQL then checks every existing row against the " +

@@ -21,6 +21,9 @@ public sealed class AddingUniqueConstraint : LintRule
     public override bool ScalesWithTableSize => true;
 
     /// <inheritdoc />
+    public override LockedWork Work => LockedWork.IndexBuild;
+
+    /// <inheritdoc />
     public override string Why =>
         "ALTER TABLE ... ADD UNIQUE builds its unique index while holding ACCESS EXCLUSIVE on the table: unlike CREATE INDEX, " +
         "which only blocks writes, it blocks reads too, for the whole build, which on a big table is minutes. ADD COLUMN ... " +

@@ -21,6 +21,9 @@ public sealed class AlterDomainAddConstraint : LintRule
     public override bool ScalesWithTableSize => true;
 
     /// <inheritdoc />
+    public override LockedWork Work => LockedWork.Scan;
+
+    /// <inheritdoc />
     public override string Why =>
         "ALTER DOMAIN ... ADD CONSTRAINT checks the new constraint against every value of the domain already stored: PostgreSQL " +
         "finds every table with a column of that domain, takes SHARE on each, which blocks its writes, and scans it before " +

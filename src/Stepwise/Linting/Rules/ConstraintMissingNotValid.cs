@@ -21,6 +21,9 @@ public sealed class ConstraintMissingNotValid : LintRule
     public override bool ScalesWithTableSize => true;
 
     /// <inheritdoc />
+    public override LockedWork Work => LockedWork.Scan;
+
+    /// <inheritdoc />
     public override string Why =>
         "ALTER TABLE ... ADD CONSTRAINT ... CHECK takes ACCESS EXCLUSIVE on the table and, unless the constraint is NOT VALID, " +
         "reads every row to prove the condition holds before it returns. Nobody can read or write the table meanwhile, which on " +

@@ -21,6 +21,9 @@ public sealed class RequireConcurrentIndexCreation : LintRule
     public override bool ScalesWithTableSize => true;
 
     /// <inheritdoc />
+    public override LockedWork Work => LockedWork.IndexBuild;
+
+    /// <inheritdoc />
     public override string Why =>
         "CREATE INDEX takes a SHARE lock on the table for the whole build: every INSERT, UPDATE and DELETE waits until the index is built, which on a big table is minutes.";
 

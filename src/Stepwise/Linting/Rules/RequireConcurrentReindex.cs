@@ -22,6 +22,9 @@ public sealed class RequireConcurrentReindex : LintRule
     public override bool ScalesWithTableSize => true;
 
     /// <inheritdoc />
+    public override LockedWork Work => LockedWork.IndexBuild;
+
+    /// <inheritdoc />
     public override string Why =>
         "REINDEX rebuilds each index from scratch while holding SHARE on its table, which blocks INSERT, UPDATE and DELETE, and " +
         "ACCESS EXCLUSIVE on the index being rebuilt. The second lock stops more than the queries that use the index: the " +

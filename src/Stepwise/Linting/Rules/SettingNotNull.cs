@@ -22,6 +22,9 @@ public sealed class SettingNotNull : LintRule
     public override bool ScalesWithTableSize => true;
 
     /// <inheritdoc />
+    public override LockedWork Work => LockedWork.Scan;
+
+    /// <inheritdoc />
     public override string Why =>
         "ALTER TABLE ... ALTER COLUMN ... SET NOT NULL takes ACCESS EXCLUSIVE on the table and reads every row to make sure " +
         "none holds NULL: nobody can read or write the table meanwhile, which on a big table is minutes, and inside a " +

@@ -22,6 +22,9 @@ public sealed class ValidateInSameTransaction : LintRule
     public override bool ScalesWithTableSize => true;
 
     /// <inheritdoc />
+    public override LockedWork Work => LockedWork.Scan;
+
+    /// <inheritdoc />
     public override string Why =>
         "NOT VALID exists so that the slow part, checking the existing rows, runs under a weak lock: VALIDATE CONSTRAINT takes " +
         "only SHARE UPDATE EXCLUSIVE, and reads and writes go on. But PostgreSQL keeps every lock until the transaction ends, so " +

@@ -1,0 +1,74 @@
+using Stepwise.Sql;
+
+namespace Stepwise.Linting.Rules;
+
+/// <summary>What the statements earlier in a file say about one column: its type, and whether this file added it.</summary>
+/// <param name="Type">The type the column has after those statements, when they give it.</param>
+/// <param name="AddedInFile">True when CREATE TABLE or ADD COLUMN in this file made it: no application version deployed before the file knows it.</param>
+internal sealed record ColumnHistory(ColumnType? Type, bool AddedInFile)
+{
+    /// <summary>
+    /// Replays CREATE TABLE, ADD COLUMN, ALTER COLUMN TYPE, RENAME COLUMN and DROP COLUMN of
+    /// <paramref name="table"/> from the statements before the current one; null when none of them
+    /// touches <paramref name="column"/> (without a database, Stepwise then knows nothing about it).
+    /// </summary>
+    public static ColumnHistory? Of(LintContext context, RelationName table, string column)
+    {
+        var wanted = LintContext.Normalize(table);
+        var columns = new Dictionary<string, ColumnHistory>(StringComparer.Ordinal);
+        foreach (var statement in context.Earlier)
+        {
+            var root = statement.Tree.Root;
+            if (statement.Tree.Target is not { } target || LintContext.Normalize(target) != wanted)
+            {
+                continue;
+            }
+            switch (root.Kind)
+            {
+                case "CreateStmt":
+                    columns.Clear();
+                    foreach (var definition in root.Nodes("tableElts").Where(e => e.Kind == "ColumnDef"))
+                    {
+                        Define(columns, definition);
+                    }
+                    break;
+                case "AlterTableStmt":
+                    foreach (var command in statement.Tree.AlterTableCommands)
+                    {
+                        Replay(columns, command);
+                    }
+                    break;
+                case "RenameStmt" when root.String("renameType") == "OBJECT_COLUMN" && root.String("subname") is { } from && root.String("newname") is { } to:
+                    columns.Remove(from, out var renamed);
+                    columns[to] = renamed ?? new ColumnHistory(null, AddedInFile: false);
+                    break;
+            }
+        }
+        return columns.GetValueOrDefault(column);
+    }
+
+    private static void Replay(Dictionary<string, ColumnHistory> columns, AlterTableCommand command)
+    {
+        switch (command.Subtype)
+        {
+            case "AT_AddColumn":
+                Define(columns, command.Definition);
+                break;
+            case "AT_AlterColumnType" when command.Name is { } name:
+                var addedInFile = columns.TryGetValue(name, out var known) && known.AddedInFile;
+                columns[name] = new ColumnHistory(ColumnType.OfColumn(command.Definition), addedInFile);
+                break;
+            case "AT_DropColumn" when command.Name is { } name:
+                columns.Remove(name);
+                break;
+        }
+    }
+
+    private static void Define(Dictionary<string, ColumnHistory> columns, SqlNode columnDef)
+    {
+        if (columnDef.String("colname") is { } name)
+        {
+            columns[name] = new ColumnHistory(ColumnType.OfColumn(columnDef), AddedInFile: true);
+        }
+    }
+}
