@@ -59,55 +59,15 @@ internal enum ColumnClause
 /// <param name="Clause">Where the type is written.</param>
 internal sealed record ColumnDeclaration(RelationName Table, string Column, SqlNode Definition, ColumnClause Clause)
 {
-    private SqlNode TypeName => Definition.Node("typeName", "TypeName");
+    /// <summary>The type as written (the parser's names: <c>int4</c>, <c>varchar</c>, <c>bpchar</c>, ...).</summary>
+    public ColumnType? Type => ColumnType.OfColumn(Definition);
 
-    /// <summary>
-    /// PostgreSQL's internal name of a built-in type (<c>int4</c>, <c>varchar</c>, <c>bpchar</c>, <c>serial</c>, ...):
-    /// the parser writes <c>integer</c> as <c>pg_catalog.int4</c>. Null for a type in another schema.
-    /// </summary>
-    public string? BuiltInType
-    {
-        get
-        {
-            var names = TypeName.Names("names");
-            return names.Count == 1 || (names.Count == 2 && names[0] == "pg_catalog") ? names[^1] : null;
-        }
-    }
-
-    /// <summary>The first type modifier, e.g. the 20 of <c>varchar(20)</c>; null when none is written.</summary>
-    public int? Length =>
-        TypeName.Nodes("typmods").FirstOrDefault() is { Kind: "A_Const" } modifier && modifier.Node("ival", "Integer") is { IsMissing: false } value
-            ? value.Int("ival")
-            : null;
-
-    /// <summary>True for an array of the type.</summary>
-    public bool IsArray => TypeName.Nodes("arrayBounds").Any();
+    /// <summary>The name of a type of PostgreSQL's own (<c>int4</c>, <c>json</c>, <c>serial</c>); null for one in another schema.</summary>
+    public string? BuiltInType => Type is { IsBuiltIn: true } type ? type.Name : null;
 
     /// <summary>True when the column definition has a constraint of this type (<c>CONSTR_PRIMARY</c>, <c>CONSTR_IDENTITY</c>, ...).</summary>
     public bool Has(string constraintType) => Definition.Nodes("constraints").Any(c => c.String("contype") == constraintType);
 
-    /// <summary>The type as PostgreSQL prints it: <c>integer</c>, <c>character varying(20)</c>, <c>timestamp without time zone</c>.</summary>
-    public string Written
-    {
-        get
-        {
-            var length = Length is { } n ? $"({n})" : "";
-            var name = BuiltInType switch
-            {
-                "int2" => "smallint",
-                "int4" => "integer",
-                "int8" => "bigint",
-                "varchar" => "character varying" + length,
-                "bpchar" => "character" + length,
-                "timestamp" => $"timestamp{length} without time zone",
-                "timestamptz" => $"timestamp{length} with time zone",
-                null => string.Join('.', TypeName.Names("names")),
-                var other => other + length,
-            };
-            return IsArray ? name + "[]" : name;
-        }
-    }
-
     /// <summary>For messages: <c>column app.t.payload is json</c>, or <c>... becomes json</c> for ALTER COLUMN ... TYPE.</summary>
-    public override string ToString() => $"column {Table}.{Column} {(Clause == ColumnClause.AlterColumnType ? "becomes" : "is")} {Written}";
+    public override string ToString() => $"column {Table}.{Column} {(Clause == ColumnClause.AlterColumnType ? "becomes" : "is")} {Type}";
 }

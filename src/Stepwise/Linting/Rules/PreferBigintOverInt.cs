@@ -56,7 +56,7 @@ public sealed class PreferBigintOverInt : LintRule
 
     /// <summary>A column that holds ids: generated, a key, a reference, or named like one.</summary>
     private static bool IsKey(ColumnDeclaration column, HashSet<string> tableKeys) =>
-        column.BuiltInType is "serial" or "serial4" or "smallserial" or "serial2"
+        column.Type is { IsSerial: true }
         || column.Has("CONSTR_IDENTITY") || column.Has("CONSTR_PRIMARY") || column.Has("CONSTR_UNIQUE") || column.Has("CONSTR_FOREIGN")
         || tableKeys.Contains(column.Column)
         || column.Column == "id" || column.Column.EndsWith("_id", StringComparison.Ordinal);

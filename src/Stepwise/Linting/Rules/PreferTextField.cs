@@ -32,7 +32,7 @@ public sealed class PreferTextField : LintRule
         foreach (var column in ColumnDeclarations.In(statement.Tree))
         {
             // varchar without a length has no limit: it is text under another name.
-            if (column.BuiltInType == "varchar" && column.Length is { } limit)
+            if (column.BuiltInType == "varchar" && column.Type!.IntModifier(0) is { } limit)
             {
                 context.Report(statement,
                     $"{column}: lowering the limit later rewrites {column.Table} under ACCESS EXCLUSIVE — use text with CHECK (char_length({column.Column}) <= {limit})",

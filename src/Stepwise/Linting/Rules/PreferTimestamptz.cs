@@ -30,7 +30,7 @@ public sealed class PreferTimestamptz : LintRule
             if (column.BuiltInType == "timestamp")
             {
                 context.Report(statement,
-                    $"{column}: it stores a clock reading without a zone, so values written under different TimeZone settings do not compare — use timestamptz",
+                    $"{column} (without time zone): it stores a clock reading without a zone, so values written under different TimeZone settings do not compare — use timestamptz",
                     column.Table);
             }
         }

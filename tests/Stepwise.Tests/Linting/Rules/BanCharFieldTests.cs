@@ -6,11 +6,11 @@ namespace Stepwise.Tests.Linting.Rules;
 public class BanCharFieldTests
 {
     [Theory]
-    [InlineData("CREATE TABLE accounts (country_code char(2));", "column accounts.country_code is character(2)")]
-    [InlineData("CREATE TABLE accounts (country_code character(2));", "column accounts.country_code is character(2)")]
-    [InlineData("CREATE TABLE accounts (flag char);", "column accounts.flag is character(1)")]
-    [InlineData("ALTER TABLE accounts ADD COLUMN country_code bpchar;", "column accounts.country_code is character")]
-    [InlineData("ALTER TABLE accounts ALTER COLUMN country_code TYPE char(3);", "column accounts.country_code becomes character(3)")]
+    [InlineData("CREATE TABLE accounts (country_code char(2));", "column accounts.country_code is char(2)")]
+    [InlineData("CREATE TABLE accounts (country_code character(2));", "column accounts.country_code is char(2)")]
+    [InlineData("CREATE TABLE accounts (flag char);", "column accounts.flag is char(1)")]
+    [InlineData("ALTER TABLE accounts ADD COLUMN country_code bpchar;", "column accounts.country_code is char")]
+    [InlineData("ALTER TABLE accounts ALTER COLUMN country_code TYPE char(3);", "column accounts.country_code becomes char(3)")]
     public void Flags_blank_padded_char_columns(string sql, string column)
     {
         var finding = LintAssert.Flags<BanCharField>(sql);

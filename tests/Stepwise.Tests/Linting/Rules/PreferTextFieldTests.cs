@@ -6,10 +6,10 @@ namespace Stepwise.Tests.Linting.Rules;
 public class PreferTextFieldTests
 {
     [Theory]
-    [InlineData("CREATE TABLE workflow_runs (title varchar(200));", "column workflow_runs.title is character varying(200)")]
-    [InlineData("ALTER TABLE workflow_runs ADD COLUMN title character varying(200) NOT NULL DEFAULT '';", "column workflow_runs.title is character varying(200)")]
-    [InlineData("ALTER TABLE workflow_runs ALTER COLUMN title TYPE varchar(200);", "column workflow_runs.title becomes character varying(200)")]
-    [InlineData("CREATE TABLE workflow_runs (title varchar(200)[]);", "column workflow_runs.title is character varying(200)[]")]
+    [InlineData("CREATE TABLE workflow_runs (title varchar(200));", "column workflow_runs.title is varchar(200)")]
+    [InlineData("ALTER TABLE workflow_runs ADD COLUMN title character varying(200) NOT NULL DEFAULT '';", "column workflow_runs.title is varchar(200)")]
+    [InlineData("ALTER TABLE workflow_runs ALTER COLUMN title TYPE varchar(200);", "column workflow_runs.title becomes varchar(200)")]
+    [InlineData("CREATE TABLE workflow_runs (title varchar(200)[]);", "column workflow_runs.title is varchar(200)[]")]
     public void Flags_varchar_with_a_length_as_info(string sql, string column)
     {
         var finding = LintAssert.Flags<PreferTextField>(sql);

@@ -6,10 +6,10 @@ namespace Stepwise.Tests.Linting.Rules;
 public class PreferTimestamptzTests
 {
     [Theory]
-    [InlineData("CREATE TABLE workflow_runs (started_at timestamp);", "column workflow_runs.started_at is timestamp without time zone")]
-    [InlineData("CREATE TABLE workflow_runs (started_at timestamp without time zone);", "column workflow_runs.started_at is timestamp without time zone")]
-    [InlineData("ALTER TABLE workflow_runs ADD COLUMN started_at timestamp(3) NOT NULL DEFAULT now();", "is timestamp(3) without time zone")]
-    [InlineData("ALTER TABLE workflow_runs ALTER COLUMN started_at TYPE timestamp;", "column workflow_runs.started_at becomes timestamp without time zone")]
+    [InlineData("CREATE TABLE workflow_runs (started_at timestamp);", "column workflow_runs.started_at is timestamp (without time zone)")]
+    [InlineData("CREATE TABLE workflow_runs (started_at timestamp without time zone);", "column workflow_runs.started_at is timestamp (without time zone)")]
+    [InlineData("ALTER TABLE workflow_runs ADD COLUMN started_at timestamp(3) NOT NULL DEFAULT now();", "is timestamp(3) (without time zone)")]
+    [InlineData("ALTER TABLE workflow_runs ALTER COLUMN started_at TYPE timestamp;", "column workflow_runs.started_at becomes timestamp (without time zone)")]
     public void Flags_timestamp_without_time_zone(string sql, string column)
     {
         var finding = LintAssert.Flags<PreferTimestamptz>(sql);
