@@ -74,8 +74,9 @@ public sealed class PreferRobustStatements : LintRule
                 }
                 break;
             case "CreateStmt" or "CreateTableAsStmt" or "CreateSeqStmt" or "CreateSchemaStmt" or "CreateExtensionStmt" when !root.Bool("if_not_exists"):
-                var create = root.Kind == "CreateTableAsStmt" && root.String("objtype") == "OBJECT_MATVIEW" ? "CREATE MATERIALIZED VIEW" : tag;
-                yield return $"it fails once the object exists — write {create} IF NOT EXISTS";
+                var create = root.Kind != "CreateTableAsStmt" ? $"{tag} IF NOT EXISTS"
+                    : root.String("objtype") == "OBJECT_MATVIEW" ? "CREATE MATERIALIZED VIEW IF NOT EXISTS" : "CREATE TABLE IF NOT EXISTS ... AS";
+                yield return $"it fails once the object exists — write {create}";
                 break;
             case "ViewStmt" or "CreateFunctionStmt" when !root.Bool("replace"):
                 var word = root.Kind == "ViewStmt" ? "VIEW" : root.Bool("is_procedure") ? "PROCEDURE" : "FUNCTION";

@@ -8,6 +8,7 @@ public class PreferRobustStatementsTests
     [Theory]
     [InlineData("CREATE TABLE workflow_runs (id bigint);", "write CREATE TABLE IF NOT EXISTS")]
     [InlineData("CREATE MATERIALIZED VIEW daily AS SELECT 1;", "write CREATE MATERIALIZED VIEW IF NOT EXISTS")]
+    [InlineData("CREATE TABLE archived_runs AS SELECT * FROM workflow_runs WHERE false;", "write CREATE TABLE IF NOT EXISTS ... AS")]
     [InlineData("CREATE SEQUENCE run_seq;", "write CREATE SEQUENCE IF NOT EXISTS")]
     [InlineData("CREATE SCHEMA app;", "write CREATE SCHEMA IF NOT EXISTS")]
     [InlineData("CREATE EXTENSION pgcrypto;", "write CREATE EXTENSION IF NOT EXISTS")]
