@@ -31,8 +31,11 @@ internal sealed class SectionRunner(NpgsqlConnection work, NpgsqlConnection obse
         /// <summary>The status that marks a statement-by-statement run in progress.</summary>
         public string ProgressStatus => IsDown ? "reverting" : "partial";
 
+        /// <summary>True when an earlier statement-by-statement run of this section was interrupted.</summary>
+        public bool Resuming => Row is not null && Row.Status == ProgressStatus;
+
         /// <summary>Where a statement-by-statement run resumes.</summary>
-        public int ResumeAt => Row is not null && Row.Status == ProgressStatus ? Row.StatementsCompleted : 0;
+        public int ResumeAt => Resuming ? Row!.StatementsCompleted : 0;
     }
 
     /// <summary>Runs the job; returns how long it took. Throws <see cref="MigrationFailedException"/> on failure.</summary>
@@ -137,7 +140,7 @@ internal sealed class SectionRunner(NpgsqlConnection work, NpgsqlConnection obse
         var versioned = job.Kind == HistoryStore.Versioned;
         if (versioned)
         {
-            if (resumeAt > 0)
+            if (job.Resuming)
             {
                 logger.LogInformation(EventIds.Resuming, "{File}: resuming at statement {Index} of {Total} (line {Line})",
                     job.Migration.FileName, resumeAt + 1, statements.Count, resumeAt < statements.Count ? statements[resumeAt].Span.StartLine : 0);
@@ -158,7 +161,8 @@ internal sealed class SectionRunner(NpgsqlConnection work, NpgsqlConnection obse
             var statement = statements[i];
             try
             {
-                await RunOneAsync(job, statement, i, resumingHere: i == resumeAt && resumeAt > 0, versioned, cancellationToken);
+                // The statement a crash interrupted may have finished without its progress being recorded.
+                await RunOneAsync(job, statement, i, resumingHere: i == resumeAt && job.Resuming, versioned, cancellationToken);
             }
             catch (PostgresException ex)
             {
@@ -244,6 +248,20 @@ internal sealed class SectionRunner(NpgsqlConnection work, NpgsqlConnection obse
             if (valid == true && retrying && !index.IfNotExists)
             {
                 logger.LogInformation(EventIds.AlreadyDone, "{File}:{Line}: index {Index} was built before the interruption; not building it again",
+                    job.Migration.FileName, statement.Span.StartLine, qualified);
+                return false;
+            }
+        }
+        else if (retrying && statement.Tree?.Root is { Kind: "DropStmt" } drop && drop.Bool("concurrent") && !drop.Bool("missing_ok")
+            && drop.String("removeType") == "OBJECT_INDEX" && drop.Nodes("objects").FirstOrDefault() is { Kind: "List" } dropped)
+        {
+            var parts = dropped.Names("items");
+            var qualified = parts.Count == 2 ? Quote.Ident(parts[0], parts[1]) : Quote.Ident(parts[^1]);
+            await using var command = new NpgsqlCommand("SELECT to_regclass($1) IS NULL", work);
+            command.Parameters.AddWithValue(qualified);
+            if ((bool)(await command.ExecuteScalarAsync(cancellationToken))!)
+            {
+                logger.LogInformation(EventIds.AlreadyDone, "{File}:{Line}: index {Index} was dropped before the interruption; not dropping it again",
                     job.Migration.FileName, statement.Span.StartLine, qualified);
                 return false;
             }

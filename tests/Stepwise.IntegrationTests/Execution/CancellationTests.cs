@@ -35,3 +35,24 @@ public class CancellationTests(PostgresFixture fixture) : IClassFixture<Postgres
         Assert.NotNull(await ws.ScalarAsync<string>("SELECT to_regclass('a')::text"));
     }
 }
+
+public class ResumeTests(PostgresFixture fixture) : IClassFixture<PostgresFixture>
+{
+    [Fact]
+    public async Task A_concurrent_drop_that_finished_before_the_interruption_is_not_run_again()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        await ws.ExecuteAsync("CREATE TABLE t (a int); CREATE INDEX t_a ON t (a)");
+        ws.Write("1_drop.sql", "-- stepwise:up\nDROP INDEX CONCURRENTLY t_a;\nINSERT INTO missing VALUES (1);\n").WriteSum();
+        var migrator = ws.Migrator();
+        await Assert.ThrowsAsync<MigrationFailedException>(() => migrator.ApplyAsync(new ApplyRequest()));
+        // As if the process died after the drop but before its progress was recorded.
+        await ws.ExecuteAsync("UPDATE stepwise.migrations SET statements_completed = 0, status = 'partial'");
+        await ws.ExecuteAsync("CREATE TABLE missing (n int)");
+
+        var resumed = await migrator.ApplyAsync(new ApplyRequest());
+
+        Assert.Single(resumed.Runs);
+        Assert.Contains(ws.Log.Entries, e => e.Id == EventIds.AlreadyDone && e.Message.Contains("dropped before the interruption"));
+    }
+}
