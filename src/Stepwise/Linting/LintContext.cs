@@ -10,6 +10,9 @@ namespace Stepwise.Linting;
 public sealed class LintContext
 {
     private readonly List<LintStatement> _earlier = [];
+    private readonly Dictionary<string, List<LintStatement>> _byKind = new(StringComparer.Ordinal);
+    private readonly Dictionary<RelationName, List<LintStatement>> _byTarget = [];
+    private readonly Dictionary<int, List<LintStatement>> _byTransaction = [];
     private readonly HashSet<RelationName> _created = [];
     private readonly LintOptions _options;
     private readonly Action<LintRule, LintStatement, string, RelationName?, LintSeverity?> _report;
@@ -33,6 +36,28 @@ public sealed class LintContext
 
     /// <summary>The statements before the current one, in order (embedded ones included).</summary>
     public IReadOnlyList<LintStatement> Earlier => _earlier;
+
+    /// <summary>Earlier statements of the given parse-tree kinds, in order: look-backs stay cheap in long files.</summary>
+    public IEnumerable<LintStatement> EarlierOfKind(params string[] kinds)
+    {
+        IEnumerable<LintStatement> found = [];
+        foreach (var kind in kinds)
+        {
+            if (_byKind.TryGetValue(kind, out var list))
+            {
+                found = found.Concat(list);
+            }
+        }
+        return kinds.Length == 1 ? found : found.OrderBy(s => s.Index);
+    }
+
+    /// <summary>Earlier statements whose target is <paramref name="relation"/> (ALTER TABLE, CREATE INDEX, UPDATE, ...), in order.</summary>
+    public IReadOnlyList<LintStatement> EarlierOn(RelationName relation) =>
+        _byTarget.TryGetValue(Normalize(relation), out var list) ? list : [];
+
+    /// <summary>Earlier statements that run in the same transaction as <paramref name="statement"/> (none for an autocommit one).</summary>
+    public IReadOnlyList<LintStatement> EarlierInTransaction(LintStatement statement) =>
+        statement.InTransaction && _byTransaction.TryGetValue(statement.TransactionGroup, out var list) ? list : [];
 
     /// <summary>The rule being run (set by the linter).</summary>
     internal LintRule? CurrentRule { get; set; }
@@ -60,6 +85,15 @@ public sealed class LintContext
     internal void Advance(LintStatement statement)
     {
         _earlier.Add(statement);
+        Append(_byKind, statement.Tree.Kind, statement);
+        if (statement.Tree.Target is { } target)
+        {
+            Append(_byTarget, Normalize(target), statement);
+        }
+        if (statement.InTransaction)
+        {
+            Append(_byTransaction, statement.TransactionGroup, statement);
+        }
         var root = statement.Tree.Root;
         var created = root.Kind switch
         {
@@ -72,6 +106,15 @@ public sealed class LintContext
         {
             _created.Add(Normalize(relation));
         }
+    }
+
+    private static void Append<TKey>(Dictionary<TKey, List<LintStatement>> index, TKey key, LintStatement statement) where TKey : notnull
+    {
+        if (!index.TryGetValue(key, out var list))
+        {
+            index[key] = list = [];
+        }
+        list.Add(statement);
     }
 
     /// <summary>An unqualified name means public (search_path is not known offline); the parser has already folded case.</summary>

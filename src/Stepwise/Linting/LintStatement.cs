@@ -5,8 +5,10 @@ namespace Stepwise.Linting;
 /// <summary>A statement as a rule sees it: its tree and where it runs.</summary>
 public sealed class LintStatement
 {
-    internal LintStatement(int index, StatementTree tree, string text, int line, int column, int endLine, bool inTransaction, int transactionGroup, bool embedded, int anchorLine)
+    internal LintStatement(int index, StatementTree tree, string text, int line, int column, int endLine, bool inTransaction, int transactionGroup, bool embedded, int anchorLine,
+        bool inFunctionBody = false)
     {
+        InFunctionBody = inFunctionBody;
         AnchorLine = anchorLine;
         Index = index;
         Tree = tree;
@@ -45,6 +47,12 @@ public sealed class LintStatement
 
     /// <summary>True for a statement inside a DO block or PL/pgSQL function body.</summary>
     public bool Embedded { get; }
+
+    /// <summary>
+    /// True for a statement of a function body: it runs whenever the function is called, in the caller's
+    /// transaction, not when the migration runs.
+    /// </summary>
+    public bool InFunctionBody { get; }
 
     /// <summary>The line of the top-level statement (the DO block for an embedded one): where ignores attach.</summary>
     internal int AnchorLine { get; }

@@ -81,7 +81,7 @@ public sealed partial class Linter
                 foreach (var embedded in body.Statements.Where(e => e.Tree is not null))
                 {
                     Run(new LintStatement(index++, embedded.Tree!, embedded.Sql.Trim(), embedded.Line, 1, embedded.Line, inTransaction: true, unit.Group, embedded: true,
-                        anchorLine: unit.Statement.Span.StartLine), context);
+                        anchorLine: unit.Statement.Span.StartLine, inFunctionBody: unit.Statement.Tree!.Kind == "CreateFunctionStmt"), context);
                 }
             }
         }

@@ -200,7 +200,7 @@ public sealed class ChangingColumnType : LintRule
     private static bool SessionIsUtc(LintStatement statement, LintContext context)
     {
         var utc = false;
-        foreach (var earlier in context.Earlier)
+        foreach (var earlier in context.EarlierOfKind("VariableSetStmt"))
         {
             var set = earlier.Tree.Root;
             if (set.Kind != "VariableSetStmt" || (set.String("name") is { } name && name != "timezone"))

@@ -16,7 +16,7 @@ internal sealed record ColumnHistory(ColumnType? Type, bool AddedInFile)
     {
         var wanted = LintContext.Normalize(table);
         var columns = new Dictionary<string, ColumnHistory>(StringComparer.Ordinal);
-        foreach (var statement in context.Earlier)
+        foreach (var statement in context.EarlierOn(table))
         {
             var root = statement.Tree.Root;
             if (statement.Tree.Target is not { } target || LintContext.Normalize(target) != wanted)

@@ -29,7 +29,7 @@ public sealed class DropDatabase : LintRule
     {
         var root = statement.Tree.Root;
         if (root.Kind != "DropdbStmt" || root.String("dbname") is not { } database
-            || context.Earlier.Any(s => s.Tree.Root.Kind == "CreatedbStmt" && s.Tree.Root.String("dbname") == database))
+            || context.EarlierOfKind("CreatedbStmt").Any(s => s.Tree.Root.String("dbname") == database))
         {
             return;
         }

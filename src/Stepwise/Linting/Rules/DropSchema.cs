@@ -60,6 +60,6 @@ public sealed class DropSchema : LintRule
     }
 
     private static bool CreatedInFile(LintContext context, string schema) =>
-        context.Earlier.Any(s => s.Tree.Root is { Kind: "CreateSchemaStmt" } create
+        context.EarlierOfKind("CreateSchemaStmt").Any(s => s.Tree.Root is { Kind: "CreateSchemaStmt" } create
             && (create.String("schemaname") ?? create.Node("authrole", "RoleSpec").String("rolename")) == schema);
 }

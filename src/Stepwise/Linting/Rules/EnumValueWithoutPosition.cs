@@ -64,7 +64,7 @@ public sealed class EnumValueWithoutPosition : LintRule
 
     private static void CheckUseOfUncommittedValue(LintStatement statement, LintContext context)
     {
-        if (!statement.InTransaction || statement.IsInFunctionBody(context))
+        if (!statement.InTransaction || statement.InFunctionBody)
         {
             return;
         }
@@ -77,8 +77,8 @@ public sealed class EnumValueWithoutPosition : LintRule
         {
             return;
         }
-        var sameTransaction = context.Earlier
-            .Where(e => e.InTransaction && e.TransactionGroup == statement.TransactionGroup && !e.IsInFunctionBody(context))
+        var sameTransaction = context.EarlierInTransaction(statement)
+            .Where(e => !e.InFunctionBody)
             .ToList();
         var uncommitted = sameTransaction
             .Select(e => (Statement: e, Added: AddedValue(e)))

@@ -12,10 +12,10 @@ internal static class IndexTables
     public static RelationName? TableOf(RelationName index, LintContext context)
     {
         var wanted = LintContext.Normalize(index);
-        for (var i = context.Earlier.Count - 1; i >= 0; i--)
+        foreach (var earlier in context.EarlierOfKind("IndexStmt").Reverse())
         {
             // An index lives in its table's schema.
-            if (context.Earlier[i].Tree.Index is { Name: { } name } created
+            if (earlier.Tree.Index is { Name: { } name } created
                 && LintContext.Normalize(new RelationName(created.Table.Schema, name)) == wanted)
             {
                 return created.Table;

@@ -157,11 +157,10 @@ public sealed class PreferRobustStatements : LintRule
 
     /// <summary>An earlier <c>DROP ... IF EXISTS</c> of this kind of object with this name.</summary>
     private static bool DroppedEarlier(LintContext context, string removeType, string name) =>
-        context.Earlier.Any(e => e.Tree.Kind == "DropStmt" && e.Tree.Root.Bool("missing_ok") && e.Tree.Root.String("removeType") == removeType
+        context.EarlierOfKind("DropStmt").Any(e => e.Tree.Root.Bool("missing_ok") && e.Tree.Root.String("removeType") == removeType
             && e.Tree.Root.Nodes("objects").Any(o => o.Names("items") is { Count: > 0 } names && names[^1] == name));
 
     /// <summary>An earlier <c>ALTER TABLE ... DROP CONSTRAINT IF EXISTS</c> of this constraint on this table.</summary>
     private static bool ConstraintDroppedEarlier(LintContext context, RelationName? table, string name) =>
-        table is { } t && context.Earlier.Any(e => e.Tree.Target is { } target && LintContext.Normalize(target) == LintContext.Normalize(t)
-            && e.Tree.AlterTableCommands.Any(c => c.Subtype == "AT_DropConstraint" && c.MissingOk && c.Name == name));
+        table is { } t && context.EarlierOn(t).Any(e => e.Tree.AlterTableCommands.Any(c => c.Subtype == "AT_DropConstraint" && c.MissingOk && c.Name == name));
 }

@@ -33,7 +33,7 @@ public sealed partial class RequireLockTimeout : LintRule
     /// <inheritdoc />
     public override void Check(LintStatement statement, LintContext context)
     {
-        if (!context.PlainSql || statement.IsInFunctionBody(context))
+        if (!context.PlainSql || statement.InFunctionBody)
         {
             return;
         }
@@ -60,7 +60,8 @@ public sealed partial class RequireLockTimeout : LintRule
     {
         var session = false;
         (int Group, bool On)? local = null;
-        foreach (var earlier in context.Earlier.Where(e => !e.IsInFunctionBody(context)))
+        // Only SET/RESET and SELECT set_config(...) change it: look at those alone.
+        foreach (var earlier in context.EarlierOfKind("VariableSetStmt", "SelectStmt").Where(e => !e.InFunctionBody))
         {
             if (Change(earlier.Tree) is not { } change)
             {
@@ -96,6 +97,10 @@ public sealed partial class RequireLockTimeout : LintRule
             };
         }
         // SELECT set_config('lock_timeout', '2s', false)
+        if (!tree.Root.Fields.GetRawText().Contains("set_config", StringComparison.Ordinal))
+        {
+            return null;
+        }
         foreach (var call in root.Descendants().Where(n => n.Kind == "FuncCall" && n.Names("funcname") is { Count: > 0 } f && f[^1] == "set_config"))
         {
             var args = call.Nodes("args").ToList();

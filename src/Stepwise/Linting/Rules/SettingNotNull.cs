@@ -83,7 +83,7 @@ public sealed class SettingNotNull : LintRule
     private static (bool Validated, int? NotValidLine) Proof(RelationName table, string column, LintContext context)
     {
         var wanted = LintContext.Normalize(table);
-        var earlier = context.Earlier.Where(e => e.Tree.Target is { } t && LintContext.Normalize(t) == wanted).ToList();
+        var earlier = context.EarlierOn(table);
         int? notValidLine = null;
         for (var i = 0; i < earlier.Count; i++)
         {

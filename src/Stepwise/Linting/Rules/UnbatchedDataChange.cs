@@ -39,7 +39,7 @@ public sealed class UnbatchedDataChange : LintRule
     /// <inheritdoc />
     public override void Check(LintStatement statement, LintContext context)
     {
-        if (statement.IsInFunctionBody(context))
+        if (statement.InFunctionBody)
         {
             return;
         }
@@ -109,6 +109,6 @@ public sealed class UnbatchedDataChange : LintRule
     /// <summary>Earlier statements of the same transaction block (none for an autocommit statement).</summary>
     private static IEnumerable<LintStatement> SameTransaction(LintStatement statement, LintContext context) =>
         statement.InTransaction
-            ? context.Earlier.Where(e => e.InTransaction && e.TransactionGroup == statement.TransactionGroup && !e.IsInFunctionBody(context))
+            ? context.EarlierInTransaction(statement).Where(e => !e.InFunctionBody)
             : [];
 }

@@ -53,9 +53,7 @@ public sealed class ValidateInSameTransaction : LintRule
             return;
         }
         // One statement is atomic even in autocommit; earlier statements share its transaction only inside one.
-        var sameTransaction = statement.InTransaction
-            ? context.Earlier.Where(e => e.InTransaction && e.TransactionGroup == statement.TransactionGroup).ToList()
-            : [];
+        var sameTransaction = context.EarlierInTransaction(statement);
         var commands = statement.Tree.AlterTableCommands;
         for (var i = 0; i < commands.Count; i++)
         {
