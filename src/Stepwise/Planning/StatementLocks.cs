@@ -19,6 +19,14 @@ public static class StatementLocks
     public static IReadOnlyList<TableLock> For(StatementTree tree)
     {
         ArgumentNullException.ThrowIfNull(tree);
+        // Many lint rules ask for the same statement's locks: derive them once per tree.
+        return s_cache.GetValue(tree, Derive);
+    }
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<StatementTree, IReadOnlyList<TableLock>> s_cache = [];
+
+    private static IReadOnlyList<TableLock> Derive(StatementTree tree)
+    {
         var locks = new LockSet();
         var root = tree.Root;
         switch (tree.Kind)

@@ -36,11 +36,30 @@ public sealed class StatementTree
     /// <summary>The node kind of the statement (<c>CreateStmt</c>, <c>AlterTableStmt</c>, ...).</summary>
     public string Kind => Root.Kind;
 
+    // Rules ask the same questions of a tree many times: each answer is computed once.
+    private string? _commandTag;
+    private (RelationName? Value, bool Known) _target;
+    private IReadOnlyList<RelationName>? _relations;
+    private IReadOnlyList<AlterTableCommand>? _alterTableCommands;
+    private IReadOnlyList<ConstraintDefinition>? _constraints;
+
     /// <summary>A PostgreSQL-style command tag such as <c>CREATE INDEX</c> or <c>ALTER TABLE</c>.</summary>
-    public string CommandTag => CommandTags.For(Root);
+    public string CommandTag => _commandTag ??= CommandTags.For(Root);
 
     /// <summary>The relation the statement acts on, when it has exactly one such target.</summary>
-    public RelationName? Target => Root.Kind switch
+    public RelationName? Target
+    {
+        get
+        {
+            if (!_target.Known)
+            {
+                _target = (FindTarget(), true);
+            }
+            return _target.Value;
+        }
+    }
+
+    private RelationName? FindTarget() => Root.Kind switch
     {
         "CreateTableAsStmt" => RelationOrNull(Root.Node("into", "IntoClause").Node("rel", "RangeVar")),
         "ViewStmt" => RelationOrNull(Root.Node("view", "RangeVar")),
@@ -49,18 +68,18 @@ public sealed class StatementTree
     };
 
     /// <summary>Every relation named anywhere in the statement, in source order.</summary>
-    public IReadOnlyList<RelationName> Relations => Root.Relations();
+    public IReadOnlyList<RelationName> Relations => _relations ??= Root.Relations();
 
     /// <summary>For ALTER TABLE: its sub-commands, in order; empty otherwise.</summary>
     public IReadOnlyList<AlterTableCommand> AlterTableCommands =>
-        Root.Kind == "AlterTableStmt" ? [.. Root.Nodes("cmds").Select(c => new AlterTableCommand(c))] : [];
+        _alterTableCommands ??= Root.Kind == "AlterTableStmt" ? [.. Root.Nodes("cmds").Select(c => new AlterTableCommand(c))] : [];
 
     /// <summary>For CREATE INDEX: its options; null otherwise.</summary>
     public IndexStatement? Index => Root.Kind == "IndexStmt" ? new IndexStatement(Root) : null;
 
     /// <summary>Every constraint defined by the statement (column and table constraints, ADD CONSTRAINT).</summary>
     public IReadOnlyList<ConstraintDefinition> Constraints =>
-        [.. Root.Descendants().Where(n => n.Kind == "Constraint").Select(n => new ConstraintDefinition(n))];
+        _constraints ??= [.. Root.Descendants().Where(n => n.Kind == "Constraint").Select(n => new ConstraintDefinition(n))];
 
     /// <summary>True for statements PostgreSQL refuses to run inside a transaction block.</summary>
     public bool CannotRunInTransaction => Root.Kind switch
