@@ -5,6 +5,8 @@ var benchmarks = new Dictionary<string, Func<Task>>(StringComparer.Ordinal)
 {
     ["temp-postgres"] = TempPostgresStartup.RunAsync,
     ["parser"] = ParserBenchmark.RunAsync,
+    ["apply-vs-dbmate"] = ApplyVsDbmate.RunAsync,
+    ["status"] = StatusBenchmark.RunAsync,
 };
 
 if (args.Length != 1 || !benchmarks.TryGetValue(args[0], out var benchmark))
@@ -13,5 +15,13 @@ if (args.Length != 1 || !benchmarks.TryGetValue(args[0], out var benchmark))
     Console.Error.WriteLine("benchmarks: " + string.Join(", ", benchmarks.Keys.Order()));
     return 2;
 }
-await benchmark();
+try
+{
+    await benchmark();
+}
+catch (BenchSetupException ex)
+{
+    Console.Error.WriteLine($"{args[0]}: {ex.Message}");
+    return 2;
+}
 return 0;
