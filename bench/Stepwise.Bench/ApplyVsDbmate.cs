@@ -39,6 +39,8 @@ internal static class ApplyVsDbmate
             ];
 
             var samples = tools.ToDictionary(t => t.Name, _ => new List<Timing>());
+            var serverCpu = tools.ToDictionary(t => t.Name, _ => new List<double>());
+            var serverPid = postgres.ServerProcessId;
             var loadBefore = BenchSupport.LoadAverage();
             var database = 0;
             // Run 0 warms up (page cache, the dotnet host, JIT in-process) and is not counted. The order of
@@ -50,14 +52,19 @@ internal static class ApplyVsDbmate
                     var tool = tools[(run + i) % tools.Length];
                     var name = "bench_" + database++.ToString(CultureInfo.InvariantCulture);
                     var connectionString = await postgres.CreateDatabaseAsync(name);
+                    var children = BenchSupport.ServerChildren(serverPid).Count;
+                    var cpuBefore = BenchSupport.ServerCpu(serverPid);
                     var elapsed = await tool.ApplyAsync(postgres.Port, name, connectionString, directory);
+                    await BenchSupport.WaitForServerChildrenAsync(serverPid, children);
+                    var server = (BenchSupport.ServerCpu(serverPid) - cpuBefore).TotalMilliseconds;
                     await CheckAppliedAsync(connectionString, tool.HistoryTable);
                     await DropAsync(postgres.ConnectionString, name);
                     if (run > 0)
                     {
                             samples[tool.Name].Add(elapsed);
+                        serverCpu[tool.Name].Add(server);
                     }
-                    Console.Error.WriteLine($"run {run}{(run == 0 ? " (warm-up)" : "")}: {tool.Name,-34} {elapsed.WallMs,8:0} ms, CPU {elapsed.CpuMs,6:0} ms");
+                    Console.Error.WriteLine($"run {run}{(run == 0 ? " (warm-up)" : "")}: {tool.Name,-34} {elapsed.WallMs,8:0} ms, CPU {elapsed.CpuMs,6:0} ms, server CPU {server,6:0} ms");
                 }
             }
 
@@ -73,12 +80,12 @@ internal static class ApplyVsDbmate
                 $"PostgreSQL in {postgres.BinDirectory}, {BenchSupport.FirstLine(dbmate, "--version")}, {BenchSupport.Machine()}, " +
                 $"load average {loadBefore} before and {BenchSupport.LoadAverage()} after");
             Console.WriteLine();
-            Console.WriteLine(BenchSupport.Header("tool"));
+            Console.WriteLine(BenchSupport.Header("tool", "server CPU ms (median)"));
             foreach (var tool in tools)
             {
-                Console.WriteLine(BenchSupport.Row(tool.Name, samples[tool.Name]));
+                Console.WriteLine(BenchSupport.Row(tool.Name, samples[tool.Name]) + $" {BenchSupport.Median(serverCpu[tool.Name]):0} |");
             }
-            Console.WriteLine(BenchSupport.Row("(Stepwise: read + parse the directory alone)", load, "0.0"));
+            Console.WriteLine(BenchSupport.Row("(Stepwise: read + parse the directory alone)", load, "0.0") + " |");
             Console.WriteLine();
             var dbmateWall = BenchSupport.Median(samples[tools[0].Name].Select(s => s.WallMs));
             var dbmateCpu = BenchSupport.Median(samples[tools[0].Name].Select(s => s.CpuMs));

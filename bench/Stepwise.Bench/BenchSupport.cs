@@ -101,6 +101,70 @@ internal static partial class BenchSupport
     [LibraryImport("libc", EntryPoint = "getrusage")]
     private static unsafe partial int GetRusage(int who, long* usage);
 
+    /// <summary>
+    /// CPU time the server has used so far: the postmaster and its live children (backends, checkpointer, ...)
+    /// plus the children it has reaped, so a finished client session is counted once its backend has exited.
+    /// </summary>
+    public static TimeSpan ServerCpu(int postmasterPid)
+    {
+        var (self, reaped) = ProcTimes(postmasterPid) ?? default;
+        var total = self + reaped;
+        foreach (var child in ServerChildren(postmasterPid))
+        {
+            total += ProcTimes(child)?.Self ?? 0;
+        }
+        // /proc counts in clock ticks, 100 per second on Linux.
+        return TimeSpan.FromMilliseconds(total * 10);
+    }
+
+    /// <summary>Waits (up to a second) until the server has no more child processes than <paramref name="count"/>: the backends of a finished client are gone.</summary>
+    public static async Task WaitForServerChildrenAsync(int postmasterPid, int count)
+    {
+        for (var i = 0; i < 100 && ServerChildren(postmasterPid).Count > count; i++)
+        {
+            await Task.Delay(10);
+        }
+    }
+
+    public static List<int> ServerChildren(int postmasterPid)
+    {
+        var children = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && ProcStat(pid) is { } fields
+                && fields[1] == postmasterPid.ToString(CultureInfo.InvariantCulture))
+            {
+                children.Add(pid);
+            }
+        }
+        return children;
+    }
+
+    /// <summary>utime + stime, and cutime + cstime, of a process, in clock ticks; null when it is gone.</summary>
+    private static (long Self, long Reaped)? ProcTimes(int pid)
+    {
+        if (ProcStat(pid) is not { } f)
+        {
+            return null;
+        }
+        var l = (int i) => long.Parse(f[i], CultureInfo.InvariantCulture);
+        return (l(11) + l(12), l(13) + l(14));
+    }
+
+    /// <summary>The fields of /proc/[pid]/stat after the command name (state is [0], ppid [1], utime [11]).</summary>
+    private static string[]? ProcStat(int pid)
+    {
+        try
+        {
+            var text = File.ReadAllText($"/proc/{pid}/stat");
+            return text[(text.LastIndexOf(')') + 2)..].Split(' ');
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The 1-minute load average: the bench shares its machine, and a busy one inflates wall times.</summary>
     public static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "?";
@@ -175,7 +239,8 @@ internal static partial class BenchSupport
         return $"| {name} | {f(sorted[0])} | {f(sorted[sorted.Length / 2])} | {f(sorted[^1])} | {f(Median(samples.Select(s => s.CpuMs)))} |";
     }
 
-    public static string Header(string first) => $"| {first} | min ms | median ms | max ms | CPU ms (median) |\n|---|---:|---:|---:|---:|";
+    public static string Header(string first, params string[] more) =>
+        $"| {first} | min ms | median ms | max ms | client CPU ms (median) |{string.Concat(more.Select(m => $" {m} |"))}\n|---|---:|---:|---:|---:|{string.Concat(more.Select(_ => "---:|"))}";
 
     /// <summary>The machine, for the header of a result.</summary>
     public static string Machine()
