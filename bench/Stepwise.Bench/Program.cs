@@ -7,6 +7,8 @@ var benchmarks = new Dictionary<string, Func<Task>>(StringComparer.Ordinal)
     ["parser"] = ParserBenchmark.RunAsync,
     ["lint"] = LintBenchmark.RunAsync,
     ["rewrite-cost"] = RewriteCostBenchmark.RunAsync,
+    ["apply-vs-dbmate"] = ApplyVsDbmate.RunAsync,
+    ["status"] = StatusBenchmark.RunAsync,
 };
 
 if (args.Length != 1 || !benchmarks.TryGetValue(args[0], out var benchmark))
@@ -15,5 +17,13 @@ if (args.Length != 1 || !benchmarks.TryGetValue(args[0], out var benchmark))
     Console.Error.WriteLine("benchmarks: " + string.Join(", ", benchmarks.Keys.Order()));
     return 2;
 }
-await benchmark();
+try
+{
+    await benchmark();
+}
+catch (BenchSetupException ex)
+{
+    Console.Error.WriteLine($"{args[0]}: {ex.Message}");
+    return 2;
+}
 return 0;

@@ -91,12 +91,13 @@ public sealed class Migrator
         }
 
         var runner = new SectionRunner(session.Work, session.Observer, _history, _options, _logger);
+        var history = HistoryByMigration(status);
         var done = new List<MigrationRun>();
         foreach (var run in plan)
         {
             _logger.LogInformation(EventIds.MigrationStarting, "applying {File}{Mode}", run.Migration.FileName,
                 run.Section.RunsInTransaction ? "" : $" statement by statement ({run.Section.WhyNoTransaction})");
-            var row = status.Entries.FirstOrDefault(e => e.Migration == run.Migration)?.History;
+            var row = history.GetValueOrDefault(run.Migration);
             var elapsed = await runner.RunAsync(new SectionRunner.Job(run.Migration, run.Section, row), cancellationToken);
             _logger.LogInformation(EventIds.MigrationApplied, "applied {File} in {Milliseconds} ms", run.Migration.FileName, (long)elapsed.TotalMilliseconds);
             done.Add(run with { Duration = elapsed });
@@ -217,10 +218,11 @@ public sealed class Migrator
         }
 
         var runner = new SectionRunner(session.Work, session.Observer, _history, _options, _logger);
+        var history = HistoryByMigration(status);
         var done = new List<MigrationRun>();
         foreach (var run in plan)
         {
-            var row = status.Entries.First(e => e.Migration == run.Migration).History;
+            var row = history.GetValueOrDefault(run.Migration);
             var elapsed = await runner.RunAsync(new SectionRunner.Job(run.Migration, run.Section, row), cancellationToken);
             _logger.LogInformation(EventIds.MigrationRolledBack, "rolled back {File} in {Milliseconds} ms", run.Migration.FileName, (long)elapsed.TotalMilliseconds);
             done.Add(run with { Duration = elapsed });
@@ -290,6 +292,9 @@ public sealed class Migrator
         }
         return [.. changes.Select(c => c.Change)];
     }
+
+    private static Dictionary<Migration, HistoryRow?> HistoryByMigration(StatusReport status) =>
+        status.Entries.Where(e => e.Migration is not null).ToDictionary(e => e.Migration!, e => e.History);
 
     private MigrationDirectory LoadDirectory(bool parse)
     {

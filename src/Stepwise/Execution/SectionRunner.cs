@@ -42,13 +42,13 @@ internal sealed class SectionRunner(NpgsqlConnection work, NpgsqlConnection obse
     public async Task<TimeSpan> RunAsync(Job job, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        await SetTimeoutsAsync(job.Section, cancellationToken);
         if (job.Section.RunsInTransaction)
         {
             await RunInTransactionAsync(job, clock, cancellationToken);
         }
         else
         {
+            await SetTimeoutsAsync(job.Section, cancellationToken);
             await RunStatementByStatementAsync(job, clock, cancellationToken);
         }
         return clock.Elapsed;
@@ -56,17 +56,20 @@ internal sealed class SectionRunner(NpgsqlConnection work, NpgsqlConnection obse
 
     private TimeSpan LockTimeout(MigrationSection section) => section.LockTimeout ?? options.LockTimeout;
 
-    private async Task SetTimeoutsAsync(MigrationSection section, CancellationToken cancellationToken)
+    /// <summary>How many commands <see cref="AddTimeouts"/> adds.</summary>
+    private const int TimeoutCommandCount = 2;
+
+    private void AddTimeouts(NpgsqlBatch batch, MigrationSection section)
     {
         var statementTimeout = section.StatementTimeout ?? options.StatementTimeout ?? TimeSpan.Zero;
-        await using var batch = new NpgsqlBatch(work)
-        {
-            BatchCommands =
-            {
-                new NpgsqlBatchCommand("SET lock_timeout = " + Quote.Duration(LockTimeout(section))),
-                new NpgsqlBatchCommand("SET statement_timeout = " + Quote.Duration(statementTimeout)),
-            },
-        };
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("SET lock_timeout = " + Quote.Duration(LockTimeout(section))));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("SET statement_timeout = " + Quote.Duration(statementTimeout)));
+    }
+
+    private async Task SetTimeoutsAsync(MigrationSection section, CancellationToken cancellationToken)
+    {
+        await using var batch = new NpgsqlBatch(work);
+        AddTimeouts(batch, section);
         await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -79,9 +82,11 @@ internal sealed class SectionRunner(NpgsqlConnection work, NpgsqlConnection obse
             var failedAt = 0;
             try
             {
-                if (section.Statements.Count > 0)
+                await using (var batch = new NpgsqlBatch(work, tx))
                 {
-                    await using var batch = new NpgsqlBatch(work, tx);
+                    // The timeouts lead the section's own batch rather than taking a round trip of their own: a SET
+                    // applies to the commands after it, is undone with the transaction, and is sent again on a retry.
+                    AddTimeouts(batch, section);
                     foreach (var statement in section.Statements)
                     {
                         batch.BatchCommands.Add(new NpgsqlBatchCommand(statement.Text));
@@ -96,14 +101,16 @@ internal sealed class SectionRunner(NpgsqlConnection work, NpgsqlConnection obse
                         catch (PostgresException)
                         {
                             // Npgsql 10.0.0 does not say which command failed; the completed ones know their statement type.
-                            failedAt = batch.BatchCommands.Cast<NpgsqlBatchCommand>().TakeWhile(c => c.StatementType != StatementType.Unknown).Count();
+                            var completed = batch.BatchCommands.Cast<NpgsqlBatchCommand>().TakeWhile(c => c.StatementType != StatementType.Unknown).Count();
+                            failedAt = Math.Max(0, completed - TimeoutCommandCount);
                             throw;
                         }
                     }
                     catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.LockNotAvailable && attempt < options.LockRetries)
                     {
                         await RollbackQuietlyAsync(tx);
-                        await WaitBeforeRetryAsync(job, section.Statements[Math.Min(failedAt, section.Statements.Count - 1)], watch.Last, attempt, cancellationToken);
+                        var statement = section.Statements.Count == 0 ? null : section.Statements[Math.Min(failedAt, section.Statements.Count - 1)];
+                        await WaitBeforeRetryAsync(job, statement, watch.Last, attempt, cancellationToken);
                         continue;
                     }
                 }

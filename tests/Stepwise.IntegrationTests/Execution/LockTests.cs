@@ -97,6 +97,22 @@ public class LockTests(PostgresFixture fixture) : IClassFixture<PostgresFixture>
     }
 
     [Fact]
+    public async Task Each_migration_runs_under_its_own_statement_timeout_not_the_previous_ones()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        ws.Write("1_tight.sql", "-- stepwise:up\n-- stepwise:statement-timeout 100ms\nCREATE TABLE a (id int);\n");
+        ws.Write("2_patient.sql", "-- stepwise:up\n-- stepwise:statement-timeout 5s\nSELECT pg_sleep(0.3);\n");
+        ws.Write("3_too_slow.sql", "-- stepwise:up\n-- stepwise:statement-timeout 100ms\nSELECT pg_sleep(2);\n").WriteSum();
+
+        var ex = await Assert.ThrowsAsync<MigrationFailedException>(() => ws.Migrator().ApplyAsync(new ApplyRequest()));
+
+        Assert.Equal("57014", ex.SqlState);
+        Assert.Equal(3, ex.Line);
+        Assert.EndsWith("3_too_slow.sql", ex.File);
+        Assert.Equal(2L, await ws.ScalarAsync<long>("SELECT count(*) FROM stepwise.migrations WHERE status = 'applied'"));
+    }
+
+    [Fact]
     public async Task Concurrent_runners_apply_each_migration_exactly_once()
     {
         await using var ws = await MigrationWorkspace.CreateAsync(fixture);
