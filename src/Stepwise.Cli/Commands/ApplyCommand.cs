@@ -144,12 +144,21 @@ internal static class RunRendering
             return;
         }
         var done2 = new Table().Border(TableBorder.Rounded).AddColumn("file").AddColumn("transaction").AddColumn("statements", c => c.RightAligned()).AddColumn("ms", c => c.RightAligned());
-        foreach (var run in result.Runs)
+        // A first deploy can apply hundreds: show the slowest few, not a screenful of identical rows (--format json has them all).
+        const int shown = 25;
+        IReadOnlyList<MigrationRun> runs = result.Runs.Count <= shown
+            ? result.Runs
+            : [.. result.Runs.Select((r, i) => (Run: r, Index: i)).OrderByDescending(x => x.Run.Duration).Take(shown).OrderBy(x => x.Index).Select(x => x.Run)];
+        foreach (var run in runs)
         {
             done2.AddRow(Markup.Escape(run.Migration.FileName), run.Section.RunsInTransaction ? "single" : "per statement",
                 run.Section.Statements.Count.ToString(), ((long)run.Duration.TotalMilliseconds).ToString());
         }
         console.Write(done2);
+        if (runs.Count < result.Runs.Count)
+        {
+            console.MarkupLine($"[dim]the {shown} slowest of {result.Runs.Count} shown; --format json lists every one[/]");
+        }
         console.MarkupLine(verb == "apply" ? $"[green]applied {result.Runs.Count} migration(s)[/]" : $"[green]rolled back {result.Runs.Count} migration(s)[/]");
     }
 }
