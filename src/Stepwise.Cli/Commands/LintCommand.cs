@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Spectre.Console;
 using System.Text;
 using Stepwise.Cli.Rendering;
 using Stepwise.Execution;
@@ -94,23 +93,11 @@ internal sealed class LintCommand : ICliCommand
         return report.HasErrors ? ExitCodes.ChecksFailed : ExitCodes.Success;
     }
 
-    private static void WriteText(Output output, string text)
-    {
-        // Findings go to standard output like any result; severity words are coloured when on a terminal.
-        foreach (var line in text.Split('\n'))
-        {
-            if (line.Length == 0)
-            {
-                output.Console.WriteLine();
-                continue;
-            }
-            var markup = Markup.Escape(line)
-                .Replace(": error [", ": [red]error[/] [", StringComparison.Ordinal)
-                .Replace(": warning [", ": [yellow]warning[/] [", StringComparison.Ordinal)
-                .Replace(": info [", ": [blue]info[/] [", StringComparison.Ordinal);
-            output.Console.Markup(markup + "\n");
-        }
-    }
+    /// <summary>Findings go to standard output unwrapped (long messages stay on one line); severities are coloured on a terminal.</summary>
+    private static void WriteText(Output output, string text) => output.WriteRaw(text, plain => plain
+        .Replace(": error [", ": \u001b[31merror\u001b[0m [", StringComparison.Ordinal)
+        .Replace(": warning [", ": \u001b[33mwarning\u001b[0m [", StringComparison.Ordinal)
+        .Replace(": info [", ": \u001b[34minfo\u001b[0m [", StringComparison.Ordinal));
 
     private sealed record Input(string Name, string? Text, LintFinding? Problem);
 

@@ -67,6 +67,13 @@ internal sealed class Output
         _out.Flush();
     }
 
+    /// <summary>Text on standard output as is (never wrapped); <paramref name="colorize"/> may add ANSI colour when colour is on.</summary>
+    public void WriteRaw(string text, Func<string, string>? colorize = null)
+    {
+        _out.Write(_color && colorize is not null ? colorize(text) : text);
+        _out.Flush();
+    }
+
     /// <summary>A problem, on standard error, as is: never wrapped, so file:line:col and messages stay whole.</summary>
     public void Error(string message) => Line(message, "31");
 
