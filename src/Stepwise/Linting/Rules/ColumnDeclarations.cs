@@ -8,8 +8,13 @@ namespace Stepwise.Linting.Rules;
 /// </summary>
 internal static class ColumnDeclarations
 {
+    // Six type rules ask for the same statement's columns: read them once per tree.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<StatementTree, IReadOnlyList<ColumnDeclaration>> s_cache = [];
+
     /// <summary>The typed columns of <paramref name="tree"/>, in order; empty for other statements.</summary>
-    internal static IReadOnlyList<ColumnDeclaration> In(StatementTree tree)
+    internal static IReadOnlyList<ColumnDeclaration> In(StatementTree tree) => s_cache.GetValue(tree, Read);
+
+    private static IReadOnlyList<ColumnDeclaration> Read(StatementTree tree)
     {
         var found = new List<ColumnDeclaration>();
         if (tree.Target is not { } table)
@@ -60,7 +65,19 @@ internal enum ColumnClause
 internal sealed record ColumnDeclaration(RelationName Table, string Column, SqlNode Definition, ColumnClause Clause)
 {
     /// <summary>The type as written (the parser's names: <c>int4</c>, <c>varchar</c>, <c>bpchar</c>, ...).</summary>
-    public ColumnType? Type => ColumnType.OfColumn(Definition);
+    private (ColumnType? Value, bool Known) _type;
+
+    public ColumnType? Type
+    {
+        get
+        {
+            if (!_type.Known)
+            {
+                _type = (ColumnType.OfColumn(Definition), true);
+            }
+            return _type.Value;
+        }
+    }
 
     /// <summary>The name of a type of PostgreSQL's own (<c>int4</c>, <c>json</c>, <c>serial</c>); null for one in another schema.</summary>
     public string? BuiltInType => Type is { IsBuiltIn: true } type ? type.Name : null;

@@ -64,9 +64,10 @@ public sealed class EnumValueWithoutPosition : LintRule
 
     private static void CheckUseOfUncommittedValue(LintStatement statement, LintContext context)
     {
-        if (!statement.InTransaction || statement.InFunctionBody)
+        if (!statement.InTransaction || statement.InFunctionBody
+            || !context.EarlierOfKind("AlterEnumStmt").Any(e => e.InTransaction && e.TransactionGroup == statement.TransactionGroup))
         {
-            return;
+            return; // no value was added earlier in this transaction: nothing to look for
         }
         var literals = statement.Tree.Root.Descendants()
             .Where(n => n.Kind == "A_Const")

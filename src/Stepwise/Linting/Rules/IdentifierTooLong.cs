@@ -33,7 +33,9 @@ public sealed class IdentifierTooLong : LintRule
     public override void Check(LintStatement statement, LintContext context)
     {
         var defined = DefinedNames(statement.Tree);
-        if (defined.Count == 0)
+        // The tree holds names already cut to 63 bytes (fewer when a character would be split, at most 3 fewer):
+        // only a name that long can have been longer.
+        if (!defined.Any(d => Encoding.UTF8.GetByteCount(d.Item2) >= MaxBytes - 3))
         {
             return;
         }

@@ -83,6 +83,11 @@ public sealed class UnbatchedDataChange : LintRule
 
     private static void CheckDdlAfterDataChange(LintStatement statement, LintContext context)
     {
+        if (!statement.InTransaction
+            || !context.EarlierOfKind("UpdateStmt", "DeleteStmt").Any(e => e.InTransaction && e.TransactionGroup == statement.TransactionGroup))
+        {
+            return; // no data change earlier in this transaction
+        }
         var blocking = StatementLocks.For(statement.Tree).Where(l => l.Level.ConflictsWith(LockLevel.RowExclusive) && !context.IsCreatedInFile(l.Relation)).ToList();
         if (blocking.Count == 0)
         {
