@@ -1,0 +1,123 @@
+namespace Stepwise.Catalog;
+
+/// <summary>How an object differs between two models.</summary>
+public enum ChangeKind
+{
+    /// <summary>Only in the second model.</summary>
+    Added,
+
+    /// <summary>Only in the first model.</summary>
+    Removed,
+
+    /// <summary>In both, different.</summary>
+    Changed,
+}
+
+/// <summary>One difference, named precisely: <c>changed column public.workflow_runs.organization_id: nullable → not null</c>.</summary>
+/// <param name="Kind">Added, removed or changed.</param>
+/// <param name="ObjectType">table, column, constraint, index, view, sequence, enum, function, trigger, schema, extension.</param>
+/// <param name="Name">The qualified name.</param>
+/// <param name="Detail">For a change: what changed, old → new.</param>
+public sealed record SchemaChange(ChangeKind Kind, string ObjectType, string Name, string? Detail = null)
+{
+    /// <inheritdoc />
+    public override string ToString() =>
+        $"{Kind.ToString().ToLowerInvariant()} {ObjectType} {Name}{(Detail is null ? "" : ": " + Detail)}";
+}
+
+/// <summary>Compares two schema models object by object.</summary>
+public static class SchemaDiff
+{
+    /// <summary>Every difference between <paramref name="from"/> and <paramref name="to"/>, in a stable order.</summary>
+    public static IReadOnlyList<SchemaChange> Compare(SchemaModel from, SchemaModel to)
+    {
+        var changes = new List<SchemaChange>();
+        Keyed(changes, "schema", from.Schemas, to.Schemas, s => s, (_, _) => []);
+        Keyed(changes, "extension", from.Extensions, to.Extensions, e => e.Name, (a, b) => Field("version", a.Version, b.Version));
+        foreach (var (a, b) in Keyed(changes, "table", from.Tables, to.Tables, t => t.QualifiedName, TableFields))
+        {
+            Keyed(changes, "column", a.Columns, b.Columns, c => $"{a.QualifiedName}.{c.Name}", ColumnFields);
+            Keyed(changes, "constraint", a.Constraints, b.Constraints, c => $"{a.QualifiedName}.{c.Name}", ConstraintFields);
+        }
+        Keyed(changes, "index", from.Indexes, to.Indexes, i => $"{i.Schema}.{i.Name}",
+            (a, b) => [.. Field("definition", a.Definition, b.Definition), .. Field("valid", Flag(a.Valid, "valid", "INVALID"), Flag(b.Valid, "valid", "INVALID"))]);
+        Keyed(changes, "view", from.Views, to.Views, v => $"{v.Schema}.{v.Name}",
+            (a, b) => [.. Field("kind", Flag(a.Materialized, "materialized", "view"), Flag(b.Materialized, "materialized", "view")), .. Field("definition", a.Definition, b.Definition)]);
+        Keyed(changes, "sequence", from.Sequences, to.Sequences, s => $"{s.Schema}.{s.Name}",
+            (a, b) => [.. Field("type", a.Type, b.Type), .. Field("increment", a.Increment, b.Increment), .. Field("min", a.Min, b.Min), .. Field("max", a.Max, b.Max),
+                .. Field("cycle", a.Cycle, b.Cycle), .. Field("owned by", a.OwnedBy, b.OwnedBy)]);
+        Keyed(changes, "enum", from.Enums, to.Enums, e => $"{e.Schema}.{e.Name}",
+            (a, b) => Field("labels", string.Join(", ", a.Labels), string.Join(", ", b.Labels)));
+        Keyed(changes, "function", from.Functions, to.Functions, f => $"{f.Schema}.{f.Signature}",
+            (a, b) => [.. Field("kind", a.Kind, b.Kind), .. Field("returns", a.Returns, b.Returns), .. Field("language", a.Language, b.Language),
+                .. Field("body (md5)", a.BodyHash, b.BodyHash)]);
+        Keyed(changes, "trigger", from.Triggers, to.Triggers, t => $"{t.Schema}.{t.Table}.{t.Name}",
+            (a, b) => [.. Field("definition", a.Definition, b.Definition), .. Field("enabled", Flag(a.Enabled, "enabled", "disabled"), Flag(b.Enabled, "enabled", "disabled"))]);
+        return changes;
+    }
+
+    private static IEnumerable<string> TableFields(TableModel a, TableModel b) =>
+    [
+        .. Field("kind", a.Kind, b.Kind),
+        .. Field("persistence", Flag(a.Unlogged, "unlogged", "logged"), Flag(b.Unlogged, "unlogged", "logged")),
+        .. Field("row security", Flag(a.RowSecurity, "on", "off"), Flag(b.RowSecurity, "on", "off")),
+        .. Field("comment", a.Comment, b.Comment),
+    ];
+
+    private static IEnumerable<string> ColumnFields(ColumnModel a, ColumnModel b) =>
+    [
+        .. Field("type", a.Type, b.Type),
+        .. (a.NotNull == b.NotNull ? [] : new[] { $"{Flag(a.NotNull, "not null", "nullable")} → {Flag(b.NotNull, "not null", "nullable")}" }),
+        .. Field("default", a.Default, b.Default),
+        .. Field("identity", a.Identity, b.Identity),
+        .. Field("generated", a.Generated, b.Generated),
+        .. Field("collation", a.Collation, b.Collation),
+        .. Field("comment", a.Comment, b.Comment),
+    ];
+
+    private static IEnumerable<string> ConstraintFields(ConstraintModel a, ConstraintModel b) =>
+    [
+        .. Field("definition", a.Definition, b.Definition),
+        .. (a.Validated == b.Validated ? [] : new[] { $"{Flag(a.Validated, "validated", "not valid")} → {Flag(b.Validated, "validated", "not valid")}" }),
+        .. Field("deferrable", a.Deferrable, b.Deferrable),
+        .. Field("initially deferred", a.InitiallyDeferred, b.InitiallyDeferred),
+    ];
+
+    /// <summary>Adds added/removed/changed entries for two keyed lists; returns the pairs present in both.</summary>
+    private static List<(T From, T To)> Keyed<T>(List<SchemaChange> changes, string type, IReadOnlyList<T> from, IReadOnlyList<T> to,
+        Func<T, string> key, Func<T, T, IEnumerable<string>> fields)
+    {
+        var before = from.ToDictionary(key, StringComparer.Ordinal);
+        var after = to.ToDictionary(key, StringComparer.Ordinal);
+        var both = new List<(T, T)>();
+        foreach (var name in before.Keys.Union(after.Keys).Order(StringComparer.Ordinal))
+        {
+            var inFrom = before.TryGetValue(name, out var a);
+            var inTo = after.TryGetValue(name, out var b);
+            if (!inTo)
+            {
+                changes.Add(new SchemaChange(ChangeKind.Removed, type, name));
+            }
+            else if (!inFrom)
+            {
+                changes.Add(new SchemaChange(ChangeKind.Added, type, name));
+            }
+            else
+            {
+                foreach (var detail in fields(a!, b!))
+                {
+                    changes.Add(new SchemaChange(ChangeKind.Changed, type, name, detail));
+                }
+                both.Add((a!, b!));
+            }
+        }
+        return both;
+    }
+
+    private static IEnumerable<string> Field<TValue>(string name, TValue a, TValue b) =>
+        EqualityComparer<TValue>.Default.Equals(a, b) ? [] : [$"{name} {Show(a)} → {Show(b)}"];
+
+    private static string Show<TValue>(TValue value) => value is null ? "(none)" : value is bool flag ? (flag ? "yes" : "no") : value.ToString()!;
+
+    private static string Flag(bool value, string whenTrue, string whenFalse) => value ? whenTrue : whenFalse;
+}
