@@ -7,6 +7,7 @@ var benchmarks = new Dictionary<string, Func<Task>>(StringComparer.Ordinal)
     ["parser"] = ParserBenchmark.RunAsync,
     ["lint"] = LintBenchmark.RunAsync,
     ["rewrite-cost"] = RewriteCostBenchmark.RunAsync,
+    ["inspect"] = InspectBenchmark.RunAsync,
     ["apply-vs-dbmate"] = ApplyVsDbmate.RunAsync,
     ["status"] = StatusBenchmark.RunAsync,
 };
