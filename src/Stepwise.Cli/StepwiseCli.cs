@@ -28,7 +28,8 @@ internal static class StepwiseCli
         var commands = new ICliCommand[]
         {
             new NewCommand(), new StatusCommand(), new ValidateCommand(), new ApplyCommand(), new RollbackCommand(),
-            new BaselineCommand(), new RepairCommand(), new HashCommand(), new LintCommand(), new ParseCommand(), new DemoCommand(),
+            new BaselineCommand(), new RepairCommand(), new HashCommand(), new LintCommand(), new InspectCommand(), new DiffCommand(), new DriftCommand(),
+            new ParseCommand(), new DemoCommand(),
         };
         foreach (var command in commands)
         {

@@ -1,0 +1,83 @@
+using System.CommandLine;
+using System.Text.Json;
+using Stepwise.Catalog;
+using Stepwise.Cli.Rendering;
+using Stepwise.Execution;
+using Stepwise.Verification;
+
+namespace Stepwise.Cli.Commands;
+
+/// <summary>
+/// <c>stepwise diff FROM TO</c>: each side a database URL, a migration directory (replayed on a
+/// throwaway PostgreSQL) or a saved JSON model (<c>stepwise inspect --format json</c>).
+/// </summary>
+internal sealed class DiffCommand : ICliCommand
+{
+    private readonly Argument<string> _from = new("from") { Description = "A database URL, a migration directory, or a saved model (.json)" };
+    private readonly Argument<string> _to = new("to") { Description = "Likewise" };
+
+    public Command Build()
+    {
+        var command = new Command("diff", "Compare two schemas (databases, migration directories replayed on a throwaway PostgreSQL, or saved JSON models); exit 1 when they differ");
+        command.Arguments.Add(_from);
+        command.Arguments.Add(_to);
+        return command;
+    }
+
+    public async Task<int> RunAsync(CliContext context, ParseResult parse, CancellationToken cancellationToken)
+    {
+        var from = await LoadAsync(context, parse.GetValue(_from)!, cancellationToken);
+        var to = await LoadAsync(context, parse.GetValue(_to)!, cancellationToken);
+        return Report(context, SchemaDiff.Compare(from, to), "the schemas are the same");
+    }
+
+    internal static int Report(CliContext context, IReadOnlyList<SchemaChange> changes, string same)
+    {
+        if (context.Output.Format == OutputFormat.Json)
+        {
+            context.Output.WriteJson(new { differences = changes.Select(c => new { kind = c.Kind.ToString().ToLowerInvariant(), type = c.ObjectType, name = c.Name, detail = c.Detail }) });
+        }
+        else
+        {
+            foreach (var change in changes)
+            {
+                context.Output.WriteRaw(change + "\n");
+            }
+            context.Output.WriteRaw(changes.Count == 0 ? same + "\n" : $"{changes.Count} difference(s)\n");
+        }
+        return changes.Count == 0 ? ExitCodes.Success : ExitCodes.ChecksFailed;
+    }
+
+    private static async Task<SchemaModel> LoadAsync(CliContext context, string source, CancellationToken cancellationToken)
+    {
+        var path = Path.GetFullPath(source, context.Environment.WorkingDirectory);
+        if (Directory.Exists(path))
+        {
+            context.Output.Info($"replaying {source} on a throwaway PostgreSQL…");
+            return await DirectoryReplay.ModelAsync(path, stateSchema: context.StateSchema, logger: new OutputLogger(context.Output), cancellationToken: cancellationToken);
+        }
+        if (File.Exists(path))
+        {
+            try
+            {
+                return JsonSerializer.Deserialize<SchemaModel>(await File.ReadAllTextAsync(path, cancellationToken), InspectCommand.ModelJson)
+                    ?? throw new CliException(ExitCodes.BadInput, $"{source}: empty model");
+            }
+            catch (JsonException ex)
+            {
+                throw new CliException(ExitCodes.BadInput, $"{source}:{(ex.LineNumber ?? 0) + 1}:{(ex.BytePositionInLine ?? 0) + 1}: not a saved model (stepwise inspect --format json): {ex.Message.Split(" Path:")[0]}");
+            }
+        }
+        DatabaseTarget target;
+        try
+        {
+            target = DatabaseTarget.Parse(source);
+        }
+        catch (FormatException)
+        {
+            throw new CliException(ExitCodes.BadInput, $"{source}: neither a directory, a file, nor a database URL");
+        }
+        context.Output.AddSecret(target.Password);
+        return await CatalogReader.ReadAsync(target.ConnectionString, context.StateSchema, cancellationToken);
+    }
+}
