@@ -1,0 +1,216 @@
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Stepwise.Catalog;
+using Stepwise.Embedded;
+using Stepwise.Execution;
+using Stepwise.Migrations;
+using Stepwise.Planning;
+using Stepwise.Sql;
+
+namespace Stepwise.Verification;
+
+/// <summary>One thing <see cref="Verifier"/> found wrong.</summary>
+/// <param name="File">The migration.</param>
+/// <param name="Step">apply, down, reapply.</param>
+/// <param name="Message">What went wrong, with the schema differences when there are some.</param>
+public sealed record VerifyProblem(string File, string Step, string Message);
+
+/// <summary>The locks one statement really took on the throwaway database, beside the linter's static answer.</summary>
+/// <param name="File">The migration.</param>
+/// <param name="Line">The statement's line.</param>
+/// <param name="Statement">The command tag.</param>
+/// <param name="Measured">Relation → strongest lock mode held before commit (from pg_locks).</param>
+/// <param name="Rewritten">Tables whose storage was rewritten (relfilenode changed).</param>
+/// <param name="Static">Relation → lock the parse tree says it takes.</param>
+/// <param name="Disagrees">True when measured and static differ on a relation the statement names.</param>
+public sealed record LockMeasurement(string File, int Line, string Statement, IReadOnlyDictionary<string, LockLevel> Measured,
+    IReadOnlyList<string> Rewritten, IReadOnlyDictionary<string, LockLevel> Static, bool Disagrees);
+
+/// <summary>What <see cref="Verifier.VerifyAsync"/> found.</summary>
+/// <param name="Migrations">How many versioned migrations were checked.</param>
+/// <param name="Problems">Everything that failed (empty when the directory verifies).</param>
+/// <param name="Locks">The measured lock report, statement by statement.</param>
+/// <param name="NotReversible">Migrations without a down section (not a failure).</param>
+public sealed record VerifyReport(int Migrations, IReadOnlyList<VerifyProblem> Problems, IReadOnlyList<LockMeasurement> Locks, IReadOnlyList<string> NotReversible);
+
+/// <summary>
+/// Replays a directory on a throwaway PostgreSQL: every migration must apply from an empty database;
+/// every migration with a down section must round-trip (up → down → up), the catalog after down equal
+/// to the one before up and the catalog after the second up equal to the first; assertions run as part
+/// of apply. Each statement that runs in a transaction is also run once in a rolled-back transaction to
+/// measure the locks it really takes (pg_locks) and whether it rewrites a table (relfilenode).
+/// </summary>
+public static class Verifier
+{
+    /// <summary>Verifies <paramref name="directory"/>.</summary>
+    public static async Task<VerifyReport> VerifyAsync(string directory, ILogger? logger = null, TempPostgresOptions? server = null, CancellationToken cancellationToken = default)
+    {
+        const string stateSchema = "stepwise";
+        var files = MigrationDirectory.Load(directory);
+        if (files.HasErrors)
+        {
+            throw new MigrationRefusedException($"the migration directory {directory} has errors", [.. files.Problems.Where(p => p.Severity == Severity.Error)]);
+        }
+        await using var postgres = await TempPostgres.StartAsync(server, cancellationToken);
+        var migrator = new Migrator(new MigratorOptions { Database = postgres.ConnectionString, Directory = directory, StateSchema = stateSchema, Logger = logger });
+        var problems = new List<VerifyProblem>();
+        var locks = new List<LockMeasurement>();
+        var notReversible = new List<string>();
+
+        foreach (var migration in files.Versioned)
+        {
+            var before = await CatalogReader.ReadAsync(postgres.ConnectionString, stateSchema, cancellationToken);
+            if (migration.Up!.RunsInTransaction)
+            {
+                locks.AddRange(await MeasureAsync(postgres.ConnectionString, migration, cancellationToken));
+            }
+            try
+            {
+                await migrator.ApplyAsync(new ApplyRequest { ToVersion = migration.Version }, cancellationToken);
+            }
+            catch (MigrationFailedException ex)
+            {
+                problems.Add(new VerifyProblem(migration.FileName, "apply", $"does not apply from scratch: {ex.File}:{ex.Line}:{ex.Column}: {ex.Message}"));
+                break; // later migrations build on this one
+            }
+            var afterUp = await CatalogReader.ReadAsync(postgres.ConnectionString, stateSchema, cancellationToken);
+            if (migration.Down is null)
+            {
+                notReversible.Add(migration.FileName);
+                continue;
+            }
+            try
+            {
+                await migrator.RollbackAsync(steps: 1, cancellationToken: cancellationToken);
+            }
+            catch (MigrationFailedException ex)
+            {
+                problems.Add(new VerifyProblem(migration.FileName, "down", $"the down section fails: {ex.File}:{ex.Line}:{ex.Column}: {ex.Message}"));
+                break;
+            }
+            var afterDown = await CatalogReader.ReadAsync(postgres.ConnectionString, stateSchema, cancellationToken);
+            var leftovers = SchemaDiff.Compare(before, afterDown);
+            if (leftovers.Count > 0)
+            {
+                problems.Add(new VerifyProblem(migration.FileName, "down",
+                    "after up and down the schema differs from before up: " + string.Join("; ", leftovers)));
+            }
+            try
+            {
+                await migrator.ApplyAsync(new ApplyRequest { ToVersion = migration.Version }, cancellationToken);
+            }
+            catch (MigrationFailedException ex)
+            {
+                problems.Add(new VerifyProblem(migration.FileName, "reapply", $"applying it again after its down section fails: {ex.File}:{ex.Line}:{ex.Column}: {ex.Message}"));
+                break; // the database no longer matches the directory: later checks would only repeat this
+            }
+            var again = await CatalogReader.ReadAsync(postgres.ConnectionString, stateSchema, cancellationToken);
+            var drift = SchemaDiff.Compare(afterUp, again);
+            if (drift.Count > 0)
+            {
+                problems.Add(new VerifyProblem(migration.FileName, "reapply", "applying again after down gives a different schema: " + string.Join("; ", drift)));
+            }
+        }
+        return new VerifyReport(files.Versioned.Count, problems, locks, notReversible);
+    }
+
+    /// <summary>Runs the up section statement by statement in one transaction that is rolled back, reading this backend's locks after each.</summary>
+    private static async Task<List<LockMeasurement>> MeasureAsync(string connectionString, Migration migration, CancellationToken cancellationToken)
+    {
+        var found = new List<LockMeasurement>();
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        foreach (var statement in migration.Up!.Statements)
+        {
+            var filenodes = await FileNodesAsync(connection, tx, cancellationToken);
+            var held = await LocksAsync(connection, tx, cancellationToken);
+            try
+            {
+                await using var run = new NpgsqlCommand(statement.Text, connection, tx);
+                await run.ExecuteNonQueryAsync(cancellationToken);
+            }
+            catch (PostgresException)
+            {
+                break; // apply will report it, with its place
+            }
+            var after = await LocksAsync(connection, tx, cancellationToken);
+            // Locks are held to the end of the transaction: what this statement added is the difference.
+            var measured = after.Where(kv => !held.TryGetValue(kv.Key, out var level) || level < kv.Value).ToDictionary(kv => kv.Key, kv => kv.Value);
+            var rewritten = (await FileNodesAsync(connection, tx, cancellationToken))
+                .Where(kv => filenodes.TryGetValue(kv.Key, out var node) && node != kv.Value).Select(kv => kv.Key).Order(StringComparer.Ordinal).ToList();
+            var expected = statement.Tree is { } tree
+                ? StatementLocks.For(tree).GroupBy(l => Name(l.Relation)).ToDictionary(g => g.Key, g => g.Max(l => l.Level))
+                : [];
+            var disagrees = expected.Any(kv => Disagrees(kv.Key, kv.Value, held, after));
+            found.Add(new LockMeasurement(migration.FileName, statement.Span.StartLine, statement.CommandTag, measured, rewritten, expected, disagrees));
+        }
+        await tx.RollbackAsync(cancellationToken);
+        return found;
+    }
+
+    /// <summary>
+    /// Whether the lock held on <paramref name="relation"/> after the statement differs from the static answer.
+    /// Not knowable when an earlier statement of the transaction already holds at least that lock, or when
+    /// the relation is gone (dropped) or was never there to lock.
+    /// </summary>
+    private static bool Disagrees(string relation, LockLevel expected, Dictionary<string, LockLevel> before, Dictionary<string, LockLevel> after)
+    {
+        var had = before.GetValueOrDefault(relation);
+        if (!after.TryGetValue(relation, out var has) || had >= expected)
+        {
+            return false;
+        }
+        return has != expected;
+    }
+
+    private static string Name(RelationName relation) => $"{relation.Schema ?? "public"}.{relation.Name}";
+
+    private static async Task<Dictionary<string, LockLevel>> LocksAsync(NpgsqlConnection connection, NpgsqlTransaction tx, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            SELECT n.nspname || '.' || c.relname, l.mode
+            FROM pg_locks l JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted
+              AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND c.relkind IN ('r', 'p', 'm', 'v', 'S', 'i', 'I')
+            """, connection, tx);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var locks = new Dictionary<string, LockLevel>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var level = Level(reader.GetString(1));
+            var name = reader.GetString(0);
+            locks[name] = locks.TryGetValue(name, out var existing) && existing > level ? existing : level;
+        }
+        return locks;
+    }
+
+    private static async Task<Dictionary<string, uint>> FileNodesAsync(NpgsqlConnection connection, NpgsqlTransaction tx, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            SELECT n.nspname || '.' || c.relname, c.relfilenode::bigint
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind IN ('r', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+            """, connection, tx);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var nodes = new Dictionary<string, uint>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            nodes[reader.GetString(0)] = (uint)reader.GetInt64(1);
+        }
+        return nodes;
+    }
+
+    private static LockLevel Level(string mode) => mode switch
+    {
+        "AccessShareLock" => LockLevel.AccessShare,
+        "RowShareLock" => LockLevel.RowShare,
+        "RowExclusiveLock" => LockLevel.RowExclusive,
+        "ShareUpdateExclusiveLock" => LockLevel.ShareUpdateExclusive,
+        "ShareLock" => LockLevel.Share,
+        "ShareRowExclusiveLock" => LockLevel.ShareRowExclusive,
+        "ExclusiveLock" => LockLevel.Exclusive,
+        "AccessExclusiveLock" => LockLevel.AccessExclusive,
+        _ => LockLevel.None,
+    };
+}

@@ -1,0 +1,100 @@
+using Stepwise.Planning;
+using Stepwise.Verification;
+
+namespace Stepwise.IntegrationTests.Verification;
+
+public class VerifierTests
+{
+    private sealed class Dir : IDisposable
+    {
+        public string Path { get; } = Directory.CreateTempSubdirectory("stepwise-verify-").FullName;
+
+        public Dir Write(string name, string content)
+        {
+            File.WriteAllText(System.IO.Path.Combine(Path, name), content);
+            return this;
+        }
+
+        public void Dispose() => Directory.Delete(Path, recursive: true);
+    }
+
+    [Fact]
+    public async Task A_down_section_that_forgets_an_index_is_caught_and_locks_are_measured()
+    {
+        using var dir = new Dir()
+            .Write("1_runs.sql", "-- stepwise:up\nCREATE TABLE runs (id bigint PRIMARY KEY, state text, n int);\n-- stepwise:down\nDROP TABLE runs;\n")
+            .Write("2_index.sql", "-- stepwise:up\nCREATE INDEX runs_state ON runs (state);\nALTER TABLE runs ALTER COLUMN n TYPE bigint;\n-- stepwise:down\nALTER TABLE runs ALTER COLUMN n TYPE int;\n")
+            .Write("3_concurrent.sql", "-- stepwise:up\nCREATE INDEX CONCURRENTLY runs_n ON runs (n);\n-- stepwise:down\nDROP INDEX CONCURRENTLY runs_n;\n");
+
+        var report = await Verifier.VerifyAsync(dir.Path);
+
+        Assert.Equal([("2_index.sql", "down"), ("2_index.sql", "reapply")], report.Problems.Select(p => (p.File, p.Step)));
+        Assert.Contains("added index public.runs_state", report.Problems[0].Message);
+        Assert.Contains("\"runs_state\" already exists", report.Problems[1].Message);
+        var index = report.Locks.Single(l => l.File == "2_index.sql" && l.Line == 2);
+        Assert.Equal(LockLevel.Share, index.Measured["public.runs"]);
+        Assert.False(index.Disagrees);
+        var alter = report.Locks.Single(l => l.File == "2_index.sql" && l.Line == 3);
+        Assert.Equal(["public.runs"], alter.Rewritten);
+        Assert.Equal(LockLevel.AccessExclusive, alter.Measured["public.runs"]);
+        Assert.DoesNotContain(report.Locks, l => l.File == "3_concurrent.sql"); // never reached: verification stops where the database stops matching
+    }
+
+    [Fact]
+    public async Task A_migration_that_does_not_apply_from_scratch_is_the_first_thing_reported()
+    {
+        using var dir = new Dir()
+            .Write("1_a.sql", "-- stepwise:up\nALTER TABLE created_by_hand ADD COLUMN x int;\n");
+
+        var report = await Verifier.VerifyAsync(dir.Path);
+
+        var problem = Assert.Single(report.Problems);
+        Assert.Equal("apply", problem.Step);
+        Assert.Contains("does not apply from scratch", problem.Message);
+        Assert.Contains("created_by_hand", problem.Message);
+    }
+
+    [Fact]
+    public async Task A_clean_directory_verifies_and_lists_migrations_without_down_sections()
+    {
+        using var dir = new Dir()
+            .Write("1_a.sql", "-- stepwise:up\nCREATE TABLE a (id int);\n-- stepwise:down\nDROP TABLE a;\n")
+            .Write("2_b.sql", "-- stepwise:up\nALTER TABLE a ADD COLUMN b text;\n");
+
+        var report = await Verifier.VerifyAsync(dir.Path);
+
+        Assert.Empty(report.Problems);
+        Assert.Equal(["2_b.sql"], report.NotReversible);
+        Assert.Equal(2, report.Migrations);
+    }
+}
+
+public class VerifyCommandTests
+{
+    [Fact]
+    public async Task Verify_exits_1_naming_the_migration_and_step_and_0_when_clean()
+    {
+        var dir = Directory.CreateTempSubdirectory("stepwise-verify-cli-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "1_a.sql"), "-- stepwise:up\nCREATE TABLE a (id int);\nCREATE INDEX a_id ON a (id);\n-- stepwise:down\nDROP INDEX a_id;\n");
+            using var stdout = new StringWriter();
+            using var stderr = new StringWriter();
+            var env = new Stepwise.Cli.CliEnvironment(stdout, stderr, _ => null, dir);
+
+            var bad = await Stepwise.Cli.StepwiseCli.RunAsync(["verify", "--dir", dir], env);
+            File.WriteAllText(Path.Combine(dir, "1_a.sql"), "-- stepwise:up\nCREATE TABLE a (id int);\nCREATE INDEX a_id ON a (id);\n-- stepwise:down\nDROP TABLE a;\n");
+            var good = await Stepwise.Cli.StepwiseCli.RunAsync(["verify", "--dir", dir], env);
+
+            Assert.Equal(1, bad);
+            Assert.Contains("1_a.sql (down): after up and down the schema differs from before up: added table public.a", stderr.ToString());
+            Assert.Contains("1_a.sql:2: CREATE TABLE: ACCESS EXCLUSIVE on public.a", stdout.ToString());
+            Assert.Equal(0, good);
+            Assert.Contains("verified: 1 migration(s) apply from scratch and round-trip", stdout.ToString());
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}
