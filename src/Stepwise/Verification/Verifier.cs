@@ -38,7 +38,8 @@ public sealed record VerifyReport(int Migrations, IReadOnlyList<VerifyProblem> P
 /// every migration with a down section must round-trip (up → down → up), the catalog after down equal
 /// to the one before up and the catalog after the second up equal to the first; assertions run as part
 /// of apply. Each statement that runs in a transaction is also run once in a rolled-back transaction to
-/// measure the locks it really takes (pg_locks) and whether it rewrites a table (relfilenode).
+/// measure the locks it really takes (pg_locks) and whether it rewrites a table (relfilenode); one that
+/// cannot (CONCURRENTLY) is measured on a scratch copy of the database while it waits.
 /// </summary>
 public static class Verifier
 {
@@ -60,10 +61,9 @@ public static class Verifier
         foreach (var migration in files.Versioned)
         {
             var before = await CatalogReader.ReadAsync(postgres.ConnectionString, stateSchema, cancellationToken);
-            if (migration.Up!.RunsInTransaction)
-            {
-                locks.AddRange(await MeasureAsync(postgres.ConnectionString, migration, cancellationToken));
-            }
+            locks.AddRange(migration.Up!.RunsInTransaction
+                ? await MeasureAsync(postgres.ConnectionString, migration, cancellationToken)
+                : await MeasureOutsideTransactionAsync(postgres, migration, cancellationToken));
             try
             {
                 await migrator.ApplyAsync(new ApplyRequest { ToVersion = migration.Version }, cancellationToken);
@@ -150,6 +150,105 @@ public static class Verifier
     }
 
     /// <summary>
+    /// A statement that cannot run in a transaction (CREATE INDEX CONCURRENTLY, ...) cannot be rolled back, so
+    /// it runs on a scratch copy of the database. While it runs, a transaction holding an old snapshot makes
+    /// it wait (concurrent index builds and drops wait for older snapshots to end) and a third session reads
+    /// the locks it holds meanwhile; then the waiting transaction ends and the statement finishes.
+    /// </summary>
+    private static async Task<List<LockMeasurement>> MeasureOutsideTransactionAsync(TempPostgres postgres, Migration migration, CancellationToken cancellationToken)
+    {
+        var found = new List<LockMeasurement>();
+        var source = new NpgsqlConnectionStringBuilder(postgres.ConnectionString).Database!;
+        var scratch = "stepwise_verify_scratch";
+        NpgsqlConnection.ClearAllPools(); // a template database must have no other sessions
+        await ExecuteAsync(postgres.ConnectionString, $"DROP DATABASE IF EXISTS {Quote.Ident(scratch)}", cancellationToken);
+        await ExecuteAsync(postgres.ConnectionString, $"CREATE DATABASE {Quote.Ident(scratch)} TEMPLATE {Quote.Ident(source)}", cancellationToken);
+        var scratchConnection = new NpgsqlConnectionStringBuilder(postgres.ConnectionString) { Database = scratch, Pooling = false }.ConnectionString;
+        try
+        {
+            foreach (var statement in migration.Up!.Statements)
+            {
+                await using var runner = new NpgsqlConnection(scratchConnection);
+                await runner.OpenAsync(cancellationToken);
+                await using var holder = new NpgsqlConnection(scratchConnection);
+                await holder.OpenAsync(cancellationToken);
+                await using var watcher = new NpgsqlConnection(scratchConnection);
+                await watcher.OpenAsync(cancellationToken);
+                var filenodes = await FileNodesAsync(watcher, null, cancellationToken);
+                await using (var snapshot = new NpgsqlCommand("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT 1", holder))
+                {
+                    await snapshot.ExecuteNonQueryAsync(cancellationToken);
+                }
+                await using var run = new NpgsqlCommand(statement.Text, runner);
+                var running = run.ExecuteNonQueryAsync(cancellationToken);
+                var seen = new Dictionary<string, LockLevel>(StringComparer.Ordinal);
+                for (var polls = 0; polls < 100 && !running.IsCompleted; polls++)
+                {
+                    foreach (var (relation, level) in await LocksOfAsync(watcher, runner.ProcessID, cancellationToken))
+                    {
+                        seen[relation] = seen.TryGetValue(relation, out var had) && had > level ? had : level;
+                    }
+                    if (seen.Count > 0)
+                    {
+                        break;
+                    }
+                    await Task.Delay(20, cancellationToken);
+                }
+                await using (var end = new NpgsqlCommand("COMMIT", holder))
+                {
+                    await end.ExecuteNonQueryAsync(cancellationToken);
+                }
+                try
+                {
+                    await running;
+                }
+                catch (PostgresException)
+                {
+                    break; // apply will report it, with its place
+                }
+                var rewritten = (await FileNodesAsync(watcher, null, cancellationToken))
+                    .Where(kv => filenodes.TryGetValue(kv.Key, out var node) && node != kv.Value).Select(kv => kv.Key).Order(StringComparer.Ordinal).ToList();
+                var expected = statement.Tree is { } tree
+                    ? StatementLocks.For(tree).GroupBy(l => Name(l.Relation)).ToDictionary(g => g.Key, g => g.Max(l => l.Level))
+                    : [];
+                var disagrees = seen.Count > 0 && expected.Any(kv => seen.TryGetValue(kv.Key, out var real) && real != kv.Value);
+                found.Add(new LockMeasurement(migration.FileName, statement.Span.StartLine, statement.CommandTag, seen, rewritten, expected, disagrees));
+            }
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            await ExecuteAsync(postgres.ConnectionString, $"DROP DATABASE IF EXISTS {Quote.Ident(scratch)} WITH (FORCE)", CancellationToken.None);
+        }
+        return found;
+    }
+
+    private static async Task ExecuteAsync(string connectionString, string sql, CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static async Task<List<(string Relation, LockLevel Level)>> LocksOfAsync(NpgsqlConnection watcher, int pid, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            SELECT n.nspname || '.' || c.relname, l.mode
+            FROM pg_locks l JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE l.pid = $1 AND l.locktype = 'relation' AND l.granted AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+            """, watcher);
+        command.Parameters.AddWithValue(pid);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var locks = new List<(string, LockLevel)>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            locks.Add((reader.GetString(0), Level(reader.GetString(1))));
+        }
+        return locks;
+    }
+
+    /// <summary>
     /// Whether the lock held on <paramref name="relation"/> after the statement differs from the static answer.
     /// Not knowable when an earlier statement of the transaction already holds at least that lock, or when
     /// the relation is gone (dropped) or was never there to lock.
@@ -185,7 +284,7 @@ public static class Verifier
         return locks;
     }
 
-    private static async Task<Dictionary<string, uint>> FileNodesAsync(NpgsqlConnection connection, NpgsqlTransaction tx, CancellationToken cancellationToken)
+    private static async Task<Dictionary<string, uint>> FileNodesAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("""
             SELECT n.nspname || '.' || c.relname, c.relfilenode::bigint

@@ -41,6 +41,24 @@ public class VerifierTests
     }
 
     [Fact]
+    public async Task Create_index_takes_share_and_create_index_concurrently_share_update_exclusive()
+    {
+        using var dir = new Dir()
+            .Write("1_runs.sql", "-- stepwise:up\nCREATE TABLE runs (id bigint PRIMARY KEY, state text, n int);\n-- stepwise:down\nDROP TABLE runs;\n")
+            .Write("2_plain.sql", "-- stepwise:up\nCREATE INDEX runs_state ON runs (state);\n-- stepwise:down\nDROP INDEX runs_state;\n")
+            .Write("3_concurrent.sql", "-- stepwise:up\nCREATE INDEX CONCURRENTLY runs_n ON runs (n);\n-- stepwise:down\nDROP INDEX CONCURRENTLY runs_n;\n");
+
+        var report = await Verifier.VerifyAsync(dir.Path);
+
+        Assert.Empty(report.Problems);
+        Assert.Equal(LockLevel.Share, report.Locks.Single(l => l.File == "2_plain.sql").Measured["public.runs"]);
+        var concurrent = report.Locks.Single(l => l.File == "3_concurrent.sql");
+        Assert.Equal(LockLevel.ShareUpdateExclusive, concurrent.Measured["public.runs"]);
+        Assert.False(concurrent.Disagrees);
+        Assert.Empty(concurrent.Rewritten);
+    }
+
+    [Fact]
     public async Task A_migration_that_does_not_apply_from_scratch_is_the_first_thing_reported()
     {
         using var dir = new Dir()
