@@ -93,39 +93,50 @@ internal sealed class HistoryStore(string schema)
     /// <summary>Every row, in one round trip; empty when the state schema does not exist yet.</summary>
     public async Task<IReadOnlyList<HistoryRow>> ReadAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand($"""
-            SELECT version, file, kind, checksum, status, statements_completed, statements_total,
-                   applied_at, applied_by, application_name, duration_ms, error
-            FROM {_s}.migrations ORDER BY kind DESC, version, file
-            """, connection);
+        await using var command = new NpgsqlCommand(SelectAll, connection);
         try
         {
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            var rows = new List<HistoryRow>();
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                rows.Add(new HistoryRow
-                {
-                    Version = reader.GetInt64(0),
-                    File = reader.GetString(1),
-                    Kind = reader.GetString(2),
-                    Checksum = reader.GetString(3),
-                    Status = reader.GetString(4),
-                    StatementsCompleted = reader.GetInt32(5),
-                    StatementsTotal = reader.GetInt32(6),
-                    AppliedAt = reader.GetFieldValue<DateTimeOffset>(7),
-                    AppliedBy = reader.GetString(8),
-                    ApplicationName = reader.GetString(9),
-                    DurationMs = reader.IsDBNull(10) ? null : reader.GetInt64(10),
-                    Error = reader.IsDBNull(11) ? null : reader.GetString(11),
-                });
-            }
-            return rows;
+            return await ReadRowsAsync(reader, cancellationToken);
         }
-        catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName)
+        catch (PostgresException ex) when (IsMissing(ex))
         {
             return []; // nothing applied yet: status must not create anything
         }
+    }
+
+    /// <summary>The query for every row (so it can share a round trip with other queries).</summary>
+    internal string SelectAll => $"""
+        SELECT version, file, kind, checksum, status, statements_completed, statements_total,
+               applied_at, applied_by, application_name, duration_ms, error
+        FROM {_s}.migrations ORDER BY kind DESC, version, file
+        """;
+
+    /// <summary>True when the error says the state schema does not exist yet.</summary>
+    internal static bool IsMissing(PostgresException ex) => ex.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName;
+
+    internal static async Task<List<HistoryRow>> ReadRowsAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    {
+        var rows = new List<HistoryRow>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new HistoryRow
+            {
+                Version = reader.GetInt64(0),
+                File = reader.GetString(1),
+                Kind = reader.GetString(2),
+                Checksum = reader.GetString(3),
+                Status = reader.GetString(4),
+                StatementsCompleted = reader.GetInt32(5),
+                StatementsTotal = reader.GetInt32(6),
+                AppliedAt = reader.GetFieldValue<DateTimeOffset>(7),
+                AppliedBy = reader.GetString(8),
+                ApplicationName = reader.GetString(9),
+                DurationMs = reader.IsDBNull(10) ? null : reader.GetInt64(10),
+                Error = reader.IsDBNull(11) ? null : reader.GetString(11),
+            });
+        }
+        return rows;
     }
 
     /// <summary>Replaces the row of a migration (delete + insert), as batch commands to add to a transaction.</summary>
