@@ -124,7 +124,7 @@ public static class Verifier
         foreach (var statement in migration.Up!.Statements)
         {
             var filenodes = await FileNodesAsync(connection, tx, cancellationToken);
-            var held = await LocksAsync(connection, tx, cancellationToken);
+            var held = await LocksAsync(connection, tx, connection.ProcessID, cancellationToken);
             try
             {
                 await using var run = new NpgsqlCommand(statement.Text, connection, tx);
@@ -134,7 +134,7 @@ public static class Verifier
             {
                 break; // apply will report it, with its place
             }
-            var after = await LocksAsync(connection, tx, cancellationToken);
+            var after = await LocksAsync(connection, tx, connection.ProcessID, cancellationToken);
             // Locks are held to the end of the transaction: what this statement added is the difference.
             var measured = after.Where(kv => !held.TryGetValue(kv.Key, out var level) || level < kv.Value).ToDictionary(kv => kv.Key, kv => kv.Value);
             var rewritten = (await FileNodesAsync(connection, tx, cancellationToken))
@@ -184,7 +184,7 @@ public static class Verifier
                 var seen = new Dictionary<string, LockLevel>(StringComparer.Ordinal);
                 for (var polls = 0; polls < 100 && !running.IsCompleted; polls++)
                 {
-                    foreach (var (relation, level) in await LocksOfAsync(watcher, runner.ProcessID, cancellationToken))
+                    foreach (var (relation, level) in await LocksAsync(watcher, null, runner.ProcessID, cancellationToken))
                     {
                         seen[relation] = seen.TryGetValue(relation, out var had) && had > level ? had : level;
                     }
@@ -231,23 +231,6 @@ public static class Verifier
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private static async Task<List<(string Relation, LockLevel Level)>> LocksOfAsync(NpgsqlConnection watcher, int pid, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand("""
-            SELECT n.nspname || '.' || c.relname, l.mode
-            FROM pg_locks l JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE l.pid = $1 AND l.locktype = 'relation' AND l.granted AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-            """, watcher);
-        command.Parameters.AddWithValue(pid);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var locks = new List<(string, LockLevel)>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            locks.Add((reader.GetString(0), Level(reader.GetString(1))));
-        }
-        return locks;
-    }
-
     /// <summary>
     /// Whether the lock held on <paramref name="relation"/> after the statement differs from the static answer.
     /// Not knowable when an earlier statement of the transaction already holds at least that lock, or when
@@ -265,14 +248,16 @@ public static class Verifier
 
     private static string Name(RelationName relation) => $"{relation.Schema ?? "public"}.{relation.Name}";
 
-    private static async Task<Dictionary<string, LockLevel>> LocksAsync(NpgsqlConnection connection, NpgsqlTransaction tx, CancellationToken cancellationToken)
+    /// <summary>The strongest lock the session <paramref name="pid"/> holds on each relation.</summary>
+    private static async Task<Dictionary<string, LockLevel>> LocksAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, int pid, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("""
             SELECT n.nspname || '.' || c.relname, l.mode
             FROM pg_locks l JOIN pg_class c ON c.oid = l.relation JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted
+            WHERE l.pid = $1 AND l.locktype = 'relation' AND l.granted
               AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND c.relkind IN ('r', 'p', 'm', 'v', 'S', 'i', 'I')
             """, connection, tx);
+        command.Parameters.AddWithValue(pid);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var locks = new Dictionary<string, LockLevel>(StringComparer.Ordinal);
         while (await reader.ReadAsync(cancellationToken))
