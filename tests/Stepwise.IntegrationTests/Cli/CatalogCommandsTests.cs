@@ -6,14 +6,7 @@ namespace Stepwise.IntegrationTests.Cli;
 
 public class CatalogCommandsTests(PostgresFixture fixture) : IClassFixture<PostgresFixture>
 {
-    private static async Task<(int Code, string Out, string Error)> Run(MigrationWorkspace ws, params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        var env = new CliEnvironment(stdout, stderr, name => name == "STEPWISE_DATABASE_URL" ? ws.ConnectionString : null, ws.Directory);
-        var code = await StepwiseCli.RunAsync([.. args, "--dir", ws.Directory], env);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static Task<(int Code, string Out, string Error)> Run(MigrationWorkspace ws, params string[] args) => ws.RunCliAsync(args);
 
     private static MigrationWorkspace Migrations(MigrationWorkspace ws) => ws
         .Write("1_runs.sql", "-- stepwise:up\nCREATE TABLE workflow_runs (id bigint PRIMARY KEY, organization_id uuid);\n")

@@ -7,14 +7,7 @@ namespace Stepwise.IntegrationTests.Cli;
 
 public class MigrationCommandsTests(PostgresFixture fixture) : IClassFixture<PostgresFixture>
 {
-    private static async Task<(int Code, string Out, string Error)> Run(MigrationWorkspace ws, params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        var env = new CliEnvironment(stdout, stderr, name => name == "STEPWISE_DATABASE_URL" ? ws.ConnectionString : null, ws.Directory);
-        var code = await StepwiseCli.RunAsync([.. args, "--dir", ws.Directory, "--no-color"], env);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static Task<(int Code, string Out, string Error)> Run(MigrationWorkspace ws, params string[] args) => ws.RunCliAsync(args);
 
     [Fact]
     public async Task New_apply_status_and_rollback_work_end_to_end()

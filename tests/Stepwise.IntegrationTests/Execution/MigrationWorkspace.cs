@@ -72,6 +72,16 @@ internal sealed class MigrationWorkspace : IAsyncDisposable
         await command.ExecuteNonQueryAsync();
     }
 
+    /// <summary>Runs the stepwise command in-process against this workspace's database and directory.</summary>
+    public async Task<(int Code, string Out, string Error)> RunCliAsync(params string[] args)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var env = new Stepwise.Cli.CliEnvironment(stdout, stderr, name => name == "STEPWISE_DATABASE_URL" ? ConnectionString : null, Directory);
+        var code = await Stepwise.Cli.StepwiseCli.RunAsync([.. args, "--dir", Directory, "--no-color"], env);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
     public async ValueTask DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();
