@@ -1,3 +1,4 @@
+using Stepwise.Planning;
 using Stepwise.Sql;
 
 namespace Stepwise.Linting.Rules;
@@ -74,6 +75,26 @@ internal static class AddedConstraints
                     yield return new AddedConstraint(new ConstraintDefinition(constraint), definition, i);
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Reports each constraint of <paramref name="type"/> added to an existing table that builds its index
+    /// while ALTER TABLE holds the table lock (primary key and unique without USING INDEX, exclusion).
+    /// </summary>
+    public static void ReportIndexBuilds(LintStatement statement, LintContext context, string type)
+    {
+        if (statement.Tree.Target is not { } table || context.IsCreatedInFile(table))
+        {
+            return;
+        }
+        foreach (var added in In(statement.Tree).Where(a => a.Definition.Type == type && a.Definition.UsingIndex is null))
+        {
+            var method = type == "CONSTR_EXCLUSION" ? $"{added.Definition.Node.String("access_method") ?? "btree"} index" : "unique index";
+            var tableLock = HeldLocks.On(statement.Tree, table);
+            context.Report(statement,
+                $"ALTER TABLE {table} {added.Clause} builds a {method} over every row of {table} under {tableLock.ToSql()}: " +
+                $"{HeldLocks.Blocked(tableLock, table)} are blocked {HeldLocks.Until(statement, "the build ends")}", table);
         }
     }
 }

@@ -41,23 +41,6 @@ public sealed class AddingExclusionConstraint : LintRule
         "CREATE TABLE maintenance_windows (id bigint PRIMARY KEY, during tstzrange NOT NULL, EXCLUDE USING gist (during WITH &&));";
 
     /// <inheritdoc />
-    public override void Check(LintStatement statement, LintContext context)
-    {
-        if (statement.Tree.Target is not { } table || context.IsCreatedInFile(table))
-        {
-            return;
-        }
-        foreach (var added in AddedConstraints.In(statement.Tree))
-        {
-            if (added.Definition.Type != "CONSTR_EXCLUSION")
-            {
-                continue;
-            }
-            var method = added.Definition.Node.String("access_method") ?? "btree";
-            var tableLock = HeldLocks.On(statement.Tree, table);
-            context.Report(statement,
-                $"ALTER TABLE {table} {added.Clause} builds a {method} index over every row of {table} under {tableLock.ToSql()}: " +
-                $"{HeldLocks.Blocked(tableLock, table)} are blocked {HeldLocks.Until(statement, "the build ends")}", table);
-        }
-    }
+    public override void Check(LintStatement statement, LintContext context) =>
+        AddedConstraints.ReportIndexBuilds(statement, context, "CONSTR_EXCLUSION");
 }

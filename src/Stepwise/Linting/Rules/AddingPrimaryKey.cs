@@ -43,22 +43,6 @@ public sealed class AddingPrimaryKey : LintRule
         "ALTER TABLE workflow_runs ADD CONSTRAINT workflow_runs_pkey PRIMARY KEY USING INDEX workflow_runs_pkey;";
 
     /// <inheritdoc />
-    public override void Check(LintStatement statement, LintContext context)
-    {
-        if (statement.Tree.Target is not { } table || context.IsCreatedInFile(table))
-        {
-            return;
-        }
-        foreach (var added in AddedConstraints.In(statement.Tree))
-        {
-            if (added.Definition.Type != "CONSTR_PRIMARY" || added.Definition.UsingIndex is not null)
-            {
-                continue;
-            }
-            var tableLock = HeldLocks.On(statement.Tree, table);
-            context.Report(statement,
-                $"ALTER TABLE {table} {added.Clause} builds a unique index over every row of {table} under {tableLock.ToSql()}: " +
-                $"{HeldLocks.Blocked(tableLock, table)} are blocked {HeldLocks.Until(statement, "the build ends")}", table);
-        }
-    }
+    public override void Check(LintStatement statement, LintContext context) =>
+        AddedConstraints.ReportIndexBuilds(statement, context, "CONSTR_PRIMARY");
 }

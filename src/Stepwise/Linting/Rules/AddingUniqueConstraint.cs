@@ -41,22 +41,6 @@ public sealed class AddingUniqueConstraint : LintRule
         "ALTER TABLE workflow_runs ADD CONSTRAINT workflow_runs_external_id_key UNIQUE USING INDEX workflow_runs_external_id_key;";
 
     /// <inheritdoc />
-    public override void Check(LintStatement statement, LintContext context)
-    {
-        if (statement.Tree.Target is not { } table || context.IsCreatedInFile(table))
-        {
-            return;
-        }
-        foreach (var added in AddedConstraints.In(statement.Tree))
-        {
-            if (added.Definition.Type != "CONSTR_UNIQUE" || added.Definition.UsingIndex is not null)
-            {
-                continue;
-            }
-            var tableLock = HeldLocks.On(statement.Tree, table);
-            context.Report(statement,
-                $"ALTER TABLE {table} {added.Clause} builds a unique index over every row of {table} under {tableLock.ToSql()}: " +
-                $"{HeldLocks.Blocked(tableLock, table)} are blocked {HeldLocks.Until(statement, "the build ends")}", table);
-        }
-    }
+    public override void Check(LintStatement statement, LintContext context) =>
+        AddedConstraints.ReportIndexBuilds(statement, context, "CONSTR_UNIQUE");
 }
