@@ -8,21 +8,36 @@ namespace Stepwise.Linting.Rules;
 internal sealed record ColumnHistory(ColumnType? Type, bool AddedInFile)
 {
     /// <summary>
+    /// The ALTER TABLE sub-commands of <paramref name="subtype"/> on columns the old application version knows:
+    /// on a table that existed before the file, and not added earlier in it.
+    /// </summary>
+    public static IEnumerable<(RelationName Table, AlterTableCommand Command, string Column)> OnExistingColumns(LintStatement statement, LintContext context, string subtype)
+    {
+        if (statement.Tree.Root.String("objtype") is not ("OBJECT_TABLE" or "OBJECT_FOREIGN_TABLE")
+            || statement.Tree.Target is not { } table || context.IsCreatedInFile(table))
+        {
+            yield break;
+        }
+        foreach (var command in statement.Tree.AlterTableCommands.Where(c => c.Subtype == subtype))
+        {
+            if (command.Name is { } column && Of(context, table, column) is not { AddedInFile: true })
+            {
+                yield return (table, command, column);
+            }
+        }
+    }
+
+    /// <summary>
     /// Replays CREATE TABLE, ADD COLUMN, ALTER COLUMN TYPE, RENAME COLUMN and DROP COLUMN of
     /// <paramref name="table"/> from the statements before the current one; null when none of them
     /// touches <paramref name="column"/> (without a database, Stepwise then knows nothing about it).
     /// </summary>
     public static ColumnHistory? Of(LintContext context, RelationName table, string column)
     {
-        var wanted = LintContext.Normalize(table);
         var columns = new Dictionary<string, ColumnHistory>(StringComparer.Ordinal);
         foreach (var statement in context.EarlierOn(table))
         {
             var root = statement.Tree.Root;
-            if (statement.Tree.Target is not { } target || LintContext.Normalize(target) != wanted)
-            {
-                continue;
-            }
             switch (root.Kind)
             {
                 case "CreateStmt":

@@ -37,18 +37,9 @@ public sealed class DropColumn : LintRule
     /// <inheritdoc />
     public override void Check(LintStatement statement, LintContext context)
     {
-        if (statement.Tree.Root.String("objtype") is not ("OBJECT_TABLE" or "OBJECT_FOREIGN_TABLE")
-            || statement.Tree.Target is not { } table || context.IsCreatedInFile(table))
+        // A column this file added is unknown to the version deployed before it.
+        foreach (var (table, command, column) in ColumnHistory.OnExistingColumns(statement, context, "AT_DropColumn"))
         {
-            return;
-        }
-        foreach (var command in statement.Tree.AlterTableCommands.Where(c => c.Subtype == "AT_DropColumn"))
-        {
-            // A column this file added is unknown to the version deployed before it.
-            if (command.Name is not { } column || ColumnHistory.Of(context, table, column) is { AddedInFile: true })
-            {
-                continue;
-            }
             context.Report(statement,
                 $"ALTER TABLE ... DROP COLUMN {column} breaks old application instances still running while the migration applies: every query "
                 + $"of theirs that names {column} fails once the drop commits, and its data is gone"

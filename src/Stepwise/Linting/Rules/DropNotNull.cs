@@ -33,18 +33,9 @@ public sealed class DropNotNull : LintRule
     /// <inheritdoc />
     public override void Check(LintStatement statement, LintContext context)
     {
-        if (statement.Tree.Root.String("objtype") is not ("OBJECT_TABLE" or "OBJECT_FOREIGN_TABLE")
-            || statement.Tree.Target is not { } table || context.IsCreatedInFile(table))
+        // A column this file added is unknown to the version deployed before it.
+        foreach (var (table, command, column) in ColumnHistory.OnExistingColumns(statement, context, "AT_DropNotNull"))
         {
-            return;
-        }
-        foreach (var command in statement.Tree.AlterTableCommands.Where(c => c.Subtype == "AT_DropNotNull"))
-        {
-            // A column this file added is unknown to the version deployed before it.
-            if (command.Name is not { } column || ColumnHistory.Of(context, table, column) is { AddedInFile: true })
-            {
-                continue;
-            }
             context.Report(statement,
                 $"ALTER TABLE ... ALTER COLUMN {column} DROP NOT NULL lets NULL into {table}.{column}: old application instances still running "
                 + $"while the migration applies may read NULLs they never expected; it takes {HeldLocks.On(statement.Tree, table).ToSql()} on {table} briefly (no scan)",
