@@ -69,7 +69,9 @@ public sealed class Migrator
     public async Task<StatusReport> StatusAsync(CancellationToken cancellationToken = default)
     {
         var directory = LoadDirectory(parse: false);
-        await using var connection = await OpenAsync(cancellationToken);
+        // A read that holds no locks: no session check to set up, so the history is the only round trip.
+        await using var connection = new NpgsqlConnection(_connectionString);
+        await connection.OpenAsync(cancellationToken);
         var rows = await _history.ReadAsync(connection, cancellationToken);
         return StatusReport.Compute(directory, rows);
     }
@@ -306,6 +308,7 @@ public sealed class Migrator
         return directory;
     }
 
+    /// <summary>A connection for a run that takes locks.</summary>
     private async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
     {
         var connection = new NpgsqlConnection(_connectionString);
