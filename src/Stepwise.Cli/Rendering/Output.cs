@@ -38,7 +38,6 @@ internal sealed class Output
         Verbose = verbose;
         _color = color;
         Console = Create(_out, color);
-        ErrorConsole = Create(_error, color);
     }
 
     private readonly bool _color;
@@ -49,9 +48,6 @@ internal sealed class Output
 
     /// <summary>Standard output, for results.</summary>
     public IAnsiConsole Console { get; }
-
-    /// <summary>Standard error, for problems and progress.</summary>
-    public IAnsiConsole ErrorConsole { get; }
 
     /// <summary>Registers a value (a password) that must never be printed.</summary>
     public void AddSecret(string? secret)

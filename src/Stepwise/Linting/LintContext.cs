@@ -15,9 +15,9 @@ public sealed class LintContext
     private readonly Dictionary<int, List<LintStatement>> _byTransaction = [];
     private readonly HashSet<RelationName> _created = [];
     private readonly LintOptions _options;
-    private readonly Action<LintRule, LintStatement, string, RelationName?, LintSeverity?> _report;
+    private readonly Action<LintRule, LintStatement, string, (RelationName Table, TableSize Size)?, LintSeverity?> _report;
 
-    internal LintContext(string file, bool plainSql, LintOptions options, Action<LintRule, LintStatement, string, RelationName?, LintSeverity?> report)
+    internal LintContext(string file, bool plainSql, LintOptions options, Action<LintRule, LintStatement, string, (RelationName Table, TableSize Size)?, LintSeverity?> report)
     {
         File = file;
         PlainSql = plainSql;
@@ -80,7 +80,8 @@ public sealed class LintContext
     /// <param name="table">The table it is about; with a database its size is added and a small one drops the finding to info.</param>
     /// <param name="severity">Overrides the rule's severity for this finding (configuration still wins).</param>
     public void Report(LintStatement statement, string message, RelationName? table = null, LintSeverity? severity = null) =>
-        _report(CurrentRule ?? throw new InvalidOperationException("no rule is running"), statement, message, table, severity);
+        _report(CurrentRule ?? throw new InvalidOperationException("no rule is running"), statement, message,
+            table is { } t && SizeOf(t) is { } size ? (t, size) : null, severity);
 
     internal void Advance(LintStatement statement)
     {

@@ -66,8 +66,8 @@ public sealed partial class Linter
 
         var units = IsStepwiseMigration(text) ? MigrationUnits(script, fileName) : PlainUnits(script);
         var ignores = Ignores.Read(source, _rules, findings);
-        var context = new LintContext(fileName, plainSql: units.Plain, _options, (rule, statement, message, table, severity) =>
-            Add(findings, rule, statement, message, table, severity, source, ignores));
+        var context = new LintContext(fileName, plainSql: units.Plain, _options, (rule, statement, message, sized, severity) =>
+            Add(findings, rule, statement, message, sized, severity, source, ignores));
 
         var index = 0;
         foreach (var unit in units.Statements)
@@ -105,7 +105,7 @@ public sealed partial class Linter
 
     private LintSeverity Severity(LintRule rule) => _options.Severities.TryGetValue(rule.Id, out var configured) ? configured : rule.DefaultSeverity;
 
-    private void Add(List<LintFinding> findings, LintRule rule, LintStatement statement, string message, RelationName? table, LintSeverity? severity,
+    private void Add(List<LintFinding> findings, LintRule rule, LintStatement statement, string message, (RelationName Table, TableSize Size)? sized, LintSeverity? severity,
         SourceText source, Ignores ignores)
     {
         if (ignores.Covers(rule.Id, statement.AnchorLine))
@@ -113,7 +113,7 @@ public sealed partial class Linter
             return;
         }
         var level = _options.Severities.TryGetValue(rule.Id, out var configured) ? configured : severity ?? rule.DefaultSeverity;
-        if (table is { } relation && LintContextSize(relation) is { } size)
+        if (sized is var (relation, size))
         {
             var estimate = TimeSpan.FromTicks((long)(_options.CostPerRow[rule.Work].Ticks * (double)Math.Max(0, size.Rows)));
             message += rule.ScalesWithTableSize
@@ -133,9 +133,6 @@ public sealed partial class Linter
             RuleId = rule.Id, Severity = level, File = source.FileName, Line = statement.Line, Column = statement.Column, EndLine = statement.EndLine,
             Message = message, Fix = $"{rule.Fix}\n{rule.FixExample}", SourceLine = source.Line(statement.Line), Statement = statement.Text,
         });
-
-        TableSize? LintContextSize(RelationName r) =>
-            _options.TableSizes is { } sizes && sizes.TryGetValue(LintContext.Normalize(r), out var s) ? s : null;
     }
 
     private static string Describe(TimeSpan t) => t.TotalSeconds switch
