@@ -87,10 +87,8 @@ public static class CatalogReader
     /// <summary>Reads the model of the database at <paramref name="connectionString"/>, leaving out <paramref name="stateSchema"/>.</summary>
     public static async Task<SchemaModel> ReadAsync(string connectionString, string stateSchema = "stepwise", CancellationToken cancellationToken = default)
     {
-        await using var connection = new NpgsqlConnection(DatabaseTargetConnection(connectionString));
+        await using var connection = new NpgsqlConnection(Execution.DatabaseTarget.Parse(connectionString).ConnectionString);
         await connection.OpenAsync(cancellationToken);
         return await ReadAsync(connection, [stateSchema], cancellationToken);
     }
-
-    private static string DatabaseTargetConnection(string value) => Execution.DatabaseTarget.Parse(value).ConnectionString;
 }
