@@ -27,7 +27,7 @@ internal sealed class GlobalOptions
 
     public Option<string> Format { get; } = new("--format")
     {
-        Description = "Output format: text or json (lint also: sarif, github, gitlab)",
+        Description = "Output format: text or json (lint also: sarif, github, gitlab; inspect and diff also: sql)",
         Recursive = true,
         DefaultValueFactory = _ => "text",
     };
@@ -50,7 +50,7 @@ internal sealed class GlobalOptions
         Recursive = true,
     };
 
-    public GlobalOptions() => Format.AcceptOnlyFromAmong("text", "json", "sarif", "github", "gitlab");
+    public GlobalOptions() => Format.AcceptOnlyFromAmong("text", "json", "sarif", "github", "gitlab", "sql");
 
     public IEnumerable<Option> All => [Database, Dir, Config, StateSchema, Format, NoColor, Verbose];
 }
@@ -146,7 +146,7 @@ internal sealed class CliContext
     {
         var formatName = parse.GetValue(options.Format) ?? "text";
         var color = env.IsTerminal && !parse.GetValue(options.NoColor) && string.IsNullOrEmpty(env.Variable("NO_COLOR"));
-        var output = new Output(env.Out, env.Error, formatName == "text" ? OutputFormat.Text : OutputFormat.Json, color, parse.GetValue(options.Verbose));
+        var output = new Output(env.Out, env.Error, formatName is "text" or "sql" ? OutputFormat.Text : OutputFormat.Json, color, parse.GetValue(options.Verbose));
 
         var configPath = parse.GetValue(options.Config);
         var config = configPath is not null

@@ -15,20 +15,31 @@ internal sealed class DiffCommand : ICliCommand
 {
     private readonly Argument<string> _from = new("from") { Description = "A database URL, a migration directory, or a saved model (.json)" };
     private readonly Argument<string> _to = new("to") { Description = "Likewise" };
+    private readonly DevUrlOption _devUrl = new();
 
     public Command Build()
     {
-        var command = new Command("diff", "Compare two schemas (databases, migration directories replayed on a throwaway PostgreSQL, or saved JSON models); exit 1 when they differ");
+        var command = new Command("diff", "Compare two schemas (databases, migration directories replayed on a throwaway PostgreSQL, or saved JSON models); exit 1 when they differ; --format sql writes the SQL from FROM to TO");
         command.Arguments.Add(_from);
         command.Arguments.Add(_to);
+        command.Options.Add(_devUrl.Option);
         return command;
     }
 
+    public IReadOnlyList<string> Formats => ["text", "json", "sql"];
+
     public async Task<int> RunAsync(CliContext context, ParseResult parse, CancellationToken cancellationToken)
     {
-        var from = await LoadAsync(context, parse.GetValue(_from)!, cancellationToken);
-        var to = await LoadAsync(context, parse.GetValue(_to)!, cancellationToken);
-        return Report(context, SchemaDiff.Compare(from, to), "the schemas are the same");
+        var devUrl = _devUrl.Resolve(context, parse);
+        var from = await LoadAsync(context, parse.GetValue(_from)!, devUrl, cancellationToken);
+        var to = await LoadAsync(context, parse.GetValue(_to)!, devUrl, cancellationToken);
+        var changes = SchemaDiff.Compare(from, to);
+        if (context.FormatName == "sql")
+        {
+            context.Output.WriteRaw(SchemaSql.Render(from, to));
+            return changes.Count == 0 ? ExitCodes.Success : ExitCodes.ChecksFailed;
+        }
+        return Report(context, changes, "the schemas are the same");
     }
 
     internal static int Report(CliContext context, IReadOnlyList<SchemaChange> changes, string same)
@@ -48,13 +59,13 @@ internal sealed class DiffCommand : ICliCommand
         return changes.Count == 0 ? ExitCodes.Success : ExitCodes.ChecksFailed;
     }
 
-    private static async Task<SchemaModel> LoadAsync(CliContext context, string source, CancellationToken cancellationToken)
+    private static async Task<SchemaModel> LoadAsync(CliContext context, string source, string? devUrl, CancellationToken cancellationToken)
     {
         var path = Path.GetFullPath(source, context.Environment.WorkingDirectory);
         if (Directory.Exists(path))
         {
-            context.Output.Info($"replaying {source} on a throwaway PostgreSQL…");
-            return await DirectoryReplay.ModelAsync(path, stateSchema: context.StateSchema, logger: new OutputLogger(context.Output), cancellationToken: cancellationToken);
+            context.Output.Info($"replaying {source} on {DevUrlOption.Where(devUrl)}…");
+            return await DirectoryReplay.ModelAsync(path, stateSchema: context.StateSchema, logger: new OutputLogger(context.Output), devUrl: devUrl, cancellationToken: cancellationToken);
         }
         if (File.Exists(path))
         {

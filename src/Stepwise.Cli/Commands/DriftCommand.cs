@@ -12,15 +12,23 @@ namespace Stepwise.Cli.Commands;
 /// </summary>
 internal sealed class DriftCommand : ICliCommand
 {
-    public Command Build() => new("drift", "List objects of the database changed outside migrations (replays the directory up to its version on a throwaway PostgreSQL); exit 1 on drift");
+    private readonly DevUrlOption _devUrl = new();
+
+    public Command Build()
+    {
+        var command = new Command("drift", "List objects of the database changed outside migrations (replays the directory up to its version on a throwaway PostgreSQL); exit 1 on drift");
+        command.Options.Add(_devUrl.Option);
+        return command;
+    }
 
     public async Task<int> RunAsync(CliContext context, ParseResult parse, CancellationToken cancellationToken)
     {
         var database = context.RequireDatabase().ConnectionString;
         var status = await context.CreateMigrator().StatusAsync(cancellationToken);
         var version = status.CurrentVersion;
-        context.Output.Info($"the database is at version {version}; replaying the directory up to it on a throwaway PostgreSQL…");
-        var expected = await DirectoryReplay.ModelAsync(context.MigrationsDirectory, version, context.StateSchema, new OutputLogger(context.Output), cancellationToken: cancellationToken);
+        var devUrl = _devUrl.Resolve(context, parse);
+        context.Output.Info($"the database is at version {version}; replaying the directory up to it on {DevUrlOption.Where(devUrl)}…");
+        var expected = await DirectoryReplay.ModelAsync(context.MigrationsDirectory, version, context.StateSchema, new OutputLogger(context.Output), devUrl: devUrl, cancellationToken: cancellationToken);
         var actual = await CatalogReader.ReadAsync(database, context.StateSchema, cancellationToken);
         return DiffCommand.Report(context, SchemaDiff.Compare(expected, actual), $"no drift: the database matches its migrations up to version {version}");
     }

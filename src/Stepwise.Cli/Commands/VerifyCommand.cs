@@ -12,12 +12,20 @@ namespace Stepwise.Cli.Commands;
 /// </summary>
 internal sealed class VerifyCommand : ICliCommand
 {
-    public Command Build() => new("verify", "On a throwaway PostgreSQL: apply every migration from scratch, round-trip each down section (up → down → up), and measure the locks each statement takes; exit 1 on any failure");
+    private readonly DevUrlOption _devUrl = new();
+
+    public Command Build()
+    {
+        var command = new Command("verify", "On a throwaway PostgreSQL: apply every migration from scratch, round-trip each down section (up → down → up), and measure the locks each statement takes; exit 1 on any failure");
+        command.Options.Add(_devUrl.Option);
+        return command;
+    }
 
     public async Task<int> RunAsync(CliContext context, ParseResult parse, CancellationToken cancellationToken)
     {
-        context.Output.Info("verifying on a throwaway PostgreSQL…");
-        var report = await Verifier.VerifyAsync(context.MigrationsDirectory, new OutputLogger(context.Output), cancellationToken: cancellationToken);
+        var devUrl = _devUrl.Resolve(context, parse);
+        context.Output.Info($"verifying on {DevUrlOption.Where(devUrl)}…");
+        var report = await Verifier.VerifyAsync(context.MigrationsDirectory, new OutputLogger(context.Output), devUrl: devUrl, cancellationToken: cancellationToken);
         var output = context.Output;
         if (output.Format == OutputFormat.Json)
         {

@@ -44,7 +44,13 @@ public sealed record VerifyReport(int Migrations, IReadOnlyList<VerifyProblem> P
 public static class Verifier
 {
     /// <summary>Verifies <paramref name="directory"/>.</summary>
-    public static async Task<VerifyReport> VerifyAsync(string directory, ILogger? logger = null, TempPostgresOptions? server = null, CancellationToken cancellationToken = default)
+    /// <param name="directory">The migration directory.</param>
+    /// <param name="logger">Receives the migrator's progress.</param>
+    /// <param name="server">Options for the TempPostgres started when <paramref name="devUrl"/> is null.</param>
+    /// <param name="devUrl">A server to create the throwaway databases on instead of starting a TempPostgres.</param>
+    /// <param name="cancellationToken">Stops the verification.</param>
+    public static async Task<VerifyReport> VerifyAsync(string directory, ILogger? logger = null, TempPostgresOptions? server = null, string? devUrl = null,
+        CancellationToken cancellationToken = default)
     {
         const string stateSchema = "stepwise";
         var files = MigrationDirectory.Load(directory);
@@ -52,7 +58,7 @@ public static class Verifier
         {
             throw new MigrationRefusedException($"the migration directory {directory} has errors", [.. files.Problems.Where(p => p.Severity == Severity.Error)]);
         }
-        await using var postgres = await TempPostgres.StartAsync(server, cancellationToken);
+        await using var postgres = await ScratchDatabase.CreateAsync(devUrl, server, cancellationToken);
         var migrator = new Migrator(new MigratorOptions { Database = postgres.ConnectionString, Directory = directory, StateSchema = stateSchema, Logger = logger });
         var problems = new List<VerifyProblem>();
         var locks = new List<LockMeasurement>();
@@ -63,7 +69,7 @@ public static class Verifier
             var before = await CatalogReader.ReadAsync(postgres.ConnectionString, stateSchema, cancellationToken);
             locks.AddRange(migration.Up!.RunsInTransaction
                 ? await MeasureAsync(postgres.ConnectionString, migration, cancellationToken)
-                : await MeasureOutsideTransactionAsync(postgres, migration, cancellationToken));
+                : await MeasureOutsideTransactionAsync(postgres.ConnectionString, migration, cancellationToken));
             try
             {
                 await migrator.ApplyAsync(new ApplyRequest { ToVersion = migration.Version }, cancellationToken);
@@ -155,15 +161,15 @@ public static class Verifier
     /// it wait (concurrent index builds and drops wait for older snapshots to end) and a third session reads
     /// the locks it holds meanwhile; then the waiting transaction ends and the statement finishes.
     /// </summary>
-    private static async Task<List<LockMeasurement>> MeasureOutsideTransactionAsync(TempPostgres postgres, Migration migration, CancellationToken cancellationToken)
+    private static async Task<List<LockMeasurement>> MeasureOutsideTransactionAsync(string database, Migration migration, CancellationToken cancellationToken)
     {
         var found = new List<LockMeasurement>();
-        var source = new NpgsqlConnectionStringBuilder(postgres.ConnectionString).Database!;
-        var scratch = "stepwise_verify_scratch";
+        var source = new NpgsqlConnectionStringBuilder(database).Database!;
+        var scratch = $"{source}_copy";
         NpgsqlConnection.ClearAllPools(); // a template database must have no other sessions
-        await ExecuteAsync(postgres.ConnectionString, $"DROP DATABASE IF EXISTS {Quote.Ident(scratch)}", cancellationToken);
-        await ExecuteAsync(postgres.ConnectionString, $"CREATE DATABASE {Quote.Ident(scratch)} TEMPLATE {Quote.Ident(source)}", cancellationToken);
-        var scratchConnection = new NpgsqlConnectionStringBuilder(postgres.ConnectionString) { Database = scratch, Pooling = false }.ConnectionString;
+        await ScratchDatabase.ExecuteAsync(database, $"DROP DATABASE IF EXISTS {Quote.Ident(scratch)}", cancellationToken);
+        await ScratchDatabase.ExecuteAsync(database, $"CREATE DATABASE {Quote.Ident(scratch)} TEMPLATE {Quote.Ident(source)}", cancellationToken);
+        var scratchConnection = new NpgsqlConnectionStringBuilder(database) { Database = scratch, Pooling = false }.ConnectionString;
         try
         {
             foreach (var statement in migration.Up!.Statements)
@@ -218,17 +224,9 @@ public static class Verifier
         finally
         {
             NpgsqlConnection.ClearAllPools();
-            await ExecuteAsync(postgres.ConnectionString, $"DROP DATABASE IF EXISTS {Quote.Ident(scratch)} WITH (FORCE)", CancellationToken.None);
+            await ScratchDatabase.ExecuteAsync(database, $"DROP DATABASE IF EXISTS {Quote.Ident(scratch)} WITH (FORCE)", CancellationToken.None);
         }
         return found;
-    }
-
-    private static async Task ExecuteAsync(string connectionString, string sql, CancellationToken cancellationToken)
-    {
-        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
-        await connection.OpenAsync(cancellationToken);
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>

@@ -69,4 +69,82 @@ public class CatalogCommandsTests(PostgresFixture fixture) : IClassFixture<Postg
         Assert.Equal(2, code);
         Assert.Contains("no-such-thing: neither a directory, a file, nor a database URL", error);
     }
+
+    [Fact]
+    public async Task Diff_as_sql_is_a_migration_that_closes_the_difference()
+    {
+        await using var ws = Migrations(await MigrationWorkspace.CreateAsync(fixture));
+        await ws.Migrator().ApplyAsync(new Stepwise.Execution.ApplyRequest());
+        await ws.ExecuteAsync("CREATE TABLE hotfix (a int NOT NULL, note text); CREATE INDEX hotfix_a ON hotfix (a); COMMENT ON TABLE hotfix IS 'made by hand'");
+
+        var sql = await Run(ws, "diff", ws.Directory, ws.ConnectionString, "--format", "sql");
+        var drift = await Run(ws, "drift", "--dev-url", fixture.ConnectionString);
+        await using var copy = Migrations(await MigrationWorkspace.CreateAsync(fixture));
+        copy.Write("3_hotfix.sql", sql.Out);
+        File.Delete(Path.Combine(copy.Directory, "stepwise.sum"));
+        copy.WriteSum();
+        await copy.Migrator().ApplyAsync(new Stepwise.Execution.ApplyRequest());
+        var same = await Run(ws, "diff", ws.ConnectionString, copy.ConnectionString);
+
+        Assert.True(sql.Code == 1, sql.Error);
+        Assert.StartsWith(Stepwise.Catalog.SchemaSql.Header, sql.Out, StringComparison.Ordinal);
+        Assert.Contains("CREATE TABLE \"public\".\"hotfix\"", sql.Out, StringComparison.Ordinal);
+        Assert.Contains("CREATE INDEX hotfix_a ON public.hotfix", sql.Out, StringComparison.Ordinal); // a new table needs no CONCURRENTLY
+        Assert.True(same.Code == 0, same.Out);
+        Assert.Equal(1, drift.Code);
+        Assert.Contains("added table public.hotfix", drift.Out);
+        Assert.Contains("replaying the directory up to it on a scratch database on the dev server", drift.Error);
+        Assert.Equal(0L, await ScalarOn(fixture.ConnectionString, "SELECT count(*) FROM pg_database WHERE datname LIKE 'stepwise\\_scratch\\_%'"));
+    }
+
+    [Fact]
+    public async Task Inspect_as_sql_rebuilds_the_schema_in_an_empty_database()
+    {
+        await using var ws = Migrations(await MigrationWorkspace.CreateAsync(fixture));
+        await ws.Migrator().ApplyAsync(new Stepwise.Execution.ApplyRequest());
+        await using var copy = await MigrationWorkspace.CreateAsync(fixture);
+
+        var sql = await Run(ws, "inspect", "--format", "sql");
+        copy.Write("1_all.sql", sql.Out).WriteSum();
+        await copy.Migrator().ApplyAsync(new Stepwise.Execution.ApplyRequest());
+        var diff = await Run(ws, "diff", ws.ConnectionString, copy.ConnectionString);
+
+        Assert.True(sql.Code == 0, sql.Error);
+        Assert.True(diff.Code == 0, diff.Out);
+    }
+
+    [Fact]
+    public async Task Verify_on_a_dev_server_uses_a_scratch_database_and_drops_it()
+    {
+        await using var ws = Migrations(await MigrationWorkspace.CreateAsync(fixture));
+
+        var verify = await Run(ws, "verify", "--dev-url", fixture.ConnectionString);
+        var noRights = await Run(ws, "verify", "--dev-url", await RoleWithoutCreateDb());
+
+        Assert.True(verify.Code == 0, verify.Out + verify.Error);
+        Assert.Contains("verified: 2 migration(s)", verify.Out);
+        Assert.Equal(0L, await ScalarOn(fixture.ConnectionString, "SELECT count(*) FROM pg_database WHERE datname LIKE 'stepwise\\_scratch\\_%'"));
+        Assert.Equal(2, noRights.Code);
+        Assert.Contains("the dev database's role cannot create databases", noRights.Error);
+        Assert.DoesNotContain("s3cret", noRights.Out + noRights.Error);
+    }
+
+    private async Task<string> RoleWithoutCreateDb()
+    {
+        await using (var connection = new Npgsql.NpgsqlConnection(fixture.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var command = new Npgsql.NpgsqlCommand("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'no_createdb') THEN CREATE ROLE no_createdb LOGIN PASSWORD 's3cret'; END IF; END $$", connection);
+            await command.ExecuteNonQueryAsync();
+        }
+        return new Npgsql.NpgsqlConnectionStringBuilder(fixture.ConnectionString) { Username = "no_createdb", Password = "s3cret" }.ConnectionString;
+    }
+
+    private static async Task<long> ScalarOn(string connectionString, string sql)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+        return Convert.ToInt64(await command.ExecuteScalarAsync());
+    }
 }
