@@ -10,6 +10,7 @@ var benchmarks = new Dictionary<string, Func<Task>>(StringComparer.Ordinal)
     ["inspect"] = InspectBenchmark.RunAsync,
     ["apply-vs-dbmate"] = ApplyVsDbmate.RunAsync,
     ["status"] = StatusBenchmark.RunAsync,
+    ["verify"] = VerifyBenchmark.RunAsync,
 };
 
 if (args.Length != 1 || !benchmarks.TryGetValue(args[0], out var benchmark))

@@ -37,4 +37,10 @@ public sealed class MigratorOptions
 
     /// <summary>Where progress and waits are reported.</summary>
     public ILogger? Logger { get; set; }
+
+    /// <summary>
+    /// Called before each statement of a statement-by-statement section runs, with the work connection's
+    /// backend pid; what it returns is disposed when the statement is done. The verifier measures locks with it.
+    /// </summary>
+    internal Func<Sql.SqlStatement, int, CancellationToken, Task<IAsyncDisposable?>>? StatementProbe { get; set; }
 }

@@ -194,6 +194,7 @@ internal sealed class SectionRunner(NpgsqlConnection work, NpgsqlConnection obse
         for (var attempt = 0; ; attempt++)
         {
             await using var watch = BlockingSessions.Watch(observer, work.ProcessID, LockTimeout(job.Section));
+            await using var probe = options.StatementProbe is { } before ? await before(statement, work.ProcessID, cancellationToken) : null;
             try
             {
                 if (outsideTransaction)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Stepwise.Catalog;
@@ -39,7 +40,8 @@ public sealed record VerifyReport(int Migrations, IReadOnlyList<VerifyProblem> P
 /// to the one before up and the catalog after the second up equal to the first; assertions run as part
 /// of apply. Each statement that runs in a transaction is also run once in a rolled-back transaction to
 /// measure the locks it really takes (pg_locks) and whether it rewrites a table (relfilenode); one that
-/// cannot (CONCURRENTLY) is measured on a scratch copy of the database while it waits.
+/// cannot (CONCURRENTLY) is measured while the migration itself runs it, held back by an old snapshot
+/// until its locks have been seen.
 /// </summary>
 public static class Verifier
 {
@@ -59,19 +61,28 @@ public static class Verifier
             throw new MigrationRefusedException($"the migration directory {directory} has errors", [.. files.Problems.Where(p => p.Severity == Severity.Error)]);
         }
         await using var postgres = await ScratchDatabase.CreateAsync(devUrl, server, cancellationToken);
-        var migrator = new Migrator(new MigratorOptions { Database = postgres.ConnectionString, Directory = directory, StateSchema = stateSchema, Logger = logger });
         var problems = new List<VerifyProblem>();
         var locks = new List<LockMeasurement>();
         var notReversible = new List<string>();
+        Migration? probing = null; // the migration whose first apply is being measured statement by statement
+        var migrator = new Migrator(new MigratorOptions
+        {
+            Database = postgres.ConnectionString, Directory = directory, StateSchema = stateSchema, Logger = logger,
+            StatementProbe = (statement, pid, ct) => probing is null ? Task.FromResult<IAsyncDisposable?>(null) : ProbeAsync(postgres.ConnectionString, probing, statement, pid, locks, ct),
+        });
 
+        SchemaModel? current = null;
         foreach (var migration in files.Versioned)
         {
-            var before = await CatalogReader.ReadAsync(postgres.ConnectionString, stateSchema, cancellationToken);
-            locks.AddRange(migration.Up!.RunsInTransaction
-                ? await MeasureAsync(postgres.ConnectionString, migration, cancellationToken)
-                : await MeasureOutsideTransactionAsync(postgres.ConnectionString, migration, cancellationToken));
+            // The schema before this migration is the one the previous step ended with.
+            var before = current ?? await CatalogReader.ReadAsync(postgres.ConnectionString, stateSchema, cancellationToken);
+            if (migration.Up!.RunsInTransaction)
+            {
+                locks.AddRange(await MeasureAsync(postgres.ConnectionString, migration, cancellationToken));
+            }
             try
             {
+                probing = migration.Up.RunsInTransaction ? null : migration;
                 await migrator.ApplyAsync(new ApplyRequest { ToVersion = migration.Version }, cancellationToken);
             }
             catch (MigrationFailedException ex)
@@ -79,7 +90,11 @@ public static class Verifier
                 problems.Add(new VerifyProblem(migration.FileName, "apply", $"does not apply from scratch: {ex.File}:{ex.Line}:{ex.Column}: {ex.Message}"));
                 break; // later migrations build on this one
             }
-            var afterUp = await CatalogReader.ReadAsync(postgres.ConnectionString, stateSchema, cancellationToken);
+            finally
+            {
+                probing = null;
+            }
+            var afterUp = current = await CatalogReader.ReadAsync(postgres.ConnectionString, stateSchema, cancellationToken);
             if (migration.Down is null)
             {
                 notReversible.Add(migration.FileName);
@@ -110,7 +125,7 @@ public static class Verifier
                 problems.Add(new VerifyProblem(migration.FileName, "reapply", $"applying it again after its down section fails: {ex.File}:{ex.Line}:{ex.Column}: {ex.Message}"));
                 break; // the database no longer matches the directory: later checks would only repeat this
             }
-            var again = await CatalogReader.ReadAsync(postgres.ConnectionString, stateSchema, cancellationToken);
+            var again = current = await CatalogReader.ReadAsync(postgres.ConnectionString, stateSchema, cancellationToken);
             var drift = SchemaDiff.Compare(afterUp, again);
             if (drift.Count > 0)
             {
@@ -121,13 +136,17 @@ public static class Verifier
     }
 
     /// <summary>Runs the up section statement by statement in one transaction that is rolled back, reading this backend's locks after each.</summary>
-    private static async Task<List<LockMeasurement>> MeasureAsync(string connectionString, Migration migration, CancellationToken cancellationToken)
+    private static Task<List<LockMeasurement>> MeasureAsync(string connectionString, Migration migration, CancellationToken cancellationToken) =>
+        MeasureAsync(connectionString, migration, migration.Up!.Statements, cancellationToken);
+
+    /// <summary>Runs <paramref name="statements"/> in one transaction that is rolled back, reading this backend's locks after each.</summary>
+    private static async Task<List<LockMeasurement>> MeasureAsync(string connectionString, Migration migration, IEnumerable<SqlStatement> statements, CancellationToken cancellationToken)
     {
         var found = new List<LockMeasurement>();
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
-        foreach (var statement in migration.Up!.Statements)
+        foreach (var statement in statements)
         {
             var filenodes = await FileNodesAsync(connection, tx, cancellationToken);
             var held = await LocksAsync(connection, tx, connection.ProcessID, cancellationToken);
@@ -145,9 +164,7 @@ public static class Verifier
             var measured = after.Where(kv => !held.TryGetValue(kv.Key, out var level) || level < kv.Value).ToDictionary(kv => kv.Key, kv => kv.Value);
             var rewritten = (await FileNodesAsync(connection, tx, cancellationToken))
                 .Where(kv => filenodes.TryGetValue(kv.Key, out var node) && node != kv.Value).Select(kv => kv.Key).Order(StringComparer.Ordinal).ToList();
-            var expected = statement.Tree is { } tree
-                ? StatementLocks.For(tree).GroupBy(l => Name(l.Relation)).ToDictionary(g => g.Key, g => g.Max(l => l.Level))
-                : [];
+            var expected = Expected(statement);
             var disagrees = expected.Any(kv => Disagrees(kv.Key, kv.Value, held, after));
             found.Add(new LockMeasurement(migration.FileName, statement.Span.StartLine, statement.CommandTag, measured, rewritten, expected, disagrees));
         }
@@ -156,78 +173,91 @@ public static class Verifier
     }
 
     /// <summary>
-    /// A statement that cannot run in a transaction (CREATE INDEX CONCURRENTLY, ...) cannot be rolled back, so
-    /// it runs on a scratch copy of the database. While it runs, a transaction holding an old snapshot makes
-    /// it wait (concurrent index builds and drops wait for older snapshots to end) and a third session reads
-    /// the locks it holds meanwhile; then the waiting transaction ends and the statement finishes.
+    /// Measures one statement of a statement-by-statement migration just before the migrator runs it, on the
+    /// database as the earlier statements left it. One that can run in a transaction is run once more in a
+    /// rolled-back transaction first. One that cannot (CREATE INDEX CONCURRENTLY, ...) is measured as it runs:
+    /// a transaction holding an older snapshot makes it wait (concurrent index builds and drops wait for older
+    /// snapshots to end) while a third session reads the locks it holds; then that transaction ends and the
+    /// statement finishes. What this returns is disposed when the statement is done.
     /// </summary>
-    private static async Task<List<LockMeasurement>> MeasureOutsideTransactionAsync(string database, Migration migration, CancellationToken cancellationToken)
+    private static async Task<IAsyncDisposable?> ProbeAsync(string database, Migration migration, SqlStatement statement, int pid, List<LockMeasurement> found,
+        CancellationToken cancellationToken)
     {
-        var found = new List<LockMeasurement>();
-        var source = new NpgsqlConnectionStringBuilder(database).Database!;
-        var scratch = $"{source}_copy";
-        NpgsqlConnection.ClearAllPools(); // a template database must have no other sessions
-        await ScratchDatabase.ExecuteAsync(database, $"DROP DATABASE IF EXISTS {Quote.Ident(scratch)}", cancellationToken);
-        await ScratchDatabase.ExecuteAsync(database, $"CREATE DATABASE {Quote.Ident(scratch)} TEMPLATE {Quote.Ident(source)}", cancellationToken);
-        var scratchConnection = new NpgsqlConnectionStringBuilder(database) { Database = scratch, Pooling = false }.ConnectionString;
-        try
+        if (statement.Tree?.CannotRunInTransaction != true)
         {
-            foreach (var statement in migration.Up!.Statements)
+            found.AddRange(await MeasureAsync(database, migration, [statement], cancellationToken));
+            return null;
+        }
+        var unpooled = new NpgsqlConnectionStringBuilder(database) { Pooling = false }.ConnectionString;
+        var holder = new NpgsqlConnection(unpooled);
+        var watcher = new NpgsqlConnection(unpooled);
+        await holder.OpenAsync(cancellationToken);
+        await watcher.OpenAsync(cancellationToken);
+        var filenodes = await FileNodesAsync(watcher, null, cancellationToken);
+        await using (var snapshot = new NpgsqlCommand("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT 1", holder))
+        {
+            await snapshot.ExecuteNonQueryAsync(cancellationToken);
+        }
+        var done = new StrongBox<bool>();
+        var seen = WatchAsync(watcher, holder, pid, done, cancellationToken);
+        return new Finish(async () =>
+        {
+            try
             {
-                await using var runner = new NpgsqlConnection(scratchConnection);
-                await runner.OpenAsync(cancellationToken);
-                await using var holder = new NpgsqlConnection(scratchConnection);
-                await holder.OpenAsync(cancellationToken);
-                await using var watcher = new NpgsqlConnection(scratchConnection);
-                await watcher.OpenAsync(cancellationToken);
-                var filenodes = await FileNodesAsync(watcher, null, cancellationToken);
-                await using (var snapshot = new NpgsqlCommand("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT 1", holder))
-                {
-                    await snapshot.ExecuteNonQueryAsync(cancellationToken);
-                }
-                await using var run = new NpgsqlCommand(statement.Text, runner);
-                var running = run.ExecuteNonQueryAsync(cancellationToken);
-                var seen = new Dictionary<string, LockLevel>(StringComparer.Ordinal);
-                for (var polls = 0; polls < 100 && !running.IsCompleted; polls++)
-                {
-                    foreach (var (relation, level) in await LocksAsync(watcher, null, runner.ProcessID, cancellationToken))
-                    {
-                        seen[relation] = seen.TryGetValue(relation, out var had) && had > level ? had : level;
-                    }
-                    if (seen.Count > 0)
-                    {
-                        break;
-                    }
-                    await Task.Delay(20, cancellationToken);
-                }
-                await using (var end = new NpgsqlCommand("COMMIT", holder))
-                {
-                    await end.ExecuteNonQueryAsync(cancellationToken);
-                }
-                try
-                {
-                    await running;
-                }
-                catch (PostgresException)
-                {
-                    break; // apply will report it, with its place
-                }
+                Volatile.Write(ref done.Value, true);
+                var locks = await seen;
                 var rewritten = (await FileNodesAsync(watcher, null, cancellationToken))
                     .Where(kv => filenodes.TryGetValue(kv.Key, out var node) && node != kv.Value).Select(kv => kv.Key).Order(StringComparer.Ordinal).ToList();
-                var expected = statement.Tree is { } tree
-                    ? StatementLocks.For(tree).GroupBy(l => Name(l.Relation)).ToDictionary(g => g.Key, g => g.Max(l => l.Level))
-                    : [];
-                var disagrees = seen.Count > 0 && expected.Any(kv => seen.TryGetValue(kv.Key, out var real) && real != kv.Value);
-                found.Add(new LockMeasurement(migration.FileName, statement.Span.StartLine, statement.CommandTag, seen, rewritten, expected, disagrees));
+                var expected = Expected(statement);
+                var disagrees = locks.Count > 0 && expected.Any(kv => locks.TryGetValue(kv.Key, out var real) && real != kv.Value);
+                found.Add(new LockMeasurement(migration.FileName, statement.Span.StartLine, statement.CommandTag, locks, rewritten, expected, disagrees));
+            }
+            finally
+            {
+                await holder.DisposeAsync();
+                await watcher.DisposeAsync();
+            }
+        });
+    }
+
+    /// <summary>
+    /// Polls the locks of <paramref name="pid"/> until it holds some, the statement is done (it did not wait,
+    /// as VACUUM does not) or about two seconds pass; then ends the holder's snapshot.
+    /// </summary>
+    private static async Task<Dictionary<string, LockLevel>> WatchAsync(NpgsqlConnection watcher, NpgsqlConnection holder, int pid, StrongBox<bool> done,
+        CancellationToken cancellationToken)
+    {
+        var seen = new Dictionary<string, LockLevel>(StringComparer.Ordinal);
+        try
+        {
+            for (var polls = 0; polls < 100 && seen.Count == 0 && !Volatile.Read(ref done.Value); polls++)
+            {
+                foreach (var (relation, level) in await LocksAsync(watcher, null, pid, cancellationToken))
+                {
+                    seen[relation] = seen.TryGetValue(relation, out var had) && had > level ? had : level;
+                }
+                if (seen.Count == 0)
+                {
+                    await Task.Delay(20, cancellationToken);
+                }
             }
         }
         finally
         {
-            NpgsqlConnection.ClearAllPools();
-            await ScratchDatabase.ExecuteAsync(database, $"DROP DATABASE IF EXISTS {Quote.Ident(scratch)} WITH (FORCE)", CancellationToken.None);
+            await using var end = new NpgsqlCommand("COMMIT", holder);
+            await end.ExecuteNonQueryAsync(CancellationToken.None);
         }
-        return found;
+        return seen;
     }
+
+    private sealed class Finish(Func<Task> finish) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync() => await finish();
+    }
+
+    private static Dictionary<string, LockLevel> Expected(SqlStatement statement) => statement.Tree is { } tree
+        ? StatementLocks.For(tree).GroupBy(l => Name(l.Relation)).ToDictionary(g => g.Key, g => g.Max(l => l.Level))
+        : [];
 
     /// <summary>
     /// Whether the lock held on <paramref name="relation"/> after the statement differs from the static answer.

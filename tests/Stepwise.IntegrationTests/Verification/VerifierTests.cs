@@ -46,13 +46,16 @@ public class VerifierTests
         using var dir = new Dir()
             .Write("1_runs.sql", "-- stepwise:up\nCREATE TABLE runs (id bigint PRIMARY KEY, state text, n int);\n-- stepwise:down\nDROP TABLE runs;\n")
             .Write("2_plain.sql", "-- stepwise:up\nCREATE INDEX runs_state ON runs (state);\n-- stepwise:down\nDROP INDEX runs_state;\n")
-            .Write("3_concurrent.sql", "-- stepwise:up\nCREATE INDEX CONCURRENTLY runs_n ON runs (n);\n-- stepwise:down\nDROP INDEX CONCURRENTLY runs_n;\n");
+            .Write("3_concurrent.sql", "-- stepwise:up\nCREATE INDEX CONCURRENTLY runs_n ON runs (n);\nALTER TABLE runs ADD COLUMN m int;\n" +
+                "-- stepwise:down\nALTER TABLE runs DROP COLUMN m;\nDROP INDEX CONCURRENTLY runs_n;\n");
 
         var report = await Verifier.VerifyAsync(dir.Path);
 
         Assert.Empty(report.Problems);
+        // The statement after the concurrent build is measured on the database as the build left it.
+        Assert.Equal(LockLevel.AccessExclusive, report.Locks.Single(l => l.File == "3_concurrent.sql" && l.Line == 3).Measured["public.runs"]);
         Assert.Equal(LockLevel.Share, report.Locks.Single(l => l.File == "2_plain.sql").Measured["public.runs"]);
-        var concurrent = report.Locks.Single(l => l.File == "3_concurrent.sql");
+        var concurrent = report.Locks.Single(l => l.File == "3_concurrent.sql" && l.Line == 2);
         Assert.Equal(LockLevel.ShareUpdateExclusive, concurrent.Measured["public.runs"]);
         Assert.False(concurrent.Disagrees);
         Assert.Empty(concurrent.Rewritten);
