@@ -1,0 +1,9 @@
+namespace Stepwise.Operations;
+
+/// <summary><c>assert</c> (a Stepwise addition): a query that must return no rows, checked after start and/or after complete.</summary>
+/// <param name="When"><c>start</c>, <c>complete</c> or <c>both</c> (default).</param>
+public sealed record AssertOperation(string Name, string Sql, string When = "both") : Operation
+{
+    /// <inheritdoc />
+    public override string Kind => "assert";
+}
