@@ -75,22 +75,29 @@ internal sealed class StepwiseDatabase(IOptions<StepwiseOptions> options, IServi
     public Task<SchemaCheckResult> CheckAsync(CancellationToken cancellationToken) =>
         SchemaCheck.CheckAsync(ConnectionString, Source, [.. Options.RequiredTables], Options.StateSchema, cancellationToken);
 
+    /// <summary>The database's connection string without the password (PGPASSWORD or a pgpass file supplies it to the CLI).</summary>
+    public string DisplayName
+    {
+        get
+        {
+            try
+            {
+                var target = new NpgsqlConnectionStringBuilder(DatabaseTarget.Parse(ConnectionString).ConnectionString);
+                target.Remove("Password");
+                target.Remove("Persist Security Info");
+                return target.ConnectionString;
+            }
+            catch (Exception ex) when (ex is FormatException or InvalidOperationException or ArgumentException)
+            {
+                return "<database>";
+            }
+        }
+    }
+
     /// <summary>The command that brings the database up to date: <c>stepwise apply -d "..." --dir ...</c>, without the password.</summary>
     public string ApplyCommand()
     {
-        string database;
-        try
-        {
-            var target = new NpgsqlConnectionStringBuilder(DatabaseTarget.Parse(ConnectionString).ConnectionString);
-            target.Remove("Password");
-            target.Remove("Persist Security Info");
-            database = target.ConnectionString;
-        }
-        catch (Exception ex) when (ex is FormatException or InvalidOperationException or ArgumentException)
-        {
-            database = "<database>";
-        }
-        var command = $"stepwise apply -d \"{database}\" --dir {Options.Directory}";
+        var command = $"stepwise apply -d \"{DisplayName}\" --dir {Options.Directory}";
         return Options.StateSchema == "stepwise" ? command : $"{command} --state-schema {Options.StateSchema}";
     }
 }

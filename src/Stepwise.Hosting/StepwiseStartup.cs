@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 using Stepwise.Execution;
 
 namespace Stepwise.Hosting;
@@ -25,7 +26,15 @@ internal sealed class StepwiseStartup(StepwiseDatabase database, ILoggerFactory 
         {
             await ApplyAsync(cancellationToken);
         }
-        var check = await database.CheckAsync(cancellationToken);
+        SchemaCheckResult check;
+        try
+        {
+            check = await database.CheckAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            throw Refuse($"refusing to start: cannot read the migration state of {database.DisplayName}: {DatabaseTarget.Redact(ex.Message)}", [ex.Message], ex);
+        }
         if (!check.Ready)
         {
             throw Refuse($"refusing to start: the database is not ready for this application: {string.Join("; ", check.Problems)}. Fix: {database.ApplyCommand()}",

@@ -147,4 +147,21 @@ public class StartupTests(PostgresFixture fixture) : IClassFixture<PostgresFixtu
         Assert.Equal(9, applied.Count(m => m.StartsWith("0 migration(s) applied", StringComparison.Ordinal)));
         Assert.Equal(10, ws.Log.Entries.Count(e => e.Id == HostingEventIds.SchemaReady));
     }
+
+    [Fact]
+    public async Task An_unreachable_database_is_one_refusal_line_without_the_password()
+    {
+        await using var ws = WriteTwo(await MigrationWorkspace.CreateAsync(fixture));
+        using var host = TestHosts.Build(ws.Log, o =>
+        {
+            o.ConnectionString = "Host=127.0.0.1;Port=1;Username=app;Password=hunter2-secret;Database=orders;Timeout=2";
+            o.Directory = ws.Directory;
+        });
+
+        await Assert.ThrowsAsync<SchemaNotReadyException>(() => host.StartAsync());
+
+        var refused = Assert.Single(ws.Log.Entries, e => e.Id == HostingEventIds.StartupRefused);
+        Assert.StartsWith("refusing to start: cannot read the migration state of Host=127.0.0.1;Port=1;Username=app;Database=orders;Timeout=2: ", refused.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2-secret", refused.Message, StringComparison.Ordinal);
+    }
 }
