@@ -7,7 +7,8 @@ using Stepwise.Hosting;
 // A minimal web app that refuses to start on a database its migrations have not reached, and reports
 // the schema's state at /health. Run it with:
 //   ConnectionStrings__Default="Host=localhost;Username=app;Database=notes" dotnet run --urls http://127.0.0.1:5080
-var builder = WebApplication.CreateBuilder(args);
+// Content root beside WebApp.dll, so appsettings.json is found whatever the working directory.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 var connectionString = builder.Configuration.GetConnectionString("Default")
     ?? throw new InvalidOperationException("no database: set ConnectionStrings:Default (environment variable ConnectionStrings__Default)");
 
