@@ -80,13 +80,12 @@ public class HealthCheckTests(PostgresFixture fixture) : IClassFixture<PostgresF
     {
         await using var ws = await MigrationWorkspace.CreateAsync(fixture);
         ws.Write("1_runs.sql", "-- stepwise:up\nSELECT 1;\n").WriteSum();
-        var builder = TestHosts.Build(ws.Log, o =>
+        using var host = TestHosts.Build(ws.Log, o =>
         {
             o.ConnectionString = "Host=127.0.0.1;Port=1;Username=app;Password=hunter2-secret;Database=nothing;Timeout=2";
             o.Directory = ws.Directory;
             o.Mode = StepwiseStartupMode.None;
         }, services: s => s.AddHealthChecks().AddStepwiseHealthCheck("stepwise-degraded", HealthStatus.Degraded, ["startup"]));
-        using var host = builder;
 
         var report = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
 
