@@ -82,6 +82,7 @@ public sealed class Migrator
     /// <exception cref="MigrationLockBusyException">Another runner holds the lock and waiting was not allowed.</exception>
     public async Task<MigrationResult> ApplyAsync(ApplyRequest request, CancellationToken cancellationToken = default)
     {
+        using var activity = StartRunActivity("stepwise.apply", request.DryRun);
         var directory = LoadDirectory(parse: true);
         await using var session = await Session.OpenAsync(this, takeLock: !request.DryRun, cancellationToken);
         var rows = await _history.ReadAsync(session.Observer, cancellationToken);
@@ -99,8 +100,7 @@ public sealed class Migrator
         {
             _logger.LogInformation(EventIds.MigrationStarting, "applying {File}{Mode}", run.Migration.FileName,
                 run.Section.RunsInTransaction ? "" : $" statement by statement ({run.Section.WhyNoTransaction})");
-            var row = history.GetValueOrDefault(run.Migration);
-            var elapsed = await runner.RunAsync(new SectionRunner.Job(run.Migration, run.Section, row), cancellationToken);
+            var elapsed = await RunTracedAsync(runner, run, history.GetValueOrDefault(run.Migration), cancellationToken);
             _logger.LogInformation(EventIds.MigrationApplied, "applied {File} in {Milliseconds} ms", run.Migration.FileName, (long)elapsed.TotalMilliseconds);
             done.Add(run with { Duration = elapsed });
         }
@@ -175,6 +175,7 @@ public sealed class Migrator
     /// </summary>
     public async Task<MigrationResult> RollbackAsync(long? toVersion = null, int? steps = null, bool dryRun = false, CancellationToken cancellationToken = default)
     {
+        using var activity = StartRunActivity("stepwise.rollback", dryRun);
         var directory = LoadDirectory(parse: true);
         await using var session = await Session.OpenAsync(this, takeLock: !dryRun, cancellationToken);
         var rows = await _history.ReadAsync(session.Observer, cancellationToken);
@@ -224,8 +225,7 @@ public sealed class Migrator
         var done = new List<MigrationRun>();
         foreach (var run in plan)
         {
-            var row = history.GetValueOrDefault(run.Migration);
-            var elapsed = await runner.RunAsync(new SectionRunner.Job(run.Migration, run.Section, row), cancellationToken);
+            var elapsed = await RunTracedAsync(runner, run, history.GetValueOrDefault(run.Migration), cancellationToken);
             _logger.LogInformation(EventIds.MigrationRolledBack, "rolled back {File} in {Milliseconds} ms", run.Migration.FileName, (long)elapsed.TotalMilliseconds);
             done.Add(run with { Duration = elapsed });
         }
@@ -295,15 +295,42 @@ public sealed class Migrator
         return [.. changes.Select(c => c.Change)];
     }
 
+    private Activity? StartRunActivity(string name, bool dryRun)
+    {
+        var activity = StepwiseDiagnostics.ActivitySource.StartActivity(name);
+        activity?.SetTag(StepwiseDiagnostics.SchemaTag, _options.StateSchema);
+        activity?.SetTag("stepwise.dry_run", dryRun);
+        return activity;
+    }
+
+    /// <summary>Runs one migration's section inside its activity, and records its duration (and, applied, the count).</summary>
+    private static async Task<TimeSpan> RunTracedAsync(SectionRunner runner, MigrationRun run, HistoryRow? row, CancellationToken cancellationToken)
+    {
+        using var activity = StepwiseDiagnostics.StartMigration(run);
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            var elapsed = await runner.RunAsync(new SectionRunner.Job(run.Migration, run.Section, row), cancellationToken);
+            StepwiseDiagnostics.RecordMigration(run, elapsed, succeeded: true);
+            return elapsed;
+        }
+        catch (Exception ex)
+        {
+            StepwiseDiagnostics.RecordMigration(run, clock.Elapsed, succeeded: false);
+            StepwiseDiagnostics.Fail(activity, ex);
+            throw;
+        }
+    }
+
     private static Dictionary<Migration, HistoryRow?> HistoryByMigration(StatusReport status) =>
         status.Entries.Where(e => e.Migration is not null).ToDictionary(e => e.Migration!, e => e.History);
 
     private MigrationDirectory LoadDirectory(bool parse)
     {
-        var directory = MigrationDirectory.Load(_options.Directory, new MigrationDirectoryOptions { Parse = parse });
+        var directory = MigrationDirectory.Load(_options.Source ?? MigrationSource.FromDirectory(_options.Directory), new MigrationDirectoryOptions { Parse = parse });
         if (directory.HasErrors)
         {
-            throw new MigrationRefusedException($"the migration directory {_options.Directory} has errors", [.. directory.Problems.Where(p => p.Severity == Severity.Error)]);
+            throw new MigrationRefusedException($"the migration directory {directory.Path} has errors", [.. directory.Problems.Where(p => p.Severity == Severity.Error)]);
         }
         return directory;
     }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Stepwise.Migrations;
 
 namespace Stepwise.Execution;
 
@@ -10,6 +11,13 @@ public sealed class MigratorOptions
 
     /// <summary>The migration directory.</summary>
     public required string Directory { get; set; }
+
+    /// <summary>
+    /// Where the migration files are read from when not the folder <see cref="Directory"/>, e.g. embedded
+    /// resources (<see cref="MigrationSource.FromEmbeddedResources"/>); its <see cref="MigrationSource.Path"/>
+    /// names the files in messages. Null (the default) reads <see cref="Directory"/>.
+    /// </summary>
+    public MigrationSource? Source { get; set; }
 
     /// <summary>Schema holding Stepwise's history (default <c>stepwise</c>).</summary>
     public string StateSchema { get; set; } = "stepwise";

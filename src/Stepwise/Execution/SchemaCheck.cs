@@ -13,6 +13,12 @@ public sealed record RequiredTable(string Table, IReadOnlyList<string> Columns);
 /// <param name="Status">The migration status behind it.</param>
 public sealed record SchemaCheckResult(IReadOnlyList<string> Problems, StatusReport Status)
 {
+    /// <summary>
+    /// Migrations in history that a newer release applied (newer than every file here, or repeatable ones without
+    /// a file): not a problem, since expand/contract keeps older code working during a rolling deploy.
+    /// </summary>
+    public IReadOnlyList<string> Ahead { get; init; } = [];
+
     /// <summary>True when nothing is pending, failed, partial or modified and every required column exists.</summary>
     public bool Ready => Problems.Count == 0;
 }
@@ -25,10 +31,15 @@ public sealed record SchemaCheckResult(IReadOnlyList<string> Problems, StatusRep
 public static class SchemaCheck
 {
     /// <summary>Checks the database at <paramref name="database"/> against <paramref name="directory"/>.</summary>
-    public static async Task<SchemaCheckResult> CheckAsync(string database, string directory, IReadOnlyList<RequiredTable>? required = null,
+    public static Task<SchemaCheckResult> CheckAsync(string database, string directory, IReadOnlyList<RequiredTable>? required = null,
+        string stateSchema = "stepwise", CancellationToken cancellationToken = default) =>
+        CheckAsync(database, MigrationSource.FromDirectory(directory), required, stateSchema, cancellationToken);
+
+    /// <summary>Checks the database at <paramref name="database"/> against the migrations of <paramref name="source"/> (a folder, embedded resources, ...).</summary>
+    public static async Task<SchemaCheckResult> CheckAsync(string database, MigrationSource source, IReadOnlyList<RequiredTable>? required = null,
         string stateSchema = "stepwise", CancellationToken cancellationToken = default)
     {
-        var files = MigrationDirectory.Load(directory, new MigrationDirectoryOptions { Parse = false });
+        var files = MigrationDirectory.Load(source, new MigrationDirectoryOptions { Parse = false });
         var problems = files.Problems.Where(p => p.Severity == Severity.Error).Select(p => p.ToString()).ToList();
         required ??= [];
         var wanted = required.SelectMany(t => t.Columns.Select(c => (Schema: t.Table.Contains('.') ? t.Table[..t.Table.IndexOf('.')] : "public",
@@ -66,7 +77,7 @@ public static class SchemaCheck
         }
 
         var status = StatusReport.Compute(files, rows);
-        foreach (var entry in status.Entries.Where(e => e.NeedsAttention))
+        foreach (var entry in status.Entries.Where(e => e.NeedsAttention && !IsAhead(e, files)))
         {
             problems.Add(entry.State switch
             {
@@ -82,6 +93,16 @@ public static class SchemaCheck
         {
             problems.Add($"column {schema}.{table}.{column}, which the application needs, does not exist: run stepwise apply (or add a migration that creates it)");
         }
-        return new SchemaCheckResult(problems, status);
+        return new SchemaCheckResult(problems, status) { Ahead = [.. status.Entries.Where(e => IsAhead(e, files)).Select(e => e.File)] };
     }
+
+    /// <summary>
+    /// True for history the application does not know because a newer release wrote it: a versioned migration
+    /// newer than every file in the directory, or a repeatable one without a file. During a rolling deploy the
+    /// instances still running the old release see exactly this, and must stay ready (expand/contract keeps the
+    /// old code working); a gap inside the directory's range, though, is still a problem.
+    /// </summary>
+    private static bool IsAhead(MigrationStatusEntry entry, MigrationDirectory directory) =>
+        entry.State == MigrationState.MissingFile
+            && (entry.History!.IsRepeatable || entry.Version > directory.Versioned.Select(m => m.Version).DefaultIfEmpty(0).Max());
 }

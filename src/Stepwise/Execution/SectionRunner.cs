@@ -281,6 +281,7 @@ internal sealed class SectionRunner(NpgsqlConnection work, NpgsqlConnection obse
     {
         var cap = Math.Min(options.RetryMaxDelay.TotalMilliseconds, options.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, attempt));
         var delay = TimeSpan.FromMilliseconds(cap * (0.5 + (Random.Shared.NextDouble() / 2)));
+        StepwiseDiagnostics.LockTimeoutRetries.Add(1, new KeyValuePair<string, object?>(StepwiseDiagnostics.FileTag, job.Migration.FileName));
         logger.LogWarning(EventIds.LockTimeoutRetry,
             "{File}:{Line}: {Tag} waited lock_timeout ({Timeout} ms) for a lock{Blockers}; retry {Attempt} of {Retries} in {Delay} ms",
             job.Migration.FileName, statement?.Span.StartLine ?? job.Section.MarkerLine, statement?.CommandTag ?? "the migration",

@@ -59,29 +59,35 @@ public sealed partial class MigrationDirectory
     public IEnumerable<Migration> All => Versioned.Concat(Repeatable);
 
     /// <summary>Reads and checks the directory at <paramref name="path"/>.</summary>
-    public static MigrationDirectory Load(string path, MigrationDirectoryOptions? options = null)
+    public static MigrationDirectory Load(string path, MigrationDirectoryOptions? options = null) =>
+        Load(MigrationSource.FromDirectory(path), options);
+
+    /// <summary>Reads and checks the migration files of <paramref name="source"/> (a folder, embedded resources, ...).</summary>
+    public static MigrationDirectory Load(MigrationSource source, MigrationDirectoryOptions? options = null)
     {
+        ArgumentNullException.ThrowIfNull(source);
         options ??= new MigrationDirectoryOptions();
+        var path = source.Path;
         var problems = new List<MigrationProblem>();
         var versioned = new List<Migration>();
         var repeatable = new List<Migration>();
         var contents = new Dictionary<Migration, byte[]>();
         string? sumText = null;
 
-        if (!Directory.Exists(path))
+        var files = source.List();
+        if (files is null)
         {
-            problems.Add(new MigrationProblem(Severity.Error, "no-directory", path, 0, 0,
-                "the migration directory does not exist", "create it with: stepwise new <name> (or pass --dir)"));
+            problems.Add(new MigrationProblem(Severity.Error, "no-directory", path, 0, 0, source.Missing, source.MissingHint));
             return new MigrationDirectory(path, [], [], problems, SumFile.Compute([]), false);
         }
 
-        foreach (var file in Directory.EnumerateFiles(path).Order(StringComparer.Ordinal))
+        foreach (var file in files.OrderBy(f => f.DisplayPath, StringComparer.Ordinal))
         {
-            var fileName = System.IO.Path.GetFileName(file);
+            var fileName = file.FileName;
             var display = System.IO.Path.Combine(path, fileName);
             if (fileName == SumFile.FileName)
             {
-                sumText = File.ReadAllText(file);
+                sumText = Encoding.UTF8.GetString(file.Read()).TrimStart('\uFEFF');
                 continue;
             }
             if (!TryClassify(fileName, display, problems, out var kind, out var version, out var versionText, out var name))
@@ -93,7 +99,7 @@ public sealed partial class MigrationDirectory
             {
                 continue;
             }
-            var migration = new Migration(kind, version, versionText, name, fileName, file, "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes)));
+            var migration = new Migration(kind, version, versionText, name, fileName, file.DisplayPath, "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes)));
             contents[migration] = bytes;
             (kind == MigrationKind.Versioned ? versioned : repeatable).Add(migration);
             if (options.Parse)
@@ -189,10 +195,10 @@ public sealed partial class MigrationDirectory
     }
 
     /// <summary>The file's bytes (BOM removed, CRLF as LF) after checking its size and encoding; null on a problem.</summary>
-    private static byte[]? ReadChecked(string file, string display, long maxBytes, List<MigrationProblem> problems, out string? text)
+    private static byte[]? ReadChecked(MigrationSourceFile file, string display, long maxBytes, List<MigrationProblem> problems, out string? text)
     {
         text = null;
-        var length = new FileInfo(file).Length;
+        var length = file.Length();
         if (length > maxBytes)
         {
             problems.Add(new MigrationProblem(Severity.Error, "file-too-large", display, 0, 0,
@@ -200,7 +206,7 @@ public sealed partial class MigrationDirectory
                 "load bulk data with COPY outside the migration, or split the file"));
             return null;
         }
-        var bytes = File.ReadAllBytes(file);
+        var bytes = file.Read();
         var start = bytes.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? 3 : 0;
         var strict = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
         try

@@ -44,4 +44,30 @@ public class SchemaCheckTests(PostgresFixture fixture) : IClassFixture<PostgresF
 
         Assert.Equal(["migration 1_runs.sql was changed after it was applied: undo the edit, or stepwise repair --yes"], result.Problems);
     }
+
+    [Fact]
+    public async Task A_database_a_newer_release_migrated_is_ready_for_the_older_release_but_a_gap_is_not()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        ws.Write("1_runs.sql", "-- stepwise:up\nCREATE TABLE workflow_runs (id bigint PRIMARY KEY);\n")
+          .Write("2_org.sql", "-- stepwise:up\nALTER TABLE workflow_runs ADD COLUMN organization_id uuid;\n")
+          .Write("R_views.sql", "CREATE OR REPLACE VIEW runs AS SELECT id FROM workflow_runs;\n").WriteSum();
+        await ws.Migrator().ApplyAsync(new ApplyRequest());
+        // The release before: it knows only the first migration (and no view); the second is the newer release's.
+        File.Delete(Path.Combine(ws.Directory, "2_org.sql"));
+        File.Delete(Path.Combine(ws.Directory, "R_views.sql"));
+        ws.WriteSum();
+        var older = await SchemaCheck.CheckAsync(ws.ConnectionString, ws.Directory, [new RequiredTable("workflow_runs", ["id"])]);
+        // A release whose directory has a hole where history has a migration is not the older release: something is off.
+        ws.Write("3_later.sql", "-- stepwise:up\nSELECT 1;\n").WriteSum();
+        var gap = await SchemaCheck.CheckAsync(ws.ConnectionString, ws.Directory);
+
+        Assert.True(older.Ready, string.Join("\n", older.Problems));
+        Assert.Equal(["2_org.sql", "R_views.sql"], older.Ahead);
+        Assert.Equal(
+        [
+            "migration 2_org.sql is in history but its file is missing: restore it, or stepwise repair --yes",
+            "migration 3_later.sql is pending: run stepwise apply",
+        ], gap.Problems);
+    }
 }

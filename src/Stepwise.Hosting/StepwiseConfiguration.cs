@@ -1,0 +1,78 @@
+using System.Globalization;
+using System.Reflection;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+using Stepwise.Execution;
+using Stepwise.Migrations;
+
+namespace Stepwise.Hosting;
+
+/// <summary>
+/// Binds <see cref="StepwiseOptions"/> from the <c>Stepwise</c> configuration section. Written out rather than
+/// left to the reflection binder: a wrong value names its key and what would be accepted, durations read the
+/// way migration files write them (<c>5s</c>), and the required columns have a shape of their own.
+/// </summary>
+internal sealed class StepwiseConfiguration(IConfiguration? configuration = null) : IConfigureOptions<StepwiseOptions>
+{
+    public void Configure(StepwiseOptions options)
+    {
+        if (configuration is null)
+        {
+            return;
+        }
+        var section = configuration.GetSection(StepwiseOptions.SectionName);
+        if (section[nameof(StepwiseOptions.ConnectionString)] is { Length: > 0 } connection)
+        {
+            options.ConnectionString = connection;
+        }
+        if (section[nameof(StepwiseOptions.Directory)] is { Length: > 0 } directory)
+        {
+            options.Directory = directory;
+        }
+        if (section[nameof(StepwiseOptions.MigrationsAssembly)] is { Length: > 0 } assembly)
+        {
+            options.MigrationsAssembly = LoadAssembly(section.GetSection(nameof(StepwiseOptions.MigrationsAssembly)).Path, assembly);
+        }
+        if (section[nameof(StepwiseOptions.StateSchema)] is { Length: > 0 } schema)
+        {
+            options.StateSchema = schema;
+        }
+        if (section[nameof(StepwiseOptions.LockTimeout)] is { Length: > 0 } timeout)
+        {
+            options.LockTimeout = ParseDuration(section.GetSection(nameof(StepwiseOptions.LockTimeout)).Path, timeout);
+        }
+        if (section[nameof(StepwiseOptions.Mode)] is { Length: > 0 } mode)
+        {
+            options.Mode = Enum.TryParse<StepwiseStartupMode>(mode, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed)
+                ? parsed
+                : throw new OptionsValidationException(StepwiseOptions.SectionName, typeof(StepwiseOptions),
+                    [$"{section.GetSection(nameof(StepwiseOptions.Mode)).Path} is '{mode}'; it must be one of: {string.Join(", ", Enum.GetNames<StepwiseStartupMode>())}"]);
+        }
+        foreach (var table in section.GetSection("Require").GetChildren())
+        {
+            var columns = table.Value is { } list
+                ? list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                : [.. table.GetChildren().Select(c => c.Value).OfType<string>()];
+            options.RequiredTables.Add(new RequiredTable(table.Key, columns));
+        }
+    }
+
+    private static TimeSpan ParseDuration(string key, string text) =>
+        DurationText.TryParse(text, out var duration) || TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out duration)
+            ? duration
+            : throw new OptionsValidationException(StepwiseOptions.SectionName, typeof(StepwiseOptions),
+                [$"{key} is '{text}'; write a duration such as 5s, 250ms, 1min or 00:00:05"]);
+
+    private static Assembly LoadAssembly(string key, string name)
+    {
+        try
+        {
+            return Assembly.Load(name);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or FileLoadException or BadImageFormatException or ArgumentException)
+        {
+            throw new OptionsValidationException(StepwiseOptions.SectionName, typeof(StepwiseOptions),
+                [$"{key} is '{name}', but no assembly of that name can be loaded: {ex.Message}"]);
+        }
+    }
+}

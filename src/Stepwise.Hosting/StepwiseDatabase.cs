@@ -1,0 +1,103 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Stepwise.Execution;
+using Stepwise.Migrations;
+
+namespace Stepwise.Hosting;
+
+/// <summary>
+/// The application's database and migrations as the options describe them, resolved for the library: the
+/// connection string (from the options, or from the <see cref="NpgsqlDataSource"/> in the service provider),
+/// the migration source (a folder under the content root, or embedded resources), and the command that
+/// brings the database up to date, printable (it never holds the password).
+/// </summary>
+internal sealed class StepwiseDatabase(IOptions<StepwiseOptions> options, IServiceProvider services)
+{
+    public StepwiseOptions Options => options.Value;
+
+    /// <summary>Where the migrations are read from.</summary>
+    public MigrationSource Source
+    {
+        get
+        {
+            var o = Options;
+            if (o.MigrationsAssembly is { } assembly)
+            {
+                return MigrationSource.FromEmbeddedResources(assembly, o.Directory);
+            }
+            var root = services.GetService<IHostEnvironment>()?.ContentRootPath;
+            return MigrationSource.FromDirectory(root is null || Path.IsPathRooted(o.Directory) ? o.Directory : Path.Combine(root, o.Directory));
+        }
+    }
+
+    /// <summary>
+    /// The connection string, password included: for connecting only. Resolved on every use, so a data source
+    /// whose password provider rotates tokens gives a current one.
+    /// </summary>
+    public string ConnectionString
+    {
+        get
+        {
+            if (Options.ConnectionString is { Length: > 0 } configured)
+            {
+                return configured;
+            }
+            var dataSource = services.GetService<NpgsqlDataSource>() ?? throw new InvalidOperationException(
+                $"Stepwise has no database: set {StepwiseOptions.SectionName}:{nameof(StepwiseOptions.ConnectionString)} (or options.ConnectionString in AddStepwise), or register an NpgsqlDataSource");
+            // NpgsqlDataSource.ConnectionString leaves the password out (unless Persist Security Info is set). A
+            // connection cloned from one of its connections gets the password back, from the settings or from the
+            // data source's password provider, which is what Npgsql offers for exactly this.
+            using var connection = dataSource.CreateConnection();
+            using var clone = connection.CloneWith(dataSource.ConnectionString);
+            return clone.ConnectionString;
+        }
+    }
+
+    /// <summary>Options for a <see cref="Migrator"/> that applies at start-up.</summary>
+    public MigratorOptions MigratorOptions(ILogger logger)
+    {
+        var source = Source;
+        return new MigratorOptions
+        {
+            Database = ConnectionString,
+            Directory = source.Path,
+            Source = source,
+            StateSchema = Options.StateSchema,
+            LockTimeout = Options.LockTimeout,
+            Logger = logger,
+        };
+    }
+
+    /// <summary>Whether the database is ready for the application (one round trip; changes nothing).</summary>
+    public Task<SchemaCheckResult> CheckAsync(CancellationToken cancellationToken) =>
+        SchemaCheck.CheckAsync(ConnectionString, Source, [.. Options.RequiredTables], Options.StateSchema, cancellationToken);
+
+    /// <summary>The database's connection string without the password (PGPASSWORD or a pgpass file supplies it to the CLI).</summary>
+    public string DisplayName
+    {
+        get
+        {
+            try
+            {
+                var target = new NpgsqlConnectionStringBuilder(DatabaseTarget.Parse(ConnectionString).ConnectionString);
+                target.Remove("Password");
+                target.Remove("Persist Security Info");
+                return target.ConnectionString;
+            }
+            catch (Exception ex) when (ex is FormatException or InvalidOperationException or ArgumentException)
+            {
+                return "<database>";
+            }
+        }
+    }
+
+    /// <summary>The command that brings the database up to date: <c>stepwise apply -d "..." --dir ...</c>, without the password.</summary>
+    public string ApplyCommand()
+    {
+        var command = $"stepwise apply -d \"{DisplayName}\" --dir {Options.Directory}";
+        return Options.StateSchema == "stepwise" ? command : $"{command} --state-schema {Options.StateSchema}";
+    }
+}

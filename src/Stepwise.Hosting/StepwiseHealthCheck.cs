@@ -1,0 +1,52 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Stepwise.Execution;
+
+namespace Stepwise.Hosting;
+
+/// <summary>
+/// Reports whether the database is ready for the application, in one read-only round trip (the start-up
+/// check's): healthy when up to date, the failure status (unhealthy by default) when anything is pending,
+/// failed, partial or modified, a required column is missing, or the state cannot be read.
+/// </summary>
+internal sealed class StepwiseHealthCheck(StepwiseDatabase database) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        SchemaCheckResult check;
+        try
+        {
+            check = await database.CheckAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException or FormatException or OptionsValidationException)
+        {
+            return new HealthCheckResult(context.Registration.FailureStatus, $"cannot read the migration state: {DatabaseTarget.Redact(ex.Message)}");
+        }
+        return Evaluate(check, context.Registration.FailureStatus);
+    }
+
+    /// <summary>
+    /// Maps a schema check to a health result; the one place where the state of migrations becomes a health
+    /// status. An operation migration between its start and complete phases is the case for
+    /// <see cref="HealthStatus.Degraded"/> (the application works, the schema is in transition), with its phase and
+    /// backfill progress in the data: it belongs here, read from the <see cref="StatusReport"/>, once history
+    /// records operation migrations. Everything the status can say today is either ready or a problem.
+    /// </summary>
+    internal static HealthCheckResult Evaluate(SchemaCheckResult check, HealthStatus failureStatus)
+    {
+        var data = new Dictionary<string, object>
+        {
+            ["version"] = check.Status.CurrentVersion,
+            ["pending"] = check.Status.Entries.Where(e => e.State is MigrationState.Pending or MigrationState.OutOfOrder).Select(e => e.File).ToArray(),
+            ["problems"] = check.Problems.ToArray(),
+            ["ahead"] = check.Ahead.ToArray(),
+        };
+        if (!check.Ready)
+        {
+            var more = check.Problems.Count > 1 ? $" (and {check.Problems.Count - 1} more)" : "";
+            return new HealthCheckResult(failureStatus, check.Problems[0] + more, data: data);
+        }
+        return HealthCheckResult.Healthy($"up to date (version {check.Status.CurrentVersion})", data);
+    }
+}

@@ -1,0 +1,81 @@
+using System.Reflection;
+using Stepwise.Execution;
+
+namespace Stepwise.Hosting;
+
+/// <summary>What Stepwise does while the application starts, before it serves traffic.</summary>
+public enum StepwiseStartupMode
+{
+    /// <summary>Apply nothing; refuse to start when anything is pending, failed, partial or modified, or a required column is missing.</summary>
+    RequireUpToDate,
+
+    /// <summary>
+    /// Apply pending migrations under the migration lock (one instance applies, the others wait and then find
+    /// nothing to do), then check as <see cref="RequireUpToDate"/> does.
+    /// </summary>
+    Apply,
+
+    /// <summary>Do nothing at start-up (the health check still reports).</summary>
+    None,
+}
+
+/// <summary>
+/// How the application reaches its database and its migrations. Bound from the <c>Stepwise</c> configuration
+/// section (<see cref="SectionName"/>), then changed by the delegate given to <c>AddStepwise</c>.
+/// </summary>
+public sealed class StepwiseOptions
+{
+    /// <summary>The configuration section the options are read from.</summary>
+    public const string SectionName = "Stepwise";
+
+    /// <summary>
+    /// The database: an Npgsql connection string or a <c>postgres://</c> URL. When empty, the <c>NpgsqlDataSource</c>
+    /// registered in the service provider is used (its password included, although its <c>ConnectionString</c> hides it).
+    /// </summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>
+    /// The migration directory (default <c>migrations</c>): a folder, relative to the content root unless rooted;
+    /// with <see cref="MigrationsAssembly"/>, the resource name prefix of the embedded files.
+    /// </summary>
+    public string Directory { get; set; } = "migrations";
+
+    /// <summary>
+    /// When set, migrations are read from this assembly's embedded resources named <c>&lt;Directory&gt;/&lt;file&gt;</c>
+    /// (see <see cref="UseEmbeddedMigrations"/>), so the application ships them inside itself. In configuration: the assembly's name.
+    /// </summary>
+    public Assembly? MigrationsAssembly { get; set; }
+
+    /// <summary>Schema holding Stepwise's history (default <c>stepwise</c>).</summary>
+    public string StateSchema { get; set; } = "stepwise";
+
+    /// <summary><c>lock_timeout</c> for migration statements when applying (default 2 s). In configuration: <c>5s</c>, <c>250ms</c> or <c>00:00:05</c>.</summary>
+    public TimeSpan LockTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>What happens at start-up (default <see cref="StepwiseStartupMode.RequireUpToDate"/>).</summary>
+    public StepwiseStartupMode Mode { get; set; } = StepwiseStartupMode.RequireUpToDate;
+
+    /// <summary>
+    /// Tables and columns the application needs; start-up and the health check fail when one is missing. In
+    /// configuration: <c>"Require": { "workflow_runs": ["id", "organization_id"] }</c>.
+    /// </summary>
+    public IList<RequiredTable> RequiredTables { get; } = [];
+
+    /// <summary>Declares that the application needs <paramref name="table"/> (<c>schema.name</c> or <c>name</c>) with <paramref name="columns"/>.</summary>
+    public StepwiseOptions Require(string table, params string[] columns)
+    {
+        RequiredTables.Add(new RequiredTable(table, columns));
+        return this;
+    }
+
+    /// <summary>
+    /// Reads migrations from <paramref name="assembly"/>'s embedded resources under <paramref name="directory"/>,
+    /// embedded in its project with <c>&lt;EmbeddedResource Include="migrations/*" LogicalName="migrations/%(Filename)%(Extension)" /&gt;</c>.
+    /// </summary>
+    public StepwiseOptions UseEmbeddedMigrations(Assembly assembly, string directory = "migrations")
+    {
+        MigrationsAssembly = assembly;
+        Directory = directory;
+        return this;
+    }
+}

@@ -1,0 +1,83 @@
+using System.Reflection;
+
+namespace Stepwise.Migrations;
+
+/// <summary>
+/// Where the files of a migration directory come from: a folder on disk, the embedded resources of an
+/// assembly (so an application ships its migrations inside itself), or files given in memory. Messages
+/// name files as <c>&lt;<see cref="Path"/>&gt;/&lt;file&gt;</c> whatever the source.
+/// </summary>
+public sealed class MigrationSource
+{
+    private readonly Func<IReadOnlyList<MigrationSourceFile>?> _list;
+
+    private MigrationSource(string path, string missing, string missingHint, Func<IReadOnlyList<MigrationSourceFile>?> list)
+    {
+        Path = path;
+        Missing = missing;
+        MissingHint = missingHint;
+        _list = list;
+    }
+
+    /// <summary>How messages name the directory: the folder, or for other sources the folder they were built from.</summary>
+    public string Path { get; }
+
+    /// <summary>What is wrong when <see cref="List"/> finds no directory at all.</summary>
+    internal string Missing { get; }
+
+    internal string MissingHint { get; }
+
+    /// <summary>The folder at <paramref name="path"/> (relative paths against the current directory).</summary>
+    public static MigrationSource FromDirectory(string path) =>
+        new(path, "the migration directory does not exist", "create it with: stepwise new <name> (or pass --dir)", () =>
+            !Directory.Exists(path) ? null
+                : [.. Directory.EnumerateFiles(path).Select(file => new MigrationSourceFile(
+                    System.IO.Path.GetFileName(file), file, () => new FileInfo(file).Length, () => File.ReadAllBytes(file)))]);
+
+    /// <summary>Files given in memory, named in messages as if they were in <paramref name="path"/>.</summary>
+    public static MigrationSource FromFiles(string path, IEnumerable<(string FileName, byte[] Content)> files)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        var list = files.Select(f => new MigrationSourceFile(f.FileName, System.IO.Path.Combine(path, f.FileName), () => f.Content.Length, () => f.Content)).ToList();
+        return new(path, "", "", () => list);
+    }
+
+    /// <summary>
+    /// The embedded resources of <paramref name="assembly"/> named <c>&lt;path&gt;/&lt;file&gt;</c>, which is what
+    /// <c>&lt;EmbeddedResource Include="migrations/*" LogicalName="migrations/%(Filename)%(Extension)" /&gt;</c>
+    /// in the application's project produces. There must be at least one.
+    /// </summary>
+    public static MigrationSource FromEmbeddedResources(Assembly assembly, string path = "migrations")
+    {
+        ArgumentNullException.ThrowIfNull(assembly);
+        var prefix = path.Replace('\\', '/').TrimEnd('/') + "/";
+        var assemblyName = assembly.GetName().Name;
+        return new(path, $"no migrations are embedded in assembly {assemblyName} under the resource name prefix '{prefix}'",
+            $"embed them in its project with: <EmbeddedResource Include=\"{path}/*\" LogicalName=\"{prefix}%(Filename)%(Extension)\" />", () =>
+            {
+                var names = assembly.GetManifestResourceNames().Where(n => n.StartsWith(prefix, StringComparison.Ordinal) && n.IndexOf('/', prefix.Length) < 0).ToList();
+                return names.Count == 0 ? null : [.. names.Select(name => new MigrationSourceFile(name[prefix.Length..], System.IO.Path.Combine(path, name[prefix.Length..]),
+                    () => Open(assembly, name).Length, () => ReadAll(assembly, name)))];
+            });
+    }
+
+    /// <summary>The files (names without any folder), or null when the directory does not exist.</summary>
+    internal IReadOnlyList<MigrationSourceFile>? List() => _list();
+
+    private static Stream Open(Assembly assembly, string name) =>
+        assembly.GetManifestResourceStream(name) ?? throw new InvalidOperationException($"embedded resource {name} disappeared from {assembly.GetName().Name}");
+
+    private static byte[] ReadAll(Assembly assembly, string name)
+    {
+        using var stream = Open(assembly, name);
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return copy.ToArray();
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => Path;
+}
+
+/// <summary>One file of a <see cref="MigrationSource"/>: its name, how messages name it, and its bytes, read on demand.</summary>
+internal sealed record MigrationSourceFile(string FileName, string DisplayPath, Func<long> Length, Func<byte[]> Read);

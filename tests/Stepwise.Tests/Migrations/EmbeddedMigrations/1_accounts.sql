@@ -1,0 +1,5 @@
+-- stepwise:up
+CREATE TABLE accounts (id bigint PRIMARY KEY);
+
+-- stepwise:down
+DROP TABLE accounts;
