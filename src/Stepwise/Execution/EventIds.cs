@@ -31,4 +31,13 @@ public static class EventIds
 
     /// <summary>A statement was skipped because its effect is already there.</summary>
     public static readonly EventId AlreadyDone = new(1009, nameof(AlreadyDone));
+
+    /// <summary>A backfill's progress (rows done, rows per second, estimated time left).</summary>
+    public static readonly EventId BackfillProgress = new(1010, nameof(BackfillProgress));
+
+    /// <summary>A step of an operation migration's plan ran.</summary>
+    public static readonly EventId StepDone = new(1011, nameof(StepDone));
+
+    /// <summary>A backfill waits for replicas to catch up.</summary>
+    public static readonly EventId WaitingForReplicas = new(1012, nameof(WaitingForReplicas));
 }

@@ -1,0 +1,37 @@
+namespace Stepwise.Execution.Backfill;
+
+/// <summary>How a backfill paces itself.</summary>
+public sealed class BackfillOptions
+{
+    /// <summary>How long one batch (one transaction, holding its row locks) should take; the batch size adapts to it. Default 200 ms.</summary>
+    public TimeSpan TargetBatchDuration { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>The first batch's size (rows, or heap pages for a table without a primary key).</summary>
+    public int InitialBatchSize { get; set; } = 1_000;
+
+    /// <summary>The smallest batch.</summary>
+    public int MinBatchSize { get; set; } = 100;
+
+    /// <summary>The largest batch.</summary>
+    public int MaxBatchSize { get; set; } = 200_000;
+
+    /// <summary>A pause after each batch, leaving room to other traffic. Default none.</summary>
+    public TimeSpan Pause { get; set; } = TimeSpan.Zero;
+
+    /// <summary>When set, batches wait while a streaming replica's replay lag is above this.</summary>
+    public TimeSpan? MaxReplicationLag { get; set; }
+
+    /// <summary>Called after each batch with the progress so far.</summary>
+    public Action<BackfillProgress>? OnProgress { get; set; }
+}
+
+/// <summary>A backfill's progress after a batch.</summary>
+/// <param name="Table">The table, <c>schema.name</c>.</param>
+/// <param name="RowsDone">Rows updated so far (including before a resume).</param>
+/// <param name="RowsVisited">Rows (or pages, without a primary key) gone through so far in this run.</param>
+/// <param name="Total">Rows (or pages) to go through, estimated at the start.</param>
+/// <param name="RowsPerSecond">Updated rows per second in this run.</param>
+/// <param name="Remaining">The estimated time left, when it can be told.</param>
+/// <param name="BatchSize">The size of the next batch.</param>
+/// <param name="Done">True after the last batch.</param>
+public sealed record BackfillProgress(string Table, long RowsDone, long RowsVisited, long Total, double RowsPerSecond, TimeSpan? Remaining, int BatchSize, bool Done);
