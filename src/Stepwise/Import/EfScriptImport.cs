@@ -97,7 +97,7 @@ internal static partial class EfScriptImport
             }
             current.Statements.Add(statement.Text);
         }
-        if (current.Statements.Count > 0)
+        if (current.Statements.Count > 0 && done.Count > 0)
         {
             problems.Add(new MigrationProblem(Severity.Error, "ef-unrecorded-statements", path, current.Line, 1,
                 $"{current.Statements.Count} statement(s) after the last INSERT INTO \"{HistoryTable}\" belong to no migration",
