@@ -286,6 +286,8 @@ public sealed class Migrator
             .Select(id => new MigrationProblem(Severity.Error, "not-imported", _options.Directory, 0, 0,
                 $"{foreign.Table} lists {id} as applied, but no migration in the directory was imported from it",
                 $"import the {tool} migrations again into this directory, or adopt by version with: stepwise baseline <version>"))
+            .Concat(foreign.Partial.Select(id => new MigrationProblem(Severity.Error, "partially-applied", _options.Directory, 0, 0,
+                $"{foreign.Table} says {id} is only partially applied", $"finish or resolve it with {tool} first, then baseline")))
             .ToList();
         if (problems.Count > 0)
         {

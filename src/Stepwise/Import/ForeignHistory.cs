@@ -14,12 +14,16 @@ public sealed class ForeignHistory
     private readonly HashSet<string> _applied;
     private readonly List<string> _baselines;
 
-    private ForeignHistory(string table, HashSet<string> applied, List<string> baselines)
+    private ForeignHistory(string table, HashSet<string> applied, List<string> baselines, List<string> partial)
     {
         Table = table;
         _applied = applied;
         _baselines = baselines;
+        Partial = partial;
     }
+
+    /// <summary>Ids the tool started but did not finish (Atlas revisions with statements left).</summary>
+    public IReadOnlyList<string> Partial { get; }
 
     /// <summary>The table read, as found.</summary>
     public string Table { get; }
@@ -58,6 +62,7 @@ public sealed class ForeignHistory
             }
             var applied = new HashSet<string>(StringComparer.Ordinal);
             var baselines = new List<string>();
+            var partial = new List<string>();
             await using var command = new NpgsqlCommand(Query(from, table), connection);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
@@ -71,13 +76,16 @@ public sealed class ForeignHistory
                     case "baseline":
                         baselines.Add(id);
                         break;
+                    case "partial":
+                        partial.Add(id);
+                        break;
                     case "removed":
                         applied.Remove(id);
                         baselines.Remove(id);
                         break;
                 }
             }
-            return new ForeignHistory(table, applied, baselines);
+            return new ForeignHistory(table, applied, baselines, partial);
         }
         return null;
     }

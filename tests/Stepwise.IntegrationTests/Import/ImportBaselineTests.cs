@@ -1,0 +1,215 @@
+using System.Text;
+using System.Text.Json;
+using Stepwise.Catalog;
+using Stepwise.Import;
+using Stepwise.IntegrationTests.Execution;
+
+namespace Stepwise.IntegrationTests.Import;
+
+/// <summary>
+/// Each tool's migrations applied the way the tool applies them (its own history table, created as the
+/// tool creates it), then imported, baselined from that table, and compared with a database built by
+/// Stepwise from the imported directory.
+/// </summary>
+public class ImportBaselineTests(PostgresFixture fixture) : IClassFixture<PostgresFixture>
+{
+    private static string EfFixture(string name) => Path.Combine(AppContext.BaseDirectory, "Import", "Fixtures", "ef", name);
+
+    [Theory]
+    [InlineData("plain.sql")]
+    [InlineData("idempotent.sql")]
+    public async Task EF_script_applied_by_EF_then_imported_and_baselined_shows_everything_applied(string script)
+    {
+        await using var ef = await MigrationWorkspace.CreateAsync(fixture);
+        await ef.ExecuteAsync(await File.ReadAllTextAsync(EfFixture(script)));
+
+        var imported = await ef.RunCliAsync("import", "ef", EfFixture(script));
+        var baseline = await ef.RunCliAsync("baseline", "--from-ef");
+        var status = await ef.RunCliAsync("status", "--format", "json");
+
+        Assert.Equal(0, imported.Code);
+        Assert.Equal(0, baseline.Code);
+        Assert.Contains("marked applied: 20240301170000_UniqueMemberEmail.sql", baseline.Out);
+        Assert.Equal(0, status.Code);
+        AssertAllApplied(status.Out, 3);
+        Assert.Equal(3L, await ef.ScalarAsync<long>("SELECT count(*) FROM \"__EFMigrationsHistory\"")); // only read
+        await AssertSameSchemaAsBuiltByStepwiseAsync(ef, "DROP TABLE \"__EFMigrationsHistory\"");
+    }
+
+    [Fact]
+    public async Task Dbmate_directory_baselined_from_schema_migrations_marks_exactly_the_applied_versions()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        using var source = new SourceDir();
+        source.Write("20240101120000_create_users.sql", "-- migrate:up\nCREATE TABLE users (id bigint PRIMARY KEY);\n-- migrate:down\nDROP TABLE users;\n");
+        source.Write("20240102120000_add_email.sql", "-- migrate:up\nALTER TABLE users ADD COLUMN email text;\n-- migrate:down\nALTER TABLE users DROP COLUMN email;\n");
+        source.Write("20240103120000_index_email.sql", "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY users_email ON users (email);\n-- migrate:down\nDROP INDEX users_email;\n");
+        // What dbmate does for the first two: its table, each up section, its version.
+        await ws.ExecuteAsync("""
+            CREATE TABLE IF NOT EXISTS public.schema_migrations (version character varying(128) NOT NULL PRIMARY KEY);
+            CREATE TABLE users (id bigint PRIMARY KEY);
+            INSERT INTO public.schema_migrations (version) VALUES ('20240101120000');
+            ALTER TABLE users ADD COLUMN email text;
+            INSERT INTO public.schema_migrations (version) VALUES ('20240102120000');
+            """);
+
+        var imported = await ws.RunCliAsync("import", "dbmate", source.Path);
+        var baseline = await ws.RunCliAsync("baseline", "--from", "dbmate");
+        var pending = await ws.RunCliAsync("status");
+        var applied = await ws.RunCliAsync("apply");
+        var status = await ws.RunCliAsync("status", "--format", "json");
+
+        Assert.Equal(0, imported.Code);
+        Assert.Equal(0, baseline.Code);
+        Assert.Contains("2 migration(s) recorded", baseline.Out);
+        Assert.Equal(1, pending.Code);
+        Assert.Equal(0, applied.Code);
+        AssertAllApplied(status.Out, 3);
+        Assert.Equal("users_email", await ws.ScalarAsync<string>("SELECT indexname::text FROM pg_indexes WHERE tablename = 'users' AND indexname = 'users_email'"));
+    }
+
+    [Fact]
+    public async Task Flyway_directory_baselined_from_flyway_schema_history()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        using var source = new SourceDir();
+        source.Write("V1__create_users.sql", "CREATE TABLE users (id bigint PRIMARY KEY);\n");
+        source.Write("U1__create_users.sql", "DROP TABLE users;\n");
+        source.Write("V1.1__add_email.sql", "ALTER TABLE users ADD COLUMN email text;\n");
+        source.Write("R__user_emails.sql", "CREATE OR REPLACE VIEW user_emails AS SELECT id, email FROM users;\n");
+        await ws.ExecuteAsync("""
+            CREATE TABLE "public"."flyway_schema_history" (
+                "installed_rank" INT NOT NULL,
+                "version" VARCHAR(50),
+                "description" VARCHAR(200) NOT NULL,
+                "type" VARCHAR(20) NOT NULL,
+                "script" VARCHAR(1000) NOT NULL,
+                "checksum" INTEGER,
+                "installed_by" VARCHAR(100) NOT NULL,
+                "installed_on" TIMESTAMP NOT NULL DEFAULT now(),
+                "execution_time" INTEGER NOT NULL,
+                "success" BOOLEAN NOT NULL
+            );
+            ALTER TABLE "public"."flyway_schema_history" ADD CONSTRAINT "flyway_schema_history_pk" PRIMARY KEY ("installed_rank");
+            CREATE INDEX "flyway_schema_history_s_idx" ON "public"."flyway_schema_history" ("success");
+            CREATE TABLE users (id bigint PRIMARY KEY);
+            INSERT INTO flyway_schema_history VALUES (1, '1', 'create users', 'SQL', 'V1__create_users.sql', 1180402716, 'app', now(), 4, true);
+            ALTER TABLE users ADD COLUMN email text;
+            INSERT INTO flyway_schema_history VALUES (2, '1.1', 'add email', 'SQL', 'V1.1__add_email.sql', -1442123377, 'app', now(), 2, true);
+            CREATE OR REPLACE VIEW user_emails AS SELECT id, email FROM users;
+            INSERT INTO flyway_schema_history VALUES (3, NULL, 'user emails', 'SQL', 'R__user_emails.sql', 552907137, 'app', now(), 3, true);
+            """);
+
+        var imported = await ws.RunCliAsync("import", "flyway", source.Path);
+        var baseline = await ws.RunCliAsync("baseline", "--from", "flyway");
+        var status = await ws.RunCliAsync("status");
+        var apply = await ws.RunCliAsync("apply");
+        var after = await ws.RunCliAsync("status", "--format", "json");
+
+        Assert.Equal(0, imported.Code);
+        Assert.Contains("converted V1__create_users.sql + U1__create_users.sql → 10_create_users.sql", imported.Out);
+        Assert.Equal(0, baseline.Code);
+        Assert.Contains("marked applied: 10_create_users.sql", baseline.Out);
+        Assert.Contains("marked applied: 11_add_email.sql", baseline.Out);
+        Assert.Equal(1, status.Code); // the repeatable view: apply runs it once
+        Assert.Equal(0, apply.Code);
+        AssertAllApplied(after.Out, 3);
+        await AssertSameSchemaAsBuiltByStepwiseAsync(ws, "DROP TABLE flyway_schema_history");
+    }
+
+    [Fact]
+    public async Task Atlas_directory_baselined_from_atlas_schema_revisions()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        using var source = new SourceDir();
+        var files = new[]
+        {
+            ("20240101120000_init.sql", "-- Create \"users\" table\nCREATE TABLE \"users\" (\"id\" bigint NOT NULL, PRIMARY KEY (\"id\"));\n"),
+            ("20240102120000_email.sql", "-- Modify \"users\" table\nALTER TABLE \"users\" ADD COLUMN \"email\" text NULL;\n"),
+        };
+        foreach (var (name, content) in files)
+        {
+            source.Write(name, content);
+        }
+        source.Write(AtlasImport.SumFileName, AtlasImport.Render(files.Select(f => (f.Item1, Encoding.UTF8.GetBytes(f.Item2)))));
+        await ws.ExecuteAsync("""
+            CREATE SCHEMA "atlas_schema_revisions";
+            CREATE TABLE "atlas_schema_revisions"."atlas_schema_revisions" (
+                "version" character varying NOT NULL, "description" character varying NOT NULL, "type" bigint NOT NULL DEFAULT 2,
+                "applied" bigint NOT NULL DEFAULT 0, "total" bigint NOT NULL DEFAULT 0, "executed_at" timestamptz NOT NULL,
+                "execution_time" bigint NOT NULL, "error" text NULL, "error_stmt" text NULL, "hash" character varying NOT NULL,
+                "partial_hashes" jsonb NULL, "operator_version" character varying NOT NULL, PRIMARY KEY ("version"));
+            INSERT INTO "atlas_schema_revisions"."atlas_schema_revisions" VALUES
+                ('.atlas_cloud_identifier', 'b3c1f0a2-0000-4000-8000-000000000000', 0, 0, 0, now(), 0, NULL, NULL, '', NULL, 'Atlas CLI v0.30.0');
+            CREATE TABLE "users" ("id" bigint NOT NULL, PRIMARY KEY ("id"));
+            INSERT INTO "atlas_schema_revisions"."atlas_schema_revisions" VALUES
+                ('20240101120000', 'init', 2, 1, 1, now(), 1000, NULL, NULL, 'h1', NULL, 'Atlas CLI v0.30.0');
+            ALTER TABLE "users" ADD COLUMN "email" text NULL;
+            INSERT INTO "atlas_schema_revisions"."atlas_schema_revisions" VALUES
+                ('20240102120000', 'email', 2, 1, 1, now(), 1000, NULL, NULL, 'h2', NULL, 'Atlas CLI v0.30.0');
+            """);
+
+        var imported = await ws.RunCliAsync("import", "atlas", source.Path);
+        var baseline = await ws.RunCliAsync("baseline", "--from", "atlas");
+        var status = await ws.RunCliAsync("status", "--format", "json");
+
+        Assert.Equal(0, imported.Code);
+        Assert.Equal(0, baseline.Code);
+        Assert.Equal(0, status.Code);
+        AssertAllApplied(status.Out, 2);
+        await AssertSameSchemaAsBuiltByStepwiseAsync(ws, "DROP SCHEMA atlas_schema_revisions CASCADE");
+    }
+
+    [Fact]
+    public async Task Baseline_refuses_when_the_other_tool_applied_a_migration_that_was_not_imported()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        using var source = new SourceDir();
+        source.Write("1_a.sql", "-- migrate:up\nCREATE TABLE a (id int);\n");
+        await ws.ExecuteAsync("""
+            CREATE TABLE schema_migrations (version character varying(128) NOT NULL PRIMARY KEY);
+            INSERT INTO schema_migrations VALUES ('1'), ('2');
+            """);
+
+        var imported = await ws.RunCliAsync("import", "dbmate", source.Path);
+        var baseline = await ws.RunCliAsync("baseline", "--from", "dbmate");
+        var flyway = await ws.RunCliAsync("baseline", "--from", "flyway");
+
+        Assert.Equal(0, imported.Code);
+        Assert.Equal(2, baseline.Code);
+        Assert.Contains("schema_migrations lists 2 as applied, but no migration in the directory was imported from it", baseline.Error);
+        Assert.Equal(0L, await ws.ScalarAsync<long>("SELECT count(*) FROM stepwise.migrations"));
+        Assert.Equal(2, flyway.Code);
+        Assert.Contains("no flyway history table", flyway.Error);
+    }
+
+    private static void AssertAllApplied(string statusJson, int count)
+    {
+        using var json = JsonDocument.Parse(statusJson);
+        var states = json.RootElement.GetProperty("migrations").EnumerateArray().Select(m => m.GetProperty("state").GetString()).ToList();
+        Assert.Equal(count, states.Count);
+        Assert.All(states, s => Assert.Equal("applied", s));
+    }
+
+    /// <summary>The other tool's database (its history table dropped) has the schema Stepwise builds from the imported files.</summary>
+    private async Task AssertSameSchemaAsBuiltByStepwiseAsync(MigrationWorkspace toolDatabase, string dropHistory)
+    {
+        await using var fresh = await MigrationWorkspace.CreateAsync(fixture);
+        var applied = await fresh.Migrator(o => o.Directory = toolDatabase.Directory).ApplyAsync(new Stepwise.Execution.ApplyRequest());
+        Assert.NotEmpty(applied.Runs);
+        await toolDatabase.ExecuteAsync(dropHistory);
+
+        var changes = SchemaDiff.Compare(await CatalogReader.ReadAsync(toolDatabase.ConnectionString), await CatalogReader.ReadAsync(fresh.ConnectionString));
+
+        Assert.Empty(changes);
+    }
+
+    private sealed class SourceDir : IDisposable
+    {
+        public string Path { get; } = Directory.CreateTempSubdirectory("stepwise-import-src-").FullName;
+
+        public void Write(string name, string content) => File.WriteAllText(System.IO.Path.Combine(Path, name), content);
+
+        public void Dispose() => Directory.Delete(Path, recursive: true);
+    }
+}
