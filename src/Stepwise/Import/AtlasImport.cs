@@ -18,8 +18,12 @@ internal static partial class AtlasImport
     public static ImportResult Read(string directory)
     {
         var problems = new List<MigrationProblem>();
-        var files = SourceDirectory.Files(directory, ImportSource.Atlas)
-            .Where(f => Path.GetFileName(f).EndsWith(".sql", StringComparison.Ordinal)).ToList();
+        var all = SourceDirectory.Files(directory, ImportSource.Atlas);
+        var files = all.Where(f => Path.GetFileName(f).EndsWith(".sql", StringComparison.Ordinal)).ToList();
+        foreach (var other in all.Except(files).Where(f => Path.GetFileName(f) != SumFileName))
+        {
+            problems.Add(new MigrationProblem(Severity.Warning, "not-a-migration", other, 0, 0, "not converted: Atlas runs only the directory's .sql files", null));
+        }
         CheckSum(directory, files, problems);
         Importer.ThrowIfErrors("nothing was imported: atlas.sum does not match the directory", problems);
 

@@ -66,10 +66,10 @@ internal static partial class FlywayImport
         {
             problems.Add(new MigrationProblem(Severity.Error, "bad-version", directory, 0, 0, mapError, "rename the files in a copy of the directory and import that"));
         }
-        foreach (var group in versioned.GroupBy(s => Normalize(s.Version)).Where(g => g.Count() > 1))
+        foreach (var group in scripts.Where(s => s.Prefix != 'R').GroupBy(s => (s.Prefix, Normalize(s.Version))).Where(g => g.Count() > 1))
         {
             problems.Add(new MigrationProblem(Severity.Error, "duplicate-version", group.ElementAt(1).Path, 0, 0,
-                $"version {group.Key} is used by both {Path.GetFileName(group.First().Path)} and {Path.GetFileName(group.ElementAt(1).Path)} (Flyway refuses this too)", "give one of them a new version"));
+                $"version {group.Key.Item2} is used by both {Path.GetFileName(group.First().Path)} and {Path.GetFileName(group.ElementAt(1).Path)} (Flyway refuses this too)", "give one of them a new version"));
         }
         foreach (var group in scripts.GroupBy(s => Path.GetFileName(s.Path), StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1))
         {
@@ -86,17 +86,19 @@ internal static partial class FlywayImport
             var up = Importer.ReadText(script.Path, problems);
             MigrationText.WarnPlaceholders(up, script.Path, "Flyway", problems);
             string? down = null;
+            var downNoTransaction = false;
             var source = fileName;
             if (undos.Remove(Normalize(script.Version), out var undo))
             {
                 down = Importer.ReadText(undo.Path, problems);
+                downNoTransaction = NoTransaction(undo.Path, problems);
                 MigrationText.WarnPlaceholders(down, undo.Path, "Flyway", problems);
                 source += " + " + Path.GetFileName(undo.Path);
             }
             var version = mapped[script.Version];
             var header = ImportOrigin.Header(ImportSource.Flyway, fileName, script.Version);
             converted.Add((version, "", new ImportedMigration($"{version.ToString(CultureInfo.InvariantCulture)}_{Importer.SafeName(script.Description)}.sql",
-                MigrationText.Versioned(header, up, down, NoTransaction(script.Path, problems)), source, script.Version)));
+                MigrationText.Versioned(header, up, down, NoTransaction(script.Path, problems), downNoTransaction), source, script.Version)));
         }
         foreach (var script in scripts.Where(s => s.Prefix == 'R'))
         {
@@ -135,6 +137,10 @@ internal static partial class FlywayImport
         var all = versions.Distinct().ToList();
         var parts = all.ToDictionary(v => v, v => Parts(v));
         var result = new Dictionary<string, long>();
+        if (all.Count == 0)
+        {
+            return result;
+        }
         var positions = parts.Values.Select(p => p.Count).DefaultIfEmpty(1).Max();
         var widths = Enumerable.Range(0, positions)
             .Select(i => parts.Values.Select(p => i < p.Count ? p[i].ToString(CultureInfo.InvariantCulture).Length : 1).Max())

@@ -27,6 +27,14 @@ public static class ImportWriter
             Refuse(result.SourcePath, "nothing-to-import", "no migration could be converted", "check the warnings above, and that the path is the tool's migration directory");
         }
 
+        var clashes = result.Converted.GroupBy(m => m.FileName, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1).ToList();
+        if (clashes.Count > 0)
+        {
+            throw new ImportRefusedException("nothing was imported: two migrations would get the same file name",
+                [.. clashes.Select(g => new MigrationProblem(Severity.Error, "duplicate-name", Path.Combine(target, g.Key), 0, 0,
+                    $"{string.Join(" and ", g.Select(m => m.Source))} would both become {g.Key}", "rename one of them in a copy of the source and import that"))]);
+        }
+
         var exists = Directory.Exists(target);
         if (exists)
         {

@@ -8,7 +8,7 @@ namespace Stepwise.Import;
 internal static class MigrationText
 {
     /// <summary>A versioned file: the origin header, the up section, and the down section when there is one.</summary>
-    public static string Versioned(string header, string up, string? down, bool noTransaction)
+    public static string Versioned(string header, string up, string? down, bool noTransaction, bool downNoTransaction = false)
     {
         var sb = new StringBuilder(header).Append('\n');
         sb.Append("-- stepwise:up\n");
@@ -20,7 +20,7 @@ internal static class MigrationText
         if (down is not null && down.Trim().Length > 0)
         {
             sb.Append("\n-- stepwise:down\n");
-            if (noTransaction)
+            if (downNoTransaction)
             {
                 sb.Append("-- stepwise:no-transaction\n");
             }

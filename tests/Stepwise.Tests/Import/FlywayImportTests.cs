@@ -71,4 +71,18 @@ public class FlywayImportTests
         Assert.Equal(("placeholder", 2, 22), (problem.Code, problem.Line, problem.Column));
         Assert.Contains("${reader}", problem.Message);
     }
+
+    [Fact]
+    public void Two_scripts_that_would_get_the_same_file_name_are_refused()
+    {
+        using var source = new TempDirectory();
+        source.Write("R__user view.sql", "SELECT 1;");
+        source.Write("R__user_view.sql", "SELECT 2;");
+        using var target = new TempDirectory();
+
+        var ex = Assert.Throws<ImportRefusedException>(() => ImportWriter.Write(Importer.Read(ImportSource.Flyway, source.Path), target.Path));
+
+        Assert.Equal("duplicate-name", Assert.Single(ex.Problems).Code);
+        Assert.Empty(Directory.EnumerateFiles(target.Path));
+    }
 }
