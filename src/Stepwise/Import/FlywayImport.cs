@@ -111,7 +111,7 @@ internal static partial class FlywayImport
                     "executeInTransaction=false is not kept: a repeatable Stepwise migration runs in one transaction unless a statement cannot", null));
             }
             converted.Add((long.MaxValue, fileName, new ImportedMigration($"R_{Importer.SafeName(script.Description)}.sql",
-                MigrationText.Repeatable(ImportOrigin.Header(ImportSource.Flyway, fileName, null), body), fileName, null)));
+                MigrationText.Repeatable(ImportOrigin.Header(ImportSource.Flyway, fileName, null, Checksum(body).ToString(CultureInfo.InvariantCulture)), body), fileName, null)));
         }
         foreach (var orphan in undos.Values)
         {
@@ -158,6 +158,24 @@ internal static partial class FlywayImport
             result[text] = value;
         }
         return result;
+    }
+
+    /// <summary>
+    /// Flyway's checksum of a script, as <c>flyway_schema_history.checksum</c> holds it: CRC-32 (IEEE) over
+    /// the UTF-8 bytes of each line without its line ending (so line endings do not count), as a signed int.
+    /// </summary>
+    internal static int Checksum(string text)
+    {
+        var crc = 0xFFFFFFFFu;
+        foreach (var b in System.Text.Encoding.UTF8.GetBytes(text.Replace("\r", "", StringComparison.Ordinal).Replace("\n", "", StringComparison.Ordinal)))
+        {
+            crc ^= b;
+            for (var bit = 0; bit < 8; bit++)
+            {
+                crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
+            }
+        }
+        return unchecked((int)~crc);
     }
 
     private static List<BigInteger> Parts(string version)

@@ -13,14 +13,22 @@ public sealed class ForeignHistory
 {
     private readonly HashSet<string> _applied;
     private readonly List<string> _baselines;
+    private readonly Dictionary<string, string?> _repeatables;
 
-    private ForeignHistory(string table, HashSet<string> applied, List<string> baselines, List<string> partial)
+    private ForeignHistory(string table, HashSet<string> applied, List<string> baselines, List<string> partial, Dictionary<string, string?> repeatables)
     {
         Table = table;
         _applied = applied;
         _baselines = baselines;
+        _repeatables = repeatables;
         Partial = partial;
     }
+
+    /// <summary>
+    /// True when the tool's latest successful run of the repeatable script <paramref name="fileName"/> had
+    /// <paramref name="checksum"/> (Flyway): the database holds that script as it is now.
+    /// </summary>
+    public bool IsRepeatableCurrent(string fileName, string checksum) => _repeatables.TryGetValue(fileName, out var c) && c == checksum;
 
     /// <summary>Ids the tool started but did not finish (Atlas revisions with statements left).</summary>
     public IReadOnlyList<string> Partial { get; }
@@ -63,6 +71,7 @@ public sealed class ForeignHistory
             var applied = new HashSet<string>(StringComparer.Ordinal);
             var baselines = new List<string>();
             var partial = new List<string>();
+            var repeatables = new Dictionary<string, string?>(StringComparer.Ordinal);
             await using var command = new NpgsqlCommand(Query(from, table), connection);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
@@ -76,39 +85,47 @@ public sealed class ForeignHistory
                     case "baseline":
                         baselines.Add(id);
                         break;
+                    case "repeatable":
+                        repeatables[Path.GetFileName(id)] = reader.IsDBNull(2) ? null : reader.GetString(2);
+                        break;
                     case "partial":
                         partial.Add(id);
                         break;
                     case "removed":
                         applied.Remove(id);
+                        repeatables.Remove(Path.GetFileName(id));
                         baselines.Remove(id);
                         break;
                 }
             }
-            return new ForeignHistory(table, applied, baselines, partial);
+            return new ForeignHistory(table, applied, baselines, partial, repeatables);
         }
         return null;
     }
 
     /// <summary>
-    /// Rows as (id, applied | baseline | removed), in the order the tool wrote them. Flyway: a successful
-    /// undo or a repair's delete marker removes a version; Atlas: a revision counts once all its statements
+    /// Rows as (id, applied | baseline | removed | repeatable | partial, checksum), in the order the tool
+    /// wrote them. Flyway: a successful undo or a repair's delete marker removes a version; a repeatable
+    /// script's row (no version) gives its checksum, the latest one winning; Atlas: a revision counts once all its statements
     /// ran (or it was resolved by hand), and its cloud identifier row is not a version.
     /// </summary>
     private static string Query(ImportSource from, string table) => from switch
     {
-        ImportSource.Ef => $"SELECT \"MigrationId\", 'applied' FROM {table} ORDER BY \"MigrationId\"",
-        ImportSource.Dbmate => $"SELECT version::text, 'applied' FROM {table} ORDER BY version",
+        ImportSource.Ef => $"SELECT \"MigrationId\", 'applied', NULL::text FROM {table} ORDER BY \"MigrationId\"",
+        ImportSource.Dbmate => $"SELECT version::text, 'applied', NULL::text FROM {table} ORDER BY version",
         ImportSource.Flyway => $"""
-            SELECT version, CASE WHEN type = 'BASELINE' THEN 'baseline'
-                                 WHEN type LIKE 'UNDO%' OR type = 'DELETE' THEN 'removed'
-                                 ELSE 'applied' END
-            FROM {table} WHERE version IS NOT NULL AND success ORDER BY installed_rank
+            SELECT coalesce(version, script),
+                   CASE WHEN version IS NULL THEN CASE WHEN type = 'DELETE' THEN 'removed' ELSE 'repeatable' END
+                        WHEN type = 'BASELINE' THEN 'baseline'
+                        WHEN type LIKE 'UNDO%' OR type = 'DELETE' THEN 'removed'
+                        ELSE 'applied' END,
+                   checksum::text
+            FROM {table} WHERE success ORDER BY installed_rank
             """,
         ImportSource.Atlas => $"""
             SELECT version, CASE WHEN type & 1 = 1 THEN 'baseline'
                                  WHEN applied >= total OR type & 4 = 4 THEN 'applied'
-                                 ELSE 'partial' END
+                                 ELSE 'partial' END, NULL::text
             FROM {table} WHERE version NOT LIKE '.%' ORDER BY version
             """,
         _ => throw new ArgumentOutOfRangeException(nameof(from)),

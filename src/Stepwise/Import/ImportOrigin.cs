@@ -2,8 +2,16 @@ using System.Text.RegularExpressions;
 
 namespace Stepwise.Import;
 
+/// <summary>What an imported file's header says.</summary>
+/// <param name="From">The tool.</param>
+/// <param name="SourceFile">The file (or EF script) it was made from.</param>
+/// <param name="Version">The tool's id for it, as its history table records it; null for repeatable migrations.</param>
+/// <param name="Checksum">For a Flyway repeatable migration: Flyway's checksum of the source, as <c>flyway_schema_history</c> records it.</param>
+public sealed record ImportedFrom(ImportSource From, string SourceFile, string? Version, string? Checksum);
+
 /// <summary>
-/// The first line of every imported file: <c>-- imported from flyway: V1_1__users.sql (version 1.1)</c>.
+/// The first line of every imported file: <c>-- imported from flyway: V1_1__users.sql (version 1.1)</c>
+/// (a Flyway repeatable: <c>-- imported from flyway: R__views.sql (checksum -1442123377)</c>).
 /// It ties the Stepwise migration to the other tool's id, so <c>stepwise baseline --from</c> can mark
 /// exactly the migrations the other tool's history table lists, whatever their Stepwise version. An
 /// ordinary comment to the migration reader, and part of the file's checksum like any other line.
@@ -11,11 +19,11 @@ namespace Stepwise.Import;
 public static partial class ImportOrigin
 {
     /// <summary>The header line (without its newline).</summary>
-    public static string Header(ImportSource from, string sourceFile, string? id) =>
-        $"-- imported from {Importer.Name(from)}: {sourceFile}" + (id is null ? "" : $" (version {id})");
+    public static string Header(ImportSource from, string sourceFile, string? id, string? checksum = null) =>
+        $"-- imported from {Importer.Name(from)}: {sourceFile}" + (id is null ? "" : $" (version {id})") + (checksum is null ? "" : $" (checksum {checksum})");
 
-    /// <summary>The tool and id in <paramref name="content"/>'s first line, or null when it has no header (or no id).</summary>
-    public static (ImportSource From, string Id)? Read(string content)
+    /// <summary>What <paramref name="content"/>'s first line says, or null when it is not an import header.</summary>
+    public static ImportedFrom? Read(string content)
     {
         var end = content.IndexOf('\n', StringComparison.Ordinal);
         var first = (end < 0 ? content : content[..end]).TrimEnd('\r');
@@ -24,9 +32,11 @@ public static partial class ImportOrigin
         {
             return null;
         }
-        return (from, match.Groups["id"].Value);
+        return new ImportedFrom(from, match.Groups["file"].Value, NullIfEmpty(match.Groups["id"].Value), NullIfEmpty(match.Groups["checksum"].Value));
     }
 
-    [GeneratedRegex(@"^-- imported from (?<tool>ef|dbmate|flyway|atlas): .* \(version (?<id>[^()]+)\)$")]
+    private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
+
+    [GeneratedRegex(@"^-- imported from (?<tool>ef|dbmate|flyway|atlas): (?<file>.+?)(?: \(version (?<id>[^()]+)\))?(?: \(checksum (?<checksum>-?\d+)\))?$")]
     private static partial Regex HeaderLine();
 }

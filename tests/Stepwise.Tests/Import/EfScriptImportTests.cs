@@ -55,7 +55,7 @@ public class EfScriptImportTests
         Assert.Empty(loaded.Problems);
         Assert.Equal([20240101120000L, 20240215093000L, 20240301170000L], loaded.Versioned.Select(m => m.Version));
         Assert.Equal(3, loaded.Versioned[0].Up!.Statements.Count);
-        Assert.Equal((ImportSource.Ef, "20240215093000_RenameMemberName"), ImportOrigin.Read(File.ReadAllText(loaded.Versioned[1].Path)));
+        Assert.Equal(new ImportedFrom(ImportSource.Ef, "idempotent.sql", "20240215093000_RenameMemberName", null), ImportOrigin.Read(File.ReadAllText(loaded.Versioned[1].Path)));
     }
 
     [Fact]

@@ -26,6 +26,7 @@ public class FlywayImportTests
         var loaded = MigrationDirectory.Load(target.Path);
 
         Assert.Equal(["10_create_users.sql", "11_add_email.sql", "20_index_email.sql", "R_user_view.sql"], result.Converted.Select(m => m.FileName));
+        Assert.StartsWith($"-- imported from flyway: R__user_view.sql (checksum {FlywayImport.Checksum("CREATE OR REPLACE VIEW user_emails AS SELECT id, email FROM users;\n")})\n", result.Converted[3].Content);
         Assert.Equal(["1", "1_1", "2", null], result.Converted.Select(m => m.SourceId));
         Assert.Equal("-- imported from flyway: V1__create_users.sql (version 1)\n-- stepwise:up\nCREATE TABLE users (id bigint PRIMARY KEY);\n\n-- stepwise:down\nDROP TABLE users;\n",
             result.Converted[0].Content);
@@ -84,5 +85,14 @@ public class FlywayImportTests
 
         Assert.Equal("duplicate-name", Assert.Single(ex.Problems).Code);
         Assert.Empty(Directory.EnumerateFiles(target.Path));
+    }
+
+    [Fact]
+    public void Checksums_are_Flyways_crc32_over_lines_without_their_endings()
+    {
+        Assert.Equal(unchecked((int)0xCBF43926), FlywayImport.Checksum("123456789")); // the CRC-32 check value
+        Assert.Equal(FlywayImport.Checksum("12345\n6789\n"), FlywayImport.Checksum("123456789"));
+        Assert.Equal(FlywayImport.Checksum("a\r\nb"), FlywayImport.Checksum("a\nb"));
+        Assert.NotEqual(FlywayImport.Checksum("a b"), FlywayImport.Checksum("ab"));
     }
 }
