@@ -22,7 +22,21 @@ internal static partial class EfScriptImport
     {
         public string? Id;
         public int Line;
+        public int OutsideTransactionLine; // EF runs the statement at this line outside a transaction (suppressTransaction)
         public readonly List<string> Statements = [];
+
+        public void Add(string statement, int line, bool outsideTransaction)
+        {
+            if (Statements.Count == 0)
+            {
+                Line = line;
+            }
+            if (outsideTransaction && OutsideTransactionLine == 0)
+            {
+                OutsideTransactionLine = line;
+            }
+            Statements.Add(statement);
+        }
     }
 
     public static ImportResult Read(string path)
@@ -43,17 +57,23 @@ internal static partial class EfScriptImport
         }
         Importer.ThrowIfErrors("nothing was imported: the script does not parse", problems);
 
-        var done = new List<(string Id, int Line, List<string> Statements)>();
+        var done = new List<Pending>();
         var current = new Pending();
         var fileName = Path.GetFileName(path);
+        // EF wraps each migration in START TRANSACTION/COMMIT, except statements written with suppressTransaction.
+        var usesTransactions = script.Statements.Any(s => s.Tree?.Root.Kind == "TransactionStmt");
+        var inTransaction = false;
         foreach (var statement in script.Statements)
         {
             var root = statement.Tree!.Root;
             var (line, column) = (statement.Span.StartLine, statement.Span.StartColumn);
+            var outside = usesTransactions && !inTransaction;
             switch (root.Kind)
             {
                 case "TransactionStmt":
-                    continue; // each Stepwise migration runs in its own transaction
+                    // Removed: each Stepwise migration runs in its own transaction.
+                    inTransaction = root.String("kind") is "TRANS_STMT_BEGIN" or "TRANS_STMT_START" || inTransaction && root.String("kind") is not ("TRANS_STMT_COMMIT" or "TRANS_STMT_ROLLBACK");
+                    continue;
                 case "CreateStmt" when Target(root) == HistoryTable:
                     continue;
                 case "InsertStmt" when Target(root) == HistoryTable:
@@ -73,10 +93,6 @@ internal static partial class EfScriptImport
                             "import the script as dotnet ef migrations script writes it"));
                     }
                     current.Id ??= wrapped.Id;
-                    if (current.Statements.Count == 0)
-                    {
-                        current.Line = line;
-                    }
                     foreach (var inner in wrapped.Statements)
                     {
                         if (inner.Tree?.Root is { Kind: "InsertStmt" } insert && Target(insert) == HistoryTable)
@@ -86,16 +102,12 @@ internal static partial class EfScriptImport
                         }
                         else
                         {
-                            current.Statements.Add(Dedent(inner.Sql));
+                            current.Add(Dedent(inner.Sql), line, outside);
                         }
                     }
                     continue;
             }
-            if (current.Statements.Count == 0)
-            {
-                current.Line = line;
-            }
-            current.Statements.Add(statement.Text);
+            current.Add(statement.Text, line, outside);
         }
         if (current.Statements.Count > 0 && done.Count > 0)
         {
@@ -109,7 +121,7 @@ internal static partial class EfScriptImport
                 $"no INSERT INTO \"{HistoryTable}\": this does not look like the output of dotnet ef migrations script",
                 "generate it with: dotnet ef migrations script -o FILE (or --idempotent)"));
         }
-        foreach (var duplicate in done.GroupBy(d => d.Id).Where(g => g.Count() > 1))
+        foreach (var duplicate in done.GroupBy(d => d.Id!).Where(g => g.Count() > 1))
         {
             problems.Add(new MigrationProblem(Severity.Error, "ef-duplicate-migration", path, duplicate.ElementAt(1).Line, 1,
                 $"migration {duplicate.Key} is recorded twice", "generate the script again with dotnet ef migrations script"));
@@ -118,11 +130,19 @@ internal static partial class EfScriptImport
 
         var converted = new List<ImportedMigration>();
         var notes = problems.Where(p => p.Severity == Severity.Warning).ToList();
-        foreach (var (id, line, statements) in done)
+        foreach (var migration in done)
         {
+            var (id, line, statements) = (migration.Id!, migration.Line, migration.Statements);
             var match = MigrationId().Match(id);
             var sb = new StringBuilder(ImportOrigin.Header(ImportSource.Ef, fileName, id)).Append('\n');
             sb.Append("-- stepwise:up\n");
+            if (migration.OutsideTransactionLine > 0)
+            {
+                sb.Append("-- stepwise:no-transaction\n");
+                notes.Add(new MigrationProblem(Severity.Warning, "ef-suppress-transaction", path, migration.OutsideTransactionLine, 1,
+                    $"EF runs this statement of {id} outside a transaction (suppressTransaction), so the migration is imported with -- stepwise:no-transaction: each statement commits on its own, resumably",
+                    "if the other statements must be atomic, move them into a migration of their own"));
+            }
             sb.Append(string.Join("\n\n", statements.Select(s => s + ";"))).Append('\n');
             if (statements.Count == 0)
             {
@@ -139,7 +159,7 @@ internal static partial class EfScriptImport
         return new ImportResult(ImportSource.Ef, path, converted, notes);
     }
 
-    private static void Close(Pending current, string? id, string path, int line, int column, List<(string, int, List<string>)> done, List<MigrationProblem> problems)
+    private static void Close(Pending current, string? id, string path, int line, int column, List<Pending> done, List<MigrationProblem> problems)
     {
         if (id is null || !MigrationId().IsMatch(id))
         {
@@ -152,7 +172,12 @@ internal static partial class EfScriptImport
             problems.Add(new MigrationProblem(Severity.Error, "ef-mixed-migrations", path, line, column,
                 $"migration {id} is recorded after statements of migration {current.Id}", "import the script as dotnet ef migrations script writes it"));
         }
-        done.Add((id, current.Statements.Count > 0 ? current.Line : line, current.Statements));
+        current.Id = id;
+        if (current.Statements.Count == 0)
+        {
+            current.Line = line;
+        }
+        done.Add(current);
     }
 
     /// <summary>The unqualified table a statement writes to.</summary>

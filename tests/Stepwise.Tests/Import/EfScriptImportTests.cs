@@ -94,4 +94,24 @@ public class EfScriptImportTests
 
         Assert.Contains(ex.Problems, p => p.Code == code && p.Line > 0);
     }
+
+    [Theory]
+    [InlineData("suppress-transaction.sql")]
+    [InlineData("suppress-transaction-idempotent.sql")]
+    public void A_migration_EF_runs_partly_outside_a_transaction_is_imported_without_one(string script)
+    {
+        var result = Importer.Read(ImportSource.Ef, Fixture(script));
+
+        Assert.Equal(4, result.Converted.Count);
+        Assert.All(result.Converted.Take(3), m => Assert.DoesNotContain("no-transaction", m.Content));
+        Assert.EndsWith("""
+            -- stepwise:up
+            -- stepwise:no-transaction
+            CREATE INDEX CONCURRENTLY "IX_Members_DisplayName" ON "Members" ("DisplayName");
+
+            SELECT 1;
+
+            """.Replace("\r", "", StringComparison.Ordinal), result.Converted[3].Content);
+        Assert.Contains(result.NotConverted, p => p.Code == "ef-suppress-transaction" && p.Message.Contains("20240401000000_Concurrent"));
+    }
 }
