@@ -42,6 +42,13 @@ internal sealed class ImportCommand : ICliCommand
         try
         {
             result = Importer.Read(from, path);
+            if (context.Output.Format == OutputFormat.Text)
+            {
+                foreach (var problem in result.NotConverted)
+                {
+                    context.Output.Warning(problem.ToString());
+                }
+            }
             written = ImportWriter.Write(result, target, parse.GetValue(_force));
         }
         catch (ImportRefusedException ex)
@@ -67,10 +74,6 @@ internal sealed class ImportCommand : ICliCommand
         foreach (var m in result.Converted)
         {
             context.Output.Console.WriteLine($"converted {m.Source} → {m.FileName}");
-        }
-        foreach (var problem in result.NotConverted)
-        {
-            context.Output.Warning(problem.ToString());
         }
         context.Output.Console.WriteLine($"wrote {result.Converted.Count} migration(s) and {SumFile.FileName} to {target}; {path} was not changed");
         var baseline = from == ImportSource.Ef ? "stepwise baseline --from-ef" : $"stepwise baseline --from {tool}";

@@ -42,7 +42,7 @@ internal static class MigrationText
         var found = new List<(int, int, int, int)>();
         SqlLexer.Scan(text, 0, text.Length, (kind, from, to) =>
         {
-            if (kind == SqlLexer.Segment.Comment && text.AsSpan(from).StartsWith("--", StringComparison.Ordinal) && StartsLine(text, from))
+            if (kind == SqlLexer.Segment.Comment && text.AsSpan(from).StartsWith("--", StringComparison.Ordinal) && MigrationFileReader.StartsLine(text, from))
             {
                 var (line, column) = source.LineColumn(from);
                 found.Add((from, to, line, column));
@@ -64,17 +64,5 @@ internal static class MigrationText
                 $"{(end > i ? text[i..(end + 1)] : "${")} is a {tool} placeholder; Stepwise copies it as written and does not replace it",
                 "replace it with its value in the imported file, then run stepwise hash"));
         }
-    }
-
-    private static bool StartsLine(string text, int offset)
-    {
-        for (var i = offset - 1; i >= 0 && text[i] != '\n'; i--)
-        {
-            if (!char.IsWhiteSpace(text[i]))
-            {
-                return false;
-            }
-        }
-        return true;
     }
 }

@@ -43,4 +43,19 @@ public class ImportCommandTests
         Assert.False(Directory.Exists(Path.Combine(cli.WorkingDirectory, "migrations")));
         Assert.Equal(2, unknown.ExitCode);
     }
+
+    [Theory]
+    [InlineData("baseline")]
+    [InlineData("baseline", "5", "--from", "flyway")]
+    [InlineData("baseline", "--from-ef", "--from", "dbmate")]
+    [InlineData("baseline", "--from", "liquibase")]
+    public async Task Baseline_takes_a_version_or_a_tool_but_not_both(params string[] args)
+    {
+        using var cli = new CliRunner();
+
+        var (code, _, error) = await cli.Run([.. args, "--no-color"]);
+
+        Assert.Equal(2, code);
+        Assert.NotEmpty(error);
+    }
 }
