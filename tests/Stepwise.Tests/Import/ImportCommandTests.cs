@@ -12,6 +12,7 @@ public class ImportCommandTests
         var script = EfScriptImportTests.Fixture("plain.sql");
 
         var (code, output, error) = await cli.Run("import", "ef", script, "--no-color");
+        var validate = await cli.Run("validate", "--no-color");
         var again = await cli.Run("import", "ef", script, "--no-color");
         var json = await cli.Run("import", "ef", script, "--out", "other", "--format", "json");
 
@@ -20,6 +21,8 @@ public class ImportCommandTests
         Assert.Contains("wrote 3 migration(s) and stepwise.sum to " + Path.Combine(cli.WorkingDirectory, "migrations"), output);
         Assert.Contains("no down sections", error);
         Assert.Contains("stepwise baseline --from-ef", error);
+        Assert.Equal(0, validate.ExitCode);
+        Assert.Contains("valid: 3 versioned and 0 repeatable migration(s): 0 error(s)", validate.Out);
         Assert.Equal(2, again.ExitCode);
         Assert.Contains("20240101120000_Init.sql: error: the file exists and would be replaced", again.Error);
         Assert.Contains("--force", again.Error);
