@@ -284,7 +284,7 @@ public sealed class Migrator
         {
             throw new MigrationRefusedException($"no migration in {_options.Directory} was imported from {tool} (their first line would say: -- imported from {tool}: ...); import them with: stepwise import {tool} ...");
         }
-        var problems = foreign.Applied.Where(id => !imported.ContainsValue(id))
+        var problems = foreign.Applied.Where(id => !imported.Values.Any(v => ForeignHistory.SameVersion(v, id)))
             .Select(id => new MigrationProblem(Severity.Error, "not-imported", _options.Directory, 0, 0,
                 $"{foreign.Table} lists {id} as applied, but no migration in the directory was imported from it",
                 $"import the {tool} migrations again into this directory, or adopt by version with: stepwise baseline <version>"))

@@ -96,9 +96,11 @@ internal static partial class FlywayImport
                 source += " + " + Path.GetFileName(undo.Path);
             }
             var version = mapped[script.Version];
-            var header = ImportOrigin.Header(ImportSource.Flyway, fileName, script.Version);
+            // Flyway records a version with its separators as dots: V1_1__x.sql is version 1.1 in its history.
+            var flywayVersion = script.Version.Replace('_', '.');
+            var header = ImportOrigin.Header(ImportSource.Flyway, fileName, flywayVersion);
             converted.Add((version, "", new ImportedMigration($"{version.ToString(CultureInfo.InvariantCulture)}_{Importer.SafeName(script.Description)}.sql",
-                MigrationText.Versioned(header, up, down, NoTransaction(script.Path, problems), downNoTransaction), source, script.Version)));
+                MigrationText.Versioned(header, up, down, NoTransaction(script.Path, problems), downNoTransaction), source, flywayVersion)));
         }
         foreach (var script in scripts.Where(s => s.Prefix == 'R'))
         {

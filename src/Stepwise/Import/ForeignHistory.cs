@@ -43,7 +43,13 @@ public sealed class ForeignHistory
     /// True when the tool considers <paramref name="id"/> applied: listed, or (Flyway and Atlas) at or below
     /// a baseline version, comparing versions part by part as numbers.
     /// </summary>
-    public bool IsApplied(string id) => _applied.Contains(id) || _baselines.Any(b => Compare(id, b) <= 0);
+    public bool IsApplied(string id) => _applied.Any(a => SameVersion(a, id)) || _baselines.Any(b => Compare(id, b) <= 0);
+
+    /// <summary>
+    /// True when two ids name the same version: equal as text, or, for versions of numbers, part by part
+    /// (<c>1_1</c> = <c>1.1</c>, as Flyway reads them).
+    /// </summary>
+    public static bool SameVersion(string a, string b) => a == b || Compare(a, b) == 0;
 
     /// <summary>The tables each tool keeps, in the order they are looked for.</summary>
     public static IReadOnlyList<string> Tables(ImportSource from) => from switch

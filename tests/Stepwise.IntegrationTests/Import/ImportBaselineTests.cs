@@ -132,6 +132,38 @@ public class ImportBaselineTests(PostgresFixture fixture) : IClassFixture<Postgr
     }
 
     [Fact]
+    public async Task Flyway_baseline_rows_cover_older_versions_and_a_successful_undo_removes_one()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        using var source = new SourceDir();
+        source.Write("V1__a.sql", "CREATE TABLE a (id int);\n");
+        source.Write("V1_1__b.sql", "CREATE TABLE b (id int);\n");
+        source.Write("V2__c.sql", "CREATE TABLE c (id int);\n");
+        source.Write("U2__c.sql", "DROP TABLE c;\n");
+        source.Write("V3__d.sql", "CREATE TABLE d (id int);\n");
+        await ws.ExecuteAsync("""
+            CREATE TABLE flyway_schema_history (
+                installed_rank INT NOT NULL PRIMARY KEY, version VARCHAR(50), description VARCHAR(200) NOT NULL, type VARCHAR(20) NOT NULL,
+                script VARCHAR(1000) NOT NULL, checksum INTEGER, installed_by VARCHAR(100) NOT NULL, installed_on TIMESTAMP NOT NULL DEFAULT now(),
+                execution_time INTEGER NOT NULL, success BOOLEAN NOT NULL);
+            CREATE TABLE a (id int);
+            CREATE TABLE b (id int);
+            INSERT INTO flyway_schema_history VALUES (1, '1.1', '<< Flyway Baseline >>', 'BASELINE', '<< Flyway Baseline >>', NULL, 'app', now(), 0, true);
+            INSERT INTO flyway_schema_history VALUES (2, '2', 'c', 'SQL', 'V2__c.sql', 1, 'app', now(), 1, true);
+            INSERT INTO flyway_schema_history VALUES (3, '2', 'c', 'UNDO_SQL', 'U2__c.sql', 2, 'app', now(), 1, true);
+            INSERT INTO flyway_schema_history VALUES (4, '3', 'd', 'SQL', 'V3__d.sql', 3, 'app', now(), 1, false);
+            """);
+
+        var imported = await ws.RunCliAsync("import", "flyway", source.Path);
+        var baseline = await ws.RunCliAsync("baseline", "--from", "flyway", "--format", "json");
+
+        Assert.Equal(0, imported.Code);
+        Assert.Equal(0, baseline.Code);
+        using var json = JsonDocument.Parse(baseline.Out);
+        Assert.Equal(["10_a.sql", "11_b.sql"], json.RootElement.GetProperty("baseline").EnumerateArray().Select(m => m.GetProperty("file").GetString()));
+    }
+
+    [Fact]
     public async Task Atlas_directory_baselined_from_atlas_schema_revisions()
     {
         await using var ws = await MigrationWorkspace.CreateAsync(fixture);

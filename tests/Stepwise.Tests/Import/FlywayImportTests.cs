@@ -27,7 +27,7 @@ public class FlywayImportTests
 
         Assert.Equal(["10_create_users.sql", "11_add_email.sql", "20_index_email.sql", "R_user_view.sql"], result.Converted.Select(m => m.FileName));
         Assert.StartsWith($"-- imported from flyway: R__user_view.sql (checksum {FlywayImport.Checksum("CREATE OR REPLACE VIEW user_emails AS SELECT id, email FROM users;\n")})\n", result.Converted[3].Content);
-        Assert.Equal(["1", "1_1", "2", null], result.Converted.Select(m => m.SourceId));
+        Assert.Equal(["1", "1.1", "2", null], result.Converted.Select(m => m.SourceId)); // as Flyway records them
         Assert.Equal("-- imported from flyway: V1__create_users.sql (version 1)\n-- stepwise:up\nCREATE TABLE users (id bigint PRIMARY KEY);\n\n-- stepwise:down\nDROP TABLE users;\n",
             result.Converted[0].Content);
         Assert.Equal("V1__create_users.sql + U1__create_users.sql", result.Converted[0].Source);
