@@ -67,6 +67,7 @@ public class ImportBaselineTests(PostgresFixture fixture) : IClassFixture<Postgr
         Assert.Equal(0, applied.Code);
         AssertAllApplied(status.Out, 3);
         Assert.Equal("users_email", await ws.ScalarAsync<string>("SELECT indexname::text FROM pg_indexes WHERE tablename = 'users' AND indexname = 'users_email'"));
+        await AssertSameSchemaAsBuiltByStepwiseAsync(ws, "DROP TABLE schema_migrations");
     }
 
     [Fact]
@@ -204,6 +205,30 @@ public class ImportBaselineTests(PostgresFixture fixture) : IClassFixture<Postgr
         Assert.Equal(0, status.Code);
         AssertAllApplied(status.Out, 2);
         await AssertSameSchemaAsBuiltByStepwiseAsync(ws, "DROP SCHEMA atlas_schema_revisions CASCADE");
+    }
+
+    [Fact]
+    public async Task Baseline_refuses_a_partially_applied_Atlas_revision()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        using var source = new SourceDir();
+        var files = new[] { ("1_a.sql", "CREATE TABLE a (id int);\nCREATE TABLE b (id int);\n") };
+        source.Write(files[0].Item1, files[0].Item2);
+        source.Write(AtlasImport.SumFileName, AtlasImport.Render(files.Select(f => (f.Item1, Encoding.UTF8.GetBytes(f.Item2)))));
+        await ws.ExecuteAsync("""
+            CREATE TABLE atlas_schema_revisions (version character varying NOT NULL PRIMARY KEY, description character varying NOT NULL,
+                type bigint NOT NULL DEFAULT 2, applied bigint NOT NULL DEFAULT 0, total bigint NOT NULL DEFAULT 0);
+            CREATE TABLE a (id int);
+            INSERT INTO atlas_schema_revisions VALUES ('1', 'a', 2, 1, 2);
+            """);
+
+        var imported = await ws.RunCliAsync("import", "atlas", source.Path);
+        var baseline = await ws.RunCliAsync("baseline", "--from", "atlas");
+
+        Assert.Equal(0, imported.Code);
+        Assert.Equal(2, baseline.Code);
+        Assert.Contains("atlas_schema_revisions says 1 is only partially applied", baseline.Error);
+        Assert.Contains("finish or resolve it with atlas first", baseline.Error);
     }
 
     [Fact]
