@@ -28,7 +28,7 @@ internal static class StepwiseCli
         var commands = new ICliCommand[]
         {
             new NewCommand(), new StatusCommand(), new ValidateCommand(), new ApplyCommand(), new RollbackCommand(),
-            new BaselineCommand(), new RepairCommand(), new HashCommand(), new LintCommand(), new InspectCommand(), new DiffCommand(), new DriftCommand(), new VerifyCommand(),
+            new BaselineCommand(), new RepairCommand(), new HashCommand(), new ImportCommand(), new LintCommand(), new InspectCommand(), new DiffCommand(), new DriftCommand(), new VerifyCommand(),
             new ParseCommand(), new DemoCommand(),
         };
         foreach (var command in commands)

@@ -1,24 +1,56 @@
 using Spectre.Console;
 using System.CommandLine;
 using Stepwise.Cli.Rendering;
+using Stepwise.Import;
+using Stepwise.Migrations;
 
 namespace Stepwise.Cli.Commands;
 
-/// <summary><c>stepwise baseline V</c>: adopt an existing database by marking migrations up to V applied.</summary>
+/// <summary>
+/// <c>stepwise baseline V</c>: adopt an existing database by marking migrations up to V applied; or
+/// <c>--from TOOL</c> / <c>--from-ef</c>: mark exactly the imported migrations the other tool's history table lists.
+/// </summary>
 internal sealed class BaselineCommand : ICliCommand
 {
-    private readonly Argument<long> _version = new("version") { Description = "Mark every migration up to this version as applied, without running it" };
+    private readonly Argument<long?> _version = new("version")
+    {
+        Description = "Mark every migration up to this version as applied, without running it",
+        Arity = ArgumentArity.ZeroOrOne,
+    };
+
+    private readonly Option<string?> _from = new("--from")
+    {
+        Description = "Instead of a version: mark applied the migrations imported from this tool (ef, dbmate, flyway, atlas) that its history table lists",
+    };
+
+    private readonly Option<bool> _fromEf = new("--from-ef") { Description = "Same as --from ef: read \"__EFMigrationsHistory\"" };
 
     public Command Build()
     {
-        var command = new Command("baseline", "Adopt an existing database: record migrations up to VERSION as applied without running them (refuses if history exists)");
+        _from.AcceptOnlyFromAmong("ef", "dbmate", "flyway", "atlas");
+        var command = new Command("baseline", "Adopt an existing database: record migrations up to VERSION (or, with --from, those another tool applied) as applied without running them (refuses if history exists)");
         command.Arguments.Add(_version);
+        command.Options.Add(_from);
+        command.Options.Add(_fromEf);
         return command;
     }
 
     public async Task<int> RunAsync(CliContext context, ParseResult parse, CancellationToken cancellationToken)
     {
-        var adopted = await context.CreateMigrator().BaselineAsync(parse.GetValue(_version), cancellationToken);
+        var version = parse.GetValue(_version);
+        var from = parse.GetValue(_fromEf) ? "ef" : parse.GetValue(_from);
+        if (parse.GetValue(_fromEf) && parse.GetValue(_from) is { } other && other != "ef")
+        {
+            throw new CliException(ExitCodes.BadInput, $"--from-ef and --from {other} disagree: pass one of them");
+        }
+        if ((version is null) == (from is null))
+        {
+            throw new CliException(ExitCodes.BadInput, "pass either a VERSION (stepwise baseline 20240101120000) or the tool whose history to read (stepwise baseline --from flyway, or --from-ef), not both");
+        }
+        var migrator = context.CreateMigrator();
+        IReadOnlyList<Migration> adopted = from is null
+            ? await migrator.BaselineAsync(version!.Value, cancellationToken)
+            : await migrator.BaselineFromAsync(Enum.Parse<ImportSource>(from, ignoreCase: true), cancellationToken);
         if (context.Output.Format == OutputFormat.Json)
         {
             context.Output.WriteJson(new { baseline = adopted.Select(m => new { version = m.Version, file = m.FileName }) });
@@ -29,7 +61,9 @@ internal sealed class BaselineCommand : ICliCommand
             {
                 context.Output.Console.WriteLine($"marked applied: {m.FileName}");
             }
-            context.Output.Console.WriteLine($"baseline at version {adopted[^1].Version}: {adopted.Count} migration(s) recorded, none run");
+            context.Output.Console.WriteLine(from is null
+                ? $"baseline at version {adopted[^1].Version}: {adopted.Count} migration(s) recorded, none run"
+                : $"baseline from {from}'s history: {adopted.Count} migration(s) recorded with their checksums, none run; stepwise status shows them applied");
         }
         return ExitCodes.Success;
     }

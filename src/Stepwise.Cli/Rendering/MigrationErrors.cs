@@ -7,15 +7,17 @@ namespace Stepwise.Cli.Rendering;
 /// <summary>How refusals and failures are shown: every problem with its place, then what to do.</summary>
 internal static class MigrationErrors
 {
-    public static void Report(Output output, MigrationRefusedException ex)
+    public static void Report(Output output, MigrationRefusedException ex) => Report(output, ex.Message, ex.Problems);
+
+    public static void Report(Output output, string message, IReadOnlyList<MigrationProblem> problems)
     {
         if (output.Format == OutputFormat.Json)
         {
-            output.WriteJson(new { error = ex.Message, problems = ex.Problems.Select(Json) });
+            output.WriteJson(new { error = message, problems = problems.Select(Json) });
             return;
         }
-        output.Error($"error: {ex.Message}");
-        foreach (var problem in ex.Problems)
+        output.Error($"error: {message}");
+        foreach (var problem in problems)
         {
             output.Error(problem.ToString());
         }

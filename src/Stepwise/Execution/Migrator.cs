@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
+using Stepwise.Import;
 using Stepwise.Migrations;
 
 namespace Stepwise.Execution;
@@ -250,10 +251,70 @@ public sealed class Migrator
         {
             throw new MigrationRefusedException($"no migration in {_options.Directory} has a version up to {version}");
         }
-        var commands = adopted.SelectMany(m => _history.Record(m.Version, m.FileName, HistoryStore.Versioned, m.Checksum, "applied", 0, m.Up?.Statements.Count ?? 0, null, null)
-            .Append(_history.Event(m.Version, m.FileName, "baseline", $"marked applied without running, as part of baseline {version}")));
-        await RunInTransactionAsync(session.Work, commands, cancellationToken);
+        await RecordBaselineAsync(session, adopted, _ => $"marked applied without running, as part of baseline {version}", cancellationToken);
         return adopted;
+    }
+
+    /// <summary>
+    /// Adopts a database another tool migrated: reads that tool's history table (only reads it) and records
+    /// as applied, without running them, exactly the migrations imported from the ones it lists (found by
+    /// the <c>-- imported from</c> header <c>stepwise import</c> writes). A repeatable migration is recorded
+    /// only when the tool last ran exactly its content (Flyway's checksum); otherwise the next apply runs it.
+    /// Refuses when history already has rows, when the table is
+    /// missing, or when it lists a migration that was not imported.
+    /// </summary>
+    public async Task<IReadOnlyList<Migration>> BaselineFromAsync(ImportSource from, CancellationToken cancellationToken = default)
+    {
+        var directory = LoadDirectory(parse: true);
+        await using var session = await Session.OpenAsync(this, takeLock: true, cancellationToken);
+        var rows = await _history.ReadAsync(session.Observer, cancellationToken);
+        if (rows.Count > 0)
+        {
+            throw new MigrationRefusedException($"the database already has migration history ({rows.Count} row(s) in {_options.StateSchema}.migrations); baseline is for adopting a database that has none");
+        }
+        var tool = Importer.Name(from);
+        var foreign = await ForeignHistory.ReadAsync(session.Observer, from, cancellationToken)
+            ?? throw new MigrationRefusedException($"the database has no {tool} history table ({string.Join(" or ", ForeignHistory.Tables(from))} on the search path): nothing to baseline from");
+        var origins = directory.All
+            .Select(m => (Migration: m, Origin: ImportOrigin.Read(m.Script?.Source.Text ?? File.ReadAllText(m.Path))))
+            .Where(x => x.Origin?.From == from)
+            .ToDictionary(x => x.Migration, x => x.Origin!);
+        var imported = origins.Where(x => x.Key.Kind == MigrationKind.Versioned && x.Value.Version is not null).ToDictionary(x => x.Key, x => x.Value.Version!);
+        if (origins.Count == 0)
+        {
+            throw new MigrationRefusedException($"no migration in {_options.Directory} was imported from {tool} (their first line would say: -- imported from {tool}: ...); import them with: stepwise import {tool} ...");
+        }
+        var problems = foreign.Applied.Where(id => !imported.Values.Any(v => ForeignHistory.SameVersion(v, id)))
+            .Select(id => new MigrationProblem(Severity.Error, "not-imported", _options.Directory, 0, 0,
+                $"{foreign.Table} lists {id} as applied, but no migration in the directory was imported from it",
+                $"import the {tool} migrations again into this directory, or adopt by version with: stepwise baseline <version>"))
+            .Concat(foreign.Partial.Select(id => new MigrationProblem(Severity.Error, "partially-applied", _options.Directory, 0, 0,
+                $"{foreign.Table} says {id} is only partially applied", $"finish or resolve it with {tool} first, then baseline")))
+            .ToList();
+        if (problems.Count > 0)
+        {
+            throw new MigrationRefusedException("nothing was recorded: history and the migration directory disagree", problems);
+        }
+        var adopted = imported.Where(x => foreign.IsApplied(x.Value)).Select(x => x.Key).OrderBy(m => m.Version).ToList();
+        if (adopted.Count == 0)
+        {
+            throw new MigrationRefusedException($"{foreign.Table} lists no applied migration: nothing to baseline (run stepwise apply instead)");
+        }
+        // A repeatable migration counts only when the tool last ran exactly this content (Flyway's checksum).
+        adopted.AddRange(origins.Where(x => x.Key.Kind == MigrationKind.Repeatable && x.Value.Checksum is { } c && foreign.IsRepeatableCurrent(x.Value.SourceFile, c))
+            .Select(x => x.Key).OrderBy(m => m.FileName, StringComparer.Ordinal));
+        await RecordBaselineAsync(session, adopted, m => m.Kind == MigrationKind.Repeatable
+            ? $"marked applied without running: {tool} ran {origins[m].SourceFile} with checksum {origins[m].Checksum} ({foreign.Table})"
+            : $"marked applied without running: {tool} {imported[m]} is applied in {foreign.Table}", cancellationToken);
+        return adopted;
+    }
+
+    private async Task RecordBaselineAsync(Session session, List<Migration> adopted, Func<Migration, string> detail, CancellationToken cancellationToken)
+    {
+        var commands = adopted.SelectMany(m => _history.Record(m.Version, m.FileName, m.Kind == MigrationKind.Repeatable ? HistoryStore.Repeatable : HistoryStore.Versioned,
+                m.Checksum, "applied", 0, m.Up?.Statements.Count ?? 0, null, null)
+            .Append(_history.Event(m.Version, m.FileName, "baseline", detail(m))));
+        await RunInTransactionAsync(session.Work, commands, cancellationToken);
     }
 
     /// <summary>

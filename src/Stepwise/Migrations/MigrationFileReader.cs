@@ -214,7 +214,8 @@ internal static class MigrationFileReader
         return found;
     }
 
-    private static bool StartsLine(string text, int offset)
+    /// <summary>True when only whitespace comes before <paramref name="offset"/> on its line.</summary>
+    internal static bool StartsLine(string text, int offset)
     {
         for (var i = offset - 1; i >= 0 && text[i] != '\n'; i--)
         {

@@ -1,0 +1,83 @@
+using Spectre.Console;
+using System.CommandLine;
+using Stepwise.Cli.Rendering;
+using Stepwise.Import;
+using Stepwise.Migrations;
+
+namespace Stepwise.Cli.Commands;
+
+/// <summary>
+/// <c>stepwise import ef|dbmate|flyway|atlas PATH</c>: converts another tool's migrations into a Stepwise
+/// directory (all or nothing), printing what was converted and what could not be, and why.
+/// </summary>
+internal sealed class ImportCommand : ICliCommand
+{
+    private readonly Argument<string> _from = new("tool") { Description = "The tool the migrations come from: ef, dbmate, flyway or atlas" };
+
+    private readonly Argument<string> _path = new("path") { Description = "ef: the script from dotnet ef migrations script; dbmate, flyway, atlas: the migration directory" };
+
+    private readonly Option<string?> _out = new("--out", "-o") { Description = "The Stepwise directory to write (default: the migrations directory, --dir)" };
+
+    private readonly Option<bool> _force = new("--force") { Description = "Replace files that already exist in the target directory" };
+
+    public Command Build()
+    {
+        _from.AcceptOnlyFromAmong("ef", "dbmate", "flyway", "atlas");
+        var command = new Command("import", "Convert migrations from EF Core, dbmate, Flyway or Atlas into Stepwise files (never edits the source; writes nothing unless every file converts)");
+        command.Arguments.Add(_from);
+        command.Arguments.Add(_path);
+        command.Options.Add(_out);
+        command.Options.Add(_force);
+        return command;
+    }
+
+    public Task<int> RunAsync(CliContext context, ParseResult parse, CancellationToken cancellationToken)
+    {
+        var from = Enum.Parse<ImportSource>(parse.GetValue(_from)!, ignoreCase: true);
+        var path = Path.GetFullPath(parse.GetValue(_path)!, context.Environment.WorkingDirectory);
+        var target = parse.GetValue(_out) is { } o ? Path.GetFullPath(o, context.Environment.WorkingDirectory) : context.MigrationsDirectory;
+
+        ImportResult result;
+        IReadOnlyList<string> written;
+        try
+        {
+            result = Importer.Read(from, path);
+            if (context.Output.Format == OutputFormat.Text)
+            {
+                foreach (var problem in result.NotConverted)
+                {
+                    context.Output.Warning(problem.ToString());
+                }
+            }
+            written = ImportWriter.Write(result, target, parse.GetValue(_force));
+        }
+        catch (ImportRefusedException ex)
+        {
+            MigrationErrors.Report(context.Output, ex.Message, ex.Problems);
+            return Task.FromResult(ExitCodes.BadInput);
+        }
+
+        var tool = Importer.Name(from);
+        if (context.Output.Format == OutputFormat.Json)
+        {
+            context.Output.WriteJson(new
+            {
+                from = tool,
+                source = path,
+                target,
+                converted = result.Converted.Select(m => new { file = m.FileName, source = m.Source, id = m.SourceId }),
+                notConverted = result.NotConverted.Select(p => new { file = p.File, line = p.Line, column = p.Column, message = p.Message, hint = p.Hint }),
+                written,
+            });
+            return Task.FromResult(ExitCodes.Success);
+        }
+        foreach (var m in result.Converted)
+        {
+            context.Output.Console.WriteLine($"converted {m.Source} → {m.FileName}");
+        }
+        context.Output.Console.WriteLine($"wrote {result.Converted.Count} migration(s) and {SumFile.FileName} to {target}; {path} was not changed");
+        var baseline = from == ImportSource.Ef ? "stepwise baseline --from-ef" : $"stepwise baseline --from {tool}";
+        context.Output.Info($"next: stepwise validate; on a database {tool} already migrated, record them as applied with: {baseline}");
+        return Task.FromResult(ExitCodes.Success);
+    }
+}

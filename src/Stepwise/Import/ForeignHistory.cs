@@ -1,0 +1,170 @@
+using System.Globalization;
+using System.Numerics;
+using Npgsql;
+
+namespace Stepwise.Import;
+
+/// <summary>
+/// What another tool's history table says was applied, read without changing it: EF's
+/// <c>"__EFMigrationsHistory"</c>, dbmate's <c>schema_migrations</c>, Flyway's <c>flyway_schema_history</c>
+/// and Atlas's <c>atlas_schema_revisions</c> (found on the search path; Atlas's also in its own schema).
+/// </summary>
+public sealed class ForeignHistory
+{
+    private readonly HashSet<string> _applied;
+    private readonly List<string> _baselines;
+    private readonly Dictionary<string, string?> _repeatables;
+
+    private ForeignHistory(string table, HashSet<string> applied, List<string> baselines, List<string> partial, Dictionary<string, string?> repeatables)
+    {
+        Table = table;
+        _applied = applied;
+        _baselines = baselines;
+        _repeatables = repeatables;
+        Partial = partial;
+    }
+
+    /// <summary>
+    /// True when the tool's latest successful run of the repeatable script <paramref name="fileName"/> had
+    /// <paramref name="checksum"/> (Flyway): the database holds that script as it is now.
+    /// </summary>
+    public bool IsRepeatableCurrent(string fileName, string checksum) => _repeatables.TryGetValue(fileName, out var c) && c == checksum;
+
+    /// <summary>Ids the tool started but did not finish (Atlas revisions with statements left).</summary>
+    public IReadOnlyList<string> Partial { get; }
+
+    /// <summary>The table read, as found.</summary>
+    public string Table { get; }
+
+    /// <summary>The ids the table lists as applied (baseline rows not included).</summary>
+    public IReadOnlyCollection<string> Applied => _applied;
+
+    /// <summary>
+    /// True when the tool considers <paramref name="id"/> applied: listed, or (Flyway and Atlas) at or below
+    /// a baseline version, comparing versions part by part as numbers.
+    /// </summary>
+    public bool IsApplied(string id) => _applied.Any(a => SameVersion(a, id)) || _baselines.Any(b => Compare(id, b) <= 0);
+
+    /// <summary>
+    /// True when two ids name the same version: equal as text, or, for versions of numbers, part by part
+    /// (<c>1_1</c> = <c>1.1</c>, as Flyway reads them).
+    /// </summary>
+    public static bool SameVersion(string a, string b) => a == b || Compare(a, b) == 0;
+
+    /// <summary>The tables each tool keeps, in the order they are looked for.</summary>
+    public static IReadOnlyList<string> Tables(ImportSource from) => from switch
+    {
+        ImportSource.Ef => ["\"__EFMigrationsHistory\""],
+        ImportSource.Dbmate => ["schema_migrations"],
+        ImportSource.Flyway => ["flyway_schema_history"],
+        ImportSource.Atlas => ["atlas_schema_revisions.atlas_schema_revisions", "atlas_schema_revisions"],
+        _ => throw new ArgumentOutOfRangeException(nameof(from)),
+    };
+
+    /// <summary>Reads the tool's table; null when the database has none.</summary>
+    public static async Task<ForeignHistory?> ReadAsync(NpgsqlConnection connection, ImportSource from, CancellationToken cancellationToken = default)
+    {
+        foreach (var table in Tables(from))
+        {
+            await using (var exists = new NpgsqlCommand("SELECT to_regclass($1) IS NOT NULL", connection))
+            {
+                exists.Parameters.AddWithValue(table);
+                if (await exists.ExecuteScalarAsync(cancellationToken) is not true)
+                {
+                    continue;
+                }
+            }
+            var applied = new HashSet<string>(StringComparer.Ordinal);
+            var baselines = new List<string>();
+            var partial = new List<string>();
+            var repeatables = new Dictionary<string, string?>(StringComparer.Ordinal);
+            await using var command = new NpgsqlCommand(Query(from, table), connection);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var id = reader.GetString(0);
+                switch (reader.GetString(1))
+                {
+                    case "applied":
+                        applied.Add(id);
+                        break;
+                    case "baseline":
+                        baselines.Add(id);
+                        break;
+                    case "repeatable":
+                        repeatables[Path.GetFileName(id)] = reader.IsDBNull(2) ? null : reader.GetString(2);
+                        break;
+                    case "partial":
+                        partial.Add(id);
+                        break;
+                    case "removed":
+                        applied.Remove(id);
+                        repeatables.Remove(Path.GetFileName(id));
+                        baselines.Remove(id);
+                        break;
+                }
+            }
+            return new ForeignHistory(table, applied, baselines, partial, repeatables);
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Rows as (id, applied | baseline | removed | repeatable | partial, checksum), in the order the tool
+    /// wrote them. Flyway: a successful undo or a repair's delete marker removes a version; a repeatable
+    /// script's row (no version) gives its checksum, the latest one winning; Atlas: a revision counts once all its statements
+    /// ran (or it was resolved by hand), and its cloud identifier row is not a version.
+    /// </summary>
+    private static string Query(ImportSource from, string table) => from switch
+    {
+        ImportSource.Ef => $"SELECT \"MigrationId\", 'applied', NULL::text FROM {table} ORDER BY \"MigrationId\"",
+        ImportSource.Dbmate => $"SELECT version::text, 'applied', NULL::text FROM {table} ORDER BY version",
+        ImportSource.Flyway => $"""
+            SELECT coalesce(version, script),
+                   CASE WHEN version IS NULL THEN CASE WHEN type = 'DELETE' THEN 'removed' ELSE 'repeatable' END
+                        WHEN type = 'BASELINE' THEN 'baseline'
+                        WHEN type LIKE 'UNDO%' OR type = 'DELETE' THEN 'removed'
+                        ELSE 'applied' END,
+                   checksum::text
+            FROM {table} WHERE success ORDER BY installed_rank
+            """,
+        ImportSource.Atlas => $"""
+            SELECT version, CASE WHEN type & 1 = 1 THEN 'baseline'
+                                 WHEN applied >= total OR type & 4 = 4 THEN 'applied'
+                                 ELSE 'partial' END, NULL::text
+            FROM {table} WHERE version NOT LIKE '.%' ORDER BY version
+            """,
+        _ => throw new ArgumentOutOfRangeException(nameof(from)),
+    };
+
+    private static int Compare(string a, string b)
+    {
+        static List<BigInteger>? Parts(string v)
+        {
+            var parts = new List<BigInteger>();
+            foreach (var p in v.Split('.', '_'))
+            {
+                if (!BigInteger.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out var n))
+                {
+                    return null;
+                }
+                parts.Add(n);
+            }
+            return parts;
+        }
+        var (x, y) = (Parts(a), Parts(b));
+        if (x is null || y is null)
+        {
+            return string.CompareOrdinal(a, b);
+        }
+        for (var i = 0; i < Math.Max(x.Count, y.Count); i++)
+        {
+            var c = (i < x.Count ? x[i] : 0).CompareTo(i < y.Count ? y[i] : 0);
+            if (c != 0)
+            {
+                return c;
+            }
+        }
+        return 0;
+    }
+}

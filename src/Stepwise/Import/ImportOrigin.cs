@@ -1,0 +1,42 @@
+using System.Text.RegularExpressions;
+
+namespace Stepwise.Import;
+
+/// <summary>What an imported file's header says.</summary>
+/// <param name="From">The tool.</param>
+/// <param name="SourceFile">The file (or EF script) it was made from.</param>
+/// <param name="Version">The tool's id for it, as its history table records it; null for repeatable migrations.</param>
+/// <param name="Checksum">For a Flyway repeatable migration: Flyway's checksum of the source, as <c>flyway_schema_history</c> records it.</param>
+public sealed record ImportedFrom(ImportSource From, string SourceFile, string? Version, string? Checksum);
+
+/// <summary>
+/// The first line of every imported file: <c>-- imported from flyway: V1_1__users.sql (version 1.1)</c>
+/// (a Flyway repeatable: <c>-- imported from flyway: R__views.sql (checksum -1442123377)</c>).
+/// It ties the Stepwise migration to the other tool's id, so <c>stepwise baseline --from</c> can mark
+/// exactly the migrations the other tool's history table lists, whatever their Stepwise version. An
+/// ordinary comment to the migration reader, and part of the file's checksum like any other line.
+/// </summary>
+public static partial class ImportOrigin
+{
+    /// <summary>The header line (without its newline).</summary>
+    public static string Header(ImportSource from, string sourceFile, string? id, string? checksum = null) =>
+        $"-- imported from {Importer.Name(from)}: {sourceFile}" + (id is null ? "" : $" (version {id})") + (checksum is null ? "" : $" (checksum {checksum})");
+
+    /// <summary>What <paramref name="content"/>'s first line says, or null when it is not an import header.</summary>
+    public static ImportedFrom? Read(string content)
+    {
+        var end = content.IndexOf('\n', StringComparison.Ordinal);
+        var first = (end < 0 ? content : content[..end]).TrimEnd('\r');
+        var match = HeaderLine().Match(first);
+        if (!match.Success || !Enum.TryParse<ImportSource>(match.Groups["tool"].Value, ignoreCase: true, out var from))
+        {
+            return null;
+        }
+        return new ImportedFrom(from, match.Groups["file"].Value, NullIfEmpty(match.Groups["id"].Value), NullIfEmpty(match.Groups["checksum"].Value));
+    }
+
+    private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
+
+    [GeneratedRegex(@"^-- imported from (?<tool>ef|dbmate|flyway|atlas): (?<file>.+?)(?: \(version (?<id>[^()]+)\))?(?: \(checksum (?<checksum>-?\d+)\))?$")]
+    private static partial Regex HeaderLine();
+}

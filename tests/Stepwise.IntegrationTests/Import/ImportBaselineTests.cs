@@ -1,0 +1,298 @@
+using System.Text;
+using System.Text.Json;
+using Stepwise.Catalog;
+using Stepwise.Import;
+using Stepwise.IntegrationTests.Execution;
+
+namespace Stepwise.IntegrationTests.Import;
+
+/// <summary>
+/// Each tool's migrations applied the way the tool applies them (its own history table, created as the
+/// tool creates it), then imported, baselined from that table, and compared with a database built by
+/// Stepwise from the imported directory.
+/// </summary>
+public class ImportBaselineTests(PostgresFixture fixture) : IClassFixture<PostgresFixture>
+{
+    private static string EfFixture(string name) => Path.Combine(AppContext.BaseDirectory, "Import", "Fixtures", "ef", name);
+
+    [Theory]
+    [InlineData("plain.sql", 3)]
+    [InlineData("idempotent.sql", 3)]
+    [InlineData("suppress-transaction.sql", 4)]
+    public async Task EF_script_applied_by_EF_then_imported_and_baselined_shows_everything_applied(string script, int count)
+    {
+        await using var ef = await MigrationWorkspace.CreateAsync(fixture);
+        await RunAsPsqlAsync(ef, await File.ReadAllTextAsync(EfFixture(script)));
+
+        var imported = await ef.RunCliAsync("import", "ef", EfFixture(script));
+        var baseline = await ef.RunCliAsync("baseline", "--from-ef");
+        var status = await ef.RunCliAsync("status", "--format", "json");
+
+        Assert.Equal(0, imported.Code);
+        Assert.Equal(0, baseline.Code);
+        Assert.Contains("marked applied: 20240301170000_UniqueMemberEmail.sql", baseline.Out);
+        Assert.Equal(0, status.Code);
+        AssertAllApplied(status.Out, count);
+        Assert.Equal((long)count, await ef.ScalarAsync<long>("SELECT count(*) FROM \"__EFMigrationsHistory\"")); // only read
+        await AssertSameSchemaAsBuiltByStepwiseAsync(ef, "DROP TABLE \"__EFMigrationsHistory\"");
+    }
+
+    [Fact]
+    public async Task Dbmate_directory_baselined_from_schema_migrations_marks_exactly_the_applied_versions()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        using var source = new SourceDir();
+        source.Write("20240101120000_create_users.sql", "-- migrate:up\nCREATE TABLE users (id bigint PRIMARY KEY);\n-- migrate:down\nDROP TABLE users;\n");
+        source.Write("20240102120000_add_email.sql", "-- migrate:up\nALTER TABLE users ADD COLUMN email text;\n-- migrate:down\nALTER TABLE users DROP COLUMN email;\n");
+        source.Write("20240103120000_index_email.sql", "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY users_email ON users (email);\n-- migrate:down\nDROP INDEX users_email;\n");
+        // What dbmate does for the first two: its table, each up section, its version.
+        await ws.ExecuteAsync("""
+            CREATE TABLE IF NOT EXISTS public.schema_migrations (version character varying(128) NOT NULL PRIMARY KEY);
+            CREATE TABLE users (id bigint PRIMARY KEY);
+            INSERT INTO public.schema_migrations (version) VALUES ('20240101120000');
+            ALTER TABLE users ADD COLUMN email text;
+            INSERT INTO public.schema_migrations (version) VALUES ('20240102120000');
+            """);
+
+        var imported = await ws.RunCliAsync("import", "dbmate", source.Path);
+        var baseline = await ws.RunCliAsync("baseline", "--from", "dbmate");
+        var pending = await ws.RunCliAsync("status");
+        var applied = await ws.RunCliAsync("apply");
+        var status = await ws.RunCliAsync("status", "--format", "json");
+
+        Assert.Equal(0, imported.Code);
+        Assert.Equal(0, baseline.Code);
+        Assert.Contains("2 migration(s) recorded", baseline.Out);
+        Assert.Equal(1, pending.Code);
+        Assert.Equal(0, applied.Code);
+        AssertAllApplied(status.Out, 3);
+        Assert.Equal("users_email", await ws.ScalarAsync<string>("SELECT indexname::text FROM pg_indexes WHERE tablename = 'users' AND indexname = 'users_email'"));
+        await AssertSameSchemaAsBuiltByStepwiseAsync(ws, "DROP TABLE schema_migrations");
+    }
+
+    [Fact]
+    public async Task Flyway_directory_baselined_from_flyway_schema_history()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        using var source = new SourceDir();
+        const string V1 = "CREATE TABLE users (id bigint PRIMARY KEY);\n";
+        const string V11 = "ALTER TABLE users ADD COLUMN email text;\n";
+        const string V2 = "ALTER TABLE users ADD COLUMN name text;\n";
+        const string Rold = "CREATE OR REPLACE VIEW user_emails AS SELECT id FROM users;\n";
+        const string R = "CREATE OR REPLACE VIEW user_emails AS SELECT id, email FROM users;\n";
+        source.Write("V1__create_users.sql", V1);
+        source.Write("U1__create_users.sql", "DROP TABLE users;\n");
+        source.Write("V1.1__add_email.sql", V11);
+        source.Write("V2__add_name.sql", V2);
+        source.Write("R__user_emails.sql", R);
+        // What Flyway does on PostgreSQL: its table, then each script and its row (checksums as Flyway computes them).
+        await ws.ExecuteAsync($"""
+            CREATE TABLE "public"."flyway_schema_history" (
+                "installed_rank" INT NOT NULL,
+                "version" VARCHAR(50),
+                "description" VARCHAR(200) NOT NULL,
+                "type" VARCHAR(20) NOT NULL,
+                "script" VARCHAR(1000) NOT NULL,
+                "checksum" INTEGER,
+                "installed_by" VARCHAR(100) NOT NULL,
+                "installed_on" TIMESTAMP NOT NULL DEFAULT now(),
+                "execution_time" INTEGER NOT NULL,
+                "success" BOOLEAN NOT NULL
+            );
+            ALTER TABLE "public"."flyway_schema_history" ADD CONSTRAINT "flyway_schema_history_pk" PRIMARY KEY ("installed_rank");
+            CREATE INDEX "flyway_schema_history_s_idx" ON "public"."flyway_schema_history" ("success");
+            {V1}
+            INSERT INTO flyway_schema_history VALUES (1, '1', 'create users', 'SQL', 'V1__create_users.sql', {FlywayImport.Checksum(V1)}, 'app', now(), 4, true);
+            {Rold}
+            INSERT INTO flyway_schema_history VALUES (2, NULL, 'user emails', 'SQL', 'R__user_emails.sql', {FlywayImport.Checksum(Rold)}, 'app', now(), 3, true);
+            {V11}
+            INSERT INTO flyway_schema_history VALUES (3, '1.1', 'add email', 'SQL', 'V1.1__add_email.sql', {FlywayImport.Checksum(V11)}, 'app', now(), 2, true);
+            {R}
+            INSERT INTO flyway_schema_history VALUES (4, NULL, 'user emails', 'SQL', 'R__user_emails.sql', {FlywayImport.Checksum(R)}, 'app', now(), 3, true);
+            """);
+
+        var imported = await ws.RunCliAsync("import", "flyway", source.Path);
+        var baseline = await ws.RunCliAsync("baseline", "--from", "flyway");
+        var status = await ws.RunCliAsync("status", "--format", "json");
+        var apply = await ws.RunCliAsync("apply");
+        var after = await ws.RunCliAsync("status", "--format", "json");
+
+        Assert.Equal(0, imported.Code);
+        Assert.Contains("converted V1__create_users.sql + U1__create_users.sql → 10_create_users.sql", imported.Out);
+        Assert.Equal(0, baseline.Code);
+        Assert.Contains("marked applied: 10_create_users.sql", baseline.Out);
+        Assert.Contains("marked applied: 11_add_email.sql", baseline.Out);
+        Assert.Contains("marked applied: R_user_emails.sql", baseline.Out); // Flyway last ran this very content
+        Assert.DoesNotContain("20_add_name.sql", baseline.Out); // Flyway never ran V2
+        Assert.Equal(1, status.Code);
+        Assert.Equal(0, apply.Code);
+        Assert.Contains("20_add_name.sql", apply.Out);
+        Assert.DoesNotContain("R_user_emails.sql", apply.Out);
+        AssertAllApplied(after.Out, 4);
+        await AssertSameSchemaAsBuiltByStepwiseAsync(ws, "DROP TABLE flyway_schema_history");
+    }
+
+    [Fact]
+    public async Task Flyway_baseline_rows_cover_older_versions_and_a_successful_undo_removes_one()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        using var source = new SourceDir();
+        source.Write("V1__a.sql", "CREATE TABLE a (id int);\n");
+        source.Write("V1_1__b.sql", "CREATE TABLE b (id int);\n");
+        source.Write("V2__c.sql", "CREATE TABLE c (id int);\n");
+        source.Write("U2__c.sql", "DROP TABLE c;\n");
+        source.Write("V3__d.sql", "CREATE TABLE d (id int);\n");
+        await ws.ExecuteAsync("""
+            CREATE TABLE flyway_schema_history (
+                installed_rank INT NOT NULL PRIMARY KEY, version VARCHAR(50), description VARCHAR(200) NOT NULL, type VARCHAR(20) NOT NULL,
+                script VARCHAR(1000) NOT NULL, checksum INTEGER, installed_by VARCHAR(100) NOT NULL, installed_on TIMESTAMP NOT NULL DEFAULT now(),
+                execution_time INTEGER NOT NULL, success BOOLEAN NOT NULL);
+            CREATE TABLE a (id int);
+            CREATE TABLE b (id int);
+            INSERT INTO flyway_schema_history VALUES (1, '1.1', '<< Flyway Baseline >>', 'BASELINE', '<< Flyway Baseline >>', NULL, 'app', now(), 0, true);
+            INSERT INTO flyway_schema_history VALUES (2, '2', 'c', 'SQL', 'V2__c.sql', 1, 'app', now(), 1, true);
+            INSERT INTO flyway_schema_history VALUES (3, '2', 'c', 'UNDO_SQL', 'U2__c.sql', 2, 'app', now(), 1, true);
+            INSERT INTO flyway_schema_history VALUES (4, '3', 'd', 'SQL', 'V3__d.sql', 3, 'app', now(), 1, false);
+            """);
+
+        var imported = await ws.RunCliAsync("import", "flyway", source.Path);
+        var baseline = await ws.RunCliAsync("baseline", "--from", "flyway", "--format", "json");
+
+        Assert.Equal(0, imported.Code);
+        Assert.Equal(0, baseline.Code);
+        using var json = JsonDocument.Parse(baseline.Out);
+        Assert.Equal(["10_a.sql", "11_b.sql"], json.RootElement.GetProperty("baseline").EnumerateArray().Select(m => m.GetProperty("file").GetString()));
+    }
+
+    [Fact]
+    public async Task Atlas_directory_baselined_from_atlas_schema_revisions()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        using var source = new SourceDir();
+        var files = new[]
+        {
+            ("20240101120000_init.sql", "-- Create \"users\" table\nCREATE TABLE \"users\" (\"id\" bigint NOT NULL, PRIMARY KEY (\"id\"));\n"),
+            ("20240102120000_email.sql", "-- Modify \"users\" table\nALTER TABLE \"users\" ADD COLUMN \"email\" text NULL;\n"),
+        };
+        foreach (var (name, content) in files)
+        {
+            source.Write(name, content);
+        }
+        source.Write(AtlasImport.SumFileName, AtlasImport.Render(files.Select(f => (f.Item1, Encoding.UTF8.GetBytes(f.Item2)))));
+        await ws.ExecuteAsync("""
+            CREATE SCHEMA "atlas_schema_revisions";
+            CREATE TABLE "atlas_schema_revisions"."atlas_schema_revisions" (
+                "version" character varying NOT NULL, "description" character varying NOT NULL, "type" bigint NOT NULL DEFAULT 2,
+                "applied" bigint NOT NULL DEFAULT 0, "total" bigint NOT NULL DEFAULT 0, "executed_at" timestamptz NOT NULL,
+                "execution_time" bigint NOT NULL, "error" text NULL, "error_stmt" text NULL, "hash" character varying NOT NULL,
+                "partial_hashes" jsonb NULL, "operator_version" character varying NOT NULL, PRIMARY KEY ("version"));
+            INSERT INTO "atlas_schema_revisions"."atlas_schema_revisions" VALUES
+                ('.atlas_cloud_identifier', 'b3c1f0a2-0000-4000-8000-000000000000', 0, 0, 0, now(), 0, NULL, NULL, '', NULL, 'Atlas CLI v0.30.0');
+            CREATE TABLE "users" ("id" bigint NOT NULL, PRIMARY KEY ("id"));
+            INSERT INTO "atlas_schema_revisions"."atlas_schema_revisions" VALUES
+                ('20240101120000', 'init', 2, 1, 1, now(), 1000, NULL, NULL, 'h1', NULL, 'Atlas CLI v0.30.0');
+            ALTER TABLE "users" ADD COLUMN "email" text NULL;
+            INSERT INTO "atlas_schema_revisions"."atlas_schema_revisions" VALUES
+                ('20240102120000', 'email', 2, 1, 1, now(), 1000, NULL, NULL, 'h2', NULL, 'Atlas CLI v0.30.0');
+            """);
+
+        var imported = await ws.RunCliAsync("import", "atlas", source.Path);
+        var baseline = await ws.RunCliAsync("baseline", "--from", "atlas");
+        var status = await ws.RunCliAsync("status", "--format", "json");
+
+        Assert.Equal(0, imported.Code);
+        Assert.Equal(0, baseline.Code);
+        Assert.Equal(0, status.Code);
+        AssertAllApplied(status.Out, 2);
+        await AssertSameSchemaAsBuiltByStepwiseAsync(ws, "DROP SCHEMA atlas_schema_revisions CASCADE");
+    }
+
+    [Fact]
+    public async Task Baseline_refuses_a_partially_applied_Atlas_revision()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        using var source = new SourceDir();
+        var files = new[] { ("1_a.sql", "CREATE TABLE a (id int);\nCREATE TABLE b (id int);\n") };
+        source.Write(files[0].Item1, files[0].Item2);
+        source.Write(AtlasImport.SumFileName, AtlasImport.Render(files.Select(f => (f.Item1, Encoding.UTF8.GetBytes(f.Item2)))));
+        await ws.ExecuteAsync("""
+            CREATE TABLE atlas_schema_revisions (version character varying NOT NULL PRIMARY KEY, description character varying NOT NULL,
+                type bigint NOT NULL DEFAULT 2, applied bigint NOT NULL DEFAULT 0, total bigint NOT NULL DEFAULT 0);
+            CREATE TABLE a (id int);
+            INSERT INTO atlas_schema_revisions VALUES ('1', 'a', 2, 1, 2);
+            """);
+
+        var imported = await ws.RunCliAsync("import", "atlas", source.Path);
+        var baseline = await ws.RunCliAsync("baseline", "--from", "atlas");
+
+        Assert.Equal(0, imported.Code);
+        Assert.Equal(2, baseline.Code);
+        Assert.Contains("atlas_schema_revisions says 1 is only partially applied", baseline.Error);
+        Assert.Contains("finish or resolve it with atlas first", baseline.Error);
+    }
+
+    [Fact]
+    public async Task Baseline_refuses_when_the_other_tool_applied_a_migration_that_was_not_imported()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        using var source = new SourceDir();
+        source.Write("1_a.sql", "-- migrate:up\nCREATE TABLE a (id int);\n");
+        await ws.ExecuteAsync("""
+            CREATE TABLE schema_migrations (version character varying(128) NOT NULL PRIMARY KEY);
+            INSERT INTO schema_migrations VALUES ('1'), ('2');
+            """);
+
+        var imported = await ws.RunCliAsync("import", "dbmate", source.Path);
+        var baseline = await ws.RunCliAsync("baseline", "--from", "dbmate");
+        var flyway = await ws.RunCliAsync("baseline", "--from", "flyway");
+
+        Assert.Equal(0, imported.Code);
+        Assert.Equal(2, baseline.Code);
+        Assert.Contains("schema_migrations lists 2 as applied, but no migration in the directory was imported from it", baseline.Error);
+        Assert.Equal(0L, await ws.ScalarAsync<long>("SELECT count(*) FROM stepwise.migrations"));
+        Assert.Equal(2, flyway.Code);
+        Assert.Contains("no flyway history table", flyway.Error);
+    }
+
+    /// <summary>Runs a script the way psql -f does: statement by statement on one session, its own BEGIN/COMMIT deciding transactions.</summary>
+    private static async Task RunAsPsqlAsync(MigrationWorkspace ws, string script)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(ws.ConnectionString);
+        await connection.OpenAsync();
+        foreach (var statement in Stepwise.Sql.SqlParser.Split(script).Statements)
+        {
+            await using var command = new Npgsql.NpgsqlCommand(statement.Text, connection);
+            await command.ExecuteNonQueryAsync();
+        }
+    }
+
+    private static void AssertAllApplied(string statusJson, int count)
+    {
+        using var json = JsonDocument.Parse(statusJson);
+        var states = json.RootElement.GetProperty("migrations").EnumerateArray().Select(m => m.GetProperty("state").GetString()).ToList();
+        Assert.Equal(count, states.Count);
+        Assert.All(states, s => Assert.Equal("applied", s));
+    }
+
+    /// <summary>The other tool's database (its history table dropped) has the schema Stepwise builds from the imported files.</summary>
+    private async Task AssertSameSchemaAsBuiltByStepwiseAsync(MigrationWorkspace toolDatabase, string dropHistory)
+    {
+        await using var fresh = await MigrationWorkspace.CreateAsync(fixture);
+        var applied = await fresh.Migrator(o => o.Directory = toolDatabase.Directory).ApplyAsync(new Stepwise.Execution.ApplyRequest());
+        Assert.NotEmpty(applied.Runs);
+        await toolDatabase.ExecuteAsync(dropHistory);
+
+        var changes = SchemaDiff.Compare(await CatalogReader.ReadAsync(toolDatabase.ConnectionString), await CatalogReader.ReadAsync(fresh.ConnectionString));
+
+        Assert.Empty(changes);
+    }
+
+    private sealed class SourceDir : IDisposable
+    {
+        public string Path { get; } = Directory.CreateTempSubdirectory("stepwise-import-src-").FullName;
+
+        public void Write(string name, string content) => File.WriteAllText(System.IO.Path.Combine(Path, name), content);
+
+        public void Dispose() => Directory.Delete(Path, recursive: true);
+    }
+}

@@ -1,0 +1,64 @@
+using System.Text.Json;
+using Stepwise.Tests.Cli;
+
+namespace Stepwise.Tests.Import;
+
+public class ImportCommandTests
+{
+    [Fact]
+    public async Task Import_writes_into_the_migrations_directory_and_lists_what_it_converted()
+    {
+        using var cli = new CliRunner();
+        var script = EfScriptImportTests.Fixture("plain.sql");
+
+        var (code, output, error) = await cli.Run("import", "ef", script, "--no-color");
+        var validate = await cli.Run("validate", "--no-color");
+        var again = await cli.Run("import", "ef", script, "--no-color");
+        var json = await cli.Run("import", "ef", script, "--out", "other", "--format", "json");
+
+        Assert.Equal(0, code);
+        Assert.Contains("converted migration 20240101120000_Init (plain.sql:8) → 20240101120000_Init.sql", output);
+        Assert.Contains("wrote 3 migration(s) and stepwise.sum to " + Path.Combine(cli.WorkingDirectory, "migrations"), output);
+        Assert.Contains("no down sections", error);
+        Assert.Contains("stepwise baseline --from-ef", error);
+        Assert.Equal(0, validate.ExitCode);
+        Assert.Contains("valid: 3 versioned and 0 repeatable migration(s): 0 error(s)", validate.Out);
+        Assert.Equal(2, again.ExitCode);
+        Assert.Contains("20240101120000_Init.sql: error: the file exists and would be replaced", again.Error);
+        Assert.Contains("--force", again.Error);
+        Assert.Equal(0, json.ExitCode);
+        using var doc = JsonDocument.Parse(json.Out);
+        Assert.Equal(3, doc.RootElement.GetProperty("converted").GetArrayLength());
+        Assert.True(File.Exists(Path.Combine(cli.WorkingDirectory, "other", "stepwise.sum")));
+    }
+
+    [Fact]
+    public async Task Bad_input_exits_2_naming_the_file()
+    {
+        using var cli = new CliRunner();
+        cli.Write("dbmate/1_a.sql", "CREATE TABLE a (id int);\n");
+
+        var (code, _, error) = await cli.Run("import", "dbmate", "dbmate", "--no-color");
+        var unknown = await cli.Run("import", "liquibase", "dbmate");
+
+        Assert.Equal(2, code);
+        Assert.Contains("1_a.sql:1:1: error: the file has no -- migrate:up marker", error);
+        Assert.False(Directory.Exists(Path.Combine(cli.WorkingDirectory, "migrations")));
+        Assert.Equal(2, unknown.ExitCode);
+    }
+
+    [Theory]
+    [InlineData("baseline")]
+    [InlineData("baseline", "5", "--from", "flyway")]
+    [InlineData("baseline", "--from-ef", "--from", "dbmate")]
+    [InlineData("baseline", "--from", "liquibase")]
+    public async Task Baseline_takes_a_version_or_a_tool_but_not_both(params string[] args)
+    {
+        using var cli = new CliRunner();
+
+        var (code, _, error) = await cli.Run([.. args, "--no-color"]);
+
+        Assert.Equal(2, code);
+        Assert.NotEmpty(error);
+    }
+}
