@@ -13,13 +13,16 @@ internal sealed class HistoryStore(string schema)
 {
     internal const string Versioned = "versioned";
     internal const string Repeatable = "repeatable";
-    internal const int CurrentVersion = 1;
+    internal const int CurrentVersion = 2;
 
     private readonly string _s = Quote.Ident(schema);
 
     public string Schema { get; } = schema;
 
     public string Migrations => $"{_s}.migrations";
+
+    /// <summary>Backfill checkpoints: one row per backfill step of an operation migration.</summary>
+    public string Backfills => $"{_s}.backfills";
 
     /// <summary>Creates (or checks) the state schema; run under the migration lock.</summary>
     public async Task EnsureAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
@@ -45,7 +48,7 @@ internal sealed class HistoryStore(string schema)
                 file text NOT NULL,
                 kind text NOT NULL CHECK (kind IN ('versioned', 'repeatable')),
                 checksum text NOT NULL,
-                status text NOT NULL CHECK (status IN ('applied', 'failed', 'partial', 'reverting')),
+                status text NOT NULL CONSTRAINT migrations_status_check CHECK (status IN ('applied', 'failed', 'partial', 'reverting')),
                 statements_completed integer NOT NULL DEFAULT 0,
                 statements_total integer NOT NULL DEFAULT 0,
                 applied_at timestamptz NOT NULL DEFAULT clock_timestamp(),
@@ -66,7 +69,24 @@ internal sealed class HistoryStore(string schema)
                 by_role text NOT NULL DEFAULT current_user,
                 application_name text NOT NULL DEFAULT current_setting('application_name')
             );
-            INSERT INTO {_s}.state (id, schema_version) VALUES (1, {CurrentVersion}) ON CONFLICT (id) DO NOTHING;
+            INSERT INTO {_s}.state (id, schema_version) VALUES (1, 1) ON CONFLICT (id) DO NOTHING;
+
+            -- Version 2: operation migrations (their phase and stored plan) and backfill checkpoints.
+            ALTER TABLE {_s}.migrations DROP CONSTRAINT IF EXISTS migrations_status_check;
+            ALTER TABLE {_s}.migrations ADD CONSTRAINT migrations_status_check
+                CHECK (status IN ('applied', 'failed', 'partial', 'reverting', 'starting', 'started', 'completing', 'rolling back'));
+            ALTER TABLE {_s}.migrations ADD COLUMN IF NOT EXISTS plan jsonb;
+            CREATE TABLE IF NOT EXISTS {_s}.backfills (
+                version bigint NOT NULL,
+                step integer NOT NULL,
+                last_key text[],
+                rows_done bigint NOT NULL DEFAULT 0,
+                batches integer NOT NULL DEFAULT 0,
+                started_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+                updated_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+                PRIMARY KEY (version, step)
+            );
+            UPDATE {_s}.state SET schema_version = {CurrentVersion};
             """;
         // One transaction: the schema appears whole or not at all.
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);

@@ -1,0 +1,250 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Stepwise.Planning;
+using Stepwise.Sql;
+
+namespace Stepwise.Execution.Backfill;
+
+/// <summary>
+/// Runs a <see cref="BackfillSpec"/>: <c>UPDATE</c> in batches, one transaction per batch, each batch's
+/// checkpoint written in that same transaction, so a killed process resumes after the last committed batch
+/// (no row skipped, none updated twice). Batches walk the primary key (keyset; any type, composite too) or,
+/// for a table without one, ranges of heap pages (TID range scans). The batch size adapts so that a batch
+/// takes about <see cref="BackfillOptions.TargetBatchDuration"/>: no transaction holds its row locks long.
+/// </summary>
+internal sealed class BackfillRunner(NpgsqlConnection connection, string checkpointTable, BackfillOptions options, ILogger logger)
+{
+    /// <summary>The rows updated (including those of an earlier, interrupted run).</summary>
+    public async Task<long> RunAsync(long version, int step, BackfillSpec spec, CancellationToken cancellationToken)
+    {
+        var table = Quote.Ident(spec.Schema, spec.Table);
+        var name = $"{spec.Schema}.{spec.Table}";
+        var (lastKey, rowsDone) = await ReadCheckpointAsync(version, step, cancellationToken);
+        var byKey = spec.Key.Count > 0;
+        var total = byKey ? await EstimateRowsAsync(spec, cancellationToken) : await PagesAsync(table, cancellationToken);
+        var size = Math.Clamp(options.InitialBatchSize, options.MinBatchSize, options.MaxBatchSize);
+        if (!byKey)
+        {
+            size = Math.Max(1, size / 50); // pages: roughly 50 narrow rows each
+        }
+        long visited = 0, updatedThisRun = 0;
+        var clock = Stopwatch.StartNew();
+        var lastReport = TimeSpan.Zero;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            await WaitForReplicasAsync(cancellationToken);
+            var batchClock = Stopwatch.StartNew();
+            var (updated, seen, nextKey) = byKey
+                ? await KeysetBatchAsync(version, step, spec, table, lastKey, size, cancellationToken)
+                : await PageBatchAsync(version, step, spec, table, lastKey, size, total, cancellationToken);
+            var elapsed = batchClock.Elapsed;
+            rowsDone += updated;
+            updatedThisRun += updated;
+            visited += seen;
+            lastKey = nextKey;
+            if (updated > 0)
+            {
+                StepwiseDiagnostics.BackfillRows.Add(updated, new KeyValuePair<string, object?>("stepwise.table", name));
+            }
+            var done = nextKey is null;
+            if (!done)
+            {
+                size = NextSize(size, seen, elapsed);
+            }
+            var rate = updatedThisRun / Math.Max(clock.Elapsed.TotalSeconds, 0.001);
+            var visitRate = visited / Math.Max(clock.Elapsed.TotalSeconds, 0.001);
+            TimeSpan? remaining = total > visited && visitRate > 0 ? TimeSpan.FromSeconds((total - visited) / visitRate) : null;
+            var progress = new BackfillProgress(name, rowsDone, visited, Math.Max(total, visited), rate, done ? TimeSpan.Zero : remaining, size, done);
+            options.OnProgress?.Invoke(progress);
+            if (done || clock.Elapsed - lastReport >= TimeSpan.FromSeconds(5))
+            {
+                lastReport = clock.Elapsed;
+                logger.LogInformation(EventIds.BackfillProgress, "backfill {Table}: {Rows} rows updated, {Rate} rows/s{Eta}",
+                    name, rowsDone, (long)rate, done ? ", done" : remaining is { } left ? $", about {left.TotalSeconds:0} s left" : "");
+            }
+            if (done)
+            {
+                return rowsDone;
+            }
+            if (options.Pause > TimeSpan.Zero)
+            {
+                await Task.Delay(options.Pause, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>Scales the batch toward the target duration, at most doubling or halving it per batch.</summary>
+    private int NextSize(int size, long seen, TimeSpan elapsed)
+    {
+        if (seen < size)
+        {
+            return size; // a short batch at the end says nothing about speed
+        }
+        var ratio = options.TargetBatchDuration.TotalMilliseconds / Math.Max(elapsed.TotalMilliseconds, 1);
+        var next = (int)Math.Clamp(size * Math.Clamp(ratio, 0.5, 2.0), options.MinBatchSize, options.MaxBatchSize);
+        return Math.Max(1, next);
+    }
+
+    private async Task<(long Updated, long Seen, string[]? NextKey)> KeysetBatchAsync(long version, int step, BackfillSpec spec, string table, string[]? lastKey, int size,
+        CancellationToken cancellationToken)
+    {
+        var keys = spec.Key.Select(k => Quote.Ident(k.Name)).ToList();
+        var aliases = spec.Key.Select((_, i) => $"_stepwise_k{i}").ToList();
+        var after = lastKey is null ? "" :
+            $"WHERE ({string.Join(", ", keys)}) > ({string.Join(", ", spec.Key.Select((k, i) => $"${i + 4}::{k.Type}"))})";
+        var where = spec.Where is null ? "" : $" AND ({spec.Where})";
+        var set = string.Join(", ", spec.Set.Select(s => $"{Quote.Ident(s.Column)} = ({s.Expression})"));
+        var join = string.Join(" AND ", keys.Select((k, i) => $"{table}.{k} = _stepwise_batch.{aliases[i]}"));
+        var lastAliases = string.Join(", ", aliases.Select(a => $"_stepwise_last.{a}::text"));
+        // One statement, so one transaction: the batch, its update and its checkpoint commit together.
+        var sql = $"""
+            WITH _stepwise_batch AS MATERIALIZED (
+                SELECT {string.Join(", ", keys.Select((k, i) => $"{k} AS {aliases[i]}"))} FROM {table} {after}
+                ORDER BY {string.Join(", ", keys)} LIMIT $1
+            ), _stepwise_updated AS (
+                UPDATE {table} SET {set} FROM _stepwise_batch WHERE {join}{where} RETURNING 1
+            ), _stepwise_last AS (
+                SELECT * FROM _stepwise_batch ORDER BY {string.Join(", ", aliases.Select(a => a + " DESC"))} LIMIT 1
+            ), _stepwise_checkpoint AS (
+                {Checkpoint($"ARRAY[{lastAliases}]", "(SELECT count(*) FROM _stepwise_updated)", "_stepwise_last", 2)}
+            )
+            SELECT (SELECT count(*) FROM _stepwise_updated), (SELECT count(*) FROM _stepwise_batch), {lastAliases}
+            FROM _stepwise_last
+            """;
+        await using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.AddWithValue(size);
+        command.Parameters.AddWithValue(version);
+        command.Parameters.AddWithValue(step);
+        foreach (var value in lastKey ?? [])
+        {
+            command.Parameters.AddWithValue(value);
+        }
+        await using var reader = await ExecuteWithRetryAsync(command, cancellationToken);
+        long updated = 0, seen = 0;
+        string[]? next = null;
+        if (await reader.ReadAsync(cancellationToken))
+        {
+            updated = reader.GetInt64(0);
+            seen = reader.GetInt64(1);
+            next = Enumerable.Range(0, aliases.Count).Select(i => reader.GetString(2 + i)).ToArray();
+        }
+        return (updated, seen, next);
+    }
+
+    private async Task<(long Updated, long Seen, string[]? NextKey)> PageBatchAsync(long version, int step, BackfillSpec spec, string table, string[]? lastKey, int size, long pages,
+        CancellationToken cancellationToken)
+    {
+        var from = lastKey is null ? 0 : long.Parse(lastKey[0], CultureInfo.InvariantCulture);
+        if (from >= pages)
+        {
+            return (0, 0, null);
+        }
+        var to = Math.Min(from + size, pages);
+        var where = spec.Where is null ? "" : $" AND ({spec.Where})";
+        var set = string.Join(", ", spec.Set.Select(s => $"{Quote.Ident(s.Column)} = ({s.Expression})"));
+        // Rows a later writer moves to a page already done are covered by the fill trigger; rows this update moves are done.
+        var last = to >= pages ? long.MaxValue : to;
+        var sql = $"""
+            WITH _stepwise_updated AS (
+                UPDATE {table} SET {set}
+                WHERE ctid >= format('(%s,0)', $1::bigint)::tid AND ({(last == long.MaxValue ? "true" : "ctid < format('(%s,0)', $2::bigint)::tid")}){where}
+                RETURNING 1
+            ), _stepwise_checkpoint AS (
+                {Checkpoint("ARRAY[$2::text]", "(SELECT count(*) FROM _stepwise_updated)", "(SELECT 1) _stepwise_one", 3)}
+            )
+            SELECT count(*) FROM _stepwise_updated
+            """;
+        await using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.AddWithValue(from);
+        command.Parameters.AddWithValue(to);
+        command.Parameters.AddWithValue(version);
+        command.Parameters.AddWithValue(step);
+        long updated;
+        await using (var reader = await ExecuteWithRetryAsync(command, cancellationToken))
+        {
+            await reader.ReadAsync(cancellationToken);
+            updated = reader.GetInt64(0);
+        }
+        return (updated, to - from, to >= pages ? null : [to.ToString(CultureInfo.InvariantCulture)]);
+    }
+
+    /// <summary>The checkpoint upsert, as a data-modifying CTE; <paramref name="firstParameter"/> is the number of the version parameter (the step's follows).</summary>
+    private string Checkpoint(string key, string rows, string from, int firstParameter) => $"""
+        INSERT INTO {checkpointTable} AS c (version, step, last_key, rows_done, batches)
+                SELECT ${firstParameter}::bigint, ${firstParameter + 1}::integer, {key}, {rows}, 1 FROM {from}
+                ON CONFLICT (version, step) DO UPDATE SET last_key = EXCLUDED.last_key, rows_done = c.rows_done + EXCLUDED.rows_done,
+                    batches = c.batches + 1, updated_at = clock_timestamp()
+        """;
+
+    /// <summary>Runs one batch statement (its own transaction), retrying on lock_timeout or a deadlock with backoff.</summary>
+    private async Task<NpgsqlDataReader> ExecuteWithRetryAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await command.ExecuteReaderAsync(cancellationToken);
+            }
+            catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.LockNotAvailable or PostgresErrorCodes.DeadlockDetected && attempt < 10)
+            {
+                StepwiseDiagnostics.LockTimeoutRetries.Add(1);
+                logger.LogWarning(EventIds.LockTimeoutRetry, "backfill batch waited too long for a row lock ({State}); retry {Attempt} of 10", ex.SqlState, attempt + 1);
+                await Task.Delay(TimeSpan.FromMilliseconds(50 * Math.Pow(2, Math.Min(attempt, 6)) * (0.5 + (Random.Shared.NextDouble() / 2))), cancellationToken);
+            }
+        }
+    }
+
+    private async Task<(string[]? Key, long Rows)> ReadCheckpointAsync(long version, int step, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand($"SELECT last_key, rows_done FROM {checkpointTable} WHERE version = $1 AND step = $2", connection);
+        command.Parameters.AddWithValue(version);
+        command.Parameters.AddWithValue(step);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? (reader.GetFieldValue<string[]>(0), reader.GetInt64(1)) : (null, 0);
+    }
+
+    private async Task<long> EstimateRowsAsync(BackfillSpec spec, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT greatest(c.reltuples, 0)::bigint FROM pg_class c WHERE c.oid = to_regclass($1)", connection);
+        command.Parameters.AddWithValue(Quote.Ident(spec.Schema, spec.Table));
+        var estimate = await command.ExecuteScalarAsync(cancellationToken) as long? ?? 0;
+        if (estimate > 0)
+        {
+            return estimate;
+        }
+        await using var count = new NpgsqlCommand($"SELECT count(*) FROM {Quote.Ident(spec.Schema, spec.Table)}", connection);
+        return (long)(await count.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    private async Task<long> PagesAsync(string table, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand($"SELECT pg_relation_size($1::regclass) / current_setting('block_size')::bigint", connection);
+        command.Parameters.AddWithValue(table);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    private async Task WaitForReplicasAsync(CancellationToken cancellationToken)
+    {
+        if (options.MaxReplicationLag is not { } ceiling)
+        {
+            return;
+        }
+        for (var waits = 0; ; waits++)
+        {
+            await using var command = new NpgsqlCommand("SELECT coalesce(max(extract(epoch FROM replay_lag)), 0)::float8 FROM pg_stat_replication", connection);
+            var lag = TimeSpan.FromSeconds((double)(await command.ExecuteScalarAsync(cancellationToken))!);
+            if (lag <= ceiling)
+            {
+                return;
+            }
+            if (waits % 10 == 0)
+            {
+                logger.LogInformation(EventIds.WaitingForReplicas, "backfill paused: replica replay lag {Lag} ms is above {Ceiling} ms", (long)lag.TotalMilliseconds, (long)ceiling.TotalMilliseconds);
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
+        }
+    }
+}

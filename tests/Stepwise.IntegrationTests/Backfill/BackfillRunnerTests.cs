@@ -1,0 +1,86 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Stepwise.Execution;
+using Stepwise.Execution.Backfill;
+using Stepwise.IntegrationTests.Execution;
+using Stepwise.Planning;
+
+namespace Stepwise.IntegrationTests.Backfill;
+
+public class BackfillRunnerTests(PostgresFixture fixture) : IClassFixture<PostgresFixture>
+{
+    private sealed class Crash : Exception;
+
+    private static async Task<long> RunAsync(MigrationWorkspace ws, BackfillSpec spec, BackfillOptions? options = null, int step = 1)
+    {
+        await using var connection = new NpgsqlConnection(ws.ConnectionString);
+        await connection.OpenAsync();
+        var history = new HistoryStore("stepwise");
+        await history.EnsureAsync(connection, CancellationToken.None);
+        var runner = new BackfillRunner(connection, history.Backfills, options ?? new BackfillOptions { InitialBatchSize = 100, MinBatchSize = 10 }, NullLogger.Instance);
+        return await runner.RunAsync(7, step, spec, CancellationToken.None);
+    }
+
+    private static BackfillSpec Spec(string table, string column, string expression, string? where, params KeyColumn[] key) =>
+        new("public", table, [new BackfillSet(column, expression)], where, key);
+
+    [Fact]
+    public async Task A_uuid_keyed_table_is_filled_and_a_crash_resumes_after_the_last_committed_batch_updating_no_row_twice()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        await ws.ExecuteAsync("""
+            CREATE TABLE runs (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), workflow_id int NOT NULL, org int, touched int NOT NULL DEFAULT 0);
+            INSERT INTO runs (workflow_id) SELECT g % 50 FROM generate_series(1, 5000) g;
+            """);
+        var spec = new BackfillSpec("public", "runs", [new BackfillSet("org", "workflow_id * 10"), new BackfillSet("touched", "touched + 1")], null, [new KeyColumn("id", "uuid")]);
+        var batches = 0;
+        var crashing = new BackfillOptions { InitialBatchSize = 100, MinBatchSize = 10, MaxBatchSize = 500, OnProgress = _ => { if (++batches == 5) throw new Crash(); } };
+
+        await Assert.ThrowsAsync<Crash>(() => RunAsync(ws, spec, crashing));
+        var afterCrash = await ws.ScalarAsync<long>("SELECT count(*) FROM runs WHERE org IS NOT NULL");
+        var total = await RunAsync(ws, spec);
+
+        Assert.InRange(afterCrash, 1, 4999);
+        Assert.Equal(5000, total);
+        Assert.Equal(0L, await ws.ScalarAsync<long>("SELECT count(*) FROM runs WHERE org IS DISTINCT FROM workflow_id * 10"));
+        Assert.Equal(0L, await ws.ScalarAsync<long>("SELECT count(*) FROM runs WHERE touched <> 1")); // nobody twice
+        Assert.Equal(5000L, await ws.ScalarAsync<long>("SELECT rows_done FROM stepwise.backfills WHERE version = 7 AND step = 1"));
+    }
+
+    [Fact]
+    public async Task A_composite_key_and_a_where_clause_update_only_the_rows_that_need_it()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        await ws.ExecuteAsync("""
+            CREATE TABLE events (tenant text, seq bigint, kind text, flag boolean, PRIMARY KEY (tenant, seq));
+            INSERT INTO events SELECT 'tenant ' || (g % 7), g, CASE WHEN g % 3 = 0 THEN 'error' ELSE 'info' END FROM generate_series(1, 3000) g;
+            UPDATE events SET flag = false WHERE seq % 5 = 0;
+            """);
+
+        var total = await RunAsync(ws, Spec("events", "flag", "kind = 'error'", "flag IS NULL", new KeyColumn("tenant", "text"), new KeyColumn("seq", "bigint")));
+
+        Assert.Equal(2400, total);
+        Assert.Equal(0L, await ws.ScalarAsync<long>("SELECT count(*) FROM events WHERE flag IS NULL"));
+        Assert.Equal(0L, await ws.ScalarAsync<long>("SELECT count(*) FROM events WHERE seq % 5 <> 0 AND flag <> (kind = 'error')"));
+        Assert.Equal(0L, await ws.ScalarAsync<long>("SELECT count(*) FROM events WHERE seq % 5 = 0 AND flag")); // left alone
+    }
+
+    [Fact]
+    public async Task A_table_without_a_primary_key_is_walked_by_page_ranges_and_an_empty_table_is_done_at_once()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        await ws.ExecuteAsync("""
+            CREATE TABLE logs (line text, upper_line text);
+            INSERT INTO logs (line) SELECT 'line ' || g FROM generate_series(1, 20000) g;
+            CREATE TABLE empty (id bigint PRIMARY KEY, x int);
+            """);
+
+        var total = await RunAsync(ws, Spec("logs", "upper_line", "upper(line)", "upper_line IS NULL"));
+        var none = await RunAsync(ws, Spec("empty", "x", "1", null, new KeyColumn("id", "bigint")), step: 2);
+
+        Assert.Equal(20000, total);
+        Assert.Equal(0L, await ws.ScalarAsync<long>("SELECT count(*) FROM logs WHERE upper_line IS DISTINCT FROM upper(line)"));
+        Assert.Equal(0, none);
+        Assert.True(await ws.ScalarAsync<int>("SELECT batches FROM stepwise.backfills WHERE step = 1") > 1);
+    }
+}
