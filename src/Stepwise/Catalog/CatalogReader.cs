@@ -63,7 +63,9 @@ public static class CatalogReader
                 'constraints', (SELECT coalesce(json_agg(json_build_object(
                       'name', k.conname, 'type', CASE k.contype WHEN 'p' THEN 'primary key' WHEN 'f' THEN 'foreign key' WHEN 'u' THEN 'unique' WHEN 'c' THEN 'check' WHEN 'x' THEN 'exclusion' ELSE k.contype::text END,
                       'definition', regexp_replace(pg_get_constraintdef(k.oid), ' NOT VALID$', ''), 'validated', k.convalidated, 'deferrable', k.condeferrable, 'initiallyDeferred', k.condeferred,
-                      'comment', obj_description(k.oid, 'pg_constraint'), 'inherited', k.conparentid <> 0 OR NOT k.conislocal) ORDER BY k.conname), '[]')
+                      'comment', obj_description(k.oid, 'pg_constraint'), 'inherited', k.conparentid <> 0 OR NOT k.conislocal,
+                      'columns', (SELECT json_agg(a.attname ORDER BY c.n) FROM unnest(k.conkey) WITH ORDINALITY c(attnum, n)
+                                  JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = c.attnum)) ORDER BY k.conname), '[]')
                     FROM pg_constraint k WHERE k.conrelid = r.oid AND k.conname NOT LIKE '\_stepwise\_%')
               ) ORDER BY r.nspname, r.relname), '[]') FROM rel r WHERE r.relkind IN ('r', 'p')),
           'indexes', (SELECT coalesce(json_agg(json_build_object(

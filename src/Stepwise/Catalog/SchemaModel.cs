@@ -71,7 +71,9 @@ public sealed record ColumnModel(string Name, string Type, bool NotNull, string?
 /// <param name="Type"><c>primary key</c>, <c>foreign key</c>, <c>unique</c>, <c>check</c> or <c>exclusion</c>.</param>
 /// <param name="Definition">As <c>pg_get_constraintdef</c> prints it, without <c>NOT VALID</c>.</param>
 /// <param name="Inherited">Made by a constraint of the parent table (a partition's copy of its parent's constraint).</param>
-public sealed record ConstraintModel(string Name, string Type, string Definition, bool Validated, bool Deferrable, bool InitiallyDeferred, string? Comment = null, bool Inherited = false);
+/// <param name="Columns">The constrained columns in order (for keys and foreign keys).</param>
+public sealed record ConstraintModel(string Name, string Type, string Definition, bool Validated, bool Deferrable, bool InitiallyDeferred, string? Comment = null, bool Inherited = false,
+    IReadOnlyList<string>? Columns = null);
 
 /// <summary>An index with its definition as PostgreSQL prints it and whether it is valid.</summary>
 /// <param name="Constraint">The primary key, unique or exclusion constraint the index belongs to, if any.</param>

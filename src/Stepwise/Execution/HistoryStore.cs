@@ -170,6 +170,22 @@ internal sealed class HistoryStore(string schema)
             """, Bigint(version), Text(file), Text(kind), Text(checksum), Text(status), Integer(completed), Integer(total), Bigint(durationMs), Text(error));
     }
 
+    /// <summary>Stores an operation migration's plan and sets its phase (status) with the steps of that phase.</summary>
+    public NpgsqlBatchCommand Phase(long version, string status, int total, string? planJson) =>
+        Command($"UPDATE {_s}.migrations SET status = $2, statements_completed = 0, statements_total = $3, plan = coalesce($4::jsonb, plan), error = NULL, applied_at = clock_timestamp() WHERE kind = 'versioned' AND version = $1",
+            Bigint(version), Text(status), Integer(total), Text(planJson));
+
+    /// <summary>The stored plan of an operation migration (null when none).</summary>
+    public async Task<string?> ReadPlanAsync(NpgsqlConnection connection, long version, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand($"SELECT plan::text FROM {_s}.migrations WHERE kind = 'versioned' AND version = $1", connection);
+        command.Parameters.AddWithValue(version);
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
+    }
+
+    /// <summary>Removes a rolled-back operation migration's backfill checkpoints.</summary>
+    public NpgsqlBatchCommand ForgetBackfills(long version) => Command($"DELETE FROM {_s}.backfills WHERE version = $1", Bigint(version));
+
     public NpgsqlBatchCommand Delete(long version, string file, string kind) => kind == Repeatable
         ? Command($"DELETE FROM {_s}.migrations WHERE kind = 'repeatable' AND file = $1", Text(file))
         : Command($"DELETE FROM {_s}.migrations WHERE kind = 'versioned' AND version = $1", Bigint(version));

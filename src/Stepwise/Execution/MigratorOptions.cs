@@ -46,6 +46,9 @@ public sealed class MigratorOptions
     /// <summary>Where progress and waits are reported.</summary>
     public ILogger? Logger { get; set; }
 
+    /// <summary>How backfills of operation migrations pace themselves.</summary>
+    public Backfill.BackfillOptions Backfill { get; set; } = new();
+
     /// <summary>
     /// Called before each statement of a statement-by-statement section runs, with the work connection's
     /// backend pid; what it returns is disposed when the statement is done. The verifier measures locks with it.

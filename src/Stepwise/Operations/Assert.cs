@@ -6,4 +6,18 @@ public sealed record AssertOperation(string Name, string Sql, string When = "bot
 {
     /// <inheritdoc />
     public override string Kind => "assert";
+
+    /// <summary>A check step after start and/or after complete: the query must return no rows.</summary>
+    public override void Plan(PlanBuilder plan)
+    {
+        var step = Steps.Check($"assert {Name}", Sql, "");
+        if (When is "start" or "both")
+        {
+            plan.Start(step);
+        }
+        if (When is "complete" or "both")
+        {
+            plan.Complete(step);
+        }
+    }
 }

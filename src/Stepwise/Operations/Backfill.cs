@@ -1,3 +1,5 @@
+using Stepwise.Planning;
+
 namespace Stepwise.Operations;
 
 /// <summary>
@@ -9,4 +11,16 @@ public sealed record Backfill(string Table, IReadOnlyDictionary<string, string> 
 {
     /// <inheritdoc />
     public override string Kind => "backfill";
+
+    /// <summary>Start: the batched update. Rollback cannot undo data: nothing.</summary>
+    public override void Plan(PlanBuilder plan)
+    {
+        var table = plan.RequireTable(Table, Position);
+        foreach (var column in Set.Keys)
+        {
+            PlanBuilder.RequireColumn(table, column, Position);
+        }
+        plan.Start(Steps.Backfill($"backfill {table.QualifiedName} ({string.Join(", ", Set.Keys)})",
+            new BackfillSpec(table.Schema, table.Name, [.. Set.Select(kv => new BackfillSet(kv.Key, kv.Value))], Where, PlanBuilder.KeyOf(table))));
+    }
 }

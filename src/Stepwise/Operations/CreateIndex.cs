@@ -1,3 +1,6 @@
+using Stepwise.Planning;
+using Stepwise.Sql;
+
 namespace Stepwise.Operations;
 
 /// <summary><c>create_index</c>, always built CONCURRENTLY (an INVALID leftover of an interrupted build is dropped and the build retried).</summary>
@@ -10,6 +13,25 @@ public sealed record CreateIndex(string Name, string Table, IReadOnlyList<IndexC
 {
     /// <inheritdoc />
     public override string Kind => "create_index";
+
+    /// <summary>Start: <c>CREATE INDEX CONCURRENTLY</c> (an INVALID leftover is dropped first by the executor). Rollback: dropped concurrently.</summary>
+    public override void Plan(PlanBuilder plan)
+    {
+        var table = plan.RequireTable(Table, Position);
+        foreach (var column in Columns)
+        {
+            PlanBuilder.RequireColumn(table, column.Name, Position);
+        }
+        var keys = string.Join(", ", Columns.Select(c => Quote.Ident(c.Name) + (c.Collate is null ? "" : $" COLLATE {Quote.Ident(c.Collate)}")
+            + (c.Opclass is null ? "" : $" {c.Opclass}") + (c.Sort is null ? "" : $" {c.Sort.ToUpperInvariant()}") + (c.Nulls is null ? "" : $" NULLS {c.Nulls.ToUpperInvariant()}")));
+        var sql = $"CREATE {(Unique ? "UNIQUE " : "")}INDEX CONCURRENTLY {Quote.Ident(Name)} ON {Quote.Ident(table.Schema, table.Name)}"
+            + (Method is null ? "" : $" USING {Method}") + $" ({keys})"
+            + (Include is { Count: > 0 } include ? $" INCLUDE ({string.Join(", ", include.Select(Quote.Ident))})" : "")
+            + (StorageParameters is null ? "" : $" WITH ({StorageParameters})")
+            + (Predicate is null ? "" : $" WHERE {Predicate}");
+        plan.Start(Steps.Sql($"index {Name} on {table.QualifiedName} (concurrently)", sql, LockLevel.ShareUpdateExclusive, table.QualifiedName, inTransaction: false),
+            Steps.Sql($"drop index {Name}", $"DROP INDEX CONCURRENTLY IF EXISTS {Quote.Ident(table.Schema, Name)}", LockLevel.ShareUpdateExclusive, table.QualifiedName, inTransaction: false));
+    }
 }
 
 /// <summary>One key column: pgroll's list form (<c>[a, b]</c>) or map form (<c>{a: {sort: DESC, nulls: LAST, opclass: ...}}</c>).</summary>

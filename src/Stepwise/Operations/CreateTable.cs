@@ -1,3 +1,6 @@
+using Stepwise.Planning;
+using Stepwise.Sql;
+
 namespace Stepwise.Operations;
 
 /// <summary><c>create_table</c>: a new table with its columns and table constraints.</summary>
@@ -5,6 +8,54 @@ public sealed record CreateTable(string Name, IReadOnlyList<ColumnDefinition> Co
 {
     /// <inheritdoc />
     public override string Kind => "create_table";
+
+    /// <summary>Start: the table with its columns and constraints (new, so nothing waits on it). Rollback: dropped.</summary>
+    public override void Plan(PlanBuilder plan)
+    {
+        var (schema, name) = PlanBuilder.Split(Name);
+        if (plan.Schema.Tables.Any(t => t.Schema == schema && t.Name == name))
+        {
+            throw new PlanningException($"table {schema}.{name} already exists", Position, "choose another name");
+        }
+        var lines = new List<string>();
+        foreach (var c in Columns)
+        {
+            lines.Add($"{Quote.Ident(c.Name)} {c.Type}"
+                + (c.Identity is { } identity ? $" GENERATED {(identity == "always" ? "ALWAYS" : "BY DEFAULT")} AS IDENTITY" : "")
+                + (c.Default is null ? "" : $" DEFAULT {c.Default}")
+                + (c.Nullable || c.Pk ? "" : " NOT NULL")
+                + (c.Unique ? " UNIQUE" : "")
+                + (c.Check is { } check ? $" CONSTRAINT {Quote.Ident(check.Name)} CHECK ({check.Constraint})" : "")
+                + (c.References is { } fk ? $" CONSTRAINT {Quote.Ident(fk.Name)} REFERENCES {PlanBuilder.Qualified(fk.Table)} ({Quote.Ident(fk.Column)}) ON DELETE {fk.OnDelete}" : ""));
+        }
+        var pk = Columns.Where(c => c.Pk).Select(c => Quote.Ident(c.Name)).ToList();
+        if (pk.Count > 0)
+        {
+            lines.Add($"PRIMARY KEY ({string.Join(", ", pk)})");
+        }
+        foreach (var k in Constraints)
+        {
+            var columns = string.Join(", ", k.Columns.Select(Quote.Ident));
+            lines.Add($"CONSTRAINT {Quote.Ident(k.Name)} " + k.Type switch
+            {
+                "primary_key" => $"PRIMARY KEY ({columns})",
+                "unique" => $"UNIQUE ({columns})",
+                "check" => $"CHECK ({k.Check})",
+                _ => $"FOREIGN KEY ({columns}) REFERENCES {PlanBuilder.Qualified(k.References!.Table)} ({string.Join(", ", k.References.Columns.Select(Quote.Ident))}) ON DELETE {k.References.OnDelete}",
+            });
+        }
+        var table = Quote.Ident(schema, name);
+        plan.Start(Steps.Sql($"create table {schema}.{name}", $"CREATE TABLE {table} (\n    {string.Join(",\n    ", lines)}\n)", LockLevel.AccessExclusive, $"{schema}.{name}"),
+            Steps.Sql($"drop table {schema}.{name}", $"DROP TABLE IF EXISTS {table}", LockLevel.AccessExclusive, $"{schema}.{name}"));
+        if (Comment is not null)
+        {
+            plan.Start(Steps.Sql($"comment on {schema}.{name}", $"COMMENT ON TABLE {table} IS {Quote.Literal(Comment)}", LockLevel.ShareUpdateExclusive, $"{schema}.{name}"));
+        }
+        foreach (var c in Columns.Where(c => c.Comment is not null))
+        {
+            plan.Start(Steps.Sql($"comment on {schema}.{name}.{c.Name}", $"COMMENT ON COLUMN {table}.{Quote.Ident(c.Name)} IS {Quote.Literal(c.Comment!)}", LockLevel.ShareUpdateExclusive, $"{schema}.{name}"));
+        }
+    }
 }
 
 /// <summary>A table constraint of <c>create_table</c> (pgroll's <c>constraints</c>).</summary>

@@ -5,4 +5,35 @@ public sealed record RawSql(string Up, string? Down = null, bool OnComplete = fa
 {
     /// <inheritdoc />
     public override string Kind => "sql";
+
+    /// <summary>Start: <see cref="Up"/> statement by statement (or at complete with <see cref="OnComplete"/>); rollback: <see cref="Down"/>; complete: <see cref="Complete"/>.</summary>
+    public override void Plan(PlanBuilder plan)
+    {
+        foreach (var step in Steps.SqlText("sql", Up))
+        {
+            if (OnComplete)
+            {
+                plan.Complete(step);
+            }
+            else
+            {
+                plan.Start(step);
+            }
+        }
+        if (Down is not null && !OnComplete)
+        {
+            // Rollback runs undo steps in reverse: add the down statements last-first so they run in their written order.
+            foreach (var step in Steps.SqlText("sql down", Down).Reverse())
+            {
+                plan.Undo(step);
+            }
+        }
+        if (Complete is not null)
+        {
+            foreach (var step in Steps.SqlText("sql complete", Complete))
+            {
+                plan.Complete(step);
+            }
+        }
+    }
 }

@@ -1,3 +1,6 @@
+using Stepwise.Planning;
+using Stepwise.Sql;
+
 namespace Stepwise.Operations;
 
 /// <summary><c>rename_constraint</c>: metadata only.</summary>
@@ -5,4 +8,17 @@ public sealed record RenameConstraint(string Table, string From, string To) : Op
 {
     /// <inheritdoc />
     public override string Kind => "rename_constraint";
+
+    /// <summary>Start: renamed (metadata only); rollback: renamed back.</summary>
+    public override void Plan(PlanBuilder plan)
+    {
+        var table = plan.RequireTable(Table, Position);
+        if (table.Constraints.All(k => k.Name != From))
+        {
+            throw new PlanningException($"constraint {From} does not exist on {table.QualifiedName}", Position, "check the name");
+        }
+        var name = Quote.Ident(table.Schema, table.Name);
+        plan.Start(Steps.Sql($"rename constraint {From} to {To}", $"ALTER TABLE {name} RENAME CONSTRAINT {Quote.Ident(From)} TO {Quote.Ident(To)}", LockLevel.AccessExclusive, table.QualifiedName),
+            Steps.Sql($"rename constraint {To} back to {From}", $"ALTER TABLE {name} RENAME CONSTRAINT {Quote.Ident(To)} TO {Quote.Ident(From)}", LockLevel.AccessExclusive, table.QualifiedName));
+    }
 }

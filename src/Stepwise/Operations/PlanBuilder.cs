@@ -1,0 +1,116 @@
+using System.Text;
+using Stepwise.Catalog;
+using Stepwise.Planning;
+using Stepwise.Sql;
+
+namespace Stepwise.Operations;
+
+/// <summary>An operation that cannot be planned against this schema: what is wrong, where in the file.</summary>
+public sealed class PlanningException(string message, FilePosition position, string? hint = null) : Exception(message)
+{
+    /// <summary>Where the operation is written.</summary>
+    public FilePosition Position { get; } = position;
+
+    /// <summary>What to do about it.</summary>
+    public string? Hint { get; } = hint;
+}
+
+/// <summary>
+/// Collects the steps of an operation migration: start steps in order, complete steps in order, and for each
+/// start step its undoing (rollback runs them in reverse). Knows the schema the plan starts from.
+/// </summary>
+public sealed class PlanBuilder(SchemaModel schema)
+{
+    private readonly List<Step> _start = [];
+    private readonly List<Step> _complete = [];
+    private readonly List<Step> _rollback = [];
+
+    /// <summary>The schema before the migration starts.</summary>
+    public SchemaModel Schema { get; } = schema;
+
+    /// <summary>The index of the operation being planned (set by <see cref="PlanAll"/>).</summary>
+    internal int Operation { get; private set; }
+
+    /// <summary>Plans every operation of a file, in order.</summary>
+    /// <exception cref="PlanningException">An operation does not fit the schema.</exception>
+    public static Plan PlanAll(OperationFile file, SchemaModel schema)
+    {
+        var builder = new PlanBuilder(schema);
+        for (var i = 0; i < file.Operations.Count; i++)
+        {
+            builder.Operation = i;
+            file.Operations[i].Plan(builder);
+        }
+        return new Plan(builder._start, builder._complete, [.. Enumerable.Reverse(builder._rollback)]);
+    }
+
+    /// <summary>Adds a start step; <paramref name="undo"/>, when given, runs on rollback.</summary>
+    public void Start(Step step, Step? undo = null)
+    {
+        _start.Add(step with { Operation = Operation });
+        if (undo is not null)
+        {
+            _rollback.Add(undo with { Operation = Operation });
+        }
+    }
+
+    /// <summary>Adds a rollback step without a start step of its own (it undoes several).</summary>
+    public void Undo(Step undo) => _rollback.Add(undo with { Operation = Operation });
+
+    /// <summary>Adds a complete step.</summary>
+    public void Complete(Step step) => _complete.Add(step with { Operation = Operation });
+
+    /// <summary>The table <paramref name="name"/> (<c>schema.table</c> or <c>table</c> in <c>public</c>).</summary>
+    public TableModel RequireTable(string name, FilePosition position)
+    {
+        var (schemaName, table) = Split(name);
+        return Schema.Tables.FirstOrDefault(t => t.Schema == schemaName && t.Name == table)
+            ?? throw new PlanningException($"table {schemaName}.{table} does not exist", position,
+                "create it in an earlier migration (or with create_table before this operation), or check the name");
+    }
+
+    /// <summary>The column <paramref name="column"/> of <paramref name="table"/>.</summary>
+    public static ColumnModel RequireColumn(TableModel table, string column, FilePosition position) =>
+        table.Columns.FirstOrDefault(c => c.Name == column)
+        ?? throw new PlanningException($"column {table.QualifiedName}.{column} does not exist", position, "check the name");
+
+    /// <summary>The primary key columns with their types, or empty when the table has none (the backfill then walks pages).</summary>
+    public static IReadOnlyList<KeyColumn> KeyOf(TableModel table)
+    {
+        var pk = table.Constraints.FirstOrDefault(k => k.Type == "primary key");
+        return pk?.Columns is { } columns
+            ? [.. columns.Select(c => new KeyColumn(c, table.Columns.First(x => x.Name == c).Type))]
+            : [];
+    }
+
+    /// <summary><c>"schema"."name"</c> for a name as written in a file.</summary>
+    public static string Qualified(string name)
+    {
+        var (schemaName, table) = Split(name);
+        return Quote.Ident(schemaName, table);
+    }
+
+    /// <summary>A name as written in a file, split into schema (default <c>public</c>) and name.</summary>
+    public static (string Schema, string Name) Split(string name)
+    {
+        var dot = name.IndexOf('.', StringComparison.Ordinal);
+        return dot < 0 ? ("public", name) : (name[..dot], name[(dot + 1)..]);
+    }
+
+    /// <summary>A helper object's name: <c>_stepwise_</c> + the parts, cut to PostgreSQL's 63 bytes with a hash when too long.</summary>
+    public static string HelperName(string kind, params string[] parts)
+    {
+        var name = $"_stepwise_{kind}_{string.Join('_', parts)}";
+        if (Encoding.UTF8.GetByteCount(name) <= 63)
+        {
+            return name;
+        }
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(name)))[..8];
+        var cut = name;
+        while (Encoding.UTF8.GetByteCount(cut) > 54)
+        {
+            cut = cut[..^1];
+        }
+        return $"{cut}_{hash}";
+    }
+}
