@@ -115,6 +115,7 @@ public sealed record AddColumn(string Table, ColumnDefinition Column, string? Up
         {
             plan.Start(Steps.Sql($"comment on {target}.{Column.Name}", $"COMMENT ON COLUMN {name}.{column} IS {Quote.Literal(comment)}", LockLevel.ShareUpdateExclusive, target));
         }
+        plan.Added(table, new Catalog.ColumnModel(Column.Name, Column.Type, !Column.Nullable, Column.Default, null, null, null, Column.Comment));
         if (!Column.Nullable)
         {
             plan.Complete(Steps.Sql($"{target}.{Column.Name} SET NOT NULL (proved by the validated check: no scan)",

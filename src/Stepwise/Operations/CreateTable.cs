@@ -45,6 +45,9 @@ public sealed record CreateTable(string Name, IReadOnlyList<ColumnDefinition> Co
             });
         }
         var table = Quote.Ident(schema, name);
+        plan.Added(new Catalog.TableModel(schema, name, "table", false, false, Comment,
+            [.. Columns.Select(c => new Catalog.ColumnModel(c.Name, c.Type, !c.Nullable || c.Pk, c.Default, c.Identity, null, null, c.Comment))],
+            pk.Count == 0 ? [] : [new Catalog.ConstraintModel($"{name}_pkey", "primary key", "", true, false, false, Columns: [.. Columns.Where(c => c.Pk).Select(c => c.Name)])]));
         plan.Start(Steps.Sql($"create table {schema}.{name}", $"CREATE TABLE {table} (\n    {string.Join(",\n    ", lines)}\n)", LockLevel.AccessExclusive, $"{schema}.{name}"),
             Steps.Sql($"drop table {schema}.{name}", $"DROP TABLE IF EXISTS {table}", LockLevel.AccessExclusive, $"{schema}.{name}"));
         if (Comment is not null)

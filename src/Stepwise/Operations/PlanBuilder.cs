@@ -25,8 +25,15 @@ public sealed class PlanBuilder(SchemaModel schema)
     private readonly List<Step> _complete = [];
     private readonly List<Step> _rollback = [];
 
-    /// <summary>The schema before the migration starts.</summary>
-    public SchemaModel Schema { get; } = schema;
+    /// <summary>The schema as the operations planned so far leave it (later operations see earlier ones' tables and columns).</summary>
+    public SchemaModel Schema { get; private set; } = schema;
+
+    /// <summary>Records that the operation being planned adds <paramref name="column"/> to <paramref name="table"/>.</summary>
+    public void Added(TableModel table, ColumnModel column) =>
+        Schema = Schema with { Tables = [.. Schema.Tables.Select(t => t == table ? t with { Columns = [.. t.Columns, column] } : t)] };
+
+    /// <summary>Records that the operation being planned creates <paramref name="table"/>.</summary>
+    public void Added(TableModel table) => Schema = Schema with { Tables = [.. Schema.Tables, table] };
 
     /// <summary>The index of the operation being planned (set by <see cref="PlanAll"/>).</summary>
     internal int Operation { get; private set; }
