@@ -5,7 +5,9 @@ namespace Stepwise.Catalog;
 
 /// <summary>
 /// Reads a <see cref="SchemaModel"/> from <c>pg_catalog</c> in one round trip: one query whose result
-/// is a single JSON document. It only reads; nothing in the database changes.
+/// is a single JSON document. It only reads; nothing in the database changes. Comments are read from
+/// <c>pg_description</c> with subqueries rather than <c>obj_description()</c>, a SQL function that is not
+/// inlined and costs a function call per object (it doubled the time on 1,000 tables).
 /// </summary>
 public static class CatalogReader
 {
@@ -40,12 +42,12 @@ public static class CatalogReader
             WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e')
         )
         SELECT json_build_object(
-          'schemas', (SELECT coalesce(json_agg(json_build_object('name', nspname, 'comment', obj_description(oid, 'pg_namespace')) ORDER BY nspname), '[]') FROM ns),
+          'schemas', (SELECT coalesce(json_agg(json_build_object('name', nspname, 'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = oid AND d.classoid = 'pg_namespace'::regclass AND d.objsubid = 0)) ORDER BY nspname), '[]') FROM ns),
           'extensions', (SELECT coalesce(json_agg(json_build_object('name', extname, 'version', extversion, 'schema', (SELECT nspname FROM pg_namespace WHERE oid = extnamespace)) ORDER BY extname), '[]')
               FROM pg_extension WHERE extname <> 'plpgsql'),
           'tables', (SELECT coalesce(json_agg(json_build_object(
                 'schema', r.nspname, 'name', r.relname, 'kind', CASE r.relkind WHEN 'p' THEN 'partitioned' ELSE 'table' END,
-                'unlogged', r.relpersistence = 'u', 'rowSecurity', r.relrowsecurity, 'forceRowSecurity', r.relforcerowsecurity, 'comment', obj_description(r.oid, 'pg_class'),
+                'unlogged', r.relpersistence = 'u', 'rowSecurity', r.relrowsecurity, 'forceRowSecurity', r.relforcerowsecurity, 'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = r.oid AND d.classoid = 'pg_class'::regclass AND d.objsubid = 0),
                 'partitionKey', CASE WHEN r.relkind = 'p' THEN pg_get_partkeydef(r.oid) END,
                 'partitionOf', (SELECT pn.nspname || '.' || p.relname FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace
                                 WHERE r.relispartition AND i.inhrelid = r.oid),
@@ -56,48 +58,48 @@ public static class CatalogReader
                       'identity', CASE a.attidentity WHEN 'a' THEN 'always' WHEN 'd' THEN 'by default' END,
                       'generated', CASE WHEN a.attgenerated <> '' THEN pg_get_expr(ad.adbin, ad.adrelid) END,
                       'collation', CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation THEN (SELECT collname FROM pg_collation WHERE oid = a.attcollation) END,
-                      'comment', col_description(r.oid, a.attnum)) ORDER BY a.attnum), '[]')
+                      'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = r.oid AND d.classoid = 'pg_class'::regclass AND d.objsubid = a.attnum)) ORDER BY a.attnum), '[]')
                     FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
                     LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
                     WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped),
                 'constraints', (SELECT coalesce(json_agg(json_build_object(
                       'name', k.conname, 'type', CASE k.contype WHEN 'p' THEN 'primary key' WHEN 'f' THEN 'foreign key' WHEN 'u' THEN 'unique' WHEN 'c' THEN 'check' WHEN 'x' THEN 'exclusion' ELSE k.contype::text END,
                       'definition', regexp_replace(pg_get_constraintdef(k.oid), ' NOT VALID$', ''), 'validated', k.convalidated, 'deferrable', k.condeferrable, 'initiallyDeferred', k.condeferred,
-                      'comment', obj_description(k.oid, 'pg_constraint'), 'inherited', k.conparentid <> 0 OR NOT k.conislocal,
+                      'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = k.oid AND d.classoid = 'pg_constraint'::regclass AND d.objsubid = 0), 'inherited', k.conparentid <> 0 OR NOT k.conislocal,
                       'columns', (SELECT json_agg(a.attname ORDER BY c.n) FROM unnest(k.conkey) WITH ORDINALITY c(attnum, n)
                                   JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = c.attnum)) ORDER BY k.conname), '[]')
                     FROM pg_constraint k WHERE k.conrelid = r.oid AND k.conname NOT LIKE '\_stepwise\_%')
               ) ORDER BY r.nspname, r.relname), '[]') FROM rel r WHERE r.relkind IN ('r', 'p')),
           'indexes', (SELECT coalesce(json_agg(json_build_object(
                 'schema', r.nspname, 'table', t.relname, 'name', r.relname, 'definition', pg_get_indexdef(i.indexrelid),
-                'unique', i.indisunique, 'valid', i.indisvalid, 'comment', obj_description(r.oid, 'pg_class'), 'inherited', r.relispartition,
+                'unique', i.indisunique, 'valid', i.indisvalid, 'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = r.oid AND d.classoid = 'pg_class'::regclass AND d.objsubid = 0), 'inherited', r.relispartition,
                 'constraint', (SELECT k.conname FROM pg_constraint k WHERE k.conindid = r.oid AND k.conrelid = t.oid AND k.contype IN ('p', 'u', 'x'))) ORDER BY r.nspname, r.relname), '[]')
               FROM rel r JOIN pg_index i ON i.indexrelid = r.oid JOIN pg_class t ON t.oid = i.indrelid WHERE r.relkind IN ('i', 'I') AND r.relname NOT LIKE '\_stepwise\_%'),
           'views', (SELECT coalesce(json_agg(json_build_object(
                 'schema', r.nspname, 'name', r.relname, 'materialized', r.relkind = 'm', 'definition', pg_get_viewdef(r.oid, true),
-                'comment', obj_description(r.oid, 'pg_class')) ORDER BY r.nspname, r.relname), '[]')
+                'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = r.oid AND d.classoid = 'pg_class'::regclass AND d.objsubid = 0)) ORDER BY r.nspname, r.relname), '[]')
               FROM rel r WHERE r.relkind IN ('v', 'm')),
           'sequences', (SELECT coalesce(json_agg(json_build_object(
                 'schema', r.nspname, 'name', r.relname, 'type', format_type(s.seqtypid, NULL), 'increment', s.seqincrement, 'min', s.seqmin, 'max', s.seqmax, 'cycle', s.seqcycle,
-                'start', s.seqstart, 'cache', s.seqcache, 'comment', obj_description(r.oid, 'pg_class'),
+                'start', s.seqstart, 'cache', s.seqcache, 'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = r.oid AND d.classoid = 'pg_class'::regclass AND d.objsubid = 0),
                 'ownedBy', (SELECT t.relname || '.' || a.attname FROM pg_depend d JOIN pg_class t ON t.oid = d.refobjid JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
                             WHERE d.classid = 'pg_class'::regclass AND d.objid = r.oid AND d.deptype IN ('a', 'i') LIMIT 1)) ORDER BY r.nspname, r.relname), '[]')
               FROM rel r JOIN pg_sequence s ON s.seqrelid = r.oid WHERE r.relkind = 'S'),
           'enums', (SELECT coalesce(json_agg(json_build_object(
-                'schema', t.nspname, 'name', t.typname, 'comment', obj_description(t.oid, 'pg_type'),
+                'schema', t.nspname, 'name', t.typname, 'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = t.oid AND d.classoid = 'pg_type'::regclass AND d.objsubid = 0),
                 'labels', (SELECT json_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid)) ORDER BY t.nspname, t.typname), '[]')
               FROM typ t WHERE t.typtype = 'e'),
           'domains', (SELECT coalesce(json_agg(json_build_object(
                 'schema', t.nspname, 'name', t.typname, 'type', format_type(t.typbasetype, t.typtypmod), 'notNull', t.typnotnull, 'default', t.typdefault,
                 'collation', CASE WHEN t.typcollation <> 0 AND t.typcollation <> b.typcollation THEN (SELECT collname FROM pg_collation WHERE oid = t.typcollation) END,
-                'comment', obj_description(t.oid, 'pg_type'),
+                'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = t.oid AND d.classoid = 'pg_type'::regclass AND d.objsubid = 0),
                 'constraints', (SELECT coalesce(json_agg(json_build_object(
                       'name', k.conname, 'type', 'check', 'definition', regexp_replace(pg_get_constraintdef(k.oid), ' NOT VALID$', ''), 'validated', k.convalidated,
-                      'deferrable', false, 'initiallyDeferred', false, 'comment', obj_description(k.oid, 'pg_constraint')) ORDER BY k.conname), '[]')
+                      'deferrable', false, 'initiallyDeferred', false, 'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = k.oid AND d.classoid = 'pg_constraint'::regclass AND d.objsubid = 0)) ORDER BY k.conname), '[]')
                     FROM pg_constraint k WHERE k.contypid = t.oid)) ORDER BY t.nspname, t.typname), '[]')
               FROM typ t JOIN pg_type b ON b.oid = t.typbasetype WHERE t.typtype = 'd'),
           'compositeTypes', (SELECT coalesce(json_agg(json_build_object(
-                'schema', t.nspname, 'name', t.typname, 'comment', obj_description(t.oid, 'pg_type'),
+                'schema', t.nspname, 'name', t.typname, 'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = t.oid AND d.classoid = 'pg_type'::regclass AND d.objsubid = 0),
                 'attributes', (SELECT coalesce(json_agg(json_build_object('name', a.attname, 'type', format_type(a.atttypid, a.atttypmod),
                       'collation', CASE WHEN a.attcollation <> 0 AND a.attcollation <> at.typcollation THEN (SELECT collname FROM pg_collation WHERE oid = a.attcollation) END) ORDER BY a.attnum), '[]')
                     FROM pg_attribute a JOIN pg_type at ON at.oid = a.atttypid WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped)) ORDER BY t.nspname, t.typname), '[]')
@@ -107,14 +109,14 @@ public static class CatalogReader
                 'kind', CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' WHEN 'w' THEN 'window' ELSE 'function' END,
                 'returns', coalesce(pg_get_function_result(p.oid), ''), 'language', l.lanname,
                 'volatility', CASE p.provolatile WHEN 'i' THEN 'immutable' WHEN 's' THEN 'stable' ELSE 'volatile' END, 'securityDefiner', p.prosecdef,
-                'definition', CASE WHEN p.prokind IN ('f', 'p') THEN pg_get_functiondef(p.oid) END, 'comment', obj_description(p.oid, 'pg_proc'),
+                'definition', CASE WHEN p.prokind IN ('f', 'p') THEN pg_get_functiondef(p.oid) END, 'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = p.oid AND d.classoid = 'pg_proc'::regclass AND d.objsubid = 0),
                 'bodyHash', md5(coalesce(p.prosrc, '') || coalesce(pg_get_function_sqlbody(p.oid), ''))) ORDER BY ns.nspname, p.proname, pg_get_function_identity_arguments(p.oid)), '[]')
               FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
               WHERE p.proname NOT LIKE '\_stepwise\_%'
                 AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')),
           'triggers', (SELECT coalesce(json_agg(json_build_object(
                 'schema', r.nspname, 'table', r.relname, 'name', g.tgname, 'definition', pg_get_triggerdef(g.oid, true), 'enabled', g.tgenabled <> 'D',
-                'comment', obj_description(g.oid, 'pg_trigger')) ORDER BY r.nspname, r.relname, g.tgname), '[]')
+                'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = g.oid AND d.classoid = 'pg_trigger'::regclass AND d.objsubid = 0)) ORDER BY r.nspname, r.relname, g.tgname), '[]')
               FROM pg_trigger g JOIN rel r ON r.oid = g.tgrelid WHERE NOT g.tgisinternal AND g.tgparentid = 0 AND g.tgname NOT LIKE '\_stepwise\_%'),
           'policies', (SELECT coalesce(json_agg(json_build_object(
                 'schema', r.nspname, 'table', r.relname, 'name', p.polname,
