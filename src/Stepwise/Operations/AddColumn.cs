@@ -44,59 +44,37 @@ public sealed record AddColumn(string Table, ColumnDefinition Column, string? Up
         }
         var definition = $"{column} {Column.Type}{(constantDefault ? $" DEFAULT {Column.Default}" : "")}";
         plan.Start(Steps.Sql($"add column {target}.{Column.Name}{(Column.Nullable ? "" : " (nullable until complete)")}",
-                $"ALTER TABLE {name} ADD COLUMN {definition}", LockLevel.AccessExclusive, target),
-            Steps.Sql($"drop column {target}.{Column.Name}", $"ALTER TABLE {name} DROP COLUMN IF EXISTS {column}", LockLevel.AccessExclusive, target));
+                $"ALTER TABLE {name} ADD COLUMN {definition}"),
+            Steps.Sql($"drop column {target}.{Column.Name}", $"ALTER TABLE {name} DROP COLUMN IF EXISTS {column}"));
         if (Column.Default is not null && !constantDefault)
         {
-            plan.Start(Steps.Sql($"default of {target}.{Column.Name} for new rows", $"ALTER TABLE {name} ALTER COLUMN {column} SET DEFAULT {Column.Default}", LockLevel.AccessExclusive, target));
+            plan.Start(Steps.Sql($"default of {target}.{Column.Name} for new rows", $"ALTER TABLE {name} ALTER COLUMN {column} SET DEFAULT {Column.Default}"));
         }
-        var trigger = PlanBuilder.HelperName("fill", table.Name, Column.Name);
         if (fill is not null)
         {
-            var function = Quote.Ident(table.Schema, trigger);
-            var variables = string.Concat(table.Columns.Select(c => $"    {Quote.Ident(c.Name)} {c.Type} := NEW.{Quote.Ident(c.Name)};\n"));
-            // Bare names in the expression mean the row's columns, as in the backfill's UPDATE; inside a subquery its own columns come first.
-            plan.Start(Steps.Sql($"fill function for {target}.{Column.Name} (rows written without it)",
-                    $"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $stepwise$\n#variable_conflict use_column\nDECLARE\n{variables}BEGIN\n    NEW.{column} := ({fill});\n    RETURN NEW;\nEND\n$stepwise$",
-                    LockLevel.None, null),
-                Steps.Sql($"drop fill function for {target}.{Column.Name}", $"DROP FUNCTION IF EXISTS {function}()", LockLevel.None, null));
-            plan.Start(Steps.Sql($"fill trigger on {target} for {Column.Name}",
-                    $"CREATE TRIGGER {Quote.Ident(trigger)} BEFORE INSERT OR UPDATE ON {name} FOR EACH ROW WHEN (NEW.{column} IS NULL) EXECUTE FUNCTION {function}()",
-                    LockLevel.ShareRowExclusive, target),
-                Steps.Sql($"drop fill trigger on {target}", $"DROP TRIGGER IF EXISTS {Quote.Ident(trigger)} ON {name}", LockLevel.AccessExclusive, target));
-            plan.Complete(Steps.Sql($"drop fill trigger on {target}", $"DROP TRIGGER IF EXISTS {Quote.Ident(trigger)} ON {name}", LockLevel.AccessExclusive, target));
-            plan.Complete(Steps.Sql($"drop fill function for {target}.{Column.Name}", $"DROP FUNCTION IF EXISTS {function}()", LockLevel.None, null));
+            ColumnRecipes.FillTrigger(plan, table, Column.Name, fill);
         }
-        var notNull = Quote.Ident(PlanBuilder.HelperName("nn", table.Name, Column.Name));
+        // The constraints go with the column on rollback: no undo steps of their own.
         var validations = new List<Step>();
         if (!Column.Nullable)
         {
-            plan.Start(Steps.Sql($"NOT VALID check {target}.{Column.Name} IS NOT NULL (new writes)",
-                $"ALTER TABLE {name} ADD CONSTRAINT {notNull} CHECK ({column} IS NOT NULL) NOT VALID", LockLevel.AccessExclusive, target));
-            validations.Add(Steps.Sql($"validate {target}.{Column.Name} IS NOT NULL", $"ALTER TABLE {name} VALIDATE CONSTRAINT {notNull}", LockLevel.ShareUpdateExclusive, target));
+            validations.Add(ColumnRecipes.NotNull(plan, table, Column.Name, undo: false));
         }
         if (Column.References is { } fk)
         {
-            var referenced = PlanBuilder.Split(fk.Table);
-            plan.Start(Steps.Sql($"NOT VALID foreign key {fk.Name}",
-                $"ALTER TABLE {name} ADD CONSTRAINT {Quote.Ident(fk.Name)} FOREIGN KEY ({column}) REFERENCES {Quote.Ident(referenced.Schema, referenced.Name)} ({Quote.Ident(fk.Column)}) ON DELETE {fk.OnDelete} NOT VALID",
-                LockLevel.ShareRowExclusive, target));
-            validations.Add(Steps.Sql($"validate foreign key {fk.Name}", $"ALTER TABLE {name} VALIDATE CONSTRAINT {Quote.Ident(fk.Name)}", LockLevel.ShareUpdateExclusive, target));
+            validations.Add(ColumnRecipes.NotValid(plan, table, fk.Name, ColumnRecipes.ForeignKey([Column.Name], fk.Table, [fk.Column], fk.OnDelete), undo: false));
         }
         if (Column.Check is { } check)
         {
-            plan.Start(Steps.Sql($"NOT VALID check {check.Name}", $"ALTER TABLE {name} ADD CONSTRAINT {Quote.Ident(check.Name)} CHECK ({check.Constraint}) NOT VALID",
-                LockLevel.AccessExclusive, target));
-            validations.Add(Steps.Sql($"validate check {check.Name}", $"ALTER TABLE {name} VALIDATE CONSTRAINT {Quote.Ident(check.Name)}", LockLevel.ShareUpdateExclusive, target));
+            validations.Add(ColumnRecipes.NotValid(plan, table, check.Name, $"CHECK ({check.Constraint})", undo: false));
         }
         if (fill is not null)
         {
-            plan.Start(Steps.Backfill($"backfill {target}.{Column.Name}",
-                new BackfillSpec(table.Schema, table.Name, [new BackfillSet(Column.Name, fill)], $"{column} IS NULL", PlanBuilder.KeyOf(table))));
+            ColumnRecipes.Backfill(plan, table, Column.Name, fill);
         }
         if (!Column.Nullable)
         {
-            plan.Start(Steps.Check($"no row of {target} is left without {Column.Name}", $"SELECT 1 FROM {name} WHERE {column} IS NULL LIMIT 1", target));
+            ColumnRecipes.NoNulls(plan, table, Column.Name);
         }
         foreach (var validation in validations)
         {
@@ -104,23 +82,12 @@ public sealed record AddColumn(string Table, ColumnDefinition Column, string? Up
         }
         if (Column.Unique)
         {
-            var index = $"{table.Name}_{Column.Name}_key";
-            plan.Start(Steps.Sql($"unique index {index} (concurrently)", $"CREATE UNIQUE INDEX CONCURRENTLY {Quote.Ident(index)} ON {name} ({column})",
-                    LockLevel.ShareUpdateExclusive, target, inTransaction: false),
-                Steps.Sql($"drop unique index {index}", $"DROP INDEX CONCURRENTLY IF EXISTS {Quote.Ident(table.Schema, index)}", LockLevel.ShareUpdateExclusive, target, inTransaction: false));
-            plan.Complete(Steps.Sql($"unique constraint {index} on its index", $"ALTER TABLE {name} ADD CONSTRAINT {Quote.Ident(index)} UNIQUE USING INDEX {Quote.Ident(index)}",
-                LockLevel.ShareUpdateExclusive, target));
+            ColumnRecipes.Unique(plan, table, $"{table.Name}_{Column.Name}_key", [Column.Name], attachAtComplete: true);
         }
         if (Column.Comment is { } comment)
         {
-            plan.Start(Steps.Sql($"comment on {target}.{Column.Name}", $"COMMENT ON COLUMN {name}.{column} IS {Quote.Literal(comment)}", LockLevel.ShareUpdateExclusive, target));
+            plan.Start(Steps.Sql($"comment on {target}.{Column.Name}", $"COMMENT ON COLUMN {name}.{column} IS {Quote.Literal(comment)}"));
         }
         plan.Added(table, new Catalog.ColumnModel(Column.Name, Column.Type, !Column.Nullable, Column.Default, null, null, null, Column.Comment));
-        if (!Column.Nullable)
-        {
-            plan.Complete(Steps.Sql($"{target}.{Column.Name} SET NOT NULL (proved by the validated check: no scan)",
-                $"ALTER TABLE {name} ALTER COLUMN {column} SET NOT NULL", LockLevel.AccessExclusive, target));
-            plan.Complete(Steps.Sql($"drop the helper check on {target}.{Column.Name}", $"ALTER TABLE {name} DROP CONSTRAINT IF EXISTS {notNull}", LockLevel.AccessExclusive, target));
-        }
     }
 }

@@ -29,8 +29,8 @@ public sealed record CreateIndex(string Name, string Table, IReadOnlyList<IndexC
             + (Include is { Count: > 0 } include ? $" INCLUDE ({string.Join(", ", include.Select(Quote.Ident))})" : "")
             + (StorageParameters is null ? "" : $" WITH ({StorageParameters})")
             + (Predicate is null ? "" : $" WHERE {Predicate}");
-        plan.Start(Steps.Sql($"index {Name} on {table.QualifiedName} (concurrently)", sql, LockLevel.ShareUpdateExclusive, table.QualifiedName, inTransaction: false),
-            Steps.Sql($"drop index {Name}", $"DROP INDEX CONCURRENTLY IF EXISTS {Quote.Ident(table.Schema, Name)}", LockLevel.ShareUpdateExclusive, table.QualifiedName, inTransaction: false));
+        plan.Start(Steps.Sql($"index {Name} on {table.QualifiedName} (concurrently)", sql, inTransaction: false),
+            Steps.Sql($"drop index {Name}", $"DROP INDEX CONCURRENTLY IF EXISTS {Quote.Ident(table.Schema, Name)}", inTransaction: false));
     }
 }
 

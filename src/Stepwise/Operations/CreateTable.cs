@@ -48,15 +48,15 @@ public sealed record CreateTable(string Name, IReadOnlyList<ColumnDefinition> Co
         plan.Added(new Catalog.TableModel(schema, name, "table", false, false, Comment,
             [.. Columns.Select(c => new Catalog.ColumnModel(c.Name, c.Type, !c.Nullable || c.Pk, c.Default, c.Identity, null, null, c.Comment))],
             pk.Count == 0 ? [] : [new Catalog.ConstraintModel($"{name}_pkey", "primary key", "", true, false, false, Columns: [.. Columns.Where(c => c.Pk).Select(c => c.Name)])]));
-        plan.Start(Steps.Sql($"create table {schema}.{name}", $"CREATE TABLE {table} (\n    {string.Join(",\n    ", lines)}\n)", LockLevel.AccessExclusive, $"{schema}.{name}"),
-            Steps.Sql($"drop table {schema}.{name}", $"DROP TABLE IF EXISTS {table}", LockLevel.AccessExclusive, $"{schema}.{name}"));
+        plan.Start(Steps.Sql($"create table {schema}.{name}", $"CREATE TABLE {table} (\n    {string.Join(",\n    ", lines)}\n)"),
+            Steps.Sql($"drop table {schema}.{name}", $"DROP TABLE IF EXISTS {table}"));
         if (Comment is not null)
         {
-            plan.Start(Steps.Sql($"comment on {schema}.{name}", $"COMMENT ON TABLE {table} IS {Quote.Literal(Comment)}", LockLevel.ShareUpdateExclusive, $"{schema}.{name}"));
+            plan.Start(Steps.Sql($"comment on {schema}.{name}", $"COMMENT ON TABLE {table} IS {Quote.Literal(Comment)}"));
         }
         foreach (var c in Columns.Where(c => c.Comment is not null))
         {
-            plan.Start(Steps.Sql($"comment on {schema}.{name}.{c.Name}", $"COMMENT ON COLUMN {table}.{Quote.Ident(c.Name)} IS {Quote.Literal(c.Comment!)}", LockLevel.ShareUpdateExclusive, $"{schema}.{name}"));
+            plan.Start(Steps.Sql($"comment on {schema}.{name}.{c.Name}", $"COMMENT ON COLUMN {table}.{Quote.Ident(c.Name)} IS {Quote.Literal(c.Comment!)}"));
         }
     }
 }

@@ -14,7 +14,6 @@ public sealed record DropColumn(string Table, string Column) : Operation
     {
         var table = plan.RequireTable(Table, Position);
         PlanBuilder.RequireColumn(table, Column, Position);
-        plan.Complete(Steps.Sql($"drop column {table.QualifiedName}.{Column}", $"ALTER TABLE {Quote.Ident(table.Schema, table.Name)} DROP COLUMN IF EXISTS {Quote.Ident(Column)}",
-            LockLevel.AccessExclusive, table.QualifiedName));
+        plan.Complete(Steps.Sql($"drop column {table.QualifiedName}.{Column}", $"ALTER TABLE {Quote.Ident(table.Schema, table.Name)} DROP COLUMN IF EXISTS {Quote.Ident(Column)}"));
     }
 }

@@ -17,7 +17,6 @@ public sealed record DropConstraint(string Table, string Name) : Operation
         {
             throw new PlanningException($"constraint {Name} does not exist on {table.QualifiedName}", Position, "check the name");
         }
-        plan.Complete(Steps.Sql($"drop constraint {Name} on {table.QualifiedName}", $"ALTER TABLE {Quote.Ident(table.Schema, table.Name)} DROP CONSTRAINT IF EXISTS {Quote.Ident(Name)}",
-            LockLevel.AccessExclusive, table.QualifiedName));
+        plan.Complete(Steps.Sql($"drop constraint {Name} on {table.QualifiedName}", $"ALTER TABLE {Quote.Ident(table.Schema, table.Name)} DROP CONSTRAINT IF EXISTS {Quote.Ident(Name)}"));
     }
 }

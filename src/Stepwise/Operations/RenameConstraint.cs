@@ -18,7 +18,7 @@ public sealed record RenameConstraint(string Table, string From, string To) : Op
             throw new PlanningException($"constraint {From} does not exist on {table.QualifiedName}", Position, "check the name");
         }
         var name = Quote.Ident(table.Schema, table.Name);
-        plan.Start(Steps.Sql($"rename constraint {From} to {To}", $"ALTER TABLE {name} RENAME CONSTRAINT {Quote.Ident(From)} TO {Quote.Ident(To)}", LockLevel.AccessExclusive, table.QualifiedName),
-            Steps.Sql($"rename constraint {To} back to {From}", $"ALTER TABLE {name} RENAME CONSTRAINT {Quote.Ident(To)} TO {Quote.Ident(From)}", LockLevel.AccessExclusive, table.QualifiedName));
+        plan.Start(Steps.Sql($"rename constraint {From} to {To}", $"ALTER TABLE {name} RENAME CONSTRAINT {Quote.Ident(From)} TO {Quote.Ident(To)}"),
+            Steps.Sql($"rename constraint {To} back to {From}", $"ALTER TABLE {name} RENAME CONSTRAINT {Quote.Ident(To)} TO {Quote.Ident(From)}"));
     }
 }

@@ -6,8 +6,18 @@ namespace Stepwise.Operations;
 /// <summary>Small builders for the steps operations share.</summary>
 internal static class Steps
 {
-    public static Step Sql(string description, string sql, LockLevel level, string? target, bool inTransaction = true) =>
-        new() { Description = description, Sql = sql, Lock = level, LockTarget = target, InTransaction = inTransaction };
+    /// <summary>A statement step, carrying the strongest lock PostgreSQL's parse tree says it takes (the linter's own table).</summary>
+    public static Step Sql(string description, string sql, bool inTransaction = true)
+    {
+        var parsed = SqlParser.Parse(sql);
+        var locks = parsed.Statements.Count == 1 && parsed.Statements[0].Tree is { } tree ? StatementLocks.For(tree) : [];
+        var strongest = locks.OrderByDescending(l => l.Level).FirstOrDefault();
+        return new()
+        {
+            Description = description, Sql = sql, InTransaction = inTransaction, Lock = strongest?.Level ?? LockLevel.None,
+            LockTarget = strongest is null ? null : $"{strongest.Relation.Schema ?? "public"}.{strongest.Relation.Name}",
+        };
+    }
 
     public static Step Check(string description, string query, string target) =>
         new() { Description = description, Kind = StepKind.Check, Sql = query, Lock = LockLevel.AccessShare, LockTarget = target };
@@ -36,11 +46,7 @@ internal static class Steps
         var script = SqlParser.Parse(text);
         foreach (var statement in script.Statements.Where(s => s.Kind == StatementKind.Sql))
         {
-            var locks = statement.Tree is { } tree ? StatementLocks.For(tree) : [];
-            var strongest = locks.OrderByDescending(l => l.Level).FirstOrDefault();
-            yield return Sql($"{what}: {statement.CommandTag}", statement.Text, strongest?.Level ?? LockLevel.None,
-                strongest is null ? null : $"{strongest.Relation.Schema ?? "public"}.{strongest.Relation.Name}",
-                inTransaction: statement.Tree?.CannotRunInTransaction != true);
+            yield return Sql($"{what}: {statement.CommandTag}", statement.Text, inTransaction: statement.Tree?.CannotRunInTransaction != true);
         }
     }
 }
