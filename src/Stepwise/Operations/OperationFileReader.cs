@@ -191,7 +191,7 @@ public static class OperationFileReader
         var f = Fields(context, node, "add_column", "table", "column", "up");
         var table = f.String("table", required: true);
         var column = Column(context, f, "column");
-        var up = f.Sql("up", SqlFragment.Expression);
+        var up = f.Sql("up", SqlFragment.DataExpression);
         return table is null || column is null ? null : new AddColumn(table, column, up);
     }
 
@@ -214,7 +214,7 @@ public static class OperationFileReader
             context.CheckSql((YamlScalarNode)f.Value("default")!, defaultValue, SqlFragment.Expression, "alter_column.default");
         }
         var comment = f.NullableString("comment", out var hasComment);
-        var up = f.Sql("up", SqlFragment.Expression);
+        var up = f.Sql("up", SqlFragment.DataExpression);
         f.Ignored("down", "Stepwise changes the column in place, so there is no new column to copy back from");
         if (!f.Has("type") && !f.Has("name") && !f.Has("nullable") && !f.Has("check") && !f.Has("references") && !f.Has("unique") && !hasDefault && !hasComment)
         {
@@ -326,7 +326,7 @@ public static class OperationFileReader
         var f = Fields(context, node, "drop_column", "table", "column", "down");
         var table = f.String("table", required: true);
         var column = f.String("column", required: true);
-        var down = f.Sql("down", SqlFragment.Expression);
+        var down = f.Sql("down", SqlFragment.DataExpression);
         return table is null || column is null ? null : new DropColumn(table, column, string.IsNullOrWhiteSpace(down) ? null : down);
     }
 
@@ -458,7 +458,7 @@ public static class OperationFileReader
         var columns = f.StringList("columns");
         var check = type == "check" ? f.Sql("check", SqlFragment.Expression, required: true) : f.String("check");
         var references = type == "foreign_key" ? Target(context, f, required: true) : null;
-        var up = f.StringMap("up", fragment: SqlFragment.Expression);
+        var up = f.StringMap("up", fragment: SqlFragment.DataExpression);
         f.Ignored("down", "Stepwise adds the constraint to the column in place, so there is no new column to copy back from");
         f.NotSupported("no_inherit", "NO INHERIT constraints are not planned by this version", "add it with an sql operation");
         f.NotSupported("index_parameters", "index parameters of a constraint are not planned by this version", "create a unique index with create_index");

@@ -11,6 +11,12 @@ internal enum SqlFragment
     /// <summary>An expression (<c>up</c>, <c>default</c>, <c>check</c>, <c>predicate</c>, <c>where</c>, <c>set</c> values).</summary>
     Expression,
 
+    /// <summary>
+    /// An <c>up</c>/<c>down</c> expression, which pgroll's own examples also write as a query (<c>SELECT CASE ... END</c>):
+    /// such a query is kept as a scalar subquery, <c>(SELECT ...)</c>, which means the same.
+    /// </summary>
+    DataExpression,
+
     /// <summary>One query (a view's definition, an assertion).</summary>
     Query,
 
@@ -88,13 +94,26 @@ internal sealed class YamlFileContext(string file, List<MigrationProblem> proble
         return previous[b.Length];
     }
 
-    /// <summary>Parses an SQL fragment with PostgreSQL's parser and reports a syntax error where the fragment is written.</summary>
-    public void CheckSql(YamlScalarNode node, string value, SqlFragment fragment, string what)
+    /// <summary>
+    /// Parses an SQL fragment with PostgreSQL's parser and reports a syntax error where the fragment is written.
+    /// Returns the fragment as the records hold it (a pgroll-style <c>SELECT</c> up expression as a scalar subquery).
+    /// </summary>
+    public string CheckSql(YamlScalarNode node, string value, SqlFragment fragment, string what)
     {
         if (string.IsNullOrWhiteSpace(value))
         {
             Error(node, "empty-value", $"{what} is empty", "write the SQL, or remove the field");
-            return;
+            return value;
+        }
+        if (fragment == SqlFragment.DataExpression)
+        {
+            var asExpression = SqlParser.Parse("SELECT " + value);
+            var asQuery = asExpression.Errors.Count == 0 ? null : SqlParser.Parse(value);
+            if (asQuery is not null && asQuery.Errors.Count == 0 && asQuery.Statements.Count(s => s.Kind == StatementKind.Sql) == 1 && asQuery.Statements[0].Tree?.Kind == "SelectStmt")
+            {
+                return "(" + value.Trim().TrimEnd(';') + ")";
+            }
+            fragment = SqlFragment.Expression;
         }
         const string Prefix = "SELECT ";
         var text = fragment == SqlFragment.Expression ? Prefix + value : value;
@@ -116,7 +135,7 @@ internal sealed class YamlFileContext(string file, List<MigrationProblem> proble
             Errors++;
             problems.Add(new MigrationProblem(Severity.Error, "sql-syntax-error", File, line, column,
                 $"{what}: {error.Message}", FragmentHint(fragment)));
-            return;
+            return value;
         }
         var statements = script.Statements.Where(s => s.Kind == StatementKind.Sql).ToList();
         if (fragment != SqlFragment.Statements && statements.Count != 1)
@@ -128,6 +147,7 @@ internal sealed class YamlFileContext(string file, List<MigrationProblem> proble
         {
             Error(node, "sql-syntax-error", $"{what} must be a query (SELECT, VALUES, WITH ...), not {statements[0].CommandTag}", FragmentHint(fragment));
         }
+        return value;
     }
 
     private static string FragmentHint(SqlFragment fragment) => fragment switch
@@ -241,11 +261,7 @@ internal sealed class YamlFields
     public string? Sql(string name, SqlFragment fragment, bool required = false)
     {
         var text = String(name, required);
-        if (text is not null)
-        {
-            _context.CheckSql((YamlScalarNode)Value(name)!, text, fragment, $"{What}.{name}");
-        }
-        return text;
+        return text is null ? null : _context.CheckSql((YamlScalarNode)Value(name)!, text, fragment, $"{What}.{name}");
     }
 
     public bool? Bool(string name)
@@ -349,11 +365,7 @@ internal sealed class YamlFields
             }
             else
             {
-                if (fragment is { } f)
-                {
-                    _context.CheckSql(scalar, text, f, $"{What}.{name}.{column}");
-                }
-                result[column] = text;
+                result[column] = fragment is { } f ? _context.CheckSql(scalar, text, f, $"{What}.{name}.{column}") : text;
             }
         }
         if (ok && required && result.Count == 0)
