@@ -181,7 +181,7 @@ public static class OperationFileReader
             "create_view" or "replace_view" => CreateView(context, fieldsNode, kind),
             _ => AssertOperation(context, fieldsNode),
         };
-        return context.Errors == errorsBefore ? operation! with { Position = YamlFileContext.Position(key) } : null;
+        return operation is not null && context.Errors == errorsBefore ? operation with { Position = YamlFileContext.Position(key) } : null;
     }
 
     private static YamlFields Fields(YamlFileContext context, YamlMappingNode node, string kind, params string[] known) => new(context, node, kind, known);
@@ -205,8 +205,8 @@ public static class OperationFileReader
         f.NotSupported("type", "type changes come with versioned schemas (old and new code each see the column in their own type)", Hint);
         f.NotSupported("name", "renames come with versioned schemas (old code reads the old name while new code reads the new one)", Hint);
         var nullable = f.Bool("nullable");
-        var check = Check(context, f, "check");
-        var references = Reference(context, f, "references");
+        var check = Check(f, "check");
+        var references = Reference(f, "references");
         var unique = f.Object("unique", ["name"]) is { } u && u.String("name", required: true) is { } uniqueName ? new UniqueConstraint(uniqueName) : null;
         var defaultValue = f.NullableString("default", out var hasDefault);
         if (defaultValue is not null)
@@ -303,7 +303,7 @@ public static class OperationFileReader
         f.NotSupported("index_parameters", "index parameters of a constraint are not planned by this version", "create a unique index with create_index instead");
         var columns = f.StringList("columns") ?? [];
         var check = type == "check" ? f.Sql("check", SqlFragment.Expression, required: true) : f.String("check");
-        var references = type == "foreign_key" ? Target(context, f, required: true) : null;
+        var references = type == "foreign_key" ? Target(f, required: true) : null;
         if (type is "unique" or "primary_key" or "foreign_key" && columns.Count == 0 && f.Value("columns") is null)
         {
             f.Missing("columns", $"a {type} constraint names its columns: columns: [a, b]");
@@ -370,7 +370,7 @@ public static class OperationFileReader
                         var s = new YamlFields(context, settings, "create_index.columns[]", IndexColumnFields);
                         if (s.String("column", required: true) is { } column2)
                         {
-                            result.Add(IndexColumnSettings(context, s, column2));
+                            result.Add(IndexColumnSettings(s, column2));
                         }
                     }
                     else
@@ -393,7 +393,7 @@ public static class OperationFileReader
                     else if (settings is YamlMappingNode settingsMap)
                     {
                         var s = new YamlFields(context, settingsMap, $"create_index.columns.{column}", IndexColumnFields.Skip(1).ToArray());
-                        result.Add(IndexColumnSettings(context, s, column));
+                        result.Add(IndexColumnSettings(s, column));
                     }
                     else
                     {
@@ -418,7 +418,7 @@ public static class OperationFileReader
         return context.Errors == before ? result : null;
     }
 
-    private static IndexColumn IndexColumnSettings(YamlFileContext context, YamlFields s, string column)
+    private static IndexColumn IndexColumnSettings(YamlFields s, string column)
     {
         var sort = s.Enum("sort", ["ASC", "DESC"]);
         var nulls = s.Enum("nulls", ["FIRST", "LAST"]);
@@ -438,7 +438,6 @@ public static class OperationFileReader
                 opclass = s.String("opclass");
                 break;
         }
-        _ = context;
         return new IndexColumn(column, sort, nulls, string.IsNullOrWhiteSpace(opclass) ? null : opclass, string.IsNullOrWhiteSpace(collate) ? null : collate,
             parameters is { Count: > 0 } ? parameters : null);
     }
@@ -457,7 +456,7 @@ public static class OperationFileReader
         var type = f.Enum("type", ConstraintTypes, required: true);
         var columns = f.StringList("columns");
         var check = type == "check" ? f.Sql("check", SqlFragment.Expression, required: true) : f.String("check");
-        var references = type == "foreign_key" ? Target(context, f, required: true) : null;
+        var references = type == "foreign_key" ? Target(f, required: true) : null;
         var up = f.StringMap("up", fragment: SqlFragment.DataExpression);
         f.Ignored("down", "Stepwise adds the constraint to the column in place, so there is no new column to copy back from");
         f.NotSupported("no_inherit", "NO INHERIT constraints are not planned by this version", "add it with an sql operation");
@@ -563,8 +562,8 @@ public static class OperationFileReader
         var defaultValue = f.Sql("default", SqlFragment.Expression);
         var pk = f.Bool("pk") ?? false;
         var unique = f.Bool("unique") ?? false;
-        var check = Check(context, f, "check");
-        var references = Reference(context, f, "references");
+        var check = Check(f, "check");
+        var references = Reference(f, "references");
         var comment = f.String("comment");
         string? identity = null, identityOptions = null, generated = null;
         if (f.Object("generated", ["expression", "identity"]) is { } g)
@@ -598,7 +597,7 @@ public static class OperationFileReader
                 string.IsNullOrWhiteSpace(identityOptions) ? null : identityOptions) { Position = f.Position };
     }
 
-    private static CheckConstraint? Check(YamlFileContext context, YamlFields parent, string field)
+    private static CheckConstraint? Check(YamlFields parent, string field)
     {
         if (parent.Object(field, CheckFields) is not { } f)
         {
@@ -607,11 +606,10 @@ public static class OperationFileReader
         var name = f.String("name", required: true);
         var constraint = f.Sql("constraint", SqlFragment.Expression, required: true);
         var noInherit = f.Bool("no_inherit") ?? false;
-        _ = context;
         return name is null || constraint is null ? null : new CheckConstraint(name, constraint, noInherit);
     }
 
-    private static ForeignKeyReference? Reference(YamlFileContext context, YamlFields parent, string field)
+    private static ForeignKeyReference? Reference(YamlFields parent, string field)
     {
         if (parent.Object(field, ReferenceFields) is not { } f)
         {
@@ -625,13 +623,12 @@ public static class OperationFileReader
         var match = f.Enum("match_type", MatchTypes) ?? "SIMPLE";
         var deferrable = f.Bool("deferrable") ?? false;
         var initiallyDeferred = f.Bool("initially_deferred") ?? false;
-        _ = context;
         return name is null || table is null || column is null
             ? null
             : new ForeignKeyReference(name, table, column, onDelete, onUpdate, match, deferrable, initiallyDeferred);
     }
 
-    private static ForeignKeyTarget? Target(YamlFileContext context, YamlFields parent, bool required)
+    private static ForeignKeyTarget? Target(YamlFields parent, bool required)
     {
         if (parent.Object("references", TargetFields, required) is not { } f)
         {
@@ -643,7 +640,6 @@ public static class OperationFileReader
         var onUpdate = f.Enum("on_update", ForeignKeyActions) ?? "NO ACTION";
         var match = f.Enum("match_type", MatchTypes) ?? "SIMPLE";
         f.NotSupported("on_delete_set_columns", "ON DELETE SET NULL/DEFAULT (columns) is not planned by this version", "add the constraint with an sql operation");
-        _ = context;
         return table is null || columns is null ? null : new ForeignKeyTarget(table, columns, onDelete, onUpdate, match);
     }
 
