@@ -111,7 +111,8 @@ internal sealed class LintCommand : ICliCommand
             {
                 throw new CliException(ExitCodes.BadInput, missing.ToString());
             }
-            IEnumerable<Migration> migrations = directory.All;
+            // Operation files are checked by validate (the reader); the SQL rules read SQL files.
+            IEnumerable<Migration> migrations = directory.All.Where(m => !m.IsOperationMigration);
             if (context.HasDatabase)
             {
                 var status = await context.CreateMigrator().StatusAsync(cancellationToken);

@@ -11,11 +11,13 @@ namespace Stepwise.Cli.Commands;
 internal sealed partial class NewCommand : ICliCommand
 {
     private readonly Argument<string> _name = new("name") { Description = "What the migration does, e.g. add_organization_id" };
+    private readonly Option<bool> _operations = new("--operations", "--yaml") { Description = "Create an operation migration (<timestamp>_<name>.yaml, expand/contract operations) instead of SQL" };
 
     public Command Build()
     {
-        var command = new Command("new", "Create migrations/<timestamp>_<name>.sql with up and down sections, and update stepwise.sum");
+        var command = new Command("new", "Create migrations/<timestamp>_<name>.sql with up and down sections (or .yaml with --operations), and update stepwise.sum");
         command.Arguments.Add(_name);
+        command.Options.Add(_operations);
         return command;
     }
 
@@ -40,9 +42,10 @@ internal sealed partial class NewCommand : ICliCommand
         var version = long.Parse(DateTime.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
         var newest = existing.Versioned.Select(m => m.Version).DefaultIfEmpty(0).Max();
         version = Math.Max(version, newest + 1);
-        var fileName = $"{version}_{name}.sql";
+        var operations = parse.GetValue(_operations);
+        var fileName = $"{version}_{name}.{(operations ? "yaml" : "sql")}";
         var path = Path.Combine(dir, fileName);
-        File.WriteAllText(path, $"""
+        File.WriteAllText(path, operations ? OperationsSkeleton : """
             -- stepwise:up
 
 
@@ -63,6 +66,26 @@ internal sealed partial class NewCommand : ICliCommand
         }
         return Task.FromResult(ExitCodes.Success);
     }
+
+    /// <summary>Valid once an operation is written under operations: (until then validate says the list is empty, pointing at it).</summary>
+    private const string OperationsSkeleton = """
+        # Operations run as an expand/contract migration: start (old code keeps working), then complete.
+        # Format: docs/operations.md (pgroll's operation and field names). Check it with: stepwise validate
+        operations:
+          # - add_column:
+          #     table: workflow_runs
+          #     column:
+          #       name: organization_id
+          #       type: uuid
+          #       nullable: false
+          #       references: { name: workflow_runs_organization_id_fkey, table: organizations, column: id }
+          #     up: (SELECT w.organization_id FROM workflows w WHERE w.id = workflow_id)
+          # - create_index:
+          #     name: workflow_runs_org_created_idx
+          #     table: workflow_runs
+          #     columns: { organization_id: {}, created_at: { sort: DESC } }
+
+        """;
 
     [GeneratedRegex(@"[^a-z0-9]+")]
     private static partial Regex Slug();

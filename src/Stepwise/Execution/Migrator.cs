@@ -108,6 +108,12 @@ public sealed class Migrator
         return new MigrationResult(done, DryRun: false);
     }
 
+    /// <summary>Operation migrations are planned and run by the operation executor (start, complete, rollback), not as SQL sections.</summary>
+    internal static MigrationProblem OperationsNotApplied(Migration migration) =>
+        new(Severity.Error, "operations-not-executable", migration.Path, 0, 0,
+            $"{migration.FileName} is an operation migration; operation migrations are applied by the operation executor (start, complete, rollback), which this version of Stepwise does not have yet",
+            "check it with stepwise validate; to apply the change now, write it as a .sql migration (and delete the operation file, or apply only up to the version before it with --to)");
+
     private List<MigrationRun> PlanApply(StatusReport status, ApplyRequest request)
     {
         var problems = new List<MigrationProblem>();
@@ -154,9 +160,18 @@ public sealed class Migrator
             if (entry.State is MigrationState.Pending or MigrationState.OutOfOrder or MigrationState.Failed or MigrationState.Partial
                 && (request.ToVersion is null || entry.Version <= request.ToVersion))
             {
+                if (entry.Migration!.IsOperationMigration)
+                {
+                    problems.Add(OperationsNotApplied(entry.Migration));
+                    continue;
+                }
                 var resume = entry.State == MigrationState.Partial ? entry.History!.StatementsCompleted : 0;
                 plan.Add(new MigrationRun(entry.Migration!, entry.Migration!.Up!, resume, TimeSpan.Zero));
             }
+        }
+        if (problems.Count > 0)
+        {
+            throw new MigrationRefusedException("nothing was applied: operation migrations are pending", problems);
         }
         // Repeatable migrations run after the versioned ones, and only when everything versioned is applied.
         var allVersionedApplied = request.ToVersion is null || status.Entries.All(e => e.Migration is not { Kind: MigrationKind.Versioned } || e.Version <= request.ToVersion);
@@ -194,6 +209,10 @@ public sealed class Migrator
             if (entry.Migration is null)
             {
                 problems.Add(new MigrationProblem(Severity.Error, "missing-file", file, 0, 0, $"version {entry.Version} is applied but {entry.File} is not in the directory", "restore the file to roll it back"));
+            }
+            else if (entry.Migration.IsOperationMigration)
+            {
+                problems.Add(OperationsNotApplied(entry.Migration));
             }
             else if (entry.Migration.Down is null)
             {

@@ -1,3 +1,4 @@
+using Stepwise.Operations;
 using Stepwise.Sql;
 
 namespace Stepwise.Migrations;
@@ -114,7 +115,16 @@ public sealed class Migration
     /// <summary>The parsed script; null when the directory was loaded without parsing.</summary>
     public SqlScript? Script { get; internal set; }
 
-    /// <summary>The up section (the whole file for repeatable migrations); null when not parsed or missing.</summary>
+    /// <summary>The operations of an operation migration (<c>.yaml</c>, <c>.yml</c>, <c>.json</c>); null for SQL files, when not parsed, or when the file has errors.</summary>
+    public OperationFile? Operations { get; internal set; }
+
+    /// <summary>
+    /// True for an operation migration (<c>.yaml</c>, <c>.yml</c>, <c>.json</c>): it has <see cref="Operations"/>
+    /// and no SQL sections, so <see cref="Up"/> and <see cref="Down"/> are null.
+    /// </summary>
+    public bool IsOperationMigration => IsOperationFileName(FileName);
+
+    /// <summary>The up section (the whole file for repeatable migrations); null when not parsed or missing, and for operation migrations.</summary>
     public MigrationSection? Up { get; internal set; }
 
     /// <summary>The down section, when the file has one.</summary>
@@ -122,6 +132,10 @@ public sealed class Migration
 
     /// <summary><c>0002_add_users</c> or <c>R_views</c>: how messages name the migration.</summary>
     public string DisplayName => System.IO.Path.GetFileNameWithoutExtension(FileName);
+
+    /// <summary>True when <paramref name="fileName"/> names an operation file (<c>.yaml</c>, <c>.yml</c>, <c>.json</c>, any case).</summary>
+    internal static bool IsOperationFileName(string fileName) =>
+        System.IO.Path.GetExtension(fileName).ToLowerInvariant() is ".yaml" or ".yml" or ".json";
 
     /// <inheritdoc />
     public override string ToString() => FileName;

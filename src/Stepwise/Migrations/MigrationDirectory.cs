@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
+using Stepwise.Operations;
 
 namespace Stepwise.Migrations;
 
@@ -102,7 +103,11 @@ public sealed partial class MigrationDirectory
             var migration = new Migration(kind, version, versionText, name, fileName, file.DisplayPath, "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes)));
             contents[migration] = bytes;
             (kind == MigrationKind.Versioned ? versioned : repeatable).Add(migration);
-            if (options.Parse)
+            if (options.Parse && migration.IsOperationMigration)
+            {
+                migration.Operations = OperationFileReader.Read(text!, display, problems);
+            }
+            else if (options.Parse)
             {
                 MigrationFileReader.Read(migration, text!, display, problems);
             }
@@ -146,16 +151,27 @@ public sealed partial class MigrationDirectory
             return false;
         }
         var extension = System.IO.Path.GetExtension(fileName);
-        if (extension.Equals(".yaml", StringComparison.OrdinalIgnoreCase) || extension.Equals(".yml", StringComparison.OrdinalIgnoreCase)
-            || extension.Equals(".json", StringComparison.OrdinalIgnoreCase))
+        if (Migration.IsOperationFileName(fileName))
         {
-            if (VersionedName().IsMatch(System.IO.Path.GetFileNameWithoutExtension(fileName) + ".sql"))
+            var stem = System.IO.Path.GetFileNameWithoutExtension(fileName) + ".sql";
+            if (RepeatableName().IsMatch(stem))
             {
-                problems.Add(new MigrationProblem(Severity.Error, "operations-not-supported", display, 0, 0,
-                    "operation migrations (.yaml/.json) are not supported by this version of Stepwise",
-                    "write the change as a .sql migration for now"));
+                problems.Add(new MigrationProblem(Severity.Error, "repeatable-operations", display, 0, 0,
+                    "a repeatable migration cannot be an operation file: operations are applied once, through start and complete",
+                    "write the repeatable migration as R_<name>.sql (CREATE OR REPLACE ...), or make it a versioned <version>_<name>" + extension));
+                return false;
             }
-            return false;
+            if (!VersionedName().IsMatch(stem))
+            {
+                return false; // configuration files and the like live beside migrations
+            }
+            if (extension != extension.ToLowerInvariant())
+            {
+                problems.Add(new MigrationProblem(Severity.Error, "bad-file-name", display, 0, 0,
+                    $"the extension '{extension}' must be lowercase '{extension.ToLowerInvariant()}'", "rename the file"));
+                return false;
+            }
+            return TryVersion(VersionedName().Match(stem), display, problems, out version, out versionText, out name);
         }
         if (!extension.Equals(".sql", StringComparison.OrdinalIgnoreCase))
         {
@@ -179,10 +195,15 @@ public sealed partial class MigrationDirectory
         if (!match.Success)
         {
             problems.Add(new MigrationProblem(Severity.Error, "bad-file-name", display, 0, 0,
-                "not a migration file name: expected <version>_<name>.sql (version: digits) or R_<name>.sql",
+                "not a migration file name: expected <version>_<name>.sql (version: digits), <version>_<name>.yaml|.json (operations) or R_<name>.sql",
                 "rename it, e.g. 20261121093000_add_users.sql, or create migrations with: stepwise new <name>"));
             return false;
         }
+        return TryVersion(match, display, problems, out version, out versionText, out name);
+    }
+
+    private static bool TryVersion(Match match, string display, List<MigrationProblem> problems, out long version, out string versionText, out string name)
+    {
         versionText = match.Groups["version"].Value;
         name = match.Groups["name"].Value;
         if (!long.TryParse(versionText, NumberStyles.None, CultureInfo.InvariantCulture, out version) || version <= 0)

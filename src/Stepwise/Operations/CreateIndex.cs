@@ -34,7 +34,12 @@ public sealed record CreateIndex(string Name, string Table, IReadOnlyList<IndexC
     }
 }
 
-/// <summary>One key column: pgroll's list form (<c>[a, b]</c>) or map form (<c>{a: {sort: DESC, nulls: LAST, opclass: ...}}</c>).</summary>
+/// <summary>
+/// One key column: pgroll's list forms (<c>[a, b]</c>, <c>[{column: a, sort: DESC}]</c>) or map form
+/// (<c>{a: {sort: DESC, nulls: LAST, opclass: ...}}</c>).
+/// </summary>
 /// <param name="Sort"><c>ASC</c> or <c>DESC</c>; null for the default.</param>
 /// <param name="Nulls"><c>FIRST</c> or <c>LAST</c>; null for the default.</param>
-public sealed record IndexColumn(string Name, string? Sort = null, string? Nulls = null, string? Opclass = null, string? Collate = null);
+/// <param name="OpclassParams">Operator class parameters (<c>name=value</c>), pgroll's <c>opclass: {name, params}</c>.</param>
+public sealed record IndexColumn(string Name, string? Sort = null, string? Nulls = null, string? Opclass = null, string? Collate = null,
+    IReadOnlyList<string>? OpclassParams = null);

@@ -4,7 +4,8 @@ using Stepwise.Sql;
 namespace Stepwise.Operations;
 
 /// <summary><c>drop_column</c>: the column stays until complete (old code still reads it), then is dropped.</summary>
-public sealed record DropColumn(string Table, string Column) : Operation
+/// <param name="Down">pgroll's <c>down</c>: an SQL expression filling the column for rows written by new code while old code may still read it.</param>
+public sealed record DropColumn(string Table, string Column, string? Down = null) : Operation
 {
     /// <inheritdoc />
     public override string Kind => "drop_column";

@@ -24,18 +24,25 @@ public abstract record Operation
 
 /// <summary>A foreign key of a column (pgroll's <c>references</c>).</summary>
 /// <param name="OnDelete"><c>NO ACTION</c> (default), <c>RESTRICT</c>, <c>CASCADE</c>, <c>SET NULL</c> or <c>SET DEFAULT</c>.</param>
-public sealed record ForeignKeyReference(string Name, string Table, string Column, string OnDelete = "NO ACTION");
+/// <param name="OnUpdate">pgroll's <c>on_update</c>: the same actions as <paramref name="OnDelete"/>.</param>
+/// <param name="MatchType">pgroll's <c>match_type</c>: <c>SIMPLE</c> (default) or <c>FULL</c>.</param>
+public sealed record ForeignKeyReference(string Name, string Table, string Column, string OnDelete = "NO ACTION", string OnUpdate = "NO ACTION",
+    string MatchType = "SIMPLE", bool Deferrable = false, bool InitiallyDeferred = false);
 
 /// <summary>A named check constraint (pgroll's <c>check</c>: name and constraint expression).</summary>
-public sealed record CheckConstraint(string Name, string Constraint);
+/// <param name="NoInherit">pgroll's <c>no_inherit</c>: not propagated to child tables.</param>
+public sealed record CheckConstraint(string Name, string Constraint, bool NoInherit = false);
 
 /// <summary>A column as <c>create_table</c> and <c>add_column</c> describe it.</summary>
 /// <param name="Nullable">Whether NULL is allowed (the default when the field is absent is pgroll's).</param>
 /// <param name="Default">An SQL expression.</param>
 /// <param name="Pk">Part of the primary key.</param>
-/// <param name="Identity"><c>always</c> or <c>by default</c> (a Stepwise addition: <c>generated: identity</c>).</param>
+/// <param name="Identity"><c>always</c> or <c>by default</c> (pgroll's <c>generated: {identity: {user_specified_values}}</c>).</param>
+/// <param name="Generated">The expression of a stored generated column (pgroll's <c>generated: {expression}</c>).</param>
+/// <param name="IdentityOptions">Sequence options of an identity column, as in CREATE SEQUENCE (pgroll's <c>sequence_options</c>).</param>
 public sealed record ColumnDefinition(string Name, string Type, bool Nullable, string? Default = null, bool Pk = false, bool Unique = false,
-    CheckConstraint? Check = null, ForeignKeyReference? References = null, string? Identity = null, string? Comment = null)
+    CheckConstraint? Check = null, ForeignKeyReference? References = null, string? Identity = null, string? Comment = null,
+    string? Generated = null, string? IdentityOptions = null)
 {
     /// <summary>Where the column is written.</summary>
     public FilePosition Position { get; init; }

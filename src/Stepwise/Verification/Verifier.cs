@@ -60,6 +60,10 @@ public static class Verifier
         {
             throw new MigrationRefusedException($"the migration directory {directory} has errors", [.. files.Problems.Where(p => p.Severity == Severity.Error)]);
         }
+        if (files.Versioned.Where(m => m.IsOperationMigration).Select(Migrator.OperationsNotApplied).ToList() is { Count: > 0 } operations)
+        {
+            throw new MigrationRefusedException($"the migration directory {directory} has operation migrations, which verify cannot replay yet", operations);
+        }
         await using var postgres = await ScratchDatabase.CreateAsync(devUrl, server, cancellationToken);
         var problems = new List<VerifyProblem>();
         var locks = new List<LockMeasurement>();

@@ -91,7 +91,10 @@ public class MigrationDirectoryTests
     [InlineData("0_init.sql", "bad-version")]
     [InlineData("99999999999999999999_init.sql", "bad-version")]
     [InlineData("1_init.SQL", "bad-file-name")]
-    [InlineData("1_init.yaml", "operations-not-supported")]
+    [InlineData("R_views.yaml", "repeatable-operations")]
+    [InlineData("R_views.json", "repeatable-operations")]
+    [InlineData("1_init.YAML", "bad-file-name")]
+    [InlineData("0_init.yaml", "bad-version")]
     public void Bad_file_names_are_errors(string fileName, string code)
     {
         using var dir = new TempDirectory();
