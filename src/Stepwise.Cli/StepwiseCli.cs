@@ -27,7 +27,7 @@ internal static class StepwiseCli
         }
         var commands = new ICliCommand[]
         {
-            new NewCommand(), new StatusCommand(), new ValidateCommand(), new ApplyCommand(), new RollbackCommand(),
+            new NewCommand(), new StatusCommand(), new ValidateCommand(), new ApplyCommand(), new CompleteCommand(), new RollbackCommand(),
             new BaselineCommand(), new RepairCommand(), new HashCommand(), new ImportCommand(), new LintCommand(), new InspectCommand(), new DiffCommand(), new DriftCommand(), new VerifyCommand(),
             new ParseCommand(), new DemoCommand(),
         };

@@ -28,10 +28,9 @@ internal sealed class StepwiseHealthCheck(StepwiseDatabase database) : IHealthCh
 
     /// <summary>
     /// Maps a schema check to a health result; the one place where the state of migrations becomes a health
-    /// status. An operation migration between its start and complete phases is the case for
-    /// <see cref="HealthStatus.Degraded"/> (the application works, the schema is in transition), with its phase and
-    /// backfill progress in the data: it belongs here, read from the <see cref="StatusReport"/>, once history
-    /// records operation migrations. Everything the status can say today is either ready or a problem.
+    /// status: a problem is the failure status; an operation migration between its start and complete phases is
+    /// <see cref="HealthStatus.Degraded"/> (the application works, the schema is in transition), with its phase
+    /// and step in the data; otherwise healthy.
     /// </summary>
     internal static HealthCheckResult Evaluate(SchemaCheckResult check, HealthStatus failureStatus)
     {
@@ -46,6 +45,15 @@ internal sealed class StepwiseHealthCheck(StepwiseDatabase database) : IHealthCh
         {
             var more = check.Problems.Count > 1 ? $" (and {check.Problems.Count - 1} more)" : "";
             return new HealthCheckResult(failureStatus, check.Problems[0] + more, data: data);
+        }
+        if (check.Status.Entries.FirstOrDefault(e => e.IsOperationInProgress) is { History: { } row } transition)
+        {
+            data["operation"] = transition.File;
+            data["phase"] = row.Status;
+            data["step"] = row.StatementsCompleted;
+            data["steps"] = row.StatementsTotal;
+            return HealthCheckResult.Degraded($"operation migration {transition.File} is {row.Status} (step {row.StatementsCompleted} of {row.StatementsTotal}): "
+                + (row.Status == "started" ? "run stepwise complete once every instance runs the new code" : "in progress"), data: data);
         }
         return HealthCheckResult.Healthy($"up to date (version {check.Status.CurrentVersion})", data);
     }

@@ -3,6 +3,7 @@ using Spectre.Console;
 using Stepwise.Cli.Rendering;
 using Stepwise.Execution;
 using Stepwise.Migrations;
+using Stepwise.Planning;
 
 namespace Stepwise.Cli.Commands;
 
@@ -12,6 +13,7 @@ internal sealed class ApplyCommand : ICliCommand
     private readonly Option<long?> _to = new("--to") { Description = "Apply nothing newer than this version" };
     private readonly Option<bool> _dryRun = new("--dry-run") { Description = "Print what would run (statements, transactions, locks); change nothing" };
     private readonly Option<bool> _outOfOrder = new("--allow-out-of-order") { Description = "Apply pending migrations older than an applied one (e.g. from a merged branch)" };
+    private readonly Option<bool> _complete = new("--complete") { Description = "Also run an operation migration's complete phase right after its start (no rollout window)" };
     private readonly RunOptions _run = new();
 
     public Command Build()
@@ -20,6 +22,7 @@ internal sealed class ApplyCommand : ICliCommand
         command.Options.Add(_to);
         command.Options.Add(_dryRun);
         command.Options.Add(_outOfOrder);
+        command.Options.Add(_complete);
         _run.AddTo(command);
         return command;
     }
@@ -32,6 +35,7 @@ internal sealed class ApplyCommand : ICliCommand
             ToVersion = parse.GetValue(_to),
             DryRun = parse.GetValue(_dryRun),
             AllowOutOfOrder = parse.GetValue(_outOfOrder),
+            Complete = parse.GetValue(_complete),
         }, cancellationToken);
         RunRendering.Render(context.Output, result, "apply");
         return ExitCodes.Success;
@@ -45,9 +49,15 @@ internal sealed class RunOptions
     private readonly Option<string?> _statementTimeout = new("--statement-timeout") { Description = "statement_timeout for migration statements (default none)" };
     private readonly Option<int?> _retries = new("--retries") { Description = "How often a statement that hit lock_timeout is retried (default 10)" };
     private readonly Option<bool> _noWait = new("--no-wait") { Description = "Exit (code 3) instead of waiting when another run holds the migration lock" };
+    private readonly Option<string?> _batchTime = new("--batch-time") { Description = "Target duration of one backfill batch (one transaction holding its row locks; default 200ms)" };
+    private readonly Option<string?> _batchPause = new("--batch-pause") { Description = "Pause after each backfill batch, leaving room to traffic (default none)" };
+    private readonly Option<string?> _maxLag = new("--max-replication-lag") { Description = "Pause backfill batches while a replica's replay lag is above this" };
 
     public void AddTo(Command command)
     {
+        command.Options.Add(_batchTime);
+        command.Options.Add(_batchPause);
+        command.Options.Add(_maxLag);
         command.Options.Add(_lockTimeout);
         command.Options.Add(_statementTimeout);
         command.Options.Add(_retries);
@@ -69,6 +79,18 @@ internal sealed class RunOptions
             options.LockRetries = retries >= 0 ? retries : throw new CliException(ExitCodes.BadInput, "--retries must be 0 or more");
         }
         options.WaitForLock = !parse.GetValue(_noWait);
+        if (parse.GetValue(_batchTime) is { } batchTime)
+        {
+            options.Backfill.TargetBatchDuration = Duration(batchTime, "--batch-time");
+        }
+        if (parse.GetValue(_batchPause) is { } pause)
+        {
+            options.Backfill.Pause = Duration(pause, "--batch-pause");
+        }
+        if (parse.GetValue(_maxLag) is { } lag)
+        {
+            options.Backfill.MaxReplicationLag = Duration(lag, "--max-replication-lag");
+        }
     }
 
     private static TimeSpan Duration(string text, string option) =>
@@ -107,13 +129,35 @@ internal static class RunRendering
                     }) : null,
                     assertions = r.Section.Assertions.Select(a => a.Name),
                 }),
+                operations = result.Operations.Select(o => new
+                {
+                    version = o.Migration.Version,
+                    file = o.Migration.FileName,
+                    phase = o.Phase.ToString().ToLowerInvariant(),
+                    resumeAt = o.ResumeAt == 0 ? (int?)null : o.ResumeAt + 1,
+                    durationMs = result.DryRun ? (long?)null : (long)o.Duration.TotalMilliseconds,
+                    steps = o.Steps.Select((s, i) => new
+                    {
+                        index = i + 1,
+                        description = s.Description,
+                        kind = s.Kind.ToString().ToLowerInvariant(),
+                        transaction = s.Kind == Planning.StepKind.Sql ? (s.InTransaction ? "own" : "none") : null,
+                        @lock = s.Lock == Planning.LockLevel.None ? null : $"{s.Lock.ToSql()} on {s.LockTarget}",
+                        sql = s.Sql,
+                        skipped = i < o.ResumeAt,
+                    }),
+                }),
             });
             return;
         }
         var console = output.Console;
+        RenderOperations(output, result);
         if (result.Runs.Count == 0)
         {
-            console.MarkupLine(verb == "apply" ? "[green]nothing to apply[/]: up to date" : "nothing to roll back");
+            if (result.Operations.Count == 0)
+            {
+                console.MarkupLine(verb == "apply" ? "[green]nothing to apply[/]: up to date" : "nothing to roll back");
+            }
             return;
         }
         if (result.DryRun)
@@ -160,5 +204,37 @@ internal static class RunRendering
             console.MarkupLine($"[dim]the {shown} slowest of {result.Runs.Count} shown; --format json lists every one[/]");
         }
         console.MarkupLine(verb == "apply" ? $"[green]applied {result.Runs.Count} migration(s)[/]" : $"[green]rolled back {result.Runs.Count} migration(s)[/]");
+    }
+
+    /// <summary>Each operation phase: its steps with their locks (a dry run), or what ran and what comes next.</summary>
+    private static void RenderOperations(Output output, MigrationResult result)
+    {
+        var console = output.Console;
+        foreach (var run in result.Operations)
+        {
+            var phase = run.Phase.ToString().ToLowerInvariant();
+            if (result.DryRun)
+            {
+                console.Write(new Rule($"[bold]{Markup.Escape(run.Migration.FileName)}[/] {phase}: {run.Steps.Count} step(s)").LeftJustified());
+                var table = new Table().Border(TableBorder.Simple).AddColumn("#", c => c.RightAligned()).AddColumn("step").AddColumn("transaction").AddColumn("lock");
+                for (var i = 0; i < run.Steps.Count; i++)
+                {
+                    var s = run.Steps[i];
+                    table.AddRow((i + 1).ToString(), (i < run.ResumeAt ? "[dim](done) [/]" : "") + Markup.Escape(s.Description),
+                        s.Kind switch { Planning.StepKind.Sql => s.InTransaction ? "own" : "none", Planning.StepKind.Backfill => "one per batch", _ => "read" },
+                        Markup.Escape(s.Lock == Planning.LockLevel.None ? "" : $"{s.Lock.ToSql()} on {s.LockTarget}"));
+                }
+                console.Write(table);
+                console.MarkupLine($"[yellow]dry run[/]: the {phase} phase of {Markup.Escape(run.Migration.FileName)} would run; nothing was changed");
+                continue;
+            }
+            var next = run.Phase switch
+            {
+                Planning.PlanPhase.Start => "old and new code both work now. Run [bold]stepwise complete[/] once every instance runs the new code (or stepwise rollback to undo)",
+                Planning.PlanPhase.Complete => "done",
+                _ => "the schema is as before start",
+            };
+            console.MarkupLine($"[green]{phase}[/] {Markup.Escape(run.Migration.FileName)}: {run.Steps.Count} step(s) in {(long)run.Duration.TotalMilliseconds} ms; {next}");
+        }
     }
 }

@@ -44,7 +44,7 @@ internal sealed class StatusCommand : ICliCommand
             foreach (var e in report.Entries)
             {
                 var state = StateName(e.State);
-                var styled = e.State == MigrationState.Applied ? $"[green]{state}[/]" : e.State == MigrationState.Pending ? $"[yellow]{state}[/]" : $"[red]{state}[/]";
+                var styled = e.State == MigrationState.Applied ? $"[green]{state}[/]" : e.State is MigrationState.Pending or MigrationState.Started ? $"[yellow]{state}[/]" : $"[red]{state}[/]";
                 var applied = e.History is { } h ? $"{h.AppliedAt.ToLocalTime():yyyy-MM-dd HH:mm:ss} by {h.AppliedBy}" : "";
                 table.AddRow(e.Version == 0 ? "R" : e.Version.ToString(), Markup.Escape(e.File), styled, Markup.Escape(applied), Markup.Escape(Detail(e)));
             }
@@ -60,6 +60,7 @@ internal sealed class StatusCommand : ICliCommand
     {
         MigrationState.OutOfOrder => "out of order",
         MigrationState.MissingFile => "missing file",
+        MigrationState.InProgress => "in progress",
         _ => state.ToString().ToLowerInvariant(),
     };
 
@@ -72,6 +73,9 @@ internal sealed class StatusCommand : ICliCommand
         MigrationState.Reverting => $"rollback interrupted after {e.History!.StatementsCompleted} statement(s)",
         MigrationState.OutOfOrder => "older than an applied migration: apply --allow-out-of-order",
         MigrationState.Pending when e.History is not null => "changed: will be applied again",
+        MigrationState.Started => "start phase done, old and new code both work: stepwise complete once every instance runs the new code (or stepwise rollback)",
+        MigrationState.InProgress => $"{e.History!.Status}: step {e.History.StatementsCompleted} of {e.History.StatementsTotal} done; stepwise "
+            + e.History.Status switch { "starting" => "apply", "completing" => "complete", _ => "rollback" } + " resumes it",
         _ => "",
     };
 }

@@ -28,6 +28,12 @@ public enum MigrationState
 
     /// <summary>A statement-by-statement rollback was interrupted; the next rollback resumes.</summary>
     Reverting,
+
+    /// <summary>An operation migration's start phase is done: old and new code both work; waiting for <c>stepwise complete</c> (or rollback).</summary>
+    Started,
+
+    /// <summary>An operation migration's phase (start, complete or rollback) was interrupted; running the same command again resumes it.</summary>
+    InProgress,
 }
 
 /// <summary>One migration's status.</summary>
@@ -40,6 +46,9 @@ public sealed record MigrationStatusEntry(long Version, string File, MigrationSt
 {
     /// <summary>True for everything but <see cref="MigrationState.Applied"/>.</summary>
     public bool NeedsAttention => State != MigrationState.Applied;
+
+    /// <summary>True for an operation migration between start and complete, or with a phase under way.</summary>
+    public bool IsOperationInProgress => State is MigrationState.Started || (State is MigrationState.InProgress);
 }
 
 /// <summary>The status of every migration, files and history together.</summary>
@@ -96,6 +105,8 @@ public sealed class StatusReport
         { Status: "partial" } => MigrationState.Partial,
         { Status: "reverting" } => MigrationState.Reverting,
         _ when row.Checksum != migration.Checksum => MigrationState.Modified,
+        { Status: "started" } => MigrationState.Started,
+        { Status: "starting" or "completing" or "rolling back" } => MigrationState.InProgress,
         _ => MigrationState.Applied,
     };
 }

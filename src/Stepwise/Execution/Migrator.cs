@@ -18,6 +18,9 @@ public sealed record ApplyRequest
 
     /// <summary>Apply pending migrations older than an applied one (e.g. from a merged branch).</summary>
     public bool AllowOutOfOrder { get; init; }
+
+    /// <summary>Run an operation migration's complete phase right after its start (for teams that need no rollout window).</summary>
+    public bool Complete { get; init; }
 }
 
 /// <summary>One migration in a plan or a result.</summary>
@@ -30,7 +33,11 @@ public sealed record MigrationRun(Migration Migration, MigrationSection Section,
 /// <summary>What an apply or rollback did, or (dry run) would do.</summary>
 /// <param name="Runs">The migrations, in the order run.</param>
 /// <param name="DryRun">True when nothing was run.</param>
-public sealed record MigrationResult(IReadOnlyList<MigrationRun> Runs, bool DryRun);
+public sealed record MigrationResult(IReadOnlyList<MigrationRun> Runs, bool DryRun)
+{
+    /// <summary>The operation migrations' phases that ran (or would run).</summary>
+    public IReadOnlyList<OperationRun> Operations { get; init; } = [];
+}
 
 /// <summary>A change <see cref="Migrator.RepairAsync"/> makes (or would make) to history.</summary>
 /// <param name="Version">The migration's version (0 for repeatable).</param>
@@ -44,7 +51,7 @@ public sealed record RepairChange(long Version, string File, string Action);
 /// checks the directory and history before changing anything, and refuses with the problems listed
 /// (<see cref="MigrationRefusedException"/>) rather than guess.
 /// </summary>
-public sealed class Migrator
+public sealed partial class Migrator
 {
     private readonly MigratorOptions _options;
     private readonly ILogger _logger;
@@ -91,28 +98,36 @@ public sealed class Migrator
         var plan = PlanApply(status, request);
         if (request.DryRun)
         {
-            return new MigrationResult(plan, DryRun: true);
+            return new MigrationResult([.. plan.Where(r => !r.Migration.IsOperationMigration)], DryRun: true)
+            {
+                Operations = await PlanOperationsAsync(session, status, [.. plan.Where(r => r.Migration.IsOperationMigration).Select(r => r.Migration)], cancellationToken),
+            };
         }
 
         var runner = new SectionRunner(session.Work, session.Observer, _history, _options, _logger);
         var history = HistoryByMigration(status);
         var done = new List<MigrationRun>();
+        var operations = new List<OperationRun>();
         foreach (var run in plan)
         {
+            if (run.Migration.IsOperationMigration)
+            {
+                var phases = await RunOperationAsync(session, status, run.Migration, request.Complete, cancellationToken);
+                operations.AddRange(phases);
+                if (phases.Count == 0 || phases[^1].Phase != Planning.PlanPhase.Complete)
+                {
+                    break; // started, not completed: later migrations wait until it is
+                }
+                continue;
+            }
             _logger.LogInformation(EventIds.MigrationStarting, "applying {File}{Mode}", run.Migration.FileName,
                 run.Section.RunsInTransaction ? "" : $" statement by statement ({run.Section.WhyNoTransaction})");
             var elapsed = await RunTracedAsync(runner, run, history.GetValueOrDefault(run.Migration), cancellationToken);
             _logger.LogInformation(EventIds.MigrationApplied, "applied {File} in {Milliseconds} ms", run.Migration.FileName, (long)elapsed.TotalMilliseconds);
             done.Add(run with { Duration = elapsed });
         }
-        return new MigrationResult(done, DryRun: false);
+        return new MigrationResult(done, DryRun: false) { Operations = operations };
     }
-
-    /// <summary>Operation migrations are planned and run by the operation executor (start, complete, rollback), not as SQL sections.</summary>
-    internal static MigrationProblem OperationsNotApplied(Migration migration) =>
-        new(Severity.Error, "operations-not-executable", migration.Path, 0, 0,
-            $"{migration.FileName} is an operation migration; operation migrations are applied by the operation executor (start, complete, rollback), which this version of Stepwise does not have yet",
-            "check it with stepwise validate; to apply the change now, write it as a .sql migration (and delete the operation file, or apply only up to the version before it with --to)");
 
     private List<MigrationRun> PlanApply(StatusReport status, ApplyRequest request)
     {
@@ -155,23 +170,43 @@ public sealed class Migrator
         }
 
         var plan = new List<MigrationRun>();
+        var waiting = false;
         foreach (var entry in status.Entries.Where(e => e.Migration is { Kind: MigrationKind.Versioned }))
         {
-            if (entry.State is MigrationState.Pending or MigrationState.OutOfOrder or MigrationState.Failed or MigrationState.Partial
-                && (request.ToVersion is null || entry.Version <= request.ToVersion))
+            if (request.ToVersion is not null && entry.Version > request.ToVersion)
             {
-                if (entry.Migration!.IsOperationMigration)
+                continue;
+            }
+            if (entry.Migration!.IsOperationMigration && entry.State is MigrationState.Started or MigrationState.InProgress)
+            {
+                if (entry.History!.Status == "rolling back")
                 {
-                    problems.Add(OperationsNotApplied(entry.Migration));
+                    throw new MigrationRefusedException($"a rollback of {entry.File} was interrupted", [new MigrationProblem(Severity.Error, "rolling-back", entry.Migration.Path, 0, 0,
+                        $"a rollback of {entry.File} was interrupted after {entry.History.StatementsCompleted} step(s)", "finish it with: stepwise rollback")]);
+                }
+                if (entry.State == MigrationState.Started && !request.Complete)
+                {
+                    _logger.LogInformation(EventIds.MigrationStarting, "{File} is started and waits for stepwise complete; later migrations wait for it", entry.File);
+                    waiting = true;
+                    break;
+                }
+                plan.Add(new MigrationRun(entry.Migration, OperationSection, 0, TimeSpan.Zero));
+                continue;
+            }
+            if (entry.State is MigrationState.Pending or MigrationState.OutOfOrder or MigrationState.Failed or MigrationState.Partial)
+            {
+                if (entry.Migration.IsOperationMigration)
+                {
+                    plan.Add(new MigrationRun(entry.Migration, OperationSection, 0, TimeSpan.Zero));
                     continue;
                 }
                 var resume = entry.State == MigrationState.Partial ? entry.History!.StatementsCompleted : 0;
                 plan.Add(new MigrationRun(entry.Migration!, entry.Migration!.Up!, resume, TimeSpan.Zero));
             }
         }
-        if (problems.Count > 0)
+        if (waiting)
         {
-            throw new MigrationRefusedException("nothing was applied: operation migrations are pending", problems);
+            return plan;
         }
         // Repeatable migrations run after the versioned ones, and only when everything versioned is applied.
         var allVersionedApplied = request.ToVersion is null || status.Entries.All(e => e.Migration is not { Kind: MigrationKind.Versioned } || e.Version <= request.ToVersion);
@@ -196,6 +231,10 @@ public sealed class Migrator
         await using var session = await Session.OpenAsync(this, takeLock: !dryRun, cancellationToken);
         var rows = await _history.ReadAsync(session.Observer, cancellationToken);
         var status = StatusReport.Compute(directory, rows);
+        if (await RollbackOperationAsync(session, status, dryRun, cancellationToken) is { } aborted)
+        {
+            return aborted; // a started operation migration is always the newest: later ones wait for it
+        }
 
         var applied = status.Entries
             .Where(e => e.History is { IsRepeatable: false, Status: "applied" or "reverting" or "partial" })
@@ -212,7 +251,9 @@ public sealed class Migrator
             }
             else if (entry.Migration.IsOperationMigration)
             {
-                problems.Add(OperationsNotApplied(entry.Migration));
+                problems.Add(new MigrationProblem(Severity.Error, "completed-operations", file, 0, 0,
+                    $"{entry.File} is an operation migration that was completed; rollback only aborts one that is started",
+                    "write a new migration that undoes it"));
             }
             else if (entry.Migration.Down is null)
             {

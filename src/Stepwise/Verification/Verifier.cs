@@ -60,10 +60,6 @@ public static class Verifier
         {
             throw new MigrationRefusedException($"the migration directory {directory} has errors", [.. files.Problems.Where(p => p.Severity == Severity.Error)]);
         }
-        if (files.Versioned.Where(m => m.IsOperationMigration).Select(Migrator.OperationsNotApplied).ToList() is { Count: > 0 } operations)
-        {
-            throw new MigrationRefusedException($"the migration directory {directory} has operation migrations, which verify cannot replay yet", operations);
-        }
         await using var postgres = await ScratchDatabase.CreateAsync(devUrl, server, cancellationToken);
         var problems = new List<VerifyProblem>();
         var locks = new List<LockMeasurement>();
@@ -80,6 +76,15 @@ public static class Verifier
         {
             // The schema before this migration is the one the previous step ended with.
             var before = current ?? await CatalogReader.ReadAsync(postgres.ConnectionString, stateSchema, cancellationToken);
+            if (migration.IsOperationMigration)
+            {
+                if (await VerifyOperationsAsync(migrator, migration, before, postgres.ConnectionString, problems, cancellationToken) is not { } completed)
+                {
+                    break;
+                }
+                current = completed;
+                continue;
+            }
             if (migration.Up!.RunsInTransaction)
             {
                 locks.AddRange(await MeasureAsync(postgres.ConnectionString, migration, cancellationToken));
@@ -137,6 +142,38 @@ public static class Verifier
             }
         }
         return new VerifyReport(files.Versioned.Count, problems, locks, notReversible);
+    }
+
+    /// <summary>
+    /// An operation migration: start, rollback (the catalog must equal the one before start), start again, then
+    /// complete. Returns the catalog after complete, or null when a step failed (recorded in <paramref name="problems"/>).
+    /// </summary>
+    private static async Task<SchemaModel?> VerifyOperationsAsync(Migrator migrator, Migration migration, SchemaModel before, string database, List<VerifyProblem> problems,
+        CancellationToken cancellationToken)
+    {
+        const string stateSchema = "stepwise";
+        var step = "start";
+        try
+        {
+            await migrator.ApplyAsync(new ApplyRequest { ToVersion = migration.Version }, cancellationToken);
+            step = "rollback";
+            await migrator.RollbackAsync(steps: 1, cancellationToken: cancellationToken);
+            var afterRollback = await CatalogReader.ReadAsync(database, stateSchema, cancellationToken);
+            var leftovers = SchemaDiff.Compare(before, afterRollback);
+            if (leftovers.Count > 0)
+            {
+                problems.Add(new VerifyProblem(migration.FileName, "rollback", "after start and rollback the schema differs from before start: " + string.Join("; ", leftovers)));
+            }
+            step = "complete";
+            await migrator.ApplyAsync(new ApplyRequest { ToVersion = migration.Version, Complete = true }, cancellationToken);
+            return await CatalogReader.ReadAsync(database, stateSchema, cancellationToken);
+        }
+        catch (Exception ex) when (ex is MigrationFailedException or MigrationRefusedException)
+        {
+            var where = ex is MigrationFailedException failed ? $"{failed.File}:{failed.Line}:{failed.Column}: " : "";
+            problems.Add(new VerifyProblem(migration.FileName, step, $"{(step == "start" ? "does not start from scratch" : $"{step} fails")}: {where}{ex.Message}"));
+            return null;
+        }
     }
 
     /// <summary>Runs the up section statement by statement in one transaction that is rolled back, reading this backend's locks after each.</summary>

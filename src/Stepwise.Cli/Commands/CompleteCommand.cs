@@ -1,0 +1,25 @@
+using System.CommandLine;
+
+namespace Stepwise.Cli.Commands;
+
+/// <summary><c>stepwise complete</c>: the contract phase of the started operation migration.</summary>
+internal sealed class CompleteCommand : ICliCommand
+{
+    private readonly Option<bool> _dryRun = new("--dry-run") { Description = "Print the complete phase's steps and locks; change nothing" };
+    private readonly RunOptions _run = new();
+
+    public Command Build()
+    {
+        var command = new Command("complete", "Run the contract phase of the started operation migration (once every application instance runs the new code): SET NOT NULL, helpers dropped, ...");
+        command.Options.Add(_dryRun);
+        _run.AddTo(command);
+        return command;
+    }
+
+    public async Task<int> RunAsync(CliContext context, ParseResult parse, CancellationToken cancellationToken)
+    {
+        var result = await context.CreateMigrator(o => _run.Configure(parse, o)).CompleteAsync(parse.GetValue(_dryRun), cancellationToken);
+        RunRendering.Render(context.Output, result, "complete");
+        return ExitCodes.Success;
+    }
+}

@@ -1,0 +1,215 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Stepwise.Catalog;
+using Stepwise.Migrations;
+using Stepwise.Operations;
+using Stepwise.Planning;
+
+namespace Stepwise.Execution;
+
+/// <summary>One phase of an operation migration in a plan or a result.</summary>
+/// <param name="Migration">The file.</param>
+/// <param name="Phase">Start, complete or rollback.</param>
+/// <param name="Plan">The whole plan (stored when the migration started).</param>
+/// <param name="ResumeAt">The 0-based step the phase resumes at.</param>
+/// <param name="Duration">How long it took (zero in a plan).</param>
+public sealed record OperationRun(Migration Migration, PlanPhase Phase, Plan Plan, int ResumeAt, TimeSpan Duration)
+{
+    /// <summary>The steps of this phase.</summary>
+    public IReadOnlyList<Step> Steps => Plan.Steps(Phase);
+}
+
+public sealed partial class Migrator
+{
+    /// <summary>Stands in for the section of an operation migration in the apply plan (it has no SQL sections).</summary>
+    private static readonly MigrationSection OperationSection = new(SectionDirection.Up, 0, [], [], noTransactionDirective: false, null, null);
+
+    private static readonly JsonSerializerOptions s_planJson = new() { WriteIndented = false };
+
+    /// <summary>
+    /// Runs the contract phase of the started operation migration, once every application instance runs the
+    /// new code: e.g. <c>SET NOT NULL</c> on a column whose check was validated, the fill triggers dropped.
+    /// Resumes an interrupted complete. Then the migrations after it can be applied.
+    /// </summary>
+    /// <exception cref="MigrationRefusedException">No operation migration is started.</exception>
+    public async Task<MigrationResult> CompleteAsync(bool dryRun = false, CancellationToken cancellationToken = default)
+    {
+        using var activity = StartRunActivity("stepwise.complete", dryRun);
+        var directory = LoadDirectory(parse: true);
+        await using var session = await Session.OpenAsync(this, takeLock: !dryRun, cancellationToken);
+        var status = StatusReport.Compute(directory, await _history.ReadAsync(session.Observer, cancellationToken));
+        var entry = status.Entries.FirstOrDefault(e => e.Migration is { IsOperationMigration: true } && e.History?.Status is "started" or "completing")
+            ?? throw new MigrationRefusedException(status.Entries.FirstOrDefault(e => e.History?.Status == "starting") is { } starting
+                ? $"{starting.File} has not finished its start phase: run stepwise apply to finish it, then stepwise complete"
+                : "no operation migration is started: nothing to complete (stepwise status shows where each migration stands)");
+        if (entry.State == MigrationState.Modified)
+        {
+            throw new MigrationRefusedException($"{entry.File} was changed after it started", [new MigrationProblem(Severity.Error, "modified", entry.Migration!.Path, 0, 0,
+                $"{entry.File} was changed after its start phase ran", "undo the edit: the stored plan is what complete runs")]);
+        }
+        var plan = await StoredPlanAsync(session, entry.Migration!, cancellationToken);
+        if (dryRun)
+        {
+            return new MigrationResult([], DryRun: true) { Operations = [new OperationRun(entry.Migration!, PlanPhase.Complete, plan, ResumeAt(entry, "completing"), TimeSpan.Zero)] };
+        }
+        var run = await RunPhaseAsync(session, entry.Migration!, plan, PlanPhase.Complete, ResumeAt(entry, "completing"), cancellationToken);
+        return new MigrationResult([], DryRun: false) { Operations = [run] };
+    }
+
+    /// <summary>
+    /// Runs the start phase of an operation migration (planning it against the live schema first, or resuming
+    /// its stored plan), and its complete phase too when <paramref name="complete"/> is set or it was started
+    /// before. Returns the phases that ran.
+    /// </summary>
+    private async Task<List<OperationRun>> RunOperationAsync(Session session, StatusReport status, Migration migration, bool complete, CancellationToken cancellationToken)
+    {
+        var entry = status.Entries.First(e => e.Migration == migration);
+        var runs = new List<OperationRun>();
+        Plan plan;
+        if (entry.History?.Status is "starting" or "started" or "completing")
+        {
+            plan = await StoredPlanAsync(session, migration, cancellationToken);
+        }
+        else
+        {
+            plan = await PlanAsync(session, migration, cancellationToken);
+            await HistoryStore.RunAsync(session.Work,
+            [
+                .. _history.Record(migration.Version, migration.FileName, HistoryStore.Versioned, migration.Checksum, "starting", 0, plan.Start.Count, null, null),
+                _history.Phase(migration.Version, "starting", plan.Start.Count, JsonSerializer.Serialize(plan, s_planJson)),
+                _history.Event(migration.Version, migration.FileName, "starting", $"{plan.Start.Count} start step(s), {plan.Complete.Count} complete step(s)"),
+            ], cancellationToken);
+            entry = entry with { History = null };
+        }
+        if (entry.History?.Status is null or "starting")
+        {
+            runs.Add(await RunPhaseAsync(session, migration, plan, PlanPhase.Start, ResumeAt(entry, "starting"), cancellationToken));
+            if (!complete)
+            {
+                return runs;
+            }
+            entry = entry with { History = null };
+        }
+        runs.Add(await RunPhaseAsync(session, migration, plan, PlanPhase.Complete, ResumeAt(entry, "completing"), cancellationToken));
+        return runs;
+    }
+
+    /// <summary>Runs one phase and records its end: started (awaiting complete), applied, or gone (rolled back).</summary>
+    private async Task<OperationRun> RunPhaseAsync(Session session, Migration migration, Plan plan, PlanPhase phase, int resumeAt, CancellationToken cancellationToken)
+    {
+        using var activity = StepwiseDiagnostics.ActivitySource.StartActivity("stepwise.migration.phase");
+        activity?.SetTag(StepwiseDiagnostics.FileTag, migration.FileName);
+        activity?.SetTag("stepwise.phase", phase.ToString().ToLowerInvariant());
+        var steps = plan.Steps(phase);
+        if (resumeAt == 0)
+        {
+            await HistoryStore.RunAsync(session.Work, [_history.Phase(migration.Version, PlanRunner.Status(phase), steps.Count, null)], cancellationToken);
+        }
+        else
+        {
+            _logger.LogInformation(EventIds.Resuming, "{File}: resuming the {Phase} phase at step {Step} of {Steps}", migration.FileName, phase.ToString().ToLowerInvariant(), resumeAt + 1, steps.Count);
+        }
+        _logger.LogInformation(EventIds.MigrationStarting, "{File}: {Phase} ({Steps} step(s))", migration.FileName, phase.ToString().ToLowerInvariant(), steps.Count);
+        var runner = new PlanRunner(session.Work, _history, _options, _logger);
+        var clock = Stopwatch.StartNew();
+        var positions = migration.Operations?.Operations.Select(o => (o.Position.Line, o.Position.Column)).ToList() ?? [];
+        try
+        {
+            await runner.RunAsync(migration, plan, phase, resumeAt, i => i < positions.Count ? positions[i] : (1, 1), cancellationToken);
+        }
+        catch (MigrationFailedException)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error);
+            throw;
+        }
+        var ms = (long)clock.Elapsed.TotalMilliseconds;
+        switch (phase)
+        {
+            case PlanPhase.Start:
+                await HistoryStore.RunAsync(session.Work, [_history.Phase(migration.Version, "started", plan.Complete.Count, null),
+                    _history.Event(migration.Version, migration.FileName, "started", $"{ms} ms; waiting for stepwise complete")], cancellationToken);
+                _logger.LogInformation(EventIds.MigrationApplied, "started {File} in {Milliseconds} ms: old and new code both work now; run stepwise complete once every instance runs the new code",
+                    migration.FileName, ms);
+                break;
+            case PlanPhase.Complete:
+                await HistoryStore.RunAsync(session.Work, [_history.Finish(migration.Version, ms), _history.Event(migration.Version, migration.FileName, "completed", $"{ms} ms")], cancellationToken);
+                StepwiseDiagnostics.MigrationsApplied.Add(1, new KeyValuePair<string, object?>(StepwiseDiagnostics.FileTag, migration.FileName));
+                _logger.LogInformation(EventIds.MigrationApplied, "completed {File} in {Milliseconds} ms", migration.FileName, ms);
+                break;
+            default:
+                await HistoryStore.RunAsync(session.Work, [_history.Delete(migration.Version, migration.FileName, HistoryStore.Versioned), _history.ForgetBackfills(migration.Version),
+                    _history.Event(migration.Version, migration.FileName, "rolled back", $"{ms} ms")], cancellationToken);
+                _logger.LogInformation(EventIds.MigrationRolledBack, "rolled back {File} in {Milliseconds} ms", migration.FileName, ms);
+                break;
+        }
+        return new OperationRun(migration, phase, plan, resumeAt, clock.Elapsed);
+    }
+
+    /// <summary>
+    /// Aborts the started (or starting, or rolling back) operation migration: its rollback steps, then its
+    /// history row is removed. Null when there is none.
+    /// </summary>
+    private async Task<MigrationResult?> RollbackOperationAsync(Session session, StatusReport status, bool dryRun, CancellationToken cancellationToken)
+    {
+        var entry = status.Entries.FirstOrDefault(e => e.Migration is { IsOperationMigration: true } && e.History?.Status is "starting" or "started" or "rolling back" or "completing");
+        if (entry is null)
+        {
+            return null;
+        }
+        if (entry.History!.Status == "completing")
+        {
+            throw new MigrationRefusedException($"{entry.File} is being completed: its complete phase was interrupted after {entry.History.StatementsCompleted} step(s); finish it with stepwise complete",
+                [new MigrationProblem(Severity.Error, "completing", entry.Migration!.Path, 0, 0, $"{entry.File} cannot be rolled back once complete has begun", "run stepwise complete to finish it")]);
+        }
+        var plan = await StoredPlanAsync(session, entry.Migration!, cancellationToken);
+        var resume = ResumeAt(entry, "rolling back");
+        if (dryRun)
+        {
+            return new MigrationResult([], DryRun: true) { Operations = [new OperationRun(entry.Migration!, PlanPhase.Rollback, plan, resume, TimeSpan.Zero)] };
+        }
+        var run = await RunPhaseAsync(session, entry.Migration!, plan, PlanPhase.Rollback, resume, cancellationToken);
+        return new MigrationResult([], DryRun: false) { Operations = [run] };
+    }
+
+    /// <summary>The start phases a dry run would run, planned against the live schema (nothing is changed or stored).</summary>
+    private async Task<IReadOnlyList<OperationRun>> PlanOperationsAsync(Session session, StatusReport status, IReadOnlyList<Migration> migrations, CancellationToken cancellationToken)
+    {
+        var runs = new List<OperationRun>();
+        foreach (var migration in migrations.Take(1)) // later ones wait for the first to complete: their plans depend on it
+        {
+            var entry = status.Entries.First(e => e.Migration == migration);
+            var (plan, phase) = entry.History?.Status switch
+            {
+                "starting" => (await StoredPlanAsync(session, migration, cancellationToken), PlanPhase.Start),
+                "started" or "completing" => (await StoredPlanAsync(session, migration, cancellationToken), PlanPhase.Complete),
+                _ => (await PlanAsync(session, migration, cancellationToken), PlanPhase.Start),
+            };
+            runs.Add(new OperationRun(migration, phase, plan, ResumeAt(entry, PlanRunner.Status(phase)), TimeSpan.Zero));
+        }
+        return runs;
+    }
+
+    private async Task<Plan> PlanAsync(Session session, Migration migration, CancellationToken cancellationToken)
+    {
+        var model = await CatalogReader.ReadAsync(session.Work, [_options.StateSchema], cancellationToken);
+        try
+        {
+            return PlanBuilder.PlanAll(migration.Operations!, model);
+        }
+        catch (PlanningException ex)
+        {
+            throw new MigrationRefusedException($"{migration.FileName} cannot be applied to this database", [new MigrationProblem(Severity.Error, "cannot-plan", migration.Path,
+                ex.Position.Line, ex.Position.Column, ex.Message, ex.Hint)]);
+        }
+    }
+
+    private async Task<Plan> StoredPlanAsync(Session session, Migration migration, CancellationToken cancellationToken)
+    {
+        var json = await _history.ReadPlanAsync(session.Observer, migration.Version, cancellationToken)
+            ?? throw new MigrationRefusedException($"history has no stored plan for {migration.FileName}; forget the row with stepwise repair --yes and apply again");
+        return JsonSerializer.Deserialize<Plan>(json, s_planJson)!;
+    }
+
+    private static int ResumeAt(MigrationStatusEntry entry, string status) => entry.History?.Status == status ? entry.History.StatementsCompleted : 0;
+}
