@@ -5,120 +5,166 @@ using Spectre.Console;
 using Stepwise.Cli.Rendering;
 using Stepwise.Embedded;
 using Stepwise.Execution;
+using Stepwise.Execution.Backfill;
 using Stepwise.Migrations;
+using Stepwise.Planning;
+using Stepwise.Sql;
 
 namespace Stepwise.Cli.Commands;
 
 /// <summary>
-/// <c>stepwise demo</c>: starts a throwaway PostgreSQL, writes the reference scenario as a migration
-/// directory, plans it (statements, transactions, locks), applies it with the real engine while a
-/// session holds a lock on the busy table for a moment (so the lock-timeout retry shows), and shows
-/// status and the resulting tables. Cleans up everything. Needs no database of yours.
+/// <c>stepwise demo</c>: the reference scenario end to end on a throwaway PostgreSQL. A workflow_runs table
+/// with a million rows (configurable) and an old application version writing and reading it; the reference
+/// operation migration (a NOT NULL organization_id filled from workflows, a foreign key, an index) through
+/// start → complete with live progress; then the same change as the naive one-transaction migration on an
+/// identical copy, and both side by side: rows backfilled, rows/s, the longest client wait, failed client
+/// transactions, locks. Cleans up everything. Needs no database of yours.
 /// </summary>
 internal sealed class DemoCommand : ICliCommand
 {
-    internal static readonly (string File, string Sql)[] Migrations =
-    [
-        ("1_create_tables.sql", """
-            -- The reference scenario: workflow_runs is big and busy.
-            -- stepwise:up
-            CREATE TABLE organizations (
-                id   uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-                name text NOT NULL
-            );
-            CREATE TABLE workflows (
-                id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-                organization_id uuid NOT NULL REFERENCES organizations (id),
-                deleted_at      timestamptz
-            );
-            CREATE TABLE workflow_runs (
-                id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-                workflow_id bigint NOT NULL REFERENCES workflows (id),
-                state       text NOT NULL,
-                created_at  timestamptz NOT NULL DEFAULT now()
-            );
-            INSERT INTO organizations (name) SELECT 'org ' || g FROM generate_series(1, 20) AS g;
-            INSERT INTO workflows (organization_id) SELECT o.id FROM organizations AS o, generate_series(1, 5);
-            INSERT INTO workflow_runs (workflow_id, state) SELECT w.id, 'done' FROM workflows AS w, generate_series(1, 1000);
-            -- stepwise:down
-            DROP TABLE workflow_runs, workflows, organizations;
-            """),
-        ("2_add_organization_to_runs.sql", """
-            -- Expand: a nullable column and a NOT VALID foreign key hold their locks for milliseconds;
-            -- VALIDATE takes SHARE UPDATE EXCLUSIVE, so reads and writes go on while rows are checked.
-            -- stepwise:lock-timeout 500ms
-            -- stepwise:up
-            ALTER TABLE workflow_runs ADD COLUMN organization_id uuid;
-            ALTER TABLE workflow_runs ADD CONSTRAINT workflow_runs_organization_id_fkey
-                FOREIGN KEY (organization_id) REFERENCES organizations (id) NOT VALID;
-            UPDATE workflow_runs AS r SET organization_id = w.organization_id FROM workflows AS w WHERE w.id = r.workflow_id;
-            ALTER TABLE workflow_runs VALIDATE CONSTRAINT workflow_runs_organization_id_fkey;
-            -- stepwise:assert every_run_has_its_workflows_organization
-            SELECT r.id FROM workflow_runs AS r JOIN workflows AS w ON w.id = r.workflow_id
-            WHERE r.organization_id IS DISTINCT FROM w.organization_id;
-            -- stepwise:down
-            ALTER TABLE workflow_runs DROP COLUMN organization_id;
-            """),
-        ("3_index_runs_by_organization.sql", """
-            -- CONCURRENTLY cannot run in a transaction: Stepwise runs this file statement by statement.
-            -- stepwise:up
-            CREATE INDEX CONCURRENTLY workflow_runs_org_created_idx ON workflow_runs (organization_id, created_at DESC);
-            -- stepwise:down
-            DROP INDEX CONCURRENTLY workflow_runs_org_created_idx;
-            """),
-    ];
+    internal const string Schema = """
+        -- The reference scenario: workflow_runs is big and busy.
+        -- stepwise:up
+        CREATE TABLE organizations (
+            id   uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+            name text NOT NULL
+        );
+        CREATE TABLE workflows (
+            id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            organization_id uuid NOT NULL REFERENCES organizations (id),
+            deleted_at      timestamptz
+        );
+        CREATE TABLE workflow_runs (
+            id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            workflow_id bigint NOT NULL REFERENCES workflows (id),
+            state       text NOT NULL,
+            created_at  timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX workflow_runs_workflow_idx ON workflow_runs (workflow_id, id);
+        INSERT INTO organizations (name) SELECT 'org ' || g FROM generate_series(1, 50) AS g;
+        INSERT INTO workflows (organization_id) SELECT o.id FROM organizations AS o, generate_series(1, 20);
+        -- stepwise:down
+        DROP TABLE workflow_runs, workflows, organizations;
+        """;
 
-    public Command Build() => new("demo", "Start a throwaway PostgreSQL, plan and apply a zero-downtime schema change with the real engine, show what happened, and clean up");
+    internal const string Operations = """
+        # Add organization_id to a big, busy table while the old version keeps inserting runs without it.
+        operations:
+          - add_column:
+              table: workflow_runs
+              column:
+                name: organization_id
+                type: uuid
+                nullable: false
+                references: { name: workflow_runs_organization_id_fkey, table: organizations, column: id }
+              up: (SELECT w.organization_id FROM workflows w WHERE w.id = workflow_id)
+          - create_index:
+              name: workflow_runs_org_created_idx
+              table: workflow_runs
+              columns: { organization_id: {}, created_at: { sort: DESC } }
+        """;
+
+    /// <summary>The same change as one transaction, as it is often written first.</summary>
+    internal const string Naive = """
+        BEGIN;
+        ALTER TABLE workflow_runs ADD COLUMN organization_id uuid;
+        UPDATE workflow_runs AS r SET organization_id = w.organization_id FROM workflows AS w WHERE w.id = r.workflow_id;
+        ALTER TABLE workflow_runs ALTER COLUMN organization_id SET NOT NULL;
+        ALTER TABLE workflow_runs ADD CONSTRAINT workflow_runs_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES organizations (id);
+        CREATE INDEX workflow_runs_org_created_idx ON workflow_runs (organization_id, created_at DESC);
+        COMMIT;
+        """;
+
+    private const int Workflows = 1000;
+
+    private readonly Option<int> _runs = new("--runs") { Description = "Rows in workflow_runs (default 1,000,000)", DefaultValueFactory = _ => 1_000_000 };
+    private readonly Option<bool> _noNaive = new("--no-naive") { Description = "Skip the naive one-transaction migration run for comparison" };
+
+    public Command Build()
+    {
+        var command = new Command("demo", "The reference zero-downtime migration on a throwaway PostgreSQL under simulated traffic, beside the naive one-transaction migration; cleans up after itself");
+        command.Options.Add(_runs);
+        command.Options.Add(_noNaive);
+        return command;
+    }
 
     public async Task<int> RunAsync(CliContext context, ParseResult parse, CancellationToken cancellationToken)
     {
+        var runs = parse.GetValue(_runs);
+        if (runs is < 1 or > 100_000_000)
+        {
+            throw new CliException(ExitCodes.BadInput, "--runs must be between 1 and 100000000");
+        }
         var output = context.Output;
         var directory = Directory.CreateTempSubdirectory("stepwise-demo-").FullName;
         try
         {
-            foreach (var (file, sql) in Migrations)
-            {
-                await File.WriteAllTextAsync(Path.Combine(directory, file), sql, cancellationToken);
-            }
+            await File.WriteAllTextAsync(Path.Combine(directory, "1_create_tables.sql"), Schema, cancellationToken);
+            await File.WriteAllTextAsync(Path.Combine(directory, "2_add_organization_to_runs.yaml"), Operations, cancellationToken);
             await File.WriteAllTextAsync(Path.Combine(directory, SumFile.FileName), MigrationDirectory.Load(directory).ComputedSum.Render(), cancellationToken);
 
             output.Info("starting a throwaway PostgreSQL…");
-            var started = Stopwatch.StartNew();
+            var clock = Stopwatch.StartNew();
             await using var server = await TempPostgres.StartAsync(new TempPostgresOptions(), cancellationToken);
-            var startup = started.Elapsed;
+            var startup = clock.Elapsed;
             output.Info($"PostgreSQL ready on 127.0.0.1:{server.Port} in {startup.TotalMilliseconds:F0} ms");
 
-            var migrator = new Migrator(new MigratorOptions
-            {
-                Database = server.ConnectionString,
-                Directory = directory,
-                Logger = new OutputLogger(output),
-                RetryBaseDelay = TimeSpan.FromMilliseconds(200),
-            });
+            var logger = new OutputLogger(output);
+            var options = new MigratorOptions { Database = server.ConnectionString, Directory = directory, Logger = logger, LockTimeout = TimeSpan.FromMilliseconds(500) };
+            var migrator = new Migrator(options);
+            await migrator.ApplyAsync(new ApplyRequest { ToVersion = 1 }, cancellationToken);
+            output.Info($"inserting {runs:N0} workflow runs…");
+            await ExecuteAsync(server.ConnectionString, $"INSERT INTO workflow_runs (workflow_id, state, created_at) SELECT 1 + g % {Workflows}, 'done', now() - g * interval '1 second' FROM generate_series(1, {runs}) g", cancellationToken);
+            await ExecuteAsync(server.ConnectionString, "VACUUM ANALYZE workflow_runs", cancellationToken);
+            var naiveDatabase = parse.GetValue(_noNaive) ? null : await CopyAsync(server, "naive", cancellationToken);
+
+            // Stepwise: start under traffic, then complete once the old writer is gone.
             var plan = await migrator.ApplyAsync(new ApplyRequest { DryRun = true }, cancellationToken);
             if (output.Format == OutputFormat.Text)
             {
                 RunRendering.Render(output, plan, "apply");
             }
+            await using var traffic = DemoTraffic.Start(server.ConnectionString, Workflows);
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+            var baseline = traffic.Take();
+            var stepwiseClock = Stopwatch.StartNew();
+            var backfilled = 0L;
+            var rate = 0.0;
+            var start = await WithProgressAsync(context, migrator, options.Backfill, p => (backfilled, rate) = (p.RowsDone, p.RowsPerSecond), cancellationToken);
+            var startElapsed = stepwiseClock.Elapsed;
+            await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
+            var duringStart = traffic.Take();
+            await traffic.StopAsync(); // every instance runs the new code now
+            var complete = await migrator.CompleteAsync(cancellationToken: cancellationToken);
+            var stepwiseElapsed = stepwiseClock.Elapsed;
+            var locks = start.Operations.Concat(complete.Operations).SelectMany(o => o.Steps).Where(s => s.Lock >= LockLevel.ShareRowExclusive).ToList();
+            var stepwise = new DemoRun("stepwise", Math.Round(stepwiseElapsed.TotalSeconds, 2), backfilled, Math.Round(rate), baseline, duringStart,
+                [.. locks.GroupBy(s => s.Lock).OrderByDescending(g => g.Key).Select(g => $"{g.Key.ToSql()} ×{g.Count()} (each metadata-only, under lock_timeout 500 ms)")],
+                Math.Round(startElapsed.TotalSeconds, 2));
 
-            // A reporting transaction reads workflow_runs and stays open for a moment: the ALTER TABLE in
-            // migration 2 must wait for it, gives up after lock_timeout instead of stalling every other
-            // session behind it, and is retried until the report ends.
-            var first = await migrator.ApplyAsync(new ApplyRequest { ToVersion = 1 }, cancellationToken);
-            var rest = await WithBlockerAsync(server.ConnectionString, TimeSpan.FromSeconds(1.5),
-                () => migrator.ApplyAsync(new ApplyRequest(), cancellationToken), cancellationToken);
-            var applied = first.Runs.Concat(rest.Runs).ToDictionary(r => r.Migration.FileName);
+            DemoRun? naive = null;
+            if (naiveDatabase is not null)
+            {
+                output.Info("the same change as one naive transaction, on an identical copy…");
+                await using var naiveTraffic = DemoTraffic.Start(naiveDatabase, Workflows);
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+                var naiveBaseline = naiveTraffic.Take();
+                var naiveClock = Stopwatch.StartNew();
+                await ExecuteAsync(naiveDatabase, Naive, cancellationToken);
+                var naiveElapsed = naiveClock.Elapsed;
+                await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken); // the old version goes on writing for a moment
+                var during = naiveTraffic.Take();
+                await naiveTraffic.StopAsync();
+                naive = new DemoRun("naive", Math.Round(naiveElapsed.TotalSeconds, 2), runs, Math.Round(runs / naiveElapsed.TotalSeconds), naiveBaseline, during,
+                    [$"ACCESS EXCLUSIVE on workflow_runs for the whole {naiveElapsed.TotalSeconds:F1} s"], Math.Round(naiveElapsed.TotalSeconds, 2));
+            }
+
             var status = await migrator.StatusAsync(cancellationToken);
-            var tables = await Summarize(server.ConnectionString, cancellationToken);
-
+            var check = await ScalarAsync(server.ConnectionString, "SELECT count(*) FROM workflow_runs WHERE organization_id IS NULL", cancellationToken);
             var stopping = Stopwatch.StartNew();
             await server.DisposeAsync();
-            var summary = new DemoSummary(Math.Round(startup.TotalMilliseconds),
-                [.. plan.Runs.Select(r => new MigrationSummary(r.Migration.FileName, r.Section.RunsInTransaction ? "single" : "per-statement", r.Section.Statements.Count,
-                    Math.Round(applied.TryGetValue(r.Migration.FileName, out var run) ? run.Duration.TotalMilliseconds : 0, 1)))],
-                [.. status.Entries.Select(e => new StatusSummary(e.File, StatusCommand.StateName(e.State)))],
-                tables, Math.Round(stopping.Elapsed.TotalMilliseconds));
-
+            var summary = new DemoSummary(Math.Round(startup.TotalMilliseconds), runs, stepwise, naive,
+                [.. status.Entries.Select(e => new StatusSummary(e.File, StatusCommand.StateName(e.State)))], check, Math.Round(stopping.Elapsed.TotalMilliseconds));
             if (output.Format == OutputFormat.Json)
             {
                 output.WriteJson(summary);
@@ -135,72 +181,97 @@ internal sealed class DemoCommand : ICliCommand
         }
     }
 
-    private static async Task<T> WithBlockerAsync<T>(string connectionString, TimeSpan hold, Func<Task<T>> action, CancellationToken cancellationToken)
+    /// <summary>Runs apply (the start phase) with a live progress bar for the backfill when the output is a terminal.</summary>
+    private static async Task<MigrationResult> WithProgressAsync(CliContext context, Migrator migrator, BackfillOptions options, Action<BackfillProgress> seen, CancellationToken cancellationToken)
     {
-        await using var blocker = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = "nightly-report" }.ConnectionString);
-        await blocker.OpenAsync(cancellationToken);
-        var tx = await blocker.BeginTransactionAsync(cancellationToken);
-        await using (var read = new NpgsqlCommand("SELECT count(*) FROM workflow_runs", blocker, tx))
+        if (!context.Environment.IsTerminal || context.Output.Format != OutputFormat.Text)
         {
-            await read.ExecuteScalarAsync(cancellationToken);
+            options.OnProgress = seen;
+            return await migrator.ApplyAsync(new ApplyRequest(), cancellationToken);
         }
-        var release = Task.Delay(hold, cancellationToken).ContinueWith(_ => tx.RollbackAsync(), TaskScheduler.Default).Unwrap();
-        var result = await action();
-        await release;
-        await tx.DisposeAsync();
-        return result;
+        MigrationResult? result = null;
+        await context.Output.Console.Progress().AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .StartAsync(async live =>
+            {
+                var bar = live.AddTask("backfill workflow_runs.organization_id", maxValue: 1);
+                options.OnProgress = p =>
+                {
+                    seen(p);
+                    bar.MaxValue = Math.Max(1, p.Total);
+                    bar.Value = p.Done ? bar.MaxValue : p.RowsVisited;
+                    bar.Description = $"backfill {p.Table}: {p.RowsDone:N0} rows, {p.RowsPerSecond:N0}/s";
+                };
+                result = await migrator.ApplyAsync(new ApplyRequest(), cancellationToken);
+                bar.Value = bar.MaxValue;
+            });
+        return result!;
     }
 
-    private static async Task<IReadOnlyList<TableSummary>> Summarize(string connectionString, CancellationToken cancellationToken)
+    private static async Task<string> CopyAsync(TempPostgres server, string name, CancellationToken cancellationToken)
     {
-        const string sql = """
-            SELECT c.relname,
-                   (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM %I.%I', n.nspname, c.relname), false, true, '')))[1]::text::bigint,
-                   (SELECT count(*) FROM pg_index i WHERE i.indrelid = c.oid AND i.indisvalid),
-                   (SELECT count(*) FROM pg_constraint k WHERE k.conrelid = c.oid AND k.contype = 'f' AND k.convalidated)
-            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE n.nspname = 'public' AND c.relkind = 'r'
-            ORDER BY c.relname
-            """;
+        NpgsqlConnection.ClearAllPools();
+        var source = new NpgsqlConnectionStringBuilder(server.ConnectionString).Database!;
+        await using (var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(server.ConnectionString) { Database = "postgres", Pooling = false }.ConnectionString))
+        {
+            await connection.OpenAsync(cancellationToken);
+            var strategy = connection.PostgreSqlVersion.Major >= 15 ? " STRATEGY FILE_COPY" : "";
+            await using var copy = new NpgsqlCommand($"CREATE DATABASE {Quote.Ident(name)} TEMPLATE {Quote.Ident(source)}{strategy}", connection);
+            await copy.ExecuteNonQueryAsync(cancellationToken);
+        }
+        return new NpgsqlConnectionStringBuilder(server.ConnectionString) { Database = name }.ConnectionString;
+    }
+
+    private static async Task ExecuteAsync(string connectionString, string sql, CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 0 };
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static async Task<long> ScalarAsync(string connectionString, string sql, CancellationToken cancellationToken)
+    {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(cancellationToken);
         await using var command = new NpgsqlCommand(sql, connection);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var tables = new List<TableSummary>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            tables.Add(new TableSummary(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3)));
-        }
-        return tables;
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private static void Render(Output output, DemoSummary summary)
     {
         var console = output.Console;
-        console.Write(new Rule("[bold]stepwise demo[/]: applied on a throwaway PostgreSQL").LeftJustified());
-        var runs = new Table().Border(TableBorder.Rounded).AddColumn("migration").AddColumn("transaction").AddColumn("statements", c => c.RightAligned()).AddColumn("ms", c => c.RightAligned()).AddColumn("status");
-        foreach (var m in summary.Migrations)
+        console.Write(new Rule($"[bold]stepwise demo[/]: NOT NULL organization_id on {summary.Runs:N0} busy workflow runs").LeftJustified());
+        var table = new Table().Border(TableBorder.Rounded).AddColumn("").AddColumn("stepwise", c => c.RightAligned());
+        if (summary.Naive is not null)
         {
-            var state = summary.Status.FirstOrDefault(s => s.File == m.File)?.State ?? "";
-            runs.AddRow(Markup.Escape(m.File), m.Transaction, m.Statements.ToString(), m.Milliseconds.ToString("F1"), state == "applied" ? "[green]applied[/]" : Markup.Escape(state));
+            table.AddColumn("naive (one transaction)", c => c.RightAligned());
         }
-        console.Write(runs);
-        var tables = new Table().Border(TableBorder.Rounded)
-            .AddColumn("table").AddColumn("rows", c => c.RightAligned()).AddColumn("valid indexes", c => c.RightAligned()).AddColumn("validated foreign keys", c => c.RightAligned());
-        foreach (var t in summary.Tables)
+        void Row(string name, Func<DemoRun, string> value) =>
+            table.AddRow(summary.Naive is null ? [name, value(summary.Stepwise)] : [name, value(summary.Stepwise), value(summary.Naive)]);
+        Row("migration time", r => $"{r.Seconds:F1} s");
+        Row("rows backfilled", r => r.RowsBackfilled.ToString("N0"));
+        Row("rows/s", r => r.RowsPerSecond.ToString("N0"));
+        Row("client p99, before → during", r => $"{r.Baseline.P99Ms:F0} → {r.During.P99Ms:F0} ms");
+        Row("longest client wait", r => $"{r.During.MaxMs:F0} ms");
+        Row("longest time with no transaction done", r => $"{r.During.LongestGapMs:F0} ms");
+        Row("failed client transactions", r => r.During.Failed == 0 ? "[green]0[/]" : $"[red]{r.During.Failed}[/]");
+        Row("strongest locks", r => Markup.Escape(string.Join("\n", r.Locks)));
+        console.Write(table);
+        foreach (var error in summary.Naive?.During.Errors ?? [])
         {
-            tables.AddRow(Markup.Escape(t.Name), t.Rows.ToString(), t.ValidIndexes.ToString(), t.ValidatedForeignKeys.ToString());
+            console.MarkupLine($"[dim]naive: {Markup.Escape(error)}[/]");
         }
-        console.Write(tables);
+        console.MarkupLine($"after complete: {summary.RowsWithoutOrganization} run(s) without organization_id; migrations: " +
+            string.Join(", ", summary.Status.Select(s => $"{Markup.Escape(s.File)} {s.State}")));
         console.MarkupLine($"PostgreSQL started in [bold]{summary.StartupMilliseconds} ms[/], stopped and removed in [bold]{summary.ShutdownMilliseconds} ms[/].");
     }
 
-    private sealed record MigrationSummary(string File, string Transaction, int Statements, double Milliseconds);
-
     private sealed record StatusSummary(string File, string State);
 
-    private sealed record TableSummary(string Name, long Rows, long ValidIndexes, long ValidatedForeignKeys);
+    private sealed record DemoRun(string Name, double Seconds, long RowsBackfilled, double RowsPerSecond, TrafficWindow Baseline, TrafficWindow During, IReadOnlyList<string> Locks,
+        double StartSeconds);
 
-    private sealed record DemoSummary(double StartupMilliseconds, IReadOnlyList<MigrationSummary> Migrations, IReadOnlyList<StatusSummary> Status,
-        IReadOnlyList<TableSummary> Tables, double ShutdownMilliseconds);
+    private sealed record DemoSummary(double StartupMilliseconds, int Runs, DemoRun Stepwise, DemoRun? Naive, IReadOnlyList<StatusSummary> Status, long RowsWithoutOrganization,
+        double ShutdownMilliseconds);
 }

@@ -6,26 +6,28 @@ namespace Stepwise.IntegrationTests.Cli;
 public class DemoCommandTests
 {
     [Fact]
-    public async Task Demo_applies_the_safe_recipe_with_the_real_engine_and_reports_it()
+    public async Task Demo_runs_the_reference_migration_under_traffic_without_a_failed_client_and_beside_the_naive_one()
     {
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
         var env = new CliEnvironment(stdout, stderr, _ => null, Directory.GetCurrentDirectory());
 
-        var code = await StepwiseCli.RunAsync(["demo", "--format", "json"], env);
+        var code = await StepwiseCli.RunAsync(["demo", "--runs", "20000", "--format", "json"], env);
 
         Assert.True(code == 0, stderr.ToString());
         using var json = JsonDocument.Parse(stdout.ToString());
-        var migrations = json.RootElement.GetProperty("migrations").EnumerateArray().ToList();
-        Assert.Equal(["single", "single", "per-statement"], migrations.Select(m => m.GetProperty("transaction").GetString()));
-        Assert.All(json.RootElement.GetProperty("status").EnumerateArray(), s => Assert.Equal("applied", s.GetProperty("state").GetString()));
-        var runs = json.RootElement.GetProperty("tables").EnumerateArray().Single(t => t.GetProperty("name").GetString() == "workflow_runs");
-        Assert.Equal(100_000, runs.GetProperty("rows").GetInt64());
-        Assert.Equal(2, runs.GetProperty("validIndexes").GetInt64());
-        Assert.Equal(2, runs.GetProperty("validatedForeignKeys").GetInt64());
+        var root = json.RootElement;
+        var stepwise = root.GetProperty("stepwise");
+        Assert.Equal(0, stepwise.GetProperty("during").GetProperty("failed").GetInt32());
+        Assert.True(stepwise.GetProperty("during").GetProperty("writes").GetInt64() > 0, "the old writer kept writing during start");
+        Assert.True(stepwise.GetProperty("rowsBackfilled").GetInt64() >= 20_000);
+        Assert.Equal(0, root.GetProperty("rowsWithoutOrganization").GetInt64());
+        Assert.All(root.GetProperty("status").EnumerateArray(), s => Assert.Equal("applied", s.GetProperty("state").GetString()));
+        var naive = root.GetProperty("naive");
+        Assert.True(naive.GetProperty("during").GetProperty("failed").GetInt32() > 0, "old-version inserts fail after the naive migration");
         var log = stderr.ToString();
         Assert.Contains("PostgreSQL ready on 127.0.0.1:", log);
-        Assert.Contains("waited lock_timeout (500 ms)", log);
-        Assert.Contains("application 'nightly-report'", log);
+        Assert.Contains("started 2_add_organization_to_runs.yaml", log);
+        Assert.Contains("completed 2_add_organization_to_runs.yaml", log);
     }
 }
