@@ -31,6 +31,11 @@ public sealed record AddColumn(string Table, ColumnDefinition Column, string? Up
         {
             throw new PlanningException($"column {target}.{Column.Name} already exists", Column.Position, "choose another name, or alter the existing column with alter_column");
         }
+        if (Column.Generated is not null || Column.Identity is not null)
+        {
+            throw new PlanningException($"add_column cannot add a generated or identity column to {target} without rewriting it", Column.Position,
+                "add a plain column with up: (filled by the backfill and the fill trigger) instead");
+        }
         if (Column.Pk)
         {
             throw new PlanningException($"add_column cannot add a primary key column to {target}", Column.Position, "create the key with create_constraint on existing columns");
@@ -62,11 +67,11 @@ public sealed record AddColumn(string Table, ColumnDefinition Column, string? Up
         }
         if (Column.References is { } fk)
         {
-            validations.Add(ColumnRecipes.NotValid(plan, table, fk.Name, ColumnRecipes.ForeignKey([Column.Name], fk.Table, [fk.Column], fk.OnDelete), undo: false));
+            validations.Add(ColumnRecipes.NotValid(plan, table, fk.Name, ColumnRecipes.ForeignKey(Column.Name, fk), undo: false));
         }
         if (Column.Check is { } check)
         {
-            validations.Add(ColumnRecipes.NotValid(plan, table, check.Name, $"CHECK ({check.Constraint})", undo: false));
+            validations.Add(ColumnRecipes.NotValid(plan, table, check.Name, ColumnRecipes.Check(check), undo: false));
         }
         if (fill is not null)
         {

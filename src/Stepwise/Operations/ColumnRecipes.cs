@@ -74,8 +74,18 @@ internal static class ColumnRecipes
     }
 
     /// <summary><c>FOREIGN KEY (...) REFERENCES ...</c> for a definition.</summary>
-    public static string ForeignKey(IEnumerable<string> columns, string table, IEnumerable<string> referenced, string onDelete) =>
-        $"FOREIGN KEY ({string.Join(", ", columns.Select(Quote.Ident))}) REFERENCES {PlanBuilder.Qualified(table)} ({string.Join(", ", referenced.Select(Quote.Ident))}) ON DELETE {onDelete}";
+    public static string ForeignKey(IEnumerable<string> columns, string table, IEnumerable<string> referenced, string onDelete, string onUpdate = "NO ACTION",
+        string match = "SIMPLE", bool deferrable = false, bool initiallyDeferred = false) =>
+        $"FOREIGN KEY ({string.Join(", ", columns.Select(Quote.Ident))}) REFERENCES {PlanBuilder.Qualified(table)} ({string.Join(", ", referenced.Select(Quote.Ident))})"
+        + (match == "SIMPLE" ? "" : $" MATCH {match}") + $" ON DELETE {onDelete}" + (onUpdate == "NO ACTION" ? "" : $" ON UPDATE {onUpdate}")
+        + (initiallyDeferred ? " DEFERRABLE INITIALLY DEFERRED" : deferrable ? " DEFERRABLE" : "");
+
+    /// <summary>The definition of a column's foreign key.</summary>
+    public static string ForeignKey(string column, ForeignKeyReference fk) =>
+        ForeignKey([column], fk.Table, [fk.Column], fk.OnDelete, fk.OnUpdate, fk.MatchType, fk.Deferrable, fk.InitiallyDeferred);
+
+    /// <summary>The definition of a check constraint.</summary>
+    public static string Check(CheckConstraint check) => $"CHECK ({check.Constraint}){(check.NoInherit ? " NO INHERIT" : "")}";
 
     /// <summary>
     /// A unique constraint without blocking writes: the unique index built CONCURRENTLY at start, the constraint

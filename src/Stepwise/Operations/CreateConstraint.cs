@@ -1,3 +1,6 @@
+using Stepwise.Planning;
+using Stepwise.Sql;
+
 namespace Stepwise.Operations;
 
 /// <summary><c>create_constraint</c>: a check, foreign key or unique constraint on existing rows, added without a long lock.</summary>
@@ -10,4 +13,40 @@ public sealed record CreateConstraint(string Table, string Name, string Type, IR
 {
     /// <inheritdoc />
     public override string Kind => "create_constraint";
+
+    /// <summary>
+    /// Check and foreign key: rows are first fixed by <see cref="Up"/> (a batched backfill of the rows that break
+    /// the check), then the constraint is added NOT VALID and validated. Unique: an index built concurrently and
+    /// the constraint attached to it. Rollback drops it.
+    /// </summary>
+    public override void Plan(PlanBuilder plan)
+    {
+        var table = plan.RequireTable(Table, Position);
+        foreach (var column in Columns)
+        {
+            PlanBuilder.RequireColumn(table, column, Position);
+        }
+        if (table.Constraints.Any(k => k.Name == Name))
+        {
+            throw new PlanningException($"constraint {Name} already exists on {table.QualifiedName}", Position, "choose another name");
+        }
+        if (Up is { Count: > 0 } up && Type == "check")
+        {
+            plan.Start(Steps.Backfill($"fix the rows of {table.QualifiedName} that break {Name}",
+                new BackfillSpec(table.Schema, table.Name, [.. up.Select(kv => new BackfillSet(kv.Key, kv.Value))], $"NOT ({Check})", PlanBuilder.KeyOf(table))));
+        }
+        switch (Type)
+        {
+            case "unique":
+                ColumnRecipes.Unique(plan, table, Name, Columns, attachAtComplete: false);
+                break;
+            case "check":
+                plan.Start(ColumnRecipes.NotValid(plan, table, Name, $"CHECK ({Check})", undo: true));
+                break;
+            default:
+                var fk = References!;
+                plan.Start(ColumnRecipes.NotValid(plan, table, Name, ColumnRecipes.ForeignKey(Columns, fk.Table, fk.Columns, fk.OnDelete, fk.OnUpdate, fk.MatchType), undo: true));
+                break;
+        }
+    }
 }

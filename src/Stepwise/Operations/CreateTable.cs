@@ -21,12 +21,16 @@ public sealed record CreateTable(string Name, IReadOnlyList<ColumnDefinition> Co
         foreach (var c in Columns)
         {
             lines.Add($"{Quote.Ident(c.Name)} {c.Type}"
-                + (c.Identity is { } identity ? $" GENERATED {(identity == "always" ? "ALWAYS" : "BY DEFAULT")} AS IDENTITY" : "")
+                + (c.Identity is { } identity ? $" GENERATED {(identity == "always" ? "ALWAYS" : "BY DEFAULT")} AS IDENTITY{(c.IdentityOptions is null ? "" : $" ({c.IdentityOptions})")}" : "")
+                + (c.Generated is { } generated ? $" GENERATED ALWAYS AS ({generated}) STORED" : "")
                 + (c.Default is null ? "" : $" DEFAULT {c.Default}")
                 + (c.Nullable || c.Pk ? "" : " NOT NULL")
                 + (c.Unique ? " UNIQUE" : "")
-                + (c.Check is { } check ? $" CONSTRAINT {Quote.Ident(check.Name)} CHECK ({check.Constraint})" : "")
-                + (c.References is { } fk ? $" CONSTRAINT {Quote.Ident(fk.Name)} REFERENCES {PlanBuilder.Qualified(fk.Table)} ({Quote.Ident(fk.Column)}) ON DELETE {fk.OnDelete}" : ""));
+                + (c.Check is { } check ? $" CONSTRAINT {Quote.Ident(check.Name)} {ColumnRecipes.Check(check)}" : ""));
+            if (c.References is { } fk)
+            {
+                lines.Add($"CONSTRAINT {Quote.Ident(fk.Name)} {ColumnRecipes.ForeignKey(c.Name, fk)}");
+            }
         }
         var pk = Columns.Where(c => c.Pk).Select(c => Quote.Ident(c.Name)).ToList();
         if (pk.Count > 0)
@@ -36,12 +40,14 @@ public sealed record CreateTable(string Name, IReadOnlyList<ColumnDefinition> Co
         foreach (var k in Constraints)
         {
             var columns = string.Join(", ", k.Columns.Select(Quote.Ident));
+            var deferral = k.InitiallyDeferred ? " DEFERRABLE INITIALLY DEFERRED" : k.Deferrable ? " DEFERRABLE" : "";
             lines.Add($"CONSTRAINT {Quote.Ident(k.Name)} " + k.Type switch
             {
-                "primary_key" => $"PRIMARY KEY ({columns})",
-                "unique" => $"UNIQUE ({columns})",
-                "check" => $"CHECK ({k.Check})",
-                _ => $"FOREIGN KEY ({columns}) REFERENCES {PlanBuilder.Qualified(k.References!.Table)} ({string.Join(", ", k.References.Columns.Select(Quote.Ident))}) ON DELETE {k.References.OnDelete}",
+                "primary_key" => $"PRIMARY KEY ({columns}){deferral}",
+                "unique" => $"UNIQUE{(k.NullsNotDistinct ? " NULLS NOT DISTINCT" : "")} ({columns}){deferral}",
+                "check" => $"CHECK ({k.Check}){(k.NoInherit ? " NO INHERIT" : "")}",
+                _ => ColumnRecipes.ForeignKey(k.Columns, k.References!.Table, k.References.Columns, k.References.OnDelete, k.References.OnUpdate, k.References.MatchType,
+                    k.Deferrable, k.InitiallyDeferred),
             });
         }
         var table = Quote.Ident(schema, name);
