@@ -18,21 +18,8 @@ public class OperationMigrationTests(PostgresFixture fixture) : IClassFixture<Po
         INSERT INTO workflow_runs (workflow_id) SELECT 1 + g % 100 FROM generate_series(1, 20000) g;
         """;
 
-    private const string Reference = """
-        operations:
-          - add_column:
-              table: workflow_runs
-              column:
-                name: organization_id
-                type: uuid
-                nullable: false
-                references: { name: workflow_runs_organization_id_fkey, table: organizations, column: id }
-              up: (SELECT w.organization_id FROM workflows w WHERE w.id = workflow_id)
-          - create_index:
-              name: workflow_runs_org_created_idx
-              table: workflow_runs
-              columns: { organization_id: {}, created_at: { sort: DESC } }
-        """;
+    /// <summary>The issue's reference migration, as the demo runs it.</summary>
+    private const string Reference = Stepwise.Cli.Commands.DemoCommand.Operations;
 
     private static async Task<MigrationWorkspace> WorkspaceAsync(PostgresFixture fixture)
     {
