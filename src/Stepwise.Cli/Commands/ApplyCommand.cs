@@ -29,14 +29,15 @@ internal sealed class ApplyCommand : ICliCommand
 
     public async Task<int> RunAsync(CliContext context, ParseResult parse, CancellationToken cancellationToken)
     {
-        var migrator = context.CreateMigrator(o => _run.Configure(parse, o));
-        var result = await migrator.ApplyAsync(new ApplyRequest
+        MigratorOptions? options = null;
+        var migrator = context.CreateMigrator(o => { _run.Configure(parse, o); options = o; });
+        var result = await BackfillBars.RunAsync(context, options!.Backfill, () => migrator.ApplyAsync(new ApplyRequest
         {
             ToVersion = parse.GetValue(_to),
             DryRun = parse.GetValue(_dryRun),
             AllowOutOfOrder = parse.GetValue(_outOfOrder),
             Complete = parse.GetValue(_complete),
-        }, cancellationToken);
+        }, cancellationToken));
         RunRendering.Render(context.Output, result, "apply");
         return ExitCodes.Success;
     }

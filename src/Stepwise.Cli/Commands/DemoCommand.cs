@@ -5,7 +5,6 @@ using Spectre.Console;
 using Stepwise.Cli.Rendering;
 using Stepwise.Embedded;
 using Stepwise.Execution;
-using Stepwise.Execution.Backfill;
 using Stepwise.Migrations;
 using Stepwise.Planning;
 using Stepwise.Sql;
@@ -130,7 +129,8 @@ internal sealed class DemoCommand : ICliCommand
             var stepwiseClock = Stopwatch.StartNew();
             var backfilled = 0L;
             var rate = 0.0;
-            var start = await WithProgressAsync(context, migrator, options.Backfill, p => (backfilled, rate) = (p.RowsDone, p.RowsPerSecond), cancellationToken);
+            var start = await BackfillBars.RunAsync(context, options.Backfill, () => migrator.ApplyAsync(new ApplyRequest(), cancellationToken),
+                p => (backfilled, rate) = (p.RowsDone, p.RowsPerSecond));
             var startElapsed = stepwiseClock.Elapsed;
             await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
             var duringStart = traffic.Take();
@@ -179,33 +179,6 @@ internal sealed class DemoCommand : ICliCommand
         {
             Directory.Delete(directory, recursive: true);
         }
-    }
-
-    /// <summary>Runs apply (the start phase) with a live progress bar for the backfill when the output is a terminal.</summary>
-    private static async Task<MigrationResult> WithProgressAsync(CliContext context, Migrator migrator, BackfillOptions options, Action<BackfillProgress> seen, CancellationToken cancellationToken)
-    {
-        if (!context.Environment.IsTerminal || context.Output.Format != OutputFormat.Text)
-        {
-            options.OnProgress = seen;
-            return await migrator.ApplyAsync(new ApplyRequest(), cancellationToken);
-        }
-        MigrationResult? result = null;
-        await context.Output.Console.Progress().AutoClear(false)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-            .StartAsync(async live =>
-            {
-                var bar = live.AddTask("backfill workflow_runs.organization_id", maxValue: 1);
-                options.OnProgress = p =>
-                {
-                    seen(p);
-                    bar.MaxValue = Math.Max(1, p.Total);
-                    bar.Value = p.Done ? bar.MaxValue : p.RowsVisited;
-                    bar.Description = $"backfill {p.Table}: {p.RowsDone:N0} rows, {p.RowsPerSecond:N0}/s";
-                };
-                result = await migrator.ApplyAsync(new ApplyRequest(), cancellationToken);
-                bar.Value = bar.MaxValue;
-            });
-        return result!;
     }
 
     private static async Task<string> CopyAsync(TempPostgres server, string name, CancellationToken cancellationToken)

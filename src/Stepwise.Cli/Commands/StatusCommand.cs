@@ -12,7 +12,13 @@ internal sealed class StatusCommand : ICliCommand
 
     public async Task<int> RunAsync(CliContext context, ParseResult parse, CancellationToken cancellationToken)
     {
-        var report = await context.CreateMigrator().StatusAsync(cancellationToken);
+        var migrator = context.CreateMigrator();
+        var report = await migrator.StatusAsync(cancellationToken);
+        var backfilled = new Dictionary<long, long>();
+        foreach (var entry in report.Entries.Where(e => e.IsOperationInProgress))
+        {
+            backfilled[entry.Version] = await migrator.BackfilledRowsAsync(entry.Version, cancellationToken);
+        }
         var output = context.Output;
         if (output.Format == OutputFormat.Json)
         {
@@ -34,6 +40,8 @@ internal sealed class StatusCommand : ICliCommand
                     checksum = e.Migration?.Checksum,
                     appliedChecksum = e.History?.Checksum,
                     error = e.History?.Error,
+                    phase = e.IsOperationInProgress ? e.History?.Status : null,
+                    rowsBackfilled = backfilled.TryGetValue(e.Version, out var rows) ? rows : (long?)null,
                 }),
             });
         }
@@ -46,7 +54,8 @@ internal sealed class StatusCommand : ICliCommand
                 var state = StateName(e.State);
                 var styled = e.State == MigrationState.Applied ? $"[green]{state}[/]" : e.State is MigrationState.Pending or MigrationState.Started ? $"[yellow]{state}[/]" : $"[red]{state}[/]";
                 var applied = e.History is { } h ? $"{h.AppliedAt.ToLocalTime():yyyy-MM-dd HH:mm:ss} by {h.AppliedBy}" : "";
-                table.AddRow(e.Version == 0 ? "R" : e.Version.ToString(), Markup.Escape(e.File), styled, Markup.Escape(applied), Markup.Escape(Detail(e)));
+                var detail = Detail(e) + (backfilled.TryGetValue(e.Version, out var rows) && rows > 0 ? $"; {rows:N0} rows backfilled" : "");
+                table.AddRow(e.Version == 0 ? "R" : e.Version.ToString(), Markup.Escape(e.File), styled, Markup.Escape(applied), Markup.Escape(detail));
             }
             output.Console.Write(table);
             output.Console.MarkupLine(report.NeedsAttention

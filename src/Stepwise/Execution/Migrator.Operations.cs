@@ -211,5 +211,22 @@ public sealed partial class Migrator
         return JsonSerializer.Deserialize<Plan>(json, s_planJson)!;
     }
 
+    /// <summary>Rows the backfills of operation migration <paramref name="version"/> have updated so far (0 before any; reads only).</summary>
+    public async Task<long> BackfilledRowsAsync(long version, CancellationToken cancellationToken = default)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(DatabaseTarget.Parse(_options.Database).ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new Npgsql.NpgsqlCommand($"SELECT coalesce(sum(rows_done), 0)::bigint FROM {_history.Backfills} WHERE version = $1", connection);
+        command.Parameters.AddWithValue(version);
+        try
+        {
+            return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+        }
+        catch (Npgsql.PostgresException ex) when (HistoryStore.IsMissing(ex))
+        {
+            return 0; // a state schema from before operation migrations
+        }
+    }
+
     private static int ResumeAt(MigrationStatusEntry entry, string status) => entry.History?.Status == status ? entry.History.StatementsCompleted : 0;
 }

@@ -47,6 +47,7 @@ public class OperationMigrationTests(PostgresFixture fixture) : IClassFixture<Po
         Assert.Contains("stepwise complete", start.Out);
         Assert.Equal(1, status.Code);
         Assert.Contains("started", status.Out);
+        Assert.Contains("20,000 rows backfilled", status.Out);
         Assert.Equal(0, again.Code);
         Assert.True(nullable); // NOT NULL only at complete
         Assert.Null(afterTable); // later migrations wait for complete
