@@ -97,17 +97,24 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, string checkpo
             $"WHERE ({string.Join(", ", keys)}) > ({string.Join(", ", spec.Key.Select((k, i) => $"${i + 4}::{k.Type}"))})";
         var where = spec.Where is null ? "" : $" AND ({spec.Where})";
         var set = string.Join(", ", spec.Set.Select(s => $"{Quote.Ident(s.Column)} = ({s.Expression})"));
-        var join = string.Join(" AND ", keys.Select((k, i) => $"{table}.{k} = _stepwise_batch.{aliases[i]}"));
+        var row = keys.Count == 1 ? $"{table}.{keys[0]}" : $"({string.Join(", ", keys.Select(k => $"{table}.{k}"))})";
+        var bound = (string cte) => keys.Count == 1 ? $"(SELECT {aliases[0]} FROM {cte})" : $"({string.Join(", ", aliases.Select(a => $"(SELECT {a} FROM {cte})"))})";
         var lastAliases = string.Join(", ", aliases.Select(a => $"_stepwise_last.{a}::text"));
-        // One statement, so one transaction: the batch, its update and its checkpoint commit together.
+        // One statement, so one transaction: the batch, its update and its checkpoint commit together. The update
+        // takes the batch's key range (first to last key, values the planner sees as parameters), not a join with
+        // the batch: a join of a few thousand keys is planned as a hash join over a scan of the whole table, so each
+        // batch would cost as much as the whole table. A row inserted inside the range since the batch was read is
+        // updated with the batch (once: the next batch starts after the last key).
         var sql = $"""
             WITH _stepwise_batch AS MATERIALIZED (
                 SELECT {string.Join(", ", keys.Select((k, i) => $"{k} AS {aliases[i]}"))} FROM {table} {after}
                 ORDER BY {string.Join(", ", keys)} LIMIT $1
-            ), _stepwise_updated AS (
-                UPDATE {table} SET {set} FROM _stepwise_batch WHERE {join}{where} RETURNING 1
+            ), _stepwise_first AS (
+                SELECT * FROM _stepwise_batch ORDER BY {string.Join(", ", aliases)} LIMIT 1
             ), _stepwise_last AS (
                 SELECT * FROM _stepwise_batch ORDER BY {string.Join(", ", aliases.Select(a => a + " DESC"))} LIMIT 1
+            ), _stepwise_updated AS (
+                UPDATE {table} SET {set} WHERE {row} >= {bound("_stepwise_first")} AND {row} <= {bound("_stepwise_last")}{where} RETURNING 1
             ), _stepwise_checkpoint AS (
                 {Checkpoint($"ARRAY[{lastAliases}]", "(SELECT count(*) FROM _stepwise_updated)", "_stepwise_last", 2)}
             )
