@@ -113,4 +113,30 @@ public class BackfillRunnerTests(PostgresFixture fixture) : IClassFixture<Postgr
         Assert.Equal(50000, total);
         Assert.Equal(0L, await ws.ScalarAsync<long>("SELECT count(*) FROM runs WHERE org IS DISTINCT FROM workflow_id * 10"));
     }
+
+    [Fact]
+    public async Task A_backfill_yielding_to_traffic_asks_for_client_latency_after_every_batch_and_still_finishes()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        await ws.ExecuteAsync("""
+            CREATE TABLE runs (id bigint PRIMARY KEY, workflow_id int NOT NULL, org int);
+            INSERT INTO runs SELECT g, g % 50 FROM generate_series(1, 2000) g;
+            """);
+        var probes = 0;
+        var batches = 0;
+        var options = new BackfillOptions
+        {
+            InitialBatchSize = 200, MinBatchSize = 200, MaxBatchSize = 200, TargetClientLatency = TimeSpan.FromMilliseconds(50),
+            MaxYieldPause = TimeSpan.FromMilliseconds(20),
+            // Over the target for the first three batches: the backfill pauses, then goes on.
+            ClientLatency = _ => ValueTask.FromResult(TimeSpan.FromMilliseconds(++probes <= 3 ? 500 : 1)),
+            OnProgress = _ => batches++,
+        };
+
+        var total = await RunAsync(ws, Spec("runs", "org", "workflow_id * 10", "org IS NULL", new KeyColumn("id", "bigint")), options);
+
+        Assert.Equal(2000, total);
+        Assert.Equal(0L, await ws.ScalarAsync<long>("SELECT count(*) FROM runs WHERE org IS DISTINCT FROM workflow_id * 10"));
+        Assert.Equal(batches - 1, probes); // after every batch but the last
+    }
 }

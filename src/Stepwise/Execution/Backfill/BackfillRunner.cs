@@ -32,6 +32,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, string checkpo
         long visited = 0, updatedThisRun = 0;
         var clock = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
+        var yieldPause = TimeSpan.Zero;
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -69,11 +70,38 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, string checkpo
             {
                 return rowsDone;
             }
-            if (options.Pause > TimeSpan.Zero)
+            if (options.ClientLatency is { } probe)
             {
-                await Task.Delay(options.Pause, cancellationToken);
+                yieldPause = await YieldAsync(probe, yieldPause, elapsed, cancellationToken);
+            }
+            var pause = options.Pause > yieldPause ? options.Pause : yieldPause;
+            if (pause > TimeSpan.Zero)
+            {
+                await Task.Delay(pause, cancellationToken);
             }
         }
+    }
+
+    /// <summary>
+    /// Backs off while the application's latency is above the target: the pause between batches doubles (starting at
+    /// the last batch's duration); below the target it halves until it is gone.
+    /// </summary>
+    private async Task<TimeSpan> YieldAsync(Func<CancellationToken, ValueTask<TimeSpan>> probe, TimeSpan pause, TimeSpan batch,
+        CancellationToken cancellationToken)
+    {
+        var latency = await probe(cancellationToken);
+        if (latency > options.TargetClientLatency)
+        {
+            var longer = pause > TimeSpan.Zero ? pause * 2 : batch;
+            if (pause == TimeSpan.Zero)
+            {
+                logger.LogInformation(EventIds.BackfillProgress, "backfill yielding: client latency {Latency} ms is above {Target} ms",
+                    (long)latency.TotalMilliseconds, (long)options.TargetClientLatency.TotalMilliseconds);
+            }
+            return longer < options.MaxYieldPause ? longer : options.MaxYieldPause;
+        }
+        var shorter = pause / 2;
+        return shorter < TimeSpan.FromMilliseconds(5) ? TimeSpan.Zero : shorter;
     }
 
     /// <summary>Scales the batch toward the target duration, at most doubling or halving it per batch.</summary>
