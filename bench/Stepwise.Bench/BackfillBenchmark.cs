@@ -15,7 +15,10 @@ namespace Stepwise.Bench;
 /// </summary>
 internal static class BackfillBenchmark
 {
-    private sealed record Result(double BulkMs, double StepwiseMs, double LongestBatchMs, int Batches, int LastBatchSize);
+    private sealed record Result(double BulkMs, double StepwiseMs, List<double> BatchMs, int LastBatchSize)
+    {
+        public double LongestBatchMs => BatchMs.Max();
+    }
 
     public static async Task RunAsync()
     {
@@ -37,7 +40,7 @@ internal static class BackfillBenchmark
                 for (var round = 0; round < rounds; round++)
                 {
                     double bulk, stepwise;
-                    (double Longest, int Batches, int Last) batches;
+                    (List<double> Durations, int Last) batches;
                     if (round % 2 == 0)
                     {
                         bulk = await BulkAsync(server, template);
@@ -48,10 +51,11 @@ internal static class BackfillBenchmark
                         (stepwise, batches) = await StepwiseAsync(server, template, rows, primaryKey);
                         bulk = await BulkAsync(server, template);
                     }
-                    var result = new Result(bulk, stepwise, batches.Longest, batches.Batches, batches.Last);
+                    var result = new Result(bulk, stepwise, batches.Durations, batches.Last);
                     samples.Add(result);
                     Console.Error.WriteLine($"{ReferenceData.Label(rows)} {mode} round {round + 1}: bulk {bulk:0} ms, Stepwise {stepwise:0} ms " +
-                        $"({batches.Batches} batches, longest {batches.Longest:0} ms, last size {batches.Last}), ratio {bulk / stepwise:0.00}, load {BenchSupport.LoadAverage()}");
+                        $"({batches.Durations.Count} batches, median {BenchSupport.Median(batches.Durations):0} ms, longest {result.LongestBatchMs:0} ms, " +
+                        $"{batches.Durations.Count(d => d > 250)} over 250 ms, last size {batches.Last}), ratio {bulk / stepwise:0.00}, load {BenchSupport.LoadAverage()}");
                 }
                 await ReferenceData.DropAsync(server, template);
                 results.Add((rows, mode, samples));
@@ -62,17 +66,19 @@ internal static class BackfillBenchmark
             $"bulk UPDATE vs BackfillRunner (default options: target {new BackfillOptions().TargetBatchDuration.TotalMilliseconds:0} ms per batch), " +
             $"each on a fresh copy; PostgreSQL in {server.BinDirectory}; {BenchSupport.Machine()}; load average {loadBefore} before, {BenchSupport.LoadAverage()} after");
         Console.WriteLine();
-        Console.WriteLine("| rows | batches by | rounds | bulk UPDATE ms | bulk rows/s | Stepwise ms | Stepwise rows/s | Stepwise / bulk speed | longest batch ms | batches | last batch size |");
-        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| rows | batches by | rounds | bulk UPDATE ms | bulk rows/s | Stepwise ms | Stepwise rows/s | Stepwise / bulk speed | batch ms: median / p95 / longest | batches over 250 ms | batches | last batch size |");
+        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var (rows, mode, rounds) in results)
         {
             var bulk = BenchSupport.Median(rounds.Select(r => r.BulkMs));
             var stepwise = BenchSupport.Median(rounds.Select(r => r.StepwiseMs));
             var median = rounds.OrderBy(r => r.StepwiseMs).ElementAt(rounds.Count / 2);
+            var all = rounds.SelectMany(r => r.BatchMs).ToList();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {ReferenceData.Label(rows)} | {mode} | {rounds.Count} | {bulk:0} | {rows / bulk * 1000:N0} | {stepwise:0} | {rows / stepwise * 1000:N0} | " +
                 $"{bulk / stepwise:0.00} (rounds: {string.Join(", ", rounds.Select(r => (r.BulkMs / r.StepwiseMs).ToString("0.00", CultureInfo.InvariantCulture)))}) | " +
-                $"{rounds.Max(r => r.LongestBatchMs):0} | {median.Batches} | {median.LastBatchSize:N0} |"));
+                $"{BenchSupport.Median(all):0} / {all.Order().ElementAt((int)Math.Ceiling(0.95 * all.Count) - 1):0} / {all.Max():0} | {all.Count(d => d > 250)} of {all.Count} | " +
+                $"{median.BatchMs.Count} | {median.LastBatchSize:N0} |"));
         }
         Console.WriteLine();
         foreach (var mode in results.Select(r => r.Mode).Distinct())
@@ -102,24 +108,24 @@ internal static class BackfillBenchmark
         return ms;
     }
 
-    private static async Task<(double Ms, (double Longest, int Batches, int Last) Batches)> StepwiseAsync(TempPostgres server, string template, long rows, bool primaryKey)
+    private static async Task<(double Ms, (List<double> Durations, int Last) Batches)> StepwiseAsync(TempPostgres server, string template, long rows, bool primaryKey)
     {
         var connectionString = await ReferenceData.CopyAsync(server, template, "backfill_run");
         double ms;
-        double longest = 0;
-        var batches = 0;
+        var durations = new List<double>();
         var last = 0;
         await using (var connection = await ReferenceData.OpenAsync(connectionString))
         {
             var history = new HistoryStore("stepwise");
             await history.EnsureAsync(connection, CancellationToken.None);
+            // A batch's time is from the end of the one before to its progress report: the statement, its commit and the
+            // round trip, an upper bound of how long it held its row locks.
             var batchClock = new Stopwatch();
             var options = new BackfillOptions
             {
                 OnProgress = p =>
                 {
-                    longest = Math.Max(longest, batchClock.Elapsed.TotalMilliseconds);
-                    batches++;
+                    durations.Add(batchClock.Elapsed.TotalMilliseconds);
                     last = p.BatchSize;
                     batchClock.Restart();
                 },
@@ -138,7 +144,7 @@ internal static class BackfillBenchmark
             await CheckFilledAsync(connection);
         }
         await ReferenceData.DropAsync(server, "backfill_run");
-        return (ms, (longest, batches, last));
+        return (ms, (durations, last));
     }
 
     /// <summary>A run only counts if every row holds the right value.</summary>

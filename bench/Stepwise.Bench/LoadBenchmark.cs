@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using Stepwise.Catalog;
 using Stepwise.Embedded;
@@ -21,10 +21,37 @@ namespace Stepwise.Bench;
 /// </summary>
 internal static class LoadBenchmark
 {
-    private sealed record Contender(string Name, Func<string, LoadGenerator, string, Task> MigrateAsync);
+    private sealed record Contender(string Name, Func<string, LoadGenerator, string, Timeline, Task> MigrateAsync);
+
+    /// <summary>When each step of a migration ended (on the load generator's clock), to tell which step traffic waited on.</summary>
+    private sealed class Timeline(LoadGenerator load) : ILogger
+    {
+        public List<(double At, string Step)> Marks { get; } = [];
+
+        public void Mark(string step)
+        {
+            lock (Marks)
+            {
+                Marks.Add((load.Now, step));
+            }
+        }
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (eventId == EventIds.StepDone || eventId == EventIds.LockTimeoutRetry)
+            {
+                var text = formatter(state, exception);
+                Mark(text[(text.IndexOf(": ", StringComparison.Ordinal) + 2)..]);
+            }
+        }
+    }
 
     private sealed record Outcome(string Name, Stats Baseline, Stats During, double MigrationMs, double LongestGapMs, double SlowSeconds, Dictionary<string, int> Errors,
-        long Backfilled, double BackfillMs);
+        long Backfilled, double BackfillMs, List<string> Steps);
 
     private readonly record struct Stats(int Count, double P50, double P99, double Max, double PerSecond);
 
@@ -45,8 +72,8 @@ internal static class LoadBenchmark
         [
             new("naive: one transaction", NaiveAsync),
             new("expert: hand-staged, keyset 10,000 rows/batch", ExpertAsync),
-            new("Stepwise: start + complete (defaults)", (cs, load, dir) => StepwiseAsync(cs, load, dir, new BackfillOptions())),
-            new("Stepwise, backfill yielding (client p99 target 1.5× baseline)", (cs, load, dir) => StepwiseAsync(cs, load, dir, YieldingOptions(load, baseline))),
+            new("Stepwise: start + complete (defaults)", (cs, load, dir, timeline) => StepwiseAsync(cs, load, dir, timeline, new BackfillOptions())),
+            new("Stepwise, backfill yielding (client p99 target 1.5× baseline)", (cs, load, dir, timeline) => StepwiseAsync(cs, load, dir, timeline, YieldingOptions(load, baseline))),
         ];
         if (!string.IsNullOrEmpty(only))
         {
@@ -71,7 +98,8 @@ internal static class LoadBenchmark
                 load.Start();
                 await Task.Delay(baseline);
                 var start = load.Now;
-                await contender.MigrateAsync(connectionString, load, directory);
+                var timeline = new Timeline(load);
+                await contender.MigrateAsync(connectionString, load, directory, timeline);
                 var end = load.Now;
                 await Task.Delay(after);
                 var transactions = await load.StopAsync();
@@ -79,7 +107,7 @@ internal static class LoadBenchmark
                 loads.Add(BenchSupport.LoadAverage());
                 NpgsqlConnection.ClearAllPools();
                 await ReferenceData.DropAsync(server, "load_run");
-                var outcome = Summarize(contender.Name, transactions, baseline.TotalMilliseconds, start, end);
+                var outcome = Summarize(contender.Name, transactions, baseline.TotalMilliseconds, start, end, timeline.Marks);
                 outcomes.Add(outcome);
                 Console.Error.WriteLine($"{contender.Name}: migration {outcome.MigrationMs / 1000:0.0} s, p99 {outcome.Baseline.P99:0.0} → {outcome.During.P99:0.0} ms, " +
                     $"gap {outcome.LongestGapMs:0} ms, errors {outcome.Errors.Values.Sum()}, load {BenchSupport.LoadAverage()}");
@@ -109,6 +137,14 @@ internal static class LoadBenchmark
                     Console.WriteLine($"- {o.Name}: backfill {o.Backfilled:N0} rows in {o.BackfillMs / 1000:0.0} s, {o.Backfilled / o.BackfillMs * 1000:N0} rows/s");
                 }
             }
+            Console.WriteLine();
+            foreach (var o in outcomes.Where(o => o.Steps.Count > 0))
+            {
+                Console.WriteLine($"{o.Name}, step by step (time, client p99 and longest transaction while it ran):");
+                Console.WriteLine("```");
+                o.Steps.ForEach(Console.WriteLine);
+                Console.WriteLine("```");
+            }
         }
         finally
         {
@@ -122,7 +158,8 @@ internal static class LoadBenchmark
     /// </summary>
     private static BackfillOptions YieldingOptions(LoadGenerator load, TimeSpan baseline)
     {
-        var target = load.RecentP99(baseline) * 1.5;
+        // The baseline's p99 without its first second (connections opening, code compiling), as the results are.
+        var target = load.RecentP99(baseline - TimeSpan.FromSeconds(1)) * 1.5;
         Console.Error.WriteLine($"yielding backfill: target client p99 {target.TotalMilliseconds:0.0} ms");
         return new BackfillOptions
         {
@@ -136,7 +173,7 @@ internal static class LoadBenchmark
     /// the longest time without a completed transaction from the migration's start to its end, and the seconds
     /// of the migration in which fewer than half the baseline's transactions completed.
     /// </summary>
-    private static Outcome Summarize(string name, List<LoadGenerator.Transaction> transactions, double baselineMs, double start, double end)
+    private static Outcome Summarize(string name, List<LoadGenerator.Transaction> transactions, double baselineMs, double start, double end, List<(double At, string Step)> marks)
     {
         // The first second of the baseline warms connections and caches.
         var warm = Math.Min(1000, baselineMs / 4);
@@ -144,17 +181,23 @@ internal static class LoadBenchmark
         var during = transactions.Where(t => t.End > start && t.Start < end).ToList();
         var baseline = Of(before, start - warm);
         var stats = Of(during, end - start);
-        double gap = 0, last = start;
+        double gap = 0, last = start, gapAt = start;
         foreach (var t in transactions.Where(t => t.End > start && t.Error is null))
         {
-            gap = Math.Max(gap, Math.Min(t.End, end) - last);
+            if (Math.Min(t.End, end) - last > gap)
+            {
+                (gap, gapAt) = (Math.Min(t.End, end) - last, last);
+            }
             last = t.End;
             if (t.End >= end)
             {
                 break;
             }
         }
-        gap = Math.Max(gap, end - last);
+        if (end - last > gap)
+        {
+            (gap, gapAt) = (end - last, last);
+        }
         var slow = 0;
         for (var second = start; second + 1000 <= end; second += 1000)
         {
@@ -172,7 +215,19 @@ internal static class LoadBenchmark
         {
             baselineGap = Math.Max(baselineGap, before[i].End - before[i - 1].End);
         }
-        return new Outcome(name, baseline with { Max = baselineGap }, stats, end - start, gap, slow, errors, s_backfilled, s_backfillMs);
+        // Each step: how long it took, the client p99 and longest wait while it ran, and where the longest gap fell.
+        var steps = new List<string>();
+        var from = start;
+        foreach (var (at, step) in marks)
+        {
+            var within = transactions.Where(t => t.End > from && t.End <= at).Select(t => t.End - t.Start).Order().ToArray();
+            var p99 = within.Length == 0 ? 0 : within[(int)Math.Ceiling(0.99 * within.Length) - 1];
+            var hasGap = gapAt >= from && gapAt < at;
+            steps.Add(string.Create(CultureInfo.InvariantCulture,
+                $"{(at - from) / 1000,7:0.000} s  p99 {p99,6:0.0} ms  max {(within.Length == 0 ? 0 : within[^1]),6:0} ms  {step}{(hasGap ? $"  <- longest gap ({gap:0} ms)" : "")}"));
+            from = at;
+        }
+        return new Outcome(name, baseline with { Max = baselineGap }, stats, end - start, gap, slow, errors, s_backfilled, s_backfillMs, steps);
     }
 
     private static Stats Of(List<LoadGenerator.Transaction> transactions, double windowMs)
@@ -187,7 +242,7 @@ internal static class LoadBenchmark
     }
 
     /// <summary>Everything in one transaction: the column, its values, NOT NULL, the foreign key, the index. The new version is deployed after it.</summary>
-    private static async Task NaiveAsync(string connectionString, LoadGenerator load, string directory)
+    private static async Task NaiveAsync(string connectionString, LoadGenerator load, string directory, Timeline timeline)
     {
         await using var connection = await ReferenceData.OpenAsync(connectionString, "migration");
         await ReferenceData.ExecuteAsync(connection, $"""
@@ -199,6 +254,7 @@ internal static class LoadBenchmark
             CREATE INDEX workflow_runs_org_created_idx ON workflow_runs (organization_id, created_at DESC);
             COMMIT;
             """);
+        timeline.Mark("one transaction: add column, update every row, SET NOT NULL, foreign key, index");
         await load.DeployAsync();
     }
 
@@ -208,14 +264,19 @@ internal static class LoadBenchmark
     /// scans the table under ACCESS EXCLUSIVE: the script has no validated check to prove it), CREATE INDEX
     /// CONCURRENTLY. The trigger stays for a later release; the new version is deployed after the script.
     /// </summary>
-    private static async Task ExpertAsync(string connectionString, LoadGenerator load, string directory)
+    private static async Task ExpertAsync(string connectionString, LoadGenerator load, string directory, Timeline timeline)
     {
         await using var connection = await ReferenceData.OpenAsync(connectionString, "migration");
+        var step = async (string sql) =>
+        {
+            await ReferenceData.ExecuteAsync(connection, sql);
+            timeline.Mark(sql.Split('\n')[0]);
+        };
         await ReferenceData.ExecuteAsync(connection, "SET lock_timeout = '2s'");
-        await ReferenceData.ExecuteAsync(connection, "ALTER TABLE workflow_runs ADD COLUMN organization_id uuid");
-        await ReferenceData.ExecuteAsync(connection,
+        await step( "ALTER TABLE workflow_runs ADD COLUMN organization_id uuid");
+        await step(
             "ALTER TABLE workflow_runs ADD CONSTRAINT workflow_runs_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES organizations (id) NOT VALID");
-        await ReferenceData.ExecuteAsync(connection, """
+        await step( """
             CREATE FUNCTION workflow_runs_fill_organization() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
                 IF NEW.organization_id IS NULL THEN
@@ -224,7 +285,7 @@ internal static class LoadBenchmark
                 RETURN NEW;
             END $$
             """);
-        await ReferenceData.ExecuteAsync(connection,
+        await step(
             "CREATE TRIGGER workflow_runs_fill_organization BEFORE INSERT ON workflow_runs FOR EACH ROW EXECUTE FUNCTION workflow_runs_fill_organization()");
         Guid? last = null;
         while (true)
@@ -246,14 +307,15 @@ internal static class LoadBenchmark
             }
             last = upper;
         }
-        await ReferenceData.ExecuteAsync(connection, "ALTER TABLE workflow_runs VALIDATE CONSTRAINT workflow_runs_organization_id_fkey");
-        await ReferenceData.ExecuteAsync(connection, "ALTER TABLE workflow_runs ALTER COLUMN organization_id SET NOT NULL");
-        await ReferenceData.ExecuteAsync(connection, "CREATE INDEX CONCURRENTLY workflow_runs_org_created_idx ON workflow_runs (organization_id, created_at DESC)");
+        timeline.Mark("keyset backfill, 10,000 rows per batch");
+        await step( "ALTER TABLE workflow_runs VALIDATE CONSTRAINT workflow_runs_organization_id_fkey");
+        await step( "ALTER TABLE workflow_runs ALTER COLUMN organization_id SET NOT NULL");
+        await step( "CREATE INDEX CONCURRENTLY workflow_runs_org_created_idx ON workflow_runs (organization_id, created_at DESC)");
         await load.DeployAsync();
     }
 
     /// <summary>Stepwise's plan: start (old writers keep working), the new version deployed, then complete.</summary>
-    private static async Task StepwiseAsync(string connectionString, LoadGenerator load, string directory, BackfillOptions backfill)
+    private static async Task StepwiseAsync(string connectionString, LoadGenerator load, string directory, Timeline timeline, BackfillOptions backfill)
     {
         var plan = PlanBuilder.PlanAll(ReferenceData.Migration(), await CatalogReader.ReadAsync(connectionString));
         var migration = MigrationDirectory.Load(directory).Versioned.Single();
@@ -276,9 +338,10 @@ internal static class LoadBenchmark
             }
         };
         var options = new MigratorOptions { Database = connectionString, Directory = directory, Backfill = backfill };
-        var runner = new PlanRunner(connection, history, options, NullLogger.Instance);
+        var runner = new PlanRunner(connection, history, options, timeline);
         await runner.RunAsync(migration, plan, PlanPhase.Start, 0, _ => (1, 1), CancellationToken.None);
         await load.DeployAsync();
+        timeline.Mark("new version deployed");
         await runner.RunAsync(migration, plan, PlanPhase.Complete, 0, _ => (1, 1), CancellationToken.None);
     }
 
