@@ -3,7 +3,10 @@ namespace Stepwise.Execution.Backfill;
 /// <summary>How a backfill paces itself.</summary>
 public sealed class BackfillOptions
 {
-    /// <summary>How long one batch (one transaction, holding its row locks) should take; the batch size adapts to it. Default 200 ms.</summary>
+    /// <summary>
+    /// How long one batch (one transaction, holding its row locks) may take; the batch size adapts so that batches take
+    /// about 80% of it, leaving room for a slower one. Default 200 ms.
+    /// </summary>
     public TimeSpan TargetBatchDuration { get; set; } = TimeSpan.FromMilliseconds(200);
 
     /// <summary>The first batch's size (rows, or heap pages for a table without a primary key).</summary>
