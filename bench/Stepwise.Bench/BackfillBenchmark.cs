@@ -23,7 +23,20 @@ internal static class BackfillBenchmark
     public static async Task RunAsync()
     {
         var sizes = ReferenceData.Sizes("BENCH_BACKFILL_ROWS", 100_000, 1_000_000, 5_000_000);
+        // BENCH_BACKFILL_MODES=keyset or pages runs one of the two.
+        bool[] modes = Environment.GetEnvironmentVariable("BENCH_BACKFILL_MODES") switch
+        {
+            "keyset" => [true],
+            "pages" => [false],
+            _ => [true, false],
+        };
         var options = new TempPostgresOptions();
+        // TempPostgres keeps PostgreSQL's default shared_buffers (128 MB): smaller than a 5M-row table and its indexes.
+        var sharedBuffers = Environment.GetEnvironmentVariable("BENCH_SHARED_BUFFERS");
+        if (!string.IsNullOrEmpty(sharedBuffers))
+        {
+            options.Settings["shared_buffers"] = sharedBuffers;
+        }
         await using var server = await TempPostgres.StartAsync(options);
         var loadBefore = BenchSupport.LoadAverage();
         var results = new List<(long Rows, string Mode, List<Result> Rounds)>();
@@ -31,7 +44,7 @@ internal static class BackfillBenchmark
         {
             // Noise on a shared machine is large; small sizes get three rounds (the order alternating), big ones one.
             var rounds = rows <= 1_000_000 ? 3 : 1;
-            foreach (var primaryKey in new[] { true, false })
+            foreach (var primaryKey in modes)
             {
                 var template = $"backfill_{(primaryKey ? "key" : "nokey")}_{rows}";
                 await ReferenceData.CreateAsync(server, template, rows, organizationColumn: true, primaryKey);
@@ -64,7 +77,8 @@ internal static class BackfillBenchmark
 
         Console.WriteLine($"Backfill of workflow_runs.organization_id = {ReferenceData.OrganizationOf} ({ReferenceData.Workflows:N0} workflows), " +
             $"bulk UPDATE vs BackfillRunner (default options: target {new BackfillOptions().TargetBatchDuration.TotalMilliseconds:0} ms per batch), " +
-            $"each on a fresh copy; PostgreSQL in {server.BinDirectory}; {BenchSupport.Machine()}; load average {loadBefore} before, {BenchSupport.LoadAverage()} after");
+            $"each on a fresh copy; PostgreSQL in {server.BinDirectory}, shared_buffers {(string.IsNullOrEmpty(sharedBuffers) ? "128MB (default)" : sharedBuffers)}; " +
+            $"{BenchSupport.Machine()}; load average {loadBefore} before, {BenchSupport.LoadAverage()} after");
         Console.WriteLine();
         Console.WriteLine("| rows | batches by | rounds | bulk UPDATE ms | bulk rows/s | Stepwise ms | Stepwise rows/s | Stepwise / bulk speed | batch ms: median / p95 / longest | batches over 250 ms | batches | last batch size |");
         Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");

@@ -74,6 +74,7 @@ internal static class LoadBenchmark
             new("expert: hand-staged, keyset 10,000 rows/batch", ExpertAsync),
             new("Stepwise: start + complete (defaults)", (cs, load, dir, timeline) => StepwiseAsync(cs, load, dir, timeline, new BackfillOptions())),
             new("Stepwise, backfill yielding (client p99 target 1.5× baseline)", (cs, load, dir, timeline) => StepwiseAsync(cs, load, dir, timeline, YieldingOptions(load, baseline))),
+            new("Stepwise, lock_timeout 50 ms, backfill yielding", (cs, load, dir, timeline) => StepwiseAsync(cs, load, dir, timeline, YieldingOptions(load, baseline), TimeSpan.FromMilliseconds(50))),
         ];
         if (!string.IsNullOrEmpty(only))
         {
@@ -315,7 +316,8 @@ internal static class LoadBenchmark
     }
 
     /// <summary>Stepwise's plan: start (old writers keep working), the new version deployed, then complete.</summary>
-    private static async Task StepwiseAsync(string connectionString, LoadGenerator load, string directory, Timeline timeline, BackfillOptions backfill)
+    private static async Task StepwiseAsync(string connectionString, LoadGenerator load, string directory, Timeline timeline, BackfillOptions backfill,
+        TimeSpan? lockTimeout = null)
     {
         var plan = PlanBuilder.PlanAll(ReferenceData.Migration(), await CatalogReader.ReadAsync(connectionString));
         var migration = MigrationDirectory.Load(directory).Versioned.Single();
@@ -338,6 +340,11 @@ internal static class LoadBenchmark
             }
         };
         var options = new MigratorOptions { Database = connectionString, Directory = directory, Backfill = backfill };
+        if (lockTimeout is { } timeout)
+        {
+            // A step waiting for its lock blocks every transaction queued behind it: a short wait, retried, bounds that.
+            options.LockTimeout = timeout;
+        }
         var runner = new PlanRunner(connection, history, options, timeline);
         await runner.RunAsync(migration, plan, PlanPhase.Start, 0, _ => (1, 1), CancellationToken.None);
         await load.DeployAsync();

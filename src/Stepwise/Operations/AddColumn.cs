@@ -17,9 +17,9 @@ public sealed record AddColumn(string Table, ColumnDefinition Column, string? Up
     /// Start: the column, nullable for now (a constant default stored once; any other default set for new rows
     /// and backfilled); a fill trigger that computes <see cref="Up"/> for rows written without the column; a
     /// NOT VALID <c>IS NOT NULL</c> check and check; the batched backfill; a count of rows still without a value;
-    /// the NOT VALID foreign key (after the backfill, which it would slow down); the validations; a concurrent unique index. Complete: <c>SET NOT NULL</c> (no scan: the
-    /// validated check proves it), the unique constraint on the index, and the helpers dropped. Rollback: the
-    /// helpers, the index and the column dropped.
+    /// the NOT VALID foreign key (after the backfill, which it would slow down); the validations; a concurrent
+    /// unique index. Complete: <c>SET NOT NULL</c> (no scan: the validated check proves it), the unique constraint
+    /// on the index, and the helpers dropped. Rollback: the helpers, the index and the column dropped.
     /// </summary>
     public override void Plan(PlanBuilder plan)
     {

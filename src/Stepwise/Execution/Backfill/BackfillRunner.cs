@@ -107,7 +107,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, string checkpo
     /// <summary>
     /// Scales the batch toward 80% of the target duration, at most doubling or halving it per batch: batch times vary
     /// by a fifth or more on a busy server (checkpoints, autovacuum, other traffic), and aiming at the target itself put
-    /// one batch in ten past it.
+    /// some batches a quarter or more past it.
     /// </summary>
     private int NextSize(int size, long seen, TimeSpan elapsed)
     {
@@ -135,8 +135,8 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, string checkpo
         // One statement, so one transaction: the batch, its update and its checkpoint commit together. The update
         // takes the batch's key range (first to last key, values the planner sees as parameters), not a join with
         // the batch: a join of a few thousand keys is planned as a hash join over a scan of the whole table, so each
-        // batch would cost as much as the whole table. A row inserted inside the range since the batch was read is
-        // updated with the batch (once: the next batch starts after the last key).
+        // batch would cost as much as the whole table. The batch and the update are one statement, so they see the same
+        // snapshot: the range holds the batch's rows and no others, and the next batch starts after its last key.
         var sql = $"""
             WITH _stepwise_batch AS MATERIALIZED (
                 SELECT {string.Join(", ", keys.Select((k, i) => $"{k} AS {aliases[i]}"))} FROM {table} {after}
