@@ -11,6 +11,8 @@ var benchmarks = new Dictionary<string, Func<Task>>(StringComparer.Ordinal)
     ["apply-vs-dbmate"] = ApplyVsDbmate.RunAsync,
     ["status"] = StatusBenchmark.RunAsync,
     ["verify"] = VerifyBenchmark.RunAsync,
+    ["backfill"] = BackfillBenchmark.RunAsync,
+    ["load"] = LoadBenchmark.RunAsync,
 };
 
 if (args.Length != 1 || !benchmarks.TryGetValue(args[0], out var benchmark))

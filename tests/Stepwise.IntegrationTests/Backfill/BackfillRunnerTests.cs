@@ -83,4 +83,60 @@ public class BackfillRunnerTests(PostgresFixture fixture) : IClassFixture<Postgr
         Assert.Equal(0, none);
         Assert.True(await ws.ScalarAsync<int>("SELECT batches FROM stepwise.backfills WHERE step = 1") > 1);
     }
+
+    [Fact]
+    public async Task Keyset_batches_read_their_key_range_and_never_scan_the_whole_table()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        await ws.ExecuteAsync("""
+            CREATE TABLE runs (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), workflow_id int NOT NULL, org int);
+            INSERT INTO runs (workflow_id) SELECT g % 50 FROM generate_series(1, 50000) g;
+            ANALYZE runs;
+            """);
+        var before = await ws.ScalarAsync<long>("SELECT seq_tup_read FROM pg_stat_user_tables WHERE relid = 'runs'::regclass");
+
+        var total = await RunAsync(ws, Spec("runs", "org", "workflow_id * 10", "org IS NULL", new KeyColumn("id", "uuid")),
+            new BackfillOptions { InitialBatchSize = 5_000, MinBatchSize = 5_000, MaxBatchSize = 5_000 });
+
+        // A backend reports its statistics when it exits at the latest: close the runner's, and wait until it is gone.
+        NpgsqlConnection.ClearPool(new NpgsqlConnection(ws.ConnectionString));
+        for (var i = 0; i < 100 && await ws.ScalarAsync<long>("""
+            SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+            """) > 0; i++)
+        {
+            await Task.Delay(50);
+        }
+        await ws.ExecuteAsync("SELECT pg_stat_clear_snapshot()");
+        // Ten batches that each joined their keys against a scan of the table would read 500,000 rows.
+        var read = await ws.ScalarAsync<long>("SELECT seq_tup_read FROM pg_stat_user_tables WHERE relid = 'runs'::regclass") - before;
+        Assert.True(read < 50000, $"the batches read {read} rows by sequential scans");
+        Assert.Equal(50000, total);
+        Assert.Equal(0L, await ws.ScalarAsync<long>("SELECT count(*) FROM runs WHERE org IS DISTINCT FROM workflow_id * 10"));
+    }
+
+    [Fact]
+    public async Task A_backfill_yielding_to_traffic_asks_for_client_latency_after_every_batch_and_still_finishes()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        await ws.ExecuteAsync("""
+            CREATE TABLE runs (id bigint PRIMARY KEY, workflow_id int NOT NULL, org int);
+            INSERT INTO runs SELECT g, g % 50 FROM generate_series(1, 2000) g;
+            """);
+        var probes = 0;
+        var batches = 0;
+        var options = new BackfillOptions
+        {
+            InitialBatchSize = 200, MinBatchSize = 200, MaxBatchSize = 200, TargetClientLatency = TimeSpan.FromMilliseconds(50),
+            MaxYieldPause = TimeSpan.FromMilliseconds(20),
+            // Over the target for the first three batches: the backfill pauses, then goes on.
+            ClientLatency = _ => ValueTask.FromResult(TimeSpan.FromMilliseconds(++probes <= 3 ? 500 : 1)),
+            OnProgress = _ => batches++,
+        };
+
+        var total = await RunAsync(ws, Spec("runs", "org", "workflow_id * 10", "org IS NULL", new KeyColumn("id", "bigint")), options);
+
+        Assert.Equal(2000, total);
+        Assert.Equal(0L, await ws.ScalarAsync<long>("SELECT count(*) FROM runs WHERE org IS DISTINCT FROM workflow_id * 10"));
+        Assert.Equal(batches - 1, probes); // after every batch but the last
+    }
 }

@@ -3,7 +3,10 @@ namespace Stepwise.Execution.Backfill;
 /// <summary>How a backfill paces itself.</summary>
 public sealed class BackfillOptions
 {
-    /// <summary>How long one batch (one transaction, holding its row locks) should take; the batch size adapts to it. Default 200 ms.</summary>
+    /// <summary>
+    /// How long one batch (one transaction, holding its row locks) may take; the batch size adapts so that batches take
+    /// about 80% of it, leaving room for a slower one. Default 200 ms.
+    /// </summary>
     public TimeSpan TargetBatchDuration { get; set; } = TimeSpan.FromMilliseconds(200);
 
     /// <summary>The first batch's size (rows, or heap pages for a table without a primary key).</summary>
@@ -20,6 +23,21 @@ public sealed class BackfillOptions
 
     /// <summary>When set, batches wait while a streaming replica's replay lag is above this.</summary>
     public TimeSpan? MaxReplicationLag { get; set; }
+
+    /// <summary>
+    /// Yields to traffic: after each batch the backfill asks for the application's current client latency (for
+    /// example the p99 of the last second, from the application's own metrics). While it is above
+    /// <see cref="TargetClientLatency"/> the backfill doubles its pause between batches (up to
+    /// <see cref="MaxYieldPause"/>); while it is below, it halves the pause again.
+    /// Default none: the backfill runs at the speed of <see cref="TargetBatchDuration"/> and <see cref="Pause"/>.
+    /// </summary>
+    public Func<CancellationToken, ValueTask<TimeSpan>>? ClientLatency { get; set; }
+
+    /// <summary>The client latency that <see cref="ClientLatency"/> is kept under. Default 50 ms.</summary>
+    public TimeSpan TargetClientLatency { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>The longest pause between batches while yielding to traffic. Default 5 seconds.</summary>
+    public TimeSpan MaxYieldPause { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Called after each batch with the progress so far.</summary>
     public Action<BackfillProgress>? OnProgress { get; set; }

@@ -32,6 +32,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, string checkpo
         long visited = 0, updatedThisRun = 0;
         var clock = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
+        var yieldPause = TimeSpan.Zero;
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -69,21 +70,52 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, string checkpo
             {
                 return rowsDone;
             }
-            if (options.Pause > TimeSpan.Zero)
+            if (options.ClientLatency is { } probe)
             {
-                await Task.Delay(options.Pause, cancellationToken);
+                yieldPause = await YieldAsync(probe, yieldPause, elapsed, cancellationToken);
+            }
+            var pause = options.Pause > yieldPause ? options.Pause : yieldPause;
+            if (pause > TimeSpan.Zero)
+            {
+                await Task.Delay(pause, cancellationToken);
             }
         }
     }
 
-    /// <summary>Scales the batch toward the target duration, at most doubling or halving it per batch.</summary>
+    /// <summary>
+    /// Backs off while the application's latency is above the target: the pause between batches doubles (starting at
+    /// the last batch's duration); below the target it halves until it is gone.
+    /// </summary>
+    private async Task<TimeSpan> YieldAsync(Func<CancellationToken, ValueTask<TimeSpan>> probe, TimeSpan pause, TimeSpan batch,
+        CancellationToken cancellationToken)
+    {
+        var latency = await probe(cancellationToken);
+        if (latency > options.TargetClientLatency)
+        {
+            var longer = pause > TimeSpan.Zero ? pause * 2 : batch;
+            if (pause == TimeSpan.Zero)
+            {
+                logger.LogInformation(EventIds.BackfillProgress, "backfill yielding: client latency {Latency} ms is above {Target} ms",
+                    (long)latency.TotalMilliseconds, (long)options.TargetClientLatency.TotalMilliseconds);
+            }
+            return longer < options.MaxYieldPause ? longer : options.MaxYieldPause;
+        }
+        var shorter = pause / 2;
+        return shorter < TimeSpan.FromMilliseconds(5) ? TimeSpan.Zero : shorter;
+    }
+
+    /// <summary>
+    /// Scales the batch toward 80% of the target duration, at most doubling or halving it per batch: batch times vary
+    /// by a fifth or more on a busy server (checkpoints, autovacuum, other traffic), and aiming at the target itself put
+    /// some batches a quarter or more past it.
+    /// </summary>
     private int NextSize(int size, long seen, TimeSpan elapsed)
     {
         if (seen < size)
         {
             return size; // a short batch at the end says nothing about speed
         }
-        var ratio = options.TargetBatchDuration.TotalMilliseconds / Math.Max(elapsed.TotalMilliseconds, 1);
+        var ratio = 0.8 * options.TargetBatchDuration.TotalMilliseconds / Math.Max(elapsed.TotalMilliseconds, 1);
         var next = (int)Math.Clamp(size * Math.Clamp(ratio, 0.5, 2.0), options.MinBatchSize, options.MaxBatchSize);
         return Math.Max(1, next);
     }
@@ -97,17 +129,24 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, string checkpo
             $"WHERE ({string.Join(", ", keys)}) > ({string.Join(", ", spec.Key.Select((k, i) => $"${i + 4}::{k.Type}"))})";
         var where = spec.Where is null ? "" : $" AND ({spec.Where})";
         var set = string.Join(", ", spec.Set.Select(s => $"{Quote.Ident(s.Column)} = ({s.Expression})"));
-        var join = string.Join(" AND ", keys.Select((k, i) => $"{table}.{k} = _stepwise_batch.{aliases[i]}"));
+        var row = keys.Count == 1 ? $"{table}.{keys[0]}" : $"({string.Join(", ", keys.Select(k => $"{table}.{k}"))})";
+        var bound = (string cte) => keys.Count == 1 ? $"(SELECT {aliases[0]} FROM {cte})" : $"({string.Join(", ", aliases.Select(a => $"(SELECT {a} FROM {cte})"))})";
         var lastAliases = string.Join(", ", aliases.Select(a => $"_stepwise_last.{a}::text"));
-        // One statement, so one transaction: the batch, its update and its checkpoint commit together.
+        // One statement, so one transaction: the batch, its update and its checkpoint commit together. The update
+        // takes the batch's key range (first to last key, values the planner sees as parameters), not a join with
+        // the batch: a join of a few thousand keys is planned as a hash join over a scan of the whole table, so each
+        // batch would cost as much as the whole table. The batch and the update are one statement, so they see the same
+        // snapshot: the range holds the batch's rows and no others, and the next batch starts after its last key.
         var sql = $"""
             WITH _stepwise_batch AS MATERIALIZED (
                 SELECT {string.Join(", ", keys.Select((k, i) => $"{k} AS {aliases[i]}"))} FROM {table} {after}
                 ORDER BY {string.Join(", ", keys)} LIMIT $1
-            ), _stepwise_updated AS (
-                UPDATE {table} SET {set} FROM _stepwise_batch WHERE {join}{where} RETURNING 1
+            ), _stepwise_first AS (
+                SELECT * FROM _stepwise_batch ORDER BY {string.Join(", ", aliases)} LIMIT 1
             ), _stepwise_last AS (
                 SELECT * FROM _stepwise_batch ORDER BY {string.Join(", ", aliases.Select(a => a + " DESC"))} LIMIT 1
+            ), _stepwise_updated AS (
+                UPDATE {table} SET {set} WHERE {row} >= {bound("_stepwise_first")} AND {row} <= {bound("_stepwise_last")}{where} RETURNING 1
             ), _stepwise_checkpoint AS (
                 {Checkpoint($"ARRAY[{lastAliases}]", "(SELECT count(*) FROM _stepwise_updated)", "_stepwise_last", 2)}
             )
