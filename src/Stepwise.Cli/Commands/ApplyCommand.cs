@@ -50,12 +50,14 @@ internal sealed class RunOptions
     private readonly Option<string?> _statementTimeout = new("--statement-timeout") { Description = "statement_timeout for migration statements (default none)" };
     private readonly Option<int?> _retries = new("--retries") { Description = "How often a statement that hit lock_timeout is retried (default 10)" };
     private readonly Option<bool> _noWait = new("--no-wait") { Description = "Exit (code 3) instead of waiting when another run holds the migration lock" };
+    private readonly Option<string?> _stepLockTimeout = new("--step-lock-timeout") { Description = "lock_timeout for operation migration steps (default 50ms; clients queue behind a waiting step), retried with backoff" };
     private readonly Option<string?> _batchTime = new("--batch-time") { Description = "Target duration of one backfill batch (one transaction holding its row locks; default 200ms)" };
     private readonly Option<string?> _batchPause = new("--batch-pause") { Description = "Pause after each backfill batch, leaving room to traffic (default none)" };
     private readonly Option<string?> _maxLag = new("--max-replication-lag") { Description = "Pause backfill batches while a replica's replay lag is above this" };
 
     public void AddTo(Command command)
     {
+        command.Options.Add(_stepLockTimeout);
         command.Options.Add(_batchTime);
         command.Options.Add(_batchPause);
         command.Options.Add(_maxLag);
@@ -80,6 +82,10 @@ internal sealed class RunOptions
             options.LockRetries = retries >= 0 ? retries : throw new CliException(ExitCodes.BadInput, "--retries must be 0 or more");
         }
         options.WaitForLock = !parse.GetValue(_noWait);
+        if (parse.GetValue(_stepLockTimeout) is { } stepLockTimeout)
+        {
+            options.StepLockTimeout = Duration(stepLockTimeout, "--step-lock-timeout");
+        }
         if (parse.GetValue(_batchTime) is { } batchTime)
         {
             options.Backfill.TargetBatchDuration = Duration(batchTime, "--batch-time");

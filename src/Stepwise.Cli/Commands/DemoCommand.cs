@@ -109,7 +109,7 @@ internal sealed class DemoCommand : ICliCommand
             output.Info($"PostgreSQL ready on 127.0.0.1:{server.Port} in {startup.TotalMilliseconds:F0} ms");
 
             var logger = new OutputLogger(output);
-            var options = new MigratorOptions { Database = server.ConnectionString, Directory = directory, Logger = logger, LockTimeout = TimeSpan.FromMilliseconds(500) };
+            var options = new MigratorOptions { Database = server.ConnectionString, Directory = directory, Logger = logger };
             var migrator = new Migrator(options);
             await migrator.ApplyAsync(new ApplyRequest { ToVersion = 1 }, cancellationToken);
             output.Info($"inserting {runs:N0} workflow runs…");
@@ -139,7 +139,7 @@ internal sealed class DemoCommand : ICliCommand
             var stepwiseElapsed = stepwiseClock.Elapsed;
             var locks = start.Operations.Concat(complete.Operations).SelectMany(o => o.Steps).Where(s => s.Lock >= LockLevel.ShareRowExclusive).ToList();
             var stepwise = new DemoRun("stepwise", Math.Round(stepwiseElapsed.TotalSeconds, 2), backfilled, Math.Round(rate), baseline, duringStart,
-                [.. locks.GroupBy(s => s.Lock).OrderByDescending(g => g.Key).Select(g => $"{g.Key.ToSql()} ×{g.Count()} (each metadata-only, under lock_timeout 500 ms)")],
+                [.. locks.GroupBy(s => s.Lock).OrderByDescending(g => g.Key).Select(g => $"{g.Key.ToSql()} ×{g.Count()} (each metadata-only, under lock_timeout {(long)options.StepLockTimeout.TotalMilliseconds} ms)")],
                 Math.Round(startElapsed.TotalSeconds, 2));
 
             DemoRun? naive = null;

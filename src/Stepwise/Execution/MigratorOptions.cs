@@ -46,6 +46,17 @@ public sealed class MigratorOptions
     /// <summary>Where progress and waits are reported.</summary>
     public ILogger? Logger { get; set; }
 
+    /// <summary>
+    /// lock_timeout for the steps of operation migrations (default 50 ms). Short on purpose: while a step waits
+    /// for a lock that conflicts with writes (ADD COLUMN, a foreign key, SET NOT NULL), every client queues behind
+    /// it, so the wait is the client's; a step that gives up is retried (<see cref="StepLockRetries"/>, backoff up to
+    /// 5 s). Backfill batches use <see cref="LockTimeout"/>: they queue nobody.
+    /// </summary>
+    public TimeSpan StepLockTimeout { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>How often a step of an operation migration that hit <see cref="StepLockTimeout"/> is retried (default 40: a few minutes in all, e.g. behind an autovacuum).</summary>
+    public int StepLockRetries { get; set; } = 40;
+
     /// <summary>How backfills of operation migrations pace themselves.</summary>
     public Backfill.BackfillOptions Backfill { get; set; } = new();
 

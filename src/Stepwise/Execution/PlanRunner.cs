@@ -30,10 +30,7 @@ internal sealed class PlanRunner(NpgsqlConnection work, HistoryStore history, Mi
     {
         var clock = Stopwatch.StartNew();
         var steps = plan.Steps(phase);
-        await using (var set = new NpgsqlCommand($"SET lock_timeout = {Quote.Duration(options.LockTimeout)}; SET statement_timeout = {(options.StatementTimeout is { } t ? Quote.Duration(t) : "0")}", work))
-        {
-            await set.ExecuteNonQueryAsync(cancellationToken);
-        }
+        await SetAsync($"SET statement_timeout = {(options.StatementTimeout is { } t ? Quote.Duration(t) : "0")}", cancellationToken);
         for (var i = resumeAt; i < steps.Count; i++)
         {
             var step = steps[i];
@@ -43,6 +40,7 @@ internal sealed class PlanRunner(NpgsqlConnection work, HistoryStore history, Mi
                 switch (step.Kind)
                 {
                     case StepKind.Backfill:
+                        await SetAsync($"SET lock_timeout = {Quote.Duration(options.LockTimeout)}", cancellationToken);
                         var runner = new BackfillRunner(work, history.Backfills, options.Backfill, logger);
                         await runner.RunAsync(migration.Version, (int)phase * 10_000 + i, step.Backfill!, cancellationToken);
                         await HistoryStore.RunAsync(work, [history.Progress(migration.Version, Status(phase), i + 1, null)], cancellationToken);
@@ -52,6 +50,7 @@ internal sealed class PlanRunner(NpgsqlConnection work, HistoryStore history, Mi
                         await HistoryStore.RunAsync(work, [history.Progress(migration.Version, Status(phase), i + 1, null)], cancellationToken);
                         break;
                     default:
+                        await SetAsync($"SET lock_timeout = {Quote.Duration(options.StepLockTimeout)}", cancellationToken);
                         await RunSqlAsync(migration, step, phase, i, resuming: i == resumeAt && resumeAt > 0, cancellationToken);
                         break;
                 }
@@ -64,6 +63,12 @@ internal sealed class PlanRunner(NpgsqlConnection work, HistoryStore history, Mi
                 migration.FileName, phase.ToString().ToLowerInvariant(), i + 1, steps.Count, step.Description, stepClock.ElapsedMilliseconds);
         }
         return clock.Elapsed;
+    }
+
+    private async Task SetAsync(string sql, CancellationToken cancellationToken)
+    {
+        await using var set = new NpgsqlCommand(sql, work);
+        await set.ExecuteNonQueryAsync(cancellationToken);
     }
 
     private async Task RunSqlAsync(Migration migration, Step step, PlanPhase phase, int index, bool resuming, CancellationToken cancellationToken)
@@ -93,13 +98,13 @@ internal sealed class PlanRunner(NpgsqlConnection work, HistoryStore history, Mi
                 }
                 return;
             }
-            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.LockNotAvailable && attempt < options.LockRetries)
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.LockNotAvailable && attempt < options.StepLockRetries)
             {
-                var cap = Math.Min(options.RetryMaxDelay.TotalMilliseconds, options.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, attempt));
+                var cap = Math.Min(5_000, 50 * Math.Pow(2, attempt));
                 var delay = TimeSpan.FromMilliseconds(cap * (0.5 + (Random.Shared.NextDouble() / 2)));
                 StepwiseDiagnostics.LockTimeoutRetries.Add(1, new KeyValuePair<string, object?>(StepwiseDiagnostics.FileTag, migration.FileName));
                 logger.LogWarning(EventIds.LockTimeoutRetry, "{File}: {Description} waited lock_timeout ({Timeout} ms) for a lock on {Target}; retry {Attempt} of {Retries} in {Delay} ms",
-                    migration.FileName, step.Description, (long)options.LockTimeout.TotalMilliseconds, step.LockTarget, attempt + 1, options.LockRetries, (long)delay.TotalMilliseconds);
+                    migration.FileName, step.Description, (long)options.StepLockTimeout.TotalMilliseconds, step.LockTarget, attempt + 1, options.StepLockRetries, (long)delay.TotalMilliseconds);
                 await Task.Delay(delay, cancellationToken);
             }
         }

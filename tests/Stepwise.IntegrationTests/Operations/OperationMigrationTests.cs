@@ -129,4 +129,39 @@ public class OperationMigrationTests(PostgresFixture fixture) : IClassFixture<Po
         Assert.Contains("table public.nope does not exist", apply.Error);
         Assert.Equal(0L, await ws.ScalarAsync<long>("SELECT count(*) FROM stepwise.migrations WHERE version = 2"));
     }
+
+    [Fact]
+    public async Task A_step_waiting_for_a_lock_gives_up_quickly_so_writers_queued_behind_it_do_not_wait()
+    {
+        await using var ws = await WorkspaceAsync(fixture);
+        // A long read holds ACCESS SHARE: ADD COLUMN (ACCESS EXCLUSIVE) must wait for it, and writers queue behind ADD COLUMN.
+        await using var reader = new Npgsql.NpgsqlConnection(ws.ConnectionString);
+        await reader.OpenAsync();
+        var tx = await reader.BeginTransactionAsync();
+        await using (var read = new Npgsql.NpgsqlCommand("SELECT count(*) FROM workflow_runs", reader, tx))
+        {
+            await read.ExecuteScalarAsync();
+        }
+        var apply = Task.Run(() => ws.Migrator().ApplyAsync(new ApplyRequest()));
+        var slowest = TimeSpan.Zero;
+        await using (var writer = new Npgsql.NpgsqlConnection(ws.ConnectionString))
+        {
+            await writer.OpenAsync();
+            var until = DateTime.UtcNow.AddSeconds(1.5);
+            while (DateTime.UtcNow < until)
+            {
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                await using var insert = new Npgsql.NpgsqlCommand("INSERT INTO workflow_runs (workflow_id) VALUES (1)", writer);
+                await insert.ExecuteNonQueryAsync();
+                slowest = clock.Elapsed > slowest ? clock.Elapsed : slowest;
+                await Task.Delay(5);
+            }
+        }
+        await tx.RollbackAsync();
+        await apply;
+
+        Assert.True(slowest < TimeSpan.FromMilliseconds(750), $"a writer waited {slowest.TotalMilliseconds:F0} ms behind a waiting step");
+        Assert.Contains(ws.Log.Entries, e => e.Id == EventIds.LockTimeoutRetry && e.Message.Contains("add column", StringComparison.Ordinal));
+        Assert.Equal(MigrationState.Started, (await ws.Migrator().StatusAsync()).Entries.Single(e => e.Version == 2).State);
+    }
 }
