@@ -183,6 +183,28 @@ internal sealed class HistoryStore(string schema)
         return await command.ExecuteScalarAsync(cancellationToken) as string;
     }
 
+    /// <summary>Clean-up steps earlier completed operation migrations deferred (kept fill triggers), by version; empty when none.</summary>
+    public async Task<List<(long Version, string File, string Steps)>> ReadKeptAsync(NpgsqlConnection connection, long before, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand($"""
+            SELECT version, file, (plan->'Kept')::text FROM {_s}.migrations
+            WHERE kind = 'versioned' AND status = 'applied' AND version < $1 AND jsonb_array_length(coalesce(plan->'Kept', '[]'::jsonb)) > 0
+            ORDER BY version
+            """, connection);
+        command.Parameters.AddWithValue(before);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var kept = new List<(long, string, string)>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            kept.Add((reader.GetInt64(0), reader.GetString(1), reader.GetString(2)));
+        }
+        return kept;
+    }
+
+    /// <summary>Forgets an operation migration's deferred clean-up once it has run.</summary>
+    public NpgsqlBatchCommand ForgetKept(long version) =>
+        Command($"UPDATE {_s}.migrations SET plan = plan - 'Kept' WHERE kind = 'versioned' AND version = $1", Bigint(version));
+
     /// <summary>Removes a rolled-back operation migration's backfill checkpoints.</summary>
     public NpgsqlBatchCommand ForgetBackfills(long version) => Command($"DELETE FROM {_s}.backfills WHERE version = $1", Bigint(version));
 

@@ -134,6 +134,13 @@ public sealed partial class Migrator
                 break;
             case PlanPhase.Complete:
                 await HistoryStore.RunAsync(session.Work, [_history.Finish(migration.Version, ms), _history.Event(migration.Version, migration.FileName, "completed", $"{ms} ms")], cancellationToken);
+                // Fill triggers earlier migrations kept for slow rollouts go now: every instance runs code newer than theirs.
+                foreach (var (version, file, json) in await _history.ReadKeptAsync(session.Work, migration.Version, cancellationToken))
+                {
+                    await runner.RunKeptAsync(migration, JsonSerializer.Deserialize<List<Step>>(json, s_planJson)!, cancellationToken);
+                    await HistoryStore.RunAsync(session.Work, [_history.ForgetKept(version), _history.Event(version, file, "kept helpers dropped", $"by the complete of {migration.FileName}")],
+                        cancellationToken);
+                }
                 StepwiseDiagnostics.MigrationsApplied.Add(1, new KeyValuePair<string, object?>(StepwiseDiagnostics.FileTag, migration.FileName));
                 _logger.LogInformation(EventIds.MigrationApplied, "completed {File} in {Milliseconds} ms", migration.FileName, ms);
                 break;

@@ -71,7 +71,21 @@ internal sealed class PlanRunner(NpgsqlConnection work, HistoryStore history, Mi
         await set.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    private async Task RunSqlAsync(Migration migration, Step step, PlanPhase phase, int index, bool resuming, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs clean-up steps deferred past an earlier migration's complete (kept fill triggers): idempotent
+    /// statements, under the step lock timeout with retries, recorded by the caller as a whole.
+    /// </summary>
+    public async Task RunKeptAsync(Migration current, IReadOnlyList<Step> steps, CancellationToken cancellationToken)
+    {
+        await SetAsync($"SET lock_timeout = {Quote.Duration(options.StepLockTimeout)}", cancellationToken);
+        foreach (var step in steps)
+        {
+            await RunSqlAsync(current, step, PlanPhase.Complete, 0, resuming: false, cancellationToken, record: false);
+            logger.LogInformation(EventIds.StepDone, "{File}: kept until now: {Description}", current.FileName, step.Description);
+        }
+    }
+
+    private async Task RunSqlAsync(Migration migration, Step step, PlanPhase phase, int index, bool resuming, CancellationToken cancellationToken, bool record = true)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -84,7 +98,10 @@ internal sealed class PlanRunner(NpgsqlConnection work, HistoryStore history, Mi
                         await using var command = new NpgsqlCommand(step.Sql, work);
                         await command.ExecuteNonQueryAsync(cancellationToken);
                     }
-                    await HistoryStore.RunAsync(work, [history.Progress(migration.Version, Status(phase), index + 1, null)], cancellationToken);
+                    if (record)
+                    {
+                        await HistoryStore.RunAsync(work, [history.Progress(migration.Version, Status(phase), index + 1, null)], cancellationToken);
+                    }
                 }
                 else
                 {
@@ -92,7 +109,10 @@ internal sealed class PlanRunner(NpgsqlConnection work, HistoryStore history, Mi
                     await using var tx = await work.BeginTransactionAsync(cancellationToken);
                     await using var batch = new NpgsqlBatch(work, tx);
                     batch.BatchCommands.Add(new NpgsqlBatchCommand(step.Sql!));
-                    batch.BatchCommands.Add(history.Progress(migration.Version, Status(phase), index + 1, null));
+                    if (record)
+                    {
+                        batch.BatchCommands.Add(history.Progress(migration.Version, Status(phase), index + 1, null));
+                    }
                     await batch.ExecuteNonQueryAsync(cancellationToken);
                     await tx.CommitAsync(cancellationToken);
                 }

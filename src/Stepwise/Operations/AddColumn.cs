@@ -8,7 +8,7 @@ namespace Stepwise.Operations;
 /// columns by bare name) fills existing rows through a batched backfill and rows written by code that does
 /// not set the column through a fill trigger.
 /// </summary>
-public sealed record AddColumn(string Table, ColumnDefinition Column, string? Up) : Operation
+public sealed record AddColumn(string Table, ColumnDefinition Column, string? Up, bool KeepFillTrigger = false) : Operation
 {
     /// <inheritdoc />
     public override string Kind => "add_column";
@@ -57,7 +57,7 @@ public sealed record AddColumn(string Table, ColumnDefinition Column, string? Up
         }
         if (fill is not null)
         {
-            ColumnRecipes.FillTrigger(plan, table, Column.Name, fill);
+            ColumnRecipes.FillTrigger(plan, table, Column.Name, fill, KeepFillTrigger);
         }
         // The constraints go with the column on rollback: no undo steps of their own.
         var validations = new List<Step>();

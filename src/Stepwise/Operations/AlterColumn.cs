@@ -12,7 +12,7 @@ namespace Stepwise.Operations;
 /// <param name="Default">Set when the file has a <c>default</c> field; <see cref="DefaultValue"/> null then drops the default.</param>
 /// <param name="Comment">Set when the file has a <c>comment</c> field; <see cref="CommentValue"/> null then removes it.</param>
 public sealed record AlterColumn(string Table, string Column, bool? Nullable = null, CheckConstraint? Check = null, ForeignKeyReference? References = null,
-    UniqueConstraint? Unique = null, bool Default = false, string? DefaultValue = null, bool Comment = false, string? CommentValue = null, string? Up = null) : Operation
+    UniqueConstraint? Unique = null, bool Default = false, string? DefaultValue = null, bool Comment = false, string? CommentValue = null, string? Up = null, bool KeepFillTrigger = false) : Operation
 {
     /// <inheritdoc />
     public override string Kind => "alter_column";
@@ -36,7 +36,7 @@ public sealed record AlterColumn(string Table, string Column, bool? Nullable = n
         {
             if (Up is not null)
             {
-                ColumnRecipes.FillTrigger(plan, table, Column, Up);
+                ColumnRecipes.FillTrigger(plan, table, Column, Up, KeepFillTrigger);
             }
             validations.Add(ColumnRecipes.NotNull(plan, table, Column, undo: true));
         }

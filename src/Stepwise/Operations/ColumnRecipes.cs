@@ -13,11 +13,13 @@ internal static class ColumnRecipes
 {
     /// <summary>
     /// A BEFORE INSERT OR UPDATE trigger that computes <paramref name="expression"/> for rows written without
-    /// <paramref name="column"/> (only then: the WHEN clause keeps it off rows that have a value), dropped at complete.
+    /// <paramref name="column"/> (only then: the WHEN clause keeps it off rows that have a value), dropped at complete
+    /// (or, kept, at a later operation migration's complete).
     /// Bare names in the expression mean the row's columns, as in the backfill's UPDATE; inside a subquery, as in
     /// SQL, the subquery's own columns come first.
     /// </summary>
-    public static void FillTrigger(PlanBuilder plan, TableModel table, string column, string expression)
+    /// <param name="keep">Keep the trigger past complete (for slow rollouts: old instances still writing); the complete of a later operation migration drops it.</param>
+    public static void FillTrigger(PlanBuilder plan, TableModel table, string column, string expression, bool keep)
     {
         var name = Quote.Ident(table.Schema, table.Name);
         var target = table.QualifiedName;
@@ -31,8 +33,17 @@ internal static class ColumnRecipes
         plan.Start(Steps.Sql($"fill trigger on {target} for {column}",
                 $"CREATE TRIGGER {Quote.Ident(trigger)} BEFORE INSERT OR UPDATE ON {name} FOR EACH ROW WHEN (NEW.{Quote.Ident(column)} IS NULL) EXECUTE FUNCTION {function}()"),
             dropTrigger);
-        plan.Complete(dropTrigger);
-        plan.Complete(Steps.Sql($"drop fill function for {target}.{column}", $"DROP FUNCTION IF EXISTS {function}()"));
+        var dropFunction = Steps.Sql($"drop fill function for {target}.{column}", $"DROP FUNCTION IF EXISTS {function}()");
+        if (keep)
+        {
+            plan.Keep(dropTrigger);
+            plan.Keep(dropFunction);
+        }
+        else
+        {
+            plan.Complete(dropTrigger);
+            plan.Complete(dropFunction);
+        }
     }
 
     /// <summary>The batched backfill of <paramref name="column"/> where it is NULL.</summary>

@@ -188,16 +188,17 @@ public static class OperationFileReader
 
     private static AddColumn? AddColumn(YamlFileContext context, YamlMappingNode node)
     {
-        var f = Fields(context, node, "add_column", "table", "column", "up");
+        var f = Fields(context, node, "add_column", "table", "column", "up", "keep_fill_trigger");
         var table = f.String("table", required: true);
         var column = Column(context, f, "column");
         var up = f.Sql("up", SqlFragment.DataExpression);
-        return table is null || column is null ? null : new AddColumn(table, column, up);
+        var keep = f.Bool("keep_fill_trigger") ?? false;
+        return table is null || column is null ? null : new AddColumn(table, column, up, keep);
     }
 
     private static AlterColumn? AlterColumn(YamlFileContext context, YamlMappingNode node)
     {
-        var f = Fields(context, node, "alter_column", "table", "column", "nullable", "check", "references", "unique", "default", "comment", "up", "down", "type", "name");
+        var f = Fields(context, node, "alter_column", "table", "column", "nullable", "check", "references", "unique", "default", "comment", "up", "down", "type", "name", "keep_fill_trigger");
         var table = f.String("table", required: true);
         var column = f.String("column", required: true);
         const string Hint = "until it lands, write the expand/contract by hand: add_column (the new column, with up copying the old one) + backfill, "
@@ -228,7 +229,7 @@ public static class OperationFileReader
         }
         return table is null || column is null
             ? null
-            : new AlterColumn(table, column, nullable, check, references, unique, hasDefault, defaultValue, hasComment, comment, up);
+            : new AlterColumn(table, column, nullable, check, references, unique, hasDefault, defaultValue, hasComment, comment, up, f.Bool("keep_fill_trigger") ?? false);
     }
 
     private static CreateTable? CreateTable(YamlFileContext context, YamlMappingNode node)

@@ -24,6 +24,7 @@ public sealed class PlanBuilder(SchemaModel schema)
     private readonly List<Step> _start = [];
     private readonly List<Step> _complete = [];
     private readonly List<Step> _rollback = [];
+    private readonly List<Step> _kept = [];
 
     /// <summary>The schema as the operations planned so far leave it (later operations see earlier ones' tables and columns).</summary>
     public SchemaModel Schema { get; private set; } = schema;
@@ -48,7 +49,7 @@ public sealed class PlanBuilder(SchemaModel schema)
             builder.Operation = i;
             file.Operations[i].Plan(builder);
         }
-        return new Plan(builder._start, builder._complete, [.. Enumerable.Reverse(builder._rollback)]);
+        return new Plan(builder._start, builder._complete, [.. Enumerable.Reverse(builder._rollback)]) { Kept = builder._kept };
     }
 
     /// <summary>Adds a start step; <paramref name="undo"/>, when given, runs on rollback.</summary>
@@ -63,6 +64,9 @@ public sealed class PlanBuilder(SchemaModel schema)
 
     /// <summary>Adds a rollback step without a start step of its own (it undoes several).</summary>
     public void Undo(Step undo) => _rollback.Add(undo with { Operation = Operation });
+
+    /// <summary>Adds a clean-up step deferred past complete, to a later operation migration's complete.</summary>
+    public void Keep(Step step) => _kept.Add(step with { Operation = Operation });
 
     /// <summary>Adds a complete step.</summary>
     public void Complete(Step step) => _complete.Add(step with { Operation = Operation });

@@ -78,6 +78,12 @@ public sealed record KeyColumn(string Name, string Type);
 /// <summary>The three step lists of an operation migration.</summary>
 public sealed record Plan(IReadOnlyList<Step> Start, IReadOnlyList<Step> Complete, IReadOnlyList<Step> Rollback)
 {
+    /// <summary>
+    /// Clean-up deferred past complete (a fill trigger kept for slow rollouts): run, idempotently, by the complete
+    /// of a later operation migration, then forgotten.
+    /// </summary>
+    public IReadOnlyList<Step> Kept { get; init; } = [];
+
     /// <summary>The steps of <paramref name="phase"/>.</summary>
     public IReadOnlyList<Step> Steps(PlanPhase phase) => phase switch
     {

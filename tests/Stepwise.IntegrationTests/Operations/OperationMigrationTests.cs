@@ -142,11 +142,15 @@ public class OperationMigrationTests(PostgresFixture fixture) : IClassFixture<Po
         {
             await read.ExecuteScalarAsync();
         }
-        var apply = Task.Run(() => ws.Migrator().ApplyAsync(new ApplyRequest()));
         var slowest = TimeSpan.Zero;
         await using (var writer = new Npgsql.NpgsqlConnection(ws.ConnectionString))
         {
             await writer.OpenAsync();
+            await using (var warm = new Npgsql.NpgsqlCommand("INSERT INTO workflow_runs (workflow_id) VALUES (1)", writer))
+            {
+                await warm.ExecuteNonQueryAsync(); // the first command of a process pays for JIT: not the migration's doing
+            }
+            var apply = Task.Run(() => ws.Migrator().ApplyAsync(new ApplyRequest()));
             var until = DateTime.UtcNow.AddSeconds(1.5);
             while (DateTime.UtcNow < until)
             {
@@ -156,12 +160,42 @@ public class OperationMigrationTests(PostgresFixture fixture) : IClassFixture<Po
                 slowest = clock.Elapsed > slowest ? clock.Elapsed : slowest;
                 await Task.Delay(5);
             }
+            await tx.RollbackAsync();
+            await apply;
         }
-        await tx.RollbackAsync();
-        await apply;
 
-        Assert.True(slowest < TimeSpan.FromMilliseconds(750), $"a writer waited {slowest.TotalMilliseconds:F0} ms behind a waiting step");
+        // Without the short step lock timeout a writer would wait the whole 1.5 s the reader holds its lock.
+        Assert.True(slowest < TimeSpan.FromMilliseconds(1000), $"a writer waited {slowest.TotalMilliseconds:F0} ms behind a waiting step");
         Assert.Contains(ws.Log.Entries, e => e.Id == EventIds.LockTimeoutRetry && e.Message.Contains("add column", StringComparison.Ordinal));
         Assert.Equal(MigrationState.Started, (await ws.Migrator().StatusAsync()).Entries.Single(e => e.Version == 2).State);
+    }
+
+    [Fact]
+    public async Task A_kept_fill_trigger_outlives_complete_and_goes_with_the_next_operation_migrations_complete()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        ws.Write("1_schema.sql", Schema)
+          .Write("2_org.yaml", """
+            operations:
+              - add_column:
+                  table: workflow_runs
+                  column: { name: organization_id, type: uuid, nullable: false }
+                  up: (SELECT w.organization_id FROM workflows w WHERE w.id = workflow_id)
+                  keep_fill_trigger: true
+            """)
+          .Write("3_note.yaml", "operations:\n  - add_column: { table: workflow_runs, column: { name: note, type: text, nullable: true } }\n")
+          .WriteSum();
+        const string Triggers = "SELECT count(*) FROM pg_trigger WHERE tgname LIKE '\\_stepwise\\_fill%'";
+
+        await ws.Migrator().ApplyAsync(new ApplyRequest { ToVersion = 2, Complete = true });
+        var keptAfterComplete = await ws.ScalarAsync<long>(Triggers);
+        await ws.ExecuteAsync("INSERT INTO workflow_runs (workflow_id) VALUES (1)"); // an instance still on the old version
+        await ws.Migrator().ApplyAsync(new ApplyRequest { Complete = true });
+
+        Assert.Equal(1L, keptAfterComplete);
+        Assert.Equal(0L, await ws.ScalarAsync<long>(Triggers));
+        Assert.Equal(0L, await ws.ScalarAsync<long>("SELECT count(*) FROM workflow_runs WHERE organization_id IS NULL"));
+        Assert.Equal(0L, await ws.ScalarAsync<long>("SELECT count(*) FROM pg_proc WHERE proname LIKE '\\_stepwise%'"));
+        Assert.Equal(1L, await ws.ScalarAsync<long>("SELECT count(*) FROM stepwise.events WHERE action = 'kept helpers dropped' AND version = 2"));
     }
 }
