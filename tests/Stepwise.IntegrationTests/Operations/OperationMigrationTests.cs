@@ -198,4 +198,24 @@ public class OperationMigrationTests(PostgresFixture fixture) : IClassFixture<Po
         Assert.Equal(0L, await ws.ScalarAsync<long>("SELECT count(*) FROM pg_proc WHERE proname LIKE '\\_stepwise%'"));
         Assert.Equal(1L, await ws.ScalarAsync<long>("SELECT count(*) FROM stepwise.events WHERE action = 'kept helpers dropped' AND version = 2"));
     }
+
+    [Fact]
+    public async Task Create_index_drops_an_invalid_leftover_of_an_interrupted_build_and_builds_it_again()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        ws.Write("1_t.sql", "-- stepwise:up\nCREATE TABLE t (id int PRIMARY KEY, code text);\nINSERT INTO t VALUES (1, 'a'), (2, 'a');\n")
+          .Write("2_index.yaml", "operations:\n  - create_index: { name: t_code_key, table: t, columns: [code], unique: true }\n")
+          .WriteSum();
+        await ws.Migrator().ApplyAsync(new ApplyRequest { ToVersion = 1 });
+        // A concurrent build that failed (duplicates) leaves an INVALID index behind, as an interrupted one does.
+        await Assert.ThrowsAsync<Npgsql.PostgresException>(() => ws.ExecuteAsync("CREATE UNIQUE INDEX CONCURRENTLY t_code_key ON t (code)"));
+        await ws.ExecuteAsync("UPDATE t SET code = 'b' WHERE id = 2");
+        var invalidBefore = await ws.ScalarAsync<bool>("SELECT NOT indisvalid FROM pg_index WHERE indexrelid = 't_code_key'::regclass");
+
+        await ws.Migrator().ApplyAsync(new ApplyRequest { Complete = true });
+
+        Assert.True(invalidBefore);
+        Assert.True(await ws.ScalarAsync<bool>("SELECT indisvalid AND indisunique FROM pg_index WHERE indexrelid = 't_code_key'::regclass"));
+        Assert.Contains(ws.Log.Entries, e => e.Id == EventIds.DroppingInvalidIndex);
+    }
 }
