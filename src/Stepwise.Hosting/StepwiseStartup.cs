@@ -33,7 +33,8 @@ internal sealed class StepwiseStartup(StepwiseDatabase database, ILoggerFactory 
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
         {
-            throw Refuse($"refusing to start: cannot read the migration state of {database.DisplayName}: {DatabaseTarget.Redact(ex.Message)}", [ex.Message], ex);
+            var reason = DatabaseTarget.Redact(ex.Message);
+            throw Refuse($"refusing to start: cannot read the migration state of {database.DisplayName}: {reason}", [reason], ex);
         }
         if (!check.Ready)
         {
@@ -68,8 +69,10 @@ internal sealed class StepwiseStartup(StepwiseDatabase database, ILoggerFactory 
             var where = ex.Line > 0 ? $"{ex.File}:{ex.Line}:{ex.Column}" : ex.File;
             throw Refuse($"refusing to start: migration {where} failed: {ex.Message}; {ex.NextStep}", [$"{where}: {ex.Message}"], ex);
         }
-        _logger.LogInformation(HostingEventIds.Applied, "{Count} migration(s) applied{List}", result.Runs.Count,
-            result.Runs.Count == 0 ? " (another instance applied them, or none was pending)" : ": " + string.Join(", ", result.Runs.Select(r => r.Migration.FileName)));
+        _logger.LogInformation(HostingEventIds.Applied, "{Count} migration(s) applied{List}{Operations}", result.Runs.Count,
+            result.Runs.Count == 0 && result.Operations.Count == 0 ? " (another instance applied them, or none was pending)" : ": " + string.Join(", ", result.Runs.Select(r => r.Migration.FileName)),
+            string.Concat(result.Operations.Select(o => $"; {o.Phase.ToString().ToLowerInvariant()} of {o.Migration.FileName} done"
+                + (o.Phase == Planning.PlanPhase.Start ? ": run stepwise complete once every instance runs the new code" : ""))));
     }
 
     private SchemaNotReadyException Refuse(string message, IReadOnlyList<string> problems, Exception? cause = null)

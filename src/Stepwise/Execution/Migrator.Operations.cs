@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 using Stepwise.Catalog;
 using Stepwise.Migrations;
 using Stepwise.Operations;
@@ -135,13 +136,22 @@ public sealed partial class Migrator
             case PlanPhase.Complete:
                 await HistoryStore.RunAsync(session.Work, [_history.Finish(migration.Version, ms), _history.Event(migration.Version, migration.FileName, "completed", $"{ms} ms")], cancellationToken);
                 // Fill triggers earlier migrations kept for slow rollouts go now: every instance runs code newer than theirs.
+                // Optional clean-up: a failure leaves them in history for the next complete, and this complete stands.
                 foreach (var (version, file, json) in await _history.ReadKeptAsync(session.Work, migration.Version, cancellationToken))
                 {
-                    await runner.RunKeptAsync(migration, JsonSerializer.Deserialize<List<Step>>(json, s_planJson)!, cancellationToken);
-                    await HistoryStore.RunAsync(session.Work, [_history.ForgetKept(version), _history.Event(version, file, "kept helpers dropped", $"by the complete of {migration.FileName}")],
-                        cancellationToken);
+                    try
+                    {
+                        await runner.RunKeptAsync(file, JsonSerializer.Deserialize<List<Step>>(json, s_planJson)!, cancellationToken);
+                        await HistoryStore.RunAsync(session.Work, [_history.ForgetKept(version), _history.Event(version, file, "kept helpers dropped", $"by the complete of {migration.FileName}")],
+                            cancellationToken);
+                    }
+                    catch (PostgresException ex)
+                    {
+                        _logger.LogWarning(EventIds.MigrationFailed, "{File}: the fill trigger kept until now could not be dropped ({State}: {Message}); it stays recorded, and the next operation migration's complete tries again (or drop it by hand: the steps are in {Schema}.migrations.plan)",
+                            file, ex.SqlState, ex.MessageText, _options.StateSchema);
+                    }
                 }
-                StepwiseDiagnostics.MigrationsApplied.Add(1, new KeyValuePair<string, object?>(StepwiseDiagnostics.FileTag, migration.FileName));
+                StepwiseDiagnostics.MigrationsApplied.Add(1, new KeyValuePair<string, object?>(StepwiseDiagnostics.KindTag, "operations"));
                 _logger.LogInformation(EventIds.MigrationApplied, "completed {File} in {Milliseconds} ms", migration.FileName, ms);
                 break;
             default:
@@ -221,15 +231,15 @@ public sealed partial class Migrator
     /// <summary>Rows the backfills of operation migration <paramref name="version"/> have updated so far (0 before any; reads only).</summary>
     public async Task<long> BackfilledRowsAsync(long version, CancellationToken cancellationToken = default)
     {
-        await using var connection = new Npgsql.NpgsqlConnection(DatabaseTarget.Parse(_options.Database).ConnectionString);
+        await using var connection = new NpgsqlConnection(_connectionString);
         await connection.OpenAsync(cancellationToken);
-        await using var command = new Npgsql.NpgsqlCommand($"SELECT coalesce(sum(rows_done), 0)::bigint FROM {_history.Backfills} WHERE version = $1", connection);
+        await using var command = new NpgsqlCommand($"SELECT coalesce(sum(rows_done), 0)::bigint FROM {_history.Backfills} WHERE version = $1", connection);
         command.Parameters.AddWithValue(version);
         try
         {
             return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
         }
-        catch (Npgsql.PostgresException ex) when (HistoryStore.IsMissing(ex))
+        catch (PostgresException ex) when (HistoryStore.IsMissing(ex))
         {
             return 0; // a state schema from before operation migrations
         }

@@ -57,6 +57,9 @@ public sealed class MigratorOptions
     /// <summary>How often a step of an operation migration that hit <see cref="StepLockTimeout"/> is retried (default 40: a few minutes in all, e.g. behind an autovacuum).</summary>
     public int StepLockRetries { get; set; } = 40;
 
+    /// <summary>The longest wait between retries of a step (default 5 s); the first is about <see cref="StepLockTimeout"/>, doubling.</summary>
+    public TimeSpan StepRetryMaxDelay { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How backfills of operation migrations pace themselves.</summary>
     public Backfill.BackfillOptions Backfill { get; set; } = new();
 

@@ -40,7 +40,7 @@ internal sealed class PlanRunner(NpgsqlConnection work, HistoryStore history, Mi
                 switch (step.Kind)
                 {
                     case StepKind.Backfill:
-                        await SetAsync($"SET lock_timeout = {Quote.Duration(options.LockTimeout)}", cancellationToken);
+                        await SetLockTimeoutAsync(options.LockTimeout, cancellationToken);
                         var runner = new BackfillRunner(work, history.Backfills, options.Backfill, logger);
                         await runner.RunAsync(migration.Version, (int)phase * 10_000 + i, step.Backfill!, cancellationToken);
                         await HistoryStore.RunAsync(work, [history.Progress(migration.Version, Status(phase), i + 1, null)], cancellationToken);
@@ -50,8 +50,8 @@ internal sealed class PlanRunner(NpgsqlConnection work, HistoryStore history, Mi
                         await HistoryStore.RunAsync(work, [history.Progress(migration.Version, Status(phase), i + 1, null)], cancellationToken);
                         break;
                     default:
-                        await SetAsync($"SET lock_timeout = {Quote.Duration(options.StepLockTimeout)}", cancellationToken);
-                        await RunSqlAsync(migration, step, phase, i, resuming: i == resumeAt && resumeAt > 0, cancellationToken);
+                        await SetLockTimeoutAsync(options.StepLockTimeout, cancellationToken);
+                        await RunSqlAsync(migration.FileName, step, () => history.Progress(migration.Version, Status(phase), i + 1, null), resuming: i == resumeAt && resumeAt > 0, cancellationToken);
                         break;
                 }
             }
@@ -71,36 +71,51 @@ internal sealed class PlanRunner(NpgsqlConnection work, HistoryStore history, Mi
         await set.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    private TimeSpan? _lockTimeout;
+
+    /// <summary>Sets the session's lock_timeout, only when it changes (SQL steps and backfills use different ones).</summary>
+    private async Task SetLockTimeoutAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (_lockTimeout != timeout)
+        {
+            await SetAsync($"SET lock_timeout = {Quote.Duration(timeout)}", cancellationToken);
+            _lockTimeout = timeout;
+        }
+    }
+
     /// <summary>
     /// Runs clean-up steps deferred past an earlier migration's complete (kept fill triggers): idempotent
     /// statements, under the step lock timeout with retries, recorded by the caller as a whole.
     /// </summary>
-    public async Task RunKeptAsync(Migration current, IReadOnlyList<Step> steps, CancellationToken cancellationToken)
+    public async Task RunKeptAsync(string file, IReadOnlyList<Step> steps, CancellationToken cancellationToken)
     {
-        await SetAsync($"SET lock_timeout = {Quote.Duration(options.StepLockTimeout)}", cancellationToken);
+        await SetLockTimeoutAsync(options.StepLockTimeout, cancellationToken);
         foreach (var step in steps)
         {
-            await RunSqlAsync(current, step, PlanPhase.Complete, 0, resuming: false, cancellationToken, record: false);
-            logger.LogInformation(EventIds.StepDone, "{File}: kept until now: {Description}", current.FileName, step.Description);
+            await RunSqlAsync(file, step, progress: null, resuming: false, cancellationToken);
+            logger.LogInformation(EventIds.StepDone, "{File}: kept until now: {Description}", file, step.Description);
         }
     }
 
-    private async Task RunSqlAsync(Migration migration, Step step, PlanPhase phase, int index, bool resuming, CancellationToken cancellationToken, bool record = true)
+    /// <summary>Runs one SQL step with lock-timeout retries; <paramref name="progress"/>, when given, makes the progress record written with it (in its transaction when it has one).</summary>
+    private async Task RunSqlAsync(string file, Step step, Func<NpgsqlBatchCommand>? progress, bool resuming, CancellationToken cancellationToken)
     {
+        // Parsed once, not per retry: a statement outside a transaction may have an interrupted effect to clean up first.
+        var statement = !step.InTransaction && SqlParser.Parse(step.Sql!).Statements is [var first, ..] ? first : null;
         for (var attempt = 0; ; attempt++)
         {
             try
             {
                 if (!step.InTransaction)
                 {
-                    if (await PrepareConcurrentAsync(migration, step, resuming || attempt > 0, cancellationToken))
+                    if (statement is null || await OutsideTransaction.PrepareAsync(work, statement, resuming || attempt > 0, $"{file}: {step.Description}", logger, cancellationToken))
                     {
                         await using var command = new NpgsqlCommand(step.Sql, work);
                         await command.ExecuteNonQueryAsync(cancellationToken);
                     }
-                    if (record)
+                    if (progress is not null)
                     {
-                        await HistoryStore.RunAsync(work, [history.Progress(migration.Version, Status(phase), index + 1, null)], cancellationToken);
+                        await HistoryStore.RunAsync(work, [progress()], cancellationToken);
                     }
                 }
                 else
@@ -109,9 +124,9 @@ internal sealed class PlanRunner(NpgsqlConnection work, HistoryStore history, Mi
                     await using var tx = await work.BeginTransactionAsync(cancellationToken);
                     await using var batch = new NpgsqlBatch(work, tx);
                     batch.BatchCommands.Add(new NpgsqlBatchCommand(step.Sql!));
-                    if (record)
+                    if (progress is not null)
                     {
-                        batch.BatchCommands.Add(history.Progress(migration.Version, Status(phase), index + 1, null));
+                        batch.BatchCommands.Add(progress()); // a new command per attempt: one belongs to one batch
                     }
                     await batch.ExecuteNonQueryAsync(cancellationToken);
                     await tx.CommitAsync(cancellationToken);
@@ -120,39 +135,13 @@ internal sealed class PlanRunner(NpgsqlConnection work, HistoryStore history, Mi
             }
             catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.LockNotAvailable && attempt < options.StepLockRetries)
             {
-                var cap = Math.Min(5_000, 50 * Math.Pow(2, attempt));
-                var delay = TimeSpan.FromMilliseconds(cap * (0.5 + (Random.Shared.NextDouble() / 2)));
-                StepwiseDiagnostics.LockTimeoutRetries.Add(1, new KeyValuePair<string, object?>(StepwiseDiagnostics.FileTag, migration.FileName));
+                var delay = OutsideTransaction.Backoff(attempt, options.StepLockTimeout, options.StepRetryMaxDelay);
+                StepwiseDiagnostics.LockTimeoutRetries.Add(1, new KeyValuePair<string, object?>(StepwiseDiagnostics.FileTag, file));
                 logger.LogWarning(EventIds.LockTimeoutRetry, "{File}: {Description} waited lock_timeout ({Timeout} ms) for a lock on {Target}; retry {Attempt} of {Retries} in {Delay} ms",
-                    migration.FileName, step.Description, (long)options.StepLockTimeout.TotalMilliseconds, step.LockTarget, attempt + 1, options.StepLockRetries, (long)delay.TotalMilliseconds);
+                    file, step.Description, (long)options.StepLockTimeout.TotalMilliseconds, step.LockTarget, attempt + 1, options.StepLockRetries, (long)delay.TotalMilliseconds);
                 await Task.Delay(delay, cancellationToken);
             }
         }
-    }
-
-    /// <summary>
-    /// Before a concurrent index build: an INVALID index of that name (an interrupted build) is dropped; one that is
-    /// valid when resuming was built before the interruption and is not built again. Returns false to skip the step.
-    /// </summary>
-    private async Task<bool> PrepareConcurrentAsync(Migration migration, Step step, bool resuming, CancellationToken cancellationToken)
-    {
-        var parsed = SqlParser.Parse(step.Sql!);
-        if (parsed.Statements.Count == 0 || parsed.Statements[0].Tree?.Index is not { Concurrent: true, Name: { } name } index)
-        {
-            return true;
-        }
-        var qualified = Quote.Ident(index.Table.Schema, name);
-        await using var command = new NpgsqlCommand("SELECT i.indisvalid FROM pg_index i WHERE i.indexrelid = to_regclass($1)", work);
-        command.Parameters.AddWithValue(qualified);
-        var valid = await command.ExecuteScalarAsync(cancellationToken) as bool?;
-        if (valid == false)
-        {
-            logger.LogWarning(EventIds.DroppingInvalidIndex, "{File}: dropping the INVALID index {Index} left by an interrupted build before building it again", migration.FileName, qualified);
-            await using var drop = new NpgsqlCommand("DROP INDEX CONCURRENTLY IF EXISTS " + qualified, work);
-            await drop.ExecuteNonQueryAsync(cancellationToken);
-            return true;
-        }
-        return !(valid == true && resuming);
     }
 
     private async Task CheckAsync(Step step, CancellationToken cancellationToken)
@@ -162,7 +151,7 @@ internal sealed class PlanRunner(NpgsqlConnection work, HistoryStore history, Mi
         if (await reader.ReadAsync(cancellationToken))
         {
             var first = reader.FieldCount > 0 && !reader.IsDBNull(0) ? Convert.ToString(reader.GetValue(0), System.Globalization.CultureInfo.InvariantCulture) : null;
-            throw new StepCheckFailedException($"{step.Description}: the query returned rows{(first is null ? "" : $" (first: {first})")}");
+            throw new StepCheckFailedException($"the query returned rows{(first is null ? "" : $" (first: {first})")}");
         }
     }
 
@@ -181,7 +170,8 @@ internal sealed class PlanRunner(NpgsqlConnection work, HistoryStore history, Mi
             logger.LogError(EventIds.MigrationFailed, ex, "could not record the failure of {File} in history", migration.FileName);
         }
         var command = phase switch { PlanPhase.Start => "apply", PlanPhase.Complete => "complete", _ => "rollback" };
-        var next = $"steps 1-{index} of {steps.Count} of the {phase.ToString().ToLowerInvariant()} phase are done and recorded; fix the cause and run stepwise {command}: it resumes at step {index + 1} ({step.Description})"
+        var done = index == 0 ? $"no step of the {phase.ToString().ToLowerInvariant()} phase ran" : $"steps 1-{index} of {steps.Count} of the {phase.ToString().ToLowerInvariant()} phase are done and recorded";
+        var next = $"{done}; fix the cause and run stepwise {command}: it resumes at step {index + 1} ({step.Description})"
             + (phase == PlanPhase.Start ? ", or run stepwise rollback to undo the start." : ".");
         logger.LogError(EventIds.MigrationFailed, "{File}:{Line}:{Column}: {Description}: {Message}", migration.FileName, where.Line, where.Column, step.Description, message);
         return new MigrationFailedException($"{step.Description}: {message}", migration.Path, where.Line, where.Column, step.Sql, pg?.SqlState, pg?.Detail, pg?.Hint, next, error);

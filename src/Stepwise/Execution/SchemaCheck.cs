@@ -83,7 +83,6 @@ public static class SchemaCheck
             problems.Add(entry.State switch
             {
                 MigrationState.InProgress => $"operation migration {entry.File} is {entry.History!.Status} (step {entry.History.StatementsCompleted} of {entry.History.StatementsTotal}): run stepwise {(entry.History.Status == "rolling back" ? "rollback" : "apply")} to finish it",
-                MigrationState.Started => $"operation migration {entry.File} is started",
                 MigrationState.Pending or MigrationState.OutOfOrder => $"migration {entry.File} is pending: run stepwise apply",
                 MigrationState.Failed => $"migration {entry.File} failed ({entry.History!.Error}): fix it and run stepwise apply",
                 MigrationState.Partial => $"migration {entry.File} is partially applied ({entry.History!.StatementsCompleted} of {entry.History.StatementsTotal} statements): run stepwise apply to finish it",

@@ -199,7 +199,7 @@ internal sealed class SectionRunner(NpgsqlConnection work, NpgsqlConnection obse
             {
                 if (outsideTransaction)
                 {
-                    if (await PrepareOutsideTransactionAsync(job, statement, resumingHere || attempt > 0, cancellationToken))
+                    if (await OutsideTransaction.PrepareAsync(work, statement, resumingHere || attempt > 0, $"{job.Migration.FileName}:{statement.Span.StartLine}", logger, cancellationToken))
                     {
                         await using var command = new NpgsqlCommand(statement.Text, work);
                         await command.ExecuteNonQueryAsync(cancellationToken);
@@ -231,56 +231,9 @@ internal sealed class SectionRunner(NpgsqlConnection work, NpgsqlConnection obse
         }
     }
 
-    /// <summary>
-    /// Before a statement that runs outside a transaction: an interrupted CREATE INDEX CONCURRENTLY
-    /// leaves an INVALID index that would make the retry fail, so it is dropped first; and when
-    /// resuming, a build (or drop) that finished before the crash is not done twice.
-    /// Returns false when the statement's effect is already there.
-    /// </summary>
-    private async Task<bool> PrepareOutsideTransactionAsync(Job job, SqlStatement statement, bool retrying, CancellationToken cancellationToken)
-    {
-        if (statement.Tree?.Index is { Concurrent: true, Name: { } name } index)
-        {
-            var qualified = Quote.Ident(index.Table.Schema, name);
-            await using var command = new NpgsqlCommand("SELECT i.indisvalid FROM pg_index i WHERE i.indexrelid = to_regclass($1)", work);
-            command.Parameters.AddWithValue(qualified);
-            var valid = await command.ExecuteScalarAsync(cancellationToken) as bool?;
-            if (valid == false)
-            {
-                logger.LogWarning(EventIds.DroppingInvalidIndex, "{File}:{Line}: dropping the INVALID index {Index} left by an interrupted concurrent build before building it again",
-                    job.Migration.FileName, statement.Span.StartLine, qualified);
-                await using var drop = new NpgsqlCommand("DROP INDEX CONCURRENTLY IF EXISTS " + qualified, work);
-                await drop.ExecuteNonQueryAsync(cancellationToken);
-                return true;
-            }
-            if (valid == true && retrying && !index.IfNotExists)
-            {
-                logger.LogInformation(EventIds.AlreadyDone, "{File}:{Line}: index {Index} was built before the interruption; not building it again",
-                    job.Migration.FileName, statement.Span.StartLine, qualified);
-                return false;
-            }
-        }
-        else if (retrying && statement.Tree?.Root is { Kind: "DropStmt" } drop && drop.Bool("concurrent") && !drop.Bool("missing_ok")
-            && drop.String("removeType") == "OBJECT_INDEX" && drop.Nodes("objects").FirstOrDefault() is { Kind: "List" } dropped)
-        {
-            var parts = dropped.Names("items");
-            var qualified = parts.Count == 2 ? Quote.Ident(parts[0], parts[1]) : Quote.Ident(parts[^1]);
-            await using var command = new NpgsqlCommand("SELECT to_regclass($1) IS NULL", work);
-            command.Parameters.AddWithValue(qualified);
-            if ((bool)(await command.ExecuteScalarAsync(cancellationToken))!)
-            {
-                logger.LogInformation(EventIds.AlreadyDone, "{File}:{Line}: index {Index} was dropped before the interruption; not dropping it again",
-                    job.Migration.FileName, statement.Span.StartLine, qualified);
-                return false;
-            }
-        }
-        return true;
-    }
-
     private async Task WaitBeforeRetryAsync(Job job, SqlStatement? statement, string? blockers, int attempt, CancellationToken cancellationToken)
     {
-        var cap = Math.Min(options.RetryMaxDelay.TotalMilliseconds, options.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, attempt));
-        var delay = TimeSpan.FromMilliseconds(cap * (0.5 + (Random.Shared.NextDouble() / 2)));
+        var delay = OutsideTransaction.Backoff(attempt, options.RetryBaseDelay, options.RetryMaxDelay);
         StepwiseDiagnostics.LockTimeoutRetries.Add(1, new KeyValuePair<string, object?>(StepwiseDiagnostics.FileTag, job.Migration.FileName));
         logger.LogWarning(EventIds.LockTimeoutRetry,
             "{File}:{Line}: {Tag} waited lock_timeout ({Timeout} ms) for a lock{Blockers}; retry {Attempt} of {Retries} in {Delay} ms",

@@ -23,7 +23,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, string checkpo
         var name = $"{spec.Schema}.{spec.Table}";
         var (lastKey, rowsDone) = await ReadCheckpointAsync(version, step, cancellationToken);
         var byKey = spec.Key.Count > 0;
-        var total = byKey ? await EstimateRowsAsync(spec, cancellationToken) : await PagesAsync(table, cancellationToken);
+        var total = byKey ? await EstimateRowsAsync(table, cancellationToken) : await PagesAsync(table, cancellationToken);
         var size = Math.Clamp(options.InitialBatchSize, options.MinBatchSize, options.MaxBatchSize);
         if (!byKey)
         {
@@ -161,7 +161,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, string checkpo
         {
             command.Parameters.AddWithValue(value);
         }
-        await using var reader = await ExecuteWithRetryAsync(command, cancellationToken);
+        await using var reader = await ExecuteWithRetryAsync(command, $"{spec.Schema}.{spec.Table}", cancellationToken);
         long updated = 0, seen = 0;
         string[]? next = null;
         if (await reader.ReadAsync(cancellationToken))
@@ -202,7 +202,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, string checkpo
         command.Parameters.AddWithValue(version);
         command.Parameters.AddWithValue(step);
         long updated;
-        await using (var reader = await ExecuteWithRetryAsync(command, cancellationToken))
+        await using (var reader = await ExecuteWithRetryAsync(command, $"{spec.Schema}.{spec.Table}", cancellationToken))
         {
             await reader.ReadAsync(cancellationToken);
             updated = reader.GetInt64(0);
@@ -219,7 +219,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, string checkpo
         """;
 
     /// <summary>Runs one batch statement (its own transaction), retrying on lock_timeout or a deadlock with backoff.</summary>
-    private async Task<NpgsqlDataReader> ExecuteWithRetryAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    private async Task<NpgsqlDataReader> ExecuteWithRetryAsync(NpgsqlCommand command, string table, CancellationToken cancellationToken)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -229,9 +229,10 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, string checkpo
             }
             catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.LockNotAvailable or PostgresErrorCodes.DeadlockDetected && attempt < 10)
             {
-                StepwiseDiagnostics.LockTimeoutRetries.Add(1);
-                logger.LogWarning(EventIds.LockTimeoutRetry, "backfill batch waited too long for a row lock ({State}); retry {Attempt} of 10", ex.SqlState, attempt + 1);
-                await Task.Delay(TimeSpan.FromMilliseconds(50 * Math.Pow(2, Math.Min(attempt, 6)) * (0.5 + (Random.Shared.NextDouble() / 2))), cancellationToken);
+                StepwiseDiagnostics.LockTimeoutRetries.Add(1, new KeyValuePair<string, object?>("stepwise.table", table));
+                logger.LogWarning(EventIds.LockTimeoutRetry, "backfill {Table}: a batch {What} ({State}); it was rolled back and is retried ({Attempt} of 10)", table,
+                    ex.SqlState == PostgresErrorCodes.DeadlockDetected ? "was chosen as a deadlock victim" : "waited lock_timeout for a row another session holds", ex.SqlState, attempt + 1);
+                await Task.Delay(OutsideTransaction.Backoff(attempt, TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(3200)), cancellationToken);
             }
         }
     }
@@ -245,17 +246,12 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, string checkpo
         return await reader.ReadAsync(cancellationToken) ? (reader.GetFieldValue<string[]>(0), reader.GetInt64(1)) : (null, 0);
     }
 
-    private async Task<long> EstimateRowsAsync(BackfillSpec spec, CancellationToken cancellationToken)
+    /// <summary>The planner's row estimate; 0 (unknown: no time left is shown) for a table never analysed, rather than a count that reads it whole.</summary>
+    private async Task<long> EstimateRowsAsync(string table, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand("SELECT greatest(c.reltuples, 0)::bigint FROM pg_class c WHERE c.oid = to_regclass($1)", connection);
-        command.Parameters.AddWithValue(Quote.Ident(spec.Schema, spec.Table));
-        var estimate = await command.ExecuteScalarAsync(cancellationToken) as long? ?? 0;
-        if (estimate > 0)
-        {
-            return estimate;
-        }
-        await using var count = new NpgsqlCommand($"SELECT count(*) FROM {Quote.Ident(spec.Schema, spec.Table)}", connection);
-        return (long)(await count.ExecuteScalarAsync(cancellationToken))!;
+        await using var command = new NpgsqlCommand("SELECT greatest(c.reltuples, 0)::bigint FROM pg_class c WHERE c.oid = $1::regclass", connection);
+        command.Parameters.AddWithValue(table);
+        return await command.ExecuteScalarAsync(cancellationToken) as long? ?? 0;
     }
 
     private async Task<long> PagesAsync(string table, CancellationToken cancellationToken)
