@@ -15,17 +15,22 @@ public static class CatalogReader
     /// <param name="connection">An open connection.</param>
     /// <param name="excludedSchemas">Schemas to leave out besides the system ones (Stepwise's state schema).</param>
     /// <param name="cancellationToken">Cancels the query.</param>
-    public static async Task<SchemaModel> ReadAsync(NpgsqlConnection connection, IReadOnlyCollection<string> excludedSchemas, CancellationToken cancellationToken = default)
+    public static Task<SchemaModel> ReadAsync(NpgsqlConnection connection, IReadOnlyCollection<string> excludedSchemas, CancellationToken cancellationToken = default) =>
+        ReadAsync(connection, excludedSchemas, includeHelpers: false, cancellationToken);
+
+    /// <param name="includeHelpers">Keep Stepwise's helper objects (<c>_stepwise_*</c>): a rollback must leave none behind.</param>
+    private static async Task<SchemaModel> ReadAsync(NpgsqlConnection connection, IReadOnlyCollection<string> excludedSchemas, bool includeHelpers, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(Query, connection);
         command.Parameters.AddWithValue(excludedSchemas.ToArray());
+        command.Parameters.AddWithValue(includeHelpers);
         var json = (string)(await command.ExecuteScalarAsync(cancellationToken))!;
         return JsonSerializer.Deserialize<SchemaModel>(json, s_json)!;
     }
 
     private static readonly JsonSerializerOptions s_json = new() { PropertyNameCaseInsensitive = true };
 
-    // $1: extra schemas to exclude. Every list is ordered so that equal schemas give equal models.
+    // $1: extra schemas to exclude; $2: keep helper objects named _stepwise_*. Every list is ordered so that equal schemas give equal models.
     private const string Query = """
         WITH ns AS (
             SELECT oid, nspname FROM pg_namespace
@@ -68,13 +73,13 @@ public static class CatalogReader
                       'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = k.oid AND d.classoid = 'pg_constraint'::regclass AND d.objsubid = 0), 'inherited', k.conparentid <> 0 OR NOT k.conislocal,
                       'columns', (SELECT json_agg(a.attname ORDER BY c.n) FROM unnest(k.conkey) WITH ORDINALITY c(attnum, n)
                                   JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = c.attnum)) ORDER BY k.conname), '[]')
-                    FROM pg_constraint k WHERE k.conrelid = r.oid AND k.conname NOT LIKE '\_stepwise\_%')
+                    FROM pg_constraint k WHERE k.conrelid = r.oid AND ($2 OR k.conname NOT LIKE '\_stepwise\_%'))
               ) ORDER BY r.nspname, r.relname), '[]') FROM rel r WHERE r.relkind IN ('r', 'p')),
           'indexes', (SELECT coalesce(json_agg(json_build_object(
                 'schema', r.nspname, 'table', t.relname, 'name', r.relname, 'definition', pg_get_indexdef(i.indexrelid),
                 'unique', i.indisunique, 'valid', i.indisvalid, 'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = r.oid AND d.classoid = 'pg_class'::regclass AND d.objsubid = 0), 'inherited', r.relispartition,
                 'constraint', (SELECT k.conname FROM pg_constraint k WHERE k.conindid = r.oid AND k.conrelid = t.oid AND k.contype IN ('p', 'u', 'x'))) ORDER BY r.nspname, r.relname), '[]')
-              FROM rel r JOIN pg_index i ON i.indexrelid = r.oid JOIN pg_class t ON t.oid = i.indrelid WHERE r.relkind IN ('i', 'I') AND r.relname NOT LIKE '\_stepwise\_%'),
+              FROM rel r JOIN pg_index i ON i.indexrelid = r.oid JOIN pg_class t ON t.oid = i.indrelid WHERE r.relkind IN ('i', 'I') AND ($2 OR r.relname NOT LIKE '\_stepwise\_%')),
           'views', (SELECT coalesce(json_agg(json_build_object(
                 'schema', r.nspname, 'name', r.relname, 'materialized', r.relkind = 'm', 'definition', pg_get_viewdef(r.oid, true),
                 'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = r.oid AND d.classoid = 'pg_class'::regclass AND d.objsubid = 0)) ORDER BY r.nspname, r.relname), '[]')
@@ -112,12 +117,12 @@ public static class CatalogReader
                 'definition', CASE WHEN p.prokind IN ('f', 'p') THEN pg_get_functiondef(p.oid) END, 'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = p.oid AND d.classoid = 'pg_proc'::regclass AND d.objsubid = 0),
                 'bodyHash', md5(coalesce(p.prosrc, '') || coalesce(pg_get_function_sqlbody(p.oid), ''))) ORDER BY ns.nspname, p.proname, pg_get_function_identity_arguments(p.oid)), '[]')
               FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang
-              WHERE p.proname NOT LIKE '\_stepwise\_%'
+              WHERE ($2 OR p.proname NOT LIKE '\_stepwise\_%')
                 AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e')),
           'triggers', (SELECT coalesce(json_agg(json_build_object(
                 'schema', r.nspname, 'table', r.relname, 'name', g.tgname, 'definition', pg_get_triggerdef(g.oid, true), 'enabled', g.tgenabled <> 'D',
                 'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = g.oid AND d.classoid = 'pg_trigger'::regclass AND d.objsubid = 0)) ORDER BY r.nspname, r.relname, g.tgname), '[]')
-              FROM pg_trigger g JOIN rel r ON r.oid = g.tgrelid WHERE NOT g.tgisinternal AND g.tgparentid = 0 AND g.tgname NOT LIKE '\_stepwise\_%'),
+              FROM pg_trigger g JOIN rel r ON r.oid = g.tgrelid WHERE NOT g.tgisinternal AND g.tgparentid = 0 AND ($2 OR g.tgname NOT LIKE '\_stepwise\_%')),
           'policies', (SELECT coalesce(json_agg(json_build_object(
                 'schema', r.nspname, 'table', r.relname, 'name', p.polname,
                 'command', CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
@@ -129,10 +134,17 @@ public static class CatalogReader
         """;
 
     /// <summary>Reads the model of the database at <paramref name="connectionString"/>, leaving out <paramref name="stateSchema"/>.</summary>
-    public static async Task<SchemaModel> ReadAsync(string connectionString, string stateSchema = "stepwise", CancellationToken cancellationToken = default)
+    public static Task<SchemaModel> ReadAsync(string connectionString, string stateSchema = "stepwise", CancellationToken cancellationToken = default) =>
+        ReadAsync(connectionString, stateSchema, includeHelpers: false, cancellationToken);
+
+    /// <summary>The model with Stepwise's helper objects (fill triggers and functions, temporary checks): what a rollback must have removed.</summary>
+    public static Task<SchemaModel> ReadWithHelpersAsync(string connectionString, string stateSchema = "stepwise", CancellationToken cancellationToken = default) =>
+        ReadAsync(connectionString, stateSchema, includeHelpers: true, cancellationToken);
+
+    private static async Task<SchemaModel> ReadAsync(string connectionString, string stateSchema, bool includeHelpers, CancellationToken cancellationToken)
     {
         await using var connection = new NpgsqlConnection(Execution.DatabaseTarget.Parse(connectionString).ConnectionString);
         await connection.OpenAsync(cancellationToken);
-        return await ReadAsync(connection, [stateSchema], cancellationToken);
+        return await ReadAsync(connection, [stateSchema], includeHelpers, cancellationToken);
     }
 }

@@ -51,10 +51,9 @@ public static class SchemaDiff
                 .. Field("comment", a.Comment, b.Comment)]);
         Keyed(changes, "enum", from.Enums, to.Enums, e => $"{e.Schema}.{e.Name}",
             (a, b) => [.. Field("labels", string.Join(", ", a.Labels), string.Join(", ", b.Labels)), .. Field("comment", a.Comment, b.Comment)]);
-        Keyed(changes, "domain", from.Domains, to.Domains, d => $"{d.Schema}.{d.Name}",
+        foreach (var (a, b) in Keyed(changes, "domain", from.Domains, to.Domains, d => $"{d.Schema}.{d.Name}",
             (a, b) => [.. Field("type", a.Type, b.Type), .. Field("nullability", Flag(a.NotNull, "not null", "nullable"), Flag(b.NotNull, "not null", "nullable")),
-                .. Field("default", a.Default, b.Default), .. Field("collation", a.Collation, b.Collation), .. Field("comment", a.Comment, b.Comment)]);
-        foreach (var (a, b) in Keyed(changes, "domain", from.Domains, to.Domains, d => $"{d.Schema}.{d.Name}", (_, _) => [], report: false))
+                .. Field("default", a.Default, b.Default), .. Field("collation", a.Collation, b.Collation), .. Field("comment", a.Comment, b.Comment)]))
         {
             Keyed(changes, "domain constraint", a.Constraints, b.Constraints, c => $"{a.Schema}.{a.Name}.{c.Name}", ConstraintFields);
         }
@@ -110,7 +109,7 @@ public static class SchemaDiff
 
     /// <summary>Adds added/removed/changed entries for two keyed lists; returns the pairs present in both.</summary>
     private static List<(T From, T To)> Keyed<T>(List<SchemaChange> changes, string type, IReadOnlyList<T> from, IReadOnlyList<T> to,
-        Func<T, string> key, Func<T, T, IEnumerable<string>> fields, bool report = true)
+        Func<T, string> key, Func<T, T, IEnumerable<string>> fields)
     {
         var before = from.ToDictionary(key, StringComparer.Ordinal);
         var after = to.ToDictionary(key, StringComparer.Ordinal);
@@ -119,14 +118,7 @@ public static class SchemaDiff
         {
             var inFrom = before.TryGetValue(name, out var a);
             var inTo = after.TryGetValue(name, out var b);
-            if (!report)
-            {
-                if (inFrom && inTo)
-                {
-                    both.Add((a!, b!));
-                }
-            }
-            else if (!inTo)
+            if (!inTo)
             {
                 changes.Add(new SchemaChange(ChangeKind.Removed, type, name));
             }

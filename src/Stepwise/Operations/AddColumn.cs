@@ -40,7 +40,8 @@ public sealed record AddColumn(string Table, ColumnDefinition Column, string? Up
         {
             throw new PlanningException($"add_column cannot add a primary key column to {target}", Column.Position, "create the key with create_constraint on existing columns");
         }
-        var constantDefault = Column.Default is { } d && Steps.IsConstant(d);
+        // With up, existing rows must read NULL until the backfill fills them: the default then applies to new rows only.
+        var constantDefault = Up is null && Column.Default is { } d && Steps.IsConstant(d);
         var fill = Up ?? (Column.Default is not null && !constantDefault ? Column.Default : null);
         if (!Column.Nullable && fill is null && !constantDefault)
         {

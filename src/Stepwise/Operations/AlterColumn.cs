@@ -43,6 +43,11 @@ public sealed record AlterColumn(string Table, string Column, bool? Nullable = n
         if (Check is { } check)
         {
             validations.Add(ColumnRecipes.NotValid(plan, table, check.Name, ColumnRecipes.Check(check), undo: true));
+            if (Up is not null && Nullable != false)
+            {
+                plan.Start(Steps.Backfill($"fix the rows of {table.QualifiedName} that break {check.Name}",
+                    new BackfillSpec(table.Schema, table.Name, [new BackfillSet(Column, Up)], $"NOT ({check.Constraint})", PlanBuilder.KeyOf(table))));
+            }
         }
         if (References is { } fk)
         {
@@ -62,13 +67,13 @@ public sealed record AlterColumn(string Table, string Column, bool? Nullable = n
         }
         if (Nullable == true && current.NotNull)
         {
-            var check2 = Quote.Ident(PlanBuilder.HelperName("nn", table.Name, Column));
             plan.Start(Steps.Sql($"{target} DROP NOT NULL", $"ALTER TABLE {name} ALTER COLUMN {column} DROP NOT NULL"));
-            // Putting NOT NULL back without a long exclusive scan: the same validated-check recipe, in rollback order.
-            plan.Undo(Steps.Sql($"drop the helper check on {target}", $"ALTER TABLE {name} DROP CONSTRAINT IF EXISTS {check2}"));
-            plan.Undo(Steps.Sql($"{target} SET NOT NULL again", $"ALTER TABLE {name} ALTER COLUMN {column} SET NOT NULL"));
-            plan.Undo(Steps.Sql($"validate {target} IS NOT NULL", $"ALTER TABLE {name} VALIDATE CONSTRAINT {check2}"));
-            plan.Undo(Steps.Sql($"NOT VALID check {target} IS NOT NULL", $"ALTER TABLE {name} ADD CONSTRAINT {check2} CHECK ({column} IS NOT NULL) NOT VALID"));
+            // Putting NOT NULL back without a long exclusive scan: the same validated-check recipe, run by rollback (newest first).
+            var (add, validate, set, drop) = ColumnRecipes.NotNullSteps(table, Column);
+            plan.Undo(drop);
+            plan.Undo(set);
+            plan.Undo(validate);
+            plan.Undo(add);
         }
         if (Unique is { } unique)
         {

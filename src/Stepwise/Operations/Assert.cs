@@ -10,7 +10,7 @@ public sealed record AssertOperation(string Name, string Sql, string When = "bot
     /// <summary>A check step after start and/or after complete: the query must return no rows.</summary>
     public override void Plan(PlanBuilder plan)
     {
-        var step = Steps.Check($"assert {Name}", Sql, "");
+        var step = Steps.Check($"assert {Name}", Sql);
         if (When is "start" or "both")
         {
             plan.Start(step);

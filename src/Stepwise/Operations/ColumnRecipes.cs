@@ -26,14 +26,14 @@ internal static class ColumnRecipes
         var trigger = PlanBuilder.HelperName("fill", table.Name, column);
         var function = Quote.Ident(table.Schema, trigger);
         var variables = string.Concat(table.Columns.Select(c => $"    {Quote.Ident(c.Name)} {c.Type} := NEW.{Quote.Ident(c.Name)};\n"));
+        var dropFunction = Steps.Sql($"drop fill function for {target}.{column}", $"DROP FUNCTION IF EXISTS {function}()");
         plan.Start(Steps.Sql($"fill function for {target}.{column} (rows written without it)",
                 $"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $stepwise$\n#variable_conflict use_column\nDECLARE\n{variables}BEGIN\n    NEW.{Quote.Ident(column)} := ({expression});\n    RETURN NEW;\nEND\n$stepwise$"),
-            Steps.Sql($"drop fill function for {target}.{column}", $"DROP FUNCTION IF EXISTS {function}()"));
+            dropFunction);
         var dropTrigger = Steps.Sql($"drop fill trigger on {target}", $"DROP TRIGGER IF EXISTS {Quote.Ident(trigger)} ON {name}");
         plan.Start(Steps.Sql($"fill trigger on {target} for {column}",
                 $"CREATE TRIGGER {Quote.Ident(trigger)} BEFORE INSERT OR UPDATE ON {name} FOR EACH ROW WHEN (NEW.{Quote.Ident(column)} IS NULL) EXECUTE FUNCTION {function}()"),
             dropTrigger);
-        var dropFunction = Steps.Sql($"drop fill function for {target}.{column}", $"DROP FUNCTION IF EXISTS {function}()");
         if (keep)
         {
             plan.Keep(dropTrigger);
@@ -58,22 +58,29 @@ internal static class ColumnRecipes
     /// </summary>
     public static Step NotNull(PlanBuilder plan, TableModel table, string column, bool undo)
     {
-        var name = Quote.Ident(table.Schema, table.Name);
-        var check = Quote.Ident(PlanBuilder.HelperName("nn", table.Name, column));
-        var add = Steps.Sql($"NOT VALID check {table.QualifiedName}.{column} IS NOT NULL (new writes)",
-            $"ALTER TABLE {name} ADD CONSTRAINT {check} CHECK ({Quote.Ident(column)} IS NOT NULL) NOT VALID");
-        var drop = Steps.Sql($"drop the helper check on {table.QualifiedName}.{column}", $"ALTER TABLE {name} DROP CONSTRAINT IF EXISTS {check}");
+        var (add, validate, set, drop) = NotNullSteps(table, column);
         plan.Start(add, undo ? drop : null);
-        plan.Complete(Steps.Sql($"{table.QualifiedName}.{column} SET NOT NULL (proved by the validated check: no scan)",
-            $"ALTER TABLE {name} ALTER COLUMN {Quote.Ident(column)} SET NOT NULL"));
+        plan.Complete(set);
         plan.Complete(drop);
-        return Steps.Sql($"validate {table.QualifiedName}.{column} IS NOT NULL", $"ALTER TABLE {name} VALIDATE CONSTRAINT {check}");
+        return validate;
+    }
+
+    /// <summary>The recipe's four statements: the NOT VALID check, its validation, SET NOT NULL (no scan), the check dropped.</summary>
+    public static (Step Add, Step Validate, Step Set, Step Drop) NotNullSteps(TableModel table, string column)
+    {
+        var name = Quote.Ident(table.Schema, table.Name);
+        var target = $"{table.QualifiedName}.{column}";
+        var check = Quote.Ident(PlanBuilder.HelperName("nn", table.Name, column));
+        return (Steps.Sql($"NOT VALID check {target} IS NOT NULL (new writes)", $"ALTER TABLE {name} ADD CONSTRAINT {check} CHECK ({Quote.Ident(column)} IS NOT NULL) NOT VALID"),
+            Steps.Sql($"validate {target} IS NOT NULL", $"ALTER TABLE {name} VALIDATE CONSTRAINT {check}"),
+            Steps.Sql($"{target} SET NOT NULL (proved by the validated check: no scan)", $"ALTER TABLE {name} ALTER COLUMN {Quote.Ident(column)} SET NOT NULL"),
+            Steps.Sql($"drop the helper check on {target}", $"ALTER TABLE {name} DROP CONSTRAINT IF EXISTS {check}"));
     }
 
     /// <summary>No row may still be NULL before the check is validated (a clear message instead of a failed VALIDATE).</summary>
     public static void NoNulls(PlanBuilder plan, TableModel table, string column) =>
         plan.Start(Steps.Check($"no row of {table.QualifiedName} is left without {column}",
-            $"SELECT 1 FROM {Quote.Ident(table.Schema, table.Name)} WHERE {Quote.Ident(column)} IS NULL LIMIT 1", table.QualifiedName));
+            $"SELECT 1 FROM {Quote.Ident(table.Schema, table.Name)} WHERE {Quote.Ident(column)} IS NULL LIMIT 1"));
 
     /// <summary>A constraint added NOT VALID (new writes checked at once); returns its validation (SHARE UPDATE EXCLUSIVE: reads and writes go on).</summary>
     public static Step NotValid(PlanBuilder plan, TableModel table, string constraint, string definition, bool undo)
@@ -102,12 +109,14 @@ internal static class ColumnRecipes
     /// A unique constraint without blocking writes: the unique index built CONCURRENTLY at start, the constraint
     /// attached to it (a brief lock) at <paramref name="attachAtComplete"/> complete or else at once.
     /// </summary>
-    public static void Unique(PlanBuilder plan, TableModel table, string constraint, IEnumerable<string> columns, bool attachAtComplete)
+    /// <param name="primaryKey">Attach it as the primary key (PostgreSQL then also sets its columns NOT NULL, scanning unless they are).</param>
+    public static void Unique(PlanBuilder plan, TableModel table, string constraint, IEnumerable<string> columns, bool attachAtComplete, bool primaryKey = false)
     {
         var name = Quote.Ident(table.Schema, table.Name);
-        plan.Start(Steps.Sql($"unique index {constraint} (concurrently)", $"CREATE UNIQUE INDEX CONCURRENTLY {Quote.Ident(constraint)} ON {name} ({string.Join(", ", columns.Select(Quote.Ident))})", inTransaction: false),
-            Steps.Sql($"drop unique index {constraint}", $"DROP INDEX CONCURRENTLY IF EXISTS {Quote.Ident(table.Schema, constraint)}", inTransaction: false));
-        var attach = Steps.Sql($"unique constraint {constraint} on its index", $"ALTER TABLE {name} ADD CONSTRAINT {Quote.Ident(constraint)} UNIQUE USING INDEX {Quote.Ident(constraint)}");
+        plan.Start(Steps.Sql($"unique index {constraint} (concurrently)", $"CREATE UNIQUE INDEX CONCURRENTLY {Quote.Ident(constraint)} ON {name} ({string.Join(", ", columns.Select(Quote.Ident))})"),
+            Steps.Sql($"drop unique index {constraint}", $"DROP INDEX CONCURRENTLY IF EXISTS {Quote.Ident(table.Schema, constraint)}"));
+        var kind = primaryKey ? "PRIMARY KEY" : "UNIQUE";
+        var attach = Steps.Sql($"{kind.ToLowerInvariant()} constraint {constraint} on its index", $"ALTER TABLE {name} ADD CONSTRAINT {Quote.Ident(constraint)} {kind} USING INDEX {Quote.Ident(constraint)}");
         if (attachAtComplete)
         {
             plan.Complete(attach);

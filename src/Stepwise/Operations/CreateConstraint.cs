@@ -16,8 +16,8 @@ public sealed record CreateConstraint(string Table, string Name, string Type, IR
 
     /// <summary>
     /// Check and foreign key: rows are first fixed by <see cref="Up"/> (a batched backfill of the rows that break
-    /// the check), then the constraint is added NOT VALID and validated. Unique: an index built concurrently and
-    /// the constraint attached to it. Rollback drops it.
+    /// the check), then the constraint is added NOT VALID and validated. Unique and primary key: an index built
+    /// concurrently and the constraint attached to it. Rollback drops it.
     /// </summary>
     public override void Plan(PlanBuilder plan)
     {
@@ -37,16 +37,26 @@ public sealed record CreateConstraint(string Table, string Name, string Type, IR
         }
         switch (Type)
         {
-            case "unique":
-                ColumnRecipes.Unique(plan, table, Name, Columns, attachAtComplete: false);
+            case "unique" or "primary_key":
+                if (Type == "primary_key")
+                {
+                    // PostgreSQL sets a primary key's columns NOT NULL; rollback gives back the nullability they had.
+                    foreach (var column in Columns.Where(c => !table.Columns.First(x => x.Name == c).NotNull))
+                    {
+                        plan.Undo(Steps.Sql($"{table.QualifiedName}.{column} nullable again", $"ALTER TABLE {Quote.Ident(table.Schema, table.Name)} ALTER COLUMN {Quote.Ident(column)} DROP NOT NULL"));
+                    }
+                }
+                ColumnRecipes.Unique(plan, table, Name, Columns, attachAtComplete: false, primaryKey: Type == "primary_key");
                 break;
             case "check":
-                plan.Start(ColumnRecipes.NotValid(plan, table, Name, $"CHECK ({Check})", undo: true));
+                plan.Start(ColumnRecipes.NotValid(plan, table, Name, ColumnRecipes.Check(new CheckConstraint(Name, Check!)), undo: true));
                 break;
-            default:
+            case "foreign_key":
                 var fk = References!;
                 plan.Start(ColumnRecipes.NotValid(plan, table, Name, ColumnRecipes.ForeignKey(Columns, fk.Table, fk.Columns, fk.OnDelete, fk.OnUpdate, fk.MatchType), undo: true));
                 break;
+            default:
+                throw new PlanningException($"create_constraint cannot add a constraint of type {Type}", Position, "use check, foreign_key, unique or primary_key");
         }
     }
 }

@@ -23,14 +23,14 @@ public sealed record CreateIndex(string Name, string Table, IReadOnlyList<IndexC
             PlanBuilder.RequireColumn(table, column.Name, Position);
         }
         var keys = string.Join(", ", Columns.Select(c => Quote.Ident(c.Name) + (c.Collate is null ? "" : $" COLLATE {Quote.Ident(c.Collate)}")
-            + (c.Opclass is null ? "" : $" {c.Opclass}") + (c.Sort is null ? "" : $" {c.Sort.ToUpperInvariant()}") + (c.Nulls is null ? "" : $" NULLS {c.Nulls.ToUpperInvariant()}")));
+            + (c.Opclass is null ? "" : $" {PlanBuilder.Qualified(c.Opclass)}{(c.OpclassParams is { Count: > 0 } ps ? $" ({string.Join(", ", ps)})" : "")}") + (c.Sort is null ? "" : $" {c.Sort.ToUpperInvariant()}") + (c.Nulls is null ? "" : $" NULLS {c.Nulls.ToUpperInvariant()}")));
         var sql = $"CREATE {(Unique ? "UNIQUE " : "")}INDEX CONCURRENTLY {Quote.Ident(Name)} ON {Quote.Ident(table.Schema, table.Name)}"
             + (Method is null ? "" : $" USING {Method}") + $" ({keys})"
             + (Include is { Count: > 0 } include ? $" INCLUDE ({string.Join(", ", include.Select(Quote.Ident))})" : "")
             + (StorageParameters is null ? "" : $" WITH ({StorageParameters})")
             + (Predicate is null ? "" : $" WHERE {Predicate}");
-        plan.Start(Steps.Sql($"index {Name} on {table.QualifiedName} (concurrently)", sql, inTransaction: false),
-            Steps.Sql($"drop index {Name}", $"DROP INDEX CONCURRENTLY IF EXISTS {Quote.Ident(table.Schema, Name)}", inTransaction: false));
+        plan.Start(Steps.Sql($"index {Name} on {table.QualifiedName} (concurrently)", sql),
+            Steps.Sql($"drop index {Name}", $"DROP INDEX CONCURRENTLY IF EXISTS {Quote.Ident(table.Schema, Name)}"));
     }
 }
 

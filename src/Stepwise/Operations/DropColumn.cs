@@ -10,11 +10,18 @@ public sealed record DropColumn(string Table, string Column, string? Down = null
     /// <inheritdoc />
     public override string Kind => "drop_column";
 
-    /// <summary>Complete: the column is dropped (old code reads it until then).</summary>
+    /// <summary>
+    /// Complete: the column is dropped (old code reads it until then). With <see cref="Down"/>, a fill trigger computes
+    /// it for rows new code writes without it, until complete.
+    /// </summary>
     public override void Plan(PlanBuilder plan)
     {
         var table = plan.RequireTable(Table, Position);
         PlanBuilder.RequireColumn(table, Column, Position);
+        if (Down is not null)
+        {
+            ColumnRecipes.FillTrigger(plan, table, Column, Down, keep: false);
+        }
         plan.Complete(Steps.Sql($"drop column {table.QualifiedName}.{Column}", $"ALTER TABLE {Quote.Ident(table.Schema, table.Name)} DROP COLUMN IF EXISTS {Quote.Ident(Column)}"));
     }
 }

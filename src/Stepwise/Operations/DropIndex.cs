@@ -19,6 +19,6 @@ public sealed record DropIndex(string Name) : Operation
         {
             throw new PlanningException($"index {schema}.{name} belongs to constraint {index.Constraint}", Position, "drop the constraint with drop_constraint instead");
         }
-        plan.Complete(Steps.Sql($"drop index {schema}.{name} (concurrently)", $"DROP INDEX CONCURRENTLY IF EXISTS {Quote.Ident(schema, name)}", inTransaction: false));
+        plan.Complete(Steps.Sql($"drop index {schema}.{name} (concurrently)", $"DROP INDEX CONCURRENTLY IF EXISTS {Quote.Ident(schema, name)}"));
     }
 }

@@ -18,8 +18,7 @@ public abstract record Operation
 
     /// <summary>Adds this operation's start, complete and rollback steps to <paramref name="plan"/>.</summary>
     /// <exception cref="PlanningException">The operation does not fit the schema, or is not supported yet.</exception>
-    public virtual void Plan(PlanBuilder plan) =>
-        throw new PlanningException($"{Kind} cannot be applied by this version of Stepwise yet", Position, "write this change as a sql operation or a .sql migration for now");
+    public abstract void Plan(PlanBuilder plan);
 }
 
 /// <summary>A foreign key of a column (pgroll's <c>references</c>).</summary>

@@ -222,10 +222,10 @@ public static class OperationFileReader
             context.Error(node, "missing-field", "alter_column changes nothing",
                 "set one of nullable, check, references, unique, default or comment");
         }
-        if (up is not null && nullable != false && check is null && references is null && unique is null)
+        if (up is not null && nullable != false && check is null)
         {
-            context.Error(f.Key("up")!, "wrong-value", "alter_column.up fixes rows that would break a new constraint, but this alter_column adds none",
-                "use up with nullable: false, check, references or unique; to change data, use a backfill operation");
+            context.Error(f.Key("up")!, "wrong-value", "alter_column.up fills NULLs (with nullable: false) or rewrites the rows a new check would reject; this alter_column has neither",
+                "use up with nullable: false or check; to change data, use a backfill operation");
         }
         return table is null || column is null
             ? null

@@ -47,7 +47,16 @@ public sealed class PlanBuilder(SchemaModel schema)
         for (var i = 0; i < file.Operations.Count; i++)
         {
             builder.Operation = i;
-            file.Operations[i].Plan(builder);
+            var operation = file.Operations[i];
+            try
+            {
+                operation.Plan(builder);
+            }
+            catch (Exception ex) when (ex is StepSqlException or ArgumentException)
+            {
+                // Text from the file made an identifier or a statement impossible (an empty name part, a type with a semicolon).
+                throw new PlanningException($"{operation.Kind}: {ex.Message}", operation.Position, "check the names and SQL fragments of this operation");
+            }
         }
         return new Plan(builder._start, builder._complete, [.. Enumerable.Reverse(builder._rollback)]) { Kept = builder._kept };
     }

@@ -6,21 +6,30 @@ namespace Stepwise.Operations;
 /// <summary>Small builders for the steps operations share.</summary>
 internal static class Steps
 {
-    /// <summary>A statement step, carrying the strongest lock PostgreSQL's parse tree says it takes (the linter's own table).</summary>
-    public static Step Sql(string description, string sql, bool inTransaction = true)
+    /// <summary>
+    /// A statement step, carrying the strongest lock PostgreSQL's parse tree says it takes (the linter's own table)
+    /// and whether it can run in a transaction. The text must be exactly one statement: text from the file that
+    /// turned it into more (a type, a storage parameter) is refused rather than run.
+    /// </summary>
+    public static Step Sql(string description, string sql) => Sql(description, SqlParser.Parse(sql), sql);
+
+    private static Step Sql(string description, SqlScript parsed, string sql) =>
+        parsed.IsValid && parsed.Statements is [{ Tree: { } tree }]
+            ? From(description, sql, tree)
+            : throw new StepSqlException($"it would run {(parsed.IsValid ? $"{parsed.Statements.Count} statements" : "text PostgreSQL cannot parse")}, not one: {sql}");
+
+    private static Step From(string description, string sql, StatementTree tree)
     {
-        var parsed = SqlParser.Parse(sql);
-        var locks = parsed.Statements.Count == 1 && parsed.Statements[0].Tree is { } tree ? StatementLocks.For(tree) : [];
-        var strongest = locks.OrderByDescending(l => l.Level).FirstOrDefault();
+        var strongest = StatementLocks.For(tree).OrderByDescending(l => l.Level).FirstOrDefault();
         return new()
         {
-            Description = description, Sql = sql, InTransaction = inTransaction, Lock = strongest?.Level ?? LockLevel.None,
-            LockTarget = strongest is null ? null : $"{strongest.Relation.Schema ?? "public"}.{strongest.Relation.Name}",
+            Description = description, Sql = sql, InTransaction = !tree.CannotRunInTransaction, Lock = strongest?.Level ?? LockLevel.None,
+            LockTarget = strongest?.Relation.Qualified,
         };
     }
 
-    public static Step Check(string description, string query, string target) =>
-        new() { Description = description, Kind = StepKind.Check, Sql = query, Lock = LockLevel.AccessShare, LockTarget = target };
+    /// <summary>A query that must return no rows, with the lock it reads under.</summary>
+    public static Step Check(string description, string query) => Sql(description, query) with { Kind = StepKind.Check };
 
     public static Step Backfill(string description, BackfillSpec spec) =>
         new() { Description = description, Kind = StepKind.Backfill, Backfill = spec, Lock = LockLevel.RowExclusive, LockTarget = $"{spec.Schema}.{spec.Table}" };
@@ -44,9 +53,12 @@ internal static class Steps
     public static IEnumerable<Step> SqlText(string what, string text)
     {
         var script = SqlParser.Parse(text);
-        foreach (var statement in script.Statements.Where(s => s.Kind == StatementKind.Sql))
+        foreach (var statement in script.Statements.Where(s => s is { Kind: StatementKind.Sql, Tree: not null }))
         {
-            yield return Sql($"{what}: {statement.CommandTag}", statement.Text, inTransaction: statement.Tree?.CannotRunInTransaction != true);
+            yield return From($"{what}: {statement.CommandTag}", statement.Text, statement.Tree!);
         }
     }
 }
+
+/// <summary>Generated SQL is not exactly one statement (text from the file made it more, or broke it); <see cref="PlanBuilder.PlanAll"/> gives it the operation's position.</summary>
+internal sealed class StepSqlException(string message) : Exception(message);

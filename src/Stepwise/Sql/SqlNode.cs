@@ -175,6 +175,9 @@ public readonly struct SqlNode
 /// <summary>A possibly schema-qualified relation name from a <c>RangeVar</c>.</summary>
 public readonly record struct RelationName(string? Schema, string Name)
 {
+    /// <summary><c>schema.name</c>, the schema <c>public</c> when the statement did not name one.</summary>
+    public string Qualified => $"{Schema ?? "public"}.{Name}";
+
     internal static RelationName FromRangeVar(SqlNode rangeVar) =>
         new(rangeVar.String("schemaname"), rangeVar.String("relname") ?? string.Empty);
 

@@ -78,7 +78,7 @@ public static class Verifier
             var before = current ?? await CatalogReader.ReadAsync(postgres.ConnectionString, stateSchema, cancellationToken);
             if (migration.IsOperationMigration)
             {
-                if (await VerifyOperationsAsync(migrator, migration, before, postgres.ConnectionString, problems, cancellationToken) is not { } completed)
+                if (await VerifyOperationsAsync(migrator, migration, postgres.ConnectionString, problems, cancellationToken) is not { } completed)
                 {
                     break;
                 }
@@ -148,17 +148,19 @@ public static class Verifier
     /// An operation migration: start, rollback (the catalog must equal the one before start), start again, then
     /// complete. Returns the catalog after complete, or null when a step failed (recorded in <paramref name="problems"/>).
     /// </summary>
-    private static async Task<SchemaModel?> VerifyOperationsAsync(Migrator migrator, Migration migration, SchemaModel before, string database, List<VerifyProblem> problems,
+    private static async Task<SchemaModel?> VerifyOperationsAsync(Migrator migrator, Migration migration, string database, List<VerifyProblem> problems,
         CancellationToken cancellationToken)
     {
         const string stateSchema = "stepwise";
         var step = "start";
         try
         {
+            // With helper objects: a fill trigger or NOT VALID check that rollback forgot is exactly what to catch.
+            var before = await CatalogReader.ReadWithHelpersAsync(database, stateSchema, cancellationToken);
             await migrator.ApplyAsync(new ApplyRequest { ToVersion = migration.Version }, cancellationToken);
             step = "rollback";
             await migrator.RollbackAsync(steps: 1, cancellationToken: cancellationToken);
-            var afterRollback = await CatalogReader.ReadAsync(database, stateSchema, cancellationToken);
+            var afterRollback = await CatalogReader.ReadWithHelpersAsync(database, stateSchema, cancellationToken);
             var leftovers = SchemaDiff.Compare(before, afterRollback);
             if (leftovers.Count > 0)
             {
@@ -297,7 +299,7 @@ public static class Verifier
     }
 
     private static Dictionary<string, LockLevel> Expected(SqlStatement statement) => statement.Tree is { } tree
-        ? StatementLocks.For(tree).GroupBy(l => Name(l.Relation)).ToDictionary(g => g.Key, g => g.Max(l => l.Level))
+        ? StatementLocks.For(tree).GroupBy(l => l.Relation.Qualified).ToDictionary(g => g.Key, g => g.Max(l => l.Level))
         : [];
 
     /// <summary>
@@ -315,7 +317,6 @@ public static class Verifier
         return has != expected;
     }
 
-    private static string Name(RelationName relation) => $"{relation.Schema ?? "public"}.{relation.Name}";
 
     /// <summary>The strongest lock the session <paramref name="pid"/> holds on each relation.</summary>
     private static async Task<Dictionary<string, LockLevel>> LocksAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, int pid, CancellationToken cancellationToken)

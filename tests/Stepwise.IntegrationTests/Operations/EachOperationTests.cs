@@ -122,6 +122,46 @@ public class EachOperationTests(PostgresFixture fixture) : IClassFixture<Postgre
         "SELECT bool_and(convalidated) FROM pg_constraint WHERE conname IN ('email_has_at', 'users_team_fk', 'teams_name_key')");
 
     [Fact]
+    public Task Create_constraint_primary_key_on_a_concurrent_index() => RoundTripAsync("""
+        operations:
+          - create_constraint: { table: logs, name: logs_pkey, type: primary_key, columns: [line] }
+        """, "SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'logs_pkey' AND contype = 'p')",
+        "SELECT EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = 'logs_pkey'::regclass AND indisprimary AND indisvalid)");
+
+    [Fact]
+    public Task Alter_column_check_with_up_fixes_the_rows_that_break_it_and_add_column_up_wins_over_a_constant_default() => RoundTripAsync("""
+        operations:
+          - alter_column: { table: users, column: score, check: { name: score_even, constraint: score % 2 = 0 }, up: score * 2 }
+          - add_column: { table: users, column: { name: level, type: int, nullable: false, default: "1" }, up: id % 5 }
+        """, "SELECT count(*) = 3000 FROM users WHERE level = id % 5",
+        "SELECT (SELECT convalidated FROM pg_constraint WHERE conname = 'score_even') AND (SELECT pg_get_expr(adbin, adrelid) = '1' FROM pg_attrdef WHERE adrelid = 'users'::regclass AND adnum = (SELECT attnum FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'level'))");
+
+    [Fact]
+    public Task Drop_column_with_down_fills_it_for_rows_new_code_writes_until_complete() => RoundTripAsync("""
+        operations:
+          - drop_column: { table: users, column: nickname, down: "split_part(email, '@', 1)" }
+        """, "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname LIKE '\\_stepwise\\_fill%')",
+        "SELECT NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'nickname' AND NOT attisdropped)");
+
+    [Fact]
+    public async Task Text_that_would_run_as_more_than_one_statement_is_refused_at_the_operation()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        ws.Write("1_base.sql", Base).Write("2_op.yaml", """
+            operations:
+              - add_column: { table: users, column: { name: x, type: "int; DROP TABLE teams", nullable: true } }
+            """).WriteSum();
+        await ws.Migrator().ApplyAsync(new ApplyRequest { ToVersion = 1 });
+
+        var error = await Assert.ThrowsAsync<MigrationRefusedException>(() => ws.Migrator().ApplyAsync(new ApplyRequest()));
+
+        var problem = Assert.Single(error.Problems);
+        Assert.Equal(2, problem.Line);
+        Assert.Contains("not one", problem.Message);
+        Assert.Equal("teams", await ws.ScalarAsync<string>("SELECT to_regclass('teams')::text"));
+    }
+
+    [Fact]
     public Task Drops_wait_for_complete() => RoundTripAsync("""
         operations:
           - drop_index: { name: users_team_idx }
