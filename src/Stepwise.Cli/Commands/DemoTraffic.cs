@@ -53,7 +53,7 @@ internal sealed class DemoTraffic : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops the writer only (the new version has rolled out everywhere); the reader goes on.</summary>
+    /// <summary>Stops both clients (the old version is gone everywhere) and waits for them.</summary>
     public async Task StopAsync()
     {
         await _stop.CancelAsync();
@@ -84,6 +84,10 @@ internal sealed class DemoTraffic : IAsyncDisposable
             catch (PostgresException ex)
             {
                 Record(started, $"{name}: {ex.SqlState}: {ex.MessageText}", write);
+            }
+            catch (NpgsqlException ex)
+            {
+                Record(started, $"{name}: {ex.Message}", write); // e.g. the command timeout behind a long lock: a failed transaction too
             }
             await Task.Delay(write ? 3 : 5);
         }

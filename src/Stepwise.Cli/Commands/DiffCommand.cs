@@ -86,7 +86,7 @@ internal sealed class DiffCommand : ICliCommand
         }
         catch (FormatException)
         {
-            throw new CliException(ExitCodes.BadInput, $"{source}: neither a directory, a file, nor a database URL");
+            throw new CliException(ExitCodes.BadInput, $"{source}: neither a directory, a file, nor a database URL; give a migration directory, a model saved with stepwise inspect --format json, or a postgres:// URL");
         }
         context.Output.AddSecret(target.Password);
         return await CatalogReader.ReadAsync(target.ConnectionString, context.StateSchema, cancellationToken);

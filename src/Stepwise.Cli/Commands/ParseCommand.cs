@@ -34,11 +34,12 @@ internal sealed class ParseCommand : ICliCommand
         var reports = new List<FileReport>();
         foreach (var path in parse.GetValue(_files) ?? [])
         {
-            if (!File.Exists(path))
+            var full = Path.GetFullPath(path, context.Environment.WorkingDirectory); // read from the command's directory; shown as given
+            if (!File.Exists(full))
             {
                 throw new CliException(ExitCodes.BadInput, $"{path}: no such file");
             }
-            var script = SqlParser.Parse(File.ReadAllText(path), path);
+            var script = SqlParser.Parse(File.ReadAllText(full), path);
             reports.Add(FileReport.From(script, withPlpgsql));
         }
 

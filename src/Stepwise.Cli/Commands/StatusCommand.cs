@@ -65,6 +65,9 @@ internal sealed class StatusCommand : ICliCommand
         return report.NeedsAttention ? ExitCodes.ChecksFailed : ExitCodes.Success;
     }
 
+    /// <summary>The command that resumes an operation migration's interrupted phase.</summary>
+    internal static string ResumeCommand(string status) => status switch { "starting" => "apply", "completing" => "complete", _ => "rollback" };
+
     internal static string StateName(MigrationState state) => state switch
     {
         MigrationState.OutOfOrder => "out of order",
@@ -84,7 +87,7 @@ internal sealed class StatusCommand : ICliCommand
         MigrationState.Pending when e.History is not null => "changed: will be applied again",
         MigrationState.Started => "start phase done, old and new code both work: stepwise complete once every instance runs the new code (or stepwise rollback)",
         MigrationState.InProgress => $"{e.History!.Status}: step {e.History.StatementsCompleted} of {e.History.StatementsTotal} done; stepwise "
-            + e.History.Status switch { "starting" => "apply", "completing" => "complete", _ => "rollback" } + " resumes it",
+            + ResumeCommand(e.History.Status) + " resumes it",
         _ => "",
     };
 }

@@ -39,7 +39,7 @@ internal sealed class ValidateCommand : ICliCommand
                     MigrationState.Partial => ("partial", $"{e.History!.StatementsCompleted} of {e.History.StatementsTotal} statements ran", "stepwise apply resumes it"),
                     MigrationState.Reverting => ("reverting", "a rollback was interrupted", "finish it with stepwise rollback"),
                     MigrationState.InProgress => ("in-progress", $"its {e.History!.Status} phase was interrupted after {e.History.StatementsCompleted} of {e.History.StatementsTotal} step(s)",
-                        "stepwise " + e.History.Status switch { "starting" => "apply", "completing" => "complete", _ => "rollback" } + " resumes it"),
+                        "stepwise " + StatusCommand.ResumeCommand(e.History.Status) + " resumes it"),
                     _ => default,
                 };
                 if (problem.Item1 is not null)

@@ -98,7 +98,8 @@ internal sealed class Output
             Ansi = color ? AnsiSupport.Detect : AnsiSupport.No,
             ColorSystem = color ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
             Out = new AnsiConsoleOutput(writer),
-            Interactive = InteractionSupport.No,
+            // Live progress bars on a terminal; plain lines (at 25, 50, 75, 100 %) in logs and pipes.
+            Interactive = color ? InteractionSupport.Detect : InteractionSupport.No,
         });
         if (!color)
         {

@@ -45,16 +45,16 @@ internal static partial class FlywayImport
             }
             var prefix = match.Groups["prefix"].Value[0];
             var version = match.Groups["version"].Value;
+            if (prefix != 'R' && version.Length == 0)
+            {
+                problems.Add(new MigrationProblem(Severity.Error, "bad-version", file, 0, 0, $"{fileName} has no version", "name it V<version>__<desc>.sql"));
+                continue;
+            }
             if (prefix == 'R' ? version.Length > 0 : !VersionText().IsMatch(version))
             {
                 problems.Add(new MigrationProblem(Severity.Error, "bad-version", file, 0, 0,
                     prefix == 'R' ? "a repeatable migration has no version: R__<desc>.sql" : $"'{version}' is not a Flyway version (digits separated by . or _)",
                     "rename the file in a copy of the directory and import that"));
-                continue;
-            }
-            if (prefix != 'R' && version.Length == 0)
-            {
-                problems.Add(new MigrationProblem(Severity.Error, "bad-version", file, 0, 0, $"{fileName} has no version", "name it V<version>__<desc>.sql"));
                 continue;
             }
             scripts.Add(new Script(file, prefix, version, match.Groups["desc"].Value));

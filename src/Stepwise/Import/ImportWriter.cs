@@ -48,7 +48,7 @@ public static class ImportWriter
             }
             var before = MigrationDirectory.Load(target, new MigrationDirectoryOptions { Parse = false });
             var stale = before.Problems.Where(p => p.Severity == Severity.Error && p.Code.StartsWith("sum-", StringComparison.Ordinal)).ToList();
-            if (stale.Count > 0 && !overwrite)
+            if (stale.Count > 0) // --force replaces files, never blesses a sum that no longer matches
             {
                 throw new ImportRefusedException($"nothing was imported: {target} has a stepwise.sum that does not match it (review the change and run stepwise hash first)", stale);
             }

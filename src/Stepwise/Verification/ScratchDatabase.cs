@@ -52,7 +52,8 @@ public sealed class ScratchDatabase : IAsyncDisposable
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException && !cancellationToken.IsCancellationRequested)
         {
-            throw new MigrationRefusedException($"cannot reach the dev database {target}: {ex.Message}");
+            // A database failure, not bad input: exit 3 like an unreachable -d, with what was being reached.
+            throw new NpgsqlException($"cannot reach the dev database {target}: {ex.Message}", ex);
         }
         var connectionString = new NpgsqlConnectionStringBuilder(target.ConnectionString) { Database = name }.ConnectionString;
         return new ScratchDatabase(connectionString, null, maintenance, name);
