@@ -190,7 +190,7 @@ internal sealed class SectionRunner(NpgsqlConnection work, NpgsqlConnection obse
 
     private async Task RunOneAsync(Job job, SqlStatement statement, int index, bool resumingHere, bool versioned, CancellationToken cancellationToken)
     {
-        var outsideTransaction = statement.Tree?.CannotRunInTransaction == true;
+        var outsideTransaction = statement.Tree?.RunsOutsideTransaction == true;
         for (var attempt = 0; ; attempt++)
         {
             await using var watch = BlockingSessions.Watch(observer, work.ProcessID, LockTimeout(job.Section));
@@ -199,6 +199,19 @@ internal sealed class SectionRunner(NpgsqlConnection work, NpgsqlConnection obse
             {
                 if (outsideTransaction)
                 {
+                    if (versioned && attempt == 0 && statement.Tree!.EndsTransactions)
+                    {
+                        // It commits as it goes, so no progress record can share its transaction: history says it is
+                        // under way before it starts, and a crash leaves that truthful (its committed part stays, and a
+                        // resume runs it again from its start).
+                        await HistoryStore.RunAsync(work, [history.Event(job.Migration.Version, job.Migration.FileName, "running",
+                            $"statement {index + 1} (line {statement.Span.StartLine}) commits by itself; if interrupted, the next run starts it again")], cancellationToken);
+                        if (resumingHere)
+                        {
+                            logger.LogWarning(EventIds.Resuming, "{File}:{Line}: {Tag} commits by itself and was interrupted; running it again from its start (what it committed stays)",
+                                job.Migration.FileName, statement.Span.StartLine, statement.CommandTag);
+                        }
+                    }
                     if (await OutsideTransaction.PrepareAsync(work, statement, resumingHere || attempt > 0, $"{job.Migration.FileName}:{statement.Span.StartLine}", logger, cancellationToken))
                     {
                         await using var command = new NpgsqlCommand(statement.Text, work);
