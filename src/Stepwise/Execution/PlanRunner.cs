@@ -17,11 +17,11 @@ namespace Stepwise.Execution;
 internal sealed class PlanRunner(NpgsqlConnection work, HistoryStore history, MigratorOptions options, ILogger logger)
 {
     /// <summary>The status that marks <paramref name="phase"/> in progress.</summary>
-    public static string Status(PlanPhase phase) => phase switch
+    public static HistoryStatus Status(PlanPhase phase) => phase switch
     {
-        PlanPhase.Start => "starting",
-        PlanPhase.Complete => "completing",
-        _ => "rolling back",
+        PlanPhase.Start => HistoryStatus.Starting,
+        PlanPhase.Complete => HistoryStatus.Completing,
+        _ => HistoryStatus.RollingBack,
     };
 
     /// <summary>Runs the steps of <paramref name="phase"/> from <paramref name="resumeAt"/>.</summary>

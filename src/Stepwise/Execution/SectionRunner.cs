@@ -29,7 +29,7 @@ internal sealed class SectionRunner(NpgsqlConnection work, NpgsqlConnection obse
         public string Kind => Migration.Kind == MigrationKind.Repeatable ? HistoryStore.Repeatable : HistoryStore.Versioned;
 
         /// <summary>The status that marks a statement-by-statement run in progress.</summary>
-        public string ProgressStatus => IsDown ? "reverting" : "partial";
+        public HistoryStatus ProgressStatus => IsDown ? HistoryStatus.Reverting : HistoryStatus.Partial;
 
         /// <summary>True when an earlier statement-by-statement run of this section was interrupted.</summary>
         public bool Resuming => Row is not null && Row.Status == ProgressStatus;
@@ -299,7 +299,7 @@ internal sealed class SectionRunner(NpgsqlConnection work, NpgsqlConnection obse
         {
             return [history.Finish(m.Version, duration), history.Event(m.Version, m.FileName, "applied", $"statement by statement, {duration} ms")];
         }
-        return [.. history.Record(m.Version, m.FileName, job.Kind, m.Checksum, "applied", job.Section.Statements.Count, job.Section.Statements.Count, duration, null),
+        return [.. history.Record(m.Version, m.FileName, job.Kind, m.Checksum, HistoryStatus.Applied, job.Section.Statements.Count, job.Section.Statements.Count, duration, null),
             history.Event(m.Version, m.FileName, "applied", $"{duration} ms")];
     }
 
@@ -320,11 +320,11 @@ internal sealed class SectionRunner(NpgsqlConnection work, NpgsqlConnection obse
                 : "the migration was rolled back: nothing from it is applied. Fix the cause (the file may be edited: it is not applied) and run stepwise apply again.";
             record = job.IsDown
                 ? [history.Event(m.Version, m.FileName, "rollback failed", message)]
-                : [.. history.Record(m.Version, m.FileName, job.Kind, m.Checksum, "failed", 0, total, null, message), history.Event(m.Version, m.FileName, "failed", message)];
+                : [.. history.Record(m.Version, m.FileName, job.Kind, m.Checksum, HistoryStatus.Failed, 0, total, null, message), history.Event(m.Version, m.FileName, "failed", message)];
         }
         else
         {
-            var status = completed == 0 && !job.IsDown ? "failed" : job.ProgressStatus;
+            var status = completed == 0 && !job.IsDown ? HistoryStatus.Failed : job.ProgressStatus;
             nextStep = completed == 0
                 ? $"no statement of it was applied. Fix the cause and run stepwise {(job.IsDown ? "rollback" : "apply")} again."
                 : $"statements 1-{completed} of {total} ran and are recorded; stepwise {(job.IsDown ? "rollback" : "apply")} resumes at statement {completed + 1}"

@@ -26,7 +26,7 @@ public class ApplyTests(PostgresFixture fixture) : IClassFixture<PostgresFixture
         Assert.Equal(2, after.CurrentVersion);
         Assert.Equal(0L, await ws.ScalarAsync<long>("SELECT count(*) FROM v"));
         var row = after.Entries[0].History!;
-        Assert.Equal(("applied", "postgres", "stepwise"), (row.Status, row.AppliedBy, row.ApplicationName));
+        Assert.Equal((HistoryStatus.Applied, "postgres", "stepwise"), (row.Status, row.AppliedBy, row.ApplicationName));
         Assert.Equal(3L, await ws.ScalarAsync<long>("SELECT count(*) FROM stepwise.events WHERE action = 'applied'"));
     }
 
