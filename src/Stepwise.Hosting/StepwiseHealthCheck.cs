@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Stepwise.Connections;
 using Stepwise.Execution;
 
 namespace Stepwise.Hosting;

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using Stepwise.Catalog;
 using Stepwise.Migrations;
 using Stepwise.Operations;
 using Stepwise.Planning;
@@ -209,10 +208,9 @@ public sealed partial class Migrator
 
     private async Task<Plan> PlanAsync(Session session, Migration migration, CancellationToken cancellationToken)
     {
-        var model = await CatalogReader.ReadAsync(session.Work, [_options.StateSchema], cancellationToken);
         try
         {
-            return PlanBuilder.PlanAll(migration.Operations!, model);
+            return await MigrationPlanner.PlanAsync(session.Work, migration.Operations!, [_options.StateSchema], cancellationToken);
         }
         catch (PlanningException ex)
         {

@@ -1,4 +1,5 @@
 using Npgsql;
+using Stepwise.Connections;
 using Stepwise.Migrations;
 
 namespace Stepwise.Execution;
