@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Stepwise.Migrations;
@@ -24,8 +23,6 @@ public sealed partial class Migrator
 {
     /// <summary>Stands in for the section of an operation migration in the apply plan (it has no SQL sections).</summary>
     private static readonly MigrationSection OperationSection = new(SectionDirection.Up, 0, [], [], noTransactionDirective: false, null, null);
-
-    private static readonly JsonSerializerOptions s_planJson = new() { WriteIndented = false };
 
     /// <summary>
     /// Runs the contract phase of the started operation migration, once every application instance runs the
@@ -77,7 +74,7 @@ public sealed partial class Migrator
             await HistoryStore.RunAsync(session.Work,
             [
                 .. _history.Record(migration.Version, migration.FileName, HistoryStore.Versioned, migration.Checksum, HistoryStatus.Starting, 0, plan.Start.Count, null, null),
-                _history.Phase(migration.Version, HistoryStatus.Starting, plan.Start.Count, JsonSerializer.Serialize(plan, s_planJson)),
+                _history.Phase(migration.Version, HistoryStatus.Starting, plan.Start.Count, PlanJson.Write(plan)),
                 _history.Event(migration.Version, migration.FileName, "starting", $"{plan.Start.Count} start step(s), {plan.Complete.Count} complete step(s)"),
             ], cancellationToken);
             entry = entry with { History = null };
@@ -140,7 +137,7 @@ public sealed partial class Migrator
                 {
                     try
                     {
-                        await runner.RunKeptAsync(file, JsonSerializer.Deserialize<List<Step>>(json, s_planJson)!, cancellationToken);
+                        await runner.RunKeptAsync(file, PlanJson.ReadSteps(json), cancellationToken);
                         await HistoryStore.RunAsync(session.Work, [_history.ForgetKept(version), _history.Event(version, file, "kept helpers dropped", $"by the complete of {migration.FileName}")],
                             cancellationToken);
                     }
@@ -223,7 +220,14 @@ public sealed partial class Migrator
     {
         var json = await _history.ReadPlanAsync(session.Observer, migration.Version, cancellationToken)
             ?? throw new MigrationRefusedException($"history has no stored plan for {migration.FileName}; forget the row with stepwise repair --yes and apply again");
-        return JsonSerializer.Deserialize<Plan>(json, s_planJson)!;
+        try
+        {
+            return PlanJson.Read(json);
+        }
+        catch (FormatException ex)
+        {
+            throw new MigrationRefusedException($"{migration.FileName}: {ex.Message}");
+        }
     }
 
     /// <summary>Rows the backfills of operation migration <paramref name="version"/> have updated so far (0 before any; reads only).</summary>
