@@ -148,6 +148,27 @@ public class MigrationCommandsTests(PostgresFixture fixture) : IClassFixture<Pos
     }
 
     [Fact]
+    public async Task Apply_dry_run_shows_SQL_and_operation_migrations_in_one_table()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        await ws.ExecuteAsync("CREATE TABLE teams (id bigint PRIMARY KEY)");
+        ws.Write("1_notes.sql", "-- stepwise:up\nCREATE TABLE notes (id int);\n")
+          .Write("2_projects.yaml", "operations:\n  - create_table: { name: projects, columns: [{ name: id, type: bigint, pk: true }] }\n")
+          .WriteSum();
+
+        var dryRun = await ws.RunCliAsync("apply", "--dry-run");
+
+        Assert.Equal(0, dryRun.Code);
+        var lines = dryRun.Out.Split('\n');
+        var sql = Array.FindIndex(lines, l => l.Contains("1_notes.sql up: one transaction"));
+        var operation = Array.FindIndex(lines, l => l.Contains("2_projects.yaml start phase: 1 step(s)"));
+        Assert.True(sql >= 0 && operation > sql, dryRun.Out);
+        Assert.Single(lines, l => l.Contains("statement / step")); // one table: one header
+        Assert.Contains("dry run: 2 migration(s) would apply; nothing was changed", dryRun.Out);
+        Assert.Null(await ws.ScalarAsync<string>("SELECT to_regclass('notes')::text"));
+    }
+
+    [Fact]
     public async Task A_committing_DO_backfill_killed_mid_loop_resumes_to_the_same_end_state()
     {
         await using var ws = await MigrationWorkspace.CreateAsync(fixture);
