@@ -190,7 +190,7 @@ internal sealed class SectionRunner(NpgsqlConnection work, NpgsqlConnection obse
         var outsideTransaction = statement.Tree?.RunsOutsideTransaction == true;
         string? blockers = null;
         var used = TimeSpan.Zero;
-        await LockAttempts.RunAsync(Policy(job.Section), statement.Tree?.Target?.ToString(), MetricTag(job), async (lockTimeout, attempt) =>
+        await LockAttempts.RunAsync(Policy(job.Section), statement.Tree?.Target?.Qualified, MetricTag(job), async (lockTimeout, attempt) =>
         {
             used = lockTimeout;
             await _timeouts.SetLockTimeoutAsync(lockTimeout, cancellationToken);
