@@ -322,6 +322,7 @@ internal static class LoadBenchmark
         var plan = PlanBuilder.PlanAll(ReferenceData.Migration(), await CatalogReader.ReadAsync(connectionString));
         var migration = MigrationDirectory.Load(directory).Versioned.Single();
         await using var connection = await ReferenceData.OpenAsync(connectionString, "stepwise");
+        await using var observer = await ReferenceData.OpenAsync(connectionString, "stepwise observer");
         var history = new HistoryStore("stepwise");
         await history.EnsureAsync(connection, CancellationToken.None);
         var clock = new Stopwatch();
@@ -345,11 +346,11 @@ internal static class LoadBenchmark
             // A step waiting for its lock blocks every transaction queued behind it: a short wait, retried, bounds that.
             options.LockTimeout = timeout;
         }
-        var runner = new PlanRunner(connection, history, options, timeline);
-        await runner.RunAsync(migration, plan, PlanPhase.Start, 0, _ => (1, 1), CancellationToken.None);
+        var runner = new PlanExecutor(connection, observer, history, options, timeline);
+        await runner.RunPhaseAsync(migration, plan, PlanPhase.Start, 0, CancellationToken.None);
         await load.DeployAsync();
         timeline.Mark("new version deployed");
-        await runner.RunAsync(migration, plan, PlanPhase.Complete, 0, _ => (1, 1), CancellationToken.None);
+        await runner.RunPhaseAsync(migration, plan, PlanPhase.Complete, 0, CancellationToken.None);
     }
 
     /// <summary>A run only counts if the migration did its job: every run has its organization, NOT NULL, the foreign key valid, the index valid.</summary>

@@ -101,43 +101,39 @@ public sealed partial class Migrator
         var steps = plan.Steps(phase);
         if (resumeAt == 0)
         {
-            await HistoryStore.RunAsync(session.Work, [_history.Phase(migration.Version, PlanRunner.Status(phase), steps.Count, null)], cancellationToken);
+            await HistoryStore.RunAsync(session.Work, [_history.Phase(migration.Version, PhaseJournal.Status(phase), steps.Count, null)], cancellationToken);
         }
         else
         {
             _logger.LogInformation(EventIds.Resuming, "{File}: resuming the {Phase} phase at step {Step} of {Steps}", migration.FileName, phase.ToString().ToLowerInvariant(), resumeAt + 1, steps.Count);
         }
         _logger.LogInformation(EventIds.MigrationStarting, "{File}: {Phase} ({Steps} step(s))", migration.FileName, phase.ToString().ToLowerInvariant(), steps.Count);
-        var runner = new PlanRunner(session.Work, _history, _options, _logger);
-        var clock = Stopwatch.StartNew();
-        var positions = migration.Operations?.Operations.Select(o => (o.Position.Line, o.Position.Column)).ToList() ?? [];
+        var executor = new PlanExecutor(session.Work, session.Observer, _history, _options, _logger);
+        TimeSpan elapsed;
         try
         {
-            await runner.RunAsync(migration, plan, phase, resumeAt, i => i < positions.Count ? positions[i] : (1, 1), cancellationToken);
+            elapsed = await executor.RunPhaseAsync(migration, plan, phase, resumeAt, cancellationToken);
         }
         catch (MigrationFailedException)
         {
             activity?.SetStatus(ActivityStatusCode.Error);
             throw;
         }
-        var ms = (long)clock.Elapsed.TotalMilliseconds;
+        var ms = (long)elapsed.TotalMilliseconds;
         switch (phase)
         {
             case PlanPhase.Start:
-                await HistoryStore.RunAsync(session.Work, [_history.Phase(migration.Version, HistoryStatus.Started, plan.Complete.Count, null),
-                    _history.Event(migration.Version, migration.FileName, "started", $"{ms} ms; waiting for stepwise complete")], cancellationToken);
                 _logger.LogInformation(EventIds.MigrationApplied, "started {File} in {Milliseconds} ms: old and new code both work now; run stepwise complete once every instance runs the new code",
                     migration.FileName, ms);
                 break;
             case PlanPhase.Complete:
-                await HistoryStore.RunAsync(session.Work, [_history.Finish(migration.Version, ms), _history.Event(migration.Version, migration.FileName, "completed", $"{ms} ms")], cancellationToken);
                 // Fill triggers earlier migrations kept for slow rollouts go now: every instance runs code newer than theirs.
                 // Optional clean-up: a failure leaves them in history for the next complete, and this complete stands.
                 foreach (var (version, file, json) in await _history.ReadKeptAsync(session.Work, migration.Version, cancellationToken))
                 {
                     try
                     {
-                        await runner.RunKeptAsync(file, PlanJson.ReadSteps(json), cancellationToken);
+                        await executor.RunKeptAsync(migration, file, PlanJson.ReadSteps(json), cancellationToken);
                         await HistoryStore.RunAsync(session.Work, [_history.ForgetKept(version), _history.Event(version, file, "kept helpers dropped", $"by the complete of {migration.FileName}")],
                             cancellationToken);
                     }
@@ -151,12 +147,10 @@ public sealed partial class Migrator
                 _logger.LogInformation(EventIds.MigrationApplied, "completed {File} in {Milliseconds} ms", migration.FileName, ms);
                 break;
             default:
-                await HistoryStore.RunAsync(session.Work, [_history.Delete(migration.Version, migration.FileName, HistoryStore.Versioned), _history.ForgetBackfills(migration.Version),
-                    _history.Event(migration.Version, migration.FileName, "rolled back", $"{ms} ms")], cancellationToken);
                 _logger.LogInformation(EventIds.MigrationRolledBack, "rolled back {File} in {Milliseconds} ms", migration.FileName, ms);
                 break;
         }
-        return new OperationRun(migration, phase, plan, resumeAt, clock.Elapsed);
+        return new OperationRun(migration, phase, plan, resumeAt, elapsed);
     }
 
     /// <summary>
@@ -198,7 +192,7 @@ public sealed partial class Migrator
                 HistoryStatus.Started or HistoryStatus.Completing => (await StoredPlanAsync(session, migration, cancellationToken), PlanPhase.Complete),
                 _ => (await PlanAsync(session, migration, cancellationToken), PlanPhase.Start),
             };
-            runs.Add(new OperationRun(migration, phase, plan, ResumeAt(entry, PlanRunner.Status(phase)), TimeSpan.Zero));
+            runs.Add(new OperationRun(migration, phase, plan, ResumeAt(entry, PhaseJournal.Status(phase)), TimeSpan.Zero));
         }
         return runs;
     }

@@ -105,7 +105,7 @@ public sealed partial class Migrator
             };
         }
 
-        var runner = new SectionRunner(session.Work, session.Observer, _history, _options, _logger);
+        var executor = new PlanExecutor(session.Work, session.Observer, _history, _options, _logger);
         var history = HistoryByMigration(status);
         var done = new List<MigrationRun>();
         var operations = new List<OperationRun>();
@@ -123,7 +123,7 @@ public sealed partial class Migrator
             }
             _logger.LogInformation(EventIds.MigrationStarting, "applying {File}{Mode}", run.Migration.FileName,
                 run.Section.RunsInTransaction ? "" : $" statement by statement ({run.Section.WhyNoTransaction})");
-            var elapsed = await RunTracedAsync(runner, run, history.GetValueOrDefault(run.Migration), cancellationToken);
+            var elapsed = await RunTracedAsync(executor, run, history.GetValueOrDefault(run.Migration), cancellationToken);
             _logger.LogInformation(EventIds.MigrationApplied, "applied {File} in {Milliseconds} ms", run.Migration.FileName, (long)elapsed.TotalMilliseconds);
             done.Add(run with { Duration = elapsed });
         }
@@ -282,12 +282,12 @@ public sealed partial class Migrator
             return new MigrationResult(plan, DryRun: true);
         }
 
-        var runner = new SectionRunner(session.Work, session.Observer, _history, _options, _logger);
+        var executor = new PlanExecutor(session.Work, session.Observer, _history, _options, _logger);
         var history = HistoryByMigration(status);
         var done = new List<MigrationRun>();
         foreach (var run in plan)
         {
-            var elapsed = await RunTracedAsync(runner, run, history.GetValueOrDefault(run.Migration), cancellationToken);
+            var elapsed = await RunTracedAsync(executor, run, history.GetValueOrDefault(run.Migration), cancellationToken);
             _logger.LogInformation(EventIds.MigrationRolledBack, "rolled back {File} in {Milliseconds} ms", run.Migration.FileName, (long)elapsed.TotalMilliseconds);
             done.Add(run with { Duration = elapsed });
         }
@@ -425,14 +425,18 @@ public sealed partial class Migrator
         return activity;
     }
 
-    /// <summary>Runs one migration's section inside its activity, and records its duration (and, applied, the count).</summary>
-    private static async Task<TimeSpan> RunTracedAsync(SectionRunner runner, MigrationRun run, HistoryRow? row, CancellationToken cancellationToken)
+    /// <summary>Runs one migration's section (compiled to steps) inside its activity, and records its duration (and, applied, the count).</summary>
+    private async Task<TimeSpan> RunTracedAsync(PlanExecutor executor, MigrationRun run, HistoryRow? row, CancellationToken cancellationToken)
     {
         using var activity = StepwiseDiagnostics.StartMigration(run);
         var clock = Stopwatch.StartNew();
         try
         {
-            var elapsed = await runner.RunAsync(new SectionRunner.Job(run.Migration, run.Section, row), cancellationToken);
+            var section = run.Section;
+            var journal = new SectionJournal(_history, run.Migration, section);
+            var resuming = !section.RunsInTransaction && row is not null && row.Status == journal.ProgressStatus;
+            var elapsed = await executor.RunAsync(new PlanJob(run.Migration, section.Steps, resuming ? row!.StatementsCompleted : 0, resuming, journal,
+                LockPolicies.ForSection(_options, section.LockTimeout), section.StatementTimeout ?? _options.StatementTimeout ?? TimeSpan.Zero), cancellationToken);
             StepwiseDiagnostics.RecordMigration(run, elapsed, succeeded: true);
             return elapsed;
         }

@@ -1,4 +1,5 @@
 using Stepwise.Operations;
+using Stepwise.Planning;
 using Stepwise.Sql;
 
 namespace Stepwise.Migrations;
@@ -70,6 +71,37 @@ public sealed class MigrationSection
     /// cannot run in one (then it runs statement by statement, resumable).
     /// </summary>
     public bool RunsInTransaction => !NoTransactionDirective && FirstNonTransactional is null;
+
+    /// <summary>
+    /// The section as plan steps: one <see cref="StepKind.Transaction"/> step holding every statement and assertion when
+    /// it runs in one transaction; otherwise one step per statement (each in a transaction of its own with its progress
+    /// record, or outside any for a statement that cannot run in one), then its assertions. Compiled once per section.
+    /// </summary>
+    public IReadOnlyList<Step> Steps => _steps ??= Compile();
+
+    private IReadOnlyList<Step>? _steps;
+
+    private List<Step> Compile()
+    {
+        var steps = Statements.Select(s => new Step
+        {
+            Description = $"{s.CommandTag} at line {s.Span.StartLine}",
+            Sql = s.Text,
+            InTransaction = s.Tree?.RunsOutsideTransaction != true,
+            LockTarget = s.Tree?.Target?.Qualified,
+            Done = s.Tree?.RunsOutsideTransaction == true ? DoneCheck.For(s.Tree) : null,
+            Statement = s,
+        }).Concat(Assertions.Select(a => new Step
+        {
+            Description = $"assertion '{a.Name}'",
+            Kind = StepKind.Assert,
+            Sql = a.Query.Text,
+            Statement = a.Query,
+        })).ToList();
+        return RunsInTransaction
+            ? [new Step { Description = $"{Statements.Count} statement(s) in one transaction", Kind = StepKind.Transaction, Group = steps }]
+            : steps;
+    }
 
     /// <summary>Why the section runs statement by statement, or null when it runs in one transaction.</summary>
     public string? WhyNoTransaction => NoTransactionDirective

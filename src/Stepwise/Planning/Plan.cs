@@ -1,3 +1,6 @@
+using System.Text.Json.Serialization;
+using Stepwise.Sql;
+
 namespace Stepwise.Planning;
 
 /// <summary>The phases of an operation migration.</summary>
@@ -24,6 +27,12 @@ public enum StepKind
 
     /// <summary>A query that must return no rows (a parity check, or "no row still needs a value").</summary>
     Check,
+
+    /// <summary>A SQL migration's post-condition: a query that must return no rows, or one row holding <c>true</c>. Records no progress.</summary>
+    Assert,
+
+    /// <summary>Several steps (<see cref="Step.Group"/>) run as one transaction, with the migration's history record in it: a SQL migration's section.</summary>
+    Transaction,
 }
 
 /// <summary>
@@ -60,6 +69,17 @@ public sealed record Step
 
     /// <summary>The operation this step comes from (its index in the file) for messages.</summary>
     public int Operation { get; init; }
+
+    /// <summary>For a <see cref="StepKind.Transaction"/> step: the steps it runs, in order, in its one transaction.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<Step>? Group { get; init; }
+
+    /// <summary>
+    /// The parsed statement a SQL migration's step runs (its position in the file, its parse tree). Not stored: a SQL
+    /// migration's plan is compiled from its file on every run.
+    /// </summary>
+    [JsonIgnore]
+    public SqlStatement? Statement { get; init; }
 }
 
 /// <summary>

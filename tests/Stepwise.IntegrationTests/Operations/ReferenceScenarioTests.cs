@@ -11,7 +11,7 @@ using Stepwise.Planning;
 namespace Stepwise.IntegrationTests.Operations;
 
 /// <summary>
-/// The reference scenario, planned from the operation records and run phase by phase by the plan runner,
+/// The reference scenario, planned from the operation records and run phase by phase by the plan executor,
 /// while an old-version writer keeps inserting runs without organization_id the whole time.
 /// </summary>
 public class ReferenceScenarioTests(PostgresFixture fixture) : IClassFixture<PostgresFixture>
@@ -34,15 +34,17 @@ public class ReferenceScenarioTests(PostgresFixture fixture) : IClassFixture<Pos
         new CreateIndex("workflow_runs_org_created_idx", "workflow_runs", [new IndexColumn("organization_id"), new IndexColumn("created_at", Sort: "DESC")]),
     ]);
 
-    private static async Task<(PlanRunner Runner, NpgsqlConnection Connection)> RunnerAsync(MigrationWorkspace ws)
+    private static async Task<(PlanExecutor Runner, NpgsqlConnection Connection)> RunnerAsync(MigrationWorkspace ws)
     {
         var connection = new NpgsqlConnection(ws.ConnectionString);
         await connection.OpenAsync();
+        var observer = new NpgsqlConnection(ws.ConnectionString); // closed with the test's process; only watches for blockers
         var history = new HistoryStore("stepwise");
         await history.EnsureAsync(connection, CancellationToken.None);
         var options = new MigratorOptions { Database = ws.ConnectionString, Directory = ws.Directory, LockTimeout = TimeSpan.FromMilliseconds(500),
             Backfill = new Stepwise.Execution.Backfill.BackfillOptions { InitialBatchSize = 500, MaxBatchSize = 2_000 } };
-        return (new PlanRunner(connection, history, options, NullLogger.Instance), connection);
+        await observer.OpenAsync();
+        return (new PlanExecutor(connection, observer, history, options, NullLogger.Instance), connection);
     }
 
     private static Migration FakeMigration(MigrationWorkspace ws)
@@ -89,12 +91,12 @@ public class ReferenceScenarioTests(PostgresFixture fixture) : IClassFixture<Pos
         var writer = Task.Run(() => OldWriterAsync(ws.ConnectionString, stop.Token));
 
         await Task.Delay(100);
-        await runner.RunAsync(migration, plan, PlanPhase.Start, 0, _ => (1, 1), CancellationToken.None);
+        await runner.RunPhaseAsync(migration, plan, PlanPhase.Start, 0, CancellationToken.None);
         var unfilledAfterStart = await ws.ScalarAsync<long>("SELECT count(*) FROM workflow_runs WHERE organization_id IS NULL");
         await Task.Delay(100);
         await stop.CancelAsync(); // every instance runs the new code now: complete
         var (inserted, errors) = await writer;
-        await runner.RunAsync(migration, plan, PlanPhase.Complete, 0, _ => (1, 1), CancellationToken.None);
+        await runner.RunPhaseAsync(migration, plan, PlanPhase.Complete, 0, CancellationToken.None);
 
         Assert.Equal([], errors.Distinct());
         Assert.True(inserted > 10, $"the old writer inserted {inserted} rows");
@@ -127,9 +129,9 @@ public class ReferenceScenarioTests(PostgresFixture fixture) : IClassFixture<Pos
         var (runner, connection) = await RunnerAsync(ws);
         await using var _ = connection;
 
-        await runner.RunAsync(migration, plan, PlanPhase.Start, 0, _ => (1, 1), CancellationToken.None);
+        await runner.RunPhaseAsync(migration, plan, PlanPhase.Start, 0, CancellationToken.None);
         var started = await CatalogReader.ReadAsync(ws.ConnectionString);
-        await runner.RunAsync(migration, plan, PlanPhase.Rollback, 0, _ => (1, 1), CancellationToken.None);
+        await runner.RunPhaseAsync(migration, plan, PlanPhase.Rollback, 0, CancellationToken.None);
 
         Assert.NotEmpty(SchemaDiff.Compare(before, started));
         Assert.Equal([], SchemaDiff.Compare(before, await CatalogReader.ReadAsync(ws.ConnectionString)).Select(c => c.ToString()));
