@@ -70,9 +70,10 @@ internal sealed class StepwiseStartup(StepwiseDatabase database, ILoggerFactory 
             var where = ex.Line > 0 ? $"{ex.File}:{ex.Line}:{ex.Column}" : ex.File;
             throw Refuse($"refusing to start: migration {where} failed: {ex.Message}; {ex.NextStep}", [$"{where}: {ex.Message}"], ex);
         }
-        _logger.LogInformation(HostingEventIds.Applied, "{Count} migration(s) applied{List}{Operations}", result.Runs.Count,
-            result.Runs.Count == 0 && result.Operations.Count == 0 ? " (another instance applied them, or none was pending)" : ": " + string.Join(", ", result.Runs.Select(r => r.Migration.FileName)),
-            string.Concat(result.Operations.Select(o => $"; {o.Phase.ToString().ToLowerInvariant()} of {o.Migration.FileName} done"
+        var sql = result.Runs.Where(r => r.Section is not null).ToList();
+        _logger.LogInformation(HostingEventIds.Applied, "{Count} migration(s) applied{List}{Operations}", sql.Count,
+            result.Runs.Count == 0 ? " (another instance applied them, or none was pending)" : ": " + string.Join(", ", sql.Select(r => r.Migration.FileName)),
+            string.Concat(result.Runs.Where(r => r.Section is null).Select(o => $"; {o.PhaseName} of {o.Migration.FileName} done"
                 + (o.Phase == Planning.PlanPhase.Start ? ": run stepwise complete once every instance runs the new code" : ""))));
     }
 

@@ -106,74 +106,51 @@ internal sealed class RunOptions
             : throw new CliException(ExitCodes.BadInput, $"{option} '{text}' is not a duration: write e.g. 500ms, 5s, 10min");
 }
 
-/// <summary>Shows what apply or rollback did, or would do.</summary>
+/// <summary>Shows what apply, rollback or complete did, or would do: one list of runs (SQL sections and operation phases), each with its steps.</summary>
 internal static class RunRendering
 {
+    /// <summary>The version of the JSON shape (docs/cli.md): 2 since SQL and operation migrations are one list of runs.</summary>
+    public const int OutputVersion = 2;
+
+    /// <summary>One step as shown: a SQL statement, an assertion, or an operation's step (a transaction step shows its statements).</summary>
+    private sealed record StepRow(int Index, int? Line, string Kind, string Text, string Transaction, IReadOnlyList<string> Locks, string? Sql, bool Skipped);
+
     public static void Render(Output output, MigrationResult result, string verb)
     {
         if (output.Format == OutputFormat.Json)
         {
             output.WriteJson(new
             {
-                outputVersion = 1,
+                outputVersion = OutputVersion,
                 dryRun = result.DryRun,
-                migrations = result.Runs.Select(r => new
+                runs = result.Runs.Select(r => new
                 {
                     version = r.Migration.Version == 0 ? (long?)null : r.Migration.Version,
                     file = r.Migration.FileName,
-                    section = r.Section.Direction.ToString().ToLowerInvariant(),
-                    transaction = r.Section.RunsInTransaction ? "single" : "per-statement",
-                    why = r.Section.WhyNoTransaction,
+                    kind = r.Section is null ? "operations" : "sql",
+                    phase = r.PhaseName,
+                    transaction = Transaction(r),
+                    why = r.Section?.WhyNoTransaction,
                     resumeAt = r.ResumeAt == 0 ? (int?)null : r.ResumeAt + 1,
                     durationMs = result.DryRun ? (long?)null : (long)r.Duration.TotalMilliseconds,
-                    statements = result.DryRun ? r.Section.Statements.Select((s, i) => new
-                    {
-                        index = i + 1,
-                        line = s.Span.StartLine,
-                        kind = s.CommandTag,
-                        skipped = i < r.ResumeAt,
-                        locks = StatementLockText.For(s, why: true),
-                        sql = s.Text,
-                    }) : null,
-                    assertions = r.Section.Assertions.Select(a => a.Name),
-                }),
-                operations = result.Operations.Select(o => new
-                {
-                    version = o.Migration.Version,
-                    file = o.Migration.FileName,
-                    phase = o.Phase.ToString().ToLowerInvariant(),
-                    resumeAt = o.ResumeAt == 0 ? (int?)null : o.ResumeAt + 1,
-                    durationMs = result.DryRun ? (long?)null : (long)o.Duration.TotalMilliseconds,
-                    steps = o.Steps.Select((s, i) => new
-                    {
-                        index = i + 1,
-                        description = s.Description,
-                        kind = s.Kind.ToString().ToLowerInvariant(),
-                        transaction = s.Kind == Planning.StepKind.Sql ? (s.InTransaction ? "own" : "none") : null,
-                        @lock = s.Lock == Planning.LockLevel.None ? null : $"{s.Lock.ToSql()} on {s.LockTarget}",
-                        sql = s.Sql,
-                        skipped = i < o.ResumeAt,
-                    }),
+                    steps = Rows(r, why: true).Select(s => new { index = s.Index, line = s.Line, kind = s.Kind, description = s.Text, transaction = s.Transaction, locks = s.Locks, sql = s.Sql, skipped = s.Skipped }),
                 }),
             });
             return;
         }
         var console = output.Console;
+        if (result.Runs.Count == 0)
+        {
+            console.MarkupLine(verb == "apply" ? "[green]nothing to apply[/]: up to date" : verb == "complete" ? "nothing to complete" : "nothing to roll back");
+            return;
+        }
         if (result.DryRun)
         {
             RenderPlan(output, result, verb);
             return;
         }
-        RenderOperations(output, result);
-        if (result.Runs.Count == 0)
-        {
-            if (result.Operations.Count == 0)
-            {
-                console.MarkupLine(verb == "apply" ? "[green]nothing to apply[/]: up to date" : "nothing to roll back");
-            }
-            return;
-        }
-        var done2 = new Table().Border(TableBorder.Rounded).AddColumn("file").AddColumn("transaction").AddColumn("statements", c => c.RightAligned()).AddColumn("ms", c => c.RightAligned());
+        var done = new Table().Border(TableBorder.Rounded).AddColumn("file").AddColumn("phase").AddColumn("transaction")
+            .AddColumn("steps", c => c.RightAligned()).AddColumn("ms", c => c.RightAligned());
         // A first deploy can apply hundreds: show the slowest few, not a screenful of identical rows (--format json has them all).
         const int shown = 25;
         IReadOnlyList<MigrationRun> runs = result.Runs.Count <= shown
@@ -181,83 +158,76 @@ internal static class RunRendering
             : [.. result.Runs.Select((r, i) => (Run: r, Index: i)).OrderByDescending(x => x.Run.Duration).Take(shown).OrderBy(x => x.Index).Select(x => x.Run)];
         foreach (var run in runs)
         {
-            done2.AddRow(Markup.Escape(run.Migration.FileName), run.Section.RunsInTransaction ? "single" : "per statement",
-                run.Section.Statements.Count.ToString(), ((long)run.Duration.TotalMilliseconds).ToString());
+            done.AddRow(Markup.Escape(run.Migration.FileName), run.PhaseName, Transaction(run).Replace('-', ' '),
+                Rows(run, why: false).Count(s => s.Kind != "assert").ToString(), ((long)run.Duration.TotalMilliseconds).ToString());
         }
-        console.Write(done2);
+        console.Write(done);
         if (runs.Count < result.Runs.Count)
         {
             console.MarkupLine($"[dim]the {shown} slowest of {result.Runs.Count} shown; --format json lists every one[/]");
         }
-        console.MarkupLine(verb == "apply" ? $"[green]applied {result.Runs.Count} migration(s)[/]" : $"[green]rolled back {result.Runs.Count} migration(s)[/]");
+        foreach (var run in result.Runs.Where(r => r.Section is null))
+        {
+            var next = run.Phase switch
+            {
+                PlanPhase.Start => "old and new code both work now. Run [bold]stepwise complete[/] once every instance runs the new code (or stepwise rollback to undo)",
+                PlanPhase.Complete => "done",
+                _ => "the schema is as before start",
+            };
+            console.MarkupLine($"[green]{run.PhaseName}[/] {Markup.Escape(run.Migration.FileName)}: {run.Steps.Count} step(s) in {(long)run.Duration.TotalMilliseconds} ms; {next}");
+        }
+        var sql = result.Runs.Count(r => r.Section is not null);
+        if (sql > 0)
+        {
+            console.MarkupLine(verb == "apply" ? $"[green]applied {sql} migration(s)[/]" : $"[green]rolled back {sql} migration(s)[/]");
+        }
     }
 
-    /// <summary>A dry run: SQL migrations' statements and operation migrations' steps, in the order they would run, in one table.</summary>
+    /// <summary><c>single</c> (a SQL section in one transaction), <c>per-statement</c>, or <c>per-step</c> (an operation phase).</summary>
+    private static string Transaction(MigrationRun run) => run.Section is null ? "per-step" : run.Section.RunsInTransaction ? "single" : "per-statement";
+
+    /// <summary>The run's steps as shown, numbered from 1; a transaction step shows the statements and assertions it holds.</summary>
+    private static IEnumerable<StepRow> Rows(MigrationRun run, bool why)
+    {
+        var positions = run.Migration.Operations?.Operations.Select(o => o.Position.Line).ToList() ?? [];
+        var index = 0;
+        for (var i = 0; i < run.Steps.Count; i++)
+        {
+            var step = run.Steps[i];
+            foreach (var s in step.Kind == StepKind.Transaction ? step.Group! : [step])
+            {
+                var transaction = step.Kind == StepKind.Transaction ? "migration"
+                    : s.Kind switch { StepKind.Sql => s.InTransaction ? "own" : "none", StepKind.Backfill => "one per batch", _ => "read" };
+                IReadOnlyList<string> locks = s.Statement is { } statement && s.Kind == StepKind.Sql ? StatementLockText.For(statement, why)
+                    : s.Lock == LockLevel.None ? [] : [$"{s.Lock.ToSql()} on {s.LockTarget}"];
+                var line = s.Statement?.Span.StartLine ?? (run.Section is null && s.Operation < positions.Count ? positions[s.Operation] : null);
+                var kind = s.Kind == StepKind.Sql && s.Statement is { } tagged ? tagged.CommandTag : s.Kind.ToString().ToLowerInvariant();
+                yield return new StepRow(++index, line, kind, s.Description, transaction, locks, s.Sql, i < run.ResumeAt);
+            }
+        }
+    }
+
+    /// <summary>A dry run: every run's steps (SQL statements, assertions, operation steps), in the order they would run, in one table.</summary>
     private static void RenderPlan(Output output, MigrationResult result, string verb)
     {
         var console = output.Console;
-        var count = result.Runs.Count + result.Operations.Count;
-        if (count == 0)
-        {
-            console.MarkupLine(verb == "apply" ? "[green]nothing to apply[/]: up to date" : verb == "complete" ? "nothing to complete" : "nothing to roll back");
-            return;
-        }
         var table = new Table().Border(TableBorder.Simple).AddColumn("#", c => c.RightAligned()).AddColumn("line", c => c.RightAligned())
             .AddColumn("statement / step").AddColumn("transaction").AddColumn("lock");
-        var files = result.Runs.Select(r => (Version: r.Migration.Version == 0 ? long.MaxValue : r.Migration.Version, Name: r.Migration.FileName, Run: (MigrationRun?)r, Operation: (OperationRun?)null))
-            .Concat(result.Operations.Select(o => (Version: o.Migration.Version, Name: o.Migration.FileName, Run: (MigrationRun?)null, Operation: (OperationRun?)o)))
-            .OrderBy(f => f.Version).ThenBy(f => f.Name, StringComparer.Ordinal);
-        foreach (var (_, name, run, operation) in files)
+        foreach (var run in result.Runs)
         {
-            if (run is not null)
+            var mode = run.Section is null ? $"{run.PhaseName} phase: {run.Steps.Count} step(s)"
+                : $"{run.PhaseName}: {(run.Section.RunsInTransaction ? "one transaction" : $"statement by statement, each committed on its own ({run.Section.WhyNoTransaction})")}";
+            table.AddRow("", "", $"[bold]{Markup.Escape(run.Migration.FileName)}[/] {Markup.Escape(mode)}", "", "");
+            foreach (var row in Rows(run, output.Verbose))
             {
-                var transactional = run.Section.RunsInTransaction;
-                var mode = transactional ? "one transaction" : $"statement by statement, each committed on its own ({run.Section.WhyNoTransaction})";
-                table.AddRow("", "", $"[bold]{Markup.Escape(name)}[/] {run.Section.Direction.ToString().ToLowerInvariant()}: {Markup.Escape(mode)}", "", "");
-                for (var i = 0; i < run.Section.Statements.Count; i++)
-                {
-                    var s = run.Section.Statements[i];
-                    var text = string.Join(' ', s.Text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
-                    text = text.Length > 70 ? text[..69] + "…" : text;
-                    var outside = s.Tree?.RunsOutsideTransaction == true;
-                    table.AddRow((i + 1).ToString(), s.Span.StartLine.ToString(), (i < run.ResumeAt ? "[dim](done) [/]" : "") + Markup.Escape(text),
-                        transactional ? "migration" : outside ? "none" : "own", Markup.Escape(string.Join("; ", StatementLockText.For(s, why: output.Verbose))));
-                }
-                foreach (var assertion in run.Section.Assertions)
-                {
-                    table.AddRow("", assertion.Query.Span.StartLine.ToString(), $"[dim]assert {Markup.Escape(assertion.Name)}[/]", "", "");
-                }
-                continue;
-            }
-            var phase = operation!.Phase.ToString().ToLowerInvariant();
-            table.AddRow("", "", $"[bold]{Markup.Escape(name)}[/] {phase} phase: {operation.Steps.Count} step(s)", "", "");
-            var positions = operation.Migration.Operations?.Operations.Select(o => o.Position.Line).ToList() ?? [];
-            for (var i = 0; i < operation.Steps.Count; i++)
-            {
-                var s = operation.Steps[i];
-                table.AddRow((i + 1).ToString(), s.Operation < positions.Count ? positions[s.Operation].ToString() : "", (i < operation.ResumeAt ? "[dim](done) [/]" : "") + Markup.Escape(s.Description),
-                    s.Kind switch { Planning.StepKind.Sql => s.InTransaction ? "own" : "none", Planning.StepKind.Backfill => "one per batch", _ => "read" },
-                    Markup.Escape(s.Lock == Planning.LockLevel.None ? "" : $"{s.Lock.ToSql()} on {s.LockTarget}"));
+                var text = row.Kind == "assert" ? row.Text
+                    : run.Section is not null && row.Sql is { } sql ? string.Join(' ', sql.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)) : row.Text;
+                text = text.Length > 70 ? text[..69] + "…" : text;
+                table.AddRow(row.Index.ToString(), row.Line?.ToString() ?? "", (row.Skipped ? "[dim](done) [/]" : "") + Markup.Escape(text), row.Transaction,
+                    Markup.Escape(string.Join("; ", row.Locks)));
             }
         }
         console.Write(table);
-        console.MarkupLine($"[yellow]dry run[/]: {count} migration(s) would {verb}; nothing was changed");
-    }
-
-    /// <summary>Each operation phase: its steps with their locks (a dry run), or what ran and what comes next.</summary>
-    private static void RenderOperations(Output output, MigrationResult result)
-    {
-        var console = output.Console;
-        foreach (var run in result.Operations)
-        {
-            var phase = run.Phase.ToString().ToLowerInvariant();
-            var next = run.Phase switch
-            {
-                Planning.PlanPhase.Start => "old and new code both work now. Run [bold]stepwise complete[/] once every instance runs the new code (or stepwise rollback to undo)",
-                Planning.PlanPhase.Complete => "done",
-                _ => "the schema is as before start",
-            };
-            console.MarkupLine($"[green]{phase}[/] {Markup.Escape(run.Migration.FileName)}: {run.Steps.Count} step(s) in {(long)run.Duration.TotalMilliseconds} ms; {next}");
-        }
+        console.MarkupLine($"[yellow]dry run[/]: {result.Runs.Count} migration(s) would {verb}; nothing was changed");
     }
 }

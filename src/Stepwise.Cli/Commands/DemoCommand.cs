@@ -137,7 +137,7 @@ internal sealed class DemoCommand : ICliCommand
             await traffic.StopAsync(); // every instance runs the new code now
             var complete = await migrator.CompleteAsync(cancellationToken: cancellationToken);
             var stepwiseElapsed = stepwiseClock.Elapsed;
-            var locks = start.Operations.Concat(complete.Operations).SelectMany(o => o.Steps).Where(s => s.Lock >= LockLevel.ShareRowExclusive).ToList();
+            var locks = start.Runs.Concat(complete.Runs).SelectMany(o => o.Steps).Where(s => s.Lock >= LockLevel.ShareRowExclusive).ToList();
             var stepwise = new DemoRun("stepwise", Math.Round(stepwiseElapsed.TotalSeconds, 2), backfilled, Math.Round(rate), baseline, duringStart,
                 [.. locks.GroupBy(s => s.Lock).OrderByDescending(g => g.Key).Select(g => $"{g.Key.ToSql()} ×{g.Count()} (each metadata-only, under lock_timeout {(long)options.StepLockTimeout.TotalMilliseconds} ms)")],
                 Math.Round(startElapsed.TotalSeconds, 2));

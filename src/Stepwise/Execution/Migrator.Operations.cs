@@ -7,23 +7,8 @@ using Stepwise.Planning;
 
 namespace Stepwise.Execution;
 
-/// <summary>One phase of an operation migration in a plan or a result.</summary>
-/// <param name="Migration">The file.</param>
-/// <param name="Phase">Start, complete or rollback.</param>
-/// <param name="Plan">The whole plan (stored when the migration started).</param>
-/// <param name="ResumeAt">The 0-based step the phase resumes at.</param>
-/// <param name="Duration">How long it took (zero in a plan).</param>
-public sealed record OperationRun(Migration Migration, PlanPhase Phase, Plan Plan, int ResumeAt, TimeSpan Duration)
-{
-    /// <summary>The steps of this phase.</summary>
-    public IReadOnlyList<Step> Steps => Plan.Steps(Phase);
-}
-
 public sealed partial class Migrator
 {
-    /// <summary>Stands in for the section of an operation migration in the apply plan (it has no SQL sections).</summary>
-    private static readonly MigrationSection OperationSection = new(SectionDirection.Up, 0, [], [], noTransactionDirective: false, null, null);
-
     /// <summary>
     /// Runs the contract phase of the started operation migration, once every application instance runs the
     /// new code: e.g. <c>SET NOT NULL</c> on a column whose check was validated, the fill triggers dropped.
@@ -48,10 +33,10 @@ public sealed partial class Migrator
         var plan = await StoredPlanAsync(session, entry.Migration!, cancellationToken);
         if (dryRun)
         {
-            return new MigrationResult([], DryRun: true) { Operations = [new OperationRun(entry.Migration!, PlanPhase.Complete, plan, ResumeAt(entry, HistoryStatus.Completing), TimeSpan.Zero)] };
+            return new MigrationResult([PhaseRun(entry.Migration!, plan, PlanPhase.Complete, ResumeAt(entry, HistoryStatus.Completing), TimeSpan.Zero)], DryRun: true);
         }
         var run = await RunPhaseAsync(session, entry.Migration!, plan, PlanPhase.Complete, ResumeAt(entry, HistoryStatus.Completing), cancellationToken);
-        return new MigrationResult([], DryRun: false) { Operations = [run] };
+        return new MigrationResult([run], DryRun: false);
     }
 
     /// <summary>
@@ -59,10 +44,10 @@ public sealed partial class Migrator
     /// its stored plan), and its complete phase too when <paramref name="complete"/> is set or it was started
     /// before. Returns the phases that ran.
     /// </summary>
-    private async Task<List<OperationRun>> RunOperationAsync(Session session, StatusReport status, Migration migration, bool complete, CancellationToken cancellationToken)
+    private async Task<List<MigrationRun>> RunOperationAsync(Session session, StatusReport status, Migration migration, bool complete, CancellationToken cancellationToken)
     {
         var entry = status.Entries.First(e => e.Migration == migration);
-        var runs = new List<OperationRun>();
+        var runs = new List<MigrationRun>();
         Plan plan;
         if (entry.History?.Status is HistoryStatus.Starting or HistoryStatus.Started or HistoryStatus.Completing)
         {
@@ -93,7 +78,7 @@ public sealed partial class Migrator
     }
 
     /// <summary>Runs one phase and records its end: started (awaiting complete), applied, or gone (rolled back).</summary>
-    private async Task<OperationRun> RunPhaseAsync(Session session, Migration migration, Plan plan, PlanPhase phase, int resumeAt, CancellationToken cancellationToken)
+    private async Task<MigrationRun> RunPhaseAsync(Session session, Migration migration, Plan plan, PlanPhase phase, int resumeAt, CancellationToken cancellationToken)
     {
         using var activity = StepwiseDiagnostics.ActivitySource.StartActivity("stepwise.migration.phase");
         activity?.SetTag(StepwiseDiagnostics.FileTag, migration.FileName);
@@ -150,7 +135,7 @@ public sealed partial class Migrator
                 _logger.LogInformation(EventIds.MigrationRolledBack, "rolled back {File} in {Milliseconds} ms", migration.FileName, ms);
                 break;
         }
-        return new OperationRun(migration, phase, plan, resumeAt, elapsed);
+        return PhaseRun(migration, plan, phase, resumeAt, elapsed);
     }
 
     /// <summary>
@@ -173,16 +158,16 @@ public sealed partial class Migrator
         var resume = ResumeAt(entry, HistoryStatus.RollingBack);
         if (dryRun)
         {
-            return new MigrationResult([], DryRun: true) { Operations = [new OperationRun(entry.Migration!, PlanPhase.Rollback, plan, resume, TimeSpan.Zero)] };
+            return new MigrationResult([PhaseRun(entry.Migration!, plan, PlanPhase.Rollback, resume, TimeSpan.Zero)], DryRun: true);
         }
         var run = await RunPhaseAsync(session, entry.Migration!, plan, PlanPhase.Rollback, resume, cancellationToken);
-        return new MigrationResult([], DryRun: false) { Operations = [run] };
+        return new MigrationResult([run], DryRun: false);
     }
 
     /// <summary>The start phases a dry run would run, planned against the live schema (nothing is changed or stored).</summary>
-    private async Task<IReadOnlyList<OperationRun>> PlanOperationsAsync(Session session, StatusReport status, IReadOnlyList<Migration> migrations, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<MigrationRun>> PlanOperationsAsync(Session session, StatusReport status, IReadOnlyList<Migration> migrations, CancellationToken cancellationToken)
     {
-        var runs = new List<OperationRun>();
+        var runs = new List<MigrationRun>();
         foreach (var migration in migrations.Take(1)) // later ones wait for the first to complete: their plans depend on it
         {
             var entry = status.Entries.First(e => e.Migration == migration);
@@ -192,7 +177,7 @@ public sealed partial class Migrator
                 HistoryStatus.Started or HistoryStatus.Completing => (await StoredPlanAsync(session, migration, cancellationToken), PlanPhase.Complete),
                 _ => (await PlanAsync(session, migration, cancellationToken), PlanPhase.Start),
             };
-            runs.Add(new OperationRun(migration, phase, plan, ResumeAt(entry, PhaseJournal.Status(phase)), TimeSpan.Zero));
+            runs.Add(PhaseRun(migration, plan, phase, ResumeAt(entry, PhaseJournal.Status(phase)), TimeSpan.Zero));
         }
         return runs;
     }
@@ -240,6 +225,9 @@ public sealed partial class Migrator
             return 0; // a state schema from before operation migrations
         }
     }
+
+    private static MigrationRun PhaseRun(Migration migration, Plan plan, PlanPhase phase, int resumeAt, TimeSpan duration) =>
+        new(migration, phase, plan.Steps(phase), resumeAt, duration);
 
     private static int ResumeAt(MigrationStatusEntry entry, HistoryStatus status) => entry.History?.Status == status ? entry.History.StatementsCompleted : 0;
 }

@@ -5,6 +5,7 @@ using Npgsql;
 using Stepwise.Connections;
 using Stepwise.Import;
 using Stepwise.Migrations;
+using Stepwise.Planning;
 
 namespace Stepwise.Execution;
 
@@ -24,21 +25,31 @@ public sealed record ApplyRequest
     public bool Complete { get; init; }
 }
 
-/// <summary>One migration in a plan or a result.</summary>
+/// <summary>
+/// One migration's run in a plan or a result, whatever its kind: the steps of a SQL migration's section (compiled by
+/// <see cref="MigrationSection.Steps"/>) or of an operation migration's phase, as the executor runs them.
+/// </summary>
 /// <param name="Migration">The file.</param>
-/// <param name="Section">The section that runs (up, or down for rollback).</param>
-/// <param name="ResumeAt">The 0-based statement a statement-by-statement run resumes at.</param>
+/// <param name="Phase">The operation migration's phase; for a SQL migration, <see cref="PlanPhase.Start"/> for its up section and <see cref="PlanPhase.Rollback"/> for its down section.</param>
+/// <param name="Steps">The steps, in order (a SQL section that runs in one transaction is one <see cref="StepKind.Transaction"/> step).</param>
+/// <param name="ResumeAt">The 0-based step an interrupted run resumes at.</param>
 /// <param name="Duration">How long it took (zero in a plan).</param>
-public sealed record MigrationRun(Migration Migration, MigrationSection Section, int ResumeAt, TimeSpan Duration);
-
-/// <summary>What an apply or rollback did, or (dry run) would do.</summary>
-/// <param name="Runs">The migrations, in the order run.</param>
-/// <param name="DryRun">True when nothing was run.</param>
-public sealed record MigrationResult(IReadOnlyList<MigrationRun> Runs, bool DryRun)
+public sealed record MigrationRun(Migration Migration, PlanPhase Phase, IReadOnlyList<Step> Steps, int ResumeAt, TimeSpan Duration)
 {
-    /// <summary>The operation migrations' phases that ran (or would run).</summary>
-    public IReadOnlyList<OperationRun> Operations { get; init; } = [];
+    /// <summary>For a SQL migration: the section that runs (up, or down for rollback); null for an operation migration.</summary>
+    public MigrationSection? Section { get; init; }
+
+    /// <summary>The phase as people name it: <c>up</c> or <c>down</c> for a SQL migration, <c>start</c>, <c>complete</c> or <c>rollback</c> for an operation migration.</summary>
+    public string PhaseName => Section is { } s ? (s.Direction == SectionDirection.Up ? "up" : "down") : Phase.ToString().ToLowerInvariant();
+
+    internal static MigrationRun Of(Migration migration, MigrationSection section, int resumeAt) =>
+        new(migration, section.Direction == SectionDirection.Up ? PlanPhase.Start : PlanPhase.Rollback, section.Steps, resumeAt, TimeSpan.Zero) { Section = section };
 }
+
+/// <summary>What an apply, rollback or complete did, or (dry run) would do.</summary>
+/// <param name="Runs">The migrations' runs (SQL sections and operation phases), in the order run.</param>
+/// <param name="DryRun">True when nothing was run.</param>
+public sealed record MigrationResult(IReadOnlyList<MigrationRun> Runs, bool DryRun);
 
 /// <summary>A change <see cref="Migrator.RepairAsync"/> makes (or would make) to history.</summary>
 /// <param name="Version">The migration's version (0 for repeatable).</param>
@@ -99,35 +110,33 @@ public sealed partial class Migrator
         var plan = PlanApply(status, request);
         if (request.DryRun)
         {
-            return new MigrationResult([.. plan.Where(r => !r.Migration.IsOperationMigration)], DryRun: true)
-            {
-                Operations = await PlanOperationsAsync(session, status, [.. plan.Where(r => r.Migration.IsOperationMigration).Select(r => r.Migration)], cancellationToken),
-            };
+            // Operation migrations planned against the live schema: only the first (later ones wait for it to complete).
+            var planned = await PlanOperationsAsync(session, status, [.. plan.Where(r => r.Migration.IsOperationMigration).Select(r => r.Migration)], cancellationToken);
+            return new MigrationResult([.. plan.SelectMany(r => r.Migration.IsOperationMigration ? planned.Where(p => p.Migration == r.Migration) : [r])], DryRun: true);
         }
 
         var executor = new PlanExecutor(session.Work, session.Observer, _history, _options, _logger);
         var history = HistoryByMigration(status);
         var done = new List<MigrationRun>();
-        var operations = new List<OperationRun>();
         foreach (var run in plan)
         {
             if (run.Migration.IsOperationMigration)
             {
                 var phases = await RunOperationAsync(session, status, run.Migration, request.Complete, cancellationToken);
-                operations.AddRange(phases);
-                if (phases.Count == 0 || phases[^1].Phase != Planning.PlanPhase.Complete)
+                done.AddRange(phases);
+                if (phases.Count == 0 || phases[^1].Phase != PlanPhase.Complete)
                 {
                     break; // started, not completed: later migrations wait until it is
                 }
                 continue;
             }
             _logger.LogInformation(EventIds.MigrationStarting, "applying {File}{Mode}", run.Migration.FileName,
-                run.Section.RunsInTransaction ? "" : $" statement by statement ({run.Section.WhyNoTransaction})");
+                run.Section!.RunsInTransaction ? "" : $" statement by statement ({run.Section.WhyNoTransaction})");
             var elapsed = await RunTracedAsync(executor, run, history.GetValueOrDefault(run.Migration), cancellationToken);
             _logger.LogInformation(EventIds.MigrationApplied, "applied {File} in {Milliseconds} ms", run.Migration.FileName, (long)elapsed.TotalMilliseconds);
             done.Add(run with { Duration = elapsed });
         }
-        return new MigrationResult(done, DryRun: false) { Operations = operations };
+        return new MigrationResult(done, DryRun: false);
     }
 
     private List<MigrationRun> PlanApply(StatusReport status, ApplyRequest request)
@@ -191,18 +200,18 @@ public sealed partial class Migrator
                     waiting = true;
                     break;
                 }
-                plan.Add(new MigrationRun(entry.Migration, OperationSection, 0, TimeSpan.Zero));
+                plan.Add(new MigrationRun(entry.Migration, PlanPhase.Start, [], 0, TimeSpan.Zero));
                 continue;
             }
             if (entry.State is MigrationState.Pending or MigrationState.OutOfOrder or MigrationState.Failed or MigrationState.Partial)
             {
                 if (entry.Migration.IsOperationMigration)
                 {
-                    plan.Add(new MigrationRun(entry.Migration, OperationSection, 0, TimeSpan.Zero));
+                    plan.Add(new MigrationRun(entry.Migration, PlanPhase.Start, [], 0, TimeSpan.Zero));
                     continue;
                 }
                 var resume = entry.State == MigrationState.Partial ? entry.History!.StatementsCompleted : 0;
-                plan.Add(new MigrationRun(entry.Migration!, entry.Migration!.Up!, resume, TimeSpan.Zero));
+                plan.Add(MigrationRun.Of(entry.Migration!, entry.Migration!.Up!, resume));
             }
         }
         if (waiting)
@@ -215,7 +224,7 @@ public sealed partial class Migrator
         {
             plan.AddRange(status.Entries
                 .Where(e => e.Migration is { Kind: MigrationKind.Repeatable } && e.State is MigrationState.Pending or MigrationState.Failed)
-                .Select(e => new MigrationRun(e.Migration!, e.Migration!.Up!, 0, TimeSpan.Zero)));
+                .Select(e => MigrationRun.Of(e.Migration!, e.Migration!.Up!, 0)));
         }
         return plan;
     }
@@ -275,8 +284,8 @@ public sealed partial class Migrator
         {
             throw new MigrationRefusedException("nothing was rolled back", problems);
         }
-        var plan = targets.Select(e => new MigrationRun(e.Migration!, e.Migration!.Down!,
-            e.History!.Status == HistoryStatus.Reverting ? e.History.StatementsCompleted : 0, TimeSpan.Zero)).ToList();
+        var plan = targets.Select(e => MigrationRun.Of(e.Migration!, e.Migration!.Down!,
+            e.History!.Status == HistoryStatus.Reverting ? e.History.StatementsCompleted : 0)).ToList();
         if (dryRun)
         {
             return new MigrationResult(plan, DryRun: true);
@@ -432,7 +441,7 @@ public sealed partial class Migrator
         var clock = Stopwatch.StartNew();
         try
         {
-            var section = run.Section;
+            var section = run.Section!;
             var journal = new SectionJournal(_history, run.Migration, section);
             var resuming = !section.RunsInTransaction && row is not null && row.Status == journal.ProgressStatus;
             var elapsed = await executor.RunAsync(new PlanJob(run.Migration, section.Steps, resuming ? row!.StatementsCompleted : 0, resuming, journal,

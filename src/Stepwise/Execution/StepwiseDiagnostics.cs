@@ -71,7 +71,7 @@ public static class StepwiseDiagnostics
     /// <summary>Marks an activity failed with the exception's message (never a connection string: messages are built without one).</summary>
     internal static void Fail(Activity? activity, Exception error) => activity?.SetStatus(ActivityStatusCode.Error, error.Message);
 
-    private static string Direction(MigrationRun run) => run.Section.Direction == Migrations.SectionDirection.Up ? "up" : "down";
+    private static string Direction(MigrationRun run) => run.Phase == Planning.PlanPhase.Start ? "up" : "down";
 
     private static string Kind(MigrationRun run) => run.Migration.Kind == Migrations.MigrationKind.Repeatable ? "repeatable" : "versioned";
 }

@@ -54,7 +54,7 @@ public class ApplyTests(PostgresFixture fixture) : IClassFixture<PostgresFixture
         var planned = await migrator.ApplyAsync(new ApplyRequest { DryRun = true });
         await migrator.ApplyAsync(new ApplyRequest());
 
-        Assert.Equal("CALL at line 3 commits or rolls back by itself, so it cannot run in a transaction", planned.Runs.Single().Section.WhyNoTransaction);
+        Assert.Equal("CALL at line 3 commits or rolls back by itself, so it cannot run in a transaction", planned.Runs.Single().Section!.WhyNoTransaction);
         Assert.Equal(3L, await ws.ScalarAsync<long>("SELECT count(*) FROM t"));
         Assert.Equal("applied", await ws.ScalarAsync<string>("SELECT status FROM stepwise.migrations WHERE version = 1"));
     }
@@ -258,7 +258,7 @@ public class ApplyTests(PostgresFixture fixture) : IClassFixture<PostgresFixture
         var result = await ws.Migrator().ApplyAsync(new ApplyRequest());
 
         Assert.Equal(2, result.Runs.Count);
-        Assert.False(result.Runs[1].Section.RunsInTransaction);
+        Assert.False(result.Runs[1].Section!.RunsInTransaction);
         Assert.True(await ws.ScalarAsync<bool>("SELECT indisvalid FROM pg_index WHERE indexrelid = 'users_email_idx'::regclass"));
     }
 
@@ -272,7 +272,7 @@ public class ApplyTests(PostgresFixture fixture) : IClassFixture<PostgresFixture
 
         Assert.True(plan.DryRun);
         var run = Assert.Single(plan.Runs);
-        Assert.False(run.Section.RunsInTransaction);
+        Assert.False(run.Section!.RunsInTransaction);
         Assert.Null(await ws.ScalarAsync<string>("SELECT to_regclass('a')::text"));
         Assert.Null(await ws.ScalarAsync<string>("SELECT to_regclass('stepwise.migrations')::text"));
     }
