@@ -169,6 +169,35 @@ public class MigrationCommandsTests(PostgresFixture fixture) : IClassFixture<Pos
     }
 
     [Fact]
+    public async Task Apply_json_reports_SQL_sections_and_operation_phases_as_one_list_of_runs_with_their_steps()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        ws.Write("1_notes.sql", "-- stepwise:up\nCREATE TABLE notes (id int);\n-- stepwise:assert empty\nSELECT 1 FROM notes;\n")
+          .Write("2_projects.yaml", "operations:\n  - create_table: { name: projects, columns: [{ name: id, type: bigint, pk: true }] }\n")
+          .WriteSum();
+
+        var planned = await ws.RunCliAsync("apply", "--dry-run", "--format", "json");
+        var applied = await ws.RunCliAsync("apply", "--format", "json");
+
+        Assert.Equal(0, planned.Code);
+        Assert.Equal(0, applied.Code);
+        foreach (var (output, dryRun) in new[] { (planned.Out, true), (applied.Out, false) })
+        {
+            using var json = JsonDocument.Parse(output);
+            Assert.Equal(2, json.RootElement.GetProperty("outputVersion").GetInt32());
+            Assert.Equal(dryRun, json.RootElement.GetProperty("dryRun").GetBoolean());
+            var runs = json.RootElement.GetProperty("runs").EnumerateArray().ToList();
+            Assert.Equal(["1_notes.sql/sql/up/single", "2_projects.yaml/operations/start/per-step"],
+                runs.Select(r => $"{r.GetProperty("file").GetString()}/{r.GetProperty("kind").GetString()}/{r.GetProperty("phase").GetString()}/{r.GetProperty("transaction").GetString()}"));
+            // The SQL section's one transaction shows its statement and its assertion, numbered in it.
+            Assert.Equal(["1:2:CREATE TABLE:migration", "2:4:assert:migration"],
+                runs[0].GetProperty("steps").EnumerateArray().Select(s => $"{s.GetProperty("index")}:{s.GetProperty("line")}:{s.GetProperty("kind").GetString()}:{s.GetProperty("transaction").GetString()}"));
+            Assert.Equal("sql", runs[1].GetProperty("steps")[0].GetProperty("kind").GetString());
+            Assert.Equal(dryRun, !runs[0].TryGetProperty("durationMs", out _));
+        }
+    }
+
+    [Fact]
     public async Task A_committing_DO_backfill_killed_mid_loop_resumes_to_the_same_end_state()
     {
         await using var ws = await MigrationWorkspace.CreateAsync(fixture);
