@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Stepwise.Catalog;
+using Stepwise.Diagnostics;
 using Stepwise.Migrations;
 using Stepwise.Operations;
 using Stepwise.Planning;

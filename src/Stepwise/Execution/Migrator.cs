@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
+using Stepwise.Diagnostics;
 using Stepwise.Import;
 using Stepwise.Migrations;
 

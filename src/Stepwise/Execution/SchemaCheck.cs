@@ -1,4 +1,5 @@
 using Npgsql;
+using Stepwise.Diagnostics;
 using Stepwise.Migrations;
 
 namespace Stepwise.Execution;

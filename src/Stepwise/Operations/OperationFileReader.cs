@@ -1,4 +1,4 @@
-using Stepwise.Migrations;
+using Stepwise.Diagnostics;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;

@@ -1,4 +1,4 @@
-using Stepwise.Migrations;
+using Stepwise.Diagnostics;
 using Stepwise.Sql;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
