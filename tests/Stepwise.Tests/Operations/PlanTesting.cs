@@ -50,6 +50,9 @@ internal static class PlanTesting
     /// <summary>The planning error of <paramref name="yaml"/>.</summary>
     public static PlanningException Refused(string yaml, SchemaModel? schema = null) => Assert.Throws<PlanningException>(() => Plan(yaml, schema));
 
+    /// <summary>The steps of a phase are <paramref name="expected"/>, one <see cref="Line"/> per line.</summary>
+    public static void AssertSteps(string expected, IEnumerable<Step> steps) => Assert.Equal(expected.Split('\n'), Lines(steps));
+
     /// <summary>Each step as <c>kind lock target (tx|no tx) | SQL</c> (a backfill: <c>SET ... WHERE ...</c>).</summary>
     public static string[] Lines(IEnumerable<Step> steps) => [.. steps.Select(Line)];
 
@@ -57,5 +60,7 @@ internal static class PlanTesting
         $"{step.Kind} {step.Lock}{(step.LockTarget is null ? "" : " " + step.LockTarget)} {(step.InTransaction ? "tx" : "no tx")} | "
         + (step.Backfill is { } b
             ? $"{b.Schema}.{b.Table} SET {string.Join(", ", b.Set.Select(s => $"{s.Column} = {s.Expression}"))}{(b.Where is null ? "" : " WHERE " + b.Where)} BY ({string.Join(", ", b.Key.Select(k => k.Name))})"
-            : step.Sql);
+            : FirstLine(step.Sql!));
+
+    private static string FirstLine(string sql) => sql.IndexOf('\n', StringComparison.Ordinal) is var end and >= 0 ? sql[..end] + " …" : sql;
 }
