@@ -130,7 +130,7 @@ internal sealed class YamlFileContext(string file, List<MigrationProblem> proble
         };
         if (fragment == SqlFragment.TypeName && CommentIn(value) is { } comment)
         {
-            Error(node, "not-a-type", $"{what} must be a type name and nothing more, but it holds a comment at offset {comment}", FragmentHint(fragment));
+            Error(node, "not-a-type", $"{what} must be a type name and nothing more, but it holds a comment (at character {comment + 1} of the type)", FragmentHint(fragment));
             return value;
         }
         var script = SqlParser.Parse(prefix + value + suffix);
