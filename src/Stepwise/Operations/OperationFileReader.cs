@@ -30,7 +30,7 @@ public static class OperationFileReader
     private const int MaxDepth = 64;
 
     /// <summary>The operation names Stepwise reads, sorted.</summary>
-    public static IReadOnlyList<string> OperationNames { get; } = [.. OperationFormat.ByName.Keys];
+    public static IReadOnlyList<string> OperationNames { get; } = [.. OperationFormat.ByName.Keys.Order(StringComparer.Ordinal)];
 
     /// <summary>
     /// Reads <paramref name="text"/>, adding every problem to <paramref name="problems"/> (named by

@@ -35,10 +35,9 @@ internal sealed class OperationFormat(IReadOnlyList<string> names, IReadOnlyList
         .ToDictionary(t => t, t => (OperationFormat)typeof(OperationFormat).GetMethod(nameof(FormatOf), BindingFlags.NonPublic | BindingFlags.Static)!
             .MakeGenericMethod(t).Invoke(null, null)!);
 
-    /// <summary>Every operation's format, by each name it may be written as, in the order of the names (sorted by name).</summary>
+    /// <summary>Every operation's format, by each name it may be written as.</summary>
     public static IReadOnlyDictionary<string, OperationFormat> ByName { get; } = s_byType.Values
         .SelectMany(f => f.Names.Select(n => (Name: n, Format: f)))
-        .OrderBy(x => x.Name, StringComparer.Ordinal)
         .ToDictionary(x => x.Name, x => x.Format, StringComparer.Ordinal);
 
     /// <summary>Every operation type that declares a format.</summary>
