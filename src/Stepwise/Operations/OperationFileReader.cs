@@ -193,6 +193,7 @@ public static class OperationFileReader
     private sealed class ScalarAliases(IScanner inner) : IScanner
     {
         private readonly Dictionary<AnchorName, YamlDotNet.Core.Tokens.Scalar> _scalars = [];
+        private readonly HashSet<AnchorName> _anchors = [];
         private readonly Queue<YamlDotNet.Core.Tokens.Token> _ahead = new();
 
         public Mark CurrentPosition => inner.CurrentPosition;
@@ -210,6 +211,7 @@ public static class OperationFileReader
             var token = Next();
             if (token is YamlDotNet.Core.Tokens.Anchor anchor)
             {
+                _anchors.Add(anchor.Value);
                 var following = Next();
                 if (following is YamlDotNet.Core.Tokens.Scalar scalar)
                 {
@@ -225,9 +227,17 @@ public static class OperationFileReader
                     }
                 }
             }
-            else if (token is YamlDotNet.Core.Tokens.AnchorAlias alias && _scalars.TryGetValue(alias.Value, out var aliased))
+            else if (token is YamlDotNet.Core.Tokens.AnchorAlias alias)
             {
-                token = new YamlDotNet.Core.Tokens.Scalar(aliased.Value, aliased.Style, alias.Start, alias.End);
+                if (_scalars.TryGetValue(alias.Value, out var aliased))
+                {
+                    token = new YamlDotNet.Core.Tokens.Scalar(aliased.Value, aliased.Style, alias.Start, alias.End);
+                }
+                else if (!_anchors.Contains(alias.Value))
+                {
+                    // YamlDotNet reports this without the alias's position.
+                    throw new YamlException(alias.Start, alias.End, $"the alias *{alias.Value} refers to no anchor (&{alias.Value}) written before it");
+                }
             }
             Current = token;
             return token is not null;

@@ -103,13 +103,19 @@ public class OperationFormatTests
     }
 
     [Fact]
-    public void An_anchor_on_a_scalar_in_a_flow_mapping_reads_as_yaml_1_2_says()
+    public void Anchors_and_aliases_read_as_yaml_1_2_says_also_on_a_scalar_in_a_flow_mapping()
     {
         var (file, problems) = Read("""
             operations:
               - create_index: {name: i80, table: &t good_t, columns: [id]}
               - create_index: {name: i81, table: *t, columns: [&c id, other]}
               - drop_index: {name: &last i82}
+              - drop_table: &fields {name: *last}
+              - drop_index: *fields
+              - create_index:
+                  &key name: i84
+                  table: *t
+                  columns: [*c]
             """);
 
         Assert.Empty(problems);
@@ -118,5 +124,20 @@ public class OperationFormatTests
         Assert.Equal(("good_t", "good_t"), (first.Table, second.Table));
         Assert.Equal(["id", "other"], second.Columns.Select(c => c.Name));
         Assert.Equal("i82", Assert.IsType<DropIndex>(file.Operations[2]).Name);
+        Assert.Equal("i82", Assert.IsType<DropTable>(file.Operations[3]).Name);
+        Assert.Equal("i82", Assert.IsType<DropIndex>(file.Operations[4]).Name);
+        var third = Assert.IsType<CreateIndex>(file.Operations[5]);
+        Assert.Equal(("i84", "good_t", "id"), (third.Name, third.Table, Assert.Single(third.Columns).Name));
+    }
+
+    [Fact]
+    public void An_alias_of_an_anchor_never_defined_is_a_yaml_error_where_it_is_written()
+    {
+        var (file, problems) = Read("operations:\n  - drop_index: {name: *nowhere}\n");
+
+        Assert.Null(file);
+        var problem = Assert.Single(problems);
+        Assert.Equal(("invalid-yaml", 2, 24), (problem.Code, problem.Line, problem.Column));
+        Assert.Contains("*nowhere refers to no anchor", problem.Message);
     }
 }
