@@ -38,7 +38,8 @@ public class ReferenceScenarioTests(PostgresFixture fixture) : IClassFixture<Pos
     {
         var connection = new NpgsqlConnection(ws.ConnectionString);
         await connection.OpenAsync();
-        var observer = new NpgsqlConnection(ws.ConnectionString); // closed with the test's process; only watches for blockers
+        var observer = new NpgsqlConnection(ws.ConnectionString); // only watches for blockers; closed with the work connection
+        connection.Disposed += (_, _) => observer.Dispose();
         var history = new HistoryStore("stepwise");
         await history.EnsureAsync(connection, CancellationToken.None);
         var options = new MigratorOptions { Database = ws.ConnectionString, Directory = ws.Directory, LockTimeout = TimeSpan.FromMilliseconds(500),
