@@ -85,11 +85,7 @@ public sealed partial class Migrator
         activity?.SetTag(StepwiseDiagnostics.FileTag, migration.FileName);
         activity?.SetTag("stepwise.phase", phase.ToString().ToLowerInvariant());
         var steps = plan.Steps(phase);
-        if (resumeAt == 0)
-        {
-            await HistoryStore.RunAsync(session.Work, [_history.Phase(migration.Version, PhaseJournal.Status(phase), steps.Count, null)], cancellationToken);
-        }
-        else
+        if (resumeAt > 0)
         {
             _logger.LogInformation(EventIds.Resuming, "{File}: resuming the {Phase} phase at step {Step} of {Steps}", migration.FileName, phase.ToString().ToLowerInvariant(), resumeAt + 1, steps.Count);
         }

@@ -132,7 +132,7 @@ internal sealed class SectionJournal(HistoryStore history, Migration migration, 
 }
 
 /// <summary>
-/// One phase of an operation migration: a progress record after each step (in a transactional step's transaction); when all
+/// One phase of an operation migration: the phase's status first, a progress record after each step (in a transactional step's transaction); when all
 /// ran, the phase's end (started and awaiting complete, applied, or the row removed after a rollback).
 /// </summary>
 internal sealed class PhaseJournal(HistoryStore history, Migration migration, Plan plan, PlanPhase phase) : RunJournal
@@ -148,6 +148,8 @@ internal sealed class PhaseJournal(HistoryStore history, Migration migration, Pl
     public override string Phase => phase.ToString().ToLowerInvariant();
 
     public override LogLevel StepLogLevel => LogLevel.Information;
+
+    public override IReadOnlyList<NpgsqlBatchCommand> Begin() => [history.Phase(migration.Version, Status(phase), plan.Steps(phase).Count, null)];
 
     public override NpgsqlBatchCommand? Progress(int done) => history.Progress(migration.Version, Status(phase), done, null);
 

@@ -39,7 +39,13 @@ public class ReferenceScenarioTests(PostgresFixture fixture) : IClassFixture<Pos
         var connection = new NpgsqlConnection(ws.ConnectionString);
         await connection.OpenAsync();
         var observer = new NpgsqlConnection(ws.ConnectionString); // only watches for blockers; closed with the work connection
-        connection.Disposed += (_, _) => observer.Dispose();
+        connection.StateChange += (_, e) =>
+        {
+            if (e.CurrentState == System.Data.ConnectionState.Closed)
+            {
+                observer.Dispose();
+            }
+        };
         var history = new HistoryStore("stepwise");
         await history.EnsureAsync(connection, CancellationToken.None);
         var options = new MigratorOptions { Database = ws.ConnectionString, Directory = ws.Directory, LockTimeout = TimeSpan.FromMilliseconds(500),
