@@ -82,6 +82,8 @@ public sealed partial class MigrationDirectory
             return new MigrationDirectory(path, [], [], problems, SumFile.Compute([]), false);
         }
 
+        var unread = new List<string>();
+        var gooseFiles = new List<string>();
         foreach (var file in files.OrderBy(f => f.DisplayPath, StringComparer.Ordinal))
         {
             var fileName = file.FileName;
@@ -91,14 +93,23 @@ public sealed partial class MigrationDirectory
                 sumText = Encoding.UTF8.GetString(file.Read()).TrimStart('\uFEFF');
                 continue;
             }
+            var before = problems.Count;
             if (!TryClassify(fileName, display, problems, out var kind, out var version, out var versionText, out var name))
             {
+                if (problems.Count == before && !IsAllowedBeside(fileName))
+                {
+                    unread.Add(fileName);
+                }
                 continue;
             }
             var bytes = ReadChecked(file, display, options.MaxFileBytes, problems, out var text);
             if (bytes is null)
             {
                 continue;
+            }
+            if (ForeignLayout.GooseUp().IsMatch(text!))
+            {
+                gooseFiles.Add(fileName);
             }
             var migration = new Migration(kind, version, versionText, name, fileName, file.DisplayPath, "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes)));
             contents[migration] = bytes;
@@ -111,6 +122,27 @@ public sealed partial class MigrationDirectory
             {
                 MigrationFileReader.Read(migration, text!, display, problems);
             }
+        }
+
+        unread.AddRange(source.Folders().Where(f => !f.Name.StartsWith('.')).Select(f => f.Name + "/"));
+        if (ForeignLayout.Detect([.. files.Select(f => f.FileName)], [.. source.Folders().Select(f => f.Name)], gooseFiles,
+                folder => source.Folders().Any(f => f.Name == folder && f.HasFile("migration.sql"))) is { } foreign)
+        {
+            // Another tool's directory: one error naming the tool and the import, not one per file it holds.
+            bool Theirs(string file) => foreign.Entries.Contains(file) || foreign.Entries.Contains(file.TrimEnd('/'));
+            versioned.RemoveAll(m => Theirs(m.FileName));
+            repeatable.RemoveAll(m => Theirs(m.FileName));
+            problems.RemoveAll(p => Theirs(System.IO.Path.GetFileName(p.File)));
+            unread.RemoveAll(Theirs);
+            problems.Insert(0, new MigrationProblem(Severity.Error, "foreign-layout", path, 0, 0,
+                $"this is a {foreign.Tool} migration directory ({foreign.Evidence}), which Stepwise does not run as it is",
+                "convert it, all or nothing and without changing it: " + ForeignLayout.Command(foreign, path)));
+        }
+        if (unread.Count > 0)
+        {
+            problems.Add(new MigrationProblem(Severity.Error, "not-read", path, 0, 0,
+                $"{unread.Count} entr{(unread.Count == 1 ? "y" : "ies")} Stepwise does not read: {string.Join(", ", unread.Take(5))}{(unread.Count > 5 ? ", ..." : "")}",
+                "migrations are <version>_<name>.sql, <version>_<name>.yaml|.json and R_<name>.sql; move anything else out of the directory (README*, *.md and hidden files may stay)"));
         }
 
         versioned.Sort((a, b) => a.Version != b.Version ? a.Version.CompareTo(b.Version) : string.CompareOrdinal(a.FileName, b.FileName));
@@ -135,6 +167,14 @@ public sealed partial class MigrationDirectory
 
         return new MigrationDirectory(path, versioned, repeatable, problems, computed, sumText is not null);
     }
+
+    /// <summary>
+    /// Files that may live beside migrations without being read: hidden ones (<c>.gitkeep</c>), READMEs and other
+    /// Markdown notes, and Stepwise's own configuration. Anything else unread is an error, so nothing passes silently.
+    /// </summary>
+    private static bool IsAllowedBeside(string fileName) =>
+        fileName.StartsWith('.') || fileName.StartsWith("README", StringComparison.OrdinalIgnoreCase)
+        || fileName.EndsWith(".md", StringComparison.OrdinalIgnoreCase) || fileName == "stepwise.json";
 
     /// <summary>The versioned migration with <paramref name="version"/>, or null.</summary>
     public Migration? Find(long version) => Versioned.FirstOrDefault(m => m.Version == version);
