@@ -22,6 +22,8 @@ internal sealed class ValidateCommand : ICliCommand
     {
         var directory = MigrationDirectory.Load(context.MigrationsDirectory);
         var problems = directory.Problems.ToList();
+        problems.AddRange(directory.InProgress.Order(StringComparer.Ordinal).Select(file => new MigrationProblem(Severity.Warning, "in-progress", Path.Combine(context.MigrationsDirectory, file), 0, 0,
+            "in progress (made by stepwise new): stepwise.sum does not check its content yet", "once it is final, seal it with: stepwise hash (before it is merged or deployed)")));
         var noDown = directory.Versioned.Where(m => m.Up is not null && m.Down is null).ToList();
         // One line per file while they are few; past that one line with the count (an imported history has hundreds).
         problems.AddRange(noDown.Count <= SummariseAbove

@@ -24,9 +24,13 @@ public sealed class MigrationDirectoryOptions
 /// </summary>
 public sealed partial class MigrationDirectory
 {
+    private readonly IReadOnlyList<(string File, byte[] Content)> _contents;
+
     private MigrationDirectory(string path, IReadOnlyList<Migration> versioned, IReadOnlyList<Migration> repeatable,
-        IReadOnlyList<MigrationProblem> problems, SumFile computedSum, bool hasSumFile)
+        IReadOnlyList<MigrationProblem> problems, SumFile computedSum, bool hasSumFile, IReadOnlyList<(string File, byte[] Content)>? contents = null, IReadOnlySet<string>? inProgress = null)
     {
+        _contents = contents ?? [];
+        InProgress = inProgress ?? new HashSet<string>();
         Path = path;
         Versioned = versioned;
         Repeatable = repeatable;
@@ -50,8 +54,14 @@ public sealed partial class MigrationDirectory
     /// <summary>True when any problem is an error: nothing may be applied from this directory.</summary>
     public bool HasErrors => Problems.Any(p => p.Severity == Severity.Error);
 
-    /// <summary>The sum of the directory as it is now (what <c>stepwise hash</c> writes).</summary>
+    /// <summary>The sum of the directory as it is now, every file sealed (what <c>stepwise hash</c> writes).</summary>
     public SumFile ComputedSum { get; }
+
+    /// <summary>Files <c>stepwise.sum</c> lists as in progress (created by <c>stepwise new</c>, not sealed yet): their edits are not checked.</summary>
+    public IReadOnlySet<string> InProgress { get; }
+
+    /// <summary>The sum with <paramref name="inProgress"/> listed as in progress and every other file sealed (what <c>stepwise new</c> writes).</summary>
+    public SumFile SumWithInProgress(IReadOnlySet<string> inProgress) => SumFile.Compute(_contents, inProgress);
 
     /// <summary>True when the directory has a <c>stepwise.sum</c>.</summary>
     public bool HasSumFile { get; }
@@ -149,8 +159,10 @@ public sealed partial class MigrationDirectory
         repeatable.Sort((a, b) => string.CompareOrdinal(a.FileName, b.FileName));
         CheckDuplicates(path, versioned, repeatable, problems);
 
-        var computed = SumFile.Compute(versioned.Concat(repeatable).Select(m => (m.FileName, contents[m])));
+        var ordered = versioned.Concat(repeatable).Select(m => (m.FileName, contents[m])).ToList();
+        var computed = SumFile.Compute(ordered);
         var sumDisplay = System.IO.Path.Combine(path, SumFile.FileName);
+        IReadOnlySet<string> inProgress = new HashSet<string>();
         if (sumText is null)
         {
             if (versioned.Count + repeatable.Count > 0)
@@ -162,10 +174,12 @@ public sealed partial class MigrationDirectory
         }
         else if (SumFile.Parse(sumText, sumDisplay, problems) is { } recorded)
         {
-            recorded.CheckAgainst(computed, sumDisplay, path, problems);
+            // A file still in progress is checked for its place, not its content.
+            inProgress = recorded.InProgress;
+            recorded.CheckAgainst(inProgress.Count == 0 ? computed : SumFile.Compute(ordered, inProgress), sumDisplay, path, problems);
         }
 
-        return new MigrationDirectory(path, versioned, repeatable, problems, computed, sumText is not null);
+        return new MigrationDirectory(path, versioned, repeatable, problems, computed, sumText is not null, ordered, inProgress);
     }
 
     /// <summary>
