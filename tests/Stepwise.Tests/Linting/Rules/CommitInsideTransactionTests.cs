@@ -38,6 +38,7 @@ public class CommitInsideTransactionTests
 
     [Theory]
     [InlineData("-- stepwise:up\n-- stepwise:no-transaction\n" + Backfill)] // runs on its own: COMMIT is allowed
+    [InlineData("-- stepwise:up\nALTER TABLE t ADD COLUMN c int;\n" + Backfill)] // Stepwise runs such a section statement by statement by itself
     [InlineData(Backfill)] // plain SQL, autocommit
     [InlineData("BEGIN;\nDO $$ BEGIN UPDATE t SET c = 1; END $$;\nCOMMIT;\n")] // does not commit
     [InlineData("DO $$ BEGIN CALL p(); END $$;\n")] // a CALL inside a DO run outside a transaction may commit
