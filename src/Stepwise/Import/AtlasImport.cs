@@ -99,11 +99,7 @@ internal static partial class AtlasImport
             }
         }
 
-        foreach (var duplicate in converted.GroupBy(c => c.Version).Where(g => g.Count() > 1))
-        {
-            problems.Add(new MigrationProblem(Severity.Error, "duplicate-version", Path.Combine(directory, duplicate.ElementAt(1).Migration.Source), 0, 0,
-                $"version {duplicate.Key} is used by both {duplicate.First().Migration.Source} and {duplicate.ElementAt(1).Migration.Source}", "give one of them a new version"));
-        }
+        Importer.CheckDuplicateVersions(converted, directory, problems, "give one of them a new version");
         Importer.ThrowIfErrors("nothing was imported", problems);
         return new ImportResult(ImportSource.Atlas, directory, [.. converted.OrderBy(c => c.Version).Select(c => c.Migration)],
             [.. problems.Where(p => p.Severity == Severity.Warning)]);

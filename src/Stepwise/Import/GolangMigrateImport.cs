@@ -26,7 +26,7 @@ internal static partial class GolangMigrateImport
                 continue;
             }
             var versionText = match.Groups["version"].Value;
-            if (!long.TryParse(versionText, out var version) || version <= 0)
+            if (!long.TryParse(versionText, out var version) || version < 0 || version == long.MaxValue)
             {
                 problems.Add(new MigrationProblem(Severity.Error, "bad-version", file, 0, 0,
                     $"version '{versionText}' must be a positive integer below 9223372036854775808 for Stepwise", "rename the file in a copy of the directory and import that"));
@@ -44,8 +44,16 @@ internal static partial class GolangMigrateImport
             pairs[version] = up ? (versionText, match.Groups["name"].Value, fileName, pair.Down) : (versionText, pair.Name ?? match.Groups["name"].Value, pair.Up, fileName);
         }
 
+        // golang-migrate allows version 0; Stepwise versions start at 1, so then every version moves up by one
+        // (the header keeps golang-migrate's, which is what baseline --from golang-migrate matches).
+        var shift = pairs.ContainsKey(0) ? 1 : 0;
+        if (shift == 1)
+        {
+            problems.Add(new MigrationProblem(Severity.Warning, "version-shifted", Path.Combine(directory, pairs[0].Up ?? pairs[0].Down!), 0, 0,
+                "golang-migrate version 0 has no Stepwise equivalent (versions start at 1): every version was moved up by one (0 → 1, 1 → 2, ...)", null));
+        }
         var converted = new List<ImportedMigration>();
-        foreach (var (_, (versionText, name, up, down)) in pairs)
+        foreach (var (version, (versionText, name, up, down)) in pairs)
         {
             if (up is null)
             {
@@ -59,7 +67,8 @@ internal static partial class GolangMigrateImport
             {
                 problems.Add(new MigrationProblem(Severity.Warning, "no-down", Path.Combine(directory, up), 0, 0, "no down file: the migration has no down section", null));
             }
-            converted.Add(new ImportedMigration($"{versionText}_{Importer.SafeName(name)}.sql",
+            var stepwiseVersion = shift == 0 ? versionText : (version + 1).ToString(System.Globalization.CultureInfo.InvariantCulture).PadLeft(versionText.Length, '0');
+            converted.Add(new ImportedMigration($"{stepwiseVersion}_{Importer.SafeName(name)}.sql",
                 MigrationText.Versioned(ImportOrigin.Header(ImportSource.GolangMigrate, up, versionText), upText, downText, noTransaction: false),
                 down is null ? up : $"{up} + {down}", versionText));
         }

@@ -61,11 +61,7 @@ internal static partial class GooseImport
                     "a Go migration runs Go code, which Stepwise cannot convert",
                     "write what it does as a Stepwise migration after the import, or import without it: stepwise import goose DIR --skip-go"));
         }
-        foreach (var duplicate in converted.GroupBy(c => c.Version).Where(g => g.Count() > 1))
-        {
-            problems.Add(new MigrationProblem(Severity.Error, "duplicate-version", Path.Combine(directory, duplicate.ElementAt(1).Migration.Source), 0, 0,
-                $"version {duplicate.Key} is used by both {duplicate.First().Migration.Source} and {duplicate.ElementAt(1).Migration.Source} (goose refuses it too)", "give one of them a new version"));
-        }
+        Importer.CheckDuplicateVersions(converted, directory, problems, "give one of them a new version (goose refuses it too)");
         Importer.ThrowIfErrors(goMigrations.Count > 0 && !options.SkipGoMigrations
             ? $"nothing was imported: {goMigrations.Count} Go migration(s) cannot be converted (--skip-go imports the SQL ones and lists them)" : "nothing was imported", problems);
         return new ImportResult(ImportSource.Goose, directory, [.. converted.OrderBy(c => c.Version).Select(c => c.Migration)],
@@ -76,7 +72,7 @@ internal static partial class GooseImport
     private static string? Convert(string text, string file, List<MigrationProblem> problems)
     {
         var sections = new List<(string Kind, int Start)>();
-        var removed = new List<(int Start, int End)>();
+        var removed = new List<(int Start, int End, string With)>();
         var noTransaction = false;
         var envsub = false;
         var envsubRanges = new List<(int Start, int End)>();
@@ -101,19 +97,23 @@ internal static partial class GooseImport
                         return null;
                     }
                     sections.Add((annotation, start));
-                    removed.Add((start, lineEnd));
+                    removed.Add((start, lineEnd, ""));
                     break;
-                case "statementbegin" or "statementend":
-                    removed.Add((start, lineEnd));
+                case "statementbegin":
+                    removed.Add((start, lineEnd, ""));
+                    break;
+                case "statementend":
+                    // goose ends the statement here, semicolon or not: keep it ended for PostgreSQL's parser.
+                    removed.Add((start, lineEnd, text[..start].TrimEnd().EndsWith(';') ? "" : ";\n"));
                     break;
                 case "no transaction":
                     noTransaction = true;
-                    removed.Add((start, lineEnd));
+                    removed.Add((start, lineEnd, ""));
                     break;
                 case "envsub on":
                     envsub = true;
                     envsubFrom = end;
-                    removed.Add((start, lineEnd));
+                    removed.Add((start, lineEnd, ""));
                     break;
                 case "envsub off":
                     if (envsub)
@@ -121,7 +121,7 @@ internal static partial class GooseImport
                         envsubRanges.Add((envsubFrom, start));
                     }
                     envsub = false;
-                    removed.Add((start, lineEnd));
+                    removed.Add((start, lineEnd, ""));
                     break;
                 default:
                     problems.Add(new MigrationProblem(Severity.Error, "goose-annotation", file, line, column,
@@ -152,9 +152,9 @@ internal static partial class GooseImport
         {
             var sb = new StringBuilder();
             var at = from;
-            foreach (var (start, end) in removed.Where(r => r.Start >= from && r.Start < to).OrderBy(r => r.Start))
+            foreach (var (start, end, with) in removed.Where(r => r.Start >= from && r.Start < to).OrderBy(r => r.Start))
             {
-                sb.Append(text, at, start - at);
+                sb.Append(text, at, start - at).Append(with);
                 at = end;
             }
             sb.Append(text, at, Math.Max(0, to - at));

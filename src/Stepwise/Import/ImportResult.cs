@@ -106,6 +106,17 @@ public static class Importer
         }
     }
 
+    /// <summary>An error for each version two converted migrations share (naming both sources).</summary>
+    internal static void CheckDuplicateVersions(IEnumerable<(long Version, ImportedMigration Migration)> converted, string directory, List<MigrationProblem> problems, string hint)
+    {
+        foreach (var duplicate in converted.GroupBy(c => c.Version).Where(g => g.Count() > 1))
+        {
+            var (first, second) = (duplicate.First().Migration.Source, duplicate.ElementAt(1).Migration.Source);
+            problems.Add(new MigrationProblem(Severity.Error, "duplicate-version", Path.Combine(directory, second), 0, 0,
+                $"version {duplicate.Key} is used by both {first} and {second}", hint));
+        }
+    }
+
     /// <summary>Throws when <paramref name="problems"/> holds an error.</summary>
     internal static void ThrowIfErrors(string message, List<MigrationProblem> problems)
     {

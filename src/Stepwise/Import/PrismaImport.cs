@@ -59,11 +59,7 @@ internal static partial class PrismaImport
             converted.Add((version, new ImportedMigration($"{match.Groups["version"].Value}_{Importer.SafeName(match.Groups["name"].Value)}.sql",
                 MigrationText.Versioned(ImportOrigin.Header(ImportSource.Prisma, source, folderName), text, null, noTransaction: false), source, folderName)));
         }
-        foreach (var duplicate in converted.GroupBy(c => c.Version).Where(g => g.Count() > 1))
-        {
-            problems.Add(new MigrationProblem(Severity.Error, "duplicate-version", Path.Combine(directory, duplicate.ElementAt(1).Migration.SourceId!), 0, 0,
-                $"version {duplicate.Key} is used by both {duplicate.First().Migration.SourceId} and {duplicate.ElementAt(1).Migration.SourceId}", "give one of them a new timestamp in a copy of the directory and import that"));
-        }
+        Importer.CheckDuplicateVersions(converted, directory, problems, "give one of them a new timestamp in a copy of the directory and import that");
         if (converted.Count > 0)
         {
             problems.Add(new MigrationProblem(Severity.Warning, "no-down", directory, 0, 0, $"no down sections: Prisma migrations go only forward ({converted.Count} migration(s))", null));

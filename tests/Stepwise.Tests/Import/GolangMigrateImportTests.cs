@@ -30,6 +30,20 @@ public class GolangMigrateImportTests
     }
 
     [Fact]
+    public void Version_0_moves_every_version_up_by_one_and_headers_keep_golang_migrates()
+    {
+        using var source = new TempDirectory();
+        source.Write("0000_system.up.sql", "CREATE TABLE system (id int);\n");
+        source.Write("0001_initial.up.sql", "CREATE TABLE initial (id int);\n");
+
+        var result = Importer.Read(ImportSource.GolangMigrate, source.Path);
+
+        Assert.Equal(["0001_system.sql", "0002_initial.sql"], result.Converted.Select(m => m.FileName));
+        Assert.Equal(["0000", "0001"], result.Converted.Select(m => m.SourceId));
+        Assert.Contains(result.NotConverted, p => p.Code == "version-shifted");
+    }
+
+    [Fact]
     public void A_down_without_its_up_is_reported_and_two_up_files_for_one_version_are_refused()
     {
         using var source = new TempDirectory();

@@ -54,6 +54,22 @@ public class GooseImportTests
         Assert.DoesNotContain(skipped.NotConverted, p => p.File.EndsWith("main.go", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void A_statement_block_ended_by_StatementEnd_without_a_semicolon_stays_ended()
+    {
+        using var source = new TempDirectory();
+        source.Write("20250519145912_v1.sql", "-- +goose Up\n-- +goose StatementBegin\nCREATE TYPE v AS ENUM ('a');\n\nALTER TABLE t\nADD COLUMN v v NOT NULL DEFAULT 'a'\n-- +goose StatementEnd\n\n"
+            + "-- +goose Down\n-- +goose StatementBegin\nALTER TABLE t DROP COLUMN v;\nDROP TYPE v\n-- +goose StatementEnd\n");
+        using var target = new TempDirectory();
+
+        ImportWriter.Write(Importer.Read(ImportSource.Goose, source.Path), target.Path);
+        var loaded = MigrationDirectory.Load(target.Path);
+
+        Assert.Empty(loaded.Problems);
+        Assert.Equal(2, loaded.Versioned[0].Up!.Statements.Count);
+        Assert.Equal(2, loaded.Versioned[0].Down!.Statements.Count);
+    }
+
     [Theory]
     [InlineData("SELECT 1;\n", "no-up-marker")]
     [InlineData("-- +goose Down\nSELECT 1;\n-- +goose Up\nSELECT 2;\n", "goose-annotation")]
