@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Stepwise.Diagnostics;
 using Stepwise.Migrations;
 
 namespace Stepwise.Import;

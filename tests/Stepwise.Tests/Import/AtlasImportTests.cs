@@ -1,3 +1,4 @@
+using Stepwise.Diagnostics;
 using System.Text;
 using Stepwise.Import;
 using Stepwise.Migrations;
