@@ -345,7 +345,8 @@ internal static class LoadBenchmark
             // A step waiting for its lock blocks every transaction queued behind it: a short wait, retried, bounds that.
             options.LockTimeout = timeout;
         }
-        var runner = new PlanRunner(connection, history, options, timeline);
+        await using var observer = await ReferenceData.OpenAsync(connectionString, "stepwise");
+        var runner = new PlanRunner(connection, observer, history, options, timeline);
         await runner.RunAsync(migration, plan, PlanPhase.Start, 0, _ => (1, 1), CancellationToken.None);
         await load.DeployAsync();
         timeline.Mark("new version deployed");

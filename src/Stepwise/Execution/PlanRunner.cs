@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Stepwise.Execution.Backfill;
+using Stepwise.Execution.Locking;
 using Stepwise.Migrations;
 using Stepwise.Planning;
 using Stepwise.Sql;
@@ -14,8 +15,10 @@ namespace Stepwise.Execution;
 /// step. SQL steps run under lock_timeout and are retried with backoff when it expires; a concurrent index
 /// build left INVALID by an interruption is dropped and built again; backfills checkpoint every batch.
 /// </summary>
-internal sealed class PlanRunner(NpgsqlConnection work, HistoryStore history, MigratorOptions options, ILogger logger)
+internal sealed class PlanRunner(NpgsqlConnection work, NpgsqlConnection observer, HistoryStore history, MigratorOptions options, ILogger logger)
 {
+    private readonly LockAcquisition _locks = new(observer, options.LockPolicy ?? LockPolicy.From(options), logger, options.LockWaitChanged);
+
     /// <summary>The status that marks <paramref name="phase"/> in progress.</summary>
     public static string Status(PlanPhase phase) => phase switch
     {
@@ -50,12 +53,11 @@ internal sealed class PlanRunner(NpgsqlConnection work, HistoryStore history, Mi
                         await HistoryStore.RunAsync(work, [history.Progress(migration.Version, Status(phase), i + 1, null)], cancellationToken);
                         break;
                     default:
-                        await SetLockTimeoutAsync(options.StepLockTimeout, cancellationToken);
                         await RunSqlAsync(migration.FileName, step, () => history.Progress(migration.Version, Status(phase), i + 1, null), resuming: i == resumeAt && resumeAt > 0, cancellationToken);
                         break;
                 }
             }
-            catch (Exception ex) when (ex is PostgresException or StepCheckFailedException)
+            catch (Exception ex) when (ex is PostgresException or StepCheckFailedException or LockDeadlineException)
             {
                 throw await FailAsync(migration, steps, phase, i, where(step.Operation), ex);
             }
@@ -85,11 +87,10 @@ internal sealed class PlanRunner(NpgsqlConnection work, HistoryStore history, Mi
 
     /// <summary>
     /// Runs clean-up steps deferred past an earlier migration's complete (kept fill triggers): idempotent
-    /// statements, under the step lock timeout with retries, recorded by the caller as a whole.
+    /// statements, under the lock policy, recorded by the caller as a whole.
     /// </summary>
     public async Task RunKeptAsync(string file, IReadOnlyList<Step> steps, CancellationToken cancellationToken)
     {
-        await SetLockTimeoutAsync(options.StepLockTimeout, cancellationToken);
         foreach (var step in steps)
         {
             await RunSqlAsync(file, step, progress: null, resuming: false, cancellationToken);
@@ -97,51 +98,55 @@ internal sealed class PlanRunner(NpgsqlConnection work, HistoryStore history, Mi
         }
     }
 
-    /// <summary>Runs one SQL step with lock-timeout retries; <paramref name="progress"/>, when given, makes the progress record written with it (in its transaction when it has one).</summary>
+    /// <summary>Runs one SQL step under the lock policy; <paramref name="progress"/>, when given, makes the progress record written with it (in its transaction when it has one).</summary>
     private async Task RunSqlAsync(string file, Step step, Func<NpgsqlBatchCommand>? progress, bool resuming, CancellationToken cancellationToken)
     {
         // Parsed once, not per retry: a statement outside a transaction may have an interrupted effect to clean up first.
-        var statement = !step.InTransaction && SqlParser.Parse(step.Sql!).Statements is [var first, ..] ? first : null;
-        for (var attempt = 0; ; attempt++)
+        var statements = SqlParser.Parse(step.Sql!).Statements;
+        var statement = !step.InTransaction && statements is [var first, ..] ? first : null;
+        var retrying = resuming;
+        await _locks.RunAsync(new LockRequest(file, $"{file}: {step.Description}", LockTarget.Of(statements)), work.ProcessID, async (timeout, ct) =>
         {
+            await SetLockTimeoutAsync(timeout, ct);
             try
             {
-                if (!step.InTransaction)
-                {
-                    if (statement is null || await OutsideTransaction.PrepareAsync(work, statement, resuming || attempt > 0, $"{file}: {step.Description}", logger, cancellationToken))
-                    {
-                        await using var command = new NpgsqlCommand(step.Sql, work);
-                        await command.ExecuteNonQueryAsync(cancellationToken);
-                    }
-                    if (progress is not null)
-                    {
-                        await HistoryStore.RunAsync(work, [progress()], cancellationToken);
-                    }
-                }
-                else
-                {
-                    // The step and its progress record commit together.
-                    await using var tx = await work.BeginTransactionAsync(cancellationToken);
-                    await using var batch = new NpgsqlBatch(work, tx);
-                    batch.BatchCommands.Add(new NpgsqlBatchCommand(step.Sql!));
-                    if (progress is not null)
-                    {
-                        batch.BatchCommands.Add(progress()); // a new command per attempt: one belongs to one batch
-                    }
-                    await batch.ExecuteNonQueryAsync(cancellationToken);
-                    await tx.CommitAsync(cancellationToken);
-                }
-                return;
+                await RunSqlOnceAsync(step, statements, statement, progress, retrying, $"{file}: {step.Description}", ct);
             }
-            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.LockNotAvailable && attempt < options.StepLockRetries)
+            finally
             {
-                var delay = OutsideTransaction.Backoff(attempt, options.StepLockTimeout, options.StepRetryMaxDelay);
-                StepwiseDiagnostics.LockTimeoutRetries.Add(1, new KeyValuePair<string, object?>(StepwiseDiagnostics.FileTag, file));
-                logger.LogWarning(EventIds.LockTimeoutRetry, "{File}: {Description} waited lock_timeout ({Timeout} ms) for a lock on {Target}; retry {Attempt} of {Retries} in {Delay} ms",
-                    file, step.Description, (long)options.StepLockTimeout.TotalMilliseconds, step.LockTarget, attempt + 1, options.StepLockRetries, (long)delay.TotalMilliseconds);
-                await Task.Delay(delay, cancellationToken);
+                retrying = true;
             }
+        }, cancellationToken);
+    }
+
+    private async Task RunSqlOnceAsync(Step step, IReadOnlyList<SqlStatement> statements, SqlStatement? statement, Func<NpgsqlBatchCommand>? progress, bool retrying, string where, CancellationToken cancellationToken)
+    {
+        if (!step.InTransaction)
+        {
+            if (statement is null || await OutsideTransaction.PrepareAsync(work, statement, retrying, where, logger, cancellationToken))
+            {
+                await using var command = new NpgsqlCommand(step.Sql, work);
+                await command.ExecuteNonQueryAsync(cancellationToken);
+            }
+            if (progress is not null)
+            {
+                await HistoryStore.RunAsync(work, [progress()], cancellationToken);
+            }
+            return;
         }
+        // The step (several statements when steps on one table were grouped) and its progress record commit together.
+        await using var tx = await work.BeginTransactionAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch(work, tx);
+        foreach (var one in statements)
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(one.Text));
+        }
+        if (progress is not null)
+        {
+            batch.BatchCommands.Add(progress()); // a new command per attempt: one belongs to one batch
+        }
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+        await tx.CommitAsync(cancellationToken);
     }
 
     private async Task CheckAsync(Step step, CancellationToken cancellationToken)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Stepwise.Execution.Locking;
 using Stepwise.Migrations;
 using Stepwise.Sql;
 
@@ -15,12 +16,14 @@ namespace Stepwise.Execution;
 /// recording progress after each statement, so a crash resumes at the first unfinished one. A
 /// statement that can run in a transaction commits together with its progress record.</item>
 /// </list>
-/// A statement that hits lock_timeout (SQLSTATE 55P03) is retried, the whole transaction for a
-/// transactional section, with exponential backoff and jitter; each wait is logged with the sessions
-/// that blocked it.
+/// Every attempt goes through the lock policy (<see cref="LockAcquisition"/>): a statement (the whole transaction
+/// for a transactional section) that hits lock_timeout is tried again until the lock deadline, and each wait is
+/// logged with the sessions that blocked it.
 /// </summary>
 internal sealed class SectionRunner(NpgsqlConnection work, NpgsqlConnection observer, HistoryStore history, MigratorOptions options, ILogger logger)
 {
+    private readonly LockAcquisition _locks = new(observer, options.LockPolicy ?? LockPolicy.From(options), logger, options.LockWaitChanged);
+
     /// <summary>What to run and how to record it.</summary>
     internal sealed record Job(Migration Migration, MigrationSection Section, HistoryRow? Row)
     {
@@ -48,94 +51,99 @@ internal sealed class SectionRunner(NpgsqlConnection work, NpgsqlConnection obse
         }
         else
         {
-            await SetTimeoutsAsync(job.Section, cancellationToken);
             await RunStatementByStatementAsync(job, clock, cancellationToken);
         }
         return clock.Elapsed;
     }
 
-    private TimeSpan LockTimeout(MigrationSection section) => section.LockTimeout ?? options.LockTimeout;
-
     /// <summary>How many commands <see cref="AddTimeouts"/> adds.</summary>
     private const int TimeoutCommandCount = 2;
 
-    private void AddTimeouts(NpgsqlBatch batch, MigrationSection section)
+    private void AddTimeouts(NpgsqlBatch batch, MigrationSection section, TimeSpan lockTimeout)
     {
         var statementTimeout = section.StatementTimeout ?? options.StatementTimeout ?? TimeSpan.Zero;
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("SET lock_timeout = " + Quote.Duration(LockTimeout(section))));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("SET lock_timeout = " + Quote.Duration(lockTimeout)));
         batch.BatchCommands.Add(new NpgsqlBatchCommand("SET statement_timeout = " + Quote.Duration(statementTimeout)));
     }
 
-    private async Task SetTimeoutsAsync(MigrationSection section, CancellationToken cancellationToken)
+    private async Task SetTimeoutsAsync(MigrationSection section, TimeSpan lockTimeout, CancellationToken cancellationToken)
     {
         await using var batch = new NpgsqlBatch(work);
-        AddTimeouts(batch, section);
+        AddTimeouts(batch, section, lockTimeout);
         await batch.ExecuteNonQueryAsync(cancellationToken);
     }
+
+    /// <summary>What <paramref name="statements"/> lock, for the lock policy; a file's lock-timeout directive pins lock_timeout.</summary>
+    private static LockRequest Request(Job job, IReadOnlyList<SqlStatement> statements, SqlStatement? one) =>
+        new(job.Migration.FileName, one is null ? job.Migration.FileName : $"{job.Migration.FileName}:{one.Span.StartLine}: {one.CommandTag}", LockTarget.Of(statements), job.Section.LockTimeout);
 
     private async Task RunInTransactionAsync(Job job, Stopwatch clock, CancellationToken cancellationToken)
     {
         var section = job.Section;
-        for (var attempt = 0; ; attempt++)
+        NpgsqlTransaction? tx = null;
+        var failedAt = 0;
+        try
         {
-            await using var tx = await work.BeginTransactionAsync(cancellationToken);
-            var failedAt = 0;
-            try
+            await _locks.RunAsync(Request(job, section.Statements, null), work.ProcessID, async (lockTimeout, ct) =>
             {
-                await using (var batch = new NpgsqlBatch(work, tx))
+                tx = await work.BeginTransactionAsync(ct);
+                failedAt = 0;
+                await using var batch = new NpgsqlBatch(work, tx);
+                // The timeouts lead the section's own batch rather than taking a round trip of their own: a SET
+                // applies to the commands after it, is undone with the transaction, and is sent again on a retry.
+                AddTimeouts(batch, section, lockTimeout);
+                foreach (var statement in section.Statements)
                 {
-                    // The timeouts lead the section's own batch rather than taking a round trip of their own: a SET
-                    // applies to the commands after it, is undone with the transaction, and is sent again on a retry.
-                    AddTimeouts(batch, section);
-                    foreach (var statement in section.Statements)
-                    {
-                        batch.BatchCommands.Add(new NpgsqlBatchCommand(statement.Text));
-                    }
-                    await using var watch = BlockingSessions.Watch(observer, work.ProcessID, LockTimeout(section));
-                    try
-                    {
-                        try
-                        {
-                            await batch.ExecuteNonQueryAsync(cancellationToken); // the whole section in one round trip
-                        }
-                        catch (PostgresException)
-                        {
-                            // Npgsql 10.0.0 does not say which command failed; the completed ones know their statement type.
-                            var completed = batch.BatchCommands.Cast<NpgsqlBatchCommand>().TakeWhile(c => c.StatementType != StatementType.Unknown).Count();
-                            failedAt = Math.Max(0, completed - TimeoutCommandCount);
-                            throw;
-                        }
-                    }
-                    catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.LockNotAvailable && attempt < options.LockRetries)
+                    batch.BatchCommands.Add(new NpgsqlBatchCommand(statement.Text));
+                }
+                try
+                {
+                    await batch.ExecuteNonQueryAsync(ct); // the whole section in one round trip
+                }
+                catch (PostgresException ex)
+                {
+                    // Npgsql 10.0.0 does not say which command failed; the completed ones know their statement type.
+                    var completed = batch.BatchCommands.Cast<NpgsqlBatchCommand>().TakeWhile(c => c.StatementType != StatementType.Unknown).Count();
+                    failedAt = Math.Max(0, completed - TimeoutCommandCount);
+                    if (ex.SqlState == PostgresErrorCodes.LockNotAvailable)
                     {
                         await RollbackQuietlyAsync(tx);
-                        var statement = section.Statements.Count == 0 ? null : section.Statements[Math.Min(failedAt, section.Statements.Count - 1)];
-                        await WaitBeforeRetryAsync(job, statement, watch.Last, attempt, cancellationToken);
-                        continue;
+                        await tx.DisposeAsync();
+                        tx = null;
                     }
+                    throw;
                 }
-                await CheckAssertionsAsync(job, tx, cancellationToken);
-                await using (var record = new NpgsqlBatch(work, tx))
+            }, cancellationToken);
+            await CheckAssertionsAsync(job, tx, cancellationToken);
+            await using (var record = new NpgsqlBatch(work, tx))
+            {
+                foreach (var command in Finish(job, clock))
                 {
-                    foreach (var command in Finish(job, clock))
-                    {
-                        record.BatchCommands.Add(command);
-                    }
-                    await record.ExecuteNonQueryAsync(cancellationToken);
+                    record.BatchCommands.Add(command);
                 }
-                await tx.CommitAsync(cancellationToken);
-                return;
+                await record.ExecuteNonQueryAsync(cancellationToken);
             }
-            catch (PostgresException ex)
+            await tx!.CommitAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is PostgresException or LockDeadlineException)
+        {
+            if (tx is not null)
             {
                 await RollbackQuietlyAsync(tx);
-                var statement = failedAt < section.Statements.Count ? section.Statements[failedAt] : null;
-                throw await FailAsync(job, statement, ex, completed: 0, cancellationToken);
             }
-            catch (AssertionFailedException ex)
+            var statement = failedAt < section.Statements.Count ? section.Statements[failedAt] : null;
+            throw await FailAsync(job, statement, ex, completed: 0, cancellationToken);
+        }
+        catch (AssertionFailedException ex)
+        {
+            await RollbackQuietlyAsync(tx!);
+            throw await FailAsync(job, ex.Assertion.Query, ex, completed: 0, cancellationToken);
+        }
+        finally
+        {
+            if (tx is not null)
             {
-                await RollbackQuietlyAsync(tx);
-                throw await FailAsync(job, ex.Assertion.Query, ex, completed: 0, cancellationToken);
+                await tx.DisposeAsync();
             }
         }
     }
@@ -171,7 +179,7 @@ internal sealed class SectionRunner(NpgsqlConnection work, NpgsqlConnection obse
                 // The statement a crash interrupted may have finished without its progress being recorded.
                 await RunOneAsync(job, statement, i, resumingHere: i == resumeAt && job.Resuming, versioned, cancellationToken);
             }
-            catch (PostgresException ex)
+            catch (Exception ex) when (ex is PostgresException or LockDeadlineException)
             {
                 throw await FailAsync(job, statement, ex, completed: i, cancellationToken);
             }
@@ -191,56 +199,44 @@ internal sealed class SectionRunner(NpgsqlConnection work, NpgsqlConnection obse
     private async Task RunOneAsync(Job job, SqlStatement statement, int index, bool resumingHere, bool versioned, CancellationToken cancellationToken)
     {
         var outsideTransaction = statement.Tree?.CannotRunInTransaction == true;
-        for (var attempt = 0; ; attempt++)
+        var retrying = resumingHere;
+        await _locks.RunAsync(Request(job, [statement], statement), work.ProcessID, async (lockTimeout, ct) =>
         {
-            await using var watch = BlockingSessions.Watch(observer, work.ProcessID, LockTimeout(job.Section));
-            await using var probe = options.StatementProbe is { } before ? await before(statement, work.ProcessID, cancellationToken) : null;
+            await SetTimeoutsAsync(job.Section, lockTimeout, ct);
+            await using var probe = options.StatementProbe is { } before ? await before(statement, work.ProcessID, ct) : null;
             try
             {
                 if (outsideTransaction)
                 {
-                    if (await OutsideTransaction.PrepareAsync(work, statement, resumingHere || attempt > 0, $"{job.Migration.FileName}:{statement.Span.StartLine}", logger, cancellationToken))
+                    if (await OutsideTransaction.PrepareAsync(work, statement, retrying, $"{job.Migration.FileName}:{statement.Span.StartLine}", logger, ct))
                     {
                         await using var command = new NpgsqlCommand(statement.Text, work);
-                        await command.ExecuteNonQueryAsync(cancellationToken);
+                        await command.ExecuteNonQueryAsync(ct);
                     }
                     if (versioned)
                     {
-                        await HistoryStore.RunAsync(work, [history.Progress(job.Migration.Version, job.ProgressStatus, index + 1, null)], cancellationToken);
+                        await HistoryStore.RunAsync(work, [history.Progress(job.Migration.Version, job.ProgressStatus, index + 1, null)], ct);
                     }
                 }
                 else
                 {
                     // The statement and its progress record commit together: no window in which one happened without the other.
-                    await using var tx = await work.BeginTransactionAsync(cancellationToken);
+                    await using var tx = await work.BeginTransactionAsync(ct);
                     await using var batch = new NpgsqlBatch(work, tx);
                     batch.BatchCommands.Add(new NpgsqlBatchCommand(statement.Text));
                     if (versioned)
                     {
                         batch.BatchCommands.Add(history.Progress(job.Migration.Version, job.ProgressStatus, index + 1, null));
                     }
-                    await batch.ExecuteNonQueryAsync(cancellationToken);
-                    await tx.CommitAsync(cancellationToken);
+                    await batch.ExecuteNonQueryAsync(ct);
+                    await tx.CommitAsync(ct);
                 }
-                return;
             }
-            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.LockNotAvailable && attempt < options.LockRetries)
+            finally
             {
-                await WaitBeforeRetryAsync(job, statement, watch.Last, attempt, cancellationToken);
+                retrying = true;
             }
-        }
-    }
-
-    private async Task WaitBeforeRetryAsync(Job job, SqlStatement? statement, string? blockers, int attempt, CancellationToken cancellationToken)
-    {
-        var delay = OutsideTransaction.Backoff(attempt, options.RetryBaseDelay, options.RetryMaxDelay);
-        StepwiseDiagnostics.LockTimeoutRetries.Add(1, new KeyValuePair<string, object?>(StepwiseDiagnostics.FileTag, job.Migration.FileName));
-        logger.LogWarning(EventIds.LockTimeoutRetry,
-            "{File}:{Line}: {Tag} waited lock_timeout ({Timeout} ms) for a lock{Blockers}; retry {Attempt} of {Retries} in {Delay} ms",
-            job.Migration.FileName, statement?.Span.StartLine ?? job.Section.MarkerLine, statement?.CommandTag ?? "the migration",
-            (long)LockTimeout(job.Section).TotalMilliseconds, blockers is null ? "" : $"; blocked by {blockers}",
-            attempt + 1, options.LockRetries, (long)delay.TotalMilliseconds);
-        await Task.Delay(delay, cancellationToken);
+        }, cancellationToken);
     }
 
     private async Task CheckAssertionsAsync(Job job, NpgsqlTransaction? tx, CancellationToken cancellationToken)
