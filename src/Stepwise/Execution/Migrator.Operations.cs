@@ -212,7 +212,7 @@ public sealed partial class Migrator
         var model = await CatalogReader.ReadAsync(session.Work, [_options.StateSchema], cancellationToken);
         try
         {
-            return PlanBuilder.PlanAll(migration.Operations!, model);
+            return StepGrouping.Group(PlanBuilder.PlanAll(migration.Operations!, model));
         }
         catch (PlanningException ex)
         {
