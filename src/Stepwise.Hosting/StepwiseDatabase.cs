@@ -67,9 +67,18 @@ internal sealed class StepwiseDatabase(IOptions<StepwiseOptions> options, IServi
             Source = source,
             StateSchema = Options.StateSchema,
             LockTimeout = Options.LockTimeout,
+            StepLockTimeout = Options.FirstLockTimeout,
+            MaxLockWait = Options.MaxLockWait,
+            LockDeadline = Options.LockDeadline,
+            CancelAutovacuum = Options.CancelAutovacuum,
+            TerminateIdleInTransactionAfter = Options.TerminateIdleInTransactionAfter,
+            LockWaitChanged = wait => LockWait = wait,
             Logger = logger,
         };
     }
+
+    /// <summary>What a migration this process runs is waiting for, while it waits for its locks (the health data shows it).</summary>
+    public Stepwise.Execution.Locking.LockWait? LockWait { get; private set; }
 
     /// <summary>Whether the database is ready for the application (one round trip; changes nothing).</summary>
     public Task<SchemaCheckResult> CheckAsync(CancellationToken cancellationToken) =>
