@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using Stepwise.Execution.Backfill;
 using Stepwise.Execution.Locking;
+using Stepwise.Execution.Backfill;
 using Stepwise.Migrations;
 using Stepwise.Planning;
 using Stepwise.Sql;
@@ -20,11 +20,11 @@ internal sealed class PlanRunner(NpgsqlConnection work, NpgsqlConnection observe
     private readonly LockAcquisition _locks = new(observer, options.LockPolicy ?? LockPolicy.From(options), logger, options.LockWaitChanged);
 
     /// <summary>The status that marks <paramref name="phase"/> in progress.</summary>
-    public static string Status(PlanPhase phase) => phase switch
+    public static HistoryStatus Status(PlanPhase phase) => phase switch
     {
-        PlanPhase.Start => "starting",
-        PlanPhase.Complete => "completing",
-        _ => "rolling back",
+        PlanPhase.Start => HistoryStatus.Starting,
+        PlanPhase.Complete => HistoryStatus.Completing,
+        _ => HistoryStatus.RollingBack,
     };
 
     /// <summary>Runs the steps of <paramref name="phase"/> from <paramref name="resumeAt"/>.</summary>
@@ -33,7 +33,7 @@ internal sealed class PlanRunner(NpgsqlConnection work, NpgsqlConnection observe
     {
         var clock = Stopwatch.StartNew();
         var steps = plan.Steps(phase);
-        await SetAsync($"SET statement_timeout = {(options.StatementTimeout is { } t ? Quote.Duration(t) : "0")}", cancellationToken);
+        await _timeouts.SetStatementTimeoutAsync(options.StatementTimeout ?? TimeSpan.Zero, cancellationToken);
         for (var i = resumeAt; i < steps.Count; i++)
         {
             var step = steps[i];
@@ -43,7 +43,7 @@ internal sealed class PlanRunner(NpgsqlConnection work, NpgsqlConnection observe
                 switch (step.Kind)
                 {
                     case StepKind.Backfill:
-                        await SetLockTimeoutAsync(options.LockTimeout, cancellationToken);
+                        await _timeouts.SetLockTimeoutAsync(options.LockTimeout, cancellationToken);
                         var runner = new BackfillRunner(work, history.Backfills, options.Backfill, logger);
                         await runner.RunAsync(migration.Version, (int)phase * 10_000 + i, step.Backfill!, cancellationToken);
                         await HistoryStore.RunAsync(work, [history.Progress(migration.Version, Status(phase), i + 1, null)], cancellationToken);
@@ -67,27 +67,11 @@ internal sealed class PlanRunner(NpgsqlConnection work, NpgsqlConnection observe
         return clock.Elapsed;
     }
 
-    private async Task SetAsync(string sql, CancellationToken cancellationToken)
-    {
-        await using var set = new NpgsqlCommand(sql, work);
-        await set.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    private TimeSpan? _lockTimeout;
-
-    /// <summary>Sets the session's lock_timeout, only when it changes (SQL steps and backfills use different ones).</summary>
-    private async Task SetLockTimeoutAsync(TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        if (_lockTimeout != timeout)
-        {
-            await SetAsync($"SET lock_timeout = {Quote.Duration(timeout)}", cancellationToken);
-            _lockTimeout = timeout;
-        }
-    }
+    private readonly SessionTimeouts _timeouts = new(work);
 
     /// <summary>
     /// Runs clean-up steps deferred past an earlier migration's complete (kept fill triggers): idempotent
-    /// statements, under the lock policy, recorded by the caller as a whole.
+    /// statements, under the step lock timeout with retries, recorded by the caller as a whole.
     /// </summary>
     public async Task RunKeptAsync(string file, IReadOnlyList<Step> steps, CancellationToken cancellationToken)
     {
@@ -98,55 +82,54 @@ internal sealed class PlanRunner(NpgsqlConnection work, NpgsqlConnection observe
         }
     }
 
-    /// <summary>Runs one SQL step under the lock policy; <paramref name="progress"/>, when given, makes the progress record written with it (in its transaction when it has one).</summary>
+    /// <summary>Runs one SQL step with lock-timeout retries; <paramref name="progress"/>, when given, makes the progress record written with it (in its transaction when it has one).</summary>
     private async Task RunSqlAsync(string file, Step step, Func<NpgsqlBatchCommand>? progress, bool resuming, CancellationToken cancellationToken)
     {
-        // Parsed once, not per retry: a statement outside a transaction may have an interrupted effect to clean up first.
+        // A plan stored before steps carried their check says it by its SQL: derived once, not per retry.
         var statements = SqlParser.Parse(step.Sql!).Statements;
-        var statement = !step.InTransaction && statements is [var first, ..] ? first : null;
-        var retrying = resuming;
-        await _locks.RunAsync(new LockRequest(file, $"{file}: {step.Description}", LockTarget.Of(statements)), work.ProcessID, async (timeout, ct) =>
+        var check = step.InTransaction ? null : step.Done ?? DoneCheck.For(statements is [var first, ..] ? first.Tree : null);
+        var used = TimeSpan.Zero;
+        var policy = _locks.For(new LockRequest(file, $"{file}: {step.Description}", LockTarget.Of(statements)), work.ProcessID);
+        await LockAttempts.RunAsync(policy, step.LockTarget, new(StepwiseDiagnostics.FileTag, file), async (lockTimeout, attempt) =>
         {
-            await SetLockTimeoutAsync(timeout, ct);
-            try
+            used = lockTimeout;
+            await _timeouts.SetLockTimeoutAsync(lockTimeout, cancellationToken);
+            if (!step.InTransaction)
             {
-                await RunSqlOnceAsync(step, statements, statement, progress, retrying, $"{file}: {step.Description}", ct);
+                if (await OutsideTransaction.PrepareAsync(work, check, resuming || attempt.Number > 0, $"{file}: {step.Description}", logger, cancellationToken))
+                {
+                    await using var command = new NpgsqlCommand(step.Sql, work);
+                    await command.ExecuteNonQueryAsync(cancellationToken);
+                }
+                if (progress is not null)
+                {
+                    await HistoryStore.RunAsync(work, [progress()], cancellationToken);
+                }
             }
-            finally
+            else
             {
-                retrying = true;
+                // The step (several statements when steps on one table were grouped) and its progress record commit together.
+                await using var tx = await work.BeginTransactionAsync(cancellationToken);
+                await using var batch = new NpgsqlBatch(work, tx);
+                foreach (var statement in statements)
+                {
+                    batch.BatchCommands.Add(new NpgsqlBatchCommand(statement.Text));
+                }
+                if (progress is not null)
+                {
+                    batch.BatchCommands.Add(progress()); // a new command per attempt: one belongs to one batch
+                }
+                await batch.ExecuteNonQueryAsync(cancellationToken);
+                await tx.CommitAsync(cancellationToken);
             }
+            return true;
+        }, (attempt, _, delay) =>
+        {
+            var blockers = policy.Blockers;
+            logger.LogWarning(EventIds.LockTimeoutRetry, "{File}: {Description} waited lock_timeout ({Timeout} ms) for a lock on {Target}{Blockers}; retry {Attempt} in {Delay} ms",
+                file, step.Description, (long)used.TotalMilliseconds, step.LockTarget, blockers is null ? "" : $"; blocked by {blockers}", attempt.Number + 1, (long)delay.TotalMilliseconds);
+            return Task.CompletedTask;
         }, cancellationToken);
-    }
-
-    private async Task RunSqlOnceAsync(Step step, IReadOnlyList<SqlStatement> statements, SqlStatement? statement, Func<NpgsqlBatchCommand>? progress, bool retrying, string where, CancellationToken cancellationToken)
-    {
-        if (!step.InTransaction)
-        {
-            if (statement is null || await OutsideTransaction.PrepareAsync(work, statement, retrying, where, logger, cancellationToken))
-            {
-                await using var command = new NpgsqlCommand(step.Sql, work);
-                await command.ExecuteNonQueryAsync(cancellationToken);
-            }
-            if (progress is not null)
-            {
-                await HistoryStore.RunAsync(work, [progress()], cancellationToken);
-            }
-            return;
-        }
-        // The step (several statements when steps on one table were grouped) and its progress record commit together.
-        await using var tx = await work.BeginTransactionAsync(cancellationToken);
-        await using var batch = new NpgsqlBatch(work, tx);
-        foreach (var one in statements)
-        {
-            batch.BatchCommands.Add(new NpgsqlBatchCommand(one.Text));
-        }
-        if (progress is not null)
-        {
-            batch.BatchCommands.Add(progress()); // a new command per attempt: one belongs to one batch
-        }
-        await batch.ExecuteNonQueryAsync(cancellationToken);
-        await tx.CommitAsync(cancellationToken);
     }
 
     private async Task CheckAsync(Step step, CancellationToken cancellationToken)

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using Stepwise.Execution.Locking;
 using Stepwise.Migrations;
+using Stepwise.Planning;
 using Stepwise.Sql;
 
 namespace Stepwise.Execution;
@@ -16,14 +17,12 @@ namespace Stepwise.Execution;
 /// recording progress after each statement, so a crash resumes at the first unfinished one. A
 /// statement that can run in a transaction commits together with its progress record.</item>
 /// </list>
-/// Every attempt goes through the lock policy (<see cref="LockAcquisition"/>): a statement (the whole transaction
-/// for a transactional section) that hits lock_timeout is tried again until the lock deadline, and each wait is
-/// logged with the sessions that blocked it.
+/// A statement that hits lock_timeout (SQLSTATE 55P03) is retried, the whole transaction for a
+/// transactional section, with exponential backoff and jitter; each wait is logged with the sessions
+/// that blocked it.
 /// </summary>
 internal sealed class SectionRunner(NpgsqlConnection work, NpgsqlConnection observer, HistoryStore history, MigratorOptions options, ILogger logger)
 {
-    private readonly LockAcquisition _locks = new(observer, options.LockPolicy ?? LockPolicy.From(options), logger, options.LockWaitChanged);
-
     /// <summary>What to run and how to record it.</summary>
     internal sealed record Job(Migration Migration, MigrationSection Section, HistoryRow? Row)
     {
@@ -32,7 +31,7 @@ internal sealed class SectionRunner(NpgsqlConnection work, NpgsqlConnection obse
         public string Kind => Migration.Kind == MigrationKind.Repeatable ? HistoryStore.Repeatable : HistoryStore.Versioned;
 
         /// <summary>The status that marks a statement-by-statement run in progress.</summary>
-        public string ProgressStatus => IsDown ? "reverting" : "partial";
+        public HistoryStatus ProgressStatus => IsDown ? HistoryStatus.Reverting : HistoryStatus.Partial;
 
         /// <summary>True when an earlier statement-by-statement run of this section was interrupted.</summary>
         public bool Resuming => Row is not null && Row.Status == ProgressStatus;
@@ -51,100 +50,97 @@ internal sealed class SectionRunner(NpgsqlConnection work, NpgsqlConnection obse
         }
         else
         {
+            _timeouts.Forget();
+            await _timeouts.SetStatementTimeoutAsync(StatementTimeout(job.Section), cancellationToken);
             await RunStatementByStatementAsync(job, clock, cancellationToken);
         }
         return clock.Elapsed;
     }
 
-    /// <summary>How many commands <see cref="AddTimeouts"/> adds.</summary>
+    private readonly SessionTimeouts _timeouts = new(work);
+
+    private readonly LockAcquisition _locks = new(observer, options.LockPolicy ?? LockPolicy.From(options), logger, options.LockWaitChanged);
+
+    /// <summary>The lock policy for <paramref name="statements"/> (<paramref name="one"/> when run alone); a file's lock-timeout directive pins lock_timeout.</summary>
+    private LockAcquisition.Request Policy(Job job, IReadOnlyList<SqlStatement> statements, SqlStatement? one) => _locks.For(
+        new LockRequest(job.Migration.FileName, one is null ? job.Migration.FileName : $"{job.Migration.FileName}:{one.Span.StartLine}: {one.CommandTag}", LockTarget.Of(statements), job.Section.LockTimeout),
+        work.ProcessID);
+
+    private TimeSpan StatementTimeout(MigrationSection section) => section.StatementTimeout ?? options.StatementTimeout ?? TimeSpan.Zero;
+
+    private static KeyValuePair<string, object?> MetricTag(Job job) => new(StepwiseDiagnostics.FileTag, job.Migration.FileName);
+
+    /// <summary>How many commands lead a transactional section's batch (its timeouts).</summary>
     private const int TimeoutCommandCount = 2;
-
-    private void AddTimeouts(NpgsqlBatch batch, MigrationSection section, TimeSpan lockTimeout)
-    {
-        var statementTimeout = section.StatementTimeout ?? options.StatementTimeout ?? TimeSpan.Zero;
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("SET lock_timeout = " + Quote.Duration(lockTimeout)));
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("SET statement_timeout = " + Quote.Duration(statementTimeout)));
-    }
-
-    private async Task SetTimeoutsAsync(MigrationSection section, TimeSpan lockTimeout, CancellationToken cancellationToken)
-    {
-        await using var batch = new NpgsqlBatch(work);
-        AddTimeouts(batch, section, lockTimeout);
-        await batch.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    /// <summary>What <paramref name="statements"/> lock, for the lock policy; a file's lock-timeout directive pins lock_timeout.</summary>
-    private static LockRequest Request(Job job, IReadOnlyList<SqlStatement> statements, SqlStatement? one) =>
-        new(job.Migration.FileName, one is null ? job.Migration.FileName : $"{job.Migration.FileName}:{one.Span.StartLine}: {one.CommandTag}", LockTarget.Of(statements), job.Section.LockTimeout);
 
     private async Task RunInTransactionAsync(Job job, Stopwatch clock, CancellationToken cancellationToken)
     {
         var section = job.Section;
-        NpgsqlTransaction? tx = null;
         var failedAt = 0;
+        string? blockers = null;
+        var used = TimeSpan.Zero;
+        var policy = Policy(job, section.Statements, null);
         try
         {
-            await _locks.RunAsync(Request(job, section.Statements, null), work.ProcessID, async (lockTimeout, ct) =>
+            await LockAttempts.RunAsync(policy, null, MetricTag(job), async (lockTimeout, _) =>
             {
-                tx = await work.BeginTransactionAsync(ct);
                 failedAt = 0;
-                await using var batch = new NpgsqlBatch(work, tx);
-                // The timeouts lead the section's own batch rather than taking a round trip of their own: a SET
-                // applies to the commands after it, is undone with the transaction, and is sent again on a retry.
-                AddTimeouts(batch, section, lockTimeout);
-                foreach (var statement in section.Statements)
-                {
-                    batch.BatchCommands.Add(new NpgsqlBatchCommand(statement.Text));
-                }
+                used = lockTimeout;
+                await using var tx = await work.BeginTransactionAsync(cancellationToken);
                 try
                 {
-                    await batch.ExecuteNonQueryAsync(ct); // the whole section in one round trip
-                }
-                catch (PostgresException ex)
-                {
-                    // Npgsql 10.0.0 does not say which command failed; the completed ones know their statement type.
-                    var completed = batch.BatchCommands.Cast<NpgsqlBatchCommand>().TakeWhile(c => c.StatementType != StatementType.Unknown).Count();
-                    failedAt = Math.Max(0, completed - TimeoutCommandCount);
-                    if (ex.SqlState == PostgresErrorCodes.LockNotAvailable)
+                    await using (var batch = new NpgsqlBatch(work, tx))
                     {
-                        await RollbackQuietlyAsync(tx);
-                        await tx.DisposeAsync();
-                        tx = null;
+                        // The timeouts lead the section's own batch rather than taking a round trip of their own: SET LOCAL
+                        // applies to the commands after it, ends with the transaction, and is sent again on a retry.
+                        batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL lock_timeout = " + Quote.Duration(lockTimeout)));
+                        batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL statement_timeout = " + Quote.Duration(StatementTimeout(section))));
+                        foreach (var statement in section.Statements)
+                        {
+                            batch.BatchCommands.Add(new NpgsqlBatchCommand(statement.Text));
+                        }
+                        await using var watch = BlockingSessions.Watch(observer, work.ProcessID, lockTimeout);
+                        try
+                        {
+                            await batch.ExecuteNonQueryAsync(cancellationToken); // the whole section in one round trip
+                        }
+                        catch (PostgresException)
+                        {
+                            // Npgsql 10.0.0 does not say which command failed; the completed ones know their statement type.
+                            var completed = batch.BatchCommands.Cast<NpgsqlBatchCommand>().TakeWhile(c => c.StatementType != StatementType.Unknown).Count();
+                            failedAt = Math.Max(0, completed - TimeoutCommandCount);
+                            blockers = watch.Last;
+                            throw;
+                        }
                     }
+                    await CheckAssertionsAsync(job, tx, cancellationToken);
+                    await using (var record = new NpgsqlBatch(work, tx))
+                    {
+                        foreach (var command in Finish(job, clock))
+                        {
+                            record.BatchCommands.Add(command);
+                        }
+                        await record.ExecuteNonQueryAsync(cancellationToken);
+                    }
+                    await tx.CommitAsync(cancellationToken);
+                    return true;
+                }
+                catch
+                {
+                    await RollbackQuietlyAsync(tx);
                     throw;
                 }
-            }, cancellationToken);
-            await CheckAssertionsAsync(job, tx, cancellationToken);
-            await using (var record = new NpgsqlBatch(work, tx))
-            {
-                foreach (var command in Finish(job, clock))
-                {
-                    record.BatchCommands.Add(command);
-                }
-                await record.ExecuteNonQueryAsync(cancellationToken);
-            }
-            await tx!.CommitAsync(cancellationToken);
+            }, (attempt, _, delay) => LogRetry(job, section.Statements.Count == 0 ? null : section.Statements[Math.Min(failedAt, section.Statements.Count - 1)],
+                blockers ?? policy.Blockers, used, attempt, delay), cancellationToken);
         }
         catch (Exception ex) when (ex is PostgresException or LockDeadlineException)
         {
-            if (tx is not null)
-            {
-                await RollbackQuietlyAsync(tx);
-            }
             var statement = failedAt < section.Statements.Count ? section.Statements[failedAt] : null;
             throw await FailAsync(job, statement, ex, completed: 0, cancellationToken);
         }
         catch (AssertionFailedException ex)
         {
-            await RollbackQuietlyAsync(tx!);
             throw await FailAsync(job, ex.Assertion.Query, ex, completed: 0, cancellationToken);
-        }
-        finally
-        {
-            if (tx is not null)
-            {
-                await tx.DisposeAsync();
-            }
         }
     }
 
@@ -198,45 +194,73 @@ internal sealed class SectionRunner(NpgsqlConnection work, NpgsqlConnection obse
 
     private async Task RunOneAsync(Job job, SqlStatement statement, int index, bool resumingHere, bool versioned, CancellationToken cancellationToken)
     {
-        var outsideTransaction = statement.Tree?.CannotRunInTransaction == true;
-        var retrying = resumingHere;
-        await _locks.RunAsync(Request(job, [statement], statement), work.ProcessID, async (lockTimeout, ct) =>
+        var outsideTransaction = statement.Tree?.RunsOutsideTransaction == true;
+        string? blockers = null;
+        var used = TimeSpan.Zero;
+        var policy = Policy(job, [statement], statement);
+        await LockAttempts.RunAsync(policy, statement.Tree?.Target?.Qualified, MetricTag(job), async (lockTimeout, attempt) =>
         {
-            await SetTimeoutsAsync(job.Section, lockTimeout, ct);
-            await using var probe = options.StatementProbe is { } before ? await before(statement, work.ProcessID, ct) : null;
+            used = lockTimeout;
+            await _timeouts.SetLockTimeoutAsync(lockTimeout, cancellationToken);
+            await using var watch = BlockingSessions.Watch(observer, work.ProcessID, lockTimeout);
+            await using var probe = options.StatementProbe is { } before ? await before(statement, work.ProcessID, cancellationToken) : null;
             try
             {
                 if (outsideTransaction)
                 {
-                    if (await OutsideTransaction.PrepareAsync(work, statement, retrying, $"{job.Migration.FileName}:{statement.Span.StartLine}", logger, ct))
+                    if (versioned && attempt.Number == 0 && statement.Tree!.EndsTransactions)
+                    {
+                        // It commits as it goes, so no progress record can share its transaction: history says it is
+                        // under way before it starts, and a crash leaves that truthful (its committed part stays, and a
+                        // resume runs it again from its start).
+                        await HistoryStore.RunAsync(work, [history.Event(job.Migration.Version, job.Migration.FileName, "running",
+                            $"statement {index + 1} (line {statement.Span.StartLine}) commits by itself; if interrupted, the next run starts it again")], cancellationToken);
+                        if (resumingHere)
+                        {
+                            logger.LogWarning(EventIds.Resuming, "{File}:{Line}: {Tag} commits by itself and was interrupted; running it again from its start (what it committed stays)",
+                                job.Migration.FileName, statement.Span.StartLine, statement.CommandTag);
+                        }
+                    }
+                    if (await OutsideTransaction.PrepareAsync(work, DoneCheck.For(statement.Tree), resumingHere || attempt.Number > 0, $"{job.Migration.FileName}:{statement.Span.StartLine}", logger, cancellationToken))
                     {
                         await using var command = new NpgsqlCommand(statement.Text, work);
-                        await command.ExecuteNonQueryAsync(ct);
+                        await command.ExecuteNonQueryAsync(cancellationToken);
                     }
                     if (versioned)
                     {
-                        await HistoryStore.RunAsync(work, [history.Progress(job.Migration.Version, job.ProgressStatus, index + 1, null)], ct);
+                        await HistoryStore.RunAsync(work, [history.Progress(job.Migration.Version, job.ProgressStatus, index + 1, null)], cancellationToken);
                     }
                 }
                 else
                 {
                     // The statement and its progress record commit together: no window in which one happened without the other.
-                    await using var tx = await work.BeginTransactionAsync(ct);
+                    await using var tx = await work.BeginTransactionAsync(cancellationToken);
                     await using var batch = new NpgsqlBatch(work, tx);
                     batch.BatchCommands.Add(new NpgsqlBatchCommand(statement.Text));
                     if (versioned)
                     {
                         batch.BatchCommands.Add(history.Progress(job.Migration.Version, job.ProgressStatus, index + 1, null));
                     }
-                    await batch.ExecuteNonQueryAsync(ct);
-                    await tx.CommitAsync(ct);
+                    await batch.ExecuteNonQueryAsync(cancellationToken);
+                    await tx.CommitAsync(cancellationToken);
                 }
+                return true;
             }
-            finally
+            catch (PostgresException)
             {
-                retrying = true;
+                blockers = watch.Last;
+                throw;
             }
-        }, cancellationToken);
+        }, (attempt, _, delay) => LogRetry(job, statement, blockers ?? policy.Blockers, used, attempt, delay), cancellationToken);
+    }
+
+    private Task LogRetry(Job job, SqlStatement? statement, string? blockers, TimeSpan lockTimeout, LockAttempt attempt, TimeSpan delay)
+    {
+        logger.LogWarning(EventIds.LockTimeoutRetry,
+            "{File}:{Line}: {Tag} waited lock_timeout ({Timeout} ms) for a lock{Blockers}; retry {Attempt} in {Delay} ms",
+            job.Migration.FileName, statement?.Span.StartLine ?? job.Section.MarkerLine, statement?.CommandTag ?? "the migration",
+            (long)lockTimeout.TotalMilliseconds, blockers is null ? "" : $"; blocked by {blockers}", attempt.Number + 1, (long)delay.TotalMilliseconds);
+        return Task.CompletedTask;
     }
 
     private async Task CheckAssertionsAsync(Job job, NpgsqlTransaction? tx, CancellationToken cancellationToken)
@@ -282,7 +306,7 @@ internal sealed class SectionRunner(NpgsqlConnection work, NpgsqlConnection obse
         {
             return [history.Finish(m.Version, duration), history.Event(m.Version, m.FileName, "applied", $"statement by statement, {duration} ms")];
         }
-        return [.. history.Record(m.Version, m.FileName, job.Kind, m.Checksum, "applied", job.Section.Statements.Count, job.Section.Statements.Count, duration, null),
+        return [.. history.Record(m.Version, m.FileName, job.Kind, m.Checksum, HistoryStatus.Applied, job.Section.Statements.Count, job.Section.Statements.Count, duration, null),
             history.Event(m.Version, m.FileName, "applied", $"{duration} ms")];
     }
 
@@ -303,11 +327,11 @@ internal sealed class SectionRunner(NpgsqlConnection work, NpgsqlConnection obse
                 : "the migration was rolled back: nothing from it is applied. Fix the cause (the file may be edited: it is not applied) and run stepwise apply again.";
             record = job.IsDown
                 ? [history.Event(m.Version, m.FileName, "rollback failed", message)]
-                : [.. history.Record(m.Version, m.FileName, job.Kind, m.Checksum, "failed", 0, total, null, message), history.Event(m.Version, m.FileName, "failed", message)];
+                : [.. history.Record(m.Version, m.FileName, job.Kind, m.Checksum, HistoryStatus.Failed, 0, total, null, message), history.Event(m.Version, m.FileName, "failed", message)];
         }
         else
         {
-            var status = completed == 0 && !job.IsDown ? "failed" : job.ProgressStatus;
+            var status = completed == 0 && !job.IsDown ? HistoryStatus.Failed : job.ProgressStatus;
             nextStep = completed == 0
                 ? $"no statement of it was applied. Fix the cause and run stepwise {(job.IsDown ? "rollback" : "apply")} again."
                 : $"statements 1-{completed} of {total} ran and are recorded; stepwise {(job.IsDown ? "rollback" : "apply")} resumes at statement {completed + 1}"

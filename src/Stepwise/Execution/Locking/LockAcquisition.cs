@@ -16,117 +16,106 @@ internal sealed record LockRequest(string File, string Where, IReadOnlyList<Lock
 }
 
 /// <summary>
-/// The one way a lock-taking statement gets its locks: look at who holds conflicting locks (cancel a blocking
-/// autovacuum, wait out holders older than the bound instead of queueing behind them), then queue with a
-/// lock_timeout that starts short and rises toward what the table's own transactions take, never above the
-/// bound; retry until the deadline, reporting every few seconds while it waits. The runner supplies the attempt:
-/// it runs the statement with the lock_timeout it is given and lets a 55P03 through.
+/// The lock policy of one run: for each lock-taking statement it hands <see cref="LockAttempts"/> an
+/// <see cref="ILockPolicy"/> (<see cref="For"/>) that, before each attempt, looks at who holds conflicting locks
+/// (cancels a blocking autovacuum, waits out holders older than the bound instead of queueing behind them), then
+/// gives a lock_timeout that starts short and rises toward what the table's own transactions take, never above the
+/// bound; it keeps going until the deadline (then throws <see cref="LockDeadlineException"/> naming the blockers
+/// seen), reporting every few seconds while it waits. What it learns of a table serves later statements on it.
 /// </summary>
 internal sealed class LockAcquisition(NpgsqlConnection observer, LockPolicy policy, ILogger logger, Action<LockWait?>? onWait = null)
 {
-    // What a table's transactions were seen to take, and the lock_timeout that last got through on it: a later
-    // statement on the same table starts there.
+    // The lock_timeout last used on each table: a later statement on the same table starts there.
     private readonly Dictionary<string, TimeSpan> _learned = new(StringComparer.Ordinal);
+    private readonly NpgsqlConnection _observer = observer;
     private bool _mayCancelAutovacuum = true;
     private TimeSpan? _deadlockTimeout;
 
     public LockPolicy Policy => policy;
 
-    /// <summary>Runs <paramref name="attempt"/> until it gets its locks, or throws <see cref="LockDeadlineException"/> at the deadline (or after the policy's retries).</summary>
-    /// <param name="request">What the statement locks.</param>
-    /// <param name="requester">The backend pid of the connection the attempt runs on.</param>
-    /// <param name="attempt">Runs the statement with the given lock_timeout; a <see cref="PostgresException"/> 55P03 means it timed out.</param>
-    /// <param name="cancellationToken">Stops waiting.</param>
-    public async Task RunAsync(LockRequest request, int requester, Func<TimeSpan, CancellationToken, Task> attempt, CancellationToken cancellationToken)
+    /// <summary>The policy for one statement (or transaction) about to take <paramref name="request"/>'s locks on the connection of pid <paramref name="requester"/>.</summary>
+    public Request For(LockRequest request, int requester) => new(this, request, requester);
+
+    /// <summary>One statement's attempts: what was seen, the current lock_timeout, the clock of its deadline.</summary>
+    internal sealed class Request(LockAcquisition owner, LockRequest request, int requester) : ILockPolicy
     {
-        var effective = request.Pinned is { } pinned ? policy.Pinned(pinned) : policy;
-        var clock = Stopwatch.StartNew();
-        var nextReport = effective.ProgressInterval;
-        var timeout = Learned(request) is { } learned && request.Pinned is null ? learned : effective.FirstTimeout;
-        var seen = new Dictionary<int, LockHolder>();
-        var longestSeen = TimeSpan.Zero;
-        var retries = 0;
-        try
+        private readonly LockPolicy _policy = request.Pinned is { } pinned ? owner.Policy.Pinned(pinned) : owner.Policy;
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private readonly Dictionary<int, LockHolder> _seen = [];
+        private TimeSpan _nextReport = owner.Policy.ProgressInterval;
+        private TimeSpan _timeout = request.Pinned is null && owner.Learned(request) is { } learned ? learned : (request.Pinned ?? owner.Policy.FirstTimeout);
+        private TimeSpan _longestSeen;
+        private IReadOnlyList<LockHolder> _holders = [];
+
+        /// <summary>The sessions in the way at the last look, described for a log line; null when none were seen.</summary>
+        public string? Blockers => _holders.Count == 0 ? null : string.Join("; ", _holders);
+
+        public async ValueTask<TimeSpan> BeforeAttemptAsync(LockAttempt attempt, CancellationToken cancellationToken)
         {
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var holders = effective.LookFirst ? await LockHolders.ReadAsync(observer, request.Targets, requester, cancellationToken) : [];
-                foreach (var h in holders)
+                _holders = _policy.LookFirst ? await LockHolders.ReadAsync(owner._observer, request.Targets, requester, cancellationToken) : [];
+                foreach (var h in _holders)
                 {
-                    seen[h.Pid] = h;
-                    if (h.TransactionAge < effective.MaxLockWait && h.Kind is HolderKind.Active or HolderKind.IdleInTransaction)
+                    _seen[h.Pid] = h;
+                    if (h.TransactionAge < _policy.MaxLockWait && h.Kind is HolderKind.Active or HolderKind.IdleInTransaction && h.TransactionAge > _longestSeen)
                     {
-                        longestSeen = h.TransactionAge > longestSeen ? h.TransactionAge : longestSeen;
+                        _longestSeen = h.TransactionAge;
                     }
                 }
-                if (clock.Elapsed >= effective.Deadline)
+                if (_clock.Elapsed >= _policy.Deadline)
                 {
-                    throw Deadline(request, effective, clock.Elapsed, seen.Values, $"the lock deadline ({LockHolder.Seconds(effective.Deadline)})");
+                    throw Deadline(request, _policy, _clock.Elapsed, _seen.Values, $"the lock deadline ({LockHolder.Seconds(_policy.Deadline)})");
                 }
-                var action = LockDecision.Decide(holders, effective, timeout, _mayCancelAutovacuum, await DeadlockTimeoutAsync(cancellationToken));
+                var action = LockDecision.Decide(_holders, _policy, _timeout, owner._mayCancelAutovacuum, await owner.DeadlockTimeoutAsync(cancellationToken));
                 switch (action)
                 {
                     case LockAction.CancelAutovacuum cancel:
-                        await CancelAutovacuumAsync(request, cancel.Holder, cancellationToken);
+                        await owner.CancelAutovacuumAsync(request, cancel.Holder, cancellationToken);
                         continue;
                     case LockAction.TerminateIdle terminate:
-                        await TerminateAsync(request, terminate.Holder, cancellationToken);
+                        await owner.TerminateAsync(request, terminate.Holder, cancellationToken);
                         continue;
                     case LockAction.WaitOut wait:
-                        if (clock.Elapsed >= nextReport)
-                        {
-                            Report(request, holders, clock.Elapsed, effective, "waiting for them to finish rather than queueing behind them: " + string.Join("; ", wait.Holders));
-                            nextReport = clock.Elapsed + effective.ProgressInterval;
-                        }
-                        await Task.Delay(effective.PollInterval, cancellationToken);
+                        ReportIfDue("waiting for them to finish rather than queueing behind them: " + string.Join("; ", wait.Holders));
+                        await Task.Delay(_policy.PollInterval, cancellationToken);
                         continue;
                 }
                 var use = ((LockAction.Attempt)action).Timeout;
-                await using var watch = holders.Count == 0 ? BlockingSessions.Watch(observer, requester, use) : null;
-                try
+                if (request.Pinned is null)
                 {
-                    await attempt(use, cancellationToken);
-                    if (request.Pinned is null)
+                    foreach (var target in request.Targets)
                     {
-                        foreach (var target in request.Targets)
-                        {
-                            _learned[target.Relation] = timeout;
-                        }
+                        owner._learned[target.Relation] = _timeout;
                     }
-                    return;
                 }
-                catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.LockNotAvailable)
-                {
-                    var blockers = holders.Count > 0 ? string.Join("; ", holders) : watch?.Last;
-                    if (effective.MaxRetries is { } max && retries >= max)
-                    {
-                        throw Deadline(request, effective, clock.Elapsed, seen.Values, $"{max} retries", ex, blockers);
-                    }
-                    var pause = effective.PauseAfter(retries, use);
-                    StepwiseDiagnostics.LockTimeoutRetries.Add(1, new KeyValuePair<string, object?>(StepwiseDiagnostics.FileTag, request.File));
-                    logger.LogWarning(EventIds.LockTimeoutRetry, "{Where} waited lock_timeout ({Timeout} ms) for {Locks}{Blockers}; retry {Attempt} in {Delay} ms ({Elapsed} of the {Deadline} lock deadline)",
-                        request.Where, (long)use.TotalMilliseconds, request.Describe(), blockers is null ? "" : $"; blocked by {blockers}", retries + 1, (long)pause.TotalMilliseconds,
-                        LockHolder.Seconds(clock.Elapsed), LockHolder.Seconds(effective.Deadline));
-                    retries++;
-                    timeout = effective.Raise(timeout, longestSeen);
-                    if (clock.Elapsed >= nextReport)
-                    {
-                        Report(request, holders, clock.Elapsed, effective, $"lock_timeout now {(long)timeout.TotalMilliseconds} ms");
-                        nextReport = clock.Elapsed + effective.ProgressInterval;
-                    }
-                    await Task.Delay(pause, cancellationToken);
-                }
+                return use;
             }
         }
-        finally
+
+        public TimeSpan? AfterTimeout(LockAttempt attempt)
         {
-            if (clock.Elapsed >= effective.ProgressInterval)
+            if (_policy.MaxRetries is { } max && attempt.Number >= max)
             {
-                onWait?.Invoke(null);
+                return null;
+            }
+            var pause = _policy.PauseAfter(attempt.Number, _timeout);
+            _timeout = _policy.Raise(_timeout, _longestSeen);
+            ReportIfDue($"lock_timeout now {(long)_timeout.TotalMilliseconds} ms");
+            return pause;
+        }
+
+        private void ReportIfDue(string detail)
+        {
+            if (_clock.Elapsed >= _nextReport)
+            {
+                owner.Report(request, _holders, _clock.Elapsed, _policy, detail);
+                _nextReport = _clock.Elapsed + _policy.ProgressInterval;
             }
         }
     }
+
 
     private TimeSpan? Learned(LockRequest request) =>
         request.Targets.Select(t => _learned.TryGetValue(t.Relation, out var v) ? v : (TimeSpan?)null).Max();
@@ -145,7 +134,7 @@ internal sealed class LockAcquisition(NpgsqlConnection observer, LockPolicy poli
     {
         try
         {
-            await using var command = new NpgsqlCommand("SELECT pg_cancel_backend($1)", observer);
+            await using var command = new NpgsqlCommand("SELECT pg_cancel_backend($1)", _observer);
             command.Parameters.AddWithValue(holder.Pid);
             await command.ExecuteScalarAsync(cancellationToken);
             logger.LogWarning(EventIds.AutovacuumCancelled, "{Where}: cancelled the autovacuum of {Relation} (pid {Pid}) that held a conflicting lock, as PostgreSQL itself would after deadlock_timeout; it runs again later",
@@ -165,7 +154,7 @@ internal sealed class LockAcquisition(NpgsqlConnection observer, LockPolicy poli
 
     private async Task TerminateAsync(LockRequest request, LockHolder holder, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand("SELECT pg_terminate_backend($1)", observer);
+        await using var command = new NpgsqlCommand("SELECT pg_terminate_backend($1)", _observer);
         command.Parameters.AddWithValue(holder.Pid);
         await command.ExecuteScalarAsync(cancellationToken);
         logger.LogWarning(EventIds.IdleSessionTerminated, "{Where}: terminated {Holder}: idle in transaction longer than {Bound} while holding a conflicting lock",
@@ -177,7 +166,7 @@ internal sealed class LockAcquisition(NpgsqlConnection observer, LockPolicy poli
     {
         if (_deadlockTimeout is null)
         {
-            await using var command = new NpgsqlCommand("SELECT setting::int FROM pg_settings WHERE name = 'deadlock_timeout'", observer);
+            await using var command = new NpgsqlCommand("SELECT setting::int FROM pg_settings WHERE name = 'deadlock_timeout'", _observer);
             _deadlockTimeout = TimeSpan.FromMilliseconds(await command.ExecuteScalarAsync(cancellationToken) as int? ?? 1000);
         }
         return _deadlockTimeout.Value;
@@ -203,6 +192,9 @@ internal sealed class LockAcquisition(NpgsqlConnection observer, LockPolicy poli
 /// <param name="Holders">The sessions holding conflicting locks at the last look.</param>
 public sealed record LockWait(string Where, string Line, DateTimeOffset Since, IReadOnlyList<string> Holders)
 {
+    /// <summary>When this line was reported.</summary>
+    public DateTimeOffset At { get; init; } = DateTimeOffset.UtcNow;
+
     internal LockWait(string where, string line, DateTimeOffset since, LockHolder[] holders) : this(where, line, since, [.. holders.Select(h => h.ToString())])
     {
     }

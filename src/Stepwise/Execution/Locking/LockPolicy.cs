@@ -65,5 +65,5 @@ internal sealed record LockPolicy
     public TimeSpan PauseAfter(int attempt, TimeSpan timeout) => LookFirst
         // Traffic queued behind the attempt drains right after it gives up; a short pause lets it, then look again.
         ? TimeSpan.FromMilliseconds(Math.Min(timeout.TotalMilliseconds, 250) * (0.5 + (Random.Shared.NextDouble() / 2)))
-        : OutsideTransaction.Backoff(attempt, FirstTimeout, RetryMaxDelay);
+        : BackoffLockPolicy.Backoff(attempt, FirstTimeout, RetryMaxDelay);
 }
