@@ -68,7 +68,9 @@ internal sealed class LockAcquisition(NpgsqlConnection observer, LockPolicy poli
                 {
                     throw Deadline(request, _policy, _clock.Elapsed, _seen.Values, $"the lock deadline ({LockHolder.Seconds(_policy.Deadline)})");
                 }
-                var action = LockDecision.Decide(_holders, _policy, _timeout, owner._mayCancelAutovacuum, await owner.DeadlockTimeoutAsync(cancellationToken));
+                // deadlock_timeout matters only with an autovacuum in the way: no round trip for it otherwise.
+                var deadlockTimeout = _holders.Any(h => h.Kind == HolderKind.Autovacuum) ? await owner.DeadlockTimeoutAsync(cancellationToken) : TimeSpan.FromSeconds(1);
+                var action = LockDecision.Decide(_holders, _policy, _timeout, owner._mayCancelAutovacuum, deadlockTimeout);
                 switch (action)
                 {
                     case LockAction.CancelAutovacuum cancel:
