@@ -109,7 +109,7 @@ public sealed partial class Migrator
             _logger.LogInformation(EventIds.Resuming, "{File}: resuming the {Phase} phase at step {Step} of {Steps}", migration.FileName, phase.ToString().ToLowerInvariant(), resumeAt + 1, steps.Count);
         }
         _logger.LogInformation(EventIds.MigrationStarting, "{File}: {Phase} ({Steps} step(s))", migration.FileName, phase.ToString().ToLowerInvariant(), steps.Count);
-        var runner = new PlanRunner(session.Work, _history, _options, _logger);
+        var runner = new PlanRunner(session.Work, session.Observer, _history, _options, _logger);
         var clock = Stopwatch.StartNew();
         var positions = migration.Operations?.Operations.Select(o => (o.Position.Line, o.Position.Column)).ToList() ?? [];
         try

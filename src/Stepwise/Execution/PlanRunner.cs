@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Stepwise.Execution.Locking;
 using Stepwise.Execution.Backfill;
 using Stepwise.Migrations;
 using Stepwise.Planning;
@@ -14,8 +15,10 @@ namespace Stepwise.Execution;
 /// step. SQL steps run under lock_timeout and are retried with backoff when it expires; a concurrent index
 /// build left INVALID by an interruption is dropped and built again; backfills checkpoint every batch.
 /// </summary>
-internal sealed class PlanRunner(NpgsqlConnection work, HistoryStore history, MigratorOptions options, ILogger logger)
+internal sealed class PlanRunner(NpgsqlConnection work, NpgsqlConnection observer, HistoryStore history, MigratorOptions options, ILogger logger)
 {
+    private readonly LockAcquisition _locks = new(observer, options.LockPolicy ?? LockPolicy.From(options), logger, options.LockWaitChanged);
+
     /// <summary>The status that marks <paramref name="phase"/> in progress.</summary>
     public static HistoryStatus Status(PlanPhase phase) => phase switch
     {
@@ -54,7 +57,7 @@ internal sealed class PlanRunner(NpgsqlConnection work, HistoryStore history, Mi
                         break;
                 }
             }
-            catch (Exception ex) when (ex is PostgresException or StepCheckFailedException)
+            catch (Exception ex) when (ex is PostgresException or StepCheckFailedException or LockDeadlineException)
             {
                 throw await FailAsync(migration, steps, phase, i, where(step.Operation), ex);
             }
@@ -83,9 +86,11 @@ internal sealed class PlanRunner(NpgsqlConnection work, HistoryStore history, Mi
     private async Task RunSqlAsync(string file, Step step, Func<NpgsqlBatchCommand>? progress, bool resuming, CancellationToken cancellationToken)
     {
         // A plan stored before steps carried their check says it by its SQL: derived once, not per retry.
-        var check = step.InTransaction ? null : step.Done ?? DoneCheck.For(SqlParser.Parse(step.Sql!).Statements is [var first, ..] ? first.Tree : null);
+        var statements = SqlParser.Parse(step.Sql!).Statements;
+        var check = step.InTransaction ? null : step.Done ?? DoneCheck.For(statements is [var first, ..] ? first.Tree : null);
         var used = TimeSpan.Zero;
-        await LockAttempts.RunAsync(LockPolicies.ForStep(options), step.LockTarget, new(StepwiseDiagnostics.FileTag, file), async (lockTimeout, attempt) =>
+        var policy = _locks.For(new LockRequest(file, $"{file}: {step.Description}", LockTarget.Of(statements)), work.ProcessID);
+        await LockAttempts.RunAsync(policy, step.LockTarget, new(StepwiseDiagnostics.FileTag, file), async (lockTimeout, attempt) =>
         {
             used = lockTimeout;
             await _timeouts.SetLockTimeoutAsync(lockTimeout, cancellationToken);
@@ -103,10 +108,13 @@ internal sealed class PlanRunner(NpgsqlConnection work, HistoryStore history, Mi
             }
             else
             {
-                // The step and its progress record commit together.
+                // The step (several statements when steps on one table were grouped) and its progress record commit together.
                 await using var tx = await work.BeginTransactionAsync(cancellationToken);
                 await using var batch = new NpgsqlBatch(work, tx);
-                batch.BatchCommands.Add(new NpgsqlBatchCommand(step.Sql!));
+                foreach (var statement in statements)
+                {
+                    batch.BatchCommands.Add(new NpgsqlBatchCommand(statement.Text));
+                }
                 if (progress is not null)
                 {
                     batch.BatchCommands.Add(progress()); // a new command per attempt: one belongs to one batch
@@ -117,8 +125,9 @@ internal sealed class PlanRunner(NpgsqlConnection work, HistoryStore history, Mi
             return true;
         }, (attempt, _, delay) =>
         {
-            logger.LogWarning(EventIds.LockTimeoutRetry, "{File}: {Description} waited lock_timeout ({Timeout} ms) for a lock on {Target}; retry {Attempt} in {Delay} ms",
-                file, step.Description, (long)used.TotalMilliseconds, step.LockTarget, attempt.Number + 1, (long)delay.TotalMilliseconds);
+            var blockers = policy.Blockers;
+            logger.LogWarning(EventIds.LockTimeoutRetry, "{File}: {Description} waited lock_timeout ({Timeout} ms) for a lock on {Target}{Blockers}; retry {Attempt} in {Delay} ms",
+                file, step.Description, (long)used.TotalMilliseconds, step.LockTarget, blockers is null ? "" : $"; blocked by {blockers}", attempt.Number + 1, (long)delay.TotalMilliseconds);
             return Task.CompletedTask;
         }, cancellationToken);
     }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Stepwise.Execution.Locking;
 using Stepwise.Migrations;
 using Stepwise.Planning;
 using Stepwise.Sql;
@@ -58,7 +59,12 @@ internal sealed class SectionRunner(NpgsqlConnection work, NpgsqlConnection obse
 
     private readonly SessionTimeouts _timeouts = new(work);
 
-    private ILockPolicy Policy(MigrationSection section) => LockPolicies.ForSection(options, section.LockTimeout);
+    private readonly LockAcquisition _locks = new(observer, options.LockPolicy ?? LockPolicy.From(options), logger, options.LockWaitChanged);
+
+    /// <summary>The lock policy for <paramref name="statements"/> (<paramref name="one"/> when run alone); a file's lock-timeout directive pins lock_timeout.</summary>
+    private LockAcquisition.Request Policy(Job job, IReadOnlyList<SqlStatement> statements, SqlStatement? one) => _locks.For(
+        new LockRequest(job.Migration.FileName, one is null ? job.Migration.FileName : $"{job.Migration.FileName}:{one.Span.StartLine}: {one.CommandTag}", LockTarget.Of(statements), job.Section.LockTimeout),
+        work.ProcessID);
 
     private TimeSpan StatementTimeout(MigrationSection section) => section.StatementTimeout ?? options.StatementTimeout ?? TimeSpan.Zero;
 
@@ -73,9 +79,10 @@ internal sealed class SectionRunner(NpgsqlConnection work, NpgsqlConnection obse
         var failedAt = 0;
         string? blockers = null;
         var used = TimeSpan.Zero;
+        var policy = Policy(job, section.Statements, null);
         try
         {
-            await LockAttempts.RunAsync(Policy(section), null, MetricTag(job), async (lockTimeout, _) =>
+            await LockAttempts.RunAsync(policy, null, MetricTag(job), async (lockTimeout, _) =>
             {
                 failedAt = 0;
                 used = lockTimeout;
@@ -124,9 +131,9 @@ internal sealed class SectionRunner(NpgsqlConnection work, NpgsqlConnection obse
                     throw;
                 }
             }, (attempt, _, delay) => LogRetry(job, section.Statements.Count == 0 ? null : section.Statements[Math.Min(failedAt, section.Statements.Count - 1)],
-                blockers, used, attempt, delay), cancellationToken);
+                blockers ?? policy.Blockers, used, attempt, delay), cancellationToken);
         }
-        catch (PostgresException ex)
+        catch (Exception ex) when (ex is PostgresException or LockDeadlineException)
         {
             var statement = failedAt < section.Statements.Count ? section.Statements[failedAt] : null;
             throw await FailAsync(job, statement, ex, completed: 0, cancellationToken);
@@ -168,7 +175,7 @@ internal sealed class SectionRunner(NpgsqlConnection work, NpgsqlConnection obse
                 // The statement a crash interrupted may have finished without its progress being recorded.
                 await RunOneAsync(job, statement, i, resumingHere: i == resumeAt && job.Resuming, versioned, cancellationToken);
             }
-            catch (PostgresException ex)
+            catch (Exception ex) when (ex is PostgresException or LockDeadlineException)
             {
                 throw await FailAsync(job, statement, ex, completed: i, cancellationToken);
             }
@@ -190,7 +197,8 @@ internal sealed class SectionRunner(NpgsqlConnection work, NpgsqlConnection obse
         var outsideTransaction = statement.Tree?.RunsOutsideTransaction == true;
         string? blockers = null;
         var used = TimeSpan.Zero;
-        await LockAttempts.RunAsync(Policy(job.Section), statement.Tree?.Target?.Qualified, MetricTag(job), async (lockTimeout, attempt) =>
+        var policy = Policy(job, [statement], statement);
+        await LockAttempts.RunAsync(policy, statement.Tree?.Target?.Qualified, MetricTag(job), async (lockTimeout, attempt) =>
         {
             used = lockTimeout;
             await _timeouts.SetLockTimeoutAsync(lockTimeout, cancellationToken);
@@ -243,7 +251,7 @@ internal sealed class SectionRunner(NpgsqlConnection work, NpgsqlConnection obse
                 blockers = watch.Last;
                 throw;
             }
-        }, (attempt, _, delay) => LogRetry(job, statement, blockers, used, attempt, delay), cancellationToken);
+        }, (attempt, _, delay) => LogRetry(job, statement, blockers ?? policy.Blockers, used, attempt, delay), cancellationToken);
     }
 
     private Task LogRetry(Job job, SqlStatement? statement, string? blockers, TimeSpan lockTimeout, LockAttempt attempt, TimeSpan delay)
