@@ -19,12 +19,12 @@ namespace Stepwise.Bench;
 /// <see cref="LoadGenerator"/> clients insert and read. Every client transaction's latency and error is
 /// recorded; a baseline window without a migration comes first.
 /// </summary>
-internal static class LoadBenchmark
+internal static partial class LoadBenchmark
 {
     private sealed record Contender(string Name, Func<string, LoadGenerator, string, Timeline, Task> MigrateAsync);
 
     /// <summary>When each step of a migration ended (on the load generator's clock), to tell which step traffic waited on.</summary>
-    private sealed class Timeline(LoadGenerator load) : ILogger
+    internal sealed class Timeline(LoadGenerator load) : ILogger
     {
         public List<(double At, string Step)> Marks { get; } = [];
 
@@ -50,10 +50,10 @@ internal static class LoadBenchmark
         }
     }
 
-    private sealed record Outcome(string Name, Stats Baseline, Stats During, double MigrationMs, double LongestGapMs, double SlowSeconds, Dictionary<string, int> Errors,
+    internal sealed record Outcome(string Name, Stats Baseline, Stats During, double MigrationMs, double LongestGapMs, double SlowSeconds, Dictionary<string, int> Errors,
         long Backfilled, double BackfillMs, List<string> Steps);
 
-    private readonly record struct Stats(int Count, double P50, double P99, double Max, double PerSecond);
+    internal readonly record struct Stats(int Count, double P50, double P99, double Max, double PerSecond);
 
     // What a backfill reports, for the Stepwise contenders.
     private static long s_backfilled;
@@ -174,7 +174,7 @@ internal static class LoadBenchmark
     /// the longest time without a completed transaction from the migration's start to its end, and the seconds
     /// of the migration in which fewer than half the baseline's transactions completed.
     /// </summary>
-    private static Outcome Summarize(string name, List<LoadGenerator.Transaction> transactions, double baselineMs, double start, double end, List<(double At, string Step)> marks)
+    internal static Outcome Summarize(string name, List<LoadGenerator.Transaction> transactions, double baselineMs, double start, double end, List<(double At, string Step)> marks)
     {
         // The first second of the baseline warms connections and caches.
         var warm = Math.Min(1000, baselineMs / 4);
@@ -316,8 +316,8 @@ internal static class LoadBenchmark
     }
 
     /// <summary>Stepwise's plan: start (old writers keep working), the new version deployed, then complete.</summary>
-    private static async Task StepwiseAsync(string connectionString, LoadGenerator load, string directory, Timeline timeline, BackfillOptions backfill,
-        TimeSpan? lockTimeout = null)
+    internal static async Task StepwiseAsync(string connectionString, LoadGenerator load, string directory, Timeline timeline, BackfillOptions backfill,
+        TimeSpan? lockTimeout = null, Stepwise.Execution.Locking.LockPolicy? policy = null)
     {
         var plan = PlanBuilder.PlanAll(ReferenceData.Migration(), await CatalogReader.ReadAsync(connectionString));
         var migration = MigrationDirectory.Load(directory).Versioned.Single();
@@ -340,7 +340,7 @@ internal static class LoadBenchmark
                 s_backfillMs = clock.Elapsed.TotalMilliseconds;
             }
         };
-        var options = new MigratorOptions { Database = connectionString, Directory = directory, Backfill = backfill };
+        var options = new MigratorOptions { Database = connectionString, Directory = directory, Backfill = backfill, LockPolicy = policy };
         if (lockTimeout is { } timeout)
         {
             // A step waiting for its lock blocks every transaction queued behind it: a short wait, retried, bounds that.
@@ -354,7 +354,7 @@ internal static class LoadBenchmark
     }
 
     /// <summary>A run only counts if the migration did its job: every run has its organization, NOT NULL, the foreign key valid, the index valid.</summary>
-    private static async Task CheckMigratedAsync(string connectionString)
+    internal static async Task CheckMigratedAsync(string connectionString)
     {
         await using var connection = await ReferenceData.OpenAsync(connectionString);
         var problems = await ReferenceData.ScalarAsync<long>(connection, """

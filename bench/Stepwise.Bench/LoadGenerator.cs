@@ -11,6 +11,21 @@ namespace Stepwise.Bench;
 /// </summary>
 internal sealed class LoadGenerator
 {
+    /// <summary>What the clients read between inserts.</summary>
+    public enum Reads
+    {
+        /// <summary>An organization's 20 latest runs (through workflows until the new version).</summary>
+        OrganizationLatest,
+
+        /// <summary>A workflow's 20 latest runs, by the (workflow_id, created_at) index: a few ms.</summary>
+        FastIndexed,
+
+        /// <summary>How many runs an organization has, through workflows: a join over the whole table, hundreds of ms.</summary>
+        SlowOrganizationJoin,
+    }
+
+    private Reads _reads = Reads.OrganizationLatest;
+
     /// <summary>One client transaction; times in milliseconds since the generator started.</summary>
     public readonly record struct Transaction(double Start, double End, bool Insert, bool NewVersion, string? Error);
 
@@ -36,6 +51,13 @@ internal sealed class LoadGenerator
         _organizations = organizations;
         _log = Enumerable.Range(0, clients).Select(_ => new List<Transaction>(1 << 16)).ToArray();
         _onNewVersion = new bool[clients];
+    }
+
+    public static async Task<LoadGenerator> CreateAsync(string connectionString, int clients, TimeSpan think, Reads reads)
+    {
+        var generator = await CreateAsync(connectionString, clients, think);
+        generator._reads = reads;
+        return generator;
     }
 
     public static async Task<LoadGenerator> CreateAsync(string connectionString, int clients, TimeSpan think)
@@ -109,7 +131,7 @@ internal sealed class LoadGenerator
                 string? error = null;
                 try
                 {
-                    await using var command = Command(connection, insert, newVersion, workflow, insert ? organization : _organizations[random.Next(_organizations.Length)]);
+                    await using var command = Command(connection, _reads, insert, newVersion, workflow, insert ? organization : _organizations[random.Next(_organizations.Length)]);
                     if (insert)
                     {
                         await command.ExecuteNonQueryAsync(CancellationToken.None);
@@ -151,17 +173,20 @@ internal sealed class LoadGenerator
         }
     }
 
-    private static NpgsqlCommand Command(NpgsqlConnection connection, bool insert, bool newVersion, long workflow, Guid organization)
+    private static NpgsqlCommand Command(NpgsqlConnection connection, Reads reads, bool insert, bool newVersion, long workflow, Guid organization)
     {
-        var sql = (insert, newVersion) switch
+        var sql = (insert, newVersion, reads) switch
         {
-            (true, false) => "INSERT INTO workflow_runs (workflow_id, state) VALUES ($1, 'queued')",
-            (true, true) => "INSERT INTO workflow_runs (workflow_id, organization_id, state) VALUES ($1, $2, 'queued')",
-            (false, false) => """
+            (false, _, Reads.FastIndexed) => "SELECT id, state, created_at FROM workflow_runs WHERE workflow_id = $1 ORDER BY created_at DESC LIMIT 20",
+            (false, false, Reads.SlowOrganizationJoin) => "SELECT count(*) FROM workflow_runs r JOIN workflows w ON w.id = r.workflow_id WHERE w.organization_id = $2",
+            (false, true, Reads.SlowOrganizationJoin) => "SELECT count(*) FROM workflow_runs WHERE organization_id = $2",
+            (true, false, _) => "INSERT INTO workflow_runs (workflow_id, state) VALUES ($1, 'queued')",
+            (true, true, _) => "INSERT INTO workflow_runs (workflow_id, organization_id, state) VALUES ($1, $2, 'queued')",
+            (false, false, _) => """
                 SELECT r.id, r.state, r.created_at FROM workflow_runs r JOIN workflows w ON w.id = r.workflow_id
                 WHERE w.organization_id = $2 ORDER BY r.created_at DESC LIMIT 20
                 """,
-            (false, true) => "SELECT id, state, created_at FROM workflow_runs WHERE organization_id = $2 ORDER BY created_at DESC LIMIT 20",
+            (false, true, _) => "SELECT id, state, created_at FROM workflow_runs WHERE organization_id = $2 ORDER BY created_at DESC LIMIT 20",
         };
         // Both parameters are typed, so a statement may leave one unused.
         var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 120 };

@@ -13,6 +13,7 @@ var benchmarks = new Dictionary<string, Func<Task>>(StringComparer.Ordinal)
     ["verify"] = VerifyBenchmark.RunAsync,
     ["backfill"] = BackfillBenchmark.RunAsync,
     ["load"] = LoadBenchmark.RunAsync,
+    ["locks"] = LockPolicyBenchmark.RunAsync,
 };
 
 if (args.Length != 1 || !benchmarks.TryGetValue(args[0], out var benchmark))

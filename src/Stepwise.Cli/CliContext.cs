@@ -91,6 +91,7 @@ internal sealed class CliContext
             StateSchema = StateSchema,
             Logger = new OutputLogger(Output),
         };
+        Config?.Locks?.Apply(options);
         configure?.Invoke(options);
         return new Migrator(options);
     }

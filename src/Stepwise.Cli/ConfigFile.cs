@@ -10,7 +10,7 @@ internal sealed class ConfigFile
 {
     public const string DefaultName = "stepwise.json";
 
-    private static readonly string[] s_known = ["$schema", "database", "dir", "stateSchema", "lint"];
+    private static readonly string[] s_known = ["$schema", "database", "dir", "stateSchema", "lint", "locks"];
 
     public required string Path { get; init; }
 
@@ -21,6 +21,8 @@ internal sealed class ConfigFile
     public string? StateSchema { get; init; }
 
     public LintConfig? Lint { get; init; }
+
+    public LockConfig? Locks { get; init; }
 
     public static ConfigFile? Load(string path, bool required)
     {
@@ -38,6 +40,7 @@ internal sealed class ConfigFile
             }
             string? database = null, dir = null, stateSchema = null;
             LintConfig? lint = null;
+            LockConfig? locks = null;
             foreach (var property in document.RootElement.EnumerateObject())
             {
                 switch (property.Name)
@@ -54,6 +57,9 @@ internal sealed class ConfigFile
                     case "lint":
                         lint = LintConfig.Read(path, bytes, property.Value);
                         break;
+                    case "locks":
+                        locks = LockConfig.Read(path, bytes, property.Value);
+                        break;
                     case "$schema":
                         break;
                     default:
@@ -62,7 +68,7 @@ internal sealed class ConfigFile
                             $"{path}:{line}:{column}: unknown setting \"{property.Name}\"; known settings: {string.Join(", ", s_known.Skip(1))}");
                 }
             }
-            return new ConfigFile { Path = path, Database = database, Dir = dir, StateSchema = stateSchema, Lint = lint };
+            return new ConfigFile { Path = path, Database = database, Dir = dir, StateSchema = stateSchema, Lint = lint, Locks = locks };
         }
         catch (JsonException ex)
         {

@@ -41,6 +41,17 @@ internal sealed class StepwiseConfiguration(IConfiguration? configuration = null
         {
             options.LockTimeout = ParseDuration(section.GetSection(nameof(StepwiseOptions.LockTimeout)).Path, timeout);
         }
+        options.FirstLockTimeout = Duration(section, nameof(StepwiseOptions.FirstLockTimeout)) ?? options.FirstLockTimeout;
+        options.MaxLockWait = Duration(section, nameof(StepwiseOptions.MaxLockWait)) ?? options.MaxLockWait;
+        options.LockDeadline = Duration(section, nameof(StepwiseOptions.LockDeadline)) ?? options.LockDeadline;
+        options.TerminateIdleInTransactionAfter = Duration(section, nameof(StepwiseOptions.TerminateIdleInTransactionAfter)) ?? options.TerminateIdleInTransactionAfter;
+        if (section[nameof(StepwiseOptions.CancelAutovacuum)] is { Length: > 0 } cancel)
+        {
+            options.CancelAutovacuum = bool.TryParse(cancel, out var parsed)
+                ? parsed
+                : throw new OptionsValidationException(StepwiseOptions.SectionName, typeof(StepwiseOptions),
+                    [$"{section.GetSection(nameof(StepwiseOptions.CancelAutovacuum)).Path} is '{cancel}'; write true or false"]);
+        }
         if (section[nameof(StepwiseOptions.Mode)] is { Length: > 0 } mode)
         {
             options.Mode = Enum.TryParse<StepwiseStartupMode>(mode, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed)
@@ -56,6 +67,9 @@ internal sealed class StepwiseConfiguration(IConfiguration? configuration = null
             options.RequiredTables.Add(new RequiredTable(table.Key, columns));
         }
     }
+
+    private static TimeSpan? Duration(IConfigurationSection section, string key) =>
+        section[key] is { Length: > 0 } text ? ParseDuration(section.GetSection(key).Path, text) : null;
 
     private static TimeSpan ParseDuration(string key, string text) =>
         DurationText.TryParse(text, out var duration) || TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out duration)

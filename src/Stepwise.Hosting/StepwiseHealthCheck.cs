@@ -24,7 +24,14 @@ internal sealed class StepwiseHealthCheck(StepwiseDatabase database) : IHealthCh
         {
             return new HealthCheckResult(context.Registration.FailureStatus, $"cannot read the migration state: {DatabaseTarget.Redact(ex.Message)}");
         }
-        return Evaluate(check, context.Registration.FailureStatus);
+        var result = Evaluate(check, context.Registration.FailureStatus);
+        if (database.LockWait is { } wait)
+        {
+            // A migration of this process is waiting for a quiet moment to take its locks.
+            var data = new Dictionary<string, object>(result.Data) { ["lockWait"] = wait.Line, ["lockWaitSince"] = wait.Since, ["lockHolders"] = wait.Holders.ToArray() };
+            return new HealthCheckResult(result.Status, result.Description, result.Exception, data);
+        }
+        return result;
     }
 
     /// <summary>

@@ -49,8 +49,23 @@ public sealed class StepwiseOptions
     /// <summary>Schema holding Stepwise's history (default <c>stepwise</c>).</summary>
     public string StateSchema { get; set; } = "stepwise";
 
-    /// <summary><c>lock_timeout</c> for migration statements when applying (default 2 s). In configuration: <c>5s</c>, <c>250ms</c> or <c>00:00:05</c>.</summary>
+    /// <summary><c>lock_timeout</c> for backfill batches when applying (default 2 s). In configuration: <c>5s</c>, <c>250ms</c> or <c>00:00:05</c>.</summary>
     public TimeSpan LockTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The first lock_timeout of a lock-taking statement when applying (default 50 ms); see <see cref="MigratorOptions.StepLockTimeout"/>.</summary>
+    public TimeSpan FirstLockTimeout { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>The longest lock_timeout, the worst wait a client sees behind a migration statement (default 1 s); see <see cref="MigratorOptions.MaxLockWait"/>.</summary>
+    public TimeSpan MaxLockWait { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long one statement keeps trying to get its locks before start-up fails, resumable (default 30 min).</summary>
+    public TimeSpan LockDeadline { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Cancel an autovacuum holding a conflicting lock, as PostgreSQL would after deadlock_timeout (default true).</summary>
+    public bool CancelAutovacuum { get; set; } = true;
+
+    /// <summary>When set, sessions idle in transaction longer than this that hold a conflicting lock are terminated (default: never).</summary>
+    public TimeSpan? TerminateIdleInTransactionAfter { get; set; }
 
     /// <summary>What happens at start-up (default <see cref="StepwiseStartupMode.RequireUpToDate"/>).</summary>
     public StepwiseStartupMode Mode { get; set; } = StepwiseStartupMode.RequireUpToDate;

@@ -46,11 +46,14 @@ internal sealed class ApplyCommand : ICliCommand
 /// <summary>Options shared by the commands that run migrations.</summary>
 internal sealed class RunOptions
 {
-    private readonly Option<string?> _lockTimeout = new("--lock-timeout") { Description = "lock_timeout for migration statements (default 2s; a file's directive wins)" };
+    private readonly Option<string?> _lockTimeout = new("--lock-timeout") { Description = "lock_timeout for backfill batches, which queue nobody (default 2s)" };
     private readonly Option<string?> _statementTimeout = new("--statement-timeout") { Description = "statement_timeout for migration statements (default none)" };
-    private readonly Option<int?> _retries = new("--retries") { Description = "How often a statement that hit lock_timeout is retried (default 10)" };
+    private readonly Option<string?> _maxLockWait = new("--max-lock-wait") { Description = "Longest lock_timeout of a statement, the worst wait a client sees behind it (default 1s); holders older than this are waited out, not queued behind" };
+    private readonly Option<string?> _lockDeadline = new("--lock-deadline") { Description = "How long one statement keeps trying to get its locks before the run stops, resumable (default 30min)" };
+    private readonly Option<bool> _noCancelAutovacuum = new("--no-cancel-autovacuum") { Description = "Wait for an autovacuum holding a conflicting lock instead of cancelling it" };
+    private readonly Option<string?> _terminateIdle = new("--terminate-idle-after") { Description = "Terminate sessions idle in transaction longer than this that hold a conflicting lock (default: never, they are reported)" };
     private readonly Option<bool> _noWait = new("--no-wait") { Description = "Exit (code 3) instead of waiting when another run holds the migration lock" };
-    private readonly Option<string?> _stepLockTimeout = new("--step-lock-timeout") { Description = "lock_timeout for operation migration steps (default 50ms; clients queue behind a waiting step), retried with backoff" };
+    private readonly Option<string?> _stepLockTimeout = new("--step-lock-timeout") { Description = "First lock_timeout of every lock-taking statement (default 50ms; clients queue behind a waiting statement); it rises toward the table's own transaction times, up to --max-lock-wait" };
     private readonly Option<string?> _batchTime = new("--batch-time") { Description = "Target duration of one backfill batch (one transaction holding its row locks; default 200ms)" };
     private readonly Option<string?> _batchPause = new("--batch-pause") { Description = "Pause after each backfill batch, leaving room to traffic (default none)" };
     private readonly Option<string?> _maxLag = new("--max-replication-lag") { Description = "Pause backfill batches while a replica's replay lag is above this" };
@@ -63,7 +66,10 @@ internal sealed class RunOptions
         command.Options.Add(_maxLag);
         command.Options.Add(_lockTimeout);
         command.Options.Add(_statementTimeout);
-        command.Options.Add(_retries);
+        command.Options.Add(_maxLockWait);
+        command.Options.Add(_lockDeadline);
+        command.Options.Add(_noCancelAutovacuum);
+        command.Options.Add(_terminateIdle);
         command.Options.Add(_noWait);
     }
 
@@ -77,9 +83,18 @@ internal sealed class RunOptions
         {
             options.StatementTimeout = Duration(statementTimeout, "--statement-timeout");
         }
-        if (parse.GetValue(_retries) is { } retries)
+        if (parse.GetValue(_maxLockWait) is { } maxLockWait)
         {
-            options.LockRetries = retries >= 0 ? retries : throw new CliException(ExitCodes.BadInput, "--retries must be 0 or more");
+            options.MaxLockWait = Positive(Duration(maxLockWait, "--max-lock-wait"), "--max-lock-wait");
+        }
+        if (parse.GetValue(_lockDeadline) is { } deadline)
+        {
+            options.LockDeadline = Positive(Duration(deadline, "--lock-deadline"), "--lock-deadline");
+        }
+        options.CancelAutovacuum = !parse.GetValue(_noCancelAutovacuum);
+        if (parse.GetValue(_terminateIdle) is { } idle)
+        {
+            options.TerminateIdleInTransactionAfter = Duration(idle, "--terminate-idle-after");
         }
         options.WaitForLock = !parse.GetValue(_noWait);
         if (parse.GetValue(_stepLockTimeout) is { } stepLockTimeout)
@@ -99,6 +114,9 @@ internal sealed class RunOptions
             options.Backfill.MaxReplicationLag = Duration(lag, "--max-replication-lag");
         }
     }
+
+    private static TimeSpan Positive(TimeSpan duration, string option) =>
+        duration > TimeSpan.Zero ? duration : throw new CliException(ExitCodes.BadInput, $"{option} must be more than 0");
 
     private static TimeSpan Duration(string text, string option) =>
         DurationText.TryParse(text, out var duration)

@@ -20,14 +20,14 @@ internal sealed class BaselineCommand : ICliCommand
 
     private readonly Option<string?> _from = new("--from")
     {
-        Description = "Instead of a version: mark applied the migrations imported from this tool (ef, dbmate, flyway, atlas) that its history table lists",
+        Description = "Instead of a version: mark applied the migrations imported from this tool (" + string.Join(", ", Importer.Names) + ") that its history table lists",
     };
 
     private readonly Option<bool> _fromEf = new("--from-ef") { Description = "Same as --from ef: read \"__EFMigrationsHistory\"" };
 
     public Command Build()
     {
-        _from.AcceptOnlyFromAmong("ef", "dbmate", "flyway", "atlas");
+        _from.AcceptOnlyFromAmong([.. Importer.Names]);
         var command = new Command("baseline", "Adopt an existing database: record migrations up to VERSION (or, with --from, those another tool applied) as applied without running them (refuses if history exists)");
         command.Arguments.Add(_version);
         command.Options.Add(_from);
@@ -50,7 +50,7 @@ internal sealed class BaselineCommand : ICliCommand
         var migrator = context.CreateMigrator();
         IReadOnlyList<Migration> adopted = from is null
             ? await migrator.BaselineAsync(version!.Value, cancellationToken)
-            : await migrator.BaselineFromAsync(Enum.Parse<ImportSource>(from, ignoreCase: true), cancellationToken);
+            : await migrator.BaselineFromAsync(Importer.Parse(from)!.Value, cancellationToken);
         if (context.Output.Format == OutputFormat.Json)
         {
             context.Output.WriteJson(new { baseline = adopted.Select(m => new { version = m.Version, file = m.FileName }) });

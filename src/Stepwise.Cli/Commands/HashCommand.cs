@@ -30,6 +30,10 @@ internal sealed class HashCommand : ICliCommand
         else
         {
             context.Output.Console.WriteLine(changed ? $"wrote {path} ({count} file(s))" : $"{path} is up to date ({count} file(s))");
+            foreach (var file in directory.InProgress.Order(StringComparer.Ordinal))
+            {
+                context.Output.Console.WriteLine($"sealed {file}: from now on an edit to it is reported");
+            }
         }
         return Task.FromResult(ExitCodes.Success);
     }

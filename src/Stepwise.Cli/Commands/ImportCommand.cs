@@ -7,14 +7,18 @@ using Stepwise.Migrations;
 namespace Stepwise.Cli.Commands;
 
 /// <summary>
-/// <c>stepwise import ef|dbmate|flyway|atlas PATH</c>: converts another tool's migrations into a Stepwise
+/// <c>stepwise import TOOL PATH</c>: converts another tool's migrations into a Stepwise
 /// directory (all or nothing), printing what was converted and what could not be, and why.
 /// </summary>
 internal sealed class ImportCommand : ICliCommand
 {
-    private readonly Argument<string> _from = new("tool") { Description = "The tool the migrations come from: ef, dbmate, flyway or atlas" };
+    private readonly Argument<string> _from = new("tool") { Description = "The tool the migrations come from: " + string.Join(", ", Importer.Names) };
 
-    private readonly Argument<string> _path = new("path") { Description = "ef: the script from dotnet ef migrations script; dbmate, flyway, atlas: the migration directory" };
+    private readonly Argument<string> _path = new("path") { Description = "ef: the script from dotnet ef migrations script; the others: the migration directory" };
+
+    private readonly Option<bool> _skipGo = new("--skip-go") { Description = "goose: import the SQL migrations and list the Go migrations as skipped (otherwise they refuse the import)" };
+
+    private readonly Option<bool> _ignoreAtlasSum = new("--ignore-atlas-sum") { Description = "atlas: import although atlas.sum does not match the files (reported as a warning)" };
 
     private readonly Option<string?> _out = new("--out", "-o") { Description = "The Stepwise directory to write (default: the migrations directory, --dir)" };
 
@@ -22,18 +26,20 @@ internal sealed class ImportCommand : ICliCommand
 
     public Command Build()
     {
-        _from.AcceptOnlyFromAmong("ef", "dbmate", "flyway", "atlas");
-        var command = new Command("import", "Convert migrations from EF Core, dbmate, Flyway or Atlas into Stepwise files (never edits the source; writes nothing unless every file converts)");
+        _from.AcceptOnlyFromAmong([.. Importer.Names]);
+        var command = new Command("import", "Convert migrations from EF Core, dbmate, Flyway, Atlas, goose, golang-migrate or Prisma into Stepwise files (never edits the source; writes nothing unless every file converts)");
         command.Arguments.Add(_from);
         command.Arguments.Add(_path);
         command.Options.Add(_out);
         command.Options.Add(_force);
+        command.Options.Add(_skipGo);
+        command.Options.Add(_ignoreAtlasSum);
         return command;
     }
 
     public Task<int> RunAsync(CliContext context, ParseResult parse, CancellationToken cancellationToken)
     {
-        var from = Enum.Parse<ImportSource>(parse.GetValue(_from)!, ignoreCase: true);
+        var from = Importer.Parse(parse.GetValue(_from)!)!.Value;
         var path = Path.GetFullPath(parse.GetValue(_path)!, context.Environment.WorkingDirectory);
         var target = parse.GetValue(_out) is { } o ? Path.GetFullPath(o, context.Environment.WorkingDirectory) : context.MigrationsDirectory;
 
@@ -41,7 +47,7 @@ internal sealed class ImportCommand : ICliCommand
         IReadOnlyList<string> written;
         try
         {
-            result = Importer.Read(from, path);
+            result = Importer.Read(from, path, new ImportOptions { SkipGoMigrations = parse.GetValue(_skipGo), IgnoreAtlasSum = parse.GetValue(_ignoreAtlasSum) });
             if (context.Output.Format == OutputFormat.Text)
             {
                 foreach (var problem in result.NotConverted)

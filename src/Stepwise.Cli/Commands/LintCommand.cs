@@ -107,9 +107,9 @@ internal sealed class LintCommand : ICliCommand
         if (files.Length == 0)
         {
             var directory = MigrationDirectory.Load(context.MigrationsDirectory, new MigrationDirectoryOptions { Parse = false });
-            if (directory.Problems.FirstOrDefault(p => p.Code == "no-directory") is { } missing)
+            if (directory.Problems.FirstOrDefault(p => p.Code is "no-directory" or "foreign-layout" or "not-read") is { } unreadable)
             {
-                throw new CliException(ExitCodes.BadInput, missing.ToString());
+                throw new CliException(ExitCodes.BadInput, unreadable.ToString()); // linting nothing would pass silently
             }
             // Operation files are checked by validate (the reader); the SQL rules read SQL files.
             IEnumerable<Migration> migrations = directory.All.Where(m => !m.IsOperationMigration);

@@ -54,8 +54,9 @@ internal sealed partial class NewCommand : ICliCommand
 
 
             """);
+        // The new file is in progress: the sum checks its place but not its content until stepwise hash seals it.
         var updated = MigrationDirectory.Load(dir, new MigrationDirectoryOptions { Parse = false });
-        File.WriteAllText(Path.Combine(dir, SumFile.FileName), updated.ComputedSum.Render());
+        File.WriteAllText(Path.Combine(dir, SumFile.FileName), updated.SumWithInProgress(existing.InProgress.Append(fileName).ToHashSet(StringComparer.Ordinal)).Render());
 
         if (context.Output.Format == OutputFormat.Json)
         {

@@ -16,15 +16,23 @@ internal sealed class ValidateCommand : ICliCommand
 {
     public Command Build() => new("validate", "Check the migration directory (names, duplicate versions, stepwise.sum, syntax, down sections); with -d also against the database's history. Exit 1 on errors");
 
+    /// <summary>More warnings of one kind than this become one line with a count.</summary>
+    internal const int SummariseAbove = 3;
+
     public async Task<int> RunAsync(CliContext context, ParseResult parse, CancellationToken cancellationToken)
     {
         var directory = MigrationDirectory.Load(context.MigrationsDirectory);
         var problems = directory.Problems.ToList();
-        foreach (var migration in directory.Versioned.Where(m => m.Up is not null && m.Down is null))
-        {
-            problems.Add(new MigrationProblem(Severity.Warning, "no-down-section", migration.Path, 0, 0,
-                "no down section: this migration cannot be rolled back", "write its undoing under -- stepwise:down"));
-        }
+        problems.AddRange(directory.InProgress.Order(StringComparer.Ordinal).Select(file => new MigrationProblem(Severity.Warning, "in-progress", Path.Combine(context.MigrationsDirectory, file), 0, 0,
+            "in progress (made by stepwise new): stepwise.sum does not check its content yet", "once it is final, seal it with: stepwise hash (before it is merged or deployed)")));
+        var noDown = directory.Versioned.Where(m => m.Up is not null && m.Down is null).ToList();
+        // One line per file while they are few; past that one line with the count (an imported history has hundreds).
+        problems.AddRange(noDown.Count <= SummariseAbove
+            ? noDown.Select(m => new MigrationProblem(Severity.Warning, "no-down-section", m.Path, 0, 0,
+                "no down section: this migration cannot be rolled back", "write its undoing under -- stepwise:down"))
+            : [new MigrationProblem(Severity.Warning, "no-down-section", context.MigrationsDirectory, 0, 0,
+                $"{noDown.Count} migrations have no down section and cannot be rolled back: {string.Join(", ", noDown.Take(3).Select(m => m.FileName))}, ...",
+                "write the undoing of those you may need to roll back under -- stepwise:down")]);
         if (context.HasDatabase && !directory.HasErrors)
         {
             var status = await context.CreateMigrator().StatusAsync(cancellationToken);
@@ -72,6 +80,7 @@ internal sealed class ValidateCommand : ICliCommand
             var summary = $"{directory.Versioned.Count} versioned and {directory.Repeatable.Count} repeatable migration(s): {errors} error(s), {problems.Count - errors} warning(s)";
             output.Console.WriteLine(errors == 0 ? $"valid: {summary}" : $"invalid: {summary}");
         }
-        return errors == 0 ? ExitCodes.Success : ExitCodes.ChecksFailed;
+        // A directory Stepwise cannot read is bad input, not a failed check of migrations.
+        return problems.Any(p => p.Code is "foreign-layout" or "not-read") ? ExitCodes.BadInput : errors == 0 ? ExitCodes.Success : ExitCodes.ChecksFailed;
     }
 }

@@ -40,4 +40,13 @@ public static class EventIds
 
     /// <summary>A backfill waits for replicas to catch up.</summary>
     public static readonly EventId WaitingForReplicas = new(1012, nameof(WaitingForReplicas));
+
+    /// <summary>A statement waits for a quiet moment to take its locks (reported every few seconds).</summary>
+    public static readonly EventId LockWaiting = new(1013, nameof(LockWaiting));
+
+    /// <summary>An autovacuum holding a conflicting lock was cancelled (or could not be).</summary>
+    public static readonly EventId AutovacuumCancelled = new(1014, nameof(AutovacuumCancelled));
+
+    /// <summary>A session idle in transaction holding a conflicting lock was terminated (only with the option).</summary>
+    public static readonly EventId IdleSessionTerminated = new(1015, nameof(IdleSessionTerminated));
 }

@@ -40,18 +40,6 @@ internal sealed class BackoffLockPolicy(TimeSpan lockTimeout, int retries, TimeS
     }
 }
 
-/// <summary>The policies of each kind of work, chosen in one place from the options.</summary>
-internal static class LockPolicies
-{
-    /// <summary>A SQL migration's section: its own lock_timeout (or the default), retried whole.</summary>
-    public static ILockPolicy ForSection(MigratorOptions options, TimeSpan? sectionLockTimeout) =>
-        new BackoffLockPolicy(sectionLockTimeout ?? options.LockTimeout, options.LockRetries, options.RetryBaseDelay, options.RetryMaxDelay);
-
-    /// <summary>An operation plan's SQL step: a short lock_timeout, often retried (the wait is the clients').</summary>
-    public static ILockPolicy ForStep(MigratorOptions options) =>
-        new BackoffLockPolicy(options.StepLockTimeout, options.StepLockRetries, options.StepLockTimeout, options.StepRetryMaxDelay);
-}
-
 /// <summary>The one loop in which a lock-taking statement is attempted, and retried when it hits lock_timeout (55P03).</summary>
 internal static class LockAttempts
 {

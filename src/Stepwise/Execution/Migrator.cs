@@ -360,7 +360,18 @@ public sealed partial class Migrator
                 $"{foreign.Table} lists {id} as applied, but no migration in the directory was imported from it",
                 $"import the {tool} migrations again into this directory, or adopt by version with: stepwise baseline <version>"))
             .Concat(foreign.Partial.Select(id => new MigrationProblem(Severity.Error, "partially-applied", _options.Directory, 0, 0,
-                $"{foreign.Table} says {id} is only partially applied", $"finish or resolve it with {tool} first, then baseline")))
+                from switch
+                {
+                    ImportSource.GolangMigrate => $"{foreign.Table} is dirty at version {id}: golang-migrate's last run of it failed part-way, so what the database holds is unknown",
+                    ImportSource.Prisma => $"{foreign.Table} says {id} failed part-way (neither finished nor rolled back)",
+                    _ => $"{foreign.Table} says {id} is only partially applied",
+                },
+                from switch
+                {
+                    ImportSource.GolangMigrate => $"finish or undo {id} by hand, mark it with: migrate force {id} (done) or migrate force <previous version> (undone), then baseline",
+                    ImportSource.Prisma => $"finish or undo it by hand, mark it with: prisma migrate resolve --applied {id} (or --rolled-back {id}), then baseline",
+                    _ => $"finish or resolve it with {tool} first, then baseline",
+                })))
             .ToList();
         if (problems.Count > 0)
         {
@@ -446,7 +457,7 @@ public sealed partial class Migrator
             var journal = new SectionJournal(_history, run.Migration, section);
             var resuming = !section.RunsInTransaction && row is not null && row.Status == journal.ProgressStatus;
             var elapsed = await executor.RunAsync(new PlanJob(run.Migration, section.Steps, resuming ? row!.StatementsCompleted : 0, resuming, journal,
-                LockPolicies.ForSection(_options, section.LockTimeout), section.StatementTimeout ?? _options.StatementTimeout ?? TimeSpan.Zero), cancellationToken);
+                section.LockTimeout, section.StatementTimeout ?? _options.StatementTimeout ?? TimeSpan.Zero), cancellationToken);
             StepwiseDiagnostics.RecordMigration(run, elapsed, succeeded: true);
             return elapsed;
         }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Stepwise.Execution.Locking;
 using Stepwise.Migrations;
 
 namespace Stepwise.Execution;
@@ -22,20 +23,16 @@ public sealed class MigratorOptions
     /// <summary>Schema holding Stepwise's history (default <c>stepwise</c>).</summary>
     public string StateSchema { get; set; } = "stepwise";
 
-    /// <summary><c>lock_timeout</c> for migration statements (default 2 s); a file's directive overrides it.</summary>
+    /// <summary>
+    /// <c>lock_timeout</c> for backfill batches (default 2 s): they take only ROW EXCLUSIVE, so nobody queues behind
+    /// them. Statements that take locks conflicting with traffic follow the lock policy instead
+    /// (<see cref="StepLockTimeout"/>, <see cref="MaxLockWait"/>, <see cref="LockDeadline"/>); a file's
+    /// <c>lock-timeout</c> directive pins that file's lock_timeout.
+    /// </summary>
     public TimeSpan LockTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary><c>statement_timeout</c> for migration statements (default none); a file's directive overrides it.</summary>
     public TimeSpan? StatementTimeout { get; set; }
-
-    /// <summary>How many times a statement (or transaction) that hit <c>lock_timeout</c> is tried again (default 10).</summary>
-    public int LockRetries { get; set; } = 10;
-
-    /// <summary>First wait before a retry; it doubles each time, with jitter, up to <see cref="RetryMaxDelay"/>.</summary>
-    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(500);
-
-    /// <summary>Longest wait between retries (default 30 s).</summary>
-    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary><c>application_name</c> of Stepwise's connections, so DBAs see who is running (default <c>stepwise</c>).</summary>
     public string ApplicationName { get; set; } = "stepwise";
@@ -47,21 +44,39 @@ public sealed class MigratorOptions
     public ILogger? Logger { get; set; }
 
     /// <summary>
-    /// lock_timeout for the steps of operation migrations (default 50 ms). Short on purpose: while a step waits
-    /// for a lock that conflicts with writes (ADD COLUMN, a foreign key, SET NOT NULL), every client queues behind
-    /// it, so the wait is the client's; a step that gives up is retried (<see cref="StepLockRetries"/>, backoff up to
-    /// 5 s). Backfill batches use <see cref="LockTimeout"/>: they queue nobody.
+    /// The first lock_timeout of every statement that takes a lock (default 50 ms): steps of operation migrations
+    /// and statements of SQL migrations. Short on purpose: while a statement waits for a lock that conflicts with
+    /// traffic, every client that comes after it queues behind it. When attempts keep timing out behind short
+    /// transactions it rises toward what the table's own transactions take, up to <see cref="MaxLockWait"/>.
     /// </summary>
     public TimeSpan StepLockTimeout { get; set; } = TimeSpan.FromMilliseconds(50);
 
-    /// <summary>How often a step of an operation migration that hit <see cref="StepLockTimeout"/> is retried (default 40: a few minutes in all, e.g. behind an autovacuum).</summary>
-    public int StepLockRetries { get; set; } = 40;
+    /// <summary>
+    /// The longest lock_timeout (default 1 s): the worst wait a client can see behind a statement queued for its
+    /// lock. Holders whose transaction is already older than this are waited out (polling) rather than queued behind.
+    /// </summary>
+    public TimeSpan MaxLockWait { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>The longest wait between retries of a step (default 5 s); the first is about <see cref="StepLockTimeout"/>, doubling.</summary>
-    public TimeSpan StepRetryMaxDelay { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>How long one statement keeps trying to get its locks before the run stops, resumable, naming the blockers (default 30 min).</summary>
+    public TimeSpan LockDeadline { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>
+    /// Cancel an autovacuum (not one preventing wraparound) that holds a conflicting lock, as PostgreSQL itself
+    /// does after deadlock_timeout (default true). Needs a superuser (or, on PostgreSQL 18, pg_signal_autovacuum_worker).
+    /// </summary>
+    public bool CancelAutovacuum { get; set; } = true;
+
+    /// <summary>When set, a session idle in transaction for longer than this, holding a conflicting lock, is terminated (default: never; it is reported).</summary>
+    public TimeSpan? TerminateIdleInTransactionAfter { get; set; }
+
+    /// <summary>Called every few seconds while a statement waits for its locks (<see cref="LockWait.At"/> says when); no call means no wait.</summary>
+    public Action<LockWait?>? LockWaitChanged { get; set; }
 
     /// <summary>How backfills of operation migrations pace themselves.</summary>
     public Backfill.BackfillOptions Backfill { get; set; } = new();
+
+    /// <summary>Replaces the policy the options above describe (the benchmark compares earlier policies with it).</summary>
+    internal LockPolicy? LockPolicy { get; set; }
 
     /// <summary>
     /// Called before each statement of a statement-by-statement section runs, with the work connection's

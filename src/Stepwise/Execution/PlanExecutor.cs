@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Stepwise.Execution.Backfill;
+using Stepwise.Execution.Locking;
 using Stepwise.Migrations;
 using Stepwise.Planning;
 using Stepwise.Sql;
@@ -14,9 +15,9 @@ namespace Stepwise.Execution;
 /// <param name="ResumeAt">The first step to run (0 unless an interrupted run is resumed).</param>
 /// <param name="Resuming">True when an earlier run of these steps was interrupted (the step at <paramref name="ResumeAt"/> may have happened).</param>
 /// <param name="Journal">What history records before, between and after the steps, and on failure.</param>
-/// <param name="Policy">How each lock-taking step gets its locks.</param>
+/// <param name="PinnedLockTimeout">The lock_timeout a SQL file's directive pins (null: the lock policy chooses).</param>
 /// <param name="StatementTimeout">The statement_timeout the steps run under (zero: none).</param>
-internal sealed record PlanJob(Migration Migration, IReadOnlyList<Step> Steps, int ResumeAt, bool Resuming, RunJournal Journal, ILockPolicy Policy, TimeSpan StatementTimeout);
+internal sealed record PlanJob(Migration Migration, IReadOnlyList<Step> Steps, int ResumeAt, bool Resuming, RunJournal Journal, TimeSpan? PinnedLockTimeout, TimeSpan StatementTimeout);
 
 /// <summary>
 /// The one executor: runs the steps of every plan (a SQL migration's section, an operation migration's phase) on the work
@@ -25,12 +26,14 @@ internal sealed record PlanJob(Migration Migration, IReadOnlyList<Step> Steps, i
 /// record; a step outside a transaction (CONCURRENTLY, statements that commit by themselves) asks its <see cref="DoneCheck"/>
 /// on a retry or resume (an INVALID index left by an interrupted build is dropped first) and records progress after it;
 /// backfills checkpoint every batch; checks and assertions fail the step when their query says so. Every lock-taking
-/// attempt goes through <see cref="LockAttempts"/>; a failure is recorded by the job's journal and thrown as one
+/// attempt goes through <see cref="LockAttempts"/>, asking the lock policy (<see cref="LockAcquisition"/>); a failure is recorded by the job's journal and thrown as one
 /// <see cref="MigrationFailedException"/> naming the file position.
 /// </summary>
 internal sealed class PlanExecutor(NpgsqlConnection work, NpgsqlConnection observer, HistoryStore history, MigratorOptions options, ILogger logger)
 {
     private readonly SessionTimeouts _timeouts = new(work);
+
+    private readonly LockAcquisition _locks = new(observer, options.LockPolicy ?? LockPolicy.From(options), logger, options.LockWaitChanged);
 
     /// <summary>Runs the job; returns how long it took. Throws <see cref="MigrationFailedException"/> on failure.</summary>
     public async Task<TimeSpan> RunAsync(PlanJob job, CancellationToken cancellationToken)
@@ -64,7 +67,7 @@ internal sealed class PlanExecutor(NpgsqlConnection work, NpgsqlConnection obser
             {
                 throw await FailAsync(job, i, ex.Step, ex.InnerException!);
             }
-            catch (PostgresException ex)
+            catch (Exception ex) when (ex is PostgresException or LockDeadlineException)
             {
                 throw await FailAsync(job, i, step, ex);
             }
@@ -80,7 +83,7 @@ internal sealed class PlanExecutor(NpgsqlConnection work, NpgsqlConnection obser
 
     /// <summary>Runs <paramref name="phase"/> of an operation migration's plan from step <paramref name="resumeAt"/>, and records its end.</summary>
     public Task<TimeSpan> RunPhaseAsync(Migration migration, Plan plan, PlanPhase phase, int resumeAt, CancellationToken cancellationToken) =>
-        RunAsync(new PlanJob(migration, plan.Steps(phase), resumeAt, resumeAt > 0, new PhaseJournal(history, migration, plan, phase), LockPolicies.ForStep(options),
+        RunAsync(new PlanJob(migration, plan.Steps(phase), resumeAt, resumeAt > 0, new PhaseJournal(history, migration, plan, phase), null,
             options.StatementTimeout ?? TimeSpan.Zero), cancellationToken);
 
     /// <summary>
@@ -89,7 +92,7 @@ internal sealed class PlanExecutor(NpgsqlConnection work, NpgsqlConnection obser
     /// </summary>
     public async Task RunKeptAsync(Migration completing, string file, IReadOnlyList<Step> steps, CancellationToken cancellationToken)
     {
-        var job = new PlanJob(completing, steps, 0, false, RunJournal.None, LockPolicies.ForStep(options), options.StatementTimeout ?? TimeSpan.Zero);
+        var job = new PlanJob(completing, steps, 0, false, RunJournal.None, null, options.StatementTimeout ?? TimeSpan.Zero);
         foreach (var step in steps)
         {
             await RunSqlAsync(job, step, index: -1, cancellationToken);
@@ -141,9 +144,10 @@ internal sealed class PlanExecutor(NpgsqlConnection work, NpgsqlConnection obser
         var failedAt = 0;
         string? blockers = null;
         var used = TimeSpan.Zero;
+        var policy = Policy(job, [.. statements.SelectMany(Statements)], job.Migration.FileName);
         try
         {
-            await LockAttempts.RunAsync(job.Policy, null, MetricTag(job), async (lockTimeout, _) =>
+            await LockAttempts.RunAsync(policy, null, MetricTag(job), async (lockTimeout, _) =>
             {
                 failedAt = 0;
                 used = lockTimeout;
@@ -194,10 +198,10 @@ internal sealed class PlanExecutor(NpgsqlConnection work, NpgsqlConnection obser
                     await RollbackQuietlyAsync(tx);
                     throw;
                 }
-            }, (attempt, _, delay) => LogRetry(job, statements.Count == 0 ? step : statements[Math.Min(failedAt, statements.Count - 1)], blockers, used, attempt, delay),
+            }, (attempt, _, delay) => LogRetry(job, statements.Count == 0 ? step : statements[Math.Min(failedAt, statements.Count - 1)], blockers ?? policy.Blockers, used, attempt, delay),
                 cancellationToken);
         }
-        catch (PostgresException ex)
+        catch (Exception ex) when (ex is PostgresException or LockDeadlineException)
         {
             throw new StepFailedException(failedAt < statements.Count ? statements[failedAt] : step, ex);
         }
@@ -210,12 +214,14 @@ internal sealed class PlanExecutor(NpgsqlConnection work, NpgsqlConnection obser
     private async Task RunSqlAsync(PlanJob job, Step step, int index, CancellationToken cancellationToken)
     {
         var resumingHere = job.Resuming && index == job.ResumeAt;
+        var statements = Statements(step);
         // A plan stored before steps carried their check says it by its SQL: derived once, not per retry.
-        var check = step.InTransaction ? null : step.Done ?? (step.Statement is null ? DoneCheck.For(SqlParser.Parse(step.Sql!).Statements is [var first, ..] ? first.Tree : null) : null);
+        var check = step.InTransaction ? null : step.Done ?? (step.Statement is null ? DoneCheck.For(statements is [var first, ..] ? first.Tree : null) : null);
         var endsTransactions = step.Statement?.Tree?.EndsTransactions == true;
         string? blockers = null;
         var used = TimeSpan.Zero;
-        await LockAttempts.RunAsync(job.Policy, step.LockTarget, MetricTag(job), async (lockTimeout, attempt) =>
+        var policy = Policy(job, statements, step.Statement is { } one ? $"{job.Migration.FileName}:{one.Span.StartLine}: {one.CommandTag}" : $"{job.Migration.FileName}: {step.Description}");
+        await LockAttempts.RunAsync(policy, step.LockTarget, MetricTag(job), async (lockTimeout, attempt) =>
         {
             used = lockTimeout;
             await _timeouts.SetLockTimeoutAsync(lockTimeout, cancellationToken);
@@ -251,10 +257,14 @@ internal sealed class PlanExecutor(NpgsqlConnection work, NpgsqlConnection obser
                 }
                 else
                 {
-                    // The step and its progress record commit together: no window in which one happened without the other.
+                    // The step (several statements when plan steps on one table were grouped) and its progress record commit
+                    // together: no window in which one happened without the other.
                     await using var tx = await work.BeginTransactionAsync(cancellationToken);
                     await using var batch = new NpgsqlBatch(work, tx);
-                    batch.BatchCommands.Add(new NpgsqlBatchCommand(step.Sql!));
+                    foreach (var grouped in statements)
+                    {
+                        batch.BatchCommands.Add(new NpgsqlBatchCommand(grouped.Text));
+                    }
                     if (progress is not null)
                     {
                         batch.BatchCommands.Add(progress); // a new command per attempt: one belongs to one batch
@@ -269,8 +279,15 @@ internal sealed class PlanExecutor(NpgsqlConnection work, NpgsqlConnection obser
                 blockers = watch.Last;
                 throw;
             }
-        }, (attempt, _, delay) => LogRetry(job, step, blockers, used, attempt, delay), cancellationToken);
+        }, (attempt, _, delay) => LogRetry(job, step, blockers ?? policy.Blockers, used, attempt, delay), cancellationToken);
     }
+
+    /// <summary>The statements a SQL step runs: its parsed statement (a SQL migration's), or its SQL parsed (a plan step may hold several).</summary>
+    private static IReadOnlyList<SqlStatement> Statements(Step step) => step.Statement is { } statement ? [statement] : SqlParser.Parse(step.Sql!).Statements;
+
+    /// <summary>The lock policy's attempt loop for <paramref name="statements"/>; <paramref name="where"/> names them in log lines and errors.</summary>
+    private LockAcquisition.Request Policy(PlanJob job, IReadOnlyList<SqlStatement> statements, string where) =>
+        _locks.For(new LockRequest(job.Migration.FileName, where, LockTarget.Of(statements), job.PinnedLockTimeout), work.ProcessID);
 
     private static KeyValuePair<string, object?> MetricTag(PlanJob job) => new(StepwiseDiagnostics.FileTag, job.Migration.FileName);
 

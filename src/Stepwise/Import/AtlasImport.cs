@@ -8,15 +8,16 @@ namespace Stepwise.Import;
 
 /// <summary>
 /// Reads an Atlas migration directory: <c>&lt;version&gt;[_&lt;name&gt;].sql</c> files checked against
-/// <c>atlas.sum</c> first (a directory whose sum does not match is refused, naming the file). Each file
-/// becomes an up section; <c>-- atlas:txmode none</c> becomes <c>-- stepwise:no-transaction</c>. Versions
-/// must be numbers (Atlas's default, a timestamp) and are kept.
+/// <c>atlas.sum</c> first (a directory whose sum does not match is refused, naming the file, unless
+/// <see cref="ImportOptions.IgnoreAtlasSum"/>; a missing one is reported). Each file becomes an up section;
+/// <c>-- atlas:txmode none</c> becomes <c>-- stepwise:no-transaction</c>. Atlas's version (the name up to the
+/// first <c>_</c>, e.g. <c>20230710111950-cas-backend</c>) is kept in the header; the Stepwise version is its leading digits.
 /// </summary>
 internal static partial class AtlasImport
 {
     public const string SumFileName = "atlas.sum";
 
-    public static ImportResult Read(string directory)
+    public static ImportResult Read(string directory, ImportOptions options)
     {
         var problems = new List<MigrationProblem>();
         var all = SourceDirectory.Files(directory, ImportSource.Atlas);
@@ -25,22 +26,29 @@ internal static partial class AtlasImport
         {
             problems.Add(new MigrationProblem(Severity.Warning, "not-a-migration", other, 0, 0, "not converted: Atlas runs only the directory's .sql files", null));
         }
-        CheckSum(directory, files, problems);
-        Importer.ThrowIfErrors("nothing was imported: atlas.sum does not match the directory", problems);
+        var sumProblems = new List<MigrationProblem>();
+        CheckSum(directory, files, sumProblems);
+        // Checking atlas.sum needs no Atlas: a missing one is reported, a stale one refuses unless the user accepts it.
+        problems.AddRange(sumProblems.Select(p => p.Code == "atlas-no-sum" || options.IgnoreAtlasSum
+            ? p with { Severity = Severity.Warning, Message = p.Message + (p.Code == "atlas-no-sum" ? "; imported without that check" : "; imported anyway (--ignore-atlas-sum)"), Hint = null }
+            : p));
+        Importer.ThrowIfErrors("nothing was imported: atlas.sum does not match the directory (to import the files as they are, pass --ignore-atlas-sum)", problems);
 
         var converted = new List<(long Version, ImportedMigration Migration)>();
         foreach (var file in files)
         {
             var fileName = Path.GetFileName(file);
             var stem = fileName[..^".sql".Length];
+            // Atlas's version is the name up to the first '_' (any text); Stepwise's is its leading digits.
             var underscore = stem.IndexOf('_', StringComparison.Ordinal);
-            var versionText = underscore < 0 ? stem : stem[..underscore];
-            var name = underscore < 0 ? "migration" : Importer.SafeName(stem[(underscore + 1)..]);
-            if (!Digits().IsMatch(versionText) || !long.TryParse(versionText, out var version) || version <= 0)
+            var atlasVersion = underscore < 0 ? stem : stem[..underscore];
+            var digits = LeadingDigits().Match(stem).Value;
+            var name = Importer.SafeName(stem[digits.Length..].TrimStart('_', '-', '.'));
+            if (digits.Length == 0 || !long.TryParse(digits, out var version) || version <= 0)
             {
                 problems.Add(new MigrationProblem(Severity.Error, "bad-version", file, 0, 0,
-                    $"version '{versionText}' is not a positive integer below 9223372036854775808, which Stepwise versions must be",
-                    "rename the file in a copy of the directory (and run atlas migrate hash there), then import that"));
+                    $"'{fileName}' does not start with a positive integer below 9223372036854775808, which Stepwise versions must be",
+                    "rename the file in a copy of the directory so it starts with a number in Atlas's order, then import that with --ignore-atlas-sum"));
                 continue;
             }
             var text = Importer.ReadText(file, problems);
@@ -78,14 +86,21 @@ internal static partial class AtlasImport
                 }
             }
             MigrationText.WarnPlaceholders(text, file, "Atlas", problems);
-            converted.Add((version, new ImportedMigration($"{versionText}_{name}.sql",
-                MigrationText.Versioned(ImportOrigin.Header(ImportSource.Atlas, fileName, versionText), text, null, noTransaction), fileName, versionText)));
+            converted.Add((version, new ImportedMigration($"{digits}_{name}.sql",
+                MigrationText.Versioned(ImportOrigin.Header(ImportSource.Atlas, fileName, atlasVersion), text, null, noTransaction), fileName, atlasVersion)));
         }
-        foreach (var duplicate in converted.GroupBy(c => c.Version).Where(g => g.Count() > 1))
+        // Atlas applies files in name order; the numbers must keep that order.
+        for (var i = 1; i < converted.Count; i++)
         {
-            problems.Add(new MigrationProblem(Severity.Error, "duplicate-version", Path.Combine(directory, duplicate.ElementAt(1).Migration.Source), 0, 0,
-                $"version {duplicate.Key} is used by both {duplicate.First().Migration.Source} and {duplicate.ElementAt(1).Migration.Source}", "give one of them a new version"));
+            if (converted[i].Version < converted[i - 1].Version)
+            {
+                problems.Add(new MigrationProblem(Severity.Error, "atlas-order", Path.Combine(directory, converted[i].Migration.Source), 0, 0,
+                    $"Atlas runs {converted[i - 1].Migration.Source} before {converted[i].Migration.Source} (name order), but their numbers {converted[i - 1].Version} and {converted[i].Version} say the opposite",
+                    "rename them in a copy of the directory so numbers and names agree, then import that with --ignore-atlas-sum"));
+            }
         }
+
+        Importer.CheckDuplicateVersions(converted, directory, problems, "give one of them a new version");
         Importer.ThrowIfErrors("nothing was imported", problems);
         return new ImportResult(ImportSource.Atlas, directory, [.. converted.OrderBy(c => c.Version).Select(c => c.Migration)],
             [.. problems.Where(p => p.Severity == Severity.Warning)]);
@@ -184,8 +199,8 @@ internal static partial class AtlasImport
         return "h1:" + Total(entries) + "\n" + string.Concat(entries.Select(e => $"{e.File} h1:{e.Hash}\n"));
     }
 
-    [GeneratedRegex(@"^\d+$")]
-    private static partial Regex Digits();
+    [GeneratedRegex(@"^\d+")]
+    private static partial Regex LeadingDigits();
 
     [GeneratedRegex(@"^--\s*atlas:(?<name>\w+)(?<arg>.*)$")]
     private static partial Regex AtlasDirective();

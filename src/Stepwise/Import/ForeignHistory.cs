@@ -7,7 +7,8 @@ namespace Stepwise.Import;
 /// <summary>
 /// What another tool's history table says was applied, read without changing it: EF's
 /// <c>"__EFMigrationsHistory"</c>, dbmate's <c>schema_migrations</c>, Flyway's <c>flyway_schema_history</c>
-/// and Atlas's <c>atlas_schema_revisions</c> (found on the search path; Atlas's also in its own schema).
+/// Atlas's <c>atlas_schema_revisions</c> (found on the search path; Atlas's also in its own schema), goose's
+/// <c>goose_db_version</c>, golang-migrate's <c>schema_migrations(version, dirty)</c> and Prisma's <c>_prisma_migrations</c>.
 /// </summary>
 public sealed class ForeignHistory
 {
@@ -58,6 +59,9 @@ public sealed class ForeignHistory
         ImportSource.Dbmate => ["schema_migrations"],
         ImportSource.Flyway => ["flyway_schema_history"],
         ImportSource.Atlas => ["atlas_schema_revisions.atlas_schema_revisions", "atlas_schema_revisions"],
+        ImportSource.Goose => ["goose_db_version"],
+        ImportSource.GolangMigrate => ["schema_migrations"],
+        ImportSource.Prisma => ["_prisma_migrations"],
         _ => throw new ArgumentOutOfRangeException(nameof(from)),
     };
 
@@ -133,6 +137,20 @@ public sealed class ForeignHistory
                                  WHEN applied >= total OR type & 4 = 4 THEN 'applied'
                                  ELSE 'partial' END, NULL::text
             FROM {table} WHERE version NOT LIKE '.%' ORDER BY version
+            """,
+        // goose: a version's latest row decides (older goose wrote is_applied = false on down; newer deletes the row); row 0 is goose's own.
+        ImportSource.Goose => $"""
+            SELECT DISTINCT ON (version_id) version_id::text, CASE WHEN is_applied THEN 'applied' ELSE 'removed' END, NULL::text
+            FROM {table} WHERE version_id > 0 ORDER BY version_id, id DESC
+            """,
+        // golang-migrate keeps one row: the current version (everything up to it applied) and whether its last run failed part-way.
+        ImportSource.GolangMigrate => $"SELECT version::text, CASE WHEN dirty THEN 'partial' ELSE 'baseline' END, NULL::text FROM {table}",
+        // Prisma: applied when a run finished and was not rolled back; a run neither finished nor rolled back failed part-way.
+        ImportSource.Prisma => $"""
+            SELECT migration_name, CASE WHEN bool_or(finished_at IS NOT NULL AND rolled_back_at IS NULL) THEN 'applied'
+                                        WHEN bool_or(finished_at IS NULL AND rolled_back_at IS NULL) THEN 'partial'
+                                        ELSE 'removed' END, NULL::text
+            FROM {table} GROUP BY migration_name ORDER BY migration_name
             """,
         _ => throw new ArgumentOutOfRangeException(nameof(from)),
     };

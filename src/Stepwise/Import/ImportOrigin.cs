@@ -28,7 +28,7 @@ public static partial class ImportOrigin
         var end = content.IndexOf('\n', StringComparison.Ordinal);
         var first = (end < 0 ? content : content[..end]).TrimEnd('\r');
         var match = HeaderLine().Match(first);
-        if (!match.Success || !Enum.TryParse<ImportSource>(match.Groups["tool"].Value, ignoreCase: true, out var from))
+        if (!match.Success || Importer.Parse(match.Groups["tool"].Value) is not { } from)
         {
             return null;
         }
@@ -37,6 +37,6 @@ public static partial class ImportOrigin
 
     private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
 
-    [GeneratedRegex(@"^-- imported from (?<tool>ef|dbmate|flyway|atlas): (?<file>.+?)(?: \(version (?<id>[^()]+)\))?(?: \(checksum (?<checksum>-?\d+)\))?$")]
+    [GeneratedRegex(@"^-- imported from (?<tool>ef|dbmate|flyway|atlas|goose|golang-migrate|prisma): (?<file>.+?)(?: \(version (?<id>[^()]+)\))?(?: \(checksum (?<checksum>-?\d+)\))?$")]
     private static partial Regex HeaderLine();
 }

@@ -17,6 +17,15 @@ public enum ImportSource
 
     /// <summary>Atlas: a versioned directory with <c>atlas.sum</c>.</summary>
     Atlas,
+
+    /// <summary>goose: <c>&lt;version&gt;_name.sql</c> with <c>-- +goose Up</c>/<c>-- +goose Down</c> annotations.</summary>
+    Goose,
+
+    /// <summary>golang-migrate: <c>&lt;version&gt;_title.up.sql</c> and <c>.down.sql</c> pairs.</summary>
+    GolangMigrate,
+
+    /// <summary>Prisma Migrate: <c>&lt;timestamp&gt;_name/migration.sql</c> folders and <c>migration_lock.toml</c>.</summary>
+    Prisma,
 }
 
 /// <summary>One Stepwise migration file made from the other tool's migration.</summary>
@@ -52,17 +61,34 @@ public static class Importer
 {
     /// <summary>Reads <paramref name="path"/> (a script for EF, a directory for the others); never changes it.</summary>
     /// <exception cref="ImportRefusedException">The input cannot be imported as it is.</exception>
-    public static ImportResult Read(ImportSource from, string path) => from switch
-    {
-        ImportSource.Ef => EfScriptImport.Read(path),
-        ImportSource.Dbmate => DbmateImport.Read(path),
-        ImportSource.Flyway => FlywayImport.Read(path),
-        ImportSource.Atlas => AtlasImport.Read(path),
-        _ => throw new ArgumentOutOfRangeException(nameof(from)),
-    };
+    public static ImportResult Read(ImportSource from, string path) => Read(from, path, new ImportOptions());
 
-    /// <summary>The lowercase name used on the command line and in file headers.</summary>
-    public static string Name(ImportSource from) => from.ToString().ToLowerInvariant();
+    /// <summary>Reads <paramref name="path"/> with <paramref name="options"/>; never changes it.</summary>
+    /// <exception cref="ImportRefusedException">The input cannot be imported as it is.</exception>
+    public static ImportResult Read(ImportSource from, string path, ImportOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return from switch
+        {
+            ImportSource.Ef => EfScriptImport.Read(path),
+            ImportSource.Dbmate => DbmateImport.Read(path),
+            ImportSource.Flyway => FlywayImport.Read(path),
+            ImportSource.Atlas => AtlasImport.Read(path, options),
+            ImportSource.Goose => GooseImport.Read(path, options),
+            ImportSource.GolangMigrate => GolangMigrateImport.Read(path),
+            ImportSource.Prisma => PrismaImport.Read(path),
+            _ => throw new ArgumentOutOfRangeException(nameof(from)),
+        };
+    }
+
+    /// <summary>Every tool's name, as the command line takes it.</summary>
+    public static IReadOnlyList<string> Names { get; } = [.. Enum.GetValues<ImportSource>().Select(Name)];
+
+    /// <summary>The lowercase name used on the command line and in file headers (<c>golang-migrate</c> for <see cref="ImportSource.GolangMigrate"/>).</summary>
+    public static string Name(ImportSource from) => from == ImportSource.GolangMigrate ? "golang-migrate" : from.ToString().ToLowerInvariant();
+
+    /// <summary>The tool named <paramref name="name"/> (as <see cref="Name"/> writes it), or null.</summary>
+    public static ImportSource? Parse(string name) => Enum.GetValues<ImportSource>().Select(s => (ImportSource?)s).FirstOrDefault(s => Name(s!.Value) == name.ToLowerInvariant());
 
     /// <summary>Reads a source file as text: UTF-8 (refused otherwise), BOM removed, CRLF as LF.</summary>
     internal static string ReadText(string path, List<MigrationProblem> problems)
@@ -78,6 +104,17 @@ public static class Importer
         {
             problems.Add(new MigrationProblem(Severity.Error, "not-utf8", path, 0, 0, "the file is not UTF-8", "save it as UTF-8, then import again"));
             return "";
+        }
+    }
+
+    /// <summary>An error for each version two converted migrations share (naming both sources).</summary>
+    internal static void CheckDuplicateVersions(IEnumerable<(long Version, ImportedMigration Migration)> converted, string directory, List<MigrationProblem> problems, string hint)
+    {
+        foreach (var duplicate in converted.GroupBy(c => c.Version).Where(g => g.Count() > 1))
+        {
+            var (first, second) = (duplicate.First().Migration.Source, duplicate.ElementAt(1).Migration.Source);
+            problems.Add(new MigrationProblem(Severity.Error, "duplicate-version", Path.Combine(directory, second), 0, 0,
+                $"version {duplicate.Key} is used by both {first} and {second}", hint));
         }
     }
 

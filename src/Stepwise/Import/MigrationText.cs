@@ -53,6 +53,34 @@ internal static class MigrationText
         return found;
     }
 
+    /// <summary>
+    /// <paramref name="text"/> without a <c>BEGIN;</c> (or <c>START TRANSACTION;</c>) that opens it and the
+    /// <c>COMMIT;</c> that closes it: tools that send a file as one string let the file bracket itself, while
+    /// Stepwise runs each migration in its own transaction (or statement by statement when one needs it).
+    /// Anything else is returned as written (a warning names a removal).
+    /// </summary>
+    public static string WithoutTransactionWrapper(string text, string file, List<MigrationProblem> problems)
+    {
+        var script = SqlParser.Parse(text, file);
+        var statements = script.Statements.Where(s => s.Kind == StatementKind.Sql).ToList();
+        if (statements.Count < 2 || script.Errors.Count > 0
+            || statements[0].Tree?.Root is not { Kind: "TransactionStmt" } first || first.String("kind") is not ("TRANS_STMT_BEGIN" or "TRANS_STMT_START")
+            || statements[^1].Tree?.Root is not { Kind: "TransactionStmt" } last || last.String("kind") != "TRANS_STMT_COMMIT"
+            || statements.Skip(1).SkipLast(1).Any(s => s.Tree?.Root.Kind == "TransactionStmt"))
+        {
+            return text;
+        }
+        int EndOf(SqlStatement s)
+        {
+            var end = s.Span.Start + s.Span.Length;
+            return end < text.Length && text[end] == ';' ? end + 1 : end;
+        }
+        problems.Add(new MigrationProblem(Severity.Warning, "transaction-wrapper", file, statements[0].Span.StartLine, statements[0].Span.StartColumn,
+            $"removed: the {statements[0].CommandTag} and COMMIT around the file (Stepwise runs the migration in one transaction itself)", null));
+        var (open, close) = (statements[0], statements[^1]);
+        return text[..open.Span.Start] + text[EndOf(open)..close.Span.Start] + text[EndOf(close)..];
+    }
+
     /// <summary>Problems for every <c>${name}</c> in <paramref name="text"/>: a placeholder the other tool would have replaced.</summary>
     public static void WarnPlaceholders(string text, string file, string tool, List<MigrationProblem> problems)
     {

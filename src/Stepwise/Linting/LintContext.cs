@@ -14,6 +14,7 @@ public sealed class LintContext
     private readonly Dictionary<RelationName, List<LintStatement>> _byTarget = [];
     private readonly Dictionary<int, List<LintStatement>> _byTransaction = [];
     private readonly HashSet<RelationName> _created = [];
+    private readonly HashSet<string> _reported = new(StringComparer.Ordinal);
     private readonly LintOptions _options;
     private readonly Action<LintRule, LintStatement, string, (RelationName Table, TableSize Size)?, LintSeverity?> _report;
 
@@ -79,9 +80,15 @@ public sealed class LintContext
     /// <param name="message">What, naming the table and the lock.</param>
     /// <param name="table">The table it is about; with a database its size is added and a small one drops the finding to info.</param>
     /// <param name="severity">Overrides the rule's severity for this finding (configuration still wins).</param>
-    public void Report(LintStatement statement, string message, RelationName? table = null, LintSeverity? severity = null) =>
-        _report(CurrentRule ?? throw new InvalidOperationException("no rule is running"), statement, message,
-            table is { } t && SizeOf(t) is { } size ? (t, size) : null, severity);
+    public void Report(LintStatement statement, string message, RelationName? table = null, LintSeverity? severity = null)
+    {
+        var rule = CurrentRule ?? throw new InvalidOperationException("no rule is running");
+        _reported.Add(rule.Id);
+        _report(rule, statement, message, table is { } t && SizeOf(t) is { } size ? (t, size) : null, severity);
+    }
+
+    /// <summary>True when the current rule has already reported a finding in this file (for rules that speak once per file).</summary>
+    public bool ReportedInFile => CurrentRule is { } rule && _reported.Contains(rule.Id);
 
     internal void Advance(LintStatement statement)
     {

@@ -1,4 +1,5 @@
 using Stepwise.Planning;
+using Stepwise.Sql;
 
 namespace Stepwise.Linting;
 
@@ -57,8 +58,21 @@ public abstract class LintRule
     /// <summary>The safe alternative, in words.</summary>
     public abstract string Fix { get; }
 
-    /// <summary>The safe alternative as a short SQL example.</summary>
+    /// <summary>The safe alternative as a short SQL example (the rules reference; its names are made up).</summary>
     public abstract string FixExample { get; }
+
+    /// <summary>
+    /// The example printed under a finding on <paramref name="statement"/>: by default <see cref="FixExample"/> when it is
+    /// about the statement's own table, otherwise none, so a finding never shows an example about some other table.
+    /// Rules that can build the example from the statement override this.
+    /// </summary>
+    public virtual string? FixExampleFor(LintStatement statement)
+    {
+        ArgumentNullException.ThrowIfNull(statement);
+        return statement.Tree.Relations.Append(statement.Tree.Target ?? default).Where(r => r.Name is not null)
+            .Any(r => System.Text.RegularExpressions.Regex.IsMatch(FixExample, $@"(?<![\w.""]){System.Text.RegularExpressions.Regex.Escape(r.Name)}(?![\w""])"))
+            ? FixExample : null;
+    }
 
     /// <summary>
     /// True when the finding is about the size of a table (a scan or rewrite under a lock): with a

@@ -131,7 +131,7 @@ public sealed partial class Linter
         findings.Add(new LintFinding
         {
             RuleId = rule.Id, Severity = level, File = source.FileName, Line = statement.Line, Column = statement.Column, EndLine = statement.EndLine,
-            Message = message, Fix = $"{rule.Fix}\n{rule.FixExample}", SourceLine = source.Line(statement.Line), Statement = statement.Text,
+            Message = message, Fix = rule.FixExampleFor(statement) is { } example ? $"{rule.Fix}\n{example}" : rule.Fix, SourceLine = source.Line(statement.Line), Statement = statement.Text,
         });
     }
 

@@ -25,9 +25,13 @@ public sealed class MigrationDirectoryOptions
 /// </summary>
 public sealed partial class MigrationDirectory
 {
+    private readonly IReadOnlyList<(string File, byte[] Content)> _contents;
+
     private MigrationDirectory(string path, IReadOnlyList<Migration> versioned, IReadOnlyList<Migration> repeatable,
-        IReadOnlyList<MigrationProblem> problems, SumFile computedSum, bool hasSumFile)
+        IReadOnlyList<MigrationProblem> problems, SumFile computedSum, bool hasSumFile, IReadOnlyList<(string File, byte[] Content)>? contents = null, IReadOnlySet<string>? inProgress = null)
     {
+        _contents = contents ?? [];
+        InProgress = inProgress ?? new HashSet<string>();
         Path = path;
         Versioned = versioned;
         Repeatable = repeatable;
@@ -51,8 +55,14 @@ public sealed partial class MigrationDirectory
     /// <summary>True when any problem is an error: nothing may be applied from this directory.</summary>
     public bool HasErrors => Problems.Any(p => p.Severity == Severity.Error);
 
-    /// <summary>The sum of the directory as it is now (what <c>stepwise hash</c> writes).</summary>
+    /// <summary>The sum of the directory as it is now, every file sealed (what <c>stepwise hash</c> writes).</summary>
     public SumFile ComputedSum { get; }
+
+    /// <summary>Files <c>stepwise.sum</c> lists as in progress (created by <c>stepwise new</c>, not sealed yet): their edits are not checked.</summary>
+    public IReadOnlySet<string> InProgress { get; }
+
+    /// <summary>The sum with <paramref name="inProgress"/> listed as in progress and every other file sealed (what <c>stepwise new</c> writes).</summary>
+    public SumFile SumWithInProgress(IReadOnlySet<string> inProgress) => SumFile.Compute(_contents, inProgress);
 
     /// <summary>True when the directory has a <c>stepwise.sum</c>.</summary>
     public bool HasSumFile { get; }
@@ -83,6 +93,8 @@ public sealed partial class MigrationDirectory
             return new MigrationDirectory(path, [], [], problems, SumFile.Compute([]), false);
         }
 
+        var unread = new List<string>();
+        var gooseFiles = new List<string>();
         foreach (var file in files.OrderBy(f => f.DisplayPath, StringComparer.Ordinal))
         {
             var fileName = file.FileName;
@@ -92,14 +104,23 @@ public sealed partial class MigrationDirectory
                 sumText = Encoding.UTF8.GetString(file.Read()).TrimStart('\uFEFF');
                 continue;
             }
+            var before = problems.Count;
             if (!TryClassify(fileName, display, problems, out var kind, out var version, out var versionText, out var name))
             {
+                if (problems.Count == before && !IsAllowedBeside(fileName))
+                {
+                    unread.Add(fileName);
+                }
                 continue;
             }
             var bytes = ReadChecked(file, display, options.MaxFileBytes, problems, out var text);
             if (bytes is null)
             {
                 continue;
+            }
+            if (ForeignLayout.GooseUp().IsMatch(text!))
+            {
+                gooseFiles.Add(fileName);
             }
             var migration = new Migration(kind, version, versionText, name, fileName, file.DisplayPath, "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes)));
             contents[migration] = bytes;
@@ -114,12 +135,35 @@ public sealed partial class MigrationDirectory
             }
         }
 
+        unread.AddRange(source.Folders().Where(f => !f.Name.StartsWith('.')).Select(f => f.Name + "/"));
+        if (ForeignLayout.Detect([.. files.Select(f => f.FileName)], [.. source.Folders().Select(f => f.Name)], gooseFiles,
+                folder => source.Folders().Any(f => f.Name == folder && f.HasFile("migration.sql"))) is { } foreign)
+        {
+            // Another tool's directory: one error naming the tool and the import, not one per file it holds.
+            bool Theirs(string file) => foreign.Entries.Contains(file) || foreign.Entries.Contains(file.TrimEnd('/'));
+            versioned.RemoveAll(m => Theirs(m.FileName));
+            repeatable.RemoveAll(m => Theirs(m.FileName));
+            problems.RemoveAll(p => Theirs(System.IO.Path.GetFileName(p.File)));
+            unread.RemoveAll(Theirs);
+            problems.Insert(0, new MigrationProblem(Severity.Error, "foreign-layout", path, 0, 0,
+                $"this is a {foreign.Tool} migration directory ({foreign.Evidence}), which Stepwise does not run as it is",
+                "convert it, all or nothing and without changing it: " + ForeignLayout.Command(foreign, path)));
+        }
+        if (unread.Count > 0)
+        {
+            problems.Add(new MigrationProblem(Severity.Error, "not-read", path, 0, 0,
+                $"{unread.Count} entr{(unread.Count == 1 ? "y" : "ies")} Stepwise does not read: {string.Join(", ", unread.Take(5))}{(unread.Count > 5 ? ", ..." : "")}",
+                "migrations are <version>_<name>.sql, <version>_<name>.yaml|.json and R_<name>.sql; move anything else out of the directory (README*, *.md and hidden files may stay)"));
+        }
+
         versioned.Sort((a, b) => a.Version != b.Version ? a.Version.CompareTo(b.Version) : string.CompareOrdinal(a.FileName, b.FileName));
         repeatable.Sort((a, b) => string.CompareOrdinal(a.FileName, b.FileName));
         CheckDuplicates(path, versioned, repeatable, problems);
 
-        var computed = SumFile.Compute(versioned.Concat(repeatable).Select(m => (m.FileName, contents[m])));
+        var ordered = versioned.Concat(repeatable).Select(m => (m.FileName, contents[m])).ToList();
+        var computed = SumFile.Compute(ordered);
         var sumDisplay = System.IO.Path.Combine(path, SumFile.FileName);
+        IReadOnlySet<string> inProgress = new HashSet<string>();
         if (sumText is null)
         {
             if (versioned.Count + repeatable.Count > 0)
@@ -131,11 +175,21 @@ public sealed partial class MigrationDirectory
         }
         else if (SumFile.Parse(sumText, sumDisplay, problems) is { } recorded)
         {
-            recorded.CheckAgainst(computed, sumDisplay, path, problems);
+            // A file still in progress is checked for its place, not its content.
+            inProgress = recorded.InProgress;
+            recorded.CheckAgainst(inProgress.Count == 0 ? computed : SumFile.Compute(ordered, inProgress), sumDisplay, path, problems);
         }
 
-        return new MigrationDirectory(path, versioned, repeatable, problems, computed, sumText is not null);
+        return new MigrationDirectory(path, versioned, repeatable, problems, computed, sumText is not null, ordered, inProgress);
     }
+
+    /// <summary>
+    /// Files that may live beside migrations without being read: hidden ones (<c>.gitkeep</c>), READMEs and other
+    /// Markdown notes, and Stepwise's own configuration. Anything else unread is an error, so nothing passes silently.
+    /// </summary>
+    private static bool IsAllowedBeside(string fileName) =>
+        fileName.StartsWith('.') || fileName.StartsWith("README", StringComparison.OrdinalIgnoreCase)
+        || fileName.EndsWith(".md", StringComparison.OrdinalIgnoreCase) || fileName == "stepwise.json";
 
     /// <summary>The versioned migration with <paramref name="version"/>, or null.</summary>
     public Migration? Find(long version) => Versioned.FirstOrDefault(m => m.Version == version);

@@ -11,12 +11,15 @@ public sealed class MigrationSource
 {
     private readonly Func<IReadOnlyList<MigrationSourceFile>?> _list;
 
-    private MigrationSource(string path, string missing, string missingHint, Func<IReadOnlyList<MigrationSourceFile>?> list)
+    private readonly Func<IReadOnlyList<MigrationSourceFolder>> _folders;
+
+    private MigrationSource(string path, string missing, string missingHint, Func<IReadOnlyList<MigrationSourceFile>?> list, Func<IReadOnlyList<MigrationSourceFolder>>? folders = null)
     {
         Path = path;
         Missing = missing;
         MissingHint = missingHint;
         _list = list;
+        _folders = folders ?? (() => []);
     }
 
     /// <summary>How messages name the directory: the folder, or for other sources the folder they were built from.</summary>
@@ -32,7 +35,10 @@ public sealed class MigrationSource
         new(path, "the migration directory does not exist", "create it with: stepwise new <name> (or pass --dir)", () =>
             !Directory.Exists(path) ? null
                 : [.. Directory.EnumerateFiles(path).Select(file => new MigrationSourceFile(
-                    System.IO.Path.GetFileName(file), file, () => new FileInfo(file).Length, () => File.ReadAllBytes(file)))]);
+                    System.IO.Path.GetFileName(file), file, () => new FileInfo(file).Length, () => File.ReadAllBytes(file)))],
+            () => !Directory.Exists(path) ? []
+                : [.. Directory.EnumerateDirectories(path).Select(d => new MigrationSourceFolder(System.IO.Path.GetFileName(d),
+                    name => File.Exists(System.IO.Path.Combine(d, name))))]);
 
     /// <summary>Files given in memory, named in messages as if they were in <paramref name="path"/>.</summary>
     public static MigrationSource FromFiles(string path, IEnumerable<(string FileName, byte[] Content)> files)
@@ -64,6 +70,9 @@ public sealed class MigrationSource
     /// <summary>The files (names without any folder), or null when the directory does not exist.</summary>
     internal IReadOnlyList<MigrationSourceFile>? List() => _list();
 
+    /// <summary>The folders inside (none for sources other than a folder on disk): Stepwise reads none of them.</summary>
+    internal IReadOnlyList<MigrationSourceFolder> Folders() => _folders();
+
     private static Stream Open(Assembly assembly, string name) =>
         assembly.GetManifestResourceStream(name) ?? throw new InvalidOperationException($"embedded resource {name} disappeared from {assembly.GetName().Name}");
 
@@ -81,3 +90,6 @@ public sealed class MigrationSource
 
 /// <summary>One file of a <see cref="MigrationSource"/>: its name, how messages name it, and its bytes, read on demand.</summary>
 internal sealed record MigrationSourceFile(string FileName, string DisplayPath, Func<long> Length, Func<byte[]> Read);
+
+/// <summary>A folder inside a <see cref="MigrationSource"/>: its name, and whether it holds a file of a given name.</summary>
+internal sealed record MigrationSourceFolder(string Name, Func<string, bool> HasFile);

@@ -10,6 +10,8 @@ namespace Stepwise.Migrations;
 /// removal or reordering changes that line and every one after it; the first line is a hash of all the
 /// lines, so a hand edit of the file itself shows. Two branches that each add a migration both change
 /// the end of the file and the first line, so version control reports a conflict instead of merging.
+/// A file <c>stepwise new</c> created is listed as <c>in-progress</c> instead of with a hash: its content is
+/// not checked (it is still being written), only its place; <c>stepwise hash</c> seals it.
 /// </summary>
 public sealed class SumFile
 {
@@ -17,6 +19,9 @@ public sealed class SumFile
     public const string FileName = "stepwise.sum";
 
     private const string Prefix = "h1:";
+
+    /// <summary>What the line of a file being written says instead of its hash.</summary>
+    public const string InProgressMarker = "in-progress";
 
     private SumFile(string total, IReadOnlyList<(string File, string Hash)> entries)
     {
@@ -30,19 +35,26 @@ public sealed class SumFile
     /// <summary>File name and chained hash, in directory order.</summary>
     public IReadOnlyList<(string File, string Hash)> Entries { get; }
 
-    /// <summary>Computes the sum of files given in directory order with their normalised content.</summary>
-    public static SumFile Compute(IEnumerable<(string File, byte[] Content)> files)
+    /// <summary>The files listed as in progress (content not checked).</summary>
+    public IReadOnlySet<string> InProgress => Entries.Where(e => e.Hash == InProgressMarker).Select(e => e.File).ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Computes the sum of files given in directory order with their normalised content; files in
+    /// <paramref name="inProgress"/> are listed as in progress and chain by name only, so editing them changes no line.
+    /// </summary>
+    public static SumFile Compute(IEnumerable<(string File, byte[] Content)> files, IReadOnlySet<string>? inProgress = null)
     {
         var entries = new List<(string, string)>();
         var previous = Array.Empty<byte>();
         foreach (var (file, content) in files)
         {
+            var open = inProgress?.Contains(file) == true;
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             hash.AppendData(previous);
             hash.AppendData(Encoding.UTF8.GetBytes(file + "\n"));
-            hash.AppendData(content);
+            hash.AppendData(open ? Encoding.UTF8.GetBytes(InProgressMarker) : content);
             previous = hash.GetHashAndReset();
-            entries.Add((file, Prefix + Convert.ToBase64String(previous)));
+            entries.Add((file, open ? InProgressMarker : Prefix + Convert.ToBase64String(previous)));
         }
         return new SumFile(TotalOf(entries), entries);
     }
@@ -77,10 +89,10 @@ public sealed class SumFile
                 continue;
             }
             var space = line.LastIndexOf(' ');
-            if (space <= 0 || !line.AsSpan(space + 1).StartsWith(Prefix, StringComparison.Ordinal))
+            if (space <= 0 || !line.AsSpan(space + 1).StartsWith(Prefix, StringComparison.Ordinal) && line[(space + 1)..] != InProgressMarker)
             {
                 problems.Add(new MigrationProblem(Severity.Error, "sum-malformed", displayPath, i + 1, 1,
-                    "expected '<file> h1:<hash>'", "regenerate it with: stepwise hash"));
+                    "expected '<file> h1:<hash>' or '<file> in-progress'", "regenerate it with: stepwise hash"));
                 return null;
             }
             entries.Add((line[..space], line[(space + 1)..]));

@@ -15,6 +15,6 @@ internal static class MigrationPlanner
     public static async Task<Plan> PlanAsync(NpgsqlConnection connection, OperationFile file, IReadOnlyCollection<string> ignoredSchemas, CancellationToken cancellationToken)
     {
         var model = await CatalogReader.ReadAsync(connection, ignoredSchemas, cancellationToken);
-        return PlanBuilder.PlanAll(file, model);
+        return StepGrouping.Group(PlanBuilder.PlanAll(file, model));
     }
 }

@@ -65,12 +65,7 @@ public sealed class DiagnosticsTests(PostgresFixture fixture) : IClassFixture<Po
         {
             await read.ExecuteScalarAsync();
         }
-        var apply = ws.Migrator(o =>
-        {
-            o.LockTimeout = TimeSpan.FromMilliseconds(100);
-            o.RetryMaxDelay = TimeSpan.FromMilliseconds(100);
-            o.LockRetries = 100;
-        }).ApplyAsync(new ApplyRequest());
+        var apply = ws.Migrator().ApplyAsync(new ApplyRequest());
         await Task.Delay(700);
         await blockerTx.RollbackAsync();
         await apply;

@@ -12,7 +12,7 @@ public class LockTests(PostgresFixture fixture) : IClassFixture<PostgresFixture>
         await using var ws = await MigrationWorkspace.CreateAsync(fixture);
         await ws.ExecuteAsync("CREATE TABLE workflow_runs (id int); INSERT INTO workflow_runs VALUES (1)");
         ws.Write("1_add.sql", "-- stepwise:up\nALTER TABLE workflow_runs ADD COLUMN organization_id uuid;\n").WriteSum();
-        var lockTimeout = TimeSpan.FromMilliseconds(300);
+        var maxLockWait = TimeSpan.FromMilliseconds(300);
 
         // A long transaction that has read the table holds ACCESS SHARE until it ends.
         await using var blocker = new NpgsqlConnection(ws.ConnectionString + ";Application Name=long-report");
@@ -25,14 +25,13 @@ public class LockTests(PostgresFixture fixture) : IClassFixture<PostgresFixture>
 
         var apply = ws.Migrator(o =>
         {
-            o.LockTimeout = lockTimeout;
-            o.RetryBaseDelay = TimeSpan.FromMilliseconds(100);
-            o.RetryMaxDelay = TimeSpan.FromMilliseconds(200);
-            o.LockRetries = 50;
+            o.MaxLockWait = maxLockWait;
+            o.LockPolicy = Stepwise.Execution.Locking.LockPolicy.From(o) with { ProgressInterval = TimeSpan.FromMilliseconds(500) };
         }).ApplyAsync(new ApplyRequest());
 
         // Meanwhile ordinary readers keep going: while the ALTER waits in the lock queue they wait behind
-        // it, but never longer than lock_timeout before it gives up its place.
+        // it, but never longer than the bound before it gives up its place; once the blocker is older than the
+        // bound, the ALTER waits it out without queueing at all.
         var longestRead = TimeSpan.Zero;
         await using var reader = new NpgsqlConnection(ws.ConnectionString);
         await reader.OpenAsync();
@@ -52,15 +51,15 @@ public class LockTests(PostgresFixture fixture) : IClassFixture<PostgresFixture>
         Assert.Single(result.Runs);
         // Without lock_timeout a reader would wait behind the queued ALTER for the whole 3 s the blocker
         // holds; the slack covers scheduling on a busy 2-core CI machine.
-        Assert.True(longestRead < lockTimeout + TimeSpan.FromMilliseconds(900), $"a reader waited {longestRead.TotalMilliseconds} ms");
-        var retries = ws.Log.Entries.Where(e => e.Id == EventIds.LockTimeoutRetry).ToList();
-        Assert.NotEmpty(retries);
-        Assert.Contains(retries, e => e.Message.Contains("application 'long-report'") && e.Message.Contains("SELECT count(*) FROM workflow_runs"));
-        Assert.Contains("1_add.sql:2: ALTER TABLE waited lock_timeout (300 ms)", retries[0].Message);
+        Assert.True(longestRead < maxLockWait + TimeSpan.FromMilliseconds(900), $"a reader waited {longestRead.TotalMilliseconds} ms");
+        // The blocker is older than the bound: the ALTER waits it out, saying who it waits for.
+        var waits = ws.Log.Entries.Where(e => e.Id is { Id: 1004 or 1013 }).ToList(); // LockTimeoutRetry, LockWaiting
+        Assert.Contains(waits, e => e.Id == EventIds.LockWaiting && e.Message.Contains("1_add.sql: waiting for a quiet moment on workflow_runs", StringComparison.Ordinal));
+        Assert.Contains(waits, e => e.Message.Contains("application 'long-report'") && e.Message.Contains("SELECT count(*) FROM workflow_runs"));
     }
 
     [Fact]
-    public async Task Lock_timeout_retries_give_up_after_the_configured_count_and_roll_back()
+    public async Task The_lock_deadline_ends_the_run_rolled_back_naming_the_blocker()
     {
         await using var ws = await MigrationWorkspace.CreateAsync(fixture);
         await ws.ExecuteAsync("CREATE TABLE t (id int)");
@@ -75,14 +74,16 @@ public class LockTests(PostgresFixture fixture) : IClassFixture<PostgresFixture>
 
         var ex = await Assert.ThrowsAsync<MigrationFailedException>(() => ws.Migrator(o =>
         {
-            o.LockTimeout = TimeSpan.FromMilliseconds(100);
-            o.LockRetries = 2;
-            o.RetryBaseDelay = TimeSpan.FromMilliseconds(10);
+            o.MaxLockWait = TimeSpan.FromSeconds(2);
+            o.LockDeadline = TimeSpan.FromSeconds(1);
         }).ApplyAsync(new ApplyRequest()));
 
-        Assert.Equal("55P03", ex.SqlState);
         Assert.Equal(3, ex.Line);
-        Assert.Equal(2, ws.Log.Entries.Count(e => e.Id == EventIds.LockTimeoutRetry));
+        Assert.Contains("could not get ACCESS EXCLUSIVE on t within the lock deadline (1.0 s)", ex.Message);
+        Assert.Contains($"blockers seen: pid {blocker.ProcessID} (idle in transaction", ex.Message);
+        Assert.Contains("LOCK TABLE t IN ACCESS SHARE MODE", ex.Message);
+        Assert.Contains("run stepwise apply again", ex.NextStep);
+        Assert.Contains(ws.Log.Entries, e => e.Id == EventIds.LockTimeoutRetry);
         Assert.Null(await ws.ScalarAsync<string>("SELECT to_regclass('side')::text"));
     }
 

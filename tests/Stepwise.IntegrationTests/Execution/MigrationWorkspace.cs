@@ -49,7 +49,6 @@ internal sealed class MigrationWorkspace : IAsyncDisposable
             Database = ConnectionString,
             Directory = Directory,
             Logger = Log,
-            RetryBaseDelay = TimeSpan.FromMilliseconds(50),
         };
         configure?.Invoke(options);
         return new Migrator(options);

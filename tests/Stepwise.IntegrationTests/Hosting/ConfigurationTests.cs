@@ -24,6 +24,10 @@ public class ConfigurationTests
             ["Stepwise:Directory"] = "db/migrations",
             ["Stepwise:StateSchema"] = "stepwise_orders",
             ["Stepwise:LockTimeout"] = "5s",
+            ["Stepwise:MaxLockWait"] = "300ms",
+            ["Stepwise:LockDeadline"] = "2min",
+            ["Stepwise:CancelAutovacuum"] = "false",
+            ["Stepwise:TerminateIdleInTransactionAfter"] = "10min",
             ["Stepwise:Mode"] = "apply",
             ["Stepwise:Require:workflow_runs:0"] = "id",
             ["Stepwise:Require:workflow_runs:1"] = "organization_id",
@@ -36,6 +40,8 @@ public class ConfigurationTests
         Assert.Equal("from_code", options.StateSchema);
         Assert.Equal(TimeSpan.FromSeconds(5), options.LockTimeout);
         Assert.Equal(StepwiseStartupMode.Apply, options.Mode);
+        Assert.Equal((TimeSpan.FromMilliseconds(300), TimeSpan.FromMinutes(2), false, TimeSpan.FromMinutes(10)),
+            (options.MaxLockWait, options.LockDeadline, options.CancelAutovacuum, options.TerminateIdleInTransactionAfter));
         Assert.Equal(typeof(ConfigurationTests).Assembly, options.MigrationsAssembly);
         Assert.Equal([("billing.invoices", "id,total"), ("workflow_runs", "id,organization_id")],
             options.RequiredTables.Select(t => (t.Table, string.Join(',', t.Columns))).OrderBy(t => t.Item1, StringComparer.Ordinal));
@@ -54,6 +60,7 @@ public class ConfigurationTests
     [Theory]
     [InlineData("Stepwise:Mode", "ApplyAll", "Stepwise:Mode is 'ApplyAll'; it must be one of: RequireUpToDate, Apply, None")]
     [InlineData("Stepwise:LockTimeout", "soon", "Stepwise:LockTimeout is 'soon'; write a duration such as 5s, 250ms, 1min or 00:00:05")]
+    [InlineData("Stepwise:CancelAutovacuum", "sometimes", "Stepwise:CancelAutovacuum is 'sometimes'; write true or false")]
     [InlineData("Stepwise:MigrationsAssembly", "No.Such.Assembly", "Stepwise:MigrationsAssembly is 'No.Such.Assembly', but no assembly of that name can be loaded")]
     public void A_bad_value_names_its_key_and_what_is_accepted(string key, string value, string message)
     {

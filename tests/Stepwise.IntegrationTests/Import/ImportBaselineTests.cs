@@ -254,6 +254,174 @@ public class ImportBaselineTests(PostgresFixture fixture) : IClassFixture<Postgr
         Assert.Contains("no flyway history table", flyway.Error);
     }
 
+    private static string Fixture(string tool, string file = "") => Path.Combine(AppContext.BaseDirectory, "Import", "Fixtures", tool, file);
+
+    /// <summary>What goose runs of a file: everything above its Down annotation (annotations are comments to PostgreSQL).</summary>
+    private static string GooseUp(string file)
+    {
+        var text = File.ReadAllText(Fixture("goose", file));
+        var down = text.IndexOf("-- +goose Down", StringComparison.OrdinalIgnoreCase);
+        return down < 0 ? text : text[..down];
+    }
+
+    [Fact]
+    public async Task Goose_directory_imports_applies_and_baselines_from_goose_db_version_latest_row_per_version()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        // goose's table as goose creates it on PostgreSQL, then up 1, 2, 3 and down 3 (goose before v3.16 wrote is_applied = false for a down).
+        await ws.ExecuteAsync("""
+            CREATE TABLE goose_db_version (id serial NOT NULL, version_id bigint NOT NULL, is_applied boolean NOT NULL, tstamp timestamp NULL DEFAULT now(), PRIMARY KEY (id));
+            INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, true);
+            """);
+        await RunAsPsqlAsync(ws, GooseUp("00001_create_users.sql") + "INSERT INTO goose_db_version (version_id, is_applied) VALUES (1, true);");
+        await RunAsPsqlAsync(ws, GooseUp("00002_add_email.sql") + "INSERT INTO goose_db_version (version_id, is_applied) VALUES (2, true);");
+        await RunAsPsqlAsync(ws, GooseUp("00003_index_email.sql") + "INSERT INTO goose_db_version (version_id, is_applied) VALUES (3, true);");
+        await ws.ExecuteAsync("DROP INDEX users_email; INSERT INTO goose_db_version (version_id, is_applied) VALUES (3, false);");
+
+        var imported = await ws.RunCliAsync("import", "goose", Fixture("goose"));
+        var baseline = await ws.RunCliAsync("baseline", "--from", "goose", "--format", "json");
+        var apply = await ws.RunCliAsync("apply");
+        var status = await ws.RunCliAsync("status", "--format", "json");
+
+        Assert.Equal(0, imported.Code);
+        Assert.Contains("converted 00001_create_users.sql → 00001_create_users.sql", imported.Out);
+        Assert.Equal(0, baseline.Code);
+        using (var json = JsonDocument.Parse(baseline.Out))
+        {
+            Assert.Equal(["00001_create_users.sql", "00002_add_email.sql"], json.RootElement.GetProperty("baseline").EnumerateArray().Select(m => m.GetProperty("file").GetString()));
+        }
+        Assert.Equal(0, apply.Code);
+        Assert.Contains("00003_index_email.sql", apply.Out);
+        Assert.Equal(0, status.Code);
+        AssertAllApplied(status.Out, 4);
+        Assert.Equal("${APP_REGION}", await ws.ScalarAsync<string>("SELECT value FROM settings WHERE key = 'region'"));
+        await AssertSameSchemaAsBuiltByStepwiseAsync(ws, "DROP TABLE goose_db_version");
+    }
+
+    [Fact]
+    public async Task Golang_migrate_directory_baselines_up_to_schema_migrations_version_and_refuses_a_dirty_one()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        await ws.ExecuteAsync("""CREATE TABLE IF NOT EXISTS "schema_migrations" (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL);""");
+        await RunAsPsqlAsync(ws, File.ReadAllText(Fixture("golang-migrate", "000001_create_accounts.up.sql")));
+        await RunAsPsqlAsync(ws, File.ReadAllText(Fixture("golang-migrate", "000002_add_account_status.up.sql")));
+        await ws.ExecuteAsync("INSERT INTO schema_migrations VALUES (3, true)"); // golang-migrate marks dirty before running a file
+        await ws.ExecuteAsync("UPDATE schema_migrations SET version = 2, dirty = false");
+
+        var imported = await ws.RunCliAsync("import", "golang-migrate", Fixture("golang-migrate"));
+        await ws.ExecuteAsync("UPDATE schema_migrations SET version = 3, dirty = true");
+        var dirty = await ws.RunCliAsync("baseline", "--from", "golang-migrate");
+        await ws.ExecuteAsync("UPDATE schema_migrations SET version = 2, dirty = false");
+        var baseline = await ws.RunCliAsync("baseline", "--from", "golang-migrate", "--format", "json");
+        var apply = await ws.RunCliAsync("apply");
+        var status = await ws.RunCliAsync("status", "--format", "json");
+
+        Assert.Equal(0, imported.Code);
+        Assert.Equal(2, dirty.Code);
+        Assert.Contains("schema_migrations is dirty at version 3", dirty.Error);
+        Assert.Contains("migrate force 3", dirty.Error);
+        Assert.Equal(0, baseline.Code);
+        using (var json = JsonDocument.Parse(baseline.Out))
+        {
+            Assert.Equal(["000001_create_accounts.sql", "000002_add_account_status.sql"], json.RootElement.GetProperty("baseline").EnumerateArray().Select(m => m.GetProperty("file").GetString()));
+        }
+        Assert.Equal(0, apply.Code);
+        Assert.Equal(0, status.Code);
+        AssertAllApplied(status.Out, 3);
+        await AssertSameSchemaAsBuiltByStepwiseAsync(ws, "DROP TABLE schema_migrations");
+    }
+
+    private const string PrismaTable = """
+        CREATE TABLE "_prisma_migrations" (
+            "id" VARCHAR(36) NOT NULL, "checksum" VARCHAR(64) NOT NULL, "finished_at" TIMESTAMPTZ, "migration_name" VARCHAR(255) NOT NULL,
+            "logs" TEXT, "rolled_back_at" TIMESTAMPTZ, "started_at" TIMESTAMPTZ NOT NULL DEFAULT now(), "applied_steps_count" INTEGER NOT NULL DEFAULT 0,
+            CONSTRAINT "_prisma_migrations_pkey" PRIMARY KEY ("id"));
+        """;
+
+    [Fact]
+    public async Task Prisma_directory_baselines_finished_migrations_not_rolled_back()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        await ws.ExecuteAsync(PrismaTable);
+        await RunAsPsqlAsync(ws, File.ReadAllText(Fixture("prisma", "20240101120000_init/migration.sql")));
+        await RunAsPsqlAsync(ws, File.ReadAllText(Fixture("prisma", "20240102093000_add_posts/migration.sql")));
+        // add_posts failed once (resolved as rolled back), then ran; post_title_index never ran.
+        await ws.ExecuteAsync("""
+            INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, rolled_back_at, applied_steps_count) VALUES
+                ('00000000-0000-4000-8000-000000000001', 'c1', now(), '20240101120000_init', NULL, 1),
+                ('00000000-0000-4000-8000-000000000002', 'c2', NULL, '20240102093000_add_posts', now(), 0),
+                ('00000000-0000-4000-8000-000000000003', 'c2', now(), '20240102093000_add_posts', NULL, 1);
+            """);
+
+        var imported = await ws.RunCliAsync("import", "prisma", Fixture("prisma"));
+        var baseline = await ws.RunCliAsync("baseline", "--from", "prisma", "--format", "json");
+        var apply = await ws.RunCliAsync("apply");
+        var status = await ws.RunCliAsync("status", "--format", "json");
+
+        Assert.Equal(0, imported.Code);
+        Assert.Contains("converted 20240101120000_init/migration.sql → 20240101120000_init.sql", imported.Out);
+        Assert.Equal(0, baseline.Code);
+        using (var json = JsonDocument.Parse(baseline.Out))
+        {
+            Assert.Equal(["20240101120000_init.sql", "20240102093000_add_posts.sql"], json.RootElement.GetProperty("baseline").EnumerateArray().Select(m => m.GetProperty("file").GetString()));
+        }
+        Assert.Equal(0, apply.Code);
+        Assert.Contains("20240103150000_post_title_index.sql", apply.Out);
+        Assert.Equal(0, status.Code);
+        AssertAllApplied(status.Out, 3);
+        await AssertSameSchemaAsBuiltByStepwiseAsync(ws, "DROP TABLE \"_prisma_migrations\"");
+    }
+
+    [Fact]
+    public async Task Prisma_baseline_refuses_a_failed_migration_that_was_not_resolved()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        await ws.ExecuteAsync(PrismaTable + """
+            INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, logs) VALUES
+                ('00000000-0000-4000-8000-000000000001', 'c1', NULL, '20240101120000_init', 'relation already exists');
+            """);
+
+        var imported = await ws.RunCliAsync("import", "prisma", Fixture("prisma"));
+        var baseline = await ws.RunCliAsync("baseline", "--from", "prisma");
+
+        Assert.Equal(0, imported.Code);
+        Assert.Equal(2, baseline.Code);
+        Assert.Contains("_prisma_migrations says 20240101120000_init failed part-way", baseline.Error);
+        Assert.Contains("prisma migrate resolve", baseline.Error);
+        Assert.Equal(0L, await ws.ScalarAsync<long>("SELECT count(*) FROM stepwise.migrations"));
+    }
+
+    [Fact]
+    public async Task Ent_directory_with_dashed_names_and_no_atlas_sum_baselines_from_its_revisions()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        using var source = new SourceDir();
+        source.Write("20230701000000_init.sql", "-- Create \"users\" table\nCREATE TABLE \"users\" (\"id\" bigint NOT NULL, PRIMARY KEY (\"id\"));\n");
+        source.Write("20230710111950-cas-backend.sql", "-- Modify \"users\" table\nALTER TABLE \"users\" ADD COLUMN \"cas\" text NULL;\n");
+        source.Write("20230720000000_later.sql", "ALTER TABLE \"users\" ADD COLUMN \"later\" text NULL;\n");
+        await ws.ExecuteAsync("""
+            CREATE TABLE atlas_schema_revisions (version character varying NOT NULL PRIMARY KEY, description character varying NOT NULL,
+                type bigint NOT NULL DEFAULT 2, applied bigint NOT NULL DEFAULT 0, total bigint NOT NULL DEFAULT 0);
+            CREATE TABLE "users" ("id" bigint NOT NULL, PRIMARY KEY ("id"));
+            ALTER TABLE "users" ADD COLUMN "cas" text NULL;
+            INSERT INTO atlas_schema_revisions VALUES ('20230701000000', 'init', 2, 1, 1), ('20230710111950-cas-backend', '', 2, 1, 1);
+            """);
+
+        var imported = await ws.RunCliAsync("import", "atlas", source.Path);
+        var baseline = await ws.RunCliAsync("baseline", "--from", "atlas");
+        var apply = await ws.RunCliAsync("apply");
+        var status = await ws.RunCliAsync("status", "--format", "json");
+
+        Assert.Equal(0, imported.Code);
+        Assert.Contains("the directory has no atlas.sum", imported.Error);
+        Assert.Equal(0, baseline.Code);
+        Assert.Contains("marked applied: 20230710111950_cas-backend.sql", baseline.Out);
+        Assert.Contains("2 migration(s) recorded", baseline.Out);
+        Assert.Equal(0, apply.Code);
+        Assert.Equal(0, status.Code);
+        AssertAllApplied(status.Out, 3);
+    }
+
     /// <summary>Runs a script the way psql -f does: statement by statement on one session, its own BEGIN/COMMIT deciding transactions.</summary>
     private static async Task RunAsPsqlAsync(MigrationWorkspace ws, string script)
     {

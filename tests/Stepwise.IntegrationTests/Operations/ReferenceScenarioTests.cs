@@ -34,24 +34,17 @@ public class ReferenceScenarioTests(PostgresFixture fixture) : IClassFixture<Pos
         new CreateIndex("workflow_runs_org_created_idx", "workflow_runs", [new IndexColumn("organization_id"), new IndexColumn("created_at", Sort: "DESC")]),
     ]);
 
-    private static async Task<(PlanExecutor Runner, NpgsqlConnection Connection)> RunnerAsync(MigrationWorkspace ws)
+    private static async Task<(PlanExecutor Runner, NpgsqlConnection Connection, NpgsqlConnection Observer)> RunnerAsync(MigrationWorkspace ws)
     {
         var connection = new NpgsqlConnection(ws.ConnectionString);
         await connection.OpenAsync();
-        var observer = new NpgsqlConnection(ws.ConnectionString); // only watches for blockers; closed with the work connection
-        connection.StateChange += (_, e) =>
-        {
-            if (e.CurrentState == System.Data.ConnectionState.Closed)
-            {
-                observer.Dispose();
-            }
-        };
         var history = new HistoryStore("stepwise");
         await history.EnsureAsync(connection, CancellationToken.None);
         var options = new MigratorOptions { Database = ws.ConnectionString, Directory = ws.Directory, LockTimeout = TimeSpan.FromMilliseconds(500),
             Backfill = new Stepwise.Execution.Backfill.BackfillOptions { InitialBatchSize = 500, MaxBatchSize = 2_000 } };
+        var observer = new NpgsqlConnection(ws.ConnectionString);
         await observer.OpenAsync();
-        return (new PlanExecutor(connection, observer, history, options, NullLogger.Instance), connection);
+        return (new PlanExecutor(connection, observer, history, options, NullLogger.Instance), connection, observer);
     }
 
     private static Migration FakeMigration(MigrationWorkspace ws)
@@ -92,8 +85,9 @@ public class ReferenceScenarioTests(PostgresFixture fixture) : IClassFixture<Pos
         var migration = FakeMigration(ws);
         var model = await CatalogReader.ReadAsync(ws.ConnectionString);
         var plan = PlanBuilder.PlanAll(Reference(), model);
-        var (runner, connection) = await RunnerAsync(ws);
+        var (runner, connection, observer) = await RunnerAsync(ws);
         await using var _ = connection;
+        await using var __ = observer;
         using var stop = new CancellationTokenSource();
         var writer = Task.Run(() => OldWriterAsync(ws.ConnectionString, stop.Token));
 
@@ -133,8 +127,9 @@ public class ReferenceScenarioTests(PostgresFixture fixture) : IClassFixture<Pos
         var migration = FakeMigration(ws);
         var before = await CatalogReader.ReadAsync(ws.ConnectionString);
         var plan = PlanBuilder.PlanAll(Reference(), before);
-        var (runner, connection) = await RunnerAsync(ws);
+        var (runner, connection, observer) = await RunnerAsync(ws);
         await using var _ = connection;
+        await using var __ = observer;
 
         await runner.RunPhaseAsync(migration, plan, PlanPhase.Start, 0, CancellationToken.None);
         var started = await CatalogReader.ReadAsync(ws.ConnectionString);

@@ -32,6 +32,22 @@ public class GlobalOptionsTests
         Assert.Contains("stepwise:", error);
     }
 
+    [Theory]
+    [InlineData("{\n  \"locks\": { \"maxLockWait\": \"soon\" }\n}\n", "stepwise.json:2:14: \"maxLockWait\" must be a duration above zero")]
+    [InlineData("{\n  \"locks\": { \"retries\": 10 }\n}\n", "stepwise.json:2:14: unknown lock setting \"retries\"")]
+    [InlineData("{\n  \"locks\": { \"cancelAutovacuum\": \"no\" }\n}\n", "stepwise.json:2:14: \"cancelAutovacuum\" must be true or false")]
+    public async Task A_bad_lock_setting_in_the_config_file_is_reported_with_position(string config, string message)
+    {
+        using var cli = new CliRunner();
+        cli.Write("stepwise.json", config);
+        var file = cli.Write("a.sql", "SELECT 1;");
+
+        var (code, _, error) = await cli.Run("parse", file);
+
+        Assert.Equal(2, code);
+        Assert.Contains(message, error);
+    }
+
     [Fact]
     public async Task Unknown_setting_in_config_file_is_reported_with_position()
     {

@@ -1,3 +1,4 @@
+using Stepwise.Diagnostics;
 using System.Text;
 using Stepwise.Import;
 using Stepwise.Migrations;
@@ -51,7 +52,7 @@ public class AtlasImportTests
     }
 
     [Fact]
-    public void A_missing_or_hand_edited_atlas_sum_is_refused()
+    public void A_hand_edited_atlas_sum_is_refused_and_a_missing_one_is_reported_without_needing_Atlas()
     {
         using var source = AtlasDirectory(("1_a.sql", "SELECT 1;\n"));
         var sum = Path.Combine(source.Path, AtlasImport.SumFileName);
@@ -59,10 +60,57 @@ public class AtlasImportTests
 
         var edited = Assert.Throws<ImportRefusedException>(() => Importer.Read(ImportSource.Atlas, source.Path));
         File.Delete(sum);
-        var missing = Assert.Throws<ImportRefusedException>(() => Importer.Read(ImportSource.Atlas, source.Path));
+        var missing = Importer.Read(ImportSource.Atlas, source.Path);
 
         Assert.Equal("atlas-sum-edited", Assert.Single(edited.Problems).Code);
-        Assert.Equal("atlas-no-sum", Assert.Single(missing.Problems).Code);
+        Assert.Contains("--ignore-atlas-sum", edited.Message);
+        Assert.Equal("1_a.sql", Assert.Single(missing.Converted).Source);
+        Assert.Contains(missing.NotConverted, p => p.Code == "atlas-no-sum" && p.Message.Contains("imported without that check", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_stale_atlas_sum_imports_with_ignore_atlas_sum_and_the_result_says_so()
+    {
+        using var source = AtlasDirectory(("1_a.sql", "CREATE TABLE a (id int);\n"), ("2_b.sql", "CREATE TABLE b (id int);\n"));
+        File.AppendAllText(Path.Combine(source.Path, "2_b.sql"), "CREATE TABLE c (id int);\n");
+
+        var result = Importer.Read(ImportSource.Atlas, source.Path, new ImportOptions { IgnoreAtlasSum = true });
+
+        Assert.Equal(2, result.Converted.Count);
+        var warning = Assert.Single(result.NotConverted, p => p.Code == "atlas-sum-mismatch");
+        Assert.Equal(Severity.Warning, warning.Severity);
+        Assert.Equal("2_b.sql was changed after atlas.sum was written; imported anyway (--ignore-atlas-sum)", warning.Message);
+    }
+
+    [Fact]
+    public void Ent_file_names_with_a_dash_after_the_version_import_and_keep_Atlas_version_for_baseline()
+    {
+        using var source = AtlasDirectory(
+            ("20230701000000_init.sql", "CREATE TABLE a (id int);\n"),
+            ("20230710111950-cas-backend.sql", "CREATE TABLE b (id int);\n"),
+            ("20230801000000.sql", "CREATE TABLE c (id int);\n"));
+        using var target = new TempDirectory();
+
+        var result = Importer.Read(ImportSource.Atlas, source.Path);
+        ImportWriter.Write(result, target.Path);
+
+        Assert.Equal(["20230701000000_init.sql", "20230710111950_cas-backend.sql", "20230801000000_migration.sql"], result.Converted.Select(m => m.FileName));
+        Assert.Equal(["20230701000000", "20230710111950-cas-backend", "20230801000000"], result.Converted.Select(m => m.SourceId));
+        Assert.StartsWith("-- imported from atlas: 20230710111950-cas-backend.sql (version 20230710111950-cas-backend)\n", result.Converted[1].Content);
+        Assert.Equal("20230710111950-cas-backend", ImportOrigin.Read(result.Converted[1].Content)!.Version);
+        Assert.Empty(MigrationDirectory.Load(target.Path).Problems);
+    }
+
+    [Fact]
+    public void Atlas_names_whose_numbers_disagree_with_name_order_are_refused()
+    {
+        using var source = AtlasDirectory(("1_a.sql", "SELECT 1;\n"), ("10_b.sql", "SELECT 1;\n"), ("2_c.sql", "SELECT 1;\n"));
+
+        var ex = Assert.Throws<ImportRefusedException>(() => Importer.Read(ImportSource.Atlas, source.Path));
+
+        var problem = Assert.Single(ex.Problems);
+        Assert.Equal("atlas-order", problem.Code);
+        Assert.Contains("Atlas runs 10_b.sql before 1_a.sql (name order), but their numbers 10 and 1 say the opposite", problem.Message);
     }
 
     [Fact]

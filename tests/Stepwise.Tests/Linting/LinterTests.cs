@@ -22,6 +22,22 @@ public class LinterTests
     }
 
     [Fact]
+    public void Findings_on_other_tables_never_carry_the_reference_examples_canned_names()
+    {
+        var result = new Linter().Lint("""
+            ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) REFERENCES customers (id);
+            ALTER TABLE orders ALTER COLUMN note SET NOT NULL;
+            CREATE INDEX orders_note ON orders (note);
+            ALTER TABLE orders ALTER COLUMN total TYPE numeric;
+            UPDATE orders SET note = '';
+            """, "m.sql");
+
+        Assert.True(result.Findings.Count >= 5);
+        Assert.All(result.Findings, f => Assert.DoesNotContain("workflow_runs", f.Fix));
+        Assert.All(result.Findings, f => Assert.False(string.IsNullOrWhiteSpace(f.Fix)));
+    }
+
+    [Fact]
     public void A_syntax_error_is_a_finding_and_linting_goes_on()
     {
         var result = new Linter().Lint("CREATE INDEX i ON t (a);\nSELEC 1;\nCREATE INDEX j ON t (b);\n", "m.sql");

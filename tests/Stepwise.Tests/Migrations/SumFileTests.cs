@@ -36,6 +36,31 @@ public class SumFileTests
     }
 
     [Fact]
+    public void A_file_in_progress_may_be_edited_but_not_removed_and_the_files_after_it_stay_checked()
+    {
+        using var dir = new TempDirectory();
+        foreach (var (name, content) in s_three)
+        {
+            dir.Write(name, content);
+        }
+        dir.Write(SumFile.FileName, MigrationDirectory.Load(dir.Path).SumWithInProgress(new HashSet<string> { "2_b.sql" }).Render());
+
+        dir.Write("2_b.sql", "-- stepwise:up\nSELECT 22;");
+        var edited = MigrationDirectory.Load(dir.Path);
+        dir.Write("3_c.sql", "-- stepwise:up\nSELECT 33;");
+        var later = MigrationDirectory.Load(dir.Path);
+        File.Delete(Path.Combine(dir.Path, "2_b.sql"));
+        var removed = MigrationDirectory.Load(dir.Path);
+
+        Assert.Contains("2_b.sql in-progress", File.ReadAllText(Path.Combine(dir.Path, SumFile.FileName)));
+        Assert.Empty(edited.Problems);
+        Assert.Equal(["2_b.sql"], edited.InProgress);
+        Assert.Contains("3_c.sql was changed after stepwise.sum was written", Assert.Single(later.Problems).Message);
+        Assert.Contains("2_b.sql is listed in stepwise.sum but is not in the directory", Assert.Single(removed.Problems).Message);
+        Assert.DoesNotContain("in-progress", removed.ComputedSum.Render()); // what stepwise hash writes: every file sealed
+    }
+
+    [Fact]
     public void An_edit_names_the_edited_file()
     {
         using var dir = WithSum(s_three);

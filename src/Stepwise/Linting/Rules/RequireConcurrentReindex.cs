@@ -41,6 +41,12 @@ public sealed class RequireConcurrentReindex : LintRule
     public override string FixExample => "REINDEX INDEX CONCURRENTLY workflow_runs_org_idx;";
 
     /// <inheritdoc />
+    public override string? FixExampleFor(LintStatement statement) =>
+        statement.Tree.Kind == "ReindexStmt" && statement.Tree.Relations is [var relation, ..]
+            ? $"REINDEX {(statement.Tree.Root.String("kind") == "REINDEX_OBJECT_INDEX" ? "INDEX" : "TABLE")} CONCURRENTLY {Sql.Quote.Ident(relation.Schema, relation.Name)};"
+            : null;
+
+    /// <inheritdoc />
     public override void Check(LintStatement statement, LintContext context)
     {
         var root = statement.Tree.Root;

@@ -15,7 +15,8 @@ public sealed partial class RequireLockTimeout : LintRule
 
     /// <inheritdoc />
     public override string Why =>
-        "A statement that needs a lock stronger than ROW EXCLUSIVE (ALTER TABLE, CREATE INDEX, DROP, ...) waits for every transaction holding a "
+        "Reported once per file, at the first statement that needs it. "
+        + "A statement that needs a lock stronger than ROW EXCLUSIVE (ALTER TABLE, CREATE INDEX, DROP, ...) waits for every transaction holding a "
         + "conflicting lock on the table, and with lock_timeout at its default of 0 it waits for as long as they run — a report query or an idle "
         + "transaction can hold it for hours. While it waits its request is already in the lock queue: every later request that conflicts with it "
         + "(for ACCESS EXCLUSIVE, every SELECT) queues behind it, so a statement that would take milliseconds stalls the application. With "
@@ -33,7 +34,8 @@ public sealed partial class RequireLockTimeout : LintRule
     /// <inheritdoc />
     public override void Check(LintStatement statement, LintContext context)
     {
-        if (!context.PlainSql || statement.InFunctionBody)
+        // Once per file, at the first statement that needs it: one SET at the top fixes them all.
+        if (!context.PlainSql || statement.InFunctionBody || context.ReportedInFile)
         {
             return;
         }
@@ -51,9 +53,13 @@ public sealed partial class RequireLockTimeout : LintRule
         var severity = held.Level.ConflictsWith(LockLevel.RowExclusive) ? (LintSeverity?)null : LintSeverity.Info;
         context.Report(statement,
             $"{statement.Tree.CommandTag} takes {held.Level.ToSql()} on {held.Relation}{others} with no lock_timeout set earlier in the file: behind a long transaction "
-            + $"on {held.Relation} it waits as long as that runs, and while it waits it already {held.Level.Blocks()}, so the sessions behind it queue too",
+            + $"on {held.Relation} it waits as long as that runs, and while it waits it already {held.Level.Blocks()}, so the sessions behind it queue too "
+            + "(reported once per file: later statements without it are not listed)",
             held.Relation, severity);
     }
+
+    /// <inheritdoc />
+    public override string? FixExampleFor(LintStatement statement) => $"SET lock_timeout = '2s';\n{statement.Text};";
 
     /// <summary>Replays the file's SET / RESET lock_timeout (and set_config) up to <paramref name="statement"/>.</summary>
     private static bool LockTimeoutInEffect(LintStatement statement, LintContext context)

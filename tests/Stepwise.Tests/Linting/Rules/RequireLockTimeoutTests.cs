@@ -23,6 +23,20 @@ public class RequireLockTimeoutTests
     }
 
     [Fact]
+    public void Reported_once_per_file_at_the_first_statement_that_needs_it_with_that_statement_as_the_example()
+    {
+        var findings = LintAssert.Findings<RequireLockTimeout>(
+            "ALTER TABLE orders ADD COLUMN note text;\nALTER TABLE customers ADD COLUMN note text;\nCREATE INDEX orders_note ON orders (note);\nALTER TABLE orders DROP COLUMN x;\n");
+
+        var finding = Assert.Single(findings);
+        Assert.Equal(1, finding.Line);
+        Assert.Contains("ACCESS EXCLUSIVE on orders", finding.Message);
+        Assert.Contains("reported once per file", finding.Message);
+        Assert.EndsWith("SET lock_timeout = '2s';\nALTER TABLE orders ADD COLUMN note text;", finding.Fix);
+        Assert.DoesNotContain("workflow_runs", finding.Fix);
+    }
+
+    [Fact]
     public void A_concurrent_index_build_is_info_since_its_queued_lock_blocks_only_schema_changes()
     {
         var finding = LintAssert.Flags<RequireLockTimeout>("CREATE INDEX CONCURRENTLY i ON workflow_runs (note);");

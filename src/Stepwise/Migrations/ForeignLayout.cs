@@ -1,0 +1,79 @@
+using System.Text.RegularExpressions;
+
+namespace Stepwise.Migrations;
+
+/// <summary>
+/// Recognises another tool's migration directory from what it holds, so a directory Stepwise cannot read
+/// is reported once, naming the tool and the <c>stepwise import</c> command, instead of as a file-by-file
+/// list of Stepwise errors (or, worse, as an empty directory that is "up to date"). dbmate's files are not
+/// listed: Stepwise reads their <c>-- migrate:up</c>/<c>-- migrate:down</c> markers as they are.
+/// </summary>
+internal static partial class ForeignLayout
+{
+    /// <summary>A recognised layout: the tool (as <c>stepwise import</c> names it), what gave it away, and the entries that are its.</summary>
+    internal sealed record Found(string Tool, string Evidence, IReadOnlySet<string> Entries);
+
+    /// <summary>
+    /// The layout of a directory with <paramref name="files"/> and <paramref name="folders"/> (names), where
+    /// <paramref name="gooseFiles"/> are the <c>.sql</c> files with a <c>-- +goose Up</c> annotation; null when none is recognised.
+    /// </summary>
+    internal static Found? Detect(IReadOnlyCollection<string> files, IReadOnlyCollection<string> folders, IReadOnlyCollection<string> gooseFiles, Func<string, bool> folderHasMigrationSql)
+    {
+        var goose = gooseFiles.Concat(files.Where(f => GoMigration().IsMatch(f) && !f.EndsWith("_test.go", StringComparison.Ordinal))).ToHashSet(StringComparer.Ordinal);
+        if (goose.Count > 0)
+        {
+            return new Found("goose", Describe(goose, "file(s) with -- +goose annotations or Go migrations"), goose);
+        }
+        var golang = files.Where(f => GolangMigrate().IsMatch(f)).ToHashSet(StringComparer.Ordinal);
+        if (golang.Count > 0)
+        {
+            return new Found("golang-migrate", Describe(golang, "<version>_<title>.up.sql/.down.sql file(s)"), golang);
+        }
+        var prismaFolders = folders.Where(folderHasMigrationSql).ToList();
+        if (files.Contains("migration_lock.toml") || prismaFolders.Count > 0)
+        {
+            var entries = prismaFolders.Append("migration_lock.toml").ToHashSet(StringComparer.Ordinal);
+            return new Found("prisma", Describe(prismaFolders, "<timestamp>_<name>/migration.sql folder(s)") + (files.Contains("migration_lock.toml") ? " and migration_lock.toml" : ""), entries);
+        }
+        if (files.Contains("atlas.sum"))
+        {
+            return new Found("atlas", "atlas.sum", files.Where(f => f == "atlas.sum" || f.EndsWith(".sql", StringComparison.Ordinal)).ToHashSet(StringComparer.Ordinal));
+        }
+        var flyway = files.Where(f => Flyway().IsMatch(f)).ToHashSet(StringComparer.Ordinal);
+        if (flyway.Count > 0)
+        {
+            return new Found("flyway", Describe(flyway, "V<version>__<description>.sql file(s)"), flyway.Concat(files.Where(f => f.EndsWith(".sql.conf", StringComparison.Ordinal) || f.StartsWith("R__", StringComparison.Ordinal))).ToHashSet(StringComparer.Ordinal));
+        }
+        var ef = files.Where(f => f.EndsWith(".cs", StringComparison.Ordinal)).ToHashSet(StringComparer.Ordinal);
+        if (ef.Any(f => f.EndsWith(".Designer.cs", StringComparison.Ordinal) || f.EndsWith("ModelSnapshot.cs", StringComparison.Ordinal)))
+        {
+            return new Found("ef", Describe(ef, "EF Core migration class(es)"), ef);
+        }
+        return null;
+    }
+
+    /// <summary>The command that converts the directory (EF needs its script first).</summary>
+    internal static string Command(Found found, string directory) => found.Tool == "ef"
+        ? $"dotnet ef migrations script --idempotent -o ef-migrations.sql, then: stepwise import ef ef-migrations.sql --out <new directory>"
+        : $"stepwise import {found.Tool} {Quote(directory)} --out {Quote(directory.TrimEnd('/', '\\') + "-stepwise")}, then use that directory (--dir)";
+
+    private static string Quote(string path) => path.Contains(' ', StringComparison.Ordinal) ? $"\"{path}\"" : path;
+
+    private static string Describe(IEnumerable<string> entries, string what)
+    {
+        var list = entries.Order(StringComparer.Ordinal).ToList();
+        return $"{list.Count} {what}: {string.Join(", ", list.Take(3))}{(list.Count > 3 ? ", ..." : "")}";
+    }
+
+    [GeneratedRegex(@"(?im)^--\s\+goose\s+up\b")]
+    internal static partial Regex GooseUp();
+
+    [GeneratedRegex(@"^\d+_.*\.go$")]
+    private static partial Regex GoMigration();
+
+    [GeneratedRegex(@"^\d+_.*\.(up|down)\.sql$")]
+    private static partial Regex GolangMigrate();
+
+    [GeneratedRegex(@"^[VU]\d+([._]\d+)*__.+\.sql$")]
+    private static partial Regex Flyway();
+}

@@ -1,0 +1,63 @@
+using Stepwise.Import;
+using Stepwise.Migrations;
+using Stepwise.Tests.Migrations;
+
+namespace Stepwise.Tests.Import;
+
+public class GolangMigrateImportTests
+{
+    internal static string Fixture => Path.Combine(AppContext.BaseDirectory, "Import", "Fixtures", "golang-migrate");
+
+    [Fact]
+    public void Up_and_down_files_become_one_migration_and_a_BEGIN_COMMIT_wrapper_is_removed()
+    {
+        using var target = new TempDirectory();
+
+        var result = Importer.Read(ImportSource.GolangMigrate, Fixture);
+        ImportWriter.Write(result, target.Path);
+        var loaded = MigrationDirectory.Load(target.Path);
+
+        Assert.Equal(["000001_create_accounts.sql", "000002_add_account_status.sql", "000003_index_created_at.sql"], result.Converted.Select(m => m.FileName));
+        Assert.Equal("000002_add_account_status.up.sql + 000002_add_account_status.down.sql", result.Converted[1].Source);
+        Assert.Empty(loaded.Problems);
+        Assert.Equal(2, loaded.Versioned[1].Up!.Statements.Count);
+        Assert.Equal(2, loaded.Versioned[1].Down!.Statements.Count);
+        Assert.DoesNotContain("BEGIN", result.Converted[1].Content);
+        Assert.DoesNotContain("COMMIT", result.Converted[1].Content);
+        Assert.Equal(2, result.NotConverted.Count(p => p.Code == "transaction-wrapper"));
+        Assert.StartsWith("-- imported from golang-migrate: 000001_create_accounts.up.sql (version 000001)\n", result.Converted[0].Content);
+        Assert.Equal(ImportSource.GolangMigrate, ImportOrigin.Read(result.Converted[0].Content)!.From);
+    }
+
+    [Fact]
+    public void Version_0_moves_every_version_up_by_one_and_headers_keep_golang_migrates()
+    {
+        using var source = new TempDirectory();
+        source.Write("0000_system.up.sql", "CREATE TABLE system (id int);\n");
+        source.Write("0001_initial.up.sql", "CREATE TABLE initial (id int);\n");
+
+        var result = Importer.Read(ImportSource.GolangMigrate, source.Path);
+
+        Assert.Equal(["0001_system.sql", "0002_initial.sql"], result.Converted.Select(m => m.FileName));
+        Assert.Equal(["0000", "0001"], result.Converted.Select(m => m.SourceId));
+        Assert.Contains(result.NotConverted, p => p.Code == "version-shifted");
+    }
+
+    [Fact]
+    public void A_down_without_its_up_is_reported_and_two_up_files_for_one_version_are_refused()
+    {
+        using var source = new TempDirectory();
+        source.Write("1_a.up.sql", "CREATE TABLE a (id int);\n");
+        source.Write("2_b.down.sql", "DROP TABLE b;\n");
+        source.Write("notes.txt", "x");
+        var lonely = Importer.Read(ImportSource.GolangMigrate, source.Path);
+        source.Write("1_other.up.sql", "SELECT 1;\n");
+
+        var ex = Assert.Throws<ImportRefusedException>(() => Importer.Read(ImportSource.GolangMigrate, source.Path));
+
+        Assert.Equal(["1_a.sql"], lonely.Converted.Select(m => m.FileName));
+        Assert.Contains(lonely.NotConverted, p => p.Code == "down-without-up" && p.File.EndsWith("2_b.down.sql", StringComparison.Ordinal));
+        Assert.Contains(lonely.NotConverted, p => p.Code == "not-a-migration" && p.File.EndsWith("notes.txt", StringComparison.Ordinal));
+        Assert.Equal("duplicate-version", Assert.Single(ex.Problems).Code);
+    }
+}
