@@ -10,7 +10,7 @@ internal sealed class ConfigFile
 {
     public const string DefaultName = "stepwise.json";
 
-    private static readonly string[] s_known = ["$schema", "database", "dir", "stateSchema", "lint"];
+    private static readonly string[] s_known = ["$schema", "database", "dir", "stateSchema", "setup", "lint"];
 
     public required string Path { get; init; }
 
@@ -21,6 +21,9 @@ internal sealed class ConfigFile
     public string? StateSchema { get; init; }
 
     public LintConfig? Lint { get; init; }
+
+    /// <summary>SQL file that prepares the throwaway database of verify, drift and diff (relative to this file).</summary>
+    public string? Setup { get; init; }
 
     public static ConfigFile? Load(string path, bool required)
     {
@@ -36,7 +39,7 @@ internal sealed class ConfigFile
             {
                 throw new CliException(ExitCodes.BadInput, $"{path}:1:1: the configuration must be a JSON object, like {{ \"dir\": \"migrations\" }}");
             }
-            string? database = null, dir = null, stateSchema = null;
+            string? database = null, dir = null, stateSchema = null, setup = null;
             LintConfig? lint = null;
             foreach (var property in document.RootElement.EnumerateObject())
             {
@@ -51,6 +54,9 @@ internal sealed class ConfigFile
                     case "stateSchema":
                         stateSchema = ReadString(path, bytes, property);
                         break;
+                    case "setup":
+                        setup = ReadString(path, bytes, property);
+                        break;
                     case "lint":
                         lint = LintConfig.Read(path, bytes, property.Value);
                         break;
@@ -62,7 +68,7 @@ internal sealed class ConfigFile
                             $"{path}:{line}:{column}: unknown setting \"{property.Name}\"; known settings: {string.Join(", ", s_known.Skip(1))}");
                 }
             }
-            return new ConfigFile { Path = path, Database = database, Dir = dir, StateSchema = stateSchema, Lint = lint };
+            return new ConfigFile { Path = path, Database = database, Dir = dir, StateSchema = stateSchema, Setup = setup, Lint = lint };
         }
         catch (JsonException ex)
         {
