@@ -131,7 +131,7 @@ internal static class RunRendering
                         line = s.Span.StartLine,
                         kind = s.CommandTag,
                         skipped = i < r.ResumeAt,
-                        locks = StatementLockText.For(s, why: true),
+                        locks = StatementLockText.For(s, why: true, result.ForeignKeys),
                         sql = s.Text,
                     }) : null,
                     assertions = r.Section.Assertions.Select(a => a.Name),
@@ -183,7 +183,7 @@ internal static class RunRendering
                     var text = string.Join(' ', s.Text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
                     text = text.Length > 70 ? text[..69] + "…" : text;
                     var done = i < run.ResumeAt ? "[dim](done) [/]" : "";
-                    table.AddRow((i + 1).ToString(), s.Span.StartLine.ToString(), done + Markup.Escape(text), Markup.Escape(string.Join("; ", StatementLockText.For(s, why: output.Verbose))));
+                    table.AddRow((i + 1).ToString(), s.Span.StartLine.ToString(), done + Markup.Escape(text), Markup.Escape(string.Join("; ", StatementLockText.For(s, why: output.Verbose, result.ForeignKeys))));
                 }
                 foreach (var assertion in run.Section.Assertions)
                 {
