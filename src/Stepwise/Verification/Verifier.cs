@@ -172,7 +172,7 @@ public static class Verifier
     /// <summary>
     /// An operation migration: start, rollback (the catalog must equal the one before start), start again, then
     /// complete. Returns the catalog after complete (null when a step failed, recorded in <paramref name="problems"/>), whether
-    /// it started and completed (applied) and whether the rollback round trip got through.
+    /// it applied (started) and whether the round trip (rollback, start again) got through.
     /// </summary>
     private static async Task<(SchemaModel? Completed, bool Applied, bool RoundTripped)> VerifyOperationsAsync(Migrator migrator, Migration migration, string database, List<VerifyProblem> problems,
         CancellationToken cancellationToken)
@@ -200,7 +200,7 @@ public static class Verifier
         {
             var where = ex is MigrationFailedException failed ? $"{failed.File}:{failed.Line}:{failed.Column}: " : "";
             problems.Add(new VerifyProblem(migration.FileName, step, $"{(step == "start" ? "does not start from scratch" : $"{step} fails")}: {where}{ex.Message}"));
-            return (null, false, step == "complete");
+            return (null, step != "start", step == "complete");
         }
     }
 

@@ -1,6 +1,5 @@
 using System.Text.RegularExpressions;
 using Npgsql;
-using Stepwise.Embedded;
 using Stepwise.Planning;
 using Stepwise.Sql;
 
@@ -15,29 +14,9 @@ namespace Stepwise.IntegrationTests.Planning;
 /// </summary>
 public sealed partial class LocksDocumentationTests(LocksDocumentationTests.Database database) : IClassFixture<LocksDocumentationTests.Database>
 {
-    public sealed class Database : IAsyncLifetime
+    public sealed class Database : LockProbeDatabase
     {
-        private TempPostgres? _postgres;
-
-        public string ConnectionString { get; private set; } = string.Empty;
-
-        public async Task InitializeAsync()
-        {
-            _postgres = await TempPostgres.StartAsync();
-            ConnectionString = await _postgres.CreateDatabaseAsync("lockdocs");
-            await using var connection = new NpgsqlConnection(ConnectionString);
-            await connection.OpenAsync();
-            await using var command = new NpgsqlCommand(Schema, connection);
-            await command.ExecuteNonQueryAsync();
-        }
-
-        public async Task DisposeAsync()
-        {
-            if (_postgres is not null)
-            {
-                await _postgres.DisposeAsync();
-            }
-        }
+        protected override string Schema => LocksDocumentationTests.Schema;
     }
 
     private const string Schema = """
@@ -225,7 +204,7 @@ public sealed partial class LocksDocumentationTests(LocksDocumentationTests.Data
 
         var held = tree.CannotRunInTransaction || example.Undo is not null
             ? await WaitingRequestAsync(example, relations[example.Locks[0].Relation.TrimStart('~')].Oid, example.Locks[0].Level)
-            : await HeldInTransactionAsync(connection, example.Sql);
+            : await PgLocks.HeldInTransactionAsync(connection, example.Sql);
 
         var expected = example.Locks.ToDictionary(l => l.Relation.TrimStart('~'), l => l.Level);
         var measured = relations
@@ -298,19 +277,6 @@ public sealed partial class LocksDocumentationTests(LocksDocumentationTests.Data
         return relations;
     }
 
-    /// <summary>Runs the statement in a transaction that is rolled back; the strongest lock held per relation oid.</summary>
-    private static async Task<Dictionary<uint, LockLevel>> HeldInTransactionAsync(NpgsqlConnection connection, string sql)
-    {
-        await using var transaction = await connection.BeginTransactionAsync();
-        await using (var statement = new NpgsqlCommand(sql, connection, transaction))
-        {
-            await statement.ExecuteNonQueryAsync();
-        }
-        var held = await LocksAsync(connection, transaction, connection.ProcessID, granted: true);
-        await transaction.RollbackAsync();
-        return held;
-    }
-
     /// <summary>
     /// A statement that cannot run in a transaction: a second session holds on <paramref name="blocked"/> the weakest mode that
     /// conflicts with <paramref name="expected"/> (so that weaker locks the statement takes first, such as VACUUM's ACCESS SHARE
@@ -334,7 +300,7 @@ public sealed partial class LocksDocumentationTests(LocksDocumentationTests.Data
         Dictionary<uint, LockLevel> waiting = [];
         for (var polls = 0; polls < 500 && waiting.Count == 0; polls++)
         {
-            waiting = await LocksAsync(watcher, null, runner.ProcessID, granted: false);
+            waiting = await PgLocks.OfAsync(watcher, null, runner.ProcessID, granted: false);
             if (waiting.Count == 0)
             {
                 await Task.Delay(10);
@@ -354,21 +320,5 @@ public sealed partial class LocksDocumentationTests(LocksDocumentationTests.Data
     {
         await using var command = new NpgsqlCommand($"SELECT {oid}::oid::regclass::text", connection);
         return (string)(await command.ExecuteScalarAsync())!;
-    }
-
-    private static async Task<Dictionary<uint, LockLevel>> LocksAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, int pid, bool granted)
-    {
-        await using var command = new NpgsqlCommand("SELECT relation, mode FROM pg_locks WHERE pid = $1 AND locktype = 'relation' AND granted = $2", connection, transaction);
-        command.Parameters.AddWithValue(pid);
-        command.Parameters.AddWithValue(granted);
-        await using var reader = await command.ExecuteReaderAsync();
-        var held = new Dictionary<uint, LockLevel>();
-        while (await reader.ReadAsync())
-        {
-            var level = Enum.Parse<LockLevel>(reader.GetString(1)[..^"Lock".Length]);
-            var oid = reader.GetFieldValue<uint>(0);
-            held[oid] = (LockLevel)Math.Max((int)held.GetValueOrDefault(oid), (int)level);
-        }
-        return held;
     }
 }
