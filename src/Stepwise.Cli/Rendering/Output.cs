@@ -209,7 +209,7 @@ internal sealed class Output
             {
                 text = text.Replace(secret, "***", StringComparison.Ordinal);
             }
-            inner.Write(Stepwise.Execution.DatabaseTarget.Redact(text));
+            inner.Write(Stepwise.Connections.DatabaseTarget.Redact(text));
         }
     }
 }
