@@ -210,7 +210,9 @@ public static class SchemaSql
             {
                 Constraints(a, b!, addedTables.Contains(b!.QualifiedName));
             }
-            foreach (var (a, b) in indexes.Where(p => p.To is not null))
+            // An index on a materialized view is made once the view exists: view → whether it is made in this script.
+            var onViews = views.Where(p => p.To is not null).ToDictionary(p => $"{p.To!.Schema}.{p.To.Name}", p => p.From is null || !p.From.Materialized || p.From.Definition != p.To!.Definition);
+            foreach (var (a, b) in indexes.Where(p => p.To is not null && !onViews.ContainsKey($"{p.To.Schema}.{p.To.Table}")))
             {
                 Index(a, b!, addedTables.Contains($"{b!.Schema}.{b.Table}"));
             }
@@ -220,6 +222,12 @@ public static class SchemaSql
             foreach (var (_, create) in order.Sort(withViews, u => u.Item1))
             {
                 create();
+            }
+            foreach (var (a, b) in indexes.Where(p => p.To is not null && onViews.ContainsKey($"{p.To.Schema}.{p.To.Table}")))
+            {
+                // A materialized view made again (or for the first time) has none of its indexes yet.
+                var made = onViews[$"{b!.Schema}.{b.Table}"];
+                Index(made ? null : a, b, made);
             }
             foreach (var (a, b) in triggers.Where(p => p.To is not null))
             {

@@ -125,6 +125,7 @@ public class SchemaSqlTests(PostgresFixture fixture) : IClassFixture<PostgresFix
             CREATE FUNCTION a_from_view() RETURNS bigint LANGUAGE sql AS 'SELECT count(*) FROM a_top';
             CREATE VIEW a_counted AS SELECT a_from_view() AS n;
             CREATE MATERIALIZED VIEW m_stats AS SELECT count(*) AS n FROM a_top;
+            CREATE UNIQUE INDEX a_stats_n ON m_stats (n);
             CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
             CREATE TRIGGER z_touch BEFORE INSERT ON z_scores FOR EACH ROW EXECUTE FUNCTION touch();
             CREATE SEQUENCE a_scores_seq OWNED BY z_scores.id;
