@@ -1,6 +1,6 @@
 using Npgsql;
+using Stepwise.Diagnostics;
 using Stepwise.Execution;
-using Stepwise.Migrations;
 using Stepwise.Sql;
 
 namespace Stepwise.Verification;
