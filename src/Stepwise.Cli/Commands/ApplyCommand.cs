@@ -150,7 +150,7 @@ internal static class RunRendering
                         line = s.Span.StartLine,
                         kind = s.CommandTag,
                         skipped = i < r.ResumeAt,
-                        locks = StatementLockText.For(s, why: true),
+                        locks = StatementLockText.For(s, why: true, result.ForeignKeys),
                         sql = s.Text,
                     }) : null,
                     assertions = r.Section.Assertions.Select(a => a.Name),
@@ -239,7 +239,7 @@ internal static class RunRendering
                     text = text.Length > 70 ? text[..69] + "…" : text;
                     var outside = s.Tree?.RunsOutsideTransaction == true;
                     table.AddRow((i + 1).ToString(), s.Span.StartLine.ToString(), (i < run.ResumeAt ? "[dim](done) [/]" : "") + Markup.Escape(text),
-                        transactional ? "migration" : outside ? "none" : "own", Markup.Escape(string.Join("; ", StatementLockText.For(s, why: output.Verbose))));
+                        transactional ? "migration" : outside ? "none" : "own", Markup.Escape(string.Join("; ", StatementLockText.For(s, why: output.Verbose, result.ForeignKeys))));
                 }
                 foreach (var assertion in run.Section.Assertions)
                 {

@@ -5,6 +5,7 @@ using Stepwise.Execution;
 using Stepwise.Linting;
 using Stepwise.Linting.Reporters;
 using Stepwise.Migrations;
+using Stepwise.Planning;
 
 namespace Stepwise.Cli.Commands;
 
@@ -66,6 +67,7 @@ internal sealed class LintCommand : ICliCommand
         if (context.HasDatabase)
         {
             options.TableSizes = await TableSizes.LoadAsync(context.RequireDatabase().ConnectionString, cancellationToken);
+            options.ForeignKeys = await ForeignKeys.LoadAsync(context.RequireDatabase().ConnectionString, cancellationToken);
         }
 
         var inputs = await InputsAsync(context, parse.GetValue(_files) ?? [], cancellationToken);

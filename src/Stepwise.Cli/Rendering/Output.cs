@@ -81,8 +81,34 @@ internal sealed class Output
     private void Line(string message, string ansi)
     {
         var text = message.TrimEnd();
+        if (Live)
+        {
+            // Through the live display's console: it prints the line above the bars and draws them again below,
+            // instead of the two writing over each other on one screen.
+            Console.Write(new Text(text + "\n", ansi switch { "31" => new Style(Color.Red), "33" => new Style(Color.Yellow), _ => new Style(decoration: Decoration.Dim) }));
+            return;
+        }
         _error.Write(_color ? $"\u001b[{ansi}m{text}\u001b[0m\n" : text + "\n");
         _error.Flush();
+    }
+
+    /// <summary>True while live progress is drawn on the terminal (<see cref="BeginLive"/>).</summary>
+    public bool Live { get; private set; }
+
+    /// <summary>True when <see cref="Console"/> can draw live progress: a terminal with colour and cursor movement.</summary>
+    public bool CanDrawLive => Console.Profile.Capabilities is { Interactive: true, Ansi: true };
+
+    /// <summary>Until disposed, lines of standard error go through <see cref="Console"/>, above the live display it draws.</summary>
+    public IDisposable BeginLive()
+    {
+        _error.Flush();
+        Live = true;
+        return new EndLive(this);
+    }
+
+    private sealed class EndLive(Output output) : IDisposable
+    {
+        public void Dispose() => output.Live = false;
     }
 
     public void Flush()
@@ -106,7 +132,24 @@ internal sealed class Output
             // Not a terminal (or plain on purpose): don't wrap tables at 80 columns for logs and pipes.
             console.Profile.Width = 200;
         }
+        else if (TerminalWidth() is { } width)
+        {
+            // Spectre sees our scrubbing writer, not the terminal: tell it how wide the terminal is.
+            console.Profile.Width = width;
+        }
         return console;
+    }
+
+    private static int? TerminalWidth()
+    {
+        try
+        {
+            return System.Console.IsOutputRedirected || System.Console.WindowWidth <= 0 ? null : System.Console.WindowWidth;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
     }
 
     /// <summary>A writer that replaces every registered secret before the text leaves the process.</summary>

@@ -6,6 +6,7 @@ using Stepwise.Connections;
 using Stepwise.Diagnostics;
 using Stepwise.Import;
 using Stepwise.Migrations;
+using Stepwise.Planning;
 
 namespace Stepwise.Execution;
 
@@ -39,6 +40,12 @@ public sealed record MigrationResult(IReadOnlyList<MigrationRun> Runs, bool DryR
 {
     /// <summary>The operation migrations' phases that ran (or would run).</summary>
     public IReadOnlyList<OperationRun> Operations { get; init; } = [];
+
+    /// <summary>
+    /// In a dry run, the database's foreign keys: with them <see cref="StatementLocks.For(Sql.StatementTree, ForeignKeys?)"/> also names
+    /// the tables a statement locks through a foreign key it drops, rebuilds or validates. Null otherwise.
+    /// </summary>
+    public ForeignKeys? ForeignKeys { get; init; }
 }
 
 /// <summary>A change <see cref="Migrator.RepairAsync"/> makes (or would make) to history.</summary>
@@ -102,6 +109,7 @@ public sealed partial class Migrator
         {
             return new MigrationResult([.. plan.Where(r => !r.Migration.IsOperationMigration)], DryRun: true)
             {
+                ForeignKeys = await ForeignKeys.LoadAsync(_connectionString, cancellationToken),
                 Operations = await PlanOperationsAsync(session, status, [.. plan.Where(r => r.Migration.IsOperationMigration).Select(r => r.Migration)], cancellationToken),
             };
         }
@@ -280,7 +288,7 @@ public sealed partial class Migrator
             e.History!.Status == HistoryStatus.Reverting ? e.History.StatementsCompleted : 0, TimeSpan.Zero)).ToList();
         if (dryRun)
         {
-            return new MigrationResult(plan, DryRun: true);
+            return new MigrationResult(plan, DryRun: true) { ForeignKeys = await ForeignKeys.LoadAsync(_connectionString, cancellationToken) };
         }
 
         var runner = new SectionRunner(session.Work, session.Observer, _history, _options, _logger);
