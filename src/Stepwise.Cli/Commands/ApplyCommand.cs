@@ -174,7 +174,7 @@ internal static class RunRendering
                 var mode = run.Section.RunsInTransaction
                     ? "one transaction"
                     : $"statement by statement, each committed on its own ({run.Section.WhyNoTransaction})";
-                console.Write(new Rule($"[bold]{Markup.Escape(run.Migration.FileName)}[/] {run.Section.Direction.ToString().ToLowerInvariant()}: {Markup.Escape(mode)}").LeftJustified());
+                console.Write(new Rule($"[bold]{Output.Escape(run.Migration.FileName)}[/] {run.Section.Direction.ToString().ToLowerInvariant()}: {Output.Escape(mode)}").LeftJustified());
                 var table = new Table().Border(TableBorder.Simple).AddColumn("#", c => c.RightAligned()).AddColumn("line", c => c.RightAligned())
                     .AddColumn("statement").AddColumn("lock");
                 for (var i = 0; i < run.Section.Statements.Count; i++)
@@ -183,11 +183,11 @@ internal static class RunRendering
                     var text = string.Join(' ', s.Text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
                     text = text.Length > 70 ? text[..69] + "…" : text;
                     var done = i < run.ResumeAt ? "[dim](done) [/]" : "";
-                    table.AddRow((i + 1).ToString(), s.Span.StartLine.ToString(), done + Markup.Escape(text), Markup.Escape(string.Join("; ", StatementLockText.For(s, why: output.Verbose))));
+                    table.AddRow((i + 1).ToString(), s.Span.StartLine.ToString(), done + Output.Escape(text), Output.Escape(string.Join("; ", StatementLockText.For(s, why: output.Verbose))));
                 }
                 foreach (var assertion in run.Section.Assertions)
                 {
-                    table.AddRow("", assertion.Query.Span.StartLine.ToString(), $"[dim]assert {Markup.Escape(assertion.Name)}[/]", "");
+                    table.AddRow("", assertion.Query.Span.StartLine.ToString(), $"[dim]assert {Output.Escape(assertion.Name)}[/]", "");
                 }
                 console.Write(table);
             }
@@ -202,7 +202,7 @@ internal static class RunRendering
             : [.. result.Runs.Select((r, i) => (Run: r, Index: i)).OrderByDescending(x => x.Run.Duration).Take(shown).OrderBy(x => x.Index).Select(x => x.Run)];
         foreach (var run in runs)
         {
-            done2.AddRow(Markup.Escape(run.Migration.FileName), run.Section.RunsInTransaction ? "single" : "per statement",
+            done2.AddRow(Output.Escape(run.Migration.FileName), run.Section.RunsInTransaction ? "single" : "per statement",
                 run.Section.Statements.Count.ToString(), ((long)run.Duration.TotalMilliseconds).ToString());
         }
         console.Write(done2);
@@ -222,17 +222,17 @@ internal static class RunRendering
             var phase = run.Phase.ToString().ToLowerInvariant();
             if (result.DryRun)
             {
-                console.Write(new Rule($"[bold]{Markup.Escape(run.Migration.FileName)}[/] {phase}: {run.Steps.Count} step(s)").LeftJustified());
+                console.Write(new Rule($"[bold]{Output.Escape(run.Migration.FileName)}[/] {phase}: {run.Steps.Count} step(s)").LeftJustified());
                 var table = new Table().Border(TableBorder.Simple).AddColumn("#", c => c.RightAligned()).AddColumn("step").AddColumn("transaction").AddColumn("lock");
                 for (var i = 0; i < run.Steps.Count; i++)
                 {
                     var s = run.Steps[i];
-                    table.AddRow((i + 1).ToString(), (i < run.ResumeAt ? "[dim](done) [/]" : "") + Markup.Escape(s.Description),
+                    table.AddRow((i + 1).ToString(), (i < run.ResumeAt ? "[dim](done) [/]" : "") + Output.Escape(s.Description),
                         s.Kind switch { Planning.StepKind.Sql => s.InTransaction ? "own" : "none", Planning.StepKind.Backfill => "one per batch", _ => "read" },
-                        Markup.Escape(s.Lock == Planning.LockLevel.None ? "" : $"{s.Lock.ToSql()} on {s.LockTarget}"));
+                        Output.Escape(s.Lock == Planning.LockLevel.None ? "" : $"{s.Lock.ToSql()} on {s.LockTarget}"));
                 }
                 console.Write(table);
-                console.MarkupLine($"[yellow]dry run[/]: the {phase} phase of {Markup.Escape(run.Migration.FileName)} would run; nothing was changed");
+                console.MarkupLine($"[yellow]dry run[/]: the {phase} phase of {Output.Escape(run.Migration.FileName)} would run; nothing was changed");
                 continue;
             }
             var next = run.Phase switch
@@ -241,7 +241,7 @@ internal static class RunRendering
                 Planning.PlanPhase.Complete => "done",
                 _ => "the schema is as before start",
             };
-            console.MarkupLine($"[green]{phase}[/] {Markup.Escape(run.Migration.FileName)}: {run.Steps.Count} step(s) in {(long)run.Duration.TotalMilliseconds} ms; {next}");
+            console.MarkupLine($"[green]{phase}[/] {Output.Escape(run.Migration.FileName)}: {run.Steps.Count} step(s) in {(long)run.Duration.TotalMilliseconds} ms; {next}");
         }
     }
 }

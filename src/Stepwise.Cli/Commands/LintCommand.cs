@@ -76,7 +76,7 @@ internal sealed class LintCommand : ICliCommand
         Parallel.For(0, files.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
         {
             var (name, text, problem) = files[i];
-            results[i] = problem is null ? linter.Lint(text!, name) : new LintResult(name, [problem], 0);
+            results[i] = problem is null ? linter.Lint(text!, name, cancellationToken) : new LintResult(name, [problem], 0);
         });
 
         var report = new LintReport(results, Linter.AllRules);
@@ -106,10 +106,17 @@ internal sealed class LintCommand : ICliCommand
         var inputs = new List<Input>();
         if (files.Length == 0)
         {
-            var directory = MigrationDirectory.Load(context.MigrationsDirectory, new MigrationDirectoryOptions { Parse = false });
+            // The directory as apply reads it: what apply would refuse (names, encodings, sizes, links, directives,
+            // sections, the sum), lint refuses too (exit 2), rather than lint nothing and pass. Syntax errors
+            // are findings, with the rest of the file still linted.
+            var directory = MigrationDirectory.Load(context.MigrationsDirectory);
             if (directory.Problems.FirstOrDefault(p => p.Code == "no-directory") is { } missing)
             {
                 throw new CliException(ExitCodes.BadInput, missing.ToString());
+            }
+            if (directory.Problems.Where(p => p.Severity == Severity.Error && p.Code != "syntax-error").ToList() is { Count: > 0 } refused)
+            {
+                throw new MigrationRefusedException($"the migration directory {directory.Path} has errors: nothing was linted", refused);
             }
             // Operation files are checked by validate (the reader); the SQL rules read SQL files.
             IEnumerable<Migration> migrations = directory.All.Where(m => !m.IsOperationMigration);
@@ -138,26 +145,17 @@ internal sealed class LintCommand : ICliCommand
         return inputs;
     }
 
-    /// <summary>A file's text, or a finding saying why it cannot be linted (binary, not UTF-8).</summary>
+    /// <summary>A file's text, or a finding saying why it cannot be linted (UTF-16, binary, not UTF-8): the directory's own check.</summary>
     private static Input Read(string name, byte[] bytes)
     {
-        var start = bytes.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? 3 : 0;
-        var nul = Array.IndexOf(bytes, (byte)0, start, Math.Min(bytes.Length - start, 8192));
-        string? problem = nul >= 0 ? $"binary file (a NUL byte at offset {nul}): not SQL" : null;
-        string? text = null;
-        if (problem is null)
-        {
-            try
+        var problems = new List<MigrationProblem>();
+        var text = MigrationDirectory.Decode(bytes, name, problems);
+        return problems is [var problem, ..]
+            ? new Input(name, null, new LintFinding
             {
-                text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes, start, bytes.Length - start);
-            }
-            catch (DecoderFallbackException ex)
-            {
-                problem = $"not UTF-8 (byte 0x{bytes[start + Math.Max(0, ex.Index)]:X2} at offset {start + Math.Max(0, ex.Index)}): save the file as UTF-8";
-            }
-        }
-        return problem is null
-            ? new Input(name, text, null)
-            : new Input(name, null, new LintFinding { RuleId = Linter.UnreadableFileId, Severity = LintSeverity.Error, File = name, Line = 1, Column = 1, EndLine = 1, Message = problem });
+                RuleId = Linter.UnreadableFileId, Severity = LintSeverity.Error, File = name, Line = Math.Max(1, problem.Line), Column = Math.Max(1, problem.Column), EndLine = Math.Max(1, problem.Line),
+                Message = problem.Message, Fix = problem.Hint,
+            })
+            : new Input(name, text, null);
     }
 }

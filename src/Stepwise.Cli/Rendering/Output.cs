@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Spectre.Console;
+using Stepwise.Sql;
 
 namespace Stepwise.Cli.Rendering;
 
@@ -49,6 +50,25 @@ internal sealed class Output
     /// <summary>Standard output, for results.</summary>
     public IAnsiConsole Console { get; }
 
+    /// <summary>
+    /// Text from files or the database for Spectre.Console markup (tables, rules, lines): markup characters
+    /// escaped, and control characters, noncharacters and the like made visible, which would otherwise corrupt
+    /// the terminal or crash Spectre's width measurement (U+FFFF).
+    /// </summary>
+    public static string Escape(string text) => Markup.Escape(Printable.Escape(text));
+
+    /// <summary>
+    /// Registers every password a connection string or URL may hold, before it is parsed, so that not even an
+    /// error about a malformed value can show part of one.
+    /// </summary>
+    public void AddSecretsOf(string? connection)
+    {
+        foreach (var secret in Stepwise.Execution.DatabaseTarget.PasswordsIn(connection))
+        {
+            AddSecret(secret);
+        }
+    }
+
     /// <summary>Registers a value (a password) that must never be printed.</summary>
     public void AddSecret(string? secret)
     {
@@ -66,6 +86,7 @@ internal sealed class Output
     /// <summary>Text on standard output as is (never wrapped); <paramref name="colorize"/> may add ANSI colour when colour is on.</summary>
     public void WriteRaw(string text, Func<string, string>? colorize = null)
     {
+        text = Printable.Escape(text);
         _out.Write(_color && colorize is not null ? colorize(text) : text);
         _out.Flush();
     }
@@ -80,7 +101,7 @@ internal sealed class Output
 
     private void Line(string message, string ansi)
     {
-        var text = message.TrimEnd();
+        var text = Printable.Escape(message.TrimEnd());
         _error.Write(_color ? $"\u001b[{ansi}m{text}\u001b[0m\n" : text + "\n");
         _error.Flush();
     }

@@ -37,6 +37,9 @@ public sealed record MigrationResult(IReadOnlyList<MigrationRun> Runs, bool DryR
 {
     /// <summary>The operation migrations' phases that ran (or would run).</summary>
     public IReadOnlyList<OperationRun> Operations { get; init; } = [];
+
+    /// <summary>When <see cref="Migrator.CompleteAsync"/> found the newest operation migration already complete: that migration (nothing ran).</summary>
+    public Migration? AlreadyCompleted { get; init; }
 }
 
 /// <summary>A change <see cref="Migrator.RepairAsync"/> makes (or would make) to history.</summary>
