@@ -44,8 +44,7 @@ public sealed partial class DatabaseTarget
     {
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri))
         {
-            throw new FormatException($"malformed database URL {Redact(url)}: expected postgres://user:password@host:port/database; " +
-                "percent-encode reserved characters (@ : / ? # [ ] %) in the user name and password, e.g. @ as %40");
+            throw new FormatException($"malformed database URL {Redact(url)}: percent-encode reserved characters (@ : / ? # [ ] %) in the user name and password, e.g. @ as %40");
         }
         var builder = new NpgsqlConnectionStringBuilder();
         if (!string.IsNullOrEmpty(uri.Host))

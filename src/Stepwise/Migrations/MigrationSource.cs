@@ -46,7 +46,7 @@ public sealed class MigrationSource
             }
             return read();
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is (IOException and not MigrationFileUnreadableException) or UnauthorizedAccessException)
         {
             throw Unreadable(file, ex);
         }

@@ -31,7 +31,7 @@ public sealed record SqlError(string File, int Line, int Column, string Message,
     public override string ToString()
     {
         var sb = new StringBuilder()
-            .Append(File).Append(':').Append(Line).Append(':').Append(Column).Append(": ").Append(Message)
+            .Append(File).Append(':').Append(Line).Append(':').Append(Column).Append(": ").Append(Printable.Escape(Message))
             .Append('\n').Append(Excerpt);
         if (Hint is not null)
         {

@@ -1,4 +1,5 @@
 using System.Text;
+using Stepwise.Sql;
 
 namespace Stepwise.Linting.Reporters;
 
@@ -13,7 +14,7 @@ public sealed class TextLintReporter : ILintReporter
         {
             var sb = new StringBuilder()
                 .Append(f.File).Append(':').Append(f.Line).Append(':').Append(f.Column).Append(": ")
-                .Append(f.Severity.ToString().ToLowerInvariant()).Append(" [").Append(f.RuleId).Append("] ").Append(f.Message).Append('\n');
+                .Append(f.Severity.ToString().ToLowerInvariant()).Append(" [").Append(f.RuleId).Append("] ").Append(Printable.Escape(f.Message)).Append('\n');
             if (f.Excerpt is { } excerpt)
             {
                 sb.Append(excerpt).Append('\n');
