@@ -70,6 +70,20 @@ public class OutputBoundsTests
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"took {clock.Elapsed}");
     }
 
+    [Theory]
+    [InlineData(40)]
+    [InlineData(500)]
+    [InlineData(50_000)]
+    public void Deeply_nested_sql_parses_and_lints_without_crashing(int depth)
+    {
+        // Parse trees of 40 nested parentheses went past System.Text.Json's default depth of 64 and threw.
+        var sql = "SELECT " + new string('(', depth) + "1" + new string(')', depth) + ";\nALTER TABLE t ADD CHECK (" + new string('(', depth) + "a > 0" + new string(')', depth) + ");\n";
+
+        var result = new Linter().Lint(sql, "deep.sql");
+
+        Assert.True(result.Statements == 2 || result.Findings.Any(f => f.RuleId == "syntax-error"), string.Join('\n', result.Findings.Select(f => f.Message)));
+    }
+
     [Fact]
     public void Surrogate_pairs_before_a_position_keep_lines_and_columns_exact()
     {
