@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Stepwise.Cli.Rendering;
+using Stepwise.Connections;
 using Stepwise.Execution;
 
 namespace Stepwise.Cli;

@@ -129,7 +129,7 @@ internal static class StepwiseCli
         }
         else
         {
-            env.Error.WriteLine($"error: {Stepwise.Execution.DatabaseTarget.Redact(message)}");
+            env.Error.WriteLine($"error: {Stepwise.Connections.DatabaseTarget.Redact(message)}");
         }
     }
 }

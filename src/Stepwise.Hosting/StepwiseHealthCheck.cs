@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Stepwise.Connections;
 using Stepwise.Execution;
 
 namespace Stepwise.Hosting;
@@ -49,11 +50,11 @@ internal sealed class StepwiseHealthCheck(StepwiseDatabase database) : IHealthCh
         if (check.Status.Entries.FirstOrDefault(e => e.IsOperationInProgress) is { History: { } row } transition)
         {
             data["operation"] = transition.File;
-            data["phase"] = row.Status;
+            data["phase"] = row.Status.Text();
             data["step"] = row.StatementsCompleted;
             data["steps"] = row.StatementsTotal;
-            return HealthCheckResult.Degraded($"operation migration {transition.File} is {row.Status} (step {row.StatementsCompleted} of {row.StatementsTotal}): "
-                + (row.Status == "started" ? "run stepwise complete once every instance runs the new code" : "in progress"), data: data);
+            return HealthCheckResult.Degraded($"operation migration {transition.File} is {row.Status.Text()} (step {row.StatementsCompleted} of {row.StatementsTotal}): "
+                + (row.Status == HistoryStatus.Started ? "run stepwise complete once every instance runs the new code" : "in progress"), data: data);
         }
         return HealthCheckResult.Healthy($"up to date (version {check.Status.CurrentVersion})", data);
     }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Stepwise.Connections;
 using Stepwise.Execution;
 
 namespace Stepwise.Hosting;

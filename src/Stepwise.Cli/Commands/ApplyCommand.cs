@@ -115,6 +115,7 @@ internal static class RunRendering
         {
             output.WriteJson(new
             {
+                outputVersion = 1,
                 dryRun = result.DryRun,
                 migrations = result.Runs.Select(r => new
                 {
@@ -158,6 +159,11 @@ internal static class RunRendering
             return;
         }
         var console = output.Console;
+        if (result.DryRun)
+        {
+            RenderPlan(output, result, verb);
+            return;
+        }
         RenderOperations(output, result);
         if (result.Runs.Count == 0)
         {
@@ -165,33 +171,6 @@ internal static class RunRendering
             {
                 console.MarkupLine(verb == "apply" ? "[green]nothing to apply[/]: up to date" : "nothing to roll back");
             }
-            return;
-        }
-        if (result.DryRun)
-        {
-            foreach (var run in result.Runs)
-            {
-                var mode = run.Section.RunsInTransaction
-                    ? "one transaction"
-                    : $"statement by statement, each committed on its own ({run.Section.WhyNoTransaction})";
-                console.Write(new Rule($"[bold]{Output.Escape(run.Migration.FileName)}[/] {run.Section.Direction.ToString().ToLowerInvariant()}: {Output.Escape(mode)}").LeftJustified());
-                var table = new Table().Border(TableBorder.Simple).AddColumn("#", c => c.RightAligned()).AddColumn("line", c => c.RightAligned())
-                    .AddColumn("statement").AddColumn("lock");
-                for (var i = 0; i < run.Section.Statements.Count; i++)
-                {
-                    var s = run.Section.Statements[i];
-                    var text = string.Join(' ', s.Text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
-                    text = text.Length > 70 ? text[..69] + "…" : text;
-                    var done = i < run.ResumeAt ? "[dim](done) [/]" : "";
-                    table.AddRow((i + 1).ToString(), s.Span.StartLine.ToString(), done + Output.Escape(text), Output.Escape(string.Join("; ", StatementLockText.For(s, why: output.Verbose))));
-                }
-                foreach (var assertion in run.Section.Assertions)
-                {
-                    table.AddRow("", assertion.Query.Span.StartLine.ToString(), $"[dim]assert {Output.Escape(assertion.Name)}[/]", "");
-                }
-                console.Write(table);
-            }
-            console.MarkupLine($"[yellow]dry run[/]: {result.Runs.Count} migration(s) would {verb}; nothing was changed");
             return;
         }
         var done2 = new Table().Border(TableBorder.Rounded).AddColumn("file").AddColumn("transaction").AddColumn("statements", c => c.RightAligned()).AddColumn("ms", c => c.RightAligned());
@@ -213,6 +192,58 @@ internal static class RunRendering
         console.MarkupLine(verb == "apply" ? $"[green]applied {result.Runs.Count} migration(s)[/]" : $"[green]rolled back {result.Runs.Count} migration(s)[/]");
     }
 
+    /// <summary>A dry run: SQL migrations' statements and operation migrations' steps, in the order they would run, in one table.</summary>
+    private static void RenderPlan(Output output, MigrationResult result, string verb)
+    {
+        var console = output.Console;
+        var count = result.Runs.Count + result.Operations.Count;
+        if (count == 0)
+        {
+            console.MarkupLine(verb == "apply" ? "[green]nothing to apply[/]: up to date" : verb == "complete" ? "nothing to complete" : "nothing to roll back");
+            return;
+        }
+        var table = new Table().Border(TableBorder.Simple).AddColumn("#", c => c.RightAligned()).AddColumn("line", c => c.RightAligned())
+            .AddColumn("statement / step").AddColumn("transaction").AddColumn("lock");
+        var files = result.Runs.Select(r => (Version: r.Migration.Version == 0 ? long.MaxValue : r.Migration.Version, Name: r.Migration.FileName, Run: (MigrationRun?)r, Operation: (OperationRun?)null))
+            .Concat(result.Operations.Select(o => (Version: o.Migration.Version, Name: o.Migration.FileName, Run: (MigrationRun?)null, Operation: (OperationRun?)o)))
+            .OrderBy(f => f.Version).ThenBy(f => f.Name, StringComparer.Ordinal);
+        foreach (var (_, name, run, operation) in files)
+        {
+            if (run is not null)
+            {
+                var transactional = run.Section.RunsInTransaction;
+                var mode = transactional ? "one transaction" : $"statement by statement, each committed on its own ({run.Section.WhyNoTransaction})";
+                table.AddRow("", "", $"[bold]{Output.Escape(name)}[/] {run.Section.Direction.ToString().ToLowerInvariant()}: {Output.Escape(mode)}", "", "");
+                for (var i = 0; i < run.Section.Statements.Count; i++)
+                {
+                    var s = run.Section.Statements[i];
+                    var text = string.Join(' ', s.Text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+                    text = text.Length > 70 ? text[..69] + "…" : text;
+                    var outside = s.Tree?.RunsOutsideTransaction == true;
+                    table.AddRow((i + 1).ToString(), s.Span.StartLine.ToString(), (i < run.ResumeAt ? "[dim](done) [/]" : "") + Output.Escape(text),
+                        transactional ? "migration" : outside ? "none" : "own", Output.Escape(string.Join("; ", StatementLockText.For(s, why: output.Verbose))));
+                }
+                foreach (var assertion in run.Section.Assertions)
+                {
+                    table.AddRow("", assertion.Query.Span.StartLine.ToString(), $"[dim]assert {Output.Escape(assertion.Name)}[/]", "", "");
+                }
+                continue;
+            }
+            var phase = operation!.Phase.ToString().ToLowerInvariant();
+            table.AddRow("", "", $"[bold]{Output.Escape(name)}[/] {phase} phase: {operation.Steps.Count} step(s)", "", "");
+            var positions = operation.Migration.Operations?.Operations.Select(o => o.Position.Line).ToList() ?? [];
+            for (var i = 0; i < operation.Steps.Count; i++)
+            {
+                var s = operation.Steps[i];
+                table.AddRow((i + 1).ToString(), s.Operation < positions.Count ? positions[s.Operation].ToString() : "", (i < operation.ResumeAt ? "[dim](done) [/]" : "") + Output.Escape(s.Description),
+                    s.Kind switch { Planning.StepKind.Sql => s.InTransaction ? "own" : "none", Planning.StepKind.Backfill => "one per batch", _ => "read" },
+                    Output.Escape(s.Lock == Planning.LockLevel.None ? "" : $"{s.Lock.ToSql()} on {s.LockTarget}"));
+            }
+        }
+        console.Write(table);
+        console.MarkupLine($"[yellow]dry run[/]: {count} migration(s) would {verb}; nothing was changed");
+    }
+
     /// <summary>Each operation phase: its steps with their locks (a dry run), or what ran and what comes next.</summary>
     private static void RenderOperations(Output output, MigrationResult result)
     {
@@ -220,21 +251,6 @@ internal static class RunRendering
         foreach (var run in result.Operations)
         {
             var phase = run.Phase.ToString().ToLowerInvariant();
-            if (result.DryRun)
-            {
-                console.Write(new Rule($"[bold]{Output.Escape(run.Migration.FileName)}[/] {phase}: {run.Steps.Count} step(s)").LeftJustified());
-                var table = new Table().Border(TableBorder.Simple).AddColumn("#", c => c.RightAligned()).AddColumn("step").AddColumn("transaction").AddColumn("lock");
-                for (var i = 0; i < run.Steps.Count; i++)
-                {
-                    var s = run.Steps[i];
-                    table.AddRow((i + 1).ToString(), (i < run.ResumeAt ? "[dim](done) [/]" : "") + Output.Escape(s.Description),
-                        s.Kind switch { Planning.StepKind.Sql => s.InTransaction ? "own" : "none", Planning.StepKind.Backfill => "one per batch", _ => "read" },
-                        Output.Escape(s.Lock == Planning.LockLevel.None ? "" : $"{s.Lock.ToSql()} on {s.LockTarget}"));
-                }
-                console.Write(table);
-                console.MarkupLine($"[yellow]dry run[/]: the {phase} phase of {Output.Escape(run.Migration.FileName)} would run; nothing was changed");
-                continue;
-            }
             var next = run.Phase switch
             {
                 Planning.PlanPhase.Start => "old and new code both work now. Run [bold]stepwise complete[/] once every instance runs the new code (or stepwise rollback to undo)",

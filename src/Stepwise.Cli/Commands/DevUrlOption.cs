@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Stepwise.Connections;
 using Stepwise.Execution;
 
 namespace Stepwise.Cli.Commands;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Stepwise.Catalog;
 using Stepwise.Cli.Rendering;
+using Stepwise.Connections;
 using Stepwise.Execution;
 using Stepwise.Verification;
 

@@ -40,7 +40,7 @@ internal sealed class StatusCommand : ICliCommand
                     checksum = e.Migration?.Checksum,
                     appliedChecksum = e.History?.Checksum,
                     error = e.History?.Error,
-                    phase = e.IsOperationInProgress ? e.History?.Status : null,
+                    phase = e.IsOperationInProgress ? e.History?.Status.Text() : null,
                     rowsBackfilled = backfilled.TryGetValue(e.Version, out var rows) ? rows : (long?)null,
                 }),
             });
@@ -65,9 +65,6 @@ internal sealed class StatusCommand : ICliCommand
         return report.NeedsAttention ? ExitCodes.ChecksFailed : ExitCodes.Success;
     }
 
-    /// <summary>The command that resumes an operation migration's interrupted phase.</summary>
-    internal static string ResumeCommand(string status) => status switch { "starting" => "apply", "completing" => "complete", _ => "rollback" };
-
     internal static string StateName(MigrationState state) => state switch
     {
         MigrationState.OutOfOrder => "out of order",
@@ -86,8 +83,8 @@ internal sealed class StatusCommand : ICliCommand
         MigrationState.OutOfOrder => "older than an applied migration: apply --allow-out-of-order",
         MigrationState.Pending when e.History is not null => "changed: will be applied again",
         MigrationState.Started => "start phase done, old and new code both work: stepwise complete once every instance runs the new code (or stepwise rollback)",
-        MigrationState.InProgress => $"{e.History!.Status}: step {e.History.StatementsCompleted} of {e.History.StatementsTotal} done; stepwise "
-            + ResumeCommand(e.History.Status) + " resumes it",
+        MigrationState.InProgress => $"{e.History!.Status.Text()}: step {e.History.StatementsCompleted} of {e.History.StatementsTotal} done; stepwise "
+            + e.History.Status.ResumeCommand() + " resumes it",
         _ => "",
     };
 }

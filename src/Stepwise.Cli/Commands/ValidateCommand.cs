@@ -33,13 +33,13 @@ internal sealed class ValidateCommand : ICliCommand
                 var problem = e.State switch
                 {
                     MigrationState.Modified => ("modified", "changed after it was applied", "undo the edit, or accept it with stepwise repair --yes"),
-                    MigrationState.MissingFile => ("missing-file", $"history says {e.History!.Status}, but the file is not in the directory", "restore the file, or stepwise repair --yes to forget it"),
+                    MigrationState.MissingFile => ("missing-file", $"history says {e.History!.Status.Text()}, but the file is not in the directory", "restore the file, or stepwise repair --yes to forget it"),
                     MigrationState.OutOfOrder => ("out-of-order", "pending, but older than an applied migration", "apply with --allow-out-of-order after checking, or give it a newer version"),
                     MigrationState.Failed => ("failed", "the last attempt failed: " + e.History!.Error, "fix it and apply again"),
                     MigrationState.Partial => ("partial", $"{e.History!.StatementsCompleted} of {e.History.StatementsTotal} statements ran", "stepwise apply resumes it"),
                     MigrationState.Reverting => ("reverting", "a rollback was interrupted", "finish it with stepwise rollback"),
-                    MigrationState.InProgress => ("in-progress", $"its {e.History!.Status} phase was interrupted after {e.History.StatementsCompleted} of {e.History.StatementsTotal} step(s)",
-                        "stepwise " + StatusCommand.ResumeCommand(e.History.Status) + " resumes it"),
+                    MigrationState.InProgress => ("in-progress", $"its {e.History!.Status.Text()} phase was interrupted after {e.History.StatementsCompleted} of {e.History.StatementsTotal} step(s)",
+                        "stepwise " + e.History.Status.ResumeCommand() + " resumes it"),
                     _ => default,
                 };
                 if (problem.Item1 is not null)

@@ -55,7 +55,7 @@ internal sealed class Output
     /// escaped, and control characters, noncharacters and the like made visible, which would otherwise corrupt
     /// the terminal or crash Spectre's width measurement (U+FFFF).
     /// </summary>
-    public static string Escape(string text) => Markup.Escape(Printable.Escape(text));
+    public static string Escape(string text) => Output.Escape(Printable.Escape(text));
 
     /// <summary>
     /// Registers every password a connection string or URL may hold, before it is parsed, so that not even an
@@ -63,7 +63,7 @@ internal sealed class Output
     /// </summary>
     public void AddSecretsOf(string? connection)
     {
-        foreach (var secret in Stepwise.Execution.DatabaseTarget.PasswordsIn(connection))
+        foreach (var secret in Stepwise.Connections.DatabaseTarget.PasswordsIn(connection))
         {
             AddSecret(secret);
         }
@@ -187,7 +187,7 @@ internal sealed class Output
             {
                 text = text.Replace(secret, "***", StringComparison.Ordinal);
             }
-            inner.Write(Stepwise.Execution.DatabaseTarget.Redact(text));
+            inner.Write(Stepwise.Connections.DatabaseTarget.Redact(text));
         }
     }
 }

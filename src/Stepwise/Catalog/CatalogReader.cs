@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Npgsql;
+using Stepwise.Connections;
 
 namespace Stepwise.Catalog;
 
@@ -143,7 +144,7 @@ public static class CatalogReader
 
     private static async Task<SchemaModel> ReadAsync(string connectionString, string stateSchema, bool includeHelpers, CancellationToken cancellationToken)
     {
-        await using var connection = new NpgsqlConnection(Execution.DatabaseTarget.Parse(connectionString).ConnectionString);
+        await using var connection = new NpgsqlConnection(DatabaseTarget.Parse(connectionString).ConnectionString);
         await connection.OpenAsync(cancellationToken);
         return await ReadAsync(connection, [stateSchema], includeHelpers, cancellationToken);
     }

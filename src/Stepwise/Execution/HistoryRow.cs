@@ -15,8 +15,8 @@ public sealed record HistoryRow
     /// <summary>The file's checksum when it was applied.</summary>
     public required string Checksum { get; init; }
 
-    /// <summary><c>applied</c>, <c>failed</c>, <c>partial</c> (statement by statement, interrupted) or <c>reverting</c>.</summary>
-    public required string Status { get; init; }
+    /// <summary>Where the row stands (see <see cref="HistoryStatuses"/> for its text and allowed moves).</summary>
+    public required HistoryStatus Status { get; init; }
 
     /// <summary>How many statements of the section ran (the resume point).</summary>
     public int StatementsCompleted { get; init; }

@@ -74,7 +74,7 @@ internal sealed class HistoryStore(string schema)
             -- Version 2: operation migrations (their phase and stored plan) and backfill checkpoints.
             ALTER TABLE {_s}.migrations DROP CONSTRAINT IF EXISTS migrations_status_check;
             ALTER TABLE {_s}.migrations ADD CONSTRAINT migrations_status_check
-                CHECK (status IN ('applied', 'failed', 'partial', 'reverting', 'starting', 'started', 'completing', 'rolling back'));
+                CHECK (status IN ({string.Join(", ", HistoryStatuses.All.Select(s => Quote.Literal(s.Text())))}));
             ALTER TABLE {_s}.migrations ADD COLUMN IF NOT EXISTS plan jsonb;
             CREATE TABLE IF NOT EXISTS {_s}.backfills (
                 version bigint NOT NULL,
@@ -146,7 +146,7 @@ internal sealed class HistoryStore(string schema)
                 File = reader.GetString(1),
                 Kind = reader.GetString(2),
                 Checksum = reader.GetString(3),
-                Status = reader.GetString(4),
+                Status = HistoryStatuses.Parse(reader.GetString(4)),
                 StatementsCompleted = reader.GetInt32(5),
                 StatementsTotal = reader.GetInt32(6),
                 AppliedAt = reader.GetFieldValue<DateTimeOffset>(7),
@@ -160,20 +160,20 @@ internal sealed class HistoryStore(string schema)
     }
 
     /// <summary>Replaces the row of a migration (delete + insert), as batch commands to add to a transaction.</summary>
-    public IEnumerable<NpgsqlBatchCommand> Record(long version, string file, string kind, string checksum, string status,
+    public IEnumerable<NpgsqlBatchCommand> Record(long version, string file, string kind, string checksum, HistoryStatus status,
         int completed, int total, long? durationMs, string? error)
     {
         yield return Delete(version, file, kind);
         yield return Command($"""
             INSERT INTO {_s}.migrations (version, file, kind, checksum, status, statements_completed, statements_total, duration_ms, error)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-            """, Bigint(version), Text(file), Text(kind), Text(checksum), Text(status), Integer(completed), Integer(total), Bigint(durationMs), Text(error));
+            """, Bigint(version), Text(file), Text(kind), Text(checksum), Text(status.Text()), Integer(completed), Integer(total), Bigint(durationMs), Text(error));
     }
 
     /// <summary>Stores an operation migration's plan and sets its phase (status) with the steps of that phase.</summary>
-    public NpgsqlBatchCommand Phase(long version, string status, int total, string? planJson) =>
+    public NpgsqlBatchCommand Phase(long version, HistoryStatus status, int total, string? planJson) =>
         Command($"UPDATE {_s}.migrations SET status = $2, statements_completed = 0, statements_total = $3, plan = coalesce($4::jsonb, plan), error = NULL, applied_at = clock_timestamp() WHERE kind = 'versioned' AND version = $1",
-            Bigint(version), Text(status), Integer(total), Text(planJson));
+            Bigint(version), Text(status.Text()), Integer(total), Text(planJson));
 
     /// <summary>The stored plan of an operation migration (null when none).</summary>
     public async Task<string?> ReadPlanAsync(NpgsqlConnection connection, long version, CancellationToken cancellationToken)
@@ -188,7 +188,7 @@ internal sealed class HistoryStore(string schema)
     {
         await using var command = new NpgsqlCommand($"""
             SELECT version, file, (plan->'Kept')::text FROM {_s}.migrations
-            WHERE kind = 'versioned' AND status = 'applied' AND version < $1 AND jsonb_array_length(coalesce(plan->'Kept', '[]'::jsonb)) > 0
+            WHERE kind = 'versioned' AND status = {Quote.Literal(HistoryStatus.Applied.Text())} AND version < $1 AND jsonb_array_length(coalesce(plan->'Kept', '[]'::jsonb)) > 0
             ORDER BY version
             """, connection);
         command.Parameters.AddWithValue(before);
@@ -212,12 +212,12 @@ internal sealed class HistoryStore(string schema)
         ? Command($"DELETE FROM {_s}.migrations WHERE kind = 'repeatable' AND file = $1", Text(file))
         : Command($"DELETE FROM {_s}.migrations WHERE kind = 'versioned' AND version = $1", Bigint(version));
 
-    public NpgsqlBatchCommand Progress(long version, string status, int completed, string? error) =>
+    public NpgsqlBatchCommand Progress(long version, HistoryStatus status, int completed, string? error) =>
         Command($"UPDATE {_s}.migrations SET status = $2, statements_completed = $3, error = $4, applied_at = clock_timestamp() WHERE kind = 'versioned' AND version = $1",
-            Bigint(version), Text(status), Integer(completed), Text(error));
+            Bigint(version), Text(status.Text()), Integer(completed), Text(error));
 
     public NpgsqlBatchCommand Finish(long version, long durationMs) =>
-        Command($"UPDATE {_s}.migrations SET status = 'applied', error = NULL, duration_ms = $2 WHERE kind = 'versioned' AND version = $1",
+        Command($"UPDATE {_s}.migrations SET status = {Quote.Literal(HistoryStatus.Applied.Text())}, error = NULL, duration_ms = $2 WHERE kind = 'versioned' AND version = $1",
             Bigint(version), Bigint(durationMs));
 
     public NpgsqlBatchCommand UpdateChecksum(long version, string file, string kind, string checksum) => kind == Repeatable

@@ -63,14 +63,14 @@ public sealed class StatusReport
     public bool NeedsAttention => Entries.Any(e => e.NeedsAttention);
 
     /// <summary>The newest applied version, or 0.</summary>
-    public long CurrentVersion => Entries.Where(e => e.History is { IsRepeatable: false, Status: "applied" }).Select(e => e.Version).DefaultIfEmpty(0).Max();
+    public long CurrentVersion => Entries.Where(e => e.History is { IsRepeatable: false, Status: HistoryStatus.Applied }).Select(e => e.Version).DefaultIfEmpty(0).Max();
 
     /// <summary>Computes the status from a directory and history rows (no database needed).</summary>
     public static StatusReport Compute(MigrationDirectory directory, IReadOnlyList<HistoryRow> history)
     {
         var entries = new List<MigrationStatusEntry>();
         var versionedRows = history.Where(h => !h.IsRepeatable).ToDictionary(h => h.Version);
-        var maxApplied = versionedRows.Values.Where(h => h.Status == "applied").Select(h => h.Version).DefaultIfEmpty(0).Max();
+        var maxApplied = versionedRows.Values.Where(h => h.Status == HistoryStatus.Applied).Select(h => h.Version).DefaultIfEmpty(0).Max();
 
         foreach (var migration in directory.Versioned)
         {
@@ -89,7 +89,7 @@ public sealed class StatusReport
         {
             repeatableRows.Remove(migration.FileName, out var row);
             var state = row is null || row.Checksum != migration.Checksum ? MigrationState.Pending
-                : row.Status == "applied" ? MigrationState.Applied : MigrationState.Failed;
+                : row.Status == HistoryStatus.Applied ? MigrationState.Applied : MigrationState.Failed;
             repeatables.Add(new MigrationStatusEntry(0, migration.FileName, state, migration, row));
         }
         // A repeatable migration whose file is gone leaves its objects behind: worth a look, not an error.
@@ -101,12 +101,12 @@ public sealed class StatusReport
     private static MigrationState StateOf(Migration migration, HistoryRow? row, long maxApplied) => row switch
     {
         null => migration.Version < maxApplied ? MigrationState.OutOfOrder : MigrationState.Pending,
-        { Status: "failed" } => MigrationState.Failed,
-        { Status: "partial" } => MigrationState.Partial,
-        { Status: "reverting" } => MigrationState.Reverting,
+        { Status: HistoryStatus.Failed } => MigrationState.Failed,
+        { Status: HistoryStatus.Partial } => MigrationState.Partial,
+        { Status: HistoryStatus.Reverting } => MigrationState.Reverting,
         _ when row.Checksum != migration.Checksum => MigrationState.Modified,
-        { Status: "started" } => MigrationState.Started,
-        { Status: "starting" or "completing" or "rolling back" } => MigrationState.InProgress,
+        { Status: HistoryStatus.Started } => MigrationState.Started,
+        { Status: HistoryStatus.Starting or HistoryStatus.Completing or HistoryStatus.RollingBack } => MigrationState.InProgress,
         _ => MigrationState.Applied,
     };
 }

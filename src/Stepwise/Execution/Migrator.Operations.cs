@@ -1,8 +1,6 @@
 using System.Diagnostics;
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using Stepwise.Catalog;
 using Stepwise.Migrations;
 using Stepwise.Operations;
 using Stepwise.Planning;
@@ -26,8 +24,6 @@ public sealed partial class Migrator
     /// <summary>Stands in for the section of an operation migration in the apply plan (it has no SQL sections).</summary>
     private static readonly MigrationSection OperationSection = new(SectionDirection.Up, 0, [], [], noTransactionDirective: false, null, null);
 
-    private static readonly JsonSerializerOptions s_planJson = new() { WriteIndented = false };
-
     /// <summary>
     /// Runs the contract phase of the started operation migration, once every application instance runs the
     /// new code: e.g. <c>SET NOT NULL</c> on a column whose check was validated, the fill triggers dropped.
@@ -40,10 +36,10 @@ public sealed partial class Migrator
         var directory = LoadDirectory(parse: true);
         await using var session = await Session.OpenAsync(this, takeLock: !dryRun, cancellationToken);
         var status = StatusReport.Compute(directory, await _history.ReadAsync(session.Observer, cancellationToken));
-        var entry = status.Entries.FirstOrDefault(e => e.Migration is { IsOperationMigration: true } && e.History?.Status is "started" or "completing");
+        var entry = status.Entries.FirstOrDefault(e => e.Migration is { IsOperationMigration: true } && e.History?.Status is HistoryStatus.Started or HistoryStatus.Completing);
         if (entry is null)
         {
-            if (status.Entries.FirstOrDefault(e => e.History?.Status == "starting") is { } starting)
+            if (status.Entries.FirstOrDefault(e => e.History?.Status == HistoryStatus.Starting) is { } starting)
             {
                 throw new MigrationRefusedException($"{starting.File} has not finished its start phase: run stepwise apply to finish it, then stepwise complete");
             }
@@ -63,9 +59,9 @@ public sealed partial class Migrator
         var plan = await StoredPlanAsync(session, entry.Migration!, cancellationToken);
         if (dryRun)
         {
-            return new MigrationResult([], DryRun: true) { Operations = [new OperationRun(entry.Migration!, PlanPhase.Complete, plan, ResumeAt(entry, "completing"), TimeSpan.Zero)] };
+            return new MigrationResult([], DryRun: true) { Operations = [new OperationRun(entry.Migration!, PlanPhase.Complete, plan, ResumeAt(entry, HistoryStatus.Completing), TimeSpan.Zero)] };
         }
-        var run = await RunPhaseAsync(session, entry.Migration!, plan, PlanPhase.Complete, ResumeAt(entry, "completing"), cancellationToken);
+        var run = await RunPhaseAsync(session, entry.Migration!, plan, PlanPhase.Complete, ResumeAt(entry, HistoryStatus.Completing), cancellationToken);
         return new MigrationResult([], DryRun: false) { Operations = [run] };
     }
 
@@ -79,7 +75,7 @@ public sealed partial class Migrator
         var entry = status.Entries.First(e => e.Migration == migration);
         var runs = new List<OperationRun>();
         Plan plan;
-        if (entry.History?.Status is "starting" or "started" or "completing")
+        if (entry.History?.Status is HistoryStatus.Starting or HistoryStatus.Started or HistoryStatus.Completing)
         {
             plan = await StoredPlanAsync(session, migration, cancellationToken);
         }
@@ -88,22 +84,22 @@ public sealed partial class Migrator
             plan = await PlanAsync(session, migration, cancellationToken);
             await HistoryStore.RunAsync(session.Work,
             [
-                .. _history.Record(migration.Version, migration.FileName, HistoryStore.Versioned, migration.Checksum, "starting", 0, plan.Start.Count, null, null),
-                _history.Phase(migration.Version, "starting", plan.Start.Count, JsonSerializer.Serialize(plan, s_planJson)),
+                .. _history.Record(migration.Version, migration.FileName, HistoryStore.Versioned, migration.Checksum, HistoryStatus.Starting, 0, plan.Start.Count, null, null),
+                _history.Phase(migration.Version, HistoryStatus.Starting, plan.Start.Count, PlanJson.Write(plan)),
                 _history.Event(migration.Version, migration.FileName, "starting", $"{plan.Start.Count} start step(s), {plan.Complete.Count} complete step(s)"),
             ], cancellationToken);
             entry = entry with { History = null };
         }
-        if (entry.History?.Status is null or "starting")
+        if (entry.History?.Status is null or HistoryStatus.Starting)
         {
-            runs.Add(await RunPhaseAsync(session, migration, plan, PlanPhase.Start, ResumeAt(entry, "starting"), cancellationToken));
+            runs.Add(await RunPhaseAsync(session, migration, plan, PlanPhase.Start, ResumeAt(entry, HistoryStatus.Starting), cancellationToken));
             if (!complete)
             {
                 return runs;
             }
             entry = entry with { History = null };
         }
-        runs.Add(await RunPhaseAsync(session, migration, plan, PlanPhase.Complete, ResumeAt(entry, "completing"), cancellationToken));
+        runs.Add(await RunPhaseAsync(session, migration, plan, PlanPhase.Complete, ResumeAt(entry, HistoryStatus.Completing), cancellationToken));
         return runs;
     }
 
@@ -139,7 +135,7 @@ public sealed partial class Migrator
         switch (phase)
         {
             case PlanPhase.Start:
-                await HistoryStore.RunAsync(session.Work, [_history.Phase(migration.Version, "started", plan.Complete.Count, null),
+                await HistoryStore.RunAsync(session.Work, [_history.Phase(migration.Version, HistoryStatus.Started, plan.Complete.Count, null),
                     _history.Event(migration.Version, migration.FileName, "started", $"{ms} ms; waiting for stepwise complete")], cancellationToken);
                 _logger.LogInformation(EventIds.MigrationApplied, "started {File} in {Milliseconds} ms: old and new code both work now; run stepwise complete once every instance runs the new code",
                     migration.FileName, ms);
@@ -152,7 +148,7 @@ public sealed partial class Migrator
                 {
                     try
                     {
-                        await runner.RunKeptAsync(file, JsonSerializer.Deserialize<List<Step>>(json, s_planJson)!, cancellationToken);
+                        await runner.RunKeptAsync(file, PlanJson.ReadSteps(json), cancellationToken);
                         await HistoryStore.RunAsync(session.Work, [_history.ForgetKept(version), _history.Event(version, file, "kept helpers dropped", $"by the complete of {migration.FileName}")],
                             cancellationToken);
                     }
@@ -180,18 +176,18 @@ public sealed partial class Migrator
     /// </summary>
     private async Task<MigrationResult?> RollbackOperationAsync(Session session, StatusReport status, bool dryRun, CancellationToken cancellationToken)
     {
-        var entry = status.Entries.FirstOrDefault(e => e.Migration is { IsOperationMigration: true } && e.History?.Status is "starting" or "started" or "rolling back" or "completing");
+        var entry = status.Entries.FirstOrDefault(e => e.Migration is { IsOperationMigration: true } && e.History?.Status is { } s && s.IsOperationPhase());
         if (entry is null)
         {
             return null;
         }
-        if (entry.History!.Status == "completing")
+        if (entry.History!.Status == HistoryStatus.Completing)
         {
             throw new MigrationRefusedException($"{entry.File} is being completed: its complete phase was interrupted after {entry.History.StatementsCompleted} step(s); finish it with stepwise complete",
                 [new MigrationProblem(Severity.Error, "completing", entry.Migration!.Path, 0, 0, $"{entry.File} cannot be rolled back once complete has begun", "run stepwise complete to finish it")]);
         }
         var plan = await StoredPlanAsync(session, entry.Migration!, cancellationToken);
-        var resume = ResumeAt(entry, "rolling back");
+        var resume = ResumeAt(entry, HistoryStatus.RollingBack);
         if (dryRun)
         {
             return new MigrationResult([], DryRun: true) { Operations = [new OperationRun(entry.Migration!, PlanPhase.Rollback, plan, resume, TimeSpan.Zero)] };
@@ -209,8 +205,8 @@ public sealed partial class Migrator
             var entry = status.Entries.First(e => e.Migration == migration);
             var (plan, phase) = entry.History?.Status switch
             {
-                "starting" => (await StoredPlanAsync(session, migration, cancellationToken), PlanPhase.Start),
-                "started" or "completing" => (await StoredPlanAsync(session, migration, cancellationToken), PlanPhase.Complete),
+                HistoryStatus.Starting => (await StoredPlanAsync(session, migration, cancellationToken), PlanPhase.Start),
+                HistoryStatus.Started or HistoryStatus.Completing => (await StoredPlanAsync(session, migration, cancellationToken), PlanPhase.Complete),
                 _ => (await PlanAsync(session, migration, cancellationToken), PlanPhase.Start),
             };
             runs.Add(new OperationRun(migration, phase, plan, ResumeAt(entry, PlanRunner.Status(phase)), TimeSpan.Zero));
@@ -220,10 +216,9 @@ public sealed partial class Migrator
 
     private async Task<Plan> PlanAsync(Session session, Migration migration, CancellationToken cancellationToken)
     {
-        var model = await CatalogReader.ReadAsync(session.Work, [_options.StateSchema], cancellationToken);
         try
         {
-            return PlanBuilder.PlanAll(migration.Operations!, model);
+            return await MigrationPlanner.PlanAsync(session.Work, migration.Operations!, [_options.StateSchema], cancellationToken);
         }
         catch (PlanningException ex)
         {
@@ -236,7 +231,14 @@ public sealed partial class Migrator
     {
         var json = await _history.ReadPlanAsync(session.Observer, migration.Version, cancellationToken)
             ?? throw new MigrationRefusedException($"history has no stored plan for {migration.FileName}; forget the row with stepwise repair --yes and apply again");
-        return JsonSerializer.Deserialize<Plan>(json, s_planJson)!;
+        try
+        {
+            return PlanJson.Read(json);
+        }
+        catch (FormatException ex)
+        {
+            throw new MigrationRefusedException($"{migration.FileName}: {ex.Message}");
+        }
     }
 
     /// <summary>Rows the backfills of operation migration <paramref name="version"/> have updated so far (0 before any; reads only).</summary>
@@ -256,5 +258,5 @@ public sealed partial class Migrator
         }
     }
 
-    private static int ResumeAt(MigrationStatusEntry entry, string status) => entry.History?.Status == status ? entry.History.StatementsCompleted : 0;
+    private static int ResumeAt(MigrationStatusEntry entry, HistoryStatus status) => entry.History?.Status == status ? entry.History.StatementsCompleted : 0;
 }

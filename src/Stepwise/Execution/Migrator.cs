@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
+using Stepwise.Connections;
 using Stepwise.Import;
 using Stepwise.Migrations;
 
@@ -147,7 +148,7 @@ public sealed partial class Migrator
                     break;
                 case MigrationState.MissingFile when entry.History is { IsRepeatable: false }:
                     problems.Add(new MigrationProblem(Severity.Error, "missing-file", file, 0, 0,
-                        $"history says version {entry.Version} ({entry.File}) is {entry.History.Status}, but the file is not in the directory",
+                        $"history says version {entry.Version} ({entry.File}) is {entry.History.Status.Text()}, but the file is not in the directory",
                         "restore the file (was it applied from another branch or directory?), or forget it with: stepwise repair --yes"));
                     break;
                 case MigrationState.Partial when entry.History!.Checksum != entry.Migration!.Checksum:
@@ -182,7 +183,7 @@ public sealed partial class Migrator
             }
             if (entry.Migration!.IsOperationMigration && entry.State is MigrationState.Started or MigrationState.InProgress)
             {
-                if (entry.History!.Status == "rolling back")
+                if (entry.History!.Status == HistoryStatus.RollingBack)
                 {
                     throw new MigrationRefusedException($"a rollback of {entry.File} was interrupted", [new MigrationProblem(Severity.Error, "rolling-back", entry.Migration.Path, 0, 0,
                         $"a rollback of {entry.File} was interrupted after {entry.History.StatementsCompleted} step(s)", "finish it with: stepwise rollback")]);
@@ -240,7 +241,7 @@ public sealed partial class Migrator
         }
 
         var applied = status.Entries
-            .Where(e => e.History is { IsRepeatable: false, Status: "applied" or "reverting" or "partial" })
+            .Where(e => e.History is { IsRepeatable: false, Status: HistoryStatus.Applied or HistoryStatus.Reverting or HistoryStatus.Partial })
             .OrderByDescending(e => e.Version)
             .ToList();
         var targets = toVersion is { } v ? applied.Where(e => e.Version > v).ToList() : applied.Take(steps ?? 1).ToList();
@@ -278,7 +279,7 @@ public sealed partial class Migrator
             throw new MigrationRefusedException("nothing was rolled back", problems);
         }
         var plan = targets.Select(e => new MigrationRun(e.Migration!, e.Migration!.Down!,
-            e.History!.Status == "reverting" ? e.History.StatementsCompleted : 0, TimeSpan.Zero)).ToList();
+            e.History!.Status == HistoryStatus.Reverting ? e.History.StatementsCompleted : 0, TimeSpan.Zero)).ToList();
         if (dryRun)
         {
             return new MigrationResult(plan, DryRun: true);
@@ -375,7 +376,7 @@ public sealed partial class Migrator
     private async Task RecordBaselineAsync(Session session, List<Migration> adopted, Func<Migration, string> detail, CancellationToken cancellationToken)
     {
         var commands = adopted.SelectMany(m => _history.Record(m.Version, m.FileName, m.Kind == MigrationKind.Repeatable ? HistoryStore.Repeatable : HistoryStore.Versioned,
-                m.Checksum, "applied", 0, m.Up?.Statements.Count ?? 0, null, null)
+                m.Checksum, HistoryStatus.Applied, 0, m.Up?.Statements.Count ?? 0, null, null)
             .Append(_history.Event(m.Version, m.FileName, "baseline", detail(m))));
         await RunInTransactionAsync(session.Work, commands, cancellationToken);
     }
@@ -397,10 +398,10 @@ public sealed partial class Migrator
             var row = entry.History!;
             if (entry.Migration is null)
             {
-                changes.Add((new RepairChange(row.Version, row.File, $"forget: {row.Status} in history, but the file is gone"),
+                changes.Add((new RepairChange(row.Version, row.File, $"forget: {row.Status.Text()} in history, but the file is gone"),
                     [_history.Delete(row.Version, row.File, row.Kind), _history.Event(row.Version, row.File, "repair", "forgotten: file gone")]));
             }
-            else if (row.Status == "failed")
+            else if (row.Status == HistoryStatus.Failed)
             {
                 changes.Add((new RepairChange(row.Version, row.File, "clear the failed attempt (it will be applied again)"),
                     [_history.Delete(row.Version, row.File, row.Kind), _history.Event(row.Version, row.File, "repair", "failed attempt cleared")]));

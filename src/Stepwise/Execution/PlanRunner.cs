@@ -17,11 +17,11 @@ namespace Stepwise.Execution;
 internal sealed class PlanRunner(NpgsqlConnection work, HistoryStore history, MigratorOptions options, ILogger logger)
 {
     /// <summary>The status that marks <paramref name="phase"/> in progress.</summary>
-    public static string Status(PlanPhase phase) => phase switch
+    public static HistoryStatus Status(PlanPhase phase) => phase switch
     {
-        PlanPhase.Start => "starting",
-        PlanPhase.Complete => "completing",
-        _ => "rolling back",
+        PlanPhase.Start => HistoryStatus.Starting,
+        PlanPhase.Complete => HistoryStatus.Completing,
+        _ => HistoryStatus.RollingBack,
     };
 
     /// <summary>Runs the steps of <paramref name="phase"/> from <paramref name="resumeAt"/>.</summary>
@@ -30,7 +30,7 @@ internal sealed class PlanRunner(NpgsqlConnection work, HistoryStore history, Mi
     {
         var clock = Stopwatch.StartNew();
         var steps = plan.Steps(phase);
-        await SetAsync($"SET statement_timeout = {(options.StatementTimeout is { } t ? Quote.Duration(t) : "0")}", cancellationToken);
+        await _timeouts.SetStatementTimeoutAsync(options.StatementTimeout ?? TimeSpan.Zero, cancellationToken);
         for (var i = resumeAt; i < steps.Count; i++)
         {
             var step = steps[i];
@@ -40,7 +40,7 @@ internal sealed class PlanRunner(NpgsqlConnection work, HistoryStore history, Mi
                 switch (step.Kind)
                 {
                     case StepKind.Backfill:
-                        await SetLockTimeoutAsync(options.LockTimeout, cancellationToken);
+                        await _timeouts.SetLockTimeoutAsync(options.LockTimeout, cancellationToken);
                         var runner = new BackfillRunner(work, history.Backfills, options.Backfill, logger);
                         await runner.RunAsync(migration.Version, (int)phase * 10_000 + i, step.Backfill!, cancellationToken);
                         await HistoryStore.RunAsync(work, [history.Progress(migration.Version, Status(phase), i + 1, null)], cancellationToken);
@@ -50,7 +50,6 @@ internal sealed class PlanRunner(NpgsqlConnection work, HistoryStore history, Mi
                         await HistoryStore.RunAsync(work, [history.Progress(migration.Version, Status(phase), i + 1, null)], cancellationToken);
                         break;
                     default:
-                        await SetLockTimeoutAsync(options.StepLockTimeout, cancellationToken);
                         await RunSqlAsync(migration.FileName, step, () => history.Progress(migration.Version, Status(phase), i + 1, null), resuming: i == resumeAt && resumeAt > 0, cancellationToken);
                         break;
                 }
@@ -65,23 +64,7 @@ internal sealed class PlanRunner(NpgsqlConnection work, HistoryStore history, Mi
         return clock.Elapsed;
     }
 
-    private async Task SetAsync(string sql, CancellationToken cancellationToken)
-    {
-        await using var set = new NpgsqlCommand(sql, work);
-        await set.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    private TimeSpan? _lockTimeout;
-
-    /// <summary>Sets the session's lock_timeout, only when it changes (SQL steps and backfills use different ones).</summary>
-    private async Task SetLockTimeoutAsync(TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        if (_lockTimeout != timeout)
-        {
-            await SetAsync($"SET lock_timeout = {Quote.Duration(timeout)}", cancellationToken);
-            _lockTimeout = timeout;
-        }
-    }
+    private readonly SessionTimeouts _timeouts = new(work);
 
     /// <summary>
     /// Runs clean-up steps deferred past an earlier migration's complete (kept fill triggers): idempotent
@@ -89,7 +72,6 @@ internal sealed class PlanRunner(NpgsqlConnection work, HistoryStore history, Mi
     /// </summary>
     public async Task RunKeptAsync(string file, IReadOnlyList<Step> steps, CancellationToken cancellationToken)
     {
-        await SetLockTimeoutAsync(options.StepLockTimeout, cancellationToken);
         foreach (var step in steps)
         {
             await RunSqlAsync(file, step, progress: null, resuming: false, cancellationToken);
@@ -100,48 +82,45 @@ internal sealed class PlanRunner(NpgsqlConnection work, HistoryStore history, Mi
     /// <summary>Runs one SQL step with lock-timeout retries; <paramref name="progress"/>, when given, makes the progress record written with it (in its transaction when it has one).</summary>
     private async Task RunSqlAsync(string file, Step step, Func<NpgsqlBatchCommand>? progress, bool resuming, CancellationToken cancellationToken)
     {
-        // Parsed once, not per retry: a statement outside a transaction may have an interrupted effect to clean up first.
-        var statement = !step.InTransaction && SqlParser.Parse(step.Sql!).Statements is [var first, ..] ? first : null;
-        for (var attempt = 0; ; attempt++)
+        // A plan stored before steps carried their check says it by its SQL: derived once, not per retry.
+        var check = step.InTransaction ? null : step.Done ?? DoneCheck.For(SqlParser.Parse(step.Sql!).Statements is [var first, ..] ? first.Tree : null);
+        var used = TimeSpan.Zero;
+        await LockAttempts.RunAsync(LockPolicies.ForStep(options), step.LockTarget, new(StepwiseDiagnostics.FileTag, file), async (lockTimeout, attempt) =>
         {
-            try
+            used = lockTimeout;
+            await _timeouts.SetLockTimeoutAsync(lockTimeout, cancellationToken);
+            if (!step.InTransaction)
             {
-                if (!step.InTransaction)
+                if (await OutsideTransaction.PrepareAsync(work, check, resuming || attempt.Number > 0, $"{file}: {step.Description}", logger, cancellationToken))
                 {
-                    if (statement is null || await OutsideTransaction.PrepareAsync(work, statement, resuming || attempt > 0, $"{file}: {step.Description}", logger, cancellationToken))
-                    {
-                        await using var command = new NpgsqlCommand(step.Sql, work);
-                        await command.ExecuteNonQueryAsync(cancellationToken);
-                    }
-                    if (progress is not null)
-                    {
-                        await HistoryStore.RunAsync(work, [progress()], cancellationToken);
-                    }
+                    await using var command = new NpgsqlCommand(step.Sql, work);
+                    await command.ExecuteNonQueryAsync(cancellationToken);
                 }
-                else
+                if (progress is not null)
                 {
-                    // The step and its progress record commit together.
-                    await using var tx = await work.BeginTransactionAsync(cancellationToken);
-                    await using var batch = new NpgsqlBatch(work, tx);
-                    batch.BatchCommands.Add(new NpgsqlBatchCommand(step.Sql!));
-                    if (progress is not null)
-                    {
-                        batch.BatchCommands.Add(progress()); // a new command per attempt: one belongs to one batch
-                    }
-                    await batch.ExecuteNonQueryAsync(cancellationToken);
-                    await tx.CommitAsync(cancellationToken);
+                    await HistoryStore.RunAsync(work, [progress()], cancellationToken);
                 }
-                return;
             }
-            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.LockNotAvailable && attempt < options.StepLockRetries)
+            else
             {
-                var delay = OutsideTransaction.Backoff(attempt, options.StepLockTimeout, options.StepRetryMaxDelay);
-                StepwiseDiagnostics.LockTimeoutRetries.Add(1, new KeyValuePair<string, object?>(StepwiseDiagnostics.FileTag, file));
-                logger.LogWarning(EventIds.LockTimeoutRetry, "{File}: {Description} waited lock_timeout ({Timeout} ms) for a lock on {Target}; retry {Attempt} of {Retries} in {Delay} ms",
-                    file, step.Description, (long)options.StepLockTimeout.TotalMilliseconds, step.LockTarget, attempt + 1, options.StepLockRetries, (long)delay.TotalMilliseconds);
-                await Task.Delay(delay, cancellationToken);
+                // The step and its progress record commit together.
+                await using var tx = await work.BeginTransactionAsync(cancellationToken);
+                await using var batch = new NpgsqlBatch(work, tx);
+                batch.BatchCommands.Add(new NpgsqlBatchCommand(step.Sql!));
+                if (progress is not null)
+                {
+                    batch.BatchCommands.Add(progress()); // a new command per attempt: one belongs to one batch
+                }
+                await batch.ExecuteNonQueryAsync(cancellationToken);
+                await tx.CommitAsync(cancellationToken);
             }
-        }
+            return true;
+        }, (attempt, _, delay) =>
+        {
+            logger.LogWarning(EventIds.LockTimeoutRetry, "{File}: {Description} waited lock_timeout ({Timeout} ms) for a lock on {Target}; retry {Attempt} in {Delay} ms",
+                file, step.Description, (long)used.TotalMilliseconds, step.LockTarget, attempt.Number + 1, (long)delay.TotalMilliseconds);
+            return Task.CompletedTask;
+        }, cancellationToken);
     }
 
     private async Task CheckAsync(Step step, CancellationToken cancellationToken)

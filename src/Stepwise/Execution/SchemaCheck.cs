@@ -1,4 +1,5 @@
 using Npgsql;
+using Stepwise.Connections;
 using Stepwise.Migrations;
 
 namespace Stepwise.Execution;
@@ -78,11 +79,11 @@ public static class SchemaCheck
 
         var status = StatusReport.Compute(files, rows);
         // An operation migration between start and complete is the rollout window itself: both code versions work.
-        foreach (var entry in status.Entries.Where(e => e.NeedsAttention && !IsAhead(e, files) && e.History?.Status is not ("started" or "completing")))
+        foreach (var entry in status.Entries.Where(e => e.NeedsAttention && !IsAhead(e, files) && e.History?.Status is not (HistoryStatus.Started or HistoryStatus.Completing)))
         {
             problems.Add(entry.State switch
             {
-                MigrationState.InProgress => $"operation migration {entry.File} is {entry.History!.Status} (step {entry.History.StatementsCompleted} of {entry.History.StatementsTotal}): run stepwise {(entry.History.Status == "rolling back" ? "rollback" : "apply")} to finish it",
+                MigrationState.InProgress => $"operation migration {entry.File} is {entry.History!.Status.Text()} (step {entry.History.StatementsCompleted} of {entry.History.StatementsTotal}): run stepwise {(entry.History.Status == HistoryStatus.RollingBack ? "rollback" : "apply")} to finish it",
                 MigrationState.Pending or MigrationState.OutOfOrder => $"migration {entry.File} is pending: run stepwise apply",
                 MigrationState.Failed => $"migration {entry.File} failed ({entry.History!.Error}): fix it and run stepwise apply",
                 MigrationState.Partial => $"migration {entry.File} is partially applied ({entry.History!.StatementsCompleted} of {entry.History.StatementsTotal} statements): run stepwise apply to finish it",

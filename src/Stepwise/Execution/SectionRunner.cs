@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Stepwise.Migrations;
+using Stepwise.Planning;
 using Stepwise.Sql;
 
 namespace Stepwise.Execution;
@@ -29,7 +30,7 @@ internal sealed class SectionRunner(NpgsqlConnection work, NpgsqlConnection obse
         public string Kind => Migration.Kind == MigrationKind.Repeatable ? HistoryStore.Repeatable : HistoryStore.Versioned;
 
         /// <summary>The status that marks a statement-by-statement run in progress.</summary>
-        public string ProgressStatus => IsDown ? "reverting" : "partial";
+        public HistoryStatus ProgressStatus => IsDown ? HistoryStatus.Reverting : HistoryStatus.Partial;
 
         /// <summary>True when an earlier statement-by-statement run of this section was interrupted.</summary>
         public bool Resuming => Row is not null && Row.Status == ProgressStatus;
@@ -48,52 +49,50 @@ internal sealed class SectionRunner(NpgsqlConnection work, NpgsqlConnection obse
         }
         else
         {
-            await SetTimeoutsAsync(job.Section, cancellationToken);
+            _timeouts.Forget();
+            await _timeouts.SetStatementTimeoutAsync(StatementTimeout(job.Section), cancellationToken);
             await RunStatementByStatementAsync(job, clock, cancellationToken);
         }
         return clock.Elapsed;
     }
 
-    private TimeSpan LockTimeout(MigrationSection section) => section.LockTimeout ?? options.LockTimeout;
+    private readonly SessionTimeouts _timeouts = new(work);
 
-    /// <summary>How many commands <see cref="AddTimeouts"/> adds.</summary>
+    private ILockPolicy Policy(MigrationSection section) => LockPolicies.ForSection(options, section.LockTimeout);
+
+    private TimeSpan StatementTimeout(MigrationSection section) => section.StatementTimeout ?? options.StatementTimeout ?? TimeSpan.Zero;
+
+    private static KeyValuePair<string, object?> MetricTag(Job job) => new(StepwiseDiagnostics.FileTag, job.Migration.FileName);
+
+    /// <summary>How many commands lead a transactional section's batch (its timeouts).</summary>
     private const int TimeoutCommandCount = 2;
-
-    private void AddTimeouts(NpgsqlBatch batch, MigrationSection section)
-    {
-        var statementTimeout = section.StatementTimeout ?? options.StatementTimeout ?? TimeSpan.Zero;
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("SET lock_timeout = " + Quote.Duration(LockTimeout(section))));
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("SET statement_timeout = " + Quote.Duration(statementTimeout)));
-    }
-
-    private async Task SetTimeoutsAsync(MigrationSection section, CancellationToken cancellationToken)
-    {
-        await using var batch = new NpgsqlBatch(work);
-        AddTimeouts(batch, section);
-        await batch.ExecuteNonQueryAsync(cancellationToken);
-    }
 
     private async Task RunInTransactionAsync(Job job, Stopwatch clock, CancellationToken cancellationToken)
     {
         var section = job.Section;
-        for (var attempt = 0; ; attempt++)
+        var failedAt = 0;
+        string? blockers = null;
+        var used = TimeSpan.Zero;
+        try
         {
-            await using var tx = await work.BeginTransactionAsync(cancellationToken);
-            var failedAt = 0;
-            try
+            await LockAttempts.RunAsync(Policy(section), null, MetricTag(job), async (lockTimeout, _) =>
             {
-                await using (var batch = new NpgsqlBatch(work, tx))
+                failedAt = 0;
+                used = lockTimeout;
+                await using var tx = await work.BeginTransactionAsync(cancellationToken);
+                try
                 {
-                    // The timeouts lead the section's own batch rather than taking a round trip of their own: a SET
-                    // applies to the commands after it, is undone with the transaction, and is sent again on a retry.
-                    AddTimeouts(batch, section);
-                    foreach (var statement in section.Statements)
+                    await using (var batch = new NpgsqlBatch(work, tx))
                     {
-                        batch.BatchCommands.Add(new NpgsqlBatchCommand(statement.Text));
-                    }
-                    await using var watch = BlockingSessions.Watch(observer, work.ProcessID, LockTimeout(section));
-                    try
-                    {
+                        // The timeouts lead the section's own batch rather than taking a round trip of their own: SET LOCAL
+                        // applies to the commands after it, ends with the transaction, and is sent again on a retry.
+                        batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL lock_timeout = " + Quote.Duration(lockTimeout)));
+                        batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL statement_timeout = " + Quote.Duration(StatementTimeout(section))));
+                        foreach (var statement in section.Statements)
+                        {
+                            batch.BatchCommands.Add(new NpgsqlBatchCommand(statement.Text));
+                        }
+                        await using var watch = BlockingSessions.Watch(observer, work.ProcessID, lockTimeout);
                         try
                         {
                             await batch.ExecuteNonQueryAsync(cancellationToken); // the whole section in one round trip
@@ -103,40 +102,38 @@ internal sealed class SectionRunner(NpgsqlConnection work, NpgsqlConnection obse
                             // Npgsql 10.0.0 does not say which command failed; the completed ones know their statement type.
                             var completed = batch.BatchCommands.Cast<NpgsqlBatchCommand>().TakeWhile(c => c.StatementType != StatementType.Unknown).Count();
                             failedAt = Math.Max(0, completed - TimeoutCommandCount);
+                            blockers = watch.Last;
                             throw;
                         }
                     }
-                    catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.LockNotAvailable && attempt < options.LockRetries)
+                    await CheckAssertionsAsync(job, tx, cancellationToken);
+                    await using (var record = new NpgsqlBatch(work, tx))
                     {
-                        await RollbackQuietlyAsync(tx);
-                        var statement = section.Statements.Count == 0 ? null : section.Statements[Math.Min(failedAt, section.Statements.Count - 1)];
-                        await WaitBeforeRetryAsync(job, statement, watch.Last, attempt, cancellationToken);
-                        continue;
+                        foreach (var command in Finish(job, clock))
+                        {
+                            record.BatchCommands.Add(command);
+                        }
+                        await record.ExecuteNonQueryAsync(cancellationToken);
                     }
+                    await tx.CommitAsync(cancellationToken);
+                    return true;
                 }
-                await CheckAssertionsAsync(job, tx, cancellationToken);
-                await using (var record = new NpgsqlBatch(work, tx))
+                catch
                 {
-                    foreach (var command in Finish(job, clock))
-                    {
-                        record.BatchCommands.Add(command);
-                    }
-                    await record.ExecuteNonQueryAsync(cancellationToken);
+                    await RollbackQuietlyAsync(tx);
+                    throw;
                 }
-                await tx.CommitAsync(cancellationToken);
-                return;
-            }
-            catch (PostgresException ex)
-            {
-                await RollbackQuietlyAsync(tx);
-                var statement = failedAt < section.Statements.Count ? section.Statements[failedAt] : null;
-                throw await FailAsync(job, statement, ex, completed: 0, cancellationToken);
-            }
-            catch (AssertionFailedException ex)
-            {
-                await RollbackQuietlyAsync(tx);
-                throw await FailAsync(job, ex.Assertion.Query, ex, completed: 0, cancellationToken);
-            }
+            }, (attempt, _, delay) => LogRetry(job, section.Statements.Count == 0 ? null : section.Statements[Math.Min(failedAt, section.Statements.Count - 1)],
+                blockers, used, attempt, delay), cancellationToken);
+        }
+        catch (PostgresException ex)
+        {
+            var statement = failedAt < section.Statements.Count ? section.Statements[failedAt] : null;
+            throw await FailAsync(job, statement, ex, completed: 0, cancellationToken);
+        }
+        catch (AssertionFailedException ex)
+        {
+            throw await FailAsync(job, ex.Assertion.Query, ex, completed: 0, cancellationToken);
         }
     }
 
@@ -190,16 +187,33 @@ internal sealed class SectionRunner(NpgsqlConnection work, NpgsqlConnection obse
 
     private async Task RunOneAsync(Job job, SqlStatement statement, int index, bool resumingHere, bool versioned, CancellationToken cancellationToken)
     {
-        var outsideTransaction = statement.Tree?.CannotRunInTransaction == true;
-        for (var attempt = 0; ; attempt++)
+        var outsideTransaction = statement.Tree?.RunsOutsideTransaction == true;
+        string? blockers = null;
+        var used = TimeSpan.Zero;
+        await LockAttempts.RunAsync(Policy(job.Section), statement.Tree?.Target?.Qualified, MetricTag(job), async (lockTimeout, attempt) =>
         {
-            await using var watch = BlockingSessions.Watch(observer, work.ProcessID, LockTimeout(job.Section));
+            used = lockTimeout;
+            await _timeouts.SetLockTimeoutAsync(lockTimeout, cancellationToken);
+            await using var watch = BlockingSessions.Watch(observer, work.ProcessID, lockTimeout);
             await using var probe = options.StatementProbe is { } before ? await before(statement, work.ProcessID, cancellationToken) : null;
             try
             {
                 if (outsideTransaction)
                 {
-                    if (await OutsideTransaction.PrepareAsync(work, statement, resumingHere || attempt > 0, $"{job.Migration.FileName}:{statement.Span.StartLine}", logger, cancellationToken))
+                    if (versioned && attempt.Number == 0 && statement.Tree!.EndsTransactions)
+                    {
+                        // It commits as it goes, so no progress record can share its transaction: history says it is
+                        // under way before it starts, and a crash leaves that truthful (its committed part stays, and a
+                        // resume runs it again from its start).
+                        await HistoryStore.RunAsync(work, [history.Event(job.Migration.Version, job.Migration.FileName, "running",
+                            $"statement {index + 1} (line {statement.Span.StartLine}) commits by itself; if interrupted, the next run starts it again")], cancellationToken);
+                        if (resumingHere)
+                        {
+                            logger.LogWarning(EventIds.Resuming, "{File}:{Line}: {Tag} commits by itself and was interrupted; running it again from its start (what it committed stays)",
+                                job.Migration.FileName, statement.Span.StartLine, statement.CommandTag);
+                        }
+                    }
+                    if (await OutsideTransaction.PrepareAsync(work, DoneCheck.For(statement.Tree), resumingHere || attempt.Number > 0, $"{job.Migration.FileName}:{statement.Span.StartLine}", logger, cancellationToken))
                     {
                         await using var command = new NpgsqlCommand(statement.Text, work);
                         await command.ExecuteNonQueryAsync(cancellationToken);
@@ -222,25 +236,23 @@ internal sealed class SectionRunner(NpgsqlConnection work, NpgsqlConnection obse
                     await batch.ExecuteNonQueryAsync(cancellationToken);
                     await tx.CommitAsync(cancellationToken);
                 }
-                return;
+                return true;
             }
-            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.LockNotAvailable && attempt < options.LockRetries)
+            catch (PostgresException)
             {
-                await WaitBeforeRetryAsync(job, statement, watch.Last, attempt, cancellationToken);
+                blockers = watch.Last;
+                throw;
             }
-        }
+        }, (attempt, _, delay) => LogRetry(job, statement, blockers, used, attempt, delay), cancellationToken);
     }
 
-    private async Task WaitBeforeRetryAsync(Job job, SqlStatement? statement, string? blockers, int attempt, CancellationToken cancellationToken)
+    private Task LogRetry(Job job, SqlStatement? statement, string? blockers, TimeSpan lockTimeout, LockAttempt attempt, TimeSpan delay)
     {
-        var delay = OutsideTransaction.Backoff(attempt, options.RetryBaseDelay, options.RetryMaxDelay);
-        StepwiseDiagnostics.LockTimeoutRetries.Add(1, new KeyValuePair<string, object?>(StepwiseDiagnostics.FileTag, job.Migration.FileName));
         logger.LogWarning(EventIds.LockTimeoutRetry,
-            "{File}:{Line}: {Tag} waited lock_timeout ({Timeout} ms) for a lock{Blockers}; retry {Attempt} of {Retries} in {Delay} ms",
+            "{File}:{Line}: {Tag} waited lock_timeout ({Timeout} ms) for a lock{Blockers}; retry {Attempt} in {Delay} ms",
             job.Migration.FileName, statement?.Span.StartLine ?? job.Section.MarkerLine, statement?.CommandTag ?? "the migration",
-            (long)LockTimeout(job.Section).TotalMilliseconds, blockers is null ? "" : $"; blocked by {blockers}",
-            attempt + 1, options.LockRetries, (long)delay.TotalMilliseconds);
-        await Task.Delay(delay, cancellationToken);
+            (long)lockTimeout.TotalMilliseconds, blockers is null ? "" : $"; blocked by {blockers}", attempt.Number + 1, (long)delay.TotalMilliseconds);
+        return Task.CompletedTask;
     }
 
     private async Task CheckAssertionsAsync(Job job, NpgsqlTransaction? tx, CancellationToken cancellationToken)
@@ -286,7 +298,7 @@ internal sealed class SectionRunner(NpgsqlConnection work, NpgsqlConnection obse
         {
             return [history.Finish(m.Version, duration), history.Event(m.Version, m.FileName, "applied", $"statement by statement, {duration} ms")];
         }
-        return [.. history.Record(m.Version, m.FileName, job.Kind, m.Checksum, "applied", job.Section.Statements.Count, job.Section.Statements.Count, duration, null),
+        return [.. history.Record(m.Version, m.FileName, job.Kind, m.Checksum, HistoryStatus.Applied, job.Section.Statements.Count, job.Section.Statements.Count, duration, null),
             history.Event(m.Version, m.FileName, "applied", $"{duration} ms")];
     }
 
@@ -307,11 +319,11 @@ internal sealed class SectionRunner(NpgsqlConnection work, NpgsqlConnection obse
                 : "the migration was rolled back: nothing from it is applied. Fix the cause (the file may be edited: it is not applied) and run stepwise apply again.";
             record = job.IsDown
                 ? [history.Event(m.Version, m.FileName, "rollback failed", message)]
-                : [.. history.Record(m.Version, m.FileName, job.Kind, m.Checksum, "failed", 0, total, null, message), history.Event(m.Version, m.FileName, "failed", message)];
+                : [.. history.Record(m.Version, m.FileName, job.Kind, m.Checksum, HistoryStatus.Failed, 0, total, null, message), history.Event(m.Version, m.FileName, "failed", message)];
         }
         else
         {
-            var status = completed == 0 && !job.IsDown ? "failed" : job.ProgressStatus;
+            var status = completed == 0 && !job.IsDown ? HistoryStatus.Failed : job.ProgressStatus;
             nextStep = completed == 0
                 ? $"no statement of it was applied. Fix the cause and run stepwise {(job.IsDown ? "rollback" : "apply")} again."
                 : $"statements 1-{completed} of {total} ran and are recorded; stepwise {(job.IsDown ? "rollback" : "apply")} resumes at statement {completed + 1}"

@@ -62,8 +62,8 @@ public sealed class MigrationSection
     /// <summary>The section's <c>statement_timeout</c>, when the file sets one.</summary>
     public TimeSpan? StatementTimeout { get; }
 
-    /// <summary>The first statement PostgreSQL refuses to run in a transaction block, if any.</summary>
-    public SqlStatement? FirstNonTransactional => Statements.FirstOrDefault(s => s.Tree?.CannotRunInTransaction == true);
+    /// <summary>The first statement that must run outside a transaction block (PostgreSQL refuses it in one, or it commits by itself), if any.</summary>
+    public SqlStatement? FirstNonTransactional => Statements.FirstOrDefault(s => s.Tree?.RunsOutsideTransaction == true);
 
     /// <summary>
     /// True when the section runs as one transaction: unless the file says no-transaction or a statement
@@ -74,7 +74,11 @@ public sealed class MigrationSection
     /// <summary>Why the section runs statement by statement, or null when it runs in one transaction.</summary>
     public string? WhyNoTransaction => NoTransactionDirective
         ? "the file says -- stepwise:no-transaction"
-        : FirstNonTransactional is { } s ? $"{s.CommandTag} at line {s.Span.StartLine} cannot run in a transaction" : null;
+        : FirstNonTransactional is { } s
+            ? s.Tree!.CannotRunInTransaction
+                ? $"{s.CommandTag} at line {s.Span.StartLine} cannot run in a transaction"
+                : $"{s.CommandTag} at line {s.Span.StartLine} commits or rolls back by itself, so it cannot run in a transaction"
+            : null;
 }
 
 /// <summary>A migration file of the directory, read and checked.</summary>

@@ -23,7 +23,7 @@ internal static class Steps
         var strongest = StatementLocks.For(tree).OrderByDescending(l => l.Level).FirstOrDefault();
         return new()
         {
-            Description = description, Sql = sql, InTransaction = !tree.CannotRunInTransaction, Lock = strongest?.Level ?? LockLevel.None,
+            Description = description, Sql = sql, InTransaction = !tree.RunsOutsideTransaction, Done = tree.RunsOutsideTransaction ? DoneCheck.For(tree) : null, Lock = strongest?.Level ?? LockLevel.None,
             LockTarget = strongest?.Relation.Qualified,
         };
     }

@@ -54,6 +54,10 @@ public sealed record Step
     /// <summary>For a backfill: what to update, batch by batch.</summary>
     public BackfillSpec? Backfill { get; init; }
 
+    /// <summary>For a step outside a transaction: how a resumed run tells it already happened (null: running it again is harmless).
+    /// Plans stored before this existed have none; the executor then derives it from <see cref="Sql"/>.</summary>
+    public DoneCheck? Done { get; init; }
+
     /// <summary>The operation this step comes from (its index in the file) for messages.</summary>
     public int Operation { get; init; }
 }

@@ -47,6 +47,28 @@ public static class PlpgsqlParser
         return new PlpgsqlBody(functions, found, null);
     }
 
+    /// <summary>
+    /// True when <paramref name="doStmt"/> is a PL/pgSQL DO block whose body runs COMMIT or ROLLBACK (which it
+    /// may only do outside a transaction block). A body that does not parse says false: running it reports its error.
+    /// </summary>
+    internal static bool DoBlockEndsTransactions(SqlNode doStmt)
+    {
+        if (!IsPlpgsql(doStmt) || !HasBody(doStmt))
+        {
+            return false;
+        }
+        var body = doStmt.Nodes("args").First(o => o.String("defname") == "as").Node("arg").StringValue;
+        var (functions, error) = PgQuery.ParsePlpgsql("DO " + Quote.Literal(body ?? ""));
+        return error is null && HasTransactionControl(functions);
+    }
+
+    private static bool HasTransactionControl(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.Object => element.EnumerateObject().Any(p => p.Name is "PLpgSQL_stmt_commit" or "PLpgSQL_stmt_rollback" || HasTransactionControl(p.Value)),
+        JsonValueKind.Array => element.EnumerateArray().Any(HasTransactionControl),
+        _ => false,
+    };
+
     private static bool IsPlpgsql(SqlNode root)
     {
         if (root.Kind is not ("DoStmt" or "CreateFunctionStmt"))

@@ -42,6 +42,7 @@ public sealed class StatementTree
     private IReadOnlyList<RelationName>? _relations;
     private IReadOnlyList<AlterTableCommand>? _alterTableCommands;
     private IReadOnlyList<ConstraintDefinition>? _constraints;
+    private bool? _endsTransactions;
 
     /// <summary>A PostgreSQL-style command tag such as <c>CREATE INDEX</c> or <c>ALTER TABLE</c>.</summary>
     public string CommandTag => _commandTag ??= CommandTags.For(Root);
@@ -93,6 +94,22 @@ public sealed class StatementTree
         "AlterEnumStmt" => false, // allowed in a transaction since PostgreSQL 12 (the new value is unusable until commit)
         _ => false,
     };
+
+    /// <summary>
+    /// True for statements that end or start transactions themselves: <c>CALL</c> (a procedure may COMMIT or
+    /// ROLLBACK) and a PL/pgSQL <c>DO</c> block whose body does (a batched backfill committing per batch).
+    /// Inside a transaction block they fail (2D000: invalid transaction termination).
+    /// </summary>
+    public bool EndsTransactions => _endsTransactions ??= Root.Kind switch
+    {
+        "CallStmt" => true,
+        "DoStmt" => PlpgsqlParser.DoBlockEndsTransactions(Root),
+        _ => false,
+    };
+
+    /// <summary>True when the statement must run outside any transaction block: PostgreSQL refuses it in one
+    /// (<see cref="CannotRunInTransaction"/>) or it commits by itself (<see cref="EndsTransactions"/>).</summary>
+    public bool RunsOutsideTransaction => CannotRunInTransaction || EndsTransactions;
 
     private static RelationName? RelationOrNull(SqlNode rangeVar) =>
         rangeVar.IsMissing ? null : RelationName.FromRangeVar(rangeVar);

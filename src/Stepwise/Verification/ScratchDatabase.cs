@@ -1,4 +1,5 @@
 using Npgsql;
+using Stepwise.Connections;
 using Stepwise.Embedded;
 using Stepwise.Execution;
 using Stepwise.Sql;

@@ -226,7 +226,7 @@ public static class Verifier
     private static async Task<IAsyncDisposable?> ProbeAsync(string database, Migration migration, SqlStatement statement, int pid, List<LockMeasurement> found,
         CancellationToken cancellationToken)
     {
-        if (statement.Tree?.CannotRunInTransaction != true)
+        if (statement.Tree?.RunsOutsideTransaction != true)
         {
             found.AddRange(await MeasureAsync(database, migration, [statement], cancellationToken));
             return null;

@@ -147,6 +147,74 @@ public class MigrationCommandsTests(PostgresFixture fixture) : IClassFixture<Pos
         Assert.Equal("applied", await ws.ScalarAsync<string>("SELECT status FROM stepwise.migrations WHERE version = 1"));
     }
 
+    [Fact]
+    public async Task Apply_dry_run_shows_SQL_and_operation_migrations_in_one_table()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        await ws.ExecuteAsync("CREATE TABLE teams (id bigint PRIMARY KEY)");
+        ws.Write("1_notes.sql", "-- stepwise:up\nCREATE TABLE notes (id int);\n")
+          .Write("2_projects.yaml", "operations:\n  - create_table: { name: projects, columns: [{ name: id, type: bigint, pk: true }] }\n")
+          .WriteSum();
+
+        var dryRun = await ws.RunCliAsync("apply", "--dry-run");
+
+        Assert.Equal(0, dryRun.Code);
+        var lines = dryRun.Out.Split('\n');
+        var sql = Array.FindIndex(lines, l => l.Contains("1_notes.sql up: one transaction"));
+        var operation = Array.FindIndex(lines, l => l.Contains("2_projects.yaml start phase: 1 step(s)"));
+        Assert.True(sql >= 0 && operation > sql, dryRun.Out);
+        Assert.Single(lines, l => l.Contains("statement / step")); // one table: one header
+        Assert.Contains("dry run: 2 migration(s) would apply; nothing was changed", dryRun.Out);
+        Assert.Null(await ws.ScalarAsync<string>("SELECT to_regclass('notes')::text"));
+    }
+
+    [Fact]
+    public async Task A_committing_DO_backfill_killed_mid_loop_resumes_to_the_same_end_state()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        await ws.ExecuteAsync("CREATE TABLE runs (id bigint PRIMARY KEY, org bigint); INSERT INTO runs SELECT g, NULL FROM generate_series(1, 2000) g");
+        // The reference incident's shape: a batched UPDATE in a loop, committing every batch.
+        ws.Write("1_backfill.sql", """
+            -- stepwise:no-transaction
+            -- stepwise:up
+            ALTER TABLE runs ADD COLUMN filled boolean;
+            DO $$
+            DECLARE n integer;
+            BEGIN
+              LOOP
+                UPDATE runs SET org = id % 7, filled = true WHERE id IN (SELECT id FROM runs WHERE org IS NULL ORDER BY id LIMIT 100);
+                GET DIAGNOSTICS n = ROW_COUNT;
+                EXIT WHEN n = 0;
+                COMMIT;
+                PERFORM pg_sleep(0.2);
+              END LOOP;
+            END $$;
+            CREATE INDEX runs_org_idx ON runs (org);
+            """).WriteSum();
+
+        var first = CliProcess.Start(ws, "apply");
+        var watch = Stopwatch.StartNew();
+        while (await ws.ScalarAsync<long>("SELECT count(*) FROM runs WHERE org IS NOT NULL") < 300)
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60), "the first runner did not get into the loop");
+            await Task.Delay(50);
+        }
+        first.Kill();
+        await ws.ExecuteAsync("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'DO $$%' AND pid <> pg_backend_pid()");
+        var filledAtKill = await ws.ScalarAsync<long>("SELECT count(*) FROM runs WHERE org IS NOT NULL");
+        var statusAtKill = await ws.ScalarAsync<string>("SELECT status FROM stepwise.migrations WHERE version = 1");
+        var second = await CliProcess.Start(ws, "apply").WaitAsync();
+
+        Assert.InRange(filledAtKill, 300, 1999);
+        Assert.Equal("partial", statusAtKill);
+        Assert.True(second.Code == 0, second.Error);
+        Assert.Contains("resuming at statement 2 of 3", second.Error);
+        Assert.Contains("commits by itself and was interrupted", second.Error);
+        Assert.Equal(0L, await ws.ScalarAsync<long>("SELECT count(*) FROM runs WHERE org IS DISTINCT FROM id % 7 OR filled IS NOT TRUE"));
+        Assert.True(await ws.ScalarAsync<bool>("SELECT to_regclass('runs_org_idx') IS NOT NULL"));
+        Assert.Equal("applied", await ws.ScalarAsync<string>("SELECT status FROM stepwise.migrations WHERE version = 1"));
+    }
+
     private static async Task<int?> Completed(MigrationWorkspace ws)
     {
         try

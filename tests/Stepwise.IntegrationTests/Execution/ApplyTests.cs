@@ -26,8 +26,37 @@ public class ApplyTests(PostgresFixture fixture) : IClassFixture<PostgresFixture
         Assert.Equal(2, after.CurrentVersion);
         Assert.Equal(0L, await ws.ScalarAsync<long>("SELECT count(*) FROM v"));
         var row = after.Entries[0].History!;
-        Assert.Equal(("applied", "postgres", "stepwise"), (row.Status, row.AppliedBy, row.ApplicationName));
+        Assert.Equal((HistoryStatus.Applied, "postgres", "stepwise"), (row.Status, row.AppliedBy, row.ApplicationName));
         Assert.Equal(3L, await ws.ScalarAsync<long>("SELECT count(*) FROM stepwise.events WHERE action = 'applied'"));
+    }
+
+    [Fact]
+    public async Task A_DO_block_that_commits_runs_outside_a_transaction_in_a_no_transaction_file()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        ws.Write("1_commit.sql", "-- stepwise:no-transaction\n-- stepwise:up\nCREATE TABLE t (a int);\nDO $$ BEGIN INSERT INTO t VALUES (1); COMMIT; INSERT INTO t VALUES (2); END $$;\n").WriteSum();
+
+        await ws.Migrator().ApplyAsync(new ApplyRequest());
+
+        Assert.Equal(2L, await ws.ScalarAsync<long>("SELECT count(*) FROM t"));
+        Assert.Equal("applied", await ws.ScalarAsync<string>("SELECT status FROM stepwise.migrations WHERE version = 1"));
+        Assert.Equal(1L, await ws.ScalarAsync<long>("SELECT count(*) FROM stepwise.events WHERE action = 'running' AND detail LIKE 'statement 2 (line 4) commits by itself%'"));
+    }
+
+    [Fact]
+    public async Task A_file_with_a_committing_procedure_call_runs_statement_by_statement_and_says_why()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        await ws.ExecuteAsync("CREATE TABLE t (a int); CREATE PROCEDURE fill() LANGUAGE plpgsql AS $$ BEGIN INSERT INTO t VALUES (1); COMMIT; INSERT INTO t VALUES (2); END $$");
+        ws.Write("1_call.sql", "-- stepwise:up\nINSERT INTO t VALUES (0);\nCALL fill();\n").WriteSum();
+        var migrator = ws.Migrator();
+
+        var planned = await migrator.ApplyAsync(new ApplyRequest { DryRun = true });
+        await migrator.ApplyAsync(new ApplyRequest());
+
+        Assert.Equal("CALL at line 3 commits or rolls back by itself, so it cannot run in a transaction", planned.Runs.Single().Section.WhyNoTransaction);
+        Assert.Equal(3L, await ws.ScalarAsync<long>("SELECT count(*) FROM t"));
+        Assert.Equal("applied", await ws.ScalarAsync<string>("SELECT status FROM stepwise.migrations WHERE version = 1"));
     }
 
     [Fact]

@@ -240,4 +240,38 @@ public class OperationMigrationTests(PostgresFixture fixture) : IClassFixture<Po
         Assert.True(await ws.ScalarAsync<bool>("SELECT indisvalid AND indisunique FROM pg_index WHERE indexrelid = 't_code_key'::regclass"));
         Assert.Contains(ws.Log.Entries, e => e.Id == EventIds.DroppingInvalidIndex);
     }
+
+    /// <summary>A plan as Stepwise stored it before the format had a version (enums as numbers, no Done checks).</summary>
+    private const string FormatOnePlan = """
+        {"Start":[{"Description":"create index public.t_a_idx","Kind":0,"Sql":"CREATE INDEX CONCURRENTLY \"t_a_idx\" ON \"public\".\"t\" (\"a\")","InTransaction":false,"Lock":4,"LockTarget":"public.t","Backfill":null,"Operation":0}],
+         "Complete":[],"Rollback":[{"Description":"drop index public.t_a_idx","Kind":0,"Sql":"DROP INDEX CONCURRENTLY IF EXISTS \"public\".\"t_a_idx\"","InTransaction":false,"Lock":4,"LockTarget":"public.t","Backfill":null,"Operation":0}],
+         "Kept":[]}
+        """;
+
+    [Fact]
+    public async Task A_start_stored_in_the_plan_format_before_done_checks_resumes_and_cleans_up_an_invalid_index()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        ws.Write("1_t.sql", "-- stepwise:up\nCREATE TABLE t (id int PRIMARY KEY, a int);\nINSERT INTO t VALUES (1, 1), (2, 1);\n")
+          .Write("2_index.yaml", "operations:\n  - create_index: { name: t_a_idx, table: t, columns: [a] }\n")
+          .WriteSum();
+        var migrator = ws.Migrator();
+        await migrator.ApplyAsync(new ApplyRequest { ToVersion = 1 });
+        // An earlier Stepwise started the migration and stored its plan in the format of its day, then was interrupted
+        // in the concurrent build, leaving an INVALID index.
+        var checksum = (await migrator.StatusAsync()).Entries.Single(e => e.Version == 2).Migration!.Checksum;
+        await ws.ExecuteAsync($"""
+            INSERT INTO stepwise.migrations (version, file, kind, checksum, status, statements_completed, statements_total, plan)
+            VALUES (2, '2_index.yaml', 'versioned', '{checksum}', 'starting', 0, 1, '{FormatOnePlan}'::jsonb)
+            """);
+        await Assert.ThrowsAsync<Npgsql.PostgresException>(() => ws.ExecuteAsync("CREATE UNIQUE INDEX CONCURRENTLY t_a_idx ON t (a)"));
+
+        await migrator.ApplyAsync(new ApplyRequest());
+
+        Assert.True(await ws.ScalarAsync<bool>("SELECT indisvalid AND NOT indisunique FROM pg_index WHERE indexrelid = 't_a_idx'::regclass"));
+        Assert.Contains(ws.Log.Entries, e => e.Id == EventIds.DroppingInvalidIndex);
+        Assert.Equal(MigrationState.Started, (await migrator.StatusAsync()).Entries.Single(e => e.Version == 2).State);
+        await migrator.RollbackAsync();
+        Assert.True(await ws.ScalarAsync<bool>("SELECT to_regclass('t_a_idx') IS NULL"));
+    }
 }

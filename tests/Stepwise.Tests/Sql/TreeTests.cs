@@ -101,6 +101,23 @@ public class TreeTests
     }
 
     [Theory]
+    [InlineData("DO $$ BEGIN PERFORM 1; COMMIT; END $$", true)]
+    [InlineData("DO $$ BEGIN LOOP UPDATE t SET a = 1 WHERE a IS NULL; EXIT WHEN NOT FOUND; COMMIT; END LOOP; END $$", true)]
+    [InlineData("DO $$ BEGIN IF true THEN ROLLBACK; END IF; END $$", true)]
+    [InlineData("DO $$ BEGIN PERFORM 1; END $$", false)]
+    [InlineData("DO $$ BEGIN RAISE NOTICE 'COMMIT'; END $$", false)]
+    [InlineData("DO LANGUAGE sql $$ SELECT 1 $$", false)]
+    [InlineData("CALL p()", true)]
+    [InlineData("SELECT 1", false)]
+    public void Knows_which_statements_end_transactions_themselves(string sql, bool expected)
+    {
+        var tree = Tree(sql);
+        Assert.Equal(expected, tree.EndsTransactions);
+        Assert.Equal(expected, tree.RunsOutsideTransaction);
+        Assert.False(tree.CannotRunInTransaction);
+    }
+
+    [Theory]
     [InlineData("CREATE TABLE t (id bigint)", "CREATE TABLE")]
     [InlineData("DROP TABLE t", "DROP TABLE")]
     [InlineData("DROP INDEX CONCURRENTLY i", "DROP INDEX")]

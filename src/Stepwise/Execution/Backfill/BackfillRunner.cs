@@ -221,21 +221,17 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, string checkpo
     /// <summary>Runs one batch statement (its own transaction), retrying on lock_timeout or a deadlock with backoff.</summary>
     private async Task<NpgsqlDataReader> ExecuteWithRetryAsync(NpgsqlCommand command, string table, CancellationToken cancellationToken)
     {
-        for (var attempt = 0; ; attempt++)
-        {
-            try
+        return await LockAttempts.RunAsync(s_batchPolicy, table, new("stepwise.table", table), (_, _) => command.ExecuteReaderAsync(cancellationToken),
+            (attempt, ex, _) =>
             {
-                return await command.ExecuteReaderAsync(cancellationToken);
-            }
-            catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.LockNotAvailable or PostgresErrorCodes.DeadlockDetected && attempt < 10)
-            {
-                StepwiseDiagnostics.LockTimeoutRetries.Add(1, new KeyValuePair<string, object?>("stepwise.table", table));
                 logger.LogWarning(EventIds.LockTimeoutRetry, "backfill {Table}: a batch {What} ({State}); it was rolled back and is retried ({Attempt} of 10)", table,
-                    ex.SqlState == PostgresErrorCodes.DeadlockDetected ? "was chosen as a deadlock victim" : "waited lock_timeout for a row another session holds", ex.SqlState, attempt + 1);
-                await Task.Delay(OutsideTransaction.Backoff(attempt, TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(3200)), cancellationToken);
-            }
-        }
+                    ex.SqlState == PostgresErrorCodes.DeadlockDetected ? "was chosen as a deadlock victim" : "waited lock_timeout for a row another session holds", ex.SqlState, attempt.Number + 1);
+                return Task.CompletedTask;
+            }, cancellationToken, alsoRetry: PostgresErrorCodes.DeadlockDetected);
     }
+
+    /// <summary>A batch runs under the session's lock_timeout (set by the executor) and is retried 10 times, soon.</summary>
+    private static readonly BackoffLockPolicy s_batchPolicy = new(TimeSpan.Zero, 10, TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(3200));
 
     private async Task<(string[]? Key, long Rows)> ReadCheckpointAsync(long version, int step, CancellationToken cancellationToken)
     {

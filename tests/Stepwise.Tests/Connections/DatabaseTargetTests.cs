@@ -1,6 +1,6 @@
-using Stepwise.Execution;
+using Stepwise.Connections;
 
-namespace Stepwise.Tests.Execution;
+namespace Stepwise.Tests.Connections;
 
 public class DatabaseTargetTests
 {

@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
 using Npgsql;
 
-namespace Stepwise.Execution;
+namespace Stepwise.Connections;
 
 /// <summary>
 /// Where to connect: an Npgsql connection string or a <c>postgres://user:pass@host:port/db?opt=v</c>
