@@ -94,7 +94,7 @@ internal sealed class LintCommand : ICliCommand
     }
 
     /// <summary>Findings go to standard output unwrapped (long messages stay on one line); severities are coloured on a terminal.</summary>
-    private static void WriteText(Output output, string text) => output.WriteRaw(text, plain => plain
+    private static void WriteText(Output output, string text) => output.WriteRaw(Stepwise.Sql.Printable.Escape(text), plain => plain
         .Replace(": error [", ": \u001b[31merror\u001b[0m [", StringComparison.Ordinal)
         .Replace(": warning [", ": \u001b[33mwarning\u001b[0m [", StringComparison.Ordinal)
         .Replace(": info [", ": \u001b[34minfo\u001b[0m [", StringComparison.Ordinal));

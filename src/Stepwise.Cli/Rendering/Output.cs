@@ -55,7 +55,7 @@ internal sealed class Output
     /// escaped, and control characters, noncharacters and the like made visible, which would otherwise corrupt
     /// the terminal or crash Spectre's width measurement (U+FFFF).
     /// </summary>
-    public static string Escape(string text) => Output.Escape(Printable.Escape(text));
+    public static string Escape(string text) => Markup.Escape(Printable.Escape(text));
 
     /// <summary>
     /// Registers every password a connection string or URL may hold, before it is parsed, so that not even an
@@ -83,10 +83,9 @@ internal sealed class Output
         _out.Flush();
     }
 
-    /// <summary>Text on standard output as is (never wrapped); <paramref name="colorize"/> may add ANSI colour when colour is on.</summary>
+    /// <summary>Text on standard output as is (never wrapped: SQL from inspect and diff must stay exact); <paramref name="colorize"/> may add ANSI colour when colour is on.</summary>
     public void WriteRaw(string text, Func<string, string>? colorize = null)
     {
-        text = Printable.Escape(text);
         _out.Write(_color && colorize is not null ? colorize(text) : text);
         _out.Flush();
     }
