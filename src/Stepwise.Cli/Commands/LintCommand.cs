@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text;
 using Stepwise.Cli.Rendering;
+using Stepwise.Diagnostics;
 using Stepwise.Execution;
 using Stepwise.Linting;
 using Stepwise.Linting.Reporters;

@@ -3,6 +3,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Stepwise.Cli.Rendering;
+using Stepwise.Diagnostics;
 using Stepwise.Migrations;
 
 namespace Stepwise.Cli.Commands;

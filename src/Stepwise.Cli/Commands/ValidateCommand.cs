@@ -1,6 +1,7 @@
 using Spectre.Console;
 using System.CommandLine;
 using Stepwise.Cli.Rendering;
+using Stepwise.Diagnostics;
 using Stepwise.Execution;
 using Stepwise.Migrations;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Stepwise.Diagnostics;
 using Stepwise.Migrations;
 using Stepwise.Operations;
 using Stepwise.Planning;

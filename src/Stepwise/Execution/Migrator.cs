@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Stepwise.Connections;
+using Stepwise.Diagnostics;
 using Stepwise.Import;
 using Stepwise.Migrations;
 

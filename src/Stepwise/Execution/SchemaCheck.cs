@@ -1,5 +1,6 @@
 using Npgsql;
 using Stepwise.Connections;
+using Stepwise.Diagnostics;
 using Stepwise.Migrations;
 
 namespace Stepwise.Execution;

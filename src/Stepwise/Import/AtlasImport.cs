@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
+using Stepwise.Diagnostics;
 using Stepwise.Migrations;
 
 namespace Stepwise.Import;

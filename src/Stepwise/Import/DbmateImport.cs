@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using Stepwise.Diagnostics;
 using Stepwise.Migrations;
 
 namespace Stepwise.Import;

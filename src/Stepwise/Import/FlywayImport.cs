@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Numerics;
 using System.Text.RegularExpressions;
+using Stepwise.Diagnostics;
 using Stepwise.Migrations;
 
 namespace Stepwise.Import;

@@ -1,3 +1,4 @@
+using Stepwise.Diagnostics;
 using Stepwise.Sql;
 
 namespace Stepwise.Migrations;

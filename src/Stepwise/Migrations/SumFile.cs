@@ -1,3 +1,4 @@
+using Stepwise.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 

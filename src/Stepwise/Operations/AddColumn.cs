@@ -8,10 +8,16 @@ namespace Stepwise.Operations;
 /// columns by bare name) fills existing rows through a batched backfill and rows written by code that does
 /// not set the column through a fill trigger.
 /// </summary>
-public sealed record AddColumn(string Table, ColumnDefinition Column, string? Up, bool KeepFillTrigger = false) : Operation
+public sealed record AddColumn(string Table, ColumnDefinition Column, string? Up, bool KeepFillTrigger = false) : Operation, IOperationFormat
 {
-    /// <inheritdoc />
-    public override string Kind => "add_column";
+    static OperationFormat IOperationFormat.Format { get; } = new("add_column", ["table", "column", "up", "keep_fill_trigger"], f =>
+    {
+        var table = f.String("table", required: true);
+        var column = ColumnDefinition.Read(f, "column");
+        var up = f.Sql("up", SqlFragment.DataExpression);
+        var keep = f.Bool("keep_fill_trigger") ?? false;
+        return table is null || column is null ? null : new AddColumn(table, column, up, keep);
+    });
 
     /// <summary>
     /// Start: the column, nullable for now (a constant default stored once; any other default set for new rows

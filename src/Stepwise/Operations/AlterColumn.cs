@@ -1,5 +1,6 @@
 using Stepwise.Planning;
 using Stepwise.Sql;
+using YamlDotNet.RepresentationModel;
 
 namespace Stepwise.Operations;
 
@@ -12,10 +13,46 @@ namespace Stepwise.Operations;
 /// <param name="Default">Set when the file has a <c>default</c> field; <see cref="DefaultValue"/> null then drops the default.</param>
 /// <param name="Comment">Set when the file has a <c>comment</c> field; <see cref="CommentValue"/> null then removes it.</param>
 public sealed record AlterColumn(string Table, string Column, bool? Nullable = null, CheckConstraint? Check = null, ForeignKeyReference? References = null,
-    UniqueConstraint? Unique = null, bool Default = false, string? DefaultValue = null, bool Comment = false, string? CommentValue = null, string? Up = null, bool KeepFillTrigger = false) : Operation
+    UniqueConstraint? Unique = null, bool Default = false, string? DefaultValue = null, bool Comment = false, string? CommentValue = null, string? Up = null, bool KeepFillTrigger = false)
+    : Operation, IOperationFormat
 {
-    /// <inheritdoc />
-    public override string Kind => "alter_column";
+    static OperationFormat IOperationFormat.Format { get; } = new("alter_column",
+        ["table", "column", "nullable", "check", "references", "unique", "default", "comment", "up", "down", "type", "name", "keep_fill_trigger"], Read);
+
+    private static AlterColumn? Read(YamlFields f)
+    {
+        var table = f.String("table", required: true);
+        var column = f.String("column", required: true);
+        const string Hint = "until it lands, write the expand/contract by hand: add_column (the new column, with up copying the old one) + backfill, "
+            + "then drop_column of the old one in a later migration once no code reads it";
+        f.NotSupported("type", "type changes come with versioned schemas (old and new code each see the column in their own type)", Hint);
+        f.NotSupported("name", "renames come with versioned schemas (old code reads the old name while new code reads the new one)", Hint);
+        var nullable = f.Bool("nullable");
+        var check = CheckConstraint.Read(f, "check");
+        var references = ForeignKeyReference.Read(f, "references");
+        var unique = f.Object("unique", ["name"]) is { } u && u.String("name", required: true) is { } uniqueName ? new UniqueConstraint(uniqueName) : null;
+        var defaultValue = f.NullableString("default", out var hasDefault);
+        if (defaultValue is not null)
+        {
+            f.Context.CheckSql((YamlScalarNode)f.Value("default")!, defaultValue, SqlFragment.Expression, "alter_column.default");
+        }
+        var comment = f.NullableString("comment", out var hasComment);
+        var up = f.Sql("up", SqlFragment.DataExpression);
+        f.Ignored("down", "Stepwise changes the column in place, so there is no new column to copy back from");
+        if (!f.Has("type") && !f.Has("name") && !f.Has("nullable") && !f.Has("check") && !f.Has("references") && !f.Has("unique") && !hasDefault && !hasComment)
+        {
+            f.Context.Error(f.Node, "missing-field", "alter_column changes nothing",
+                "set one of nullable, check, references, unique, default or comment");
+        }
+        if (up is not null && nullable != false && check is null)
+        {
+            f.Context.Error(f.Key("up")!, "wrong-value", "alter_column.up fills NULLs (with nullable: false) or rewrites the rows a new check would reject; this alter_column has neither",
+                "use up with nullable: false or check; to change data, use a backfill operation");
+        }
+        return table is null || column is null
+            ? null
+            : new AlterColumn(table, column, nullable, check, references, unique, hasDefault, defaultValue, hasComment, comment, up, f.Bool("keep_fill_trigger") ?? false);
+    }
 
     /// <summary>
     /// NOT NULL: a fill trigger and backfill from <see cref="Up"/> (when given), a NOT VALID check validated at

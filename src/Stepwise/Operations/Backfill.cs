@@ -7,10 +7,15 @@ namespace Stepwise.Operations;
 /// [WHERE where]</c> in keyset batches, resumable after a crash.
 /// </summary>
 /// <param name="Set">Column → SQL expression over the row's columns.</param>
-public sealed record Backfill(string Table, IReadOnlyDictionary<string, string> Set, string? Where = null) : Operation
+public sealed record Backfill(string Table, IReadOnlyDictionary<string, string> Set, string? Where = null) : Operation, IOperationFormat
 {
-    /// <inheritdoc />
-    public override string Kind => "backfill";
+    static OperationFormat IOperationFormat.Format { get; } = new("backfill", ["table", "set", "where"], f =>
+    {
+        var table = f.String("table", required: true);
+        var set = f.StringMap("set", required: true, fragment: SqlFragment.Expression);
+        var where = f.Sql("where", SqlFragment.Expression);
+        return table is null || set is null ? null : new Backfill(table, set, where);
+    });
 
     /// <summary>Start: the batched update. Rollback cannot undo data: nothing.</summary>
     public override void Plan(PlanBuilder plan)

@@ -9,10 +9,29 @@ namespace Stepwise.Operations;
 /// <param name="References">For a foreign key: the referenced table and columns.</param>
 /// <param name="Up">pgroll's per-column <c>up</c> expressions (to fix rows that break the constraint before it is validated).</param>
 public sealed record CreateConstraint(string Table, string Name, string Type, IReadOnlyList<string> Columns, string? Check = null, ForeignKeyTarget? References = null,
-    IReadOnlyDictionary<string, string>? Up = null) : Operation
+    IReadOnlyDictionary<string, string>? Up = null) : Operation, IOperationFormat
 {
-    /// <inheritdoc />
-    public override string Kind => "create_constraint";
+    static OperationFormat IOperationFormat.Format { get; } = new("create_constraint",
+        ["table", "name", "type", "columns", "check", "references", "up", "down", "no_inherit", "index_parameters"], f =>
+    {
+        var table = f.String("table", required: true);
+        var name = f.String("name", required: true);
+        var type = f.Enum("type", TableConstraint.Types, required: true);
+        var columns = f.StringList("columns");
+        var check = type == "check" ? f.Sql("check", SqlFragment.Expression, required: true) : f.String("check");
+        var references = type == "foreign_key" ? ForeignKeyTarget.Read(f, required: true) : null;
+        var up = f.StringMap("up", fragment: SqlFragment.DataExpression);
+        f.Ignored("down", "Stepwise adds the constraint to the column in place, so there is no new column to copy back from");
+        f.NotSupported("no_inherit", "NO INHERIT constraints are not planned by this version", "add it with an sql operation");
+        f.NotSupported("index_parameters", "index parameters of a constraint are not planned by this version", "create a unique index with create_index");
+        if (type is "unique" or "foreign_key" or "primary_key" && f.Value("columns") is null)
+        {
+            f.Missing("columns", $"a {type} constraint names its columns: columns: [a, b]");
+        }
+        return table is null || name is null || type is null
+            ? null
+            : new CreateConstraint(table, name, type, columns ?? [], check, references, up is { Count: > 0 } ? up : null);
+    });
 
     /// <summary>
     /// Check and foreign key: rows are first fixed by <see cref="Up"/> (a batched backfill of the rows that break

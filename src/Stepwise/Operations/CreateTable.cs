@@ -1,13 +1,72 @@
 using Stepwise.Planning;
 using Stepwise.Sql;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
 
 namespace Stepwise.Operations;
 
 /// <summary><c>create_table</c>: a new table with its columns and table constraints.</summary>
-public sealed record CreateTable(string Name, IReadOnlyList<ColumnDefinition> Columns, IReadOnlyList<TableConstraint> Constraints, string? Comment = null) : Operation
+public sealed record CreateTable(string Name, IReadOnlyList<ColumnDefinition> Columns, IReadOnlyList<TableConstraint> Constraints, string? Comment = null)
+    : Operation, IOperationFormat
 {
-    /// <inheritdoc />
-    public override string Kind => "create_table";
+    static OperationFormat IOperationFormat.Format { get; } = new("create_table", ["name", "columns", "constraints", "comment"], Read);
+
+    private static CreateTable? Read(YamlFields f)
+    {
+        var context = f.Context;
+        var name = f.String("name", required: true);
+        var columns = new List<ColumnDefinition>();
+        switch (f.Value("columns"))
+        {
+            case null:
+                f.Missing("columns");
+                break;
+            case YamlSequenceNode { Children.Count: > 0 } list:
+                foreach (var item in list.Children)
+                {
+                    if (ColumnDefinition.From(context, item, $"{f.What}.columns[]") is { } column)
+                    {
+                        columns.Add(column);
+                    }
+                }
+                break;
+            case var other:
+                context.Error(other, other is YamlSequenceNode ? "empty-value" : "wrong-type",
+                    $"{f.What}.columns must be a non-empty list of columns, not {(other is YamlSequenceNode ? "an empty list" : YamlFileContext.Describe(other))}",
+                    "list the columns, each - name: ... type: ...");
+                break;
+        }
+        var constraints = new List<TableConstraint>();
+        switch (f.Value("constraints"))
+        {
+            case null:
+                break;
+            case YamlSequenceNode list:
+                foreach (var item in list.Children)
+                {
+                    if (item is not YamlMappingNode constraintNode)
+                    {
+                        context.Error(item, "wrong-type", $"each item of {f.What}.constraints must be a mapping, not {YamlFileContext.Describe(item)}");
+                        continue;
+                    }
+                    if (TableConstraint.Read(new YamlFields(context, constraintNode, $"{f.What}.constraints[]", TableConstraint.Fields)) is { } constraint)
+                    {
+                        constraints.Add(constraint);
+                    }
+                }
+                break;
+            case var other:
+                context.Error(other, "wrong-type", $"{f.What}.constraints must be a list, not {YamlFileContext.Describe(other)}");
+                break;
+        }
+        var comment = f.String("comment");
+        foreach (var duplicate in columns.GroupBy(c => c.Name).Where(g => g.Count() > 1))
+        {
+            var second = duplicate.ElementAt(1).Position;
+            context.Error(new Mark(0, second.Line, second.Column), "duplicate-column", $"{f.What} has two columns named '{duplicate.Key}'", "rename or remove one");
+        }
+        return name is null ? null : new CreateTable(name, columns, constraints, comment);
+    }
 
     /// <summary>Start: the table with its columns and constraints (new, so nothing waits on it). Rollback: dropped.</summary>
     public override void Plan(PlanBuilder plan)
@@ -72,9 +131,35 @@ public sealed record CreateTable(string Name, IReadOnlyList<ColumnDefinition> Co
 /// <param name="NullsNotDistinct">pgroll's <c>nulls_not_distinct</c> (unique only).</param>
 /// <param name="NoInherit">pgroll's <c>no_inherit</c> (check only).</param>
 public sealed record TableConstraint(string Name, string Type, IReadOnlyList<string> Columns, string? Check = null, ForeignKeyTarget? References = null,
-    bool Deferrable = false, bool InitiallyDeferred = false, bool NullsNotDistinct = false, bool NoInherit = false);
+    bool Deferrable = false, bool InitiallyDeferred = false, bool NullsNotDistinct = false, bool NoInherit = false)
+{
+    /// <summary>The constraint types of <c>create_table</c>'s constraints and of <c>create_constraint</c>.</summary>
+    internal static readonly string[] Types = ["check", "foreign_key", "unique", "primary_key"];
 
-/// <summary>The referenced side of a multi-column foreign key.</summary>
-/// <param name="OnUpdate">pgroll's <c>on_update</c>.</param>
-/// <param name="MatchType">pgroll's <c>match_type</c>: <c>SIMPLE</c> (default) or <c>FULL</c>.</param>
-public sealed record ForeignKeyTarget(string Table, IReadOnlyList<string> Columns, string OnDelete = "NO ACTION", string OnUpdate = "NO ACTION", string MatchType = "SIMPLE");
+    internal static readonly string[] Fields =
+        ["name", "type", "columns", "check", "references", "deferrable", "initially_deferred", "nulls_not_distinct", "no_inherit", "exclude", "index_parameters"];
+
+    internal static TableConstraint? Read(YamlFields f)
+    {
+        var name = f.String("name", required: true);
+        if (f.Value("type") is YamlScalarNode { Value: "exclude" } excludeType)
+        {
+            f.Context.Error(excludeType, "not-supported-yet", "exclusion constraints are not supported yet", "add it with an sql operation after the create_table");
+            return null;
+        }
+        var type = f.Enum("type", Types, required: true);
+        f.NotSupported("exclude", "exclusion constraints are not planned by this version", "add it with an sql operation");
+        f.NotSupported("index_parameters", "index parameters of a constraint are not planned by this version", "create a unique index with create_index instead");
+        var columns = f.StringList("columns") ?? [];
+        var check = type == "check" ? f.Sql("check", SqlFragment.Expression, required: true) : f.String("check");
+        var references = type == "foreign_key" ? ForeignKeyTarget.Read(f, required: true) : null;
+        if (type is "unique" or "primary_key" or "foreign_key" && columns.Count == 0 && f.Value("columns") is null)
+        {
+            f.Missing("columns", $"a {type} constraint names its columns: columns: [a, b]");
+        }
+        return name is null || type is null
+            ? null
+            : new TableConstraint(name, type, columns, check, references, f.Bool("deferrable") ?? false, f.Bool("initially_deferred") ?? false,
+                f.Bool("nulls_not_distinct") ?? false, f.Bool("no_inherit") ?? false);
+    }
+}

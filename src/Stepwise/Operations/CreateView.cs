@@ -8,10 +8,19 @@ namespace Stepwise.Operations;
 /// previous definition so that rollback restores it.
 /// </summary>
 /// <param name="Replace">True for <c>replace_view</c>.</param>
-public sealed record CreateView(string Name, string Definition, bool Replace = false) : Operation
+public sealed record CreateView(string Name, string Definition, bool Replace = false) : Operation, IOperationFormat
 {
+    private const string ReplaceName = "replace_view";
+
+    static OperationFormat IOperationFormat.Format { get; } = new(["create_view", ReplaceName], ["name", "definition"], (f, kind) =>
+    {
+        var name = f.String("name", required: true);
+        var definition = f.Sql("definition", SqlFragment.Query, required: true);
+        return name is null || definition is null ? null : new CreateView(name, definition, kind == ReplaceName);
+    });
+
     /// <inheritdoc />
-    public override string Kind => Replace ? "replace_view" : "create_view";
+    public override string Kind => Replace ? ReplaceName : base.Kind;
 
     /// <summary>Start: the view created (or replaced); rollback: dropped, and a replaced one created again with its previous definition with its comment.</summary>
     public override void Plan(PlanBuilder plan)

@@ -5,10 +5,15 @@ namespace Stepwise.Operations;
 
 /// <summary><c>drop_column</c>: the column stays until complete (old code still reads it), then is dropped.</summary>
 /// <param name="Down">pgroll's <c>down</c>: an SQL expression filling the column for rows written by new code while old code may still read it.</param>
-public sealed record DropColumn(string Table, string Column, string? Down = null) : Operation
+public sealed record DropColumn(string Table, string Column, string? Down = null) : Operation, IOperationFormat
 {
-    /// <inheritdoc />
-    public override string Kind => "drop_column";
+    static OperationFormat IOperationFormat.Format { get; } = new("drop_column", ["table", "column", "down"], f =>
+    {
+        var table = f.String("table", required: true);
+        var column = f.String("column", required: true);
+        var down = f.Sql("down", SqlFragment.DataExpression);
+        return table is null || column is null ? null : new DropColumn(table, column, string.IsNullOrWhiteSpace(down) ? null : down);
+    });
 
     /// <summary>
     /// Complete: the column is dropped (old code reads it until then). With <see cref="Down"/>, a fill trigger computes

@@ -4,10 +4,9 @@ using Stepwise.Sql;
 namespace Stepwise.Operations;
 
 /// <summary><c>drop_index</c>, CONCURRENTLY, at complete (old code may still use it until then).</summary>
-public sealed record DropIndex(string Name) : Operation
+public sealed record DropIndex(string Name) : Operation, IOperationFormat
 {
-    /// <inheritdoc />
-    public override string Kind => "drop_index";
+    static OperationFormat IOperationFormat.Format { get; } = new("drop_index", ["name"], f => f.String("name", required: true) is { } name ? new DropIndex(name) : null);
 
     /// <summary>Complete: <c>DROP INDEX CONCURRENTLY</c> (old code may use it until then).</summary>
     public override void Plan(PlanBuilder plan)

@@ -4,10 +4,9 @@ using Stepwise.Sql;
 namespace Stepwise.Operations;
 
 /// <summary><c>drop_table</c>: the table stays until complete (old code still uses it), then is dropped.</summary>
-public sealed record DropTable(string Name) : Operation
+public sealed record DropTable(string Name) : Operation, IOperationFormat
 {
-    /// <inheritdoc />
-    public override string Kind => "drop_table";
+    static OperationFormat IOperationFormat.Format { get; } = new("drop_table", ["name"], f => f.String("name", required: true) is { } name ? new DropTable(name) : null);
 
     /// <summary>Complete: the table is dropped (old code reads it until then).</summary>
     public override void Plan(PlanBuilder plan)

@@ -4,10 +4,15 @@ using Stepwise.Sql;
 namespace Stepwise.Operations;
 
 /// <summary><c>rename_constraint</c>: metadata only.</summary>
-public sealed record RenameConstraint(string Table, string From, string To) : Operation
+public sealed record RenameConstraint(string Table, string From, string To) : Operation, IOperationFormat
 {
-    /// <inheritdoc />
-    public override string Kind => "rename_constraint";
+    static OperationFormat IOperationFormat.Format { get; } = new("rename_constraint", ["table", "from", "to"], f =>
+    {
+        var table = f.String("table", required: true);
+        var from = f.String("from", required: true);
+        var to = f.String("to", required: true);
+        return table is null || from is null || to is null ? null : new RenameConstraint(table, from, to);
+    });
 
     /// <summary>Start: renamed (metadata only); rollback: renamed back.</summary>
     public override void Plan(PlanBuilder plan)

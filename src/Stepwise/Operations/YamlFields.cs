@@ -1,4 +1,4 @@
-using Stepwise.Migrations;
+using Stepwise.Diagnostics;
 using Stepwise.Sql;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
@@ -22,6 +22,12 @@ internal enum SqlFragment
 
     /// <summary>Any statements (<c>sql</c>).</summary>
     Statements,
+
+    /// <summary>
+    /// A type name and nothing more (a column's <c>type</c>, spliced where a type goes): arrays, modifiers, qualified and
+    /// quoted names pass; a constraint, default, collation, comment or any trailing text is refused.
+    /// </summary>
+    TypeName,
 }
 
 /// <summary>The file being read and the problems found in it, with the wording shared by every field.</summary>
@@ -115,15 +121,25 @@ internal sealed class YamlFileContext(string file, List<MigrationProblem> proble
             }
             fragment = SqlFragment.Expression;
         }
-        const string Prefix = "SELECT ";
-        var text = fragment == SqlFragment.Expression ? Prefix + value : value;
-        var script = SqlParser.Parse(text);
+        // A type is parsed as the type of a cast, with an alias after it that trailing text (other than a comment, refused first) would change.
+        var (prefix, suffix) = fragment switch
+        {
+            SqlFragment.Expression => ("SELECT ", ""),
+            SqlFragment.TypeName => ("SELECT NULL::", " AS " + TypeAlias),
+            _ => ("", ""),
+        };
+        if (fragment == SqlFragment.TypeName && CommentIn(value) is { } comment)
+        {
+            Error(node, "not-a-type", $"{what} must be a type name and nothing more, but it holds a comment (at character {comment + 1} of the type)", FragmentHint(fragment));
+            return value;
+        }
+        var script = SqlParser.Parse(prefix + value + suffix);
         if (script.Errors.Count > 0)
         {
             var error = script.Errors[0];
             var line = (int)node.Start.Line;
             var column = (int)node.Start.Column;
-            var offsetInValue = error.Offset - (fragment == SqlFragment.Expression ? Prefix.Length : 0);
+            var offsetInValue = Math.Min(error.Offset - prefix.Length, value.Length);
             // Point into the value when it is written on one line (plain or quoted, without escapes to shift columns).
             var singleLine = !value.Contains('\n', StringComparison.Ordinal) && node.Start.Line == node.End.Line;
             var shifted = node.Style == ScalarStyle.Plain ? 0 : node.Style is ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted ? 1 : -1;
@@ -133,12 +149,20 @@ internal sealed class YamlFileContext(string file, List<MigrationProblem> proble
                 column += shifted + offsetInValue;
             }
             Errors++;
-            problems.Add(new MigrationProblem(Severity.Error, "sql-syntax-error", File, line, column,
-                $"{what}: {error.Message}", FragmentHint(fragment)));
+            problems.Add(fragment == SqlFragment.TypeName
+                ? new MigrationProblem(Severity.Error, "not-a-type", File, line, column, $"{what} must be a type name and nothing more: {error.Message}", FragmentHint(fragment))
+                : new MigrationProblem(Severity.Error, "sql-syntax-error", File, line, column, $"{what}: {error.Message}", FragmentHint(fragment)));
             return value;
         }
         var statements = script.Statements.Where(s => s.Kind == StatementKind.Sql).ToList();
-        if (fragment != SqlFragment.Statements && statements.Count != 1)
+        if (fragment == SqlFragment.TypeName)
+        {
+            if (statements is not [{ Tree: { } tree }] || !IsTypeCastOnly(tree.Root))
+            {
+                Error(node, "not-a-type", $"{what} must be a type name and nothing more (no constraint, default, collation or other clause)", FragmentHint(fragment));
+            }
+        }
+        else if (fragment != SqlFragment.Statements && statements.Count != 1)
         {
             Error(node, "sql-syntax-error", $"{what} must be one {(fragment == SqlFragment.Expression ? "expression" : "query")}, but it holds {statements.Count} statements",
                 FragmentHint(fragment));
@@ -150,8 +174,40 @@ internal sealed class YamlFileContext(string file, List<MigrationProblem> proble
         return value;
     }
 
+    private const string TypeAlias = "stepwise_type";
+
+    /// <summary><c>SELECT NULL::type AS stepwise_type</c> and nothing else: one target, the cast of a NULL constant, with the alias.</summary>
+    private static bool IsTypeCastOnly(SqlNode select)
+    {
+        if (select.Kind != "SelectStmt" || select.Fields.EnumerateObject().Any(p => p.Name is not ("targetList" or "op" or "limitOption")))
+        {
+            return false;
+        }
+        return select.Nodes("targetList").ToList() is [var target]
+            && target.String("name") == TypeAlias
+            && target.Node("val") is { Kind: "TypeCast" } cast
+            && cast.Node("arg") is { Kind: "A_Const" } constant && constant.Bool("isnull");
+    }
+
+    /// <summary>The offset of the first comment in <paramref name="value"/> (outside quotes), or null.</summary>
+    private static int? CommentIn(string value)
+    {
+        int? found = null;
+        SqlLexer.Scan(value, 0, value.Length, (kind, start, _) =>
+        {
+            if (kind == SqlLexer.Segment.Comment)
+            {
+                found = start;
+            }
+            return found is null;
+        });
+        return found;
+    }
+
     private static string FragmentHint(SqlFragment fragment) => fragment switch
     {
+        SqlFragment.TypeName => "write only the type (e.g. bigint, numeric(10,2), text[], timestamptz); a default, check, foreign key, "
+            + "identity or generated expression has a field of its own",
         SqlFragment.Expression => "write one SQL expression over the row's columns, as it would appear in SELECT <expression>",
         SqlFragment.Query => "write one query, without a trailing semicolon",
         _ => "fix the SQL (it is parsed with PostgreSQL's own parser)",
@@ -191,6 +247,9 @@ internal sealed class YamlFields
     }
 
     public YamlMappingNode Node { get; }
+
+    /// <summary>The file being read, for reading nested mappings and reporting problems.</summary>
+    public YamlFileContext Context => _context;
 
     /// <summary>The path of this mapping in messages: <c>add_column</c>, <c>add_column.column</c>, ...</summary>
     public string What { get; }
@@ -263,6 +322,9 @@ internal sealed class YamlFields
         var text = String(name, required);
         return text is null ? null : _context.CheckSql((YamlScalarNode)Value(name)!, text, fragment, $"{What}.{name}");
     }
+
+    /// <summary>A type name and nothing more, checked with PostgreSQL's parser (see <see cref="SqlFragment.TypeName"/>).</summary>
+    public string? TypeName(string name, bool required = false) => Sql(name, SqlFragment.TypeName, required);
 
     public bool? Bool(string name)
     {

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Stepwise.Catalog;
+using Stepwise.Diagnostics;
 using Stepwise.Embedded;
 using Stepwise.Execution;
 using Stepwise.Migrations;

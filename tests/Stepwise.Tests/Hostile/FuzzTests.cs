@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Stepwise.Diagnostics;
 using Stepwise.Linting;
 using Stepwise.Linting.Reporters;
 using Stepwise.Migrations;

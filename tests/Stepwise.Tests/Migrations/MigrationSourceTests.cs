@@ -1,4 +1,5 @@
 using System.Text;
+using Stepwise.Diagnostics;
 using Stepwise.Migrations;
 
 namespace Stepwise.Tests.Migrations;

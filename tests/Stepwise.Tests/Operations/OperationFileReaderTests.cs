@@ -1,3 +1,4 @@
+using Stepwise.Diagnostics;
 using Stepwise.Migrations;
 using Stepwise.Operations;
 

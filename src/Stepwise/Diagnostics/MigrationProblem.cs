@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Stepwise.Migrations;
+namespace Stepwise.Diagnostics;
 
 /// <summary>How bad a problem is.</summary>
 public enum Severity
