@@ -199,7 +199,7 @@ internal static class RunRendering
             : [.. result.Runs.Select((r, i) => (Run: r, Index: i)).OrderByDescending(x => x.Run.Duration).Take(shown).OrderBy(x => x.Index).Select(x => x.Run)];
         foreach (var run in runs)
         {
-            done2.AddRow(Markup.Escape(run.Migration.FileName), run.Section.RunsInTransaction ? "single" : "per statement",
+            done2.AddRow(Output.Escape(run.Migration.FileName), run.Section.RunsInTransaction ? "single" : "per statement",
                 run.Section.Statements.Count.ToString(), ((long)run.Duration.TotalMilliseconds).ToString());
         }
         console.Write(done2);
@@ -231,31 +231,31 @@ internal static class RunRendering
             {
                 var transactional = run.Section.RunsInTransaction;
                 var mode = transactional ? "one transaction" : $"statement by statement, each committed on its own ({run.Section.WhyNoTransaction})";
-                table.AddRow("", "", $"[bold]{Markup.Escape(name)}[/] {run.Section.Direction.ToString().ToLowerInvariant()}: {Markup.Escape(mode)}", "", "");
+                table.AddRow("", "", $"[bold]{Output.Escape(name)}[/] {run.Section.Direction.ToString().ToLowerInvariant()}: {Output.Escape(mode)}", "", "");
                 for (var i = 0; i < run.Section.Statements.Count; i++)
                 {
                     var s = run.Section.Statements[i];
                     var text = string.Join(' ', s.Text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
                     text = text.Length > 70 ? text[..69] + "…" : text;
                     var outside = s.Tree?.RunsOutsideTransaction == true;
-                    table.AddRow((i + 1).ToString(), s.Span.StartLine.ToString(), (i < run.ResumeAt ? "[dim](done) [/]" : "") + Markup.Escape(text),
-                        transactional ? "migration" : outside ? "none" : "own", Markup.Escape(string.Join("; ", StatementLockText.For(s, why: output.Verbose, result.ForeignKeys))));
+                    table.AddRow((i + 1).ToString(), s.Span.StartLine.ToString(), (i < run.ResumeAt ? "[dim](done) [/]" : "") + Output.Escape(text),
+                        transactional ? "migration" : outside ? "none" : "own", Output.Escape(string.Join("; ", StatementLockText.For(s, why: output.Verbose, result.ForeignKeys))));
                 }
                 foreach (var assertion in run.Section.Assertions)
                 {
-                    table.AddRow("", assertion.Query.Span.StartLine.ToString(), $"[dim]assert {Markup.Escape(assertion.Name)}[/]", "", "");
+                    table.AddRow("", assertion.Query.Span.StartLine.ToString(), $"[dim]assert {Output.Escape(assertion.Name)}[/]", "", "");
                 }
                 continue;
             }
             var phase = operation!.Phase.ToString().ToLowerInvariant();
-            table.AddRow("", "", $"[bold]{Markup.Escape(name)}[/] {phase} phase: {operation.Steps.Count} step(s)", "", "");
+            table.AddRow("", "", $"[bold]{Output.Escape(name)}[/] {phase} phase: {operation.Steps.Count} step(s)", "", "");
             var positions = operation.Migration.Operations?.Operations.Select(o => o.Position.Line).ToList() ?? [];
             for (var i = 0; i < operation.Steps.Count; i++)
             {
                 var s = operation.Steps[i];
-                table.AddRow((i + 1).ToString(), s.Operation < positions.Count ? positions[s.Operation].ToString() : "", (i < operation.ResumeAt ? "[dim](done) [/]" : "") + Markup.Escape(s.Description),
+                table.AddRow((i + 1).ToString(), s.Operation < positions.Count ? positions[s.Operation].ToString() : "", (i < operation.ResumeAt ? "[dim](done) [/]" : "") + Output.Escape(s.Description),
                     s.Kind switch { Planning.StepKind.Sql => s.InTransaction ? "own" : "none", Planning.StepKind.Backfill => "one per batch", _ => "read" },
-                    Markup.Escape(s.Lock == Planning.LockLevel.None ? "" : $"{s.Lock.ToSql()} on {s.LockTarget}"));
+                    Output.Escape(s.Lock == Planning.LockLevel.None ? "" : $"{s.Lock.ToSql()} on {s.LockTarget}"));
             }
         }
         console.Write(table);
@@ -275,7 +275,7 @@ internal static class RunRendering
                 Planning.PlanPhase.Complete => "done",
                 _ => "the schema is as before start",
             };
-            console.MarkupLine($"[green]{phase}[/] {Markup.Escape(run.Migration.FileName)}: {run.Steps.Count} step(s) in {(long)run.Duration.TotalMilliseconds} ms; {next}");
+            console.MarkupLine($"[green]{phase}[/] {Output.Escape(run.Migration.FileName)}: {run.Steps.Count} step(s) in {(long)run.Duration.TotalMilliseconds} ms; {next}");
         }
     }
 }

@@ -64,6 +64,7 @@ internal sealed class DiffCommand : ICliCommand
 
     private async Task<SchemaModel> LoadAsync(CliContext context, ParseResult parse, string source, string? devUrl, CancellationToken cancellationToken)
     {
+        context.Output.AddSecretsOf(source); // a malformed URL is echoed in the error below
         var path = Path.GetFullPath(source, context.Environment.WorkingDirectory);
         if (Directory.Exists(path))
         {

@@ -40,7 +40,7 @@ internal static class BackfillBars
                         }
                         bar.MaxValue = Math.Max(1, p.Total);
                         bar.Value = p.Done ? bar.MaxValue : Math.Min(p.RowsVisited, bar.MaxValue);
-                        bar.Description = $"backfill {Markup.Escape(p.Table)}: {p.RowsDone:N0} rows, {p.RowsPerSecond:N0}/s";
+                        bar.Description = $"backfill {Output.Escape(p.Table)}: {p.RowsDone:N0} rows, {p.RowsPerSecond:N0}/s";
                         live.Refresh();
                     };
                     using (context.Output.BeginLive())

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Spectre.Console;
+using Stepwise.Sql;
 
 namespace Stepwise.Cli.Rendering;
 
@@ -49,6 +50,25 @@ internal sealed class Output
     /// <summary>Standard output, for results.</summary>
     public IAnsiConsole Console { get; }
 
+    /// <summary>
+    /// Text from files or the database for Spectre.Console markup (tables, rules, lines): markup characters
+    /// escaped, and control characters, noncharacters and the like made visible, which would otherwise corrupt
+    /// the terminal or crash Spectre's width measurement (U+FFFF).
+    /// </summary>
+    public static string Escape(string text) => Markup.Escape(Printable.Escape(text));
+
+    /// <summary>
+    /// Registers every password a connection string or URL may hold, before it is parsed, so that not even an
+    /// error about a malformed value can show part of one.
+    /// </summary>
+    public void AddSecretsOf(string? connection)
+    {
+        foreach (var secret in Stepwise.Connections.DatabaseTarget.PasswordsIn(connection))
+        {
+            AddSecret(secret);
+        }
+    }
+
     /// <summary>Registers a value (a password) that must never be printed.</summary>
     public void AddSecret(string? secret)
     {
@@ -63,7 +83,7 @@ internal sealed class Output
         _out.Flush();
     }
 
-    /// <summary>Text on standard output as is (never wrapped); <paramref name="colorize"/> may add ANSI colour when colour is on.</summary>
+    /// <summary>Text on standard output as is (never wrapped: SQL from inspect and diff must stay exact); <paramref name="colorize"/> may add ANSI colour when colour is on.</summary>
     public void WriteRaw(string text, Func<string, string>? colorize = null)
     {
         _out.Write(_color && colorize is not null ? colorize(text) : text);
@@ -80,7 +100,7 @@ internal sealed class Output
 
     private void Line(string message, string ansi)
     {
-        var text = message.TrimEnd();
+        var text = Printable.Escape(message.TrimEnd());
         if (Live)
         {
             // Through the live display's console: it prints the line above the bars and draws them again below,

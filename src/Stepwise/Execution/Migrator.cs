@@ -46,6 +46,9 @@ public sealed record MigrationResult(IReadOnlyList<MigrationRun> Runs, bool DryR
     /// the tables a statement locks through a foreign key it drops, rebuilds or validates. Null otherwise.
     /// </summary>
     public ForeignKeys? ForeignKeys { get; init; }
+
+    /// <summary>When <see cref="Migrator.CompleteAsync"/> found the newest operation migration already complete: that migration (nothing ran).</summary>
+    public Migration? AlreadyCompleted { get; init; }
 }
 
 /// <summary>A change <see cref="Migrator.RepairAsync"/> makes (or would make) to history.</summary>
