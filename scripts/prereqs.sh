@@ -14,6 +14,10 @@ stepwise_missing_packages() {
     if ! { /sbin/ldconfig -p 2>/dev/null || ldconfig -p 2>/dev/null; } | grep -q 'libpg_query\.so\.1504\.0'; then
         missing+=(libpg-query1504.0)
     fi
+    # The test suite reads what a real terminal shows through a tmux pane.
+    if [ -n "${stepwise_for_tests:-}" ] && ! command -v tmux >/dev/null 2>&1; then
+        missing+=(tmux)
+    fi
     echo "${missing[@]:-}"
 }
 

@@ -3,6 +3,7 @@
 # (each integration test class starts its own throwaway server). Fails if any test fails or none ran.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+stepwise_for_tests=1
 source scripts/prereqs.sh
 
 results="$(mktemp -d)"

@@ -159,6 +159,8 @@ internal sealed class CliContext
             ?? NonEmpty(env.Variable("STEPWISE_DATABASE_URL"))
             ?? NonEmpty(env.Variable("DATABASE_URL"))
             ?? config?.Database;
+        // Before anything parses it: a malformed value's error must not show part of its password either.
+        output.AddSecretsOf(database);
         // --dir is relative to where stepwise runs; a "dir" in the configuration, to the configuration file.
         var directory = parse.GetValue(options.Dir) is { } fromOption
             ? Path.GetFullPath(fromOption, env.WorkingDirectory)

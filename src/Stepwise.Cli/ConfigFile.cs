@@ -10,7 +10,7 @@ internal sealed class ConfigFile
 {
     public const string DefaultName = "stepwise.json";
 
-    private static readonly string[] s_known = ["$schema", "database", "dir", "stateSchema", "lint", "locks"];
+    private static readonly string[] s_known = ["$schema", "database", "dir", "stateSchema", "setup", "lint", "locks"];
 
     public required string Path { get; init; }
 
@@ -23,6 +23,9 @@ internal sealed class ConfigFile
     public LintConfig? Lint { get; init; }
 
     public LockConfig? Locks { get; init; }
+
+    /// <summary>SQL file that prepares the throwaway database of verify, drift and diff (relative to this file).</summary>
+    public string? Setup { get; init; }
 
     public static ConfigFile? Load(string path, bool required)
     {
@@ -38,7 +41,7 @@ internal sealed class ConfigFile
             {
                 throw new CliException(ExitCodes.BadInput, $"{path}:1:1: the configuration must be a JSON object, like {{ \"dir\": \"migrations\" }}");
             }
-            string? database = null, dir = null, stateSchema = null;
+            string? database = null, dir = null, stateSchema = null, setup = null;
             LintConfig? lint = null;
             LockConfig? locks = null;
             foreach (var property in document.RootElement.EnumerateObject())
@@ -54,6 +57,9 @@ internal sealed class ConfigFile
                     case "stateSchema":
                         stateSchema = ReadString(path, bytes, property);
                         break;
+                    case "setup":
+                        setup = ReadString(path, bytes, property);
+                        break;
                     case "lint":
                         lint = LintConfig.Read(path, bytes, property.Value);
                         break;
@@ -68,7 +74,7 @@ internal sealed class ConfigFile
                             $"{path}:{line}:{column}: unknown setting \"{property.Name}\"; known settings: {string.Join(", ", s_known.Skip(1))}");
                 }
             }
-            return new ConfigFile { Path = path, Database = database, Dir = dir, StateSchema = stateSchema, Lint = lint, Locks = locks };
+            return new ConfigFile { Path = path, Database = database, Dir = dir, StateSchema = stateSchema, Setup = setup, Lint = lint, Locks = locks };
         }
         catch (JsonException ex)
         {

@@ -151,7 +151,7 @@ internal static class RunRendering
                     why = r.Section?.WhyNoTransaction,
                     resumeAt = r.ResumeAt == 0 ? (int?)null : r.ResumeAt + 1,
                     durationMs = result.DryRun ? (long?)null : (long)r.Duration.TotalMilliseconds,
-                    steps = Rows(r, why: true).Select(s => new { index = s.Index, line = s.Line, kind = s.Kind, description = s.Text, transaction = s.Transaction, locks = s.Locks, sql = s.Sql, skipped = s.Skipped }),
+                    steps = Rows(r, why: true, result.ForeignKeys).Select(s => new { index = s.Index, line = s.Line, kind = s.Kind, description = s.Text, transaction = s.Transaction, locks = s.Locks, sql = s.Sql, skipped = s.Skipped }),
                 }),
             });
             return;
@@ -176,8 +176,8 @@ internal static class RunRendering
             : [.. result.Runs.Select((r, i) => (Run: r, Index: i)).OrderByDescending(x => x.Run.Duration).Take(shown).OrderBy(x => x.Index).Select(x => x.Run)];
         foreach (var run in runs)
         {
-            done.AddRow(Markup.Escape(run.Migration.FileName), run.PhaseName, Transaction(run).Replace('-', ' '),
-                Rows(run, why: false).Count(s => s.Kind != "assert").ToString(), ((long)run.Duration.TotalMilliseconds).ToString());
+            done.AddRow(Output.Escape(run.Migration.FileName), run.PhaseName, Transaction(run).Replace('-', ' '),
+                Rows(run, why: false, null).Count(s => s.Kind != "assert").ToString(), ((long)run.Duration.TotalMilliseconds).ToString());
         }
         console.Write(done);
         if (runs.Count < result.Runs.Count)
@@ -192,7 +192,7 @@ internal static class RunRendering
                 PlanPhase.Complete => "done",
                 _ => "the schema is as before start",
             };
-            console.MarkupLine($"[green]{run.PhaseName}[/] {Markup.Escape(run.Migration.FileName)}: {run.Steps.Count} step(s) in {(long)run.Duration.TotalMilliseconds} ms; {next}");
+            console.MarkupLine($"[green]{run.PhaseName}[/] {Output.Escape(run.Migration.FileName)}: {run.Steps.Count} step(s) in {(long)run.Duration.TotalMilliseconds} ms; {next}");
         }
         var sql = result.Runs.Count(r => r.Section is not null);
         if (sql > 0)
@@ -205,7 +205,7 @@ internal static class RunRendering
     private static string Transaction(MigrationRun run) => run.Section is null ? "per-step" : run.Section.RunsInTransaction ? "single" : "per-statement";
 
     /// <summary>The run's steps as shown, numbered from 1; a transaction step shows the statements and assertions it holds.</summary>
-    private static IEnumerable<StepRow> Rows(MigrationRun run, bool why)
+    private static IEnumerable<StepRow> Rows(MigrationRun run, bool why, ForeignKeys? foreignKeys)
     {
         var positions = run.Migration.Operations?.Operations.Select(o => o.Position.Line).ToList() ?? [];
         var index = 0;
@@ -216,7 +216,7 @@ internal static class RunRendering
             {
                 var transaction = step.Kind == StepKind.Transaction ? "migration"
                     : s.Kind switch { StepKind.Sql => s.InTransaction ? "own" : "none", StepKind.Backfill => "one per batch", _ => "read" };
-                IReadOnlyList<string> locks = s.Statement is { } statement && s.Kind == StepKind.Sql ? StatementLockText.For(statement, why)
+                IReadOnlyList<string> locks = s.Statement is { } statement && s.Kind == StepKind.Sql ? StatementLockText.For(statement, why, foreignKeys)
                     : s.Lock == LockLevel.None ? [] : [$"{s.Lock.ToSql()} on {s.LockTarget}"];
                 var line = s.Statement?.Span.StartLine ?? (run.Section is null && s.Operation < positions.Count ? positions[s.Operation] : null);
                 var kind = s.Kind == StepKind.Sql && s.Statement is { } tagged ? tagged.CommandTag : s.Kind.ToString().ToLowerInvariant();
@@ -235,14 +235,14 @@ internal static class RunRendering
         {
             var mode = run.Section is null ? $"{run.PhaseName} phase: {run.Steps.Count} step(s)"
                 : $"{run.PhaseName}: {(run.Section.RunsInTransaction ? "one transaction" : $"statement by statement, each committed on its own ({run.Section.WhyNoTransaction})")}";
-            table.AddRow("", "", $"[bold]{Markup.Escape(run.Migration.FileName)}[/] {Markup.Escape(mode)}", "", "");
-            foreach (var row in Rows(run, output.Verbose))
+            table.AddRow("", "", $"[bold]{Output.Escape(run.Migration.FileName)}[/] {Output.Escape(mode)}", "", "");
+            foreach (var row in Rows(run, output.Verbose, result.ForeignKeys))
             {
                 var text = row.Kind == "assert" ? row.Text
                     : run.Section is not null && row.Sql is { } sql ? string.Join(' ', sql.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)) : row.Text;
                 text = text.Length > 70 ? text[..69] + "…" : text;
-                table.AddRow(row.Index.ToString(), row.Line?.ToString() ?? "", (row.Skipped ? "[dim](done) [/]" : "") + Markup.Escape(text), row.Transaction,
-                    Markup.Escape(string.Join("; ", row.Locks)));
+                table.AddRow(row.Index.ToString(), row.Line?.ToString() ?? "", (row.Skipped ? "[dim](done) [/]" : "") + Output.Escape(text), row.Transaction,
+                    Output.Escape(string.Join("; ", row.Locks)));
             }
         }
         console.Write(table);

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Spectre.Console;
+using Stepwise.Cli.Rendering;
 
 namespace Stepwise.Cli.Commands;
 
@@ -19,6 +21,18 @@ internal sealed class CompleteCommand : ICliCommand
     public async Task<int> RunAsync(CliContext context, ParseResult parse, CancellationToken cancellationToken)
     {
         var result = await context.CreateMigrator(o => _run.Configure(parse, o)).CompleteAsync(parse.GetValue(_dryRun), cancellationToken);
+        if (result.AlreadyCompleted is { } completed)
+        {
+            if (context.Output.Format == OutputFormat.Json)
+            {
+                context.Output.WriteJson(new { outputVersion = RunRendering.OutputVersion, dryRun = result.DryRun, alreadyCompleted = completed.FileName, runs = Array.Empty<object>() });
+            }
+            else
+            {
+                context.Output.Console.MarkupLine($"[green]{Output.Escape(completed.FileName)} is already complete[/]: nothing to do");
+            }
+            return ExitCodes.Success;
+        }
         RunRendering.Render(context.Output, result, "complete");
         return ExitCodes.Success;
     }

@@ -229,14 +229,14 @@ internal sealed class DemoCommand : ICliCommand
         Row("longest client wait", r => $"{r.During.MaxMs:F0} ms");
         Row("longest time with no transaction done", r => $"{r.During.LongestGapMs:F0} ms");
         Row("failed client transactions", r => r.During.Failed == 0 ? "[green]0[/]" : $"[red]{r.During.Failed}[/]");
-        Row("strongest locks", r => Markup.Escape(string.Join("\n", r.Locks)));
+        Row("strongest locks", r => Output.Escape(string.Join("\n", r.Locks)));
         console.Write(table);
         foreach (var error in summary.Naive?.During.Errors ?? [])
         {
-            console.MarkupLine($"[dim]naive: {Markup.Escape(error)}[/]");
+            console.MarkupLine($"[dim]naive: {Output.Escape(error)}[/]");
         }
         console.MarkupLine($"after complete: {summary.RowsWithoutOrganization} run(s) without organization_id; migrations: " +
-            string.Join(", ", summary.Status.Select(s => $"{Markup.Escape(s.File)} {s.State}")));
+            string.Join(", ", summary.Status.Select(s => $"{Output.Escape(s.File)} {s.State}")));
         console.MarkupLine($"PostgreSQL started in [bold]{summary.StartupMilliseconds} ms[/], stopped and removed in [bold]{summary.ShutdownMilliseconds} ms[/].");
     }
 

@@ -23,6 +23,7 @@ internal sealed class DevUrlOption
         {
             return null;
         }
+        context.Output.AddSecretsOf(value);
         try
         {
             context.Output.AddSecret(DatabaseTarget.Parse(value).Password);

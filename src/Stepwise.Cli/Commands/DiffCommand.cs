@@ -17,6 +17,7 @@ internal sealed class DiffCommand : ICliCommand
     private readonly Argument<string> _from = new("from") { Description = "A database URL, a migration directory, or a saved model (.json)" };
     private readonly Argument<string> _to = new("to") { Description = "Likewise" };
     private readonly DevUrlOption _devUrl = new();
+    private readonly SetupOption _setup = new();
 
     public Command Build()
     {
@@ -24,6 +25,7 @@ internal sealed class DiffCommand : ICliCommand
         command.Arguments.Add(_from);
         command.Arguments.Add(_to);
         command.Options.Add(_devUrl.Option);
+        command.Options.Add(_setup.Option);
         return command;
     }
 
@@ -32,8 +34,8 @@ internal sealed class DiffCommand : ICliCommand
     public async Task<int> RunAsync(CliContext context, ParseResult parse, CancellationToken cancellationToken)
     {
         var devUrl = _devUrl.Resolve(context, parse);
-        var from = await LoadAsync(context, parse.GetValue(_from)!, devUrl, cancellationToken);
-        var to = await LoadAsync(context, parse.GetValue(_to)!, devUrl, cancellationToken);
+        var from = await LoadAsync(context, parse, parse.GetValue(_from)!, devUrl, cancellationToken);
+        var to = await LoadAsync(context, parse, parse.GetValue(_to)!, devUrl, cancellationToken);
         var changes = SchemaDiff.Compare(from, to);
         if (context.FormatName == "sql")
         {
@@ -60,13 +62,14 @@ internal sealed class DiffCommand : ICliCommand
         return changes.Count == 0 ? ExitCodes.Success : ExitCodes.ChecksFailed;
     }
 
-    private static async Task<SchemaModel> LoadAsync(CliContext context, string source, string? devUrl, CancellationToken cancellationToken)
+    private async Task<SchemaModel> LoadAsync(CliContext context, ParseResult parse, string source, string? devUrl, CancellationToken cancellationToken)
     {
+        context.Output.AddSecretsOf(source); // a malformed URL is echoed in the error below
         var path = Path.GetFullPath(source, context.Environment.WorkingDirectory);
         if (Directory.Exists(path))
         {
             context.Output.Info($"replaying {source} on {DevUrlOption.Where(devUrl)}…");
-            return await DirectoryReplay.ModelAsync(path, stateSchema: context.StateSchema, logger: new OutputLogger(context.Output), devUrl: devUrl, cancellationToken: cancellationToken);
+            return await _setup.ReplayAsync(context, parse, path, null, devUrl, "diff", cancellationToken);
         }
         if (File.Exists(path))
         {

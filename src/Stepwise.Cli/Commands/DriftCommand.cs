@@ -13,11 +13,13 @@ namespace Stepwise.Cli.Commands;
 internal sealed class DriftCommand : ICliCommand
 {
     private readonly DevUrlOption _devUrl = new();
+    private readonly SetupOption _setup = new();
 
     public Command Build()
     {
         var command = new Command("drift", "List objects of the database changed outside migrations (replays the directory up to its version on a throwaway PostgreSQL); exit 1 on drift");
         command.Options.Add(_devUrl.Option);
+        command.Options.Add(_setup.Option);
         return command;
     }
 
@@ -28,7 +30,7 @@ internal sealed class DriftCommand : ICliCommand
         var version = status.CurrentVersion;
         var devUrl = _devUrl.Resolve(context, parse);
         context.Output.Info($"the database is at version {version}; replaying the directory up to it on {DevUrlOption.Where(devUrl)}…");
-        var expected = await DirectoryReplay.ModelAsync(context.MigrationsDirectory, version, context.StateSchema, new OutputLogger(context.Output), devUrl: devUrl, cancellationToken: cancellationToken);
+        var expected = await _setup.ReplayAsync(context, parse, context.MigrationsDirectory, version, devUrl, "drift", cancellationToken);
         var actual = await CatalogReader.ReadAsync(database, context.StateSchema, cancellationToken);
         return DiffCommand.Report(context, SchemaDiff.Compare(expected, actual), $"no drift: the database matches its migrations up to version {version}");
     }

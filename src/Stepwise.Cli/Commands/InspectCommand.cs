@@ -29,7 +29,7 @@ internal sealed class InspectCommand : ICliCommand
         var console = context.Output.Console;
         foreach (var table in model.Tables)
         {
-            console.MarkupLine($"[bold]{Markup.Escape(table.QualifiedName)}[/]{(table.Kind == "table" ? "" : $" ({table.Kind})")}");
+            console.MarkupLine($"[bold]{Output.Escape(table.QualifiedName)}[/]{(table.Kind == "table" ? "" : $" ({table.Kind})")}");
             foreach (var c in table.Columns)
             {
                 var extra = string.Join(' ', new[] { c.NotNull ? "not null" : null, c.Default is null ? null : $"default {c.Default}", c.Identity is null ? null : $"identity {c.Identity}",

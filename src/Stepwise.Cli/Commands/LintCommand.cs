@@ -1,10 +1,12 @@
 using System.CommandLine;
 using System.Text;
 using Stepwise.Cli.Rendering;
+using Stepwise.Diagnostics;
 using Stepwise.Execution;
 using Stepwise.Linting;
 using Stepwise.Linting.Reporters;
 using Stepwise.Migrations;
+using Stepwise.Planning;
 
 namespace Stepwise.Cli.Commands;
 
@@ -66,6 +68,7 @@ internal sealed class LintCommand : ICliCommand
         if (context.HasDatabase)
         {
             options.TableSizes = await TableSizes.LoadAsync(context.RequireDatabase().ConnectionString, cancellationToken);
+            options.ForeignKeys = await ForeignKeys.LoadAsync(context.RequireDatabase().ConnectionString, cancellationToken);
         }
 
         var inputs = await InputsAsync(context, parse.GetValue(_files) ?? [], cancellationToken);
@@ -76,7 +79,7 @@ internal sealed class LintCommand : ICliCommand
         Parallel.For(0, files.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
         {
             var (name, text, problem) = files[i];
-            results[i] = problem is null ? linter.Lint(text!, name) : new LintResult(name, [problem], 0);
+            results[i] = problem is null ? linter.Lint(text!, name, cancellationToken) : new LintResult(name, [problem], 0);
         });
 
         var report = new LintReport(results, Linter.AllRules);
@@ -94,7 +97,7 @@ internal sealed class LintCommand : ICliCommand
     }
 
     /// <summary>Findings go to standard output unwrapped (long messages stay on one line); severities are coloured on a terminal.</summary>
-    private static void WriteText(Output output, string text) => output.WriteRaw(text, plain => plain
+    private static void WriteText(Output output, string text) => output.WriteRaw(Stepwise.Sql.Printable.Escape(text), plain => plain
         .Replace(": error [", ": \u001b[31merror\u001b[0m [", StringComparison.Ordinal)
         .Replace(": warning [", ": \u001b[33mwarning\u001b[0m [", StringComparison.Ordinal)
         .Replace(": info [", ": \u001b[34minfo\u001b[0m [", StringComparison.Ordinal));
@@ -106,10 +109,17 @@ internal sealed class LintCommand : ICliCommand
         var inputs = new List<Input>();
         if (files.Length == 0)
         {
-            var directory = MigrationDirectory.Load(context.MigrationsDirectory, new MigrationDirectoryOptions { Parse = false });
-            if (directory.Problems.FirstOrDefault(p => p.Code is "no-directory" or "foreign-layout" or "not-read") is { } unreadable)
+            // The directory as apply reads it: what apply would refuse (names, encodings, sizes, links, directives,
+            // sections, the sum), lint refuses too (exit 2), rather than lint nothing and pass. Syntax errors
+            // are findings, with the rest of the file still linted.
+            var directory = MigrationDirectory.Load(context.MigrationsDirectory);
+            if (directory.Problems.FirstOrDefault(p => p.Code == "no-directory") is { } missing)
             {
-                throw new CliException(ExitCodes.BadInput, unreadable.ToString()); // linting nothing would pass silently
+                throw new CliException(ExitCodes.BadInput, missing.ToString());
+            }
+            if (directory.Problems.Where(p => p.Severity == Severity.Error && p.Code != "syntax-error").ToList() is { Count: > 0 } refused)
+            {
+                throw new MigrationRefusedException($"the migration directory {directory.Path} has errors: nothing was linted", refused);
             }
             // Operation files are checked by validate (the reader); the SQL rules read SQL files.
             IEnumerable<Migration> migrations = directory.All.Where(m => !m.IsOperationMigration);
@@ -138,26 +148,17 @@ internal sealed class LintCommand : ICliCommand
         return inputs;
     }
 
-    /// <summary>A file's text, or a finding saying why it cannot be linted (binary, not UTF-8).</summary>
+    /// <summary>A file's text, or a finding saying why it cannot be linted (UTF-16, binary, not UTF-8): the directory's own check.</summary>
     private static Input Read(string name, byte[] bytes)
     {
-        var start = bytes.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? 3 : 0;
-        var nul = Array.IndexOf(bytes, (byte)0, start, Math.Min(bytes.Length - start, 8192));
-        string? problem = nul >= 0 ? $"binary file (a NUL byte at offset {nul}): not SQL" : null;
-        string? text = null;
-        if (problem is null)
-        {
-            try
+        var problems = new List<MigrationProblem>();
+        var text = MigrationDirectory.Decode(bytes, name, problems);
+        return problems is [var problem, ..]
+            ? new Input(name, null, new LintFinding
             {
-                text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes, start, bytes.Length - start);
-            }
-            catch (DecoderFallbackException ex)
-            {
-                problem = $"not UTF-8 (byte 0x{bytes[start + Math.Max(0, ex.Index)]:X2} at offset {start + Math.Max(0, ex.Index)}): save the file as UTF-8";
-            }
-        }
-        return problem is null
-            ? new Input(name, text, null)
-            : new Input(name, null, new LintFinding { RuleId = Linter.UnreadableFileId, Severity = LintSeverity.Error, File = name, Line = 1, Column = 1, EndLine = 1, Message = problem });
+                RuleId = Linter.UnreadableFileId, Severity = LintSeverity.Error, File = name, Line = Math.Max(1, problem.Line), Column = Math.Max(1, problem.Column), EndLine = Math.Max(1, problem.Line),
+                Message = problem.Message, Fix = problem.Hint,
+            })
+            : new Input(name, text, null);
     }
 }

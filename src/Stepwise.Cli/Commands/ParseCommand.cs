@@ -39,7 +39,7 @@ internal sealed class ParseCommand : ICliCommand
             {
                 throw new CliException(ExitCodes.BadInput, $"{path}: no such file");
             }
-            var script = SqlParser.Parse(File.ReadAllText(full), path);
+            var script = SqlParser.ParseFile(File.ReadAllText(full), path, cancellationToken);
             reports.Add(FileReport.From(script, withPlpgsql));
         }
 
@@ -61,7 +61,7 @@ internal sealed class ParseCommand : ICliCommand
     private static void RenderText(Output output, FileReport report)
     {
         var console = output.Console;
-        console.Write(new Rule($"[bold]{Markup.Escape(report.File)}[/]: {report.Statements.Count} statement(s)").LeftJustified());
+        console.Write(new Rule($"[bold]{Output.Escape(report.File)}[/]: {report.Statements.Count} statement(s)").LeftJustified());
         var table = new Table().Border(TableBorder.Rounded)
             .AddColumn("#", c => c.RightAligned())
             .AddColumn("lines")
@@ -69,11 +69,11 @@ internal sealed class ParseCommand : ICliCommand
             .AddColumn("statement");
         foreach (var s in report.Statements)
         {
-            var kind = s.Error is null ? Markup.Escape(s.Tag) : $"[red]{Markup.Escape(s.Tag)}[/]";
-            table.AddRow((s.Index + 1).ToString(), s.Lines, kind, Markup.Escape(Shorten(s.Text)));
+            var kind = s.Error is null ? Output.Escape(s.Tag) : $"[red]{Output.Escape(s.Tag)}[/]";
+            table.AddRow((s.Index + 1).ToString(), s.Lines, kind, Output.Escape(Shorten(s.Text)));
             foreach (var inner in s.Embedded ?? [])
             {
-                table.AddRow("", inner.Line.ToString(), $"[dim]  {Markup.Escape(inner.Tag)}[/]", $"[dim]{Markup.Escape(Shorten(inner.Text))}[/]");
+                table.AddRow("", inner.Line.ToString(), $"[dim]  {Output.Escape(inner.Tag)}[/]", $"[dim]{Output.Escape(Shorten(inner.Text))}[/]");
             }
         }
         console.Write(table);

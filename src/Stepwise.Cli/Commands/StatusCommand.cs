@@ -55,7 +55,7 @@ internal sealed class StatusCommand : ICliCommand
                 var styled = e.State == MigrationState.Applied ? $"[green]{state}[/]" : e.State is MigrationState.Pending or MigrationState.Started ? $"[yellow]{state}[/]" : $"[red]{state}[/]";
                 var applied = e.History is { } h ? $"{h.AppliedAt.ToLocalTime():yyyy-MM-dd HH:mm:ss} by {h.AppliedBy}" : "";
                 var detail = Detail(e) + (backfilled.TryGetValue(e.Version, out var rows) && rows > 0 ? $"; {rows:N0} rows backfilled" : "");
-                table.AddRow(e.Version == 0 ? "R" : e.Version.ToString(), Markup.Escape(e.File), styled, Markup.Escape(applied), Markup.Escape(detail));
+                table.AddRow(e.Version == 0 ? "R" : e.Version.ToString(), Output.Escape(e.File), styled, Output.Escape(applied), Output.Escape(detail));
             }
             output.Console.Write(table);
             output.Console.MarkupLine(report.NeedsAttention

@@ -4,8 +4,10 @@ using Stepwise.Execution.Backfill;
 namespace Stepwise.Cli.Rendering;
 
 /// <summary>
-/// Live progress bars for the backfills a command runs (one bar per table), on a terminal with text
-/// output; elsewhere the engine's progress log lines are all there is.
+/// Live progress bars for the backfills a command runs (one bar per table), on a terminal that can draw them
+/// (text output, colour); elsewhere — pipes, logs, <c>--no-color</c> — the engine's progress log lines are the one
+/// progress format. While the bars are drawn, log lines print above them and the engine's progress lines are left
+/// out (the bars say the same).
 /// </summary>
 internal static class BackfillBars
 {
@@ -15,13 +17,15 @@ internal static class BackfillBars
         var previous = options.OnProgress;
         try
         {
-            if (!context.Environment.IsTerminal || context.Output.Format != OutputFormat.Text)
+            if (!context.Environment.IsTerminal || context.Output.Format != OutputFormat.Text || !context.Output.CanDrawLive)
             {
                 options.OnProgress = p => { previous?.Invoke(p); seen?.Invoke(p); };
                 return await action();
             }
             T result = default!;
-            await context.Output.Console.Progress().AutoClear(false)
+            // Drawn only when progress is reported, on the migrator's own flow, which also writes the log lines: a refresh
+            // timer on another thread would draw the bars while a log line is being put above them, leaving a stale copy.
+            await context.Output.Console.Progress().AutoClear(false).AutoRefresh(false)
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
                 .StartAsync(async live =>
                 {
@@ -36,9 +40,13 @@ internal static class BackfillBars
                         }
                         bar.MaxValue = Math.Max(1, p.Total);
                         bar.Value = p.Done ? bar.MaxValue : Math.Min(p.RowsVisited, bar.MaxValue);
-                        bar.Description = $"backfill {Markup.Escape(p.Table)}: {p.RowsDone:N0} rows, {p.RowsPerSecond:N0}/s";
+                        bar.Description = $"backfill {Output.Escape(p.Table)}: {p.RowsDone:N0} rows, {p.RowsPerSecond:N0}/s";
+                        live.Refresh();
                     };
-                    result = await action();
+                    using (context.Output.BeginLive())
+                    {
+                        result = await action();
+                    }
                 });
             return result;
         }

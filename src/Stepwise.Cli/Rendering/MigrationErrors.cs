@@ -46,9 +46,10 @@ internal static class MigrationErrors
         sb.Append(ex.File).Append(':').Append(ex.Line).Append(':').Append(ex.Column).Append(": error: ").Append(ex.Message).Append('\n');
         if (ex.Statement is not null)
         {
+            // Each line bounded and printable, as every echo of source text (a one-line statement can be megabytes).
             foreach (var line in ex.Statement.Split('\n').Take(8))
             {
-                sb.Append("    ").Append(line).Append('\n');
+                sb.Append("    ").Append(Stepwise.Sql.SourceExcerpt.Of(line, 1).Text).Append('\n');
             }
         }
         if (ex.Detail is not null)

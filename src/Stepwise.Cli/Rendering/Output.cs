@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Spectre.Console;
+using Stepwise.Sql;
 
 namespace Stepwise.Cli.Rendering;
 
@@ -49,6 +50,25 @@ internal sealed class Output
     /// <summary>Standard output, for results.</summary>
     public IAnsiConsole Console { get; }
 
+    /// <summary>
+    /// Text from files or the database for Spectre.Console markup (tables, rules, lines): markup characters
+    /// escaped, and control characters, noncharacters and the like made visible, which would otherwise corrupt
+    /// the terminal or crash Spectre's width measurement (U+FFFF).
+    /// </summary>
+    public static string Escape(string text) => Markup.Escape(Printable.Escape(text));
+
+    /// <summary>
+    /// Registers every password a connection string or URL may hold, before it is parsed, so that not even an
+    /// error about a malformed value can show part of one.
+    /// </summary>
+    public void AddSecretsOf(string? connection)
+    {
+        foreach (var secret in Stepwise.Connections.DatabaseTarget.PasswordsIn(connection))
+        {
+            AddSecret(secret);
+        }
+    }
+
     /// <summary>Registers a value (a password) that must never be printed.</summary>
     public void AddSecret(string? secret)
     {
@@ -63,7 +83,7 @@ internal sealed class Output
         _out.Flush();
     }
 
-    /// <summary>Text on standard output as is (never wrapped); <paramref name="colorize"/> may add ANSI colour when colour is on.</summary>
+    /// <summary>Text on standard output as is (never wrapped: SQL from inspect and diff must stay exact); <paramref name="colorize"/> may add ANSI colour when colour is on.</summary>
     public void WriteRaw(string text, Func<string, string>? colorize = null)
     {
         _out.Write(_color && colorize is not null ? colorize(text) : text);
@@ -80,9 +100,35 @@ internal sealed class Output
 
     private void Line(string message, string ansi)
     {
-        var text = message.TrimEnd();
+        var text = Printable.Escape(message.TrimEnd());
+        if (Live)
+        {
+            // Through the live display's console: it prints the line above the bars and draws them again below,
+            // instead of the two writing over each other on one screen.
+            Console.Write(new Text(text + "\n", ansi switch { "31" => new Style(Color.Red), "33" => new Style(Color.Yellow), _ => new Style(decoration: Decoration.Dim) }));
+            return;
+        }
         _error.Write(_color ? $"\u001b[{ansi}m{text}\u001b[0m\n" : text + "\n");
         _error.Flush();
+    }
+
+    /// <summary>True while live progress is drawn on the terminal (<see cref="BeginLive"/>).</summary>
+    public bool Live { get; private set; }
+
+    /// <summary>True when <see cref="Console"/> can draw live progress: a terminal with colour and cursor movement.</summary>
+    public bool CanDrawLive => Console.Profile.Capabilities is { Interactive: true, Ansi: true };
+
+    /// <summary>Until disposed, lines of standard error go through <see cref="Console"/>, above the live display it draws.</summary>
+    public IDisposable BeginLive()
+    {
+        _error.Flush();
+        Live = true;
+        return new EndLive(this);
+    }
+
+    private sealed class EndLive(Output output) : IDisposable
+    {
+        public void Dispose() => output.Live = false;
     }
 
     public void Flush()
@@ -106,7 +152,24 @@ internal sealed class Output
             // Not a terminal (or plain on purpose): don't wrap tables at 80 columns for logs and pipes.
             console.Profile.Width = 200;
         }
+        else if (TerminalWidth() is { } width)
+        {
+            // Spectre sees our scrubbing writer, not the terminal: tell it how wide the terminal is.
+            console.Profile.Width = width;
+        }
         return console;
+    }
+
+    private static int? TerminalWidth()
+    {
+        try
+        {
+            return System.Console.IsOutputRedirected || System.Console.WindowWidth <= 0 ? null : System.Console.WindowWidth;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
     }
 
     /// <summary>A writer that replaces every registered secret before the text leaves the process.</summary>

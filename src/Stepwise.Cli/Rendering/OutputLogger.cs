@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Stepwise.Execution;
 
 namespace Stepwise.Cli.Rendering;
 
@@ -14,6 +15,10 @@ internal sealed class OutputLogger(Output output) : ILogger
         if (!IsEnabled(logLevel))
         {
             return;
+        }
+        if (output.Live && eventId == EventIds.BackfillProgress && IsRowProgress(state))
+        {
+            return; // the live bar shows it
         }
         var message = formatter(state, exception);
         switch (logLevel)
@@ -33,4 +38,9 @@ internal sealed class OutputLogger(Output output) : ILogger
                 break;
         }
     }
+
+    /// <summary>A backfill's rows-done line (not its other progress news, such as yielding to client latency).</summary>
+    private static bool IsRowProgress<TState>(TState state) =>
+        state is IReadOnlyList<KeyValuePair<string, object?>> values
+        && values.Any(v => v.Key == "{OriginalFormat}" && v.Value is string format && format.StartsWith("backfill {Table}:", StringComparison.Ordinal));
 }

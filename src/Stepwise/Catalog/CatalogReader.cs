@@ -46,6 +46,22 @@ public static class CatalogReader
         typ AS (
             SELECT t.*, ns.nspname FROM pg_type t JOIN ns ON ns.oid = t.typnamespace
             WHERE NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid AND d.deptype = 'e')
+        ),
+        -- The objects whose order of creation matters, by their pg_depend identity: a view's rewrite rule stands for the view,
+        -- a column default for its table, a table's row type for the table.
+        objkey AS (
+            SELECT 'pg_class'::regclass AS classid, r.oid AS objid, CASE WHEN r.relkind IN ('r', 'p') THEN 'table ' ELSE 'view ' END || r.nspname || '.' || r.relname AS key
+              FROM rel r WHERE r.relkind IN ('r', 'p', 'v', 'm')
+            UNION ALL
+            SELECT 'pg_rewrite'::regclass, w.oid, 'view ' || r.nspname || '.' || r.relname FROM pg_rewrite w JOIN rel r ON r.oid = w.ev_class WHERE r.relkind IN ('v', 'm')
+            UNION ALL
+            SELECT 'pg_attrdef'::regclass, ad.oid, 'table ' || r.nspname || '.' || r.relname FROM pg_attrdef ad JOIN rel r ON r.oid = ad.adrelid WHERE r.relkind IN ('r', 'p')
+            UNION ALL
+            SELECT 'pg_type'::regclass, t.oid, CASE WHEN r.relkind IN ('r', 'p') THEN 'table ' ELSE 'view ' END || r.nspname || '.' || r.relname
+              FROM pg_type t JOIN rel r ON r.oid = t.typrelid WHERE r.relkind IN ('r', 'p', 'v', 'm')
+            UNION ALL
+            SELECT 'pg_proc'::regclass, p.oid, 'function ' || ns.nspname || '.' || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')'
+              FROM pg_proc p JOIN ns ON ns.oid = p.pronamespace
         )
         SELECT json_build_object(
           'schemas', (SELECT coalesce(json_agg(json_build_object('name', nspname, 'comment', (SELECT d.description FROM pg_description d WHERE d.objoid = oid AND d.classoid = 'pg_namespace'::regclass AND d.objsubid = 0)) ORDER BY nspname), '[]') FROM ns),
@@ -130,7 +146,11 @@ public static class CatalogReader
                 'permissive', p.polpermissive,
                 'roles', (SELECT coalesce(json_agg(n ORDER BY n), '[]') FROM (SELECT CASE WHEN role = 0 THEN 'public' ELSE (SELECT rolname FROM pg_roles WHERE oid = role) END AS n FROM unnest(p.polroles) role) x),
                 'using', pg_get_expr(p.polqual, p.polrelid), 'withCheck', pg_get_expr(p.polwithcheck, p.polrelid)) ORDER BY r.nspname, r.relname, p.polname), '[]')
-              FROM pg_policy p JOIN rel r ON r.oid = p.polrelid)
+              FROM pg_policy p JOIN rel r ON r.oid = p.polrelid),
+          'dependencies', (SELECT coalesce(json_agg(json_build_object('object', x.object, 'on', x.on_) ORDER BY x.object, x.on_), '[]')
+              FROM (SELECT DISTINCT o.key AS object, r.key AS on_ FROM pg_depend d
+                    JOIN objkey o ON o.classid = d.classid AND o.objid = d.objid JOIN objkey r ON r.classid = d.refclassid AND r.objid = d.refobjid
+                    WHERE d.deptype = 'n' AND o.key <> r.key) x)
         )::text
         """;
 

@@ -42,7 +42,19 @@ public sealed record SchemaModel
 
     /// <summary>Row-level security policies.</summary>
     public IReadOnlyList<PolicyModel> Policies { get; init; } = [];
+
+    /// <summary>
+    /// Which table, view or function needs which other one to exist first, as <c>pg_depend</c> records it (a view's query,
+    /// a column default calling a function, a function's parameter or result of a table's row type). Used to order the SQL
+    /// that builds the schema; not compared by the diff.
+    /// </summary>
+    public IReadOnlyList<ObjectDependency> Dependencies { get; init; } = [];
 }
+
+/// <summary><see cref="Object"/> needs <see cref="On"/> to exist first.</summary>
+/// <param name="Object">A key: <c>table schema.name</c>, <c>view schema.name</c> or <c>function schema.name(argument types)</c>.</param>
+/// <param name="On">Likewise.</param>
+public sealed record ObjectDependency(string Object, string On);
 
 /// <summary>A schema.</summary>
 public sealed record SchemaInfo(string Name, string? Comment = null);

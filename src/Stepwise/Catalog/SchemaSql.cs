@@ -187,42 +187,47 @@ public static class SchemaSql
             {
                 Sequence(a, b!);
             }
-            // Functions in SQL are checked against the tables when created; the others only when called.
-            foreach (var (a, b) in functions.Where(p => p.To is { Language: not "sql" }))
+            // Tables and functions, each after what it needs (pg_depend, and what a function body is checked against when
+            // created); otherwise functions in SQL, checked against the tables when created, after the tables, the others before.
+            // A function that needs a view goes with the views, after the tables' constraints and indexes.
+            var order = CreationOrder.Of(to);
+            bool WithViews(FunctionModel f) => order.NeedsAny(CreationOrder.FunctionKey(f), "view ");
+            var beforeViews = functions.Where(p => p.To is { Language: not "sql" } && !WithViews(p.To)).Select(p => CreateFunction(p.From, p.To!))
+                .Concat(tables.Where(p => p.To is not null).OrderBy(p => p.To!.PartitionOf is not null)
+                    .Select(p => (CreationOrder.TableKey(p.To!.Schema, p.To.Name), (Action)(() => CreateOrAlterTable(p.From, p.To!)))))
+                .Concat(functions.Where(p => p.To is { Language: "sql" } && !WithViews(p.To)).Select(p => CreateFunction(p.From, p.To!)))
+                .ToList();
+            foreach (var (_, create) in order.Sort(beforeViews, u => u.Item1))
             {
-                Function(a, b!);
-            }
-            foreach (var (a, b) in tables.Where(p => p.To is not null).OrderBy(p => p.To!.PartitionOf is not null))
-            {
-                if (a is null)
-                {
-                    CreateTable(b!);
-                }
-                else
-                {
-                    AlterTable(a, b!);
-                }
+                create();
             }
             foreach (var (a, b) in sequences.Where(p => p.To is { OwnedBy: not null } && p.To.OwnedBy != p.From?.OwnedBy && !identitySequences.Contains($"{p.To.Schema}.{p.To.OwnedBy}")))
             {
                 var column = b!.OwnedBy!.Split('.');
                 Add($"ALTER SEQUENCE {Name(b.Schema, b.Name)} OWNED BY {Name(b.Schema, column[0])}.{Quote.Ident(column[1])}");
             }
-            foreach (var (a, b) in functions.Where(p => p.To is { Language: "sql" }))
-            {
-                Function(a, b!);
-            }
             foreach (var (a, b) in tables.Where(p => p.To is not null))
             {
                 Constraints(a, b!, addedTables.Contains(b!.QualifiedName));
             }
-            foreach (var (a, b) in indexes.Where(p => p.To is not null))
+            // An index on a materialized view is made once the view exists: view → whether it is made in this script.
+            var onViews = views.Where(p => p.To is not null).ToDictionary(p => $"{p.To!.Schema}.{p.To.Name}", p => p.From is null || !p.From.Materialized || p.From.Definition != p.To!.Definition);
+            foreach (var (a, b) in indexes.Where(p => p.To is not null && !onViews.ContainsKey($"{p.To.Schema}.{p.To.Table}")))
             {
                 Index(a, b!, addedTables.Contains($"{b!.Schema}.{b.Table}"));
             }
-            foreach (var (a, b) in views.Where(p => p.To is not null))
+            var withViews = views.Where(p => p.To is not null).Select(p => (CreationOrder.ViewKey(p.To!.Schema, p.To.Name), (Action)(() => View(p.From, p.To!))))
+                .Concat(functions.Where(p => p.To is not null && WithViews(p.To)).Select(p => CreateFunction(p.From, p.To!)))
+                .ToList();
+            foreach (var (_, create) in order.Sort(withViews, u => u.Item1))
             {
-                View(a, b!);
+                create();
+            }
+            foreach (var (a, b) in indexes.Where(p => p.To is not null && onViews.ContainsKey($"{p.To.Schema}.{p.To.Table}")))
+            {
+                // A materialized view made again (or for the first time) has none of its indexes yet.
+                var made = onViews[$"{b!.Schema}.{b.Table}"];
+                Index(made ? null : a, b, made);
             }
             foreach (var (a, b) in triggers.Where(p => p.To is not null))
             {
@@ -245,6 +250,20 @@ public static class SchemaSql
                 Policy(a, b!);
             }
             return _steps;
+        }
+
+        private (string Key, Action Create) CreateFunction(FunctionModel? a, FunctionModel b) => (CreationOrder.FunctionKey(b), () => Function(a, b));
+
+        private void CreateOrAlterTable(TableModel? a, TableModel b)
+        {
+            if (a is null)
+            {
+                CreateTable(b);
+            }
+            else
+            {
+                AlterTable(a, b);
+            }
         }
 
         private void Add(string? sql, string? review = null) => _steps.Add(new SchemaSqlStep(sql, review));
@@ -422,7 +441,7 @@ public static class SchemaSql
             if (b.PartitionOf is not null)
             {
                 var parent = b.PartitionOf.Split('.', 2);
-                Add($"CREATE {(b.Unlogged ? "UNLOGGED " : "")}TABLE {name} PARTITION OF {Name(parent[0], parent[1])} {b.PartitionBound}");
+                Add($"CREATE {(b.Unlogged ? "UNLOGGED " : "")}TABLE {name} PARTITION OF {Name(parent[0], parent[1])} {b.PartitionBound}{(b.PartitionKey is null ? "" : $" PARTITION BY {b.PartitionKey}")}");
             }
             else
             {

@@ -44,7 +44,7 @@ public sealed partial class DatabaseTarget
     {
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri))
         {
-            throw new FormatException($"malformed database URL: {Redact(url)}");
+            throw new FormatException($"malformed database URL {Redact(url)}: percent-encode reserved characters (@ : / ? # [ ] %) in the user name and password, e.g. @ as %40");
         }
         var builder = new NpgsqlConnectionStringBuilder();
         if (!string.IsNullOrEmpty(uri.Host))
@@ -110,6 +110,40 @@ public sealed partial class DatabaseTarget
         return copy.ConnectionString;
     }
 
+    /// <summary>
+    /// Every text in <paramref name="value"/> (a URL or connection string, well-formed or not) that may be a
+    /// password, as written and decoded: registered with an output before the value is parsed, so that not
+    /// even an error about a malformed value can show part of one.
+    /// </summary>
+    public static IReadOnlyList<string> PasswordsIn(string? value)
+    {
+        var found = new List<string>();
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return found;
+        }
+        void Add(string candidate)
+        {
+            if (candidate.Length > 0 && !found.Contains(candidate))
+            {
+                found.Add(candidate);
+            }
+        }
+        foreach (Match url in UrlPassword().Matches(value))
+        {
+            var password = url.Groups["password"].Value;
+            Add(password);
+            Add(Uri.UnescapeDataString(password));
+        }
+        foreach (Match keyword in KeywordPassword().Matches(value))
+        {
+            var password = keyword.Groups["password"].Value;
+            Add(password);
+            Add(password.Trim('\'', '"'));
+        }
+        return found;
+    }
+
     /// <summary>Hides passwords in any text that may hold a URL or connection string.</summary>
     public static string Redact(string text)
     {
@@ -117,9 +151,10 @@ public sealed partial class DatabaseTarget
         return KeywordPassword().Replace(text, "$1***");
     }
 
-    [GeneratedRegex(@"(postgres(?:ql)?://[^:/@\s]*:)[^@\s]*@", RegexOptions.IgnoreCase)]
+    // The password runs to the last @ before the host: a password may hold unencoded @, : and / (a malformed URL).
+    [GeneratedRegex(@"(postgres(?:ql)?://[^:/@\s]*:)(?<password>\S*)@", RegexOptions.IgnoreCase)]
     private static partial Regex UrlPassword();
 
-    [GeneratedRegex(@"((?:password|pwd)\s*=\s*)(?:'[^']*'|""[^""]*""|[^;\s]*)", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"((?:password|pwd)\s*=\s*)(?<password>'[^']*'|""[^""]*""|[^;\s]*)", RegexOptions.IgnoreCase)]
     private static partial Regex KeywordPassword();
 }

@@ -22,10 +22,21 @@ public sealed partial class Migrator
         var directory = LoadDirectory(parse: true);
         await using var session = await Session.OpenAsync(this, takeLock: !dryRun, cancellationToken);
         var status = StatusReport.Compute(directory, await _history.ReadAsync(session.Observer, cancellationToken));
-        var entry = status.Entries.FirstOrDefault(e => e.Migration is { IsOperationMigration: true } && e.History?.Status is HistoryStatus.Started or HistoryStatus.Completing)
-            ?? throw new MigrationRefusedException(status.Entries.FirstOrDefault(e => e.History?.Status == HistoryStatus.Starting) is { } starting
-                ? $"{starting.File} has not finished its start phase: run stepwise apply to finish it, then stepwise complete"
-                : "no operation migration is started: nothing to complete (stepwise status shows where each migration stands)");
+        var entry = status.Entries.FirstOrDefault(e => e.Migration is { IsOperationMigration: true } && e.History?.Status is HistoryStatus.Started or HistoryStatus.Completing);
+        if (entry is null)
+        {
+            if (status.Entries.FirstOrDefault(e => e.History?.Status == HistoryStatus.Starting) is { } starting)
+            {
+                throw new MigrationRefusedException($"{starting.File} has not finished its start phase: run stepwise apply to finish it, then stepwise complete");
+            }
+            // A complete that already ran is done, not an error: a retried deploy step must pass. Only when the newest
+            // operation migration is really complete; one never started is still nothing to complete.
+            if (status.Entries.LastOrDefault(e => e.Migration is { IsOperationMigration: true }) is { State: MigrationState.Applied, Migration: { } completed })
+            {
+                return new MigrationResult([], dryRun) { AlreadyCompleted = completed };
+            }
+            throw new MigrationRefusedException("no operation migration is started: nothing to complete (stepwise status shows where each migration stands)");
+        }
         if (entry.State == MigrationState.Modified)
         {
             throw new MigrationRefusedException($"{entry.File} was changed after it started", [new MigrationProblem(Severity.Error, "modified", entry.Migration!.Path, 0, 0,

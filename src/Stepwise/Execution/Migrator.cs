@@ -50,7 +50,17 @@ public sealed record MigrationRun(Migration Migration, PlanPhase Phase, IReadOnl
 /// <summary>What an apply, rollback or complete did, or (dry run) would do.</summary>
 /// <param name="Runs">The migrations' runs (SQL sections and operation phases), in the order run.</param>
 /// <param name="DryRun">True when nothing was run.</param>
-public sealed record MigrationResult(IReadOnlyList<MigrationRun> Runs, bool DryRun);
+public sealed record MigrationResult(IReadOnlyList<MigrationRun> Runs, bool DryRun)
+{
+    /// <summary>
+    /// In a dry run, the database's foreign keys: with them <see cref="StatementLocks.For(Sql.StatementTree, ForeignKeys?)"/> also names
+    /// the tables a statement locks through a foreign key it drops, rebuilds or validates. Null otherwise.
+    /// </summary>
+    public ForeignKeys? ForeignKeys { get; init; }
+
+    /// <summary>When <see cref="Migrator.CompleteAsync"/> found the newest operation migration already complete: that migration (nothing ran).</summary>
+    public Migration? AlreadyCompleted { get; init; }
+}
 
 /// <summary>A change <see cref="Migrator.RepairAsync"/> makes (or would make) to history.</summary>
 /// <param name="Version">The migration's version (0 for repeatable).</param>
@@ -113,7 +123,10 @@ public sealed partial class Migrator
         {
             // Operation migrations planned against the live schema: only the first (later ones wait for it to complete).
             var planned = await PlanOperationsAsync(session, status, [.. plan.Where(r => r.Migration.IsOperationMigration).Select(r => r.Migration)], cancellationToken);
-            return new MigrationResult([.. plan.SelectMany(r => r.Migration.IsOperationMigration ? planned.Where(p => p.Migration == r.Migration) : [r])], DryRun: true);
+            return new MigrationResult([.. plan.SelectMany(r => r.Migration.IsOperationMigration ? planned.Where(p => p.Migration == r.Migration) : [r])], DryRun: true)
+            {
+                ForeignKeys = await ForeignKeys.LoadAsync(_connectionString, cancellationToken),
+            };
         }
 
         var executor = new PlanExecutor(session.Work, session.Observer, _history, _options, _logger);
@@ -289,7 +302,7 @@ public sealed partial class Migrator
             e.History!.Status == HistoryStatus.Reverting ? e.History.StatementsCompleted : 0)).ToList();
         if (dryRun)
         {
-            return new MigrationResult(plan, DryRun: true);
+            return new MigrationResult(plan, DryRun: true) { ForeignKeys = await ForeignKeys.LoadAsync(_connectionString, cancellationToken) };
         }
 
         var executor = new PlanExecutor(session.Work, session.Observer, _history, _options, _logger);

@@ -47,7 +47,7 @@ internal sealed partial class Ignores
             void Problem(LintSeverity severity, string message) => findings.Add(new LintFinding
             {
                 RuleId = Linter.BadIgnoreId, Severity = severity, File = source.FileName, Line = line, Column = column, EndLine = line,
-                Message = message, SourceLine = source.Line(line),
+                Message = message, Excerpt = source.Excerpt(line, column),
                 Fix = "write -- stepwise:ignore rule-id[, rule-id] -- why it is safe here",
             });
             foreach (var unknown in ids.Where(id => !known.Contains(id)))

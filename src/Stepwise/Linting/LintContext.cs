@@ -1,3 +1,4 @@
+using Stepwise.Planning;
 using Stepwise.Sql;
 
 namespace Stepwise.Linting;
@@ -68,6 +69,12 @@ public sealed class LintContext
     /// else can see yet blocks no one, so lock rules leave it alone.
     /// </summary>
     public bool IsCreatedInFile(RelationName relation) => _created.Contains(Normalize(relation));
+
+    /// <summary>The locks <paramref name="tree"/> takes; with a database, also on the tables its foreign keys reference where it drops, rebuilds or validates one.</summary>
+    public IReadOnlyList<TableLock> LocksOf(StatementTree tree) => StatementLocks.For(tree, _options.ForeignKeys);
+
+    /// <summary>True when linting with a database's foreign keys (<see cref="LocksOf"/> then names referenced tables).</summary>
+    public bool HasForeignKeys => _options.ForeignKeys is not null;
 
     /// <summary>The table's size, when linting with a database that has it.</summary>
     public TableSize? SizeOf(RelationName relation)

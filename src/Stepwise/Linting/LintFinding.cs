@@ -1,3 +1,5 @@
+using Stepwise.Sql;
+
 namespace Stepwise.Linting;
 
 /// <summary>One finding: which rule, how bad, where, what, and the fix.</summary>
@@ -27,8 +29,8 @@ public sealed record LintFinding
     /// <summary>The safe alternative (words, then a short SQL example), when there is one.</summary>
     public string? Fix { get; init; }
 
-    /// <summary>The source line the finding points at.</summary>
-    public string SourceLine { get; init; } = "";
+    /// <summary>The source line the finding points at, as shown (bounded, printable, with a caret), when there is one.</summary>
+    public SourceExcerpt? Excerpt { get; init; }
 
     /// <summary>The statement's text.</summary>
     public string Statement { get; init; } = "";

@@ -20,6 +20,9 @@ public sealed class LintOptions
     /// <summary>Table sizes read from a database, when linting with one.</summary>
     public IReadOnlyDictionary<RelationName, TableSize>? TableSizes { get; set; }
 
+    /// <summary>Foreign keys read from a database, when linting with one: messages then name the referenced tables a statement locks too.</summary>
+    public Planning.ForeignKeys? ForeignKeys { get; set; }
+
     /// <summary>
     /// Cost per row of each kind of work under a lock, for the estimate in messages. The defaults are
     /// twice what <c>bench/Stepwise.Bench rewrite-cost</c> measured on a small server with fsync off

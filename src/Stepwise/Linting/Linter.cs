@@ -50,17 +50,23 @@ public sealed partial class Linter
     }
 
     /// <summary>Lints one file's text. Never throws for bad SQL: a syntax error is a finding.</summary>
-    public LintResult Lint(string text, string fileName)
+    /// <remarks>
+    /// Cost is linear in the text. <paramref name="cancellationToken"/> is checked between parser calls and
+    /// statements; a single call into PostgreSQL's parser cannot be interrupted (about a second per MiB).
+    /// </remarks>
+    /// <exception cref="OperationCanceledException">Cancelled.</exception>
+    public LintResult Lint(string text, string fileName, CancellationToken cancellationToken = default)
     {
         var findings = new List<LintFinding>();
-        var script = SqlParser.Parse(text, fileName);
+        var script = SqlParser.ParseFile(text, fileName, cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
         var source = script.Source;
         foreach (var error in script.Errors)
         {
             findings.Add(new LintFinding
             {
                 RuleId = SyntaxErrorId, Severity = LintSeverity.Error, File = fileName, Line = error.Line, Column = error.Column, EndLine = error.Line,
-                Message = error.Message, Fix = error.Hint, SourceLine = error.SourceLine,
+                Message = error.Message, Fix = error.Hint, Excerpt = error.Excerpt,
             });
         }
 
@@ -72,6 +78,7 @@ public sealed partial class Linter
         var index = 0;
         foreach (var unit in units.Statements)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var lintStatement = new LintStatement(index++, unit.Statement.Tree!, unit.Statement.Text, unit.Statement.Span.StartLine, unit.Statement.Span.StartColumn,
                 unit.Statement.Span.EndLine, unit.InTransaction, unit.Group, embedded: false, anchorLine: unit.Statement.Span.StartLine);
             Run(lintStatement, context);
@@ -131,7 +138,7 @@ public sealed partial class Linter
         findings.Add(new LintFinding
         {
             RuleId = rule.Id, Severity = level, File = source.FileName, Line = statement.Line, Column = statement.Column, EndLine = statement.EndLine,
-            Message = message, Fix = rule.FixExampleFor(statement) is { } example ? $"{rule.Fix}\n{example}" : rule.Fix, SourceLine = source.Line(statement.Line), Statement = statement.Text,
+            Message = message, Fix = rule.FixExampleFor(statement) is { } example ? $"{rule.Fix}\n{example}" : rule.Fix, Excerpt = source.Excerpt(statement.Line, statement.Column), Statement = statement.Text,
         });
     }
 

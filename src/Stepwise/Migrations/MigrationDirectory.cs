@@ -101,7 +101,14 @@ public sealed partial class MigrationDirectory
             var display = System.IO.Path.Combine(path, fileName);
             if (fileName == SumFile.FileName)
             {
-                sumText = Encoding.UTF8.GetString(file.Read()).TrimStart('\uFEFF');
+                try
+                {
+                    sumText = Encoding.UTF8.GetString(file.Read()).TrimStart('\uFEFF');
+                }
+                catch (MigrationFileUnreadableException ex)
+                {
+                    problems.Add(new MigrationProblem(Severity.Error, "unreadable-file", display, 0, 0, ex.Message, ex.Hint));
+                }
                 continue;
             }
             var before = problems.Count;
@@ -274,7 +281,18 @@ public sealed partial class MigrationDirectory
     private static byte[]? ReadChecked(MigrationSourceFile file, string display, long maxBytes, List<MigrationProblem> problems, out string? text)
     {
         text = null;
-        var length = file.Length();
+        long length;
+        byte[] bytes;
+        try
+        {
+            length = file.Length();
+            bytes = length > maxBytes ? [] : file.Read();
+        }
+        catch (MigrationFileUnreadableException ex)
+        {
+            problems.Add(new MigrationProblem(Severity.Error, "unreadable-file", display, 0, 0, ex.Message, ex.Hint));
+            return null;
+        }
         if (length > maxBytes)
         {
             problems.Add(new MigrationProblem(Severity.Error, "file-too-large", display, 0, 0,
@@ -282,16 +300,37 @@ public sealed partial class MigrationDirectory
                 "load bulk data with COPY outside the migration, or split the file"));
             return null;
         }
-        var bytes = file.Read();
+        text = Decode(bytes, display, problems);
+        return text is null ? null : Encoding.UTF8.GetBytes(text);
+    }
+
+    /// <summary>
+    /// A migration file's text (BOM removed, CRLF as LF), or null with a problem saying why it is not one:
+    /// UTF-16, binary (a NUL byte early on), or not UTF-8. The one check of a file's encoding, for every reader.
+    /// </summary>
+    internal static string? Decode(byte[] bytes, string display, List<MigrationProblem> problems)
+    {
+        if (bytes.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE]) || bytes.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xFE, 0xFF]))
+        {
+            problems.Add(new MigrationProblem(Severity.Error, "not-utf8", display, 1, 1, "the file is UTF-16 (it starts with a UTF-16 byte order mark)", "save the file as UTF-8"));
+            return null;
+        }
         var start = bytes.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? 3 : 0;
+        var nul = Array.IndexOf(bytes, (byte)0, start, Math.Min(bytes.Length - start, 8192));
+        if (nul >= 0)
+        {
+            problems.Add(new MigrationProblem(Severity.Error, "binary-file", display, 0, 0, $"a binary file, not SQL (a NUL byte at offset {nul})",
+                "move it out of the migration directory; migrations are UTF-8 text"));
+            return null;
+        }
         var strict = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
         try
         {
-            text = strict.GetString(bytes, start, bytes.Length - start);
+            return strict.GetString(bytes, start, bytes.Length - start).Replace("\r\n", "\n", StringComparison.Ordinal);
         }
         catch (DecoderFallbackException ex)
         {
-            var bad = start + Math.Max(0, ex.Index);
+            var bad = Math.Min(bytes.Length - 1, start + Math.Max(0, ex.Index));
             var before = new UTF8Encoding(false, false).GetString(bytes, start, Math.Max(0, bad - start));
             var line = 1 + before.Count(c => c == '\n');
             var column = before.Length - (before.LastIndexOf('\n') + 1) + 1;
@@ -299,8 +338,6 @@ public sealed partial class MigrationDirectory
                 $"the file is not UTF-8 (byte 0x{bytes[bad]:X2} at offset {bad})", "save the file as UTF-8"));
             return null;
         }
-        text = text.Replace("\r\n", "\n", StringComparison.Ordinal);
-        return Encoding.UTF8.GetBytes(text);
     }
 
     private static void CheckDuplicates(string path, List<Migration> versioned, List<Migration> repeatable, List<MigrationProblem> problems)

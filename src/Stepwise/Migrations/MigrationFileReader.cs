@@ -34,7 +34,7 @@ internal static class MigrationFileReader
         foreach (var error in script.Errors)
         {
             problems.Add(new MigrationProblem(Severity.Error, "syntax-error", displayPath, error.Line, error.Column,
-                error.Message + "\n    " + error.SourceLine + "\n    " + error.Caret, error.Hint));
+                error.Message + "\n" + error.Excerpt, error.Hint));
         }
 
         var directives = FindDirectives(script.Source, displayPath, problems);

@@ -34,11 +34,55 @@ public sealed class MigrationSource
     public static MigrationSource FromDirectory(string path) =>
         new(path, "the migration directory does not exist", "create it with: stepwise new <name> (or pass --dir)", () =>
             !Directory.Exists(path) ? null
-                : [.. Directory.EnumerateFiles(path).Select(file => new MigrationSourceFile(
-                    System.IO.Path.GetFileName(file), file, () => new FileInfo(file).Length, () => File.ReadAllBytes(file)))],
+                // Every entry but other folders: files, links (dangling ones too) and directories named like a migration, which must be reported, not skipped.
+                : [.. Directory.EnumerateFileSystemEntries(path).Where(entry => !IsFolder(entry)).Select(file => new MigrationSourceFile(
+                    System.IO.Path.GetFileName(file), file, () => Guard(file, () => new FileInfo(file).Length), () => Guard(file, () => File.ReadAllBytes(file))))],
             () => !Directory.Exists(path) ? []
-                : [.. Directory.EnumerateDirectories(path).Select(d => new MigrationSourceFolder(System.IO.Path.GetFileName(d),
+                : [.. Directory.EnumerateDirectories(path).Where(IsFolder).Select(d => new MigrationSourceFolder(System.IO.Path.GetFileName(d),
                     name => File.Exists(System.IO.Path.Combine(d, name))))]);
+
+    /// <summary>A directory that is not named like a migration file (another tool's migration folder, say).</summary>
+    private static bool IsFolder(string entry) =>
+        Directory.Exists(entry) && System.IO.Path.GetExtension(entry).ToLowerInvariant() is not (".sql" or ".yaml" or ".yml" or ".json");
+
+    /// <summary>Runs a file-system read, turning its failure into a reason a person can act on.</summary>
+    private static T Guard<T>(string file, Func<T> read)
+    {
+        try
+        {
+            if (Directory.Exists(file))
+            {
+                throw new MigrationFileUnreadableException("a directory where a migration file is expected", "move it out of the migration directory, or rename it");
+            }
+            return read();
+        }
+        catch (Exception ex) when (ex is (IOException and not MigrationFileUnreadableException) or UnauthorizedAccessException)
+        {
+            throw Unreadable(file, ex);
+        }
+    }
+
+    private static MigrationFileUnreadableException Unreadable(string file, Exception ex)
+    {
+        var info = new FileInfo(file);
+        if (info.LinkTarget is { } target)
+        {
+            try
+            {
+                if (info.ResolveLinkTarget(returnFinalTarget: true) is not { Exists: true })
+                {
+                    return new($"a symbolic link to {target}, which does not exist", "restore the file it points to, or delete the link");
+                }
+            }
+            catch (IOException)
+            {
+                return new($"a symbolic link that never reaches a file (it loops through {target})", "point the link at the migration file, or delete it");
+            }
+        }
+        return ex is UnauthorizedAccessException
+            ? new("the file cannot be read: permission denied", "let the user running stepwise read it (e.g. chmod a+r), or move it out of the migration directory")
+            : new($"the file cannot be read ({ex.Message.TrimEnd('.')})", "check the file and the disk, then try again");
+    }
 
     /// <summary>Files given in memory, named in messages as if they were in <paramref name="path"/>.</summary>
     public static MigrationSource FromFiles(string path, IEnumerable<(string FileName, byte[] Content)> files)
@@ -88,7 +132,14 @@ public sealed class MigrationSource
     public override string ToString() => Path;
 }
 
+/// <summary>A migration source's file that cannot be read, with the reason and what to do.</summary>
+internal sealed class MigrationFileUnreadableException(string reason, string hint) : IOException(reason)
+{
+    public string Hint { get; } = hint;
+}
+
 /// <summary>One file of a <see cref="MigrationSource"/>: its name, how messages name it, and its bytes, read on demand.</summary>
+
 internal sealed record MigrationSourceFile(string FileName, string DisplayPath, Func<long> Length, Func<byte[]> Read);
 
 /// <summary>A folder inside a <see cref="MigrationSource"/>: its name, and whether it holds a file of a given name.</summary>

@@ -42,9 +42,17 @@ public static class OperationFileReader
         ArgumentNullException.ThrowIfNull(problems);
         var context = new YamlFileContext(displayPath, problems);
         var stream = new YamlStream();
+        var parser = new DepthLimitedParser(new Parser(new ScalarAliases(new Scanner(new StringReader(text)))));
         try
         {
-            stream.Load(new DepthLimitedParser(new Parser(new ScalarAliases(new Scanner(new StringReader(text))))));
+            stream.Load(parser);
+        }
+        catch (ArgumentException)
+        {
+            // YamlDotNet's node builder on an event it does not expect (malformed input, found by fuzzing).
+            context.Error(parser.Current?.Start ?? new Mark(0, 1, 1), "invalid-yaml", "the file is not valid YAML: unexpected text here",
+                "fix the syntax (JSON files are read as YAML, whose flow syntax JSON is)");
+            return null;
         }
         catch (YamlException ex)
         {
@@ -154,7 +162,11 @@ public static class OperationFileReader
         return operation is not null && context.Errors == errorsBefore ? operation with { Position = YamlFileContext.Position(key) } : null;
     }
 
-    /// <summary>Stops the YAML parser at a nesting depth no operation file needs, before building nodes recursively could exhaust the stack.</summary>
+    /// <summary>
+    /// Stops the YAML parser at a nesting depth no operation file needs, before building nodes recursively could
+    /// exhaust the stack; and turns the scanner's own failures on some malformed input (YamlDotNet throws
+    /// InvalidOperationException there, found by fuzzing) into a syntax error at the last position read.
+    /// </summary>
     private sealed class DepthLimitedParser(IParser inner) : IParser
     {
         private int _depth;
@@ -163,7 +175,17 @@ public static class OperationFileReader
 
         public bool MoveNext()
         {
-            if (!inner.MoveNext())
+            var last = inner.Current?.End ?? new Mark(0, 1, 1);
+            bool moved;
+            try
+            {
+                moved = inner.MoveNext();
+            }
+            catch (InvalidOperationException)
+            {
+                throw new YamlException(last, last, "unexpected text after this point (an unclosed [ or {, or a stray character?)");
+            }
+            if (!moved)
             {
                 return false;
             }

@@ -23,6 +23,26 @@ public static class StatementLocks
         return s_cache.GetValue(tree, Derive);
     }
 
+    /// <summary>
+    /// The same, and with a database's <paramref name="foreignKeys"/> also the locks on tables the statement does not name
+    /// but whose foreign keys it drops, rebuilds or validates (DROP CONSTRAINT, DROP TABLE, DROP COLUMN, ALTER COLUMN TYPE,
+    /// VALIDATE CONSTRAINT): the referenced tables.
+    /// </summary>
+    public static IReadOnlyList<TableLock> For(StatementTree tree, ForeignKeys? foreignKeys)
+    {
+        if (foreignKeys is null)
+        {
+            return For(tree);
+        }
+        var locks = new LockSet();
+        foreach (var l in For(tree))
+        {
+            locks.Add(l.Level, l.Relation, l.Reason);
+        }
+        foreignKeys.AddReferencedLocks(locks, tree);
+        return locks.ToList();
+    }
+
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<StatementTree, IReadOnlyList<TableLock>> s_cache = [];
 
     private static IReadOnlyList<TableLock> Derive(StatementTree tree)

@@ -3,7 +3,7 @@ using Stepwise.Sql;
 namespace Stepwise.Planning;
 
 /// <summary>A table-level lock a statement takes.</summary>
-/// <param name="Level">The lock mode; never <see cref="LockLevel.None"/> in <see cref="StatementLocks.For"/>'s answer.</param>
+/// <param name="Level">The lock mode; never <see cref="LockLevel.None"/> in <see cref="StatementLocks.For(StatementTree)"/>'s answer.</param>
 /// <param name="Relation">The table, index, view or sequence locked, as the statement names it (not resolved through search_path).</param>
 /// <param name="Reason">
 /// Which part of the statement takes it, e.g. <c>ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY (referenced table)</c>;

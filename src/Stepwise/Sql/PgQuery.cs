@@ -11,6 +11,16 @@ namespace Stepwise.Sql;
 /// </summary>
 internal static unsafe class PgQuery
 {
+    /// <summary>
+    /// Parse trees nest as deep as the SQL does (a parenthesised expression or subquery is a few JSON levels):
+    /// far past System.Text.Json's default of 64 for legitimate SQL. PostgreSQL's parser stops deeper input itself.
+    /// </summary>
+    internal const int MaxTreeDepth = 100_000;
+
+    internal static readonly JsonReaderOptions TreeJson = new() { MaxDepth = MaxTreeDepth };
+
+    internal static readonly JsonDocumentOptions TreeDocument = new() { MaxDepth = MaxTreeDepth };
+
     // libpg_query keeps parser state per thread, but builds made without DEBUG point the process's
     // stderr (fd 2) at a pipe and back with dup2 around every parse, and two threads doing that at
     // once can leave fd 2 on a closed pipe. Such a build gets one native call at a time; Debian's
@@ -81,7 +91,7 @@ internal static unsafe class PgQuery
     private static List<RawStatement> SliceStatements(ReadOnlySpan<byte> json)
     {
         var statements = new List<RawStatement>();
-        var reader = new Utf8JsonReader(json);
+        var reader = new Utf8JsonReader(json, TreeJson);
         reader.Read(); // {
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
@@ -177,7 +187,7 @@ internal static unsafe class PgQuery
     private static JsonElement ReadJson(byte* json)
     {
         var span = MemoryMarshal.CreateReadOnlySpanFromNullTerminated(json);
-        var reader = new Utf8JsonReader(span);
+        var reader = new Utf8JsonReader(span, TreeJson);
         // ParseValue copies into a document that owns its memory and needs no Dispose.
         using var document = JsonDocument.ParseValue(ref reader);
         return document.RootElement.Clone();

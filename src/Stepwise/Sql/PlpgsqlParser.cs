@@ -187,7 +187,8 @@ public static class PlpgsqlParser
         SqlError? error = null;
         if (parsed.Errors.Count > 0)
         {
-            error = new SqlError(source.FileName, line, 1, $"in PL/pgSQL body: {parsed.Errors[0].Message}", source.Line(line));
+            var excerpt = source.Excerpt(line, 1);
+            error = new SqlError(source.FileName, line, 1, $"in PL/pgSQL body: {parsed.Errors[0].Message}", excerpt.Text) { Excerpt = excerpt };
         }
         return new EmbeddedStatement(sql, line, tree, error, isDynamic);
     }

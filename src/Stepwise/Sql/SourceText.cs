@@ -12,6 +12,7 @@ public sealed class SourceText
     private readonly int[]? _byteToChar; // null when the text is pure ASCII (identity map)
     private readonly int[]? _charToByte;
     private readonly int[] _lineStarts;  // char offsets where each line starts
+    private readonly int[] _pairStarts;  // char offsets of surrogate pairs (two chars, one code point), ascending
 
     /// <summary>Wraps <paramref name="text"/>, named <paramref name="fileName"/> in messages.</summary>
     public SourceText(string text, string? fileName = null)
@@ -24,14 +25,20 @@ public sealed class SourceText
             (_byteToChar, _charToByte) = BuildMaps(text, Utf8.Length);
         }
         var starts = new List<int> { 0 };
+        var pairs = new List<int>();
         for (var i = 0; i < text.Length; i++)
         {
             if (text[i] == '\n')
             {
                 starts.Add(i + 1);
             }
+            else if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                pairs.Add(i++);
+            }
         }
         _lineStarts = [.. starts];
+        _pairStarts = [.. pairs];
     }
 
     /// <summary>The text as given.</summary>
@@ -63,41 +70,64 @@ public sealed class SourceText
     /// <summary>Character offset of a 1-based code-point position counted from <paramref name="fromChar"/>.</summary>
     internal int CodePointPositionToChar(int fromChar, int position)
     {
-        var offset = fromChar;
-        for (var n = 1; n < position && offset < Text.Length; n++)
+        // Every surrogate pair before the position adds one character; a few rounds settle it (no walk over the text).
+        fromChar = Math.Clamp(fromChar, 0, Text.Length);
+        var offset = Math.Min(Text.Length, fromChar + Math.Max(0, position - 1));
+        var counted = 0;
+        while (offset < Text.Length && PairsIn(fromChar, offset) is var pairs && pairs != counted)
         {
-            offset += char.IsHighSurrogate(Text[offset]) && offset + 1 < Text.Length && char.IsLowSurrogate(Text[offset + 1]) ? 2 : 1;
+            offset = Math.Min(Text.Length, offset + pairs - counted);
+            counted = pairs;
         }
-        return Math.Min(offset, Text.Length);
+        return offset;
     }
 
-    /// <summary>1-based line and column (in code points) of a character offset.</summary>
+    /// <summary>1-based line and column (in code points) of a character offset, in logarithmic time.</summary>
     public (int Line, int Column) LineColumn(int charOffset)
     {
         charOffset = Math.Clamp(charOffset, 0, Text.Length);
-        var line = Array.BinarySearch(_lineStarts, charOffset);
-        if (line < 0)
-        {
-            line = ~line - 1;
-        }
+        var line = LineIndex(charOffset);
         var start = _lineStarts[line];
-        var column = 1;
-        for (var i = start; i < charOffset; i++)
-        {
-            if (!char.IsLowSurrogate(Text[i]) || i == start || !char.IsHighSurrogate(Text[i - 1]))
-            {
-                column++;
-            }
-        }
-        return (line + 1, column);
+        return (line + 1, charOffset - start - PairsIn(start, charOffset) + 1);
     }
 
-    /// <summary>The text of a 1-based line, without its line break.</summary>
-    public string Line(int line)
+    /// <summary>
+    /// The text of a 1-based line as shown under a message: cut to a window around <paramref name="column"/>,
+    /// control characters escaped, with a caret under the column. Bounded whatever the line's length.
+    /// </summary>
+    public SourceExcerpt Excerpt(int line, int column)
+    {
+        var (start, end) = LineBounds(line);
+        var at = CodePointPositionToChar(start, column);
+        return SourceExcerpt.Cut(Text.AsSpan(start, end - start), Math.Clamp(at, start, end) - start);
+    }
+
+    private int LineIndex(int charOffset)
+    {
+        var line = Array.BinarySearch(_lineStarts, charOffset);
+        return line < 0 ? ~line - 1 : line;
+    }
+
+    /// <summary>How many surrogate pairs start in [from, to).</summary>
+    private int PairsIn(int from, int to)
+    {
+        if (_pairStarts.Length == 0 || to <= from)
+        {
+            return 0;
+        }
+        static int Lower(int[] a, int value)
+        {
+            var i = Array.BinarySearch(a, value);
+            return i < 0 ? ~i : i;
+        }
+        return Lower(_pairStarts, to) - Lower(_pairStarts, from);
+    }
+
+    private (int Start, int End) LineBounds(int line)
     {
         if (line < 1 || line > _lineStarts.Length)
         {
-            return string.Empty;
+            return (0, 0);
         }
         var start = _lineStarts[line - 1];
         var end = line < _lineStarts.Length ? _lineStarts[line] - 1 : Text.Length;
@@ -105,6 +135,13 @@ public sealed class SourceText
         {
             end--;
         }
+        return (start, end);
+    }
+
+    /// <summary>The text of a 1-based line, without its line break.</summary>
+    public string Line(int line)
+    {
+        var (start, end) = LineBounds(line);
         return Text[start..end];
     }
 

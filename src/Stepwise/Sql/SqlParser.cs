@@ -9,23 +9,27 @@ public static class SqlParser
 {
     /// <summary>Splits <paramref name="text"/> into statements and parses each into a tree.</summary>
     /// <exception cref="SqlParserUnavailableException">libpg_query is not installed.</exception>
-    public static SqlScript Parse(string text, string? fileName = null) => Run(text, fileName, withTrees: true);
+    public static SqlScript Parse(string text, string? fileName = null) => Run(text, fileName, withTrees: true, CancellationToken.None);
+
+    /// <summary><see cref="Parse"/> for whole files, which may be long: cancellation is checked between calls into the parser (one call cannot be interrupted).</summary>
+    /// <exception cref="OperationCanceledException">Cancelled.</exception>
+    internal static SqlScript ParseFile(string text, string fileName, CancellationToken cancellationToken) => Run(text, fileName, withTrees: true, cancellationToken);
 
     /// <summary>Splits <paramref name="text"/> into statements without building trees (faster).</summary>
     /// <exception cref="SqlParserUnavailableException">libpg_query is not installed.</exception>
-    public static SqlScript Split(string text, string? fileName = null) => Run(text, fileName, withTrees: false);
+    public static SqlScript Split(string text, string? fileName = null) => Run(text, fileName, withTrees: false, CancellationToken.None);
 
-    private static SqlScript Run(string text, string? fileName, bool withTrees)
+    private static SqlScript Run(string text, string? fileName, bool withTrees, CancellationToken cancellationToken)
     {
         var source = new SourceText(text, fileName);
-        var run = new ScriptRun(source, withTrees);
+        var run = new ScriptRun(source, withTrees, cancellationToken);
         run.MaskUnparseableText();
         run.ParseWindow(0, source.Utf8.Length);
         return run.Finish();
     }
 
     /// <summary>One parse of one script: the masked bytes handed to the parser and what came back.</summary>
-    private sealed class ScriptRun(SourceText source, bool withTrees)
+    private sealed class ScriptRun(SourceText source, bool withTrees, CancellationToken cancellationToken)
     {
         private readonly byte[] _bytes = (byte[])source.Utf8.Clone();
         private readonly char[] _maskedText = source.Text.ToCharArray(); // the text the parser saw, as characters
@@ -54,10 +58,18 @@ public static class SqlParser
                 }
                 return true;
             });
-            for (var i = text.IndexOf('\0'); i >= 0; i = text.IndexOf('\0', i + 1))
+            // One error for every NUL of the file (at the first): a file of NULs must not make one error per byte.
+            var first = text.IndexOf('\0');
+            var count = 0;
+            for (var i = first; i >= 0; i = text.IndexOf('\0', i + 1))
             {
                 Blank(i, i + 1);
-                _otherErrors.Add(SqlError.At(source, i, "NUL character (U+0000) in SQL text", "PostgreSQL does not accept NUL characters; remove it."));
+                count++;
+            }
+            if (count > 0)
+            {
+                _otherErrors.Add(SqlError.At(source, first, count == 1 ? "NUL character (U+0000) in SQL text" : $"{count} NUL characters (U+0000) in SQL text, the first here",
+                    count == 1 ? "PostgreSQL does not accept NUL characters; remove it." : "PostgreSQL does not accept NUL characters; remove them (is this a binary file?)."));
             }
         }
 
@@ -86,6 +98,7 @@ public static class SqlParser
             var text = source.Text;
             while (start < end)
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 var (statements, error) = PgQuery.Parse(_bytes.AsSpan(start, end - start), withTrees);
                 if (error is null)
                 {

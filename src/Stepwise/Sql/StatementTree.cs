@@ -24,7 +24,7 @@ public sealed class StatementTree
             if (root is null)
             {
                 // Racing readers parse the same bytes to equal trees; the first one published wins.
-                Interlocked.CompareExchange(ref _root, new ParsedRoot(SqlNode.FromWrapped(JsonDocument.Parse(_json).RootElement)), null);
+                Interlocked.CompareExchange(ref _root, new ParsedRoot(SqlNode.FromWrapped(JsonDocument.Parse(_json, PgQuery.TreeDocument).RootElement)), null);
                 root = _root;
             }
             return root.Node;

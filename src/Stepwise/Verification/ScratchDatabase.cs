@@ -31,9 +31,29 @@ public sealed class ScratchDatabase : IAsyncDisposable
     /// <summary>Creates the scratch database.</summary>
     /// <param name="devUrl">A server to create it on (the role needs CREATEDB); null to start a TempPostgres.</param>
     /// <param name="server">Options for the TempPostgres.</param>
+    /// <param name="setup">SQL to run on the new database before it is handed out; null for none.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
-    /// <exception cref="MigrationRefusedException">The dev server cannot be reached or the role cannot create a database.</exception>
-    public static async Task<ScratchDatabase> CreateAsync(string? devUrl, TempPostgresOptions? server = null, CancellationToken cancellationToken = default)
+    /// <exception cref="MigrationRefusedException">The role cannot create a database, or the setup SQL fails (the database is then thrown away).</exception>
+    public static async Task<ScratchDatabase> CreateAsync(string? devUrl, TempPostgresOptions? server = null, ReplaySetup? setup = null, CancellationToken cancellationToken = default)
+    {
+        var scratch = await CreateEmptyAsync(devUrl, server, cancellationToken);
+        if (setup is null)
+        {
+            return scratch;
+        }
+        try
+        {
+            await setup.RunAsync(scratch.ConnectionString, cancellationToken);
+            return scratch;
+        }
+        catch
+        {
+            await scratch.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static async Task<ScratchDatabase> CreateEmptyAsync(string? devUrl, TempPostgresOptions? server, CancellationToken cancellationToken)
     {
         if (devUrl is null)
         {

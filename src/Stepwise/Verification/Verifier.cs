@@ -29,11 +29,21 @@ public sealed record LockMeasurement(string File, int Line, string Statement, IR
     IReadOnlyList<string> Rewritten, IReadOnlyDictionary<string, LockLevel> Static, bool Disagrees);
 
 /// <summary>What <see cref="Verifier.VerifyAsync"/> found.</summary>
-/// <param name="Migrations">How many versioned migrations were checked.</param>
+/// <param name="Migrations">How many versioned migrations the directory holds.</param>
 /// <param name="Problems">Everything that failed (empty when the directory verifies).</param>
 /// <param name="Locks">The measured lock report, statement by statement.</param>
-/// <param name="NotReversible">Migrations without a down section (not a failure).</param>
-public sealed record VerifyReport(int Migrations, IReadOnlyList<VerifyProblem> Problems, IReadOnlyList<LockMeasurement> Locks, IReadOnlyList<string> NotReversible);
+/// <param name="NotReversible">Migrations applied without a down section, so not round-tripped (not a failure).</param>
+public sealed record VerifyReport(int Migrations, IReadOnlyList<VerifyProblem> Problems, IReadOnlyList<LockMeasurement> Locks, IReadOnlyList<string> NotReversible)
+{
+    /// <summary>How many migrations applied from scratch (operation migrations: started and completed).</summary>
+    public int Applied { get; init; }
+
+    /// <summary>How many were taken back and applied again: SQL migrations through their down section, operation migrations through rollback.</summary>
+    public int RoundTripped { get; init; }
+
+    /// <summary>The 1-based position of the migration where verification stopped (later ones build on it and were not checked); null when it went through all.</summary>
+    public int? StoppedAt { get; init; }
+}
 
 /// <summary>
 /// Replays a directory on a throwaway PostgreSQL: every migration must apply from an empty database;
@@ -51,9 +61,11 @@ public static class Verifier
     /// <param name="logger">Receives the migrator's progress.</param>
     /// <param name="server">Options for the TempPostgres started when <paramref name="devUrl"/> is null.</param>
     /// <param name="devUrl">A server to create the throwaway databases on instead of starting a TempPostgres.</param>
+    /// <param name="setup">SQL run on the empty database before the first migration (what the history assumes but does not create).</param>
     /// <param name="cancellationToken">Stops the verification.</param>
+    /// <exception cref="MigrationRefusedException">The directory has errors, or the setup SQL fails.</exception>
     public static async Task<VerifyReport> VerifyAsync(string directory, ILogger? logger = null, TempPostgresOptions? server = null, string? devUrl = null,
-        CancellationToken cancellationToken = default)
+        ReplaySetup? setup = null, CancellationToken cancellationToken = default)
     {
         const string stateSchema = "stepwise";
         var files = MigrationDirectory.Load(directory);
@@ -61,7 +73,7 @@ public static class Verifier
         {
             throw new MigrationRefusedException($"the migration directory {directory} has errors", [.. files.Problems.Where(p => p.Severity == Severity.Error)]);
         }
-        await using var postgres = await ScratchDatabase.CreateAsync(devUrl, server, cancellationToken);
+        await using var postgres = await ScratchDatabase.CreateAsync(devUrl, server, setup, cancellationToken);
         var problems = new List<VerifyProblem>();
         var locks = new List<LockMeasurement>();
         var notReversible = new List<string>();
@@ -73,17 +85,26 @@ public static class Verifier
         });
 
         SchemaModel? current = null;
+        var (applied, roundTripped, position) = (0, 0, 0);
+        int? stoppedAt = null;
         foreach (var migration in files.Versioned)
         {
+            position++;
+            // Every failure below stops here: later migrations build on this one.
+            stoppedAt = position;
             // The schema before this migration is the one the previous step ended with.
             var before = current ?? await CatalogReader.ReadAsync(postgres.ConnectionString, stateSchema, cancellationToken);
             if (migration.IsOperationMigration)
             {
-                if (await VerifyOperationsAsync(migrator, migration, postgres.ConnectionString, problems, cancellationToken) is not { } completed)
+                var (completed, started, rolledBack) = await VerifyOperationsAsync(migrator, migration, postgres.ConnectionString, problems, cancellationToken);
+                applied += started ? 1 : 0;
+                roundTripped += rolledBack ? 1 : 0;
+                if (completed is null)
                 {
                     break;
                 }
                 current = completed;
+                stoppedAt = null;
                 continue;
             }
             if (migration.Up!.RunsInTransaction)
@@ -104,10 +125,12 @@ public static class Verifier
             {
                 probing = null;
             }
+            applied++;
             var afterUp = current = await CatalogReader.ReadAsync(postgres.ConnectionString, stateSchema, cancellationToken);
             if (migration.Down is null)
             {
                 notReversible.Add(migration.FileName);
+                stoppedAt = null;
                 continue;
             }
             try
@@ -135,6 +158,8 @@ public static class Verifier
                 problems.Add(new VerifyProblem(migration.FileName, "reapply", $"applying it again after its down section fails: {ex.File}:{ex.Line}:{ex.Column}: {ex.Message}"));
                 break; // the database no longer matches the directory: later checks would only repeat this
             }
+            roundTripped++;
+            stoppedAt = null;
             var again = current = await CatalogReader.ReadAsync(postgres.ConnectionString, stateSchema, cancellationToken);
             var drift = SchemaDiff.Compare(afterUp, again);
             if (drift.Count > 0)
@@ -142,14 +167,15 @@ public static class Verifier
                 problems.Add(new VerifyProblem(migration.FileName, "reapply", "applying again after down gives a different schema: " + string.Join("; ", drift)));
             }
         }
-        return new VerifyReport(files.Versioned.Count, problems, locks, notReversible);
+        return new VerifyReport(files.Versioned.Count, problems, locks, notReversible) { Applied = applied, RoundTripped = roundTripped, StoppedAt = stoppedAt };
     }
 
     /// <summary>
     /// An operation migration: start, rollback (the catalog must equal the one before start), start again, then
-    /// complete. Returns the catalog after complete, or null when a step failed (recorded in <paramref name="problems"/>).
+    /// complete. Returns the catalog after complete (null when a step failed, recorded in <paramref name="problems"/>), whether
+    /// it applied (started) and whether the round trip (rollback, start again) got through.
     /// </summary>
-    private static async Task<SchemaModel?> VerifyOperationsAsync(Migrator migrator, Migration migration, string database, List<VerifyProblem> problems,
+    private static async Task<(SchemaModel? Completed, bool Applied, bool RoundTripped)> VerifyOperationsAsync(Migrator migrator, Migration migration, string database, List<VerifyProblem> problems,
         CancellationToken cancellationToken)
     {
         const string stateSchema = "stepwise";
@@ -169,13 +195,13 @@ public static class Verifier
             }
             step = "complete";
             await migrator.ApplyAsync(new ApplyRequest { ToVersion = migration.Version, Complete = true }, cancellationToken);
-            return await CatalogReader.ReadAsync(database, stateSchema, cancellationToken);
+            return (await CatalogReader.ReadAsync(database, stateSchema, cancellationToken), true, true);
         }
         catch (Exception ex) when (ex is MigrationFailedException or MigrationRefusedException)
         {
             var where = ex is MigrationFailedException failed ? $"{failed.File}:{failed.Line}:{failed.Column}: " : "";
             problems.Add(new VerifyProblem(migration.FileName, step, $"{(step == "start" ? "does not start from scratch" : $"{step} fails")}: {where}{ex.Message}"));
-            return null;
+            return (null, step != "start", step == "complete");
         }
     }
 

@@ -100,6 +100,69 @@ public class SchemaSqlTests(PostgresFixture fixture) : IClassFixture<PostgresFix
         Assert.Equal([], SchemaDiff.Compare(model, await CatalogReader.ReadAsync(target.ConnectionString)).Select(c => c.ToString()));
     }
 
+    /// <summary>
+    /// Objects named so that neither the order of kinds nor the order of names works: functions whose declarations,
+    /// parameters or queries need tables (and views), tables whose defaults call functions, views on views, types used
+    /// by tables, triggers, sequences owned by columns, sub-partitions; then a generated chain of 40 tables with foreign
+    /// keys, 40 views each on the next, and 40 PL/pgSQL functions on them.
+    /// </summary>
+    private static string Tangled()
+    {
+        var sql = new System.Text.StringBuilder("""
+            CREATE SCHEMA auth;
+            CREATE TYPE mood AS ENUM ('ok', 'bad');
+            CREATE DOMAIN positive AS int CHECK (VALUE > 0);
+            CREATE TYPE pair AS (a int, b positive);
+            CREATE TABLE auth.users (id bigserial PRIMARY KEY, mood mood NOT NULL DEFAULT 'ok', p pair);
+            CREATE TABLE z_scores (id int, score int);
+            CREATE FUNCTION a_next_score() RETURNS int LANGUAGE sql AS 'SELECT coalesce(max(score), 0) + 1 FROM z_scores';
+            CREATE TABLE b_games (id int, score int DEFAULT a_next_score());
+            CREATE FUNCTION a_user_row(u auth.users) RETURNS auth.users LANGUAGE plpgsql AS $$ DECLARE r auth.users%ROWTYPE; BEGIN r := u; RETURN r; END $$;
+            CREATE FUNCTION a_rowtype() RETURNS int LANGUAGE plpgsql AS $$ DECLARE r z_scores%ROWTYPE; n z_scores.score%TYPE; BEGIN RETURN 1; END $$;
+            CREATE FUNCTION a_games() RETURNS SETOF b_games LANGUAGE plpgsql AS $$ BEGIN RETURN QUERY SELECT * FROM b_games; END $$;
+            CREATE VIEW z_base_view AS SELECT * FROM z_scores;
+            CREATE VIEW a_top AS SELECT * FROM z_base_view WHERE score > 1;
+            CREATE FUNCTION a_from_view() RETURNS bigint LANGUAGE sql AS 'SELECT count(*) FROM a_top';
+            CREATE VIEW a_counted AS SELECT a_from_view() AS n;
+            CREATE MATERIALIZED VIEW m_stats AS SELECT count(*) AS n FROM a_top;
+            CREATE UNIQUE INDEX a_stats_n ON m_stats (n);
+            CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+            CREATE TRIGGER z_touch BEFORE INSERT ON z_scores FOR EACH ROW EXECUTE FUNCTION touch();
+            CREATE SEQUENCE a_scores_seq OWNED BY z_scores.id;
+            ALTER TABLE z_scores ALTER COLUMN id SET DEFAULT nextval('a_scores_seq');
+            CREATE TABLE events (id int, k int, sub int) PARTITION BY RANGE (k);
+            CREATE TABLE a_events_low PARTITION OF events FOR VALUES FROM (0) TO (10) PARTITION BY LIST (sub);
+            CREATE TABLE a_events_low_1 PARTITION OF a_events_low FOR VALUES IN (1);
+
+            """);
+        const int chain = 40;
+        for (var i = 1; i <= chain; i++)
+        {
+            sql.Append($"CREATE TABLE chain_{i:D2} (id int PRIMARY KEY, prev int{(i > 1 ? $" REFERENCES chain_{i - 1:D2}" : "")}, state mood);\n");
+        }
+        for (var i = chain; i >= 1; i--)
+        {
+            // v_01 reads v_02 reads ... v_40: names in the order opposite to what they need.
+            sql.Append($"CREATE VIEW v_{i:D2} AS SELECT * FROM {(i == chain ? $"chain_{i:D2}" : $"v_{i + 1:D2}")};\n");
+            sql.Append($"CREATE FUNCTION f_{i:D2}(r chain_{i:D2}) RETURNS chain_{i:D2} LANGUAGE plpgsql AS $$ DECLARE c chain_{i:D2}%ROWTYPE; BEGIN c := r; RETURN c; END $$;\n");
+        }
+        return sql.ToString();
+    }
+
+    [Fact]
+    public async Task The_sql_of_a_whole_model_creates_each_object_after_what_it_needs()
+    {
+        await using var source = await MigrationWorkspace.CreateAsync(fixture);
+        await source.ExecuteAsync(Tangled());
+        var model = await CatalogReader.ReadAsync(source.ConnectionString);
+        await using var target = await MigrationWorkspace.CreateAsync(fixture);
+
+        await RunScriptAsync(target.ConnectionString, SchemaSql.Render(SchemaSql.NewDatabase, model));
+
+        Assert.Equal([], SchemaDiff.Compare(model, await CatalogReader.ReadAsync(target.ConnectionString)).Select(c => c.ToString()));
+        Assert.Equal((44, 40), (model.Views.Count, model.Functions.Count(f => f.Signature.StartsWith("f_", StringComparison.Ordinal)))); // the whole schema was rebuilt
+    }
+
     [Fact]
     public async Task The_sql_of_a_diff_turns_the_first_database_into_the_second()
     {

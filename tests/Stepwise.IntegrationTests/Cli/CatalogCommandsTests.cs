@@ -122,11 +122,86 @@ public class CatalogCommandsTests(PostgresFixture fixture) : IClassFixture<Postg
         var noRights = await Run(ws, "verify", "--dev-url", await RoleWithoutCreateDb());
 
         Assert.True(verify.Code == 0, verify.Out + verify.Error);
-        Assert.Contains("verified: 2 migration(s)", verify.Out);
+        Assert.Contains("verified: 2 applied from scratch, 0 round-tripped: none has a down section", verify.Out);
         Assert.Equal(0L, await ScalarOn(fixture.ConnectionString, "SELECT count(*) FROM pg_database WHERE datname LIKE 'stepwise\\_scratch\\_%'"));
         Assert.Equal(2, noRights.Code);
         Assert.Contains("the dev database's role cannot create databases", noRights.Error);
         Assert.DoesNotContain("s3cret", noRights.Out + noRights.Error);
+    }
+
+    private static MigrationWorkspace NeedsAuthSchema(MigrationWorkspace ws) => ws
+        .Write("1_users.sql", "-- stepwise:up\nCREATE TABLE auth.users (id int PRIMARY KEY);\n")
+        .Write("2_sessions.sql", "-- stepwise:up\nCREATE TABLE auth.sessions (user_id int REFERENCES auth.users);\n");
+
+    /// <summary>A file outside the migration directory (which holds only migrations).</summary>
+    private static string Scratch(string name, string content)
+    {
+        var path = Path.Combine(Directory.CreateTempSubdirectory("stepwise-setup-").FullName, name);
+        File.WriteAllText(path, content);
+        return path;
+    }
+
+    [Fact]
+    public async Task Verify_runs_setup_sql_first_and_counts_exactly_what_it_checked()
+    {
+        await using var ws = NeedsAuthSchema(await MigrationWorkspace.CreateAsync(fixture))
+            .Write("3_notes.sql", "-- stepwise:up\nCREATE TABLE notes (a int);\n-- stepwise:down\nDROP TABLE notes;\n").WriteSum();
+        await using var noDowns = NeedsAuthSchema(await MigrationWorkspace.CreateAsync(fixture)).WriteSum();
+        var setup = Scratch("prepare.sql", "CREATE SCHEMA auth;\n");
+
+        var unprepared = await Run(ws, "verify", "--dev-url", fixture.ConnectionString);
+        var prepared = await Run(ws, "verify", "--dev-url", fixture.ConnectionString, "--setup", setup);
+        var json = await Run(ws, "verify", "--dev-url", fixture.ConnectionString, "--format", "json");
+        var none = await Run(noDowns, "verify", "--dev-url", fixture.ConnectionString, "--setup", setup);
+
+        Assert.Equal(1, unprepared.Code);
+        Assert.Contains("1 problem(s): 0 applied from scratch, 0 round-tripped; stopped at 1 of 3 (2 later migration(s) not checked)", unprepared.Out);
+        Assert.Contains("--setup FILE", unprepared.Out);
+        Assert.True(prepared.Code == 0, prepared.Out + prepared.Error);
+        Assert.Contains("verified: 3 applied from scratch, 1 round-tripped (2 without a down section)", prepared.Out);
+        Assert.Contains("2 migration(s) have no down section, so they were not round-tripped: 1_users.sql, 2_sessions.sql", prepared.Error);
+        var root = JsonDocument.Parse(json.Out).RootElement;
+        Assert.Equal((3, 0, 0, 1), (root.GetProperty("migrations").GetInt32(), root.GetProperty("applied").GetInt32(), root.GetProperty("roundTripped").GetInt32(), root.GetProperty("stoppedAt").GetInt32()));
+        Assert.True(none.Code == 0, none.Out + none.Error);
+        Assert.Contains("verified: 2 applied from scratch, 0 round-tripped: none has a down section", none.Out);
+    }
+
+    [Fact]
+    public async Task Drift_says_the_replay_failed_without_apply_advice_and_takes_setup_from_the_configuration()
+    {
+        await using var ws = NeedsAuthSchema(await MigrationWorkspace.CreateAsync(fixture)).WriteSum();
+        await ws.ExecuteAsync("CREATE SCHEMA auth");
+        await ws.Migrator().ApplyAsync(new Stepwise.Execution.ApplyRequest());
+        var setup = Scratch("prepare.sql", "CREATE SCHEMA auth;\n");
+        var config = Path.Combine(Path.GetDirectoryName(setup)!, "stepwise.json");
+        File.WriteAllText(config, "{ \"setup\": \"prepare.sql\" }");
+
+        var unprepared = await Run(ws, "drift", "--dev-url", fixture.ConnectionString);
+        var prepared = await Run(ws, "drift", "--dev-url", fixture.ConnectionString, "--config", config);
+
+        Assert.Equal(2, unprepared.Code);
+        Assert.Contains("so drift compared nothing: 1_users.sql:2:", unprepared.Error);
+        Assert.Contains("schema \"auth\" does not exist", unprepared.Error);
+        Assert.Contains("--setup FILE", unprepared.Error);
+        Assert.DoesNotContain("next:", unprepared.Error);
+        Assert.DoesNotContain("stepwise apply", unprepared.Error);
+        Assert.True(prepared.Code == 0, prepared.Out + prepared.Error);
+        Assert.Contains("no drift: the database matches its migrations up to version 2", prepared.Out);
+    }
+
+    [Fact]
+    public async Task Setup_sql_that_fails_is_named_by_place_and_nothing_is_replayed()
+    {
+        await using var ws = NeedsAuthSchema(await MigrationWorkspace.CreateAsync(fixture)).WriteSum();
+        var setup = Scratch("prepare.sql", "CREATE SCHEMA auth;\nCREATE TABLE nowhere.t (a int);\n");
+
+        var (code, output, error) = await Run(ws, "verify", "--dev-url", fixture.ConnectionString, "--setup", setup);
+
+        Assert.Equal(2, code);
+        Assert.Contains("the setup SQL fails on the throwaway database, so nothing was replayed", error);
+        Assert.Matches(@"prepare\.sql:2:\d+: error: 3F000: schema ""nowhere"" does not exist", error);
+        Assert.DoesNotContain("applied from scratch", output);
+        Assert.Equal(0L, await ScalarOn(fixture.ConnectionString, "SELECT count(*) FROM pg_database WHERE datname LIKE 'stepwise\\_scratch\\_%'"));
     }
 
     private async Task<string> RoleWithoutCreateDb()

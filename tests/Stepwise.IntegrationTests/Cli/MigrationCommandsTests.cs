@@ -10,6 +10,28 @@ public class MigrationCommandsTests(PostgresFixture fixture) : IClassFixture<Pos
     private static Task<(int Code, string Out, string Error)> Run(MigrationWorkspace ws, params string[] args) => ws.RunCliAsync(args);
 
     [Fact]
+    public async Task Dry_run_and_lint_name_the_table_a_dropped_foreign_key_references()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        ws.Write("1_base.sql", "-- stepwise:up\nCREATE TABLE orgs (id int PRIMARY KEY);\nCREATE TABLE runs (id int, org_id int CONSTRAINT runs_org_fkey REFERENCES orgs);\n").WriteSum();
+        await ws.Migrator().ApplyAsync(new Stepwise.Execution.ApplyRequest());
+        ws.Write("2_drop.sql", "-- stepwise:up\nALTER TABLE runs DROP CONSTRAINT runs_org_fkey;\nDROP TABLE runs;\n").WriteSum();
+
+        var dryRun = await Run(ws, "apply", "--dry-run", "--format", "json");
+        // A plain SQL file (another tool runs it, without Stepwise's lock_timeout): require-lock-timeout lists every lock.
+        var plain = Path.Combine(Directory.CreateTempSubdirectory("stepwise-lint-").FullName, "drop.sql");
+        File.WriteAllText(plain, "ALTER TABLE runs DROP CONSTRAINT runs_org_fkey;\nDROP TABLE runs;\n");
+        var lint = await Run(ws, "lint", plain);
+
+        Assert.True(dryRun.Code == 0, dryRun.Error);
+        Assert.Contains("ACCESS EXCLUSIVE on runs", dryRun.Out);
+        Assert.Contains("ACCESS EXCLUSIVE on orgs (blocks reads and writes; ALTER TABLE ... DROP CONSTRAINT runs_org_fkey (foreign key to this table", dryRun.Out);
+        Assert.True(lint.Out.Contains("takes ACCESS EXCLUSIVE on runs (and ACCESS EXCLUSIVE on orgs) with no lock_timeout", StringComparison.Ordinal), lint.Out);
+        Assert.Contains("DROP TABLE runs deletes", lint.Out);
+        Assert.Contains("ACCESS EXCLUSIVE on runs and ACCESS EXCLUSIVE on orgs", lint.Out);
+    }
+
+    [Fact]
     public async Task New_apply_status_and_rollback_work_end_to_end()
     {
         await using var ws = await MigrationWorkspace.CreateAsync(fixture);

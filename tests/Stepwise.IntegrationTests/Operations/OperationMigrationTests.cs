@@ -64,6 +64,28 @@ public class OperationMigrationTests(PostgresFixture fixture) : IClassFixture<Po
     }
 
     [Fact]
+    public async Task Complete_after_a_successful_complete_says_it_is_already_complete_and_succeeds()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        ws.Write("1_t.sql", "-- stepwise:up\nCREATE TABLE t (id int);\n")
+            .Write("2_idx.yaml", "operations:\n  - create_index: {name: t_id_idx, table: t, columns: [id]}\n").WriteSum();
+
+        var neverStarted = await ws.RunCliAsync("complete");
+        var start = await ws.RunCliAsync("apply");
+        var complete = await ws.RunCliAsync("complete");
+        var again = await ws.RunCliAsync("complete");
+        var againJson = await ws.RunCliAsync("complete", "--format", "json");
+
+        Assert.Equal(2, neverStarted.Code); // nothing was started: still an error
+        Assert.Contains("nothing to complete", neverStarted.Error);
+        Assert.True(start.Code == 0 && complete.Code == 0, start.Error + complete.Error);
+        Assert.True(again.Code == 0, again.Out + again.Error);
+        Assert.Contains("2_idx.yaml is already complete", again.Out);
+        Assert.Equal(0, againJson.Code);
+        Assert.Equal("2_idx.yaml", System.Text.Json.JsonDocument.Parse(againJson.Out).RootElement.GetProperty("alreadyCompleted").GetString());
+    }
+
+    [Fact]
     public async Task Rollback_after_start_restores_the_catalog_and_forgets_the_migration()
     {
         await using var ws = await WorkspaceAsync(fixture);

@@ -1,5 +1,4 @@
 using Npgsql;
-using Stepwise.Embedded;
 using Stepwise.Planning;
 using Stepwise.Sql;
 
@@ -13,29 +12,9 @@ namespace Stepwise.IntegrationTests.Planning;
 /// </summary>
 public sealed class StatementLocksProbeTests(StatementLocksProbeTests.Database database) : IClassFixture<StatementLocksProbeTests.Database>
 {
-    public sealed class Database : IAsyncLifetime
+    public sealed class Database : LockProbeDatabase
     {
-        private TempPostgres? _postgres;
-
-        public string ConnectionString { get; private set; } = string.Empty;
-
-        public async Task InitializeAsync()
-        {
-            _postgres = await TempPostgres.StartAsync();
-            ConnectionString = await _postgres.CreateDatabaseAsync("locks");
-            await using var connection = new NpgsqlConnection(ConnectionString);
-            await connection.OpenAsync();
-            await using var command = new NpgsqlCommand(Schema, connection);
-            await command.ExecuteNonQueryAsync();
-        }
-
-        public async Task DisposeAsync()
-        {
-            if (_postgres is not null)
-            {
-                await _postgres.DisposeAsync();
-            }
-        }
+        protected override string Schema => StatementLocksProbeTests.Schema;
     }
 
     private const string Schema = """
@@ -173,7 +152,7 @@ public sealed class StatementLocksProbeTests(StatementLocksProbeTests.Database d
                 existing[name] = oid;
             }
         }
-        var held = await HeldAsync(connection, sql);
+        var held = await PgLocks.HeldInTransactionAsync(connection, sql);
 
         foreach (var (name, oid) in existing)
         {
@@ -199,35 +178,9 @@ public sealed class StatementLocksProbeTests(StatementLocksProbeTests.Database d
 
         var oid = await OidAsync(connection, relation);
 
-        var held = await HeldAsync(connection, sql);
+        var held = await PgLocks.HeldInTransactionAsync(connection, sql);
 
         Assert.Equal(level, held.GetValueOrDefault(oid!.Value));
-    }
-
-    /// <summary>Runs <paramref name="sql"/> in a transaction that is rolled back; the strongest lock held per relation oid.</summary>
-    private static async Task<Dictionary<uint, LockLevel>> HeldAsync(NpgsqlConnection connection, string sql)
-    {
-        await using var transaction = await connection.BeginTransactionAsync();
-        await using (var statement = new NpgsqlCommand(sql, connection, transaction))
-        {
-            await statement.ExecuteNonQueryAsync();
-        }
-        var held = new Dictionary<uint, LockLevel>();
-        await using (var locks = new NpgsqlCommand("""
-            SELECT relation, mode FROM pg_locks
-            WHERE pid = pg_backend_pid() AND locktype = 'relation' AND granted
-            """, connection, transaction))
-        await using (var reader = await locks.ExecuteReaderAsync())
-        {
-            while (await reader.ReadAsync())
-            {
-                var level = Enum.Parse<LockLevel>(reader.GetString(1)[..^"Lock".Length]);
-                var oid = reader.GetFieldValue<uint>(0);
-                held[oid] = (LockLevel)Math.Max((int)held.GetValueOrDefault(oid), (int)level);
-            }
-        }
-        await transaction.RollbackAsync();
-        return held;
     }
 
     private static async Task<uint?> OidAsync(NpgsqlConnection connection, string name)

@@ -308,7 +308,7 @@ public class StatementLocksTests
 
         Assert.Equal("ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY NOT VALID", Lock(sql, "runs").Reason);
         Assert.Equal("ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY (referenced table)", Lock(sql, "orgs").Reason);
-        Assert.Equal("ALTER TABLE ... VALIDATE CONSTRAINT", Lock("ALTER TABLE runs VALIDATE CONSTRAINT runs_org_fkey", "runs").Reason);
+        Assert.Equal("ALTER TABLE ... VALIDATE CONSTRAINT (of a foreign key: ROW SHARE on the table it references too)", Lock("ALTER TABLE runs VALIDATE CONSTRAINT runs_org_fkey", "runs").Reason);
         Assert.Equal("ALTER INDEX ... SET (fillfactor)", Lock("ALTER INDEX i SET (fillfactor = 80)", "i").Reason);
         Assert.Equal("CREATE INDEX CONCURRENTLY", Lock("CREATE INDEX CONCURRENTLY i ON runs (a)", "runs").Reason);
         Assert.Equal("UPDATE (target table)", Lock("UPDATE t SET a = u.a FROM u", "t").Reason);

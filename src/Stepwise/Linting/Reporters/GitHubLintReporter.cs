@@ -1,3 +1,5 @@
+using Stepwise.Sql;
+
 namespace Stepwise.Linting.Reporters;
 
 /// <summary>GitHub Actions workflow commands: <c>::error file=...,line=...,col=...,title=...::message</c>, shown on the pull request.</summary>
@@ -20,7 +22,7 @@ public sealed class GitHubLintReporter : ILintReporter
     }
 
     // GitHub's escaping: data escapes %, CR and LF; property values also escape : and ,.
-    private static string Data(string value) => value.Replace("%", "%25", StringComparison.Ordinal).Replace("\r", "%0D", StringComparison.Ordinal).Replace("\n", "%0A", StringComparison.Ordinal);
+    private static string Data(string value) => Printable.Escape(value).Replace("%", "%25", StringComparison.Ordinal).Replace("\r", "%0D", StringComparison.Ordinal).Replace("\n", "%0A", StringComparison.Ordinal);
 
     private static string Property(string value) => Data(value).Replace(":", "%3A", StringComparison.Ordinal).Replace(",", "%2C", StringComparison.Ordinal);
 }

@@ -1,24 +1,29 @@
 using System.Text;
+using Stepwise.Sql;
 
 namespace Stepwise.Linting.Reporters;
 
-/// <summary>For people: file:line:col, rule, severity, message, the line with a caret, the fix; then a summary.</summary>
+/// <summary>For people: file:line:col, rule, severity, message, the line with a caret, the fix (once per rule and file); then a summary.</summary>
 public sealed class TextLintReporter : ILintReporter
 {
     /// <inheritdoc />
     public void Write(LintReport report, TextWriter writer)
     {
+        var fixShown = new HashSet<(string File, string Rule, string Fix)>();
         foreach (var f in report.Findings)
         {
             var sb = new StringBuilder()
                 .Append(f.File).Append(':').Append(f.Line).Append(':').Append(f.Column).Append(": ")
-                .Append(f.Severity.ToString().ToLowerInvariant()).Append(" [").Append(f.RuleId).Append("] ").Append(f.Message).Append('\n');
-            if (f.SourceLine.Length > 0)
+                .Append(f.Severity.ToString().ToLowerInvariant()).Append(" [").Append(f.RuleId).Append("] ").Append(Printable.Escape(f.Message)).Append('\n');
+            if (f.Excerpt is { } excerpt)
             {
-                sb.Append("    ").Append(f.SourceLine).Append('\n');
-                sb.Append("    ").Append(new string(' ', Math.Max(0, f.Column - 1))).Append("^\n");
+                sb.Append(excerpt).Append('\n');
             }
-            if (f.Fix is not null)
+            if (f.Fix is not null && !fixShown.Add((f.File, f.RuleId, f.Fix)))
+            {
+                sb.Append("    fix: as above\n"); // the same fix of the same rule, once per file: repeated findings stay small
+            }
+            else if (f.Fix is not null)
             {
                 foreach (var line in f.Fix.Split('\n'))
                 {

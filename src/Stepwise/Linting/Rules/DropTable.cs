@@ -47,9 +47,16 @@ public sealed class DropTable : LintRule
             return;
         }
         var cascade = root.String("behavior") == "DROP_CASCADE" ? "; CASCADE also drops the views and foreign keys that depend on it" : "";
-        foreach (var names in root.Nodes("objects").Select(o => o.Names("items")).Where(n => n.Count > 0))
+        var dropped = root.Nodes("objects").Select(o => o.Names("items")).Where(n => n.Count > 0)
+            .Select(names => new RelationName(names.Count >= 2 ? names[^2] : null, names[^1])).ToList();
+        // With a database the referenced tables are known: name them (a lock on a busy parent table is the surprise).
+        var referencedLocks = context.HasForeignKeys
+            ? string.Concat(context.LocksOf(statement.Tree)
+                .Where(l => !dropped.Any(d => LintContext.Normalize(d) == LintContext.Normalize(l.Relation)))
+                .Select(l => $" and {l.Level.ToSql()} on {l.Relation}"))
+            : " and on the tables its foreign keys reference";
+        foreach (var table in dropped)
         {
-            var table = new RelationName(names.Count >= 2 ? names[^2] : null, names[^1]);
             if (context.IsCreatedInFile(table))
             {
                 continue;
@@ -57,7 +64,7 @@ public sealed class DropTable : LintRule
             context.Report(statement,
                 $"DROP TABLE {table} deletes the table and all its rows, and breaks old application instances still running while the migration "
                 + $"applies: every query of theirs on {table} fails once the drop commits{cascade}; it takes "
-                + $"{HeldLocks.On(statement.Tree, table).ToSql()} on {table} and on the tables its foreign keys reference",
+                + $"{HeldLocks.On(statement.Tree, table).ToSql()} on {table}{referencedLocks}",
                 table);
         }
     }

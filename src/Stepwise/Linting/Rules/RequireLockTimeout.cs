@@ -39,7 +39,7 @@ public sealed partial class RequireLockTimeout : LintRule
         {
             return;
         }
-        var strong = StatementLocks.For(statement.Tree)
+        var strong = context.LocksOf(statement.Tree)
             .Where(l => l.Level > LockLevel.RowExclusive && !context.IsCreatedInFile(l.Relation))
             .OrderByDescending(l => l.Level)
             .ToList();
