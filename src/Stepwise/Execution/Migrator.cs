@@ -357,7 +357,16 @@ public sealed partial class Migrator
             throw new MigrationRefusedException($"the database already has migration history ({rows.Count} row(s) in {_options.StateSchema}.migrations); baseline is for adopting a database that has none");
         }
         var tool = Importer.Name(from);
-        var foreign = await ForeignHistory.ReadAsync(session.Observer, from, cancellationToken)
+        ForeignHistory? read;
+        try
+        {
+            read = await ForeignHistory.ReadAsync(session.Observer, from, cancellationToken);
+        }
+        catch (ForeignHistoryMismatchException ex)
+        {
+            throw new MigrationRefusedException($"{ex.Message}; {ex.Hint}");
+        }
+        var foreign = read
             ?? throw new MigrationRefusedException($"the database has no {tool} history table ({string.Join(" or ", ForeignHistory.Tables(from))} on the search path): nothing to baseline from");
         var origins = directory.All
             .Select(m => (Migration: m, Origin: ImportOrigin.Read(m.Script?.Source.Text ?? File.ReadAllText(m.Path))))

@@ -78,6 +78,7 @@ public sealed class ForeignHistory
                     continue;
                 }
             }
+            await CheckColumnsAsync(connection, from, table, cancellationToken);
             var applied = new HashSet<string>(StringComparer.Ordinal);
             var baselines = new List<string>();
             var partial = new List<string>();
@@ -111,6 +112,39 @@ public sealed class ForeignHistory
             return new ForeignHistory(table, applied, baselines, partial, repeatables);
         }
         return null;
+    }
+
+    /// <summary>The columns <see cref="Query"/> reads from each tool's table.</summary>
+    private static string[] Columns(ImportSource from) => from switch
+    {
+        ImportSource.Ef => ["MigrationId"],
+        ImportSource.Dbmate => ["version"],
+        ImportSource.Flyway => ["version", "script", "type", "checksum", "success", "installed_rank"],
+        ImportSource.Atlas => ["version", "type", "applied", "total"],
+        ImportSource.Goose => ["id", "version_id", "is_applied"],
+        ImportSource.GolangMigrate => ["version", "dirty"],
+        ImportSource.Prisma => ["migration_name", "finished_at", "rolled_back_at"],
+        _ => throw new ArgumentOutOfRangeException(nameof(from)),
+    };
+
+    /// <summary>
+    /// A table of the tool's name that another tool wrote (dbmate and golang-migrate both use schema_migrations) is
+    /// refused by name, not with the server's "column does not exist".
+    /// </summary>
+    private static async Task CheckColumnsAsync(NpgsqlConnection connection, ImportSource from, string table, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT array_agg(attname::text) FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped", connection);
+        command.Parameters.AddWithValue(table);
+        var present = await command.ExecuteScalarAsync(cancellationToken) as string[] ?? [];
+        var missing = Columns(from).Except(present, StringComparer.Ordinal).ToList();
+        if (missing.Count > 0)
+        {
+            throw new ForeignHistoryMismatchException(
+                $"{table} is not the history table {Importer.Name(from)} writes: it has no column {string.Join(", ", missing)} (columns: {string.Join(", ", present)})",
+                from == ImportSource.GolangMigrate ? "dbmate writes a table of the same name: try baseline --from dbmate"
+                    : from == ImportSource.Dbmate ? "golang-migrate writes a table of the same name: try baseline --from golang-migrate"
+                    : "check which tool wrote it and pass that tool to --from");
+        }
     }
 
     /// <summary>
@@ -185,4 +219,11 @@ public sealed class ForeignHistory
         }
         return 0;
     }
+}
+
+/// <summary>A table named like a tool's history table that the tool did not write (its columns differ).</summary>
+internal sealed class ForeignHistoryMismatchException(string message, string hint) : Exception(message)
+{
+    /// <summary>What to do.</summary>
+    public string Hint { get; } = hint;
 }

@@ -299,6 +299,23 @@ public class ImportBaselineTests(PostgresFixture fixture) : IClassFixture<Postgr
     }
 
     [Fact]
+    public async Task Baseline_from_golang_migrate_on_a_dbmate_schema_migrations_names_the_table_and_the_other_tool()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        await ws.ExecuteAsync("CREATE TABLE schema_migrations (version varchar(128) PRIMARY KEY); INSERT INTO schema_migrations VALUES ('20240101000000')");
+        var imported = await ws.RunCliAsync("import", "golang-migrate", Fixture("golang-migrate"));
+
+        var baseline = await ws.RunCliAsync("baseline", "--from", "golang-migrate");
+
+        Assert.Equal(0, imported.Code);
+        Assert.Equal(2, baseline.Code);
+        Assert.Contains("schema_migrations is not the history table golang-migrate writes: it has no column dirty", baseline.Error);
+        Assert.Contains("baseline --from dbmate", baseline.Error);
+        Assert.DoesNotContain("42703", baseline.Error);
+        Assert.Equal(0L, await ws.ScalarAsync<long>("SELECT count(*) FROM stepwise.migrations"));
+    }
+
+    [Fact]
     public async Task Golang_migrate_directory_baselines_up_to_schema_migrations_version_and_refuses_a_dirty_one()
     {
         await using var ws = await MigrationWorkspace.CreateAsync(fixture);

@@ -27,7 +27,7 @@ public sealed class TextLintReporter : ILintReporter
             {
                 foreach (var line in f.Fix.Split('\n'))
                 {
-                    sb.Append("    fix: ").Append(line).Append('\n');
+                    sb.Append("    fix: ").Append(Printable.Escape(line)).Append('\n');
                 }
             }
             writer.Write(sb.Append('\n').ToString());
