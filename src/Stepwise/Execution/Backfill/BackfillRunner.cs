@@ -224,13 +224,14 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, string checkpo
         return await LockAttempts.RunAsync(s_batchPolicy, table, new("stepwise.table", table), (_, _) => command.ExecuteReaderAsync(cancellationToken),
             (attempt, ex, _) =>
             {
-                logger.LogWarning(EventIds.LockTimeoutRetry, "backfill {Table}: a batch {What} ({State}); it was rolled back and is retried ({Attempt} of 10)", table,
-                    ex.SqlState == PostgresErrorCodes.DeadlockDetected ? "was chosen as a deadlock victim" : "waited lock_timeout for a row another session holds", ex.SqlState, attempt.Number + 1);
+                logger.LogWarning(EventIds.LockTimeoutRetry, "backfill {Table}: a batch {What} ({State}); it was rolled back and is retried ({Attempt} of {Retries})", table,
+                    ex.SqlState == PostgresErrorCodes.DeadlockDetected ? "was chosen as a deadlock victim" : "waited lock_timeout for a row another session holds", ex.SqlState, attempt.Number + 1,
+                    s_batchPolicy.Retries);
                 return Task.CompletedTask;
             }, cancellationToken, alsoRetry: PostgresErrorCodes.DeadlockDetected);
     }
 
-    /// <summary>A batch runs under the session's lock_timeout (set by the executor) and is retried 10 times, soon.</summary>
+    /// <summary>A batch runs under the session's lock_timeout (set by the executor; the policy's own is not used) and is retried 10 times, soon.</summary>
     private static readonly BackoffLockPolicy s_batchPolicy = new(TimeSpan.Zero, 10, TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(3200));
 
     private async Task<(string[]? Key, long Rows)> ReadCheckpointAsync(long version, int step, CancellationToken cancellationToken)

@@ -24,8 +24,6 @@ internal interface ILockPolicy
 /// <summary>A fixed lock_timeout, then up to <paramref name="retries"/> retries with exponential backoff and jitter.</summary>
 internal sealed class BackoffLockPolicy(TimeSpan lockTimeout, int retries, TimeSpan baseDelay, TimeSpan maxDelay) : ILockPolicy
 {
-    public TimeSpan LockTimeout => lockTimeout;
-
     public int Retries => retries;
 
     public ValueTask<TimeSpan> BeforeAttemptAsync(LockAttempt attempt, CancellationToken cancellationToken) => ValueTask.FromResult(lockTimeout);
