@@ -19,6 +19,7 @@ internal sealed class StatusCommand : ICliCommand
         {
             backfilled[entry.Version] = await migrator.BackfilledRowsAsync(entry.Version, cancellationToken);
         }
+        var versionSchemas = await migrator.VersionSchemasAsync(cancellationToken);
         var output = context.Output;
         if (output.Format == OutputFormat.Json)
         {
@@ -43,6 +44,7 @@ internal sealed class StatusCommand : ICliCommand
                     phase = e.IsOperationInProgress ? e.History?.Status.Text() : null,
                     rowsBackfilled = backfilled.TryGetValue(e.Version, out var rows) ? rows : (long?)null,
                 }),
+                versionSchemas = versionSchemas.Select(v => new { name = v.Name, migration = v.Migration }),
             });
         }
         else
@@ -58,6 +60,10 @@ internal sealed class StatusCommand : ICliCommand
                 table.AddRow(e.Version == 0 ? "R" : e.Version.ToString(), Output.Escape(e.File), styled, Output.Escape(applied), Output.Escape(detail));
             }
             output.Console.Write(table);
+            if (versionSchemas.Count > 0)
+            {
+                output.Console.MarkupLine("version schemas (Search Path=<schema>,public): " + Output.Escape(string.Join(", ", versionSchemas.Select(v => $"{v.Name} ({v.Migration})"))));
+            }
             output.Console.MarkupLine(report.NeedsAttention
                 ? $"[yellow]{report.Entries.Count(x => x.NeedsAttention)} migration(s) need attention[/]"
                 : $"[green]up to date[/] at version {report.CurrentVersion}");

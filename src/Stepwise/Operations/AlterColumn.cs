@@ -5,15 +5,19 @@ using YamlDotNet.RepresentationModel;
 namespace Stepwise.Operations;
 
 /// <summary>
-/// <c>alter_column</c> for the changes that need no new column: nullability (with <see cref="Up"/> to fill
-/// NULLs), check, foreign key, unique, default, comment. Type changes and renames are refused until
-/// versioned schemas exist.
+/// <c>alter_column</c>: in place where old and new code can share the column (nullability with <see cref="Up"/> to
+/// fill NULLs, check, foreign key, unique, default, comment); a rename (<see cref="Name"/>) through the new version's
+/// view until complete; a type change (<see cref="Type"/>) through a copy of the column (<see cref="ColumnCopy"/>).
 /// </summary>
 /// <param name="Nullable">Null when unchanged.</param>
 /// <param name="Default">Set when the file has a <c>default</c> field; <see cref="DefaultValue"/> null then drops the default.</param>
 /// <param name="Comment">Set when the file has a <c>comment</c> field; <see cref="CommentValue"/> null then removes it.</param>
+/// <param name="Type">The new type: the column is copied (new and old versions each see their own type until complete).</param>
+/// <param name="Name">The new name: the new version sees it at once, the column takes it at complete.</param>
+/// <param name="Down">With <see cref="Type"/>: the old column's value computed from the new one, for rows the new version writes (default: a cast).</param>
 public sealed record AlterColumn(string Table, string Column, bool? Nullable = null, CheckConstraint? Check = null, ForeignKeyReference? References = null,
-    UniqueConstraint? Unique = null, bool Default = false, string? DefaultValue = null, bool Comment = false, string? CommentValue = null, string? Up = null, bool KeepFillTrigger = false)
+    UniqueConstraint? Unique = null, bool Default = false, string? DefaultValue = null, bool Comment = false, string? CommentValue = null, string? Up = null, bool KeepFillTrigger = false,
+    string? Type = null, string? Name = null, string? Down = null)
     : Operation, IOperationFormat
 {
     static OperationFormat IOperationFormat.Format { get; } = new("alter_column",
@@ -23,10 +27,8 @@ public sealed record AlterColumn(string Table, string Column, bool? Nullable = n
     {
         var table = f.String("table", required: true);
         var column = f.String("column", required: true);
-        const string Hint = "until it lands, write the expand/contract by hand: add_column (the new column, with up copying the old one) + backfill, "
-            + "then drop_column of the old one in a later migration once no code reads it";
-        f.NotSupported("type", "type changes come with versioned schemas (old and new code each see the column in their own type)", Hint);
-        f.NotSupported("name", "renames come with versioned schemas (old code reads the old name while new code reads the new one)", Hint);
+        var type = f.Has("type") ? f.TypeName("type") : null;
+        var name = f.String("name");
         var nullable = f.Bool("nullable");
         var check = CheckConstraint.Read(f, "check");
         var references = ForeignKeyReference.Read(f, "references");
@@ -38,20 +40,29 @@ public sealed record AlterColumn(string Table, string Column, bool? Nullable = n
         }
         var comment = f.NullableString("comment", out var hasComment);
         var up = f.Sql("up", SqlFragment.DataExpression);
-        f.Ignored("down", "Stepwise changes the column in place, so there is no new column to copy back from");
+        string? down = null;
+        if (f.Has("type"))
+        {
+            down = f.Sql("down", SqlFragment.DataExpression);
+        }
+        else
+        {
+            f.Ignored("down", "without a type change Stepwise changes the column in place, so there is no new column to copy back from");
+        }
         if (!f.Has("type") && !f.Has("name") && !f.Has("nullable") && !f.Has("check") && !f.Has("references") && !f.Has("unique") && !hasDefault && !hasComment)
         {
             f.Context.Error(f.Node, "missing-field", "alter_column changes nothing",
-                "set one of nullable, check, references, unique, default or comment");
+                "set one of type, name, nullable, check, references, unique, default or comment");
         }
-        if (up is not null && nullable != false && check is null)
+        if (up is not null && nullable != false && check is null && !f.Has("type"))
         {
-            f.Context.Error(f.Key("up")!, "wrong-value", "alter_column.up fills NULLs (with nullable: false) or rewrites the rows a new check would reject; this alter_column has neither",
-                "use up with nullable: false or check; to change data, use a backfill operation");
+            f.Context.Error(f.Key("up")!, "wrong-value", "alter_column.up fills NULLs (with nullable: false), rewrites the rows a new check would reject, or converts a column to a new type; this alter_column has none of these",
+                "use up with type, nullable: false or check; to change data, use a backfill operation");
         }
         return table is null || column is null
             ? null
-            : new AlterColumn(table, column, nullable, check, references, unique, hasDefault, defaultValue, hasComment, comment, up, f.Bool("keep_fill_trigger") ?? false);
+            : new AlterColumn(table, column, nullable, check, references, unique, hasDefault, defaultValue, hasComment, comment, up, f.Bool("keep_fill_trigger") ?? false,
+                string.IsNullOrWhiteSpace(type) ? null : type, string.IsNullOrEmpty(name) || name == column ? null : name, string.IsNullOrWhiteSpace(down) ? null : down);
     }
 
     /// <summary>
@@ -65,6 +76,15 @@ public sealed record AlterColumn(string Table, string Column, bool? Nullable = n
     {
         var table = plan.RequireTable(Table, Position);
         var current = PlanBuilder.RequireColumn(table, Column, Position);
+        if (Name is not null)
+        {
+            RenameColumn.Rename(plan, table, Column, Name, Position);
+        }
+        if (Type is not null)
+        {
+            ColumnCopy.Plan(plan, this, table, current);
+            return;
+        }
         var name = Quote.Ident(table.Schema, table.Name);
         var column = Quote.Ident(Column);
         var target = $"{table.QualifiedName}.{Column}";
