@@ -151,6 +151,30 @@ public class VersionSchemaTests(PostgresFixture fixture)
     }
 
     [Fact]
+    public async Task A_type_change_whose_backfill_fails_resumes_after_the_last_batch_once_the_data_is_fixed()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        ws.Write("1_base.sql", OperationPhases.Base + "UPDATE users SET nickname = (id * 10)::text;\nUPDATE users SET nickname = 'ten' WHERE id = 2990;\n")
+            .Write("2_op.yaml", "operations:\n  - alter_column: { table: users, column: nickname, type: integer }\n").WriteSum();
+        await ws.Migrator().ApplyAsync(new ApplyRequest { ToVersion = 1 });
+
+        await Assert.ThrowsAsync<MigrationFailedException>(() => ws.Migrator(o => o.Backfill = new() { InitialBatchSize = 100, MinBatchSize = 100, MaxBatchSize = 100 })
+            .ApplyAsync(new ApplyRequest()));
+        var stopped = (await ws.Migrator().StatusAsync()).Entries.Single(e => e.Version == 2);
+        Assert.Equal(MigrationState.InProgress, stopped.State);
+        var filled = await ws.ScalarAsync<long>("SELECT count(_stepwise_new_nickname) FROM users");
+        Assert.InRange(filled, 2800, 2989); // the batches before the bad row committed, the failing one did not
+        await ws.ExecuteAsync("UPDATE users SET nickname = '10' WHERE id = 2990"); // as old code would: the trigger converts it
+        await ws.Migrator().ApplyAsync(new ApplyRequest());
+
+        Assert.Equal(MigrationState.Started, (await ws.Migrator().StatusAsync()).Entries.Single(e => e.Version == 2).State);
+        Assert.Equal(0L, await ws.ScalarAsync<long>("SELECT count(*) FROM users WHERE _stepwise_new_nickname IS DISTINCT FROM nickname::integer"));
+        await ws.Migrator().CompleteAsync();
+        Assert.Equal(10, await ws.ScalarAsync<int>("SELECT nickname FROM users WHERE id = 2990"));
+        Assert.Equal(29890, await ws.ScalarAsync<int>("SELECT nickname FROM users WHERE id = 2989"));
+    }
+
+    [Fact]
     public async Task The_next_migrations_complete_drops_the_previous_version_schema()
     {
         await using var ws = await MigrationWorkspace.CreateAsync(fixture);
