@@ -159,6 +159,16 @@ internal static partial class ColumnCopy
                 No($"index {index.Name} backs constraint {constraint}", "drop that constraint first, and create it again after complete");
             }
         }
+        // Objects PostgreSQL would not let complete drop the old column under.
+        var dependents = plan.Schema.Views.Where(v => Mentions(v.Definition, current.Name) && plan.Schema.Dependencies.Any(d => d.Object.EndsWith($" {v.Schema}.{v.Name}", StringComparison.Ordinal) && d.On == $"table {table.QualifiedName}"))
+            .Select(v => $"view {v.Schema}.{v.Name}")
+            .Concat(plan.Schema.Policies.Where(p => p.Schema == table.Schema && p.Table == table.Name && (Mentions(p.Using, current.Name) || Mentions(p.WithCheck, current.Name))).Select(p => $"policy {p.Name}"))
+            .ToList();
+        if (dependents.Count > 0)
+        {
+            No($"{string.Join(", ", dependents)} use{(dependents.Count == 1 ? "s" : "")} it, and complete could not drop the old column under {(dependents.Count == 1 ? "it" : "them")}",
+                "drop or change them first (replace_view, an sql operation), and create them again after complete");
+        }
         if (change.Name is not null && table.Constraints.Any(k => k.Type == "check" && Mentions(k.Definition, current.Name)))
         {
             No("it is renamed too, and a check constraint names it (the check is added back after complete under the old name)",
@@ -224,10 +234,23 @@ internal static partial class ColumnCopy
         return [.. tree.Root.Nodes("indexParams").Concat(tree.Root.Nodes("indexIncludingParams")).Select(e => e.String("name")).OfType<string>()];
     }
 
-    /// <summary>True when the SQL text (a constraint or index definition) refers to <paramref name="column"/> by name anywhere (a column reference or a plain index column).</summary>
-    private static bool Mentions(string definition, string column)
+    /// <summary>
+    /// True when the SQL text (a constraint or index definition, a view's query, a policy's expression) refers to
+    /// <paramref name="column"/> by name anywhere (a column reference or a plain index column).
+    /// </summary>
+    private static bool Mentions(string? definition, string column)
     {
-        var sql = definition.StartsWith("CREATE", StringComparison.Ordinal) ? definition : $"ALTER TABLE t ADD CONSTRAINT c {definition}";
+        if (definition is null)
+        {
+            return false;
+        }
+        var trimmed = definition.TrimStart();
+        var sql = trimmed.StartsWith("CREATE", StringComparison.Ordinal) || trimmed.StartsWith("SELECT", StringComparison.Ordinal) || trimmed.StartsWith("WITH", StringComparison.Ordinal)
+            ? definition
+            : trimmed.StartsWith("CHECK", StringComparison.Ordinal) || trimmed.StartsWith("FOREIGN", StringComparison.Ordinal) || trimmed.StartsWith("UNIQUE", StringComparison.Ordinal)
+                || trimmed.StartsWith("PRIMARY", StringComparison.Ordinal) || trimmed.StartsWith("EXCLUDE", StringComparison.Ordinal)
+                ? $"ALTER TABLE t ADD CONSTRAINT c {definition}"
+                : $"SELECT {definition}";
         var parsed = SqlParser.Parse(sql);
         return parsed.Statements is [{ Tree: { } tree }]
             && tree.Root.Descendants().Any(n => (n.Kind == "ColumnRef" && n.Names("fields") is [.., var last] && last == column)

@@ -219,6 +219,17 @@ public class VersionSchemaPlanTests
     }
 
     [Fact]
+    public void A_type_change_of_a_column_a_view_uses_is_refused_naming_the_view()
+    {
+        var schema = Schema with { Dependencies = [new ObjectDependency("view public.active_users", "table public.users")] };
+
+        var error = Assert.Throws<PlanningException>(() => Plan("operations:\n  - alter_column: {table: users, column: email, type: varchar(200)}\n", schema));
+
+        Assert.Contains("view public.active_users uses it", error.Message, StringComparison.Ordinal);
+        Plan("operations:\n  - alter_column: {table: users, column: nickname, type: varchar(200)}\n", schema); // a column the view does not use
+    }
+
+    [Fact]
     public void Renames_in_two_schemas_are_refused()
     {
         var schema = Schema with { Tables = [.. Schema.Tables, Table("logs", ["line text"]) with { Schema = "audit" }] };
