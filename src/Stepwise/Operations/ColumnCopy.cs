@@ -27,7 +27,7 @@ internal static partial class ColumnCopy
         var quotedCopy = Quote.Ident(copy);
         var column = Quote.Ident(current.Name);
         var up = change.Up ?? $"CAST({column} AS {type})";
-        var down = change.Down ?? $"CAST({column} AS {current.Type})";
+        var down = change.Down ?? $"CAST({Quote.Ident(change.Name ?? current.Name)} AS {current.Type})";
         var notNull = change.Nullable is { } nullable ? !nullable : current.NotNull;
         var defaultValue = change.Default ? change.DefaultValue : current.Default;
         var comment = change.Comment ? change.CommentValue : current.Comment;
@@ -42,7 +42,7 @@ internal static partial class ColumnCopy
         {
             plan.Start(Steps.Sql($"comment on the copy of {target}", $"COMMENT ON COLUMN {name}.{quotedCopy} IS {Quote.Literal(comment)}"));
         }
-        SyncTrigger(plan, table, current, copy, type, up, down);
+        SyncTrigger(plan, table, current, change.Name ?? current.Name, copy, type, up, down);
 
         var validations = new List<Step>();
         Step? setNotNull = null, dropNotNullCheck = null;
@@ -114,8 +114,8 @@ internal static partial class ColumnCopy
             plan.Version.AfterRenames(Steps.Sql($"validate {checkName}", $"ALTER TABLE {name} VALIDATE CONSTRAINT {Quote.Ident(checkName)}"));
         }
 
-        plan.Added(table, new ColumnModel(copy, type, false, defaultValue, null, null, null, comment));
         plan.Version.ReadFrom(table, current.Name, copy);
+        plan.Added(table, new ColumnModel(copy, type, false, defaultValue, null, null, null, comment));
     }
 
     /// <summary>What a column copy cannot carry, refused before anything runs.</summary>
@@ -181,9 +181,10 @@ internal static partial class ColumnCopy
     /// holds the new version schema writes through its view (the copy), so the old column is computed with
     /// <paramref name="down"/>; every other session (old code, on the base table or the previous version's views; the
     /// backfill) writes the old column, and the copy is computed with <paramref name="up"/>. Bare names in the
-    /// expressions are the row's columns, the changed column meaning its old value in up and its new one in down.
+    /// expressions are the row's columns, the changed column meaning its old value in up and its new one in down (there
+    /// under <paramref name="newName"/>, its name in the new version).
     /// </summary>
-    private static void SyncTrigger(PlanBuilder plan, TableModel table, ColumnModel current, string copy, string type, string up, string down)
+    private static void SyncTrigger(PlanBuilder plan, TableModel table, ColumnModel current, string newName, string copy, string type, string up, string down)
     {
         var name = Quote.Ident(table.Schema, table.Name);
         var target = $"{table.QualifiedName}.{current.Name}";
@@ -191,7 +192,7 @@ internal static partial class ColumnCopy
         var function = Quote.Ident(table.Schema, trigger);
         var others = table.Columns.Where(c => c.Name != current.Name).Select(c => $"        {Quote.Ident(c.Name)} {c.Type} := NEW.{Quote.Ident(c.Name)};\n").ToList();
         var oldVariables = string.Concat(others) + $"        {Quote.Ident(current.Name)} {current.Type} := NEW.{Quote.Ident(current.Name)};\n";
-        var newVariables = string.Concat(others) + $"        {Quote.Ident(current.Name)} {type} := NEW.{Quote.Ident(copy)};\n";
+        var newVariables = string.Concat(others) + $"        {Quote.Ident(newName)} {type} := NEW.{Quote.Ident(copy)};\n";
         var versionSchema = plan.VersionSchemaOf(table.Schema);
         plan.Start(Steps.Sql($"sync function for {target} and its copy (by the writer's version)",
                 $"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $stepwise$\n#variable_conflict use_column\nBEGIN\n"

@@ -43,7 +43,7 @@ internal sealed class VersionView
     /// <summary>A column added to a table whose view this migration changes (other tables' views show every column anyway).</summary>
     public void Added(TableModel table, string column)
     {
-        if (_tables.TryGetValue((table.Schema, table.Name), out var view))
+        if (_tables.TryGetValue((table.Schema, table.Name), out var view) && view.Columns.All(c => c.Source != column))
         {
             view.Columns.Add(new ViewColumn(column, column));
         }

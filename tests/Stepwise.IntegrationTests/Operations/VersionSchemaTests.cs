@@ -123,6 +123,25 @@ public class VersionSchemaTests(PostgresFixture fixture)
     }
 
     [Fact]
+    public async Task Alter_column_type_and_name_at_once_converts_both_ways_under_each_versions_name()
+    {
+        await using var op = await OperationPhases.StartAsync(fixture, """
+            operations:
+              - alter_column: { table: users, column: nickname, type: varchar(40), name: handle, up: "left(nickname, 40)" }
+            """);
+
+        await op.ExecuteAsync("INSERT INTO users (id, email, nickname) VALUES (5001, 'old@example.com', repeat('x', 50))");
+        await NewExecuteAsync(op, "INSERT INTO users (id, email, handle) VALUES (5002, 'new@example.com', 'short')");
+        Assert.Equal(new string('x', 40), await NewScalarAsync<string>(op, "SELECT handle FROM users WHERE id = 5001"));
+        await op.HoldsAsync("SELECT nickname = 'short' FROM users WHERE id = 5002");
+
+        await op.RollbackAsync();
+        await op.CompleteAsync();
+
+        await op.HoldsAsync("SELECT format_type(atttypid, atttypmod) = 'character varying(40)' FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'handle'");
+    }
+
+    [Fact]
     public async Task Alter_column_type_of_a_foreign_key_column_carries_the_key_and_its_index()
     {
         await using var ws = await MigrationWorkspace.CreateAsync(fixture);

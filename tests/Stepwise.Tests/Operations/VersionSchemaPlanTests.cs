@@ -46,7 +46,7 @@ public class VersionSchemaPlanTests
             """);
 
         Assert.Contains(plan.Start, s => s.Sql == "CREATE VIEW \"public_0004_change\".\"members\" WITH (security_invoker = true) AS SELECT \"id\", \"email\", \"team_id\", \"nickname\" AS \"handle\", \"score\" FROM \"public\".\"users\"");
-        Assert.DoesNotContain(plan.Start, s => s.Sql?.Contains("\"public_0004_change\".\"users\"", StringComparison.Ordinal));
+        Assert.DoesNotContain(plan.Start, s => s.Sql?.Contains("\"public_0004_change\".\"users\"", StringComparison.Ordinal) == true);
         AssertSteps("""
             Sql AccessExclusive public.users tx | ALTER TABLE "public"."users" RENAME COLUMN "nickname" TO "handle"
             Sql AccessExclusive public.users tx | ALTER TABLE "public"."users" RENAME TO "members"
@@ -63,7 +63,7 @@ public class VersionSchemaPlanTests
             """);
 
         Assert.Contains(plan.Start, s => s.Sql == "CREATE VIEW \"public_0004_change\".\"users\" WITH (security_invoker = true) AS SELECT \"id\", \"email\", \"team_id\", \"nickname\" FROM \"public\".\"users\"");
-        Assert.DoesNotContain(plan.Start, s => s.Sql?.Contains("\"logs\"", StringComparison.Ordinal));
+        Assert.DoesNotContain(plan.Start, s => s.Sql?.Contains("\"logs\"", StringComparison.Ordinal) == true);
         AssertSteps("""
             Sql AccessExclusive public.users tx | ALTER TABLE "public"."users" DROP COLUMN IF EXISTS "score"
             Sql AccessExclusive public.logs tx | DROP TABLE IF EXISTS "public"."logs"
@@ -77,7 +77,7 @@ public class VersionSchemaPlanTests
 
         Assert.Equal("DROP SCHEMA IF EXISTS \"public_0003_before\" CASCADE", plan.Complete[0].Sql);
         Assert.Equal("ALTER TABLE \"public\".\"users\" DROP COLUMN IF EXISTS \"score\"", plan.Complete[1].Sql);
-        Assert.DoesNotContain(plan.Rollback, s => s.Sql?.Contains("public_0003_before", StringComparison.Ordinal));
+        Assert.DoesNotContain(plan.Rollback, s => s.Sql?.Contains("public_0003_before", StringComparison.Ordinal) == true);
     }
 
     [Fact]
@@ -85,7 +85,7 @@ public class VersionSchemaPlanTests
     {
         var plan = Plan("operations:\n  - alter_column: {table: users, column: nickname, comment: shown}\n", existing: ["public_0003_before"]);
 
-        Assert.DoesNotContain(plan.Start, s => s.Sql?.Contains("SCHEMA", StringComparison.Ordinal));
+        Assert.DoesNotContain(plan.Start, s => s.Sql?.Contains("SCHEMA", StringComparison.Ordinal) == true);
         Assert.Equal(["DROP SCHEMA IF EXISTS \"public_0003_before\" CASCADE"], plan.Complete.Select(s => s.Sql));
     }
 
@@ -146,8 +146,8 @@ public class VersionSchemaPlanTests
 
         Assert.Contains(plan.Start, s => s.Sql == "ALTER TABLE \"public\".\"users\" ADD CONSTRAINT \"_stepwise_nn_users__stepwise_new_nickname\" CHECK (\"_stepwise_new_nickname\" IS NOT NULL) NOT VALID");
         Assert.Contains(plan.Start, s => s.Backfill?.Set is [{ Column: "_stepwise_new_nickname", Expression: "coalesce(left(nickname, 40), '')" }]);
-        Assert.Contains(plan.Start, s => s.Sql?.Contains("SELECT \"id\", \"email\", \"team_id\", \"_stepwise_new_nickname\" AS \"handle\", \"score\" FROM", StringComparison.Ordinal));
-        Assert.Contains("NEW.\"nickname\" := (handle::text);", plan.Start.First(s => s.Sql?.StartsWith("CREATE OR REPLACE FUNCTION", StringComparison.Ordinal)).Sql, StringComparison.Ordinal);
+        Assert.Contains(plan.Start, s => s.Sql?.Contains("SELECT \"id\", \"email\", \"team_id\", \"_stepwise_new_nickname\" AS \"handle\", \"score\" FROM", StringComparison.Ordinal) == true);
+        Assert.Contains("NEW.\"nickname\" := (handle::text);", plan.Start.First(s => s.Sql?.StartsWith("CREATE OR REPLACE FUNCTION", StringComparison.Ordinal) == true).Sql, StringComparison.Ordinal);
         Assert.Equal([
             "ALTER TABLE \"public\".\"users\" ALTER COLUMN \"_stepwise_new_nickname\" SET NOT NULL",
             "ALTER TABLE \"public\".\"users\" DROP CONSTRAINT IF EXISTS \"_stepwise_nn_users__stepwise_new_nickname\"",
