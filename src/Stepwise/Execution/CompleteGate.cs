@@ -42,7 +42,7 @@ internal static class CompleteGate
             throw Refused(file, older, "stop them (finish the rollout), or wait for them with --wait 10min, or complete anyway with --force");
         }
         var clock = Stopwatch.StartNew();
-        var reported = TimeSpan.MinValue;
+        TimeSpan? reported = null;
         while (older.Count > 0)
         {
             var left = wait - clock.Elapsed;
@@ -50,7 +50,7 @@ internal static class CompleteGate
             {
                 throw Refused(file, older, $"still alive after waiting {Seconds(wait)}: stop them, wait longer (--wait), or complete anyway with --force");
             }
-            if (clock.Elapsed - reported >= ProgressEvery)
+            if (reported is null || clock.Elapsed - reported >= ProgressEvery)
             {
                 reported = clock.Elapsed;
                 logger.LogInformation(EventIds.WaitingForInstances, "waiting for {Count} instance(s) of an older version to stop before completing {File} ({Left} left): {Instances}",
