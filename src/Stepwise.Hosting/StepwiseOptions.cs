@@ -16,7 +16,10 @@ public enum StepwiseStartupMode
     /// </summary>
     Apply,
 
-    /// <summary>Do nothing at start-up (the health check still reports).</summary>
+    /// <summary>
+    /// Do nothing at start-up (the health check still reports): no check, and no instance registration, so
+    /// <c>stepwise complete</c> does not see this instance. A bound data source still finds its version when first used.
+    /// </summary>
     None,
 }
 

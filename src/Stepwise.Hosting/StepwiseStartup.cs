@@ -27,10 +27,11 @@ internal sealed class StepwiseStartup(StepwiseDatabase database, ILoggerFactory 
             throw Refuse($"refusing to start: {StepwiseOptions.SectionName}:{nameof(StepwiseOptions.HeartbeatInterval)} is {options.HeartbeatInterval} and {nameof(StepwiseOptions.InstanceTimeout)} is {options.InstanceTimeout}: the heartbeat must come more often than the timeout (e.g. 5s and 30s)",
                 ["heartbeat interval not below the instance timeout"]);
         }
-        if (options.Mode != StepwiseStartupMode.None)
+        if (options.Mode == StepwiseStartupMode.None)
         {
-            await GateAsync(options.Mode, cancellationToken);
+            return; // nothing at start-up: not registered either (a bound data source still finds its version when first used)
         }
+        await GateAsync(options.Mode, cancellationToken);
         await BindAsync(cancellationToken);
     }
 

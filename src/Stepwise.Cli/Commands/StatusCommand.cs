@@ -84,8 +84,7 @@ internal sealed class StatusCommand : ICliCommand
     {
         if (instances.Count == 0)
         {
-            output.Console.MarkupLine("no application instance is registered");
-            return;
+            return; // applications that do not register (or none running): nothing to show
         }
         var table = new Table().Border(TableBorder.Rounded).AddColumn("schema version").AddColumn("through").AddColumn("instances", c => c.RightAligned()).AddColumn("which");
         foreach (var version in instances.GroupBy(i => (i.Version, i.Migration)))
