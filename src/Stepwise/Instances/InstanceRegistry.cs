@@ -100,7 +100,10 @@ public sealed class InstanceRegistry
         return await ReadLiveAsync(connection, _schema, clients ?? [], cancellationToken);
     }
 
-    /// <summary>The live instances, read on an open connection (its own session is never counted).</summary>
+    /// <summary>
+    /// The live instances, read on an open connection. Sessions with the connection's own <c>application_name</c>
+    /// (Stepwise's connections, when a migrator reads) never count, whatever the patterns.
+    /// </summary>
     internal static async Task<IReadOnlyList<Instance>> ReadLiveAsync(NpgsqlConnection connection, string stateSchema, IReadOnlyList<ClientPattern> clients,
         CancellationToken cancellationToken)
     {
@@ -132,6 +135,7 @@ public sealed class InstanceRegistry
                 SELECT pid, coalesce(application_name, ''), coalesce(host(client_addr), 'local'), backend_start, coalesce(state_change, backend_start)
                 FROM pg_stat_activity
                 WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()
+                  AND application_name IS DISTINCT FROM current_setting('application_name') -- the reader's own connections
                 """, connection);
             await using var reader = await sessions.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))

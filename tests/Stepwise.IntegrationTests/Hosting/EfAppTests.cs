@@ -11,24 +11,10 @@ namespace Stepwise.IntegrationTests.Hosting;
 /// </summary>
 public sealed class EfAppTests(PostgresFixture fixture) : IClassFixture<PostgresFixture>
 {
-    private static readonly string s_repository = FindRepository();
-
-    private static string FindRepository()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Stepwise.slnx")))
-        {
-            dir = dir.Parent;
-        }
-        return dir?.FullName ?? throw new InvalidOperationException("the repository (Stepwise.slnx) is not above " + AppContext.BaseDirectory);
-    }
-
     private static async Task<(int Code, string Out, string Error)> RunAsync(string connectionString, params string[] args)
     {
-        var framework = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var dll = Path.Combine(s_repository, "examples", "EfApp", "bin", framework.Parent!.Name, framework.Name, "EfApp.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(File.Exists(dll) ? dll : throw new FileNotFoundException("build examples/EfApp first", dll));
+        start.ArgumentList.Add(WebAppTests.ExampleDll("EfApp"));
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
@@ -46,7 +32,7 @@ public sealed class EfAppTests(PostgresFixture fixture) : IClassFixture<Postgres
     public async Task The_ef_core_example_reads_and_writes_through_the_version_schema_of_its_newest_migration()
     {
         await using var ws = await MigrationWorkspace.CreateAsync(fixture);
-        foreach (var file in Directory.EnumerateFiles(Path.Combine(s_repository, "examples", "EfApp", "migrations")))
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(WebAppTests.Repository, "examples", "EfApp", "migrations")))
         {
             File.Copy(file, Path.Combine(ws.Directory, Path.GetFileName(file)));
         }

@@ -219,6 +219,44 @@ public class InstanceTests(PostgresFixture fixture) : IClassFixture<PostgresFixt
     }
 
     [Fact]
+    public async Task A_data_source_registered_after_AddStepwise_stays_unbound_and_start_up_warns_about_it()
+    {
+        await using var two = await TwoVersions.CreateAsync(fixture.CreateDatabaseAsync);
+        await two.Migrator(two.NewDirectory).ApplyAsync(new ApplyRequest());
+        using var host = TestHosts.Build(two.Log, o =>
+        {
+            o.ConnectionString = two.Database;
+            o.Directory = two.NewDirectory;
+        }, services: s => s.AddSingleton(NpgsqlDataSource.Create(two.Database)));
+        await host.StartAsync();
+
+        var schemas = await ScalarAsync(host.Services.GetRequiredService<NpgsqlDataSource>(), Schemas);
+        await host.StopAsync();
+
+        Assert.Equal("public", schemas);
+        Assert.Contains(two.Log.Entries, e => e.Id == HostingEventIds.Bound
+            && e.Message.StartsWith("the NpgsqlDataSource in the service provider does not use version 2_add_author through search_path", StringComparison.Ordinal)
+            && e.Message.Contains("register it before AddStepwise", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Role_binding_refuses_to_start_when_the_version_role_does_not_exist()
+    {
+        await using var two = await TwoVersions.CreateAsync(fixture.CreateDatabaseAsync);
+        await two.Migrator(two.NewDirectory).ApplyAsync(new ApplyRequest()); // no role pattern: no role made
+        var app = two.StartAsync("notes-new", two.NewDirectory, two.Database, o =>
+        {
+            o.Binding = BindingMode.Role;
+            o.VersionRole = "notes_{version}_{name}";
+        });
+
+        var refused = await Assert.ThrowsAsync<SchemaNotReadyException>(() => app);
+
+        Assert.Contains("version schema public_2_add_author exists, but its role notes_2_add_author does not", refused.Message, StringComparison.Ordinal);
+        Assert.Empty(await two.LiveAsync());
+    }
+
+    [Fact]
     public async Task Start_up_refuses_when_the_instance_cannot_register_and_says_what_to_grant()
     {
         await using var two = await TwoVersions.CreateAsync(fixture.CreateDatabaseAsync);
