@@ -1,10 +1,10 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Stepwise.Connections;
 using Stepwise.Execution;
 using Stepwise.Instances;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Stepwise.Hosting;
 
