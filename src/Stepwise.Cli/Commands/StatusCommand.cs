@@ -20,6 +20,7 @@ internal sealed class StatusCommand : ICliCommand
             backfilled[entry.Version] = await migrator.BackfilledRowsAsync(entry.Version, cancellationToken);
         }
         var versionSchemas = await migrator.VersionSchemasAsync(cancellationToken);
+        var instances = await migrator.InstancesAsync(cancellationToken);
         var output = context.Output;
         if (output.Format == OutputFormat.Json)
         {
@@ -45,6 +46,18 @@ internal sealed class StatusCommand : ICliCommand
                     rowsBackfilled = backfilled.TryGetValue(e.Version, out var rows) ? rows : (long?)null,
                 }),
                 versionSchemas = versionSchemas.Select(v => new { name = v.Name, migration = v.Migration }),
+                instances = instances.Select(i => new
+                {
+                    version = i.Version,
+                    migration = i.Migration,
+                    versionSchema = i.VersionSchema,
+                    host = i.Host,
+                    pid = i.ProcessId,
+                    applicationName = i.ApplicationName,
+                    startedAt = i.StartedAt,
+                    heartbeatAt = i.HeartbeatAt,
+                    source = i.Source == Instances.InstanceSource.Registered ? "registered" : "session",
+                }),
             });
         }
         else
@@ -64,11 +77,29 @@ internal sealed class StatusCommand : ICliCommand
             {
                 output.Console.MarkupLine("version schemas (Search Path=<schema>,public): " + Output.Escape(string.Join(", ", versionSchemas.Select(v => $"{v.Name} ({v.Migration})"))));
             }
+            WriteInstances(output, instances);
             output.Console.MarkupLine(report.NeedsAttention
                 ? $"[yellow]{report.Entries.Count(x => x.NeedsAttention)} migration(s) need attention[/]"
                 : $"[green]up to date[/] at version {report.CurrentVersion}");
         }
         return report.NeedsAttention ? ExitCodes.ChecksFailed : ExitCodes.Success;
+    }
+
+    /// <summary>Live application instances, one row per schema version: how many, and which.</summary>
+    private static void WriteInstances(Output output, IReadOnlyList<Instances.Instance> instances)
+    {
+        if (instances.Count == 0)
+        {
+            return; // applications that do not register (or none running): nothing to show
+        }
+        var table = new Table().Border(TableBorder.Rounded).AddColumn("schema version").AddColumn("through").AddColumn("instances", c => c.RightAligned()).AddColumn("which");
+        foreach (var version in instances.GroupBy(i => (i.Version, i.Migration)))
+        {
+            table.AddRow(Output.Escape(version.Key.Migration), Output.Escape(version.First().VersionSchema ?? (version.First().Source == Instances.InstanceSource.Session ? "(session)" : "tables' schema")),
+                version.Count().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Output.Escape(string.Join(", ", version.Select(i => i.Source == Instances.InstanceSource.Registered ? $"{i.ApplicationName}@{i.Host}:{i.ProcessId}" : $"{i.ApplicationName} (pid {i.ProcessId})"))));
+        }
+        output.Console.Write(table);
     }
 
     internal static string StateName(MigrationState state) => state switch

@@ -7,13 +7,13 @@ namespace Stepwise.Execution;
 /// <summary>
 /// The state schema: <c>state</c> (its own version, so later releases can upgrade it), <c>migrations</c>
 /// (one row per applied, failed or partially applied migration) and <c>events</c> (an append-only log
-/// of every apply, failure, rollback, baseline and repair).
+/// of every apply, failure, rollback, baseline and repair), and <c>instances</c> (running applications and their schema versions).
 /// </summary>
 internal sealed class HistoryStore(string schema)
 {
     internal const string Versioned = "versioned";
     internal const string Repeatable = "repeatable";
-    internal const int CurrentVersion = 2;
+    internal const int CurrentVersion = 3;
 
     private readonly string _s = Quote.Ident(schema);
 
@@ -86,6 +86,9 @@ internal sealed class HistoryStore(string schema)
                 updated_at timestamptz NOT NULL DEFAULT clock_timestamp(),
                 PRIMARY KEY (version, step)
             );
+
+            -- Version 3: running application instances and their schema versions (the complete gate).
+            {Instances.InstanceRegistry.CreateTableSql(Schema)}
             UPDATE {_s}.state SET schema_version = {CurrentVersion};
             """;
         // One transaction: the schema appears whole or not at all.

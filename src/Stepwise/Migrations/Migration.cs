@@ -166,18 +166,6 @@ public sealed class Migration
     /// <summary>The down section, when the file has one.</summary>
     public MigrationSection? Down { get; internal set; }
 
-    /// <summary>
-    /// The version schema of this operation migration for the tables of <paramref name="schema"/>: where an application built
-    /// with it finds its tables (put it first in the connection's <c>Search Path</c>, then <paramref name="schema"/>:
-    /// <c>Search Path=public_0004_rename,public</c>). The file's <c>version_schema</c> when set, otherwise
-    /// <c>&lt;schema&gt;_&lt;name&gt;</c> with the file's <c>name</c> field or its file name without extension. Null for SQL
-    /// migrations. The schema exists from the start of a migration that needs one (renames, type changes, drops, or
-    /// <c>version_schema</c> set) until the next operation migration completes; PostgreSQL skips a search path entry
-    /// that does not exist, so the base schema after it serves an application when there is none.
-    /// </summary>
-    public string? VersionSchema(string schema = "public") =>
-        !IsOperationMigration ? null : Operations is { } file ? VersionSchemas.Name(file, DisplayName, schema) : VersionSchemas.Name(DisplayName, null, schema);
-
     /// <summary><c>0002_add_users</c> or <c>R_views</c>: how messages name the migration.</summary>
     public string DisplayName => System.IO.Path.GetFileNameWithoutExtension(FileName);
 

@@ -53,13 +53,13 @@ public sealed class PlanBuilder(SchemaModel schema)
     /// <summary>Plans every operation of a file, in order.</summary>
     /// <param name="file">The operations.</param>
     /// <param name="schema">The schema they start from.</param>
-    /// <param name="migration">The migration's name (its file name without extension), which names its version schema unless the file's <c>name</c> or <c>version_schema</c> does.</param>
+    /// <param name="migration">The migration's name (its file name without extension), which names its version schema unless the file's <c>version_schema</c> does.</param>
     /// <param name="versionSchemas">The version schemas that exist: complete drops them (their versions are gone by then).</param>
     /// <exception cref="PlanningException">An operation does not fit the schema.</exception>
     public static Plan PlanAll(OperationFile file, SchemaModel schema, string migration = "migration", IReadOnlyList<string>? versionSchemas = null)
     {
         ArgumentNullException.ThrowIfNull(file);
-        var builder = new PlanBuilder(schema) { _migration = file.Name ?? migration, _versionSchema = file.VersionSchema };
+        var builder = new PlanBuilder(schema) { _migration = migration, _versionSchema = file.VersionSchema };
         for (var i = 0; i < file.Operations.Count; i++)
         {
             builder.Operation = i;

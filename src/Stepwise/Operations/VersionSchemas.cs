@@ -16,10 +16,11 @@ public static class VersionSchemas
 {
     /// <summary>
     /// The version schema of a migration: the file's <c>version_schema</c> when it sets one, otherwise pgroll's
-    /// <c>&lt;schema&gt;_&lt;migration name&gt;</c> (the migration name is the file's <c>name</c> field, or its file name
-    /// without the extension, <c>0004_rename_customers</c>), cut to PostgreSQL's 63 bytes with a hash when longer.
+    /// <c>&lt;schema&gt;_&lt;migration name&gt;</c> (the migration name is its file name without the extension,
+    /// <c>0004_rename_customers</c>), cut to PostgreSQL's 63 bytes with a hash when longer. Applications bind to it
+    /// through <see cref="Migrations.VersionSchemaName"/>, which gives the same name.
     /// </summary>
-    /// <param name="migrationName">The file's <c>name</c> field, or its file name without extension.</param>
+    /// <param name="migrationName">The file name without extension.</param>
     /// <param name="versionSchema">The file's <c>version_schema</c> field, if set.</param>
     /// <param name="schema">The schema whose tables the version schema shows (<c>public</c>).</param>
     public static string Name(string migrationName, string? versionSchema = null, string schema = "public")
@@ -36,7 +37,7 @@ public static class VersionSchemas
     public static string Name(OperationFile file, string displayName, string schema = "public")
     {
         ArgumentNullException.ThrowIfNull(file);
-        return Name(file.Name ?? displayName, file.VersionSchema, schema);
+        return Name(displayName, file.VersionSchema, schema);
     }
 
     /// <summary>The comment that marks a version schema (and names its migration).</summary>
