@@ -25,12 +25,6 @@ internal sealed class StepwiseHealthCheck(StepwiseDatabase database) : IHealthCh
             return new HealthCheckResult(context.Registration.FailureStatus, $"cannot read the migration state: {DatabaseTarget.Redact(ex.Message)}");
         }
         var result = Evaluate(check, context.Registration.FailureStatus);
-        if (database.LockWait is { } wait)
-        {
-            // A migration of this process is waiting for a quiet moment to take its locks.
-            var data = new Dictionary<string, object>(result.Data) { ["lockWait"] = wait.Line, ["lockWaitSince"] = wait.Since, ["lockHolders"] = wait.Holders.ToArray() };
-            return new HealthCheckResult(result.Status, result.Description, result.Exception, data);
-        }
         return result;
     }
 
@@ -49,6 +43,18 @@ internal sealed class StepwiseHealthCheck(StepwiseDatabase database) : IHealthCh
             ["problems"] = check.Problems.ToArray(),
             ["ahead"] = check.Ahead.ToArray(),
         };
+        if (check.Status.LockWait is { } wait)
+        {
+            // A migration (this process's or any other's) is waiting for a quiet moment to take its locks.
+            data["lockWait"] = wait.Line;
+            data["lockWaitTables"] = wait.Tables.ToArray();
+            data["lockWaitSince"] = wait.Since;
+            data["lockHolders"] = wait.Holders.ToArray();
+            if (wait.OldestTransaction is { } oldest)
+            {
+                data["lockWaitOldestMs"] = (long)oldest.TotalMilliseconds;
+            }
+        }
         if (!check.Ready)
         {
             var more = check.Problems.Count > 1 ? $" (and {check.Problems.Count - 1} more)" : "";

@@ -43,6 +43,16 @@ internal sealed class StatusCommand : ICliCommand
                     phase = e.IsOperationInProgress ? e.History?.Status.Text() : null,
                     rowsBackfilled = backfilled.TryGetValue(e.Version, out var rows) ? rows : (long?)null,
                 }),
+                lockWait = report.LockWait is { } wait ? new
+                {
+                    statement = wait.Where,
+                    tables = wait.Tables,
+                    since = wait.Since,
+                    holders = wait.Holders,
+                    oldestMs = wait.OldestTransaction is { } oldest ? (long)oldest.TotalMilliseconds : (long?)null,
+                    line = wait.Line,
+                    reportedAt = wait.At,
+                } : null,
             });
         }
         else
@@ -58,6 +68,14 @@ internal sealed class StatusCommand : ICliCommand
                 table.AddRow(e.Version == 0 ? "R" : e.Version.ToString(), Output.Escape(e.File), styled, Output.Escape(applied), Output.Escape(detail));
             }
             output.Console.Write(table);
+            if (report.LockWait is { } wait)
+            {
+                output.Console.MarkupLine($"[yellow]waiting since {wait.Since.ToLocalTime():HH:mm:ss}[/] ({(long)(DateTimeOffset.UtcNow - wait.Since).TotalSeconds} s): {Output.Escape(wait.Line)}");
+                foreach (var holder in wait.Holders)
+                {
+                    output.Console.MarkupLine($"  {Output.Escape(holder)}");
+                }
+            }
             output.Console.MarkupLine(report.NeedsAttention
                 ? $"[yellow]{report.Entries.Count(x => x.NeedsAttention)} migration(s) need attention[/]"
                 : $"[green]up to date[/] at version {report.CurrentVersion}");
