@@ -280,7 +280,7 @@ public static class Verifier
     {
         if (statement.Tree?.RunsOutsideTransaction != true)
         {
-            found.AddRange(await MeasureAsync(database, migration, [statement], cancellationToken));
+            Keep(found, await MeasureAsync(database, migration, [statement], cancellationToken));
             return null;
         }
         var unpooled = new NpgsqlConnectionStringBuilder(database) { Pooling = false }.ConnectionString;
@@ -305,7 +305,7 @@ public static class Verifier
                     .Where(kv => filenodes.TryGetValue(kv.Key, out var node) && node != kv.Value).Select(kv => kv.Key).Order(StringComparer.Ordinal).ToList();
                 var expected = Expected(statement);
                 var disagrees = locks.Count > 0 && expected.Any(kv => locks.TryGetValue(kv.Key, out var real) && real != kv.Value);
-                found.Add(new LockMeasurement(migration.FileName, statement.Span.StartLine, statement.CommandTag, locks, rewritten, expected, disagrees) { Column = statement.Span.StartColumn });
+                Keep(found, [new LockMeasurement(migration.FileName, statement.Span.StartLine, statement.CommandTag, locks, rewritten, expected, disagrees) { Column = statement.Span.StartColumn }]);
             }
             finally
             {
@@ -343,6 +343,16 @@ public static class Verifier
             await end.ExecuteNonQueryAsync(CancellationToken.None);
         }
         return seen;
+    }
+
+    /// <summary>
+    /// Adds the measurements of a statement the migrator is about to run, replacing those of an earlier attempt at it (the
+    /// probe runs before every attempt, and a statement that hit lock_timeout is tried again): one per statement.
+    /// </summary>
+    internal static void Keep(List<LockMeasurement> found, IReadOnlyList<LockMeasurement> measured)
+    {
+        found.RemoveAll(old => measured.Any(m => m.File == old.File && m.Line == old.Line && m.Column == old.Column));
+        found.AddRange(measured);
     }
 
     private sealed class Finish(Func<Task> finish) : IAsyncDisposable
