@@ -103,8 +103,10 @@ public sealed partial class Migrator
         // A read that holds no locks: no session check to set up, so the history is the only round trip.
         await using var connection = new NpgsqlConnection(_connectionString);
         await connection.OpenAsync(cancellationToken);
-        var rows = await _history.ReadAsync(connection, cancellationToken);
-        return StatusReport.Compute(directory, rows);
+        var (rows, lockWait) = await _history.ReadWithLockWaitAsync(connection, cancellationToken);
+        var report = StatusReport.Compute(directory, rows);
+        report.LockWait = lockWait;
+        return report;
     }
 
     /// <summary>
