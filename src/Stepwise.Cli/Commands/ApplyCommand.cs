@@ -153,12 +153,24 @@ internal static class RunRendering
                     durationMs = result.DryRun ? (long?)null : (long)r.Duration.TotalMilliseconds,
                     steps = Rows(r, why: true, result.ForeignKeys).Select(s => new { index = s.Index, line = s.Line, kind = s.Kind, description = s.Text, transaction = s.Transaction, locks = s.Locks, sql = s.Sql, skipped = s.Skipped }),
                 }),
+                waitingFor = result.WaitingFor?.FileName,
+                waiting = result.Waiting.Count == 0 ? null : result.Waiting.Select(m => m.FileName),
             });
             return;
         }
         var console = output.Console;
+        if (result.WaitingFor is { } started)
+        {
+            console.MarkupLine($"[yellow]{result.Waiting.Count} pending migration(s) not applied[/] ({Output.Escape(string.Join(", ", result.Waiting.Take(3).Select(m => m.FileName)))}{(result.Waiting.Count > 3 ? ", ..." : "")}): "
+                + $"they wait for {Output.Escape(started.FileName)}, which is started.");
+            console.MarkupLine("One operation migration is started at a time: run [bold]stepwise complete[/] once every instance runs its code (or stepwise rollback), then stepwise apply again.");
+        }
         if (result.Runs.Count == 0)
         {
+            if (result.WaitingFor is not null)
+            {
+                return;
+            }
             console.MarkupLine(verb == "apply" ? "[green]nothing to apply[/]: up to date" : verb == "complete" ? "nothing to complete" : "nothing to roll back");
             return;
         }

@@ -163,7 +163,7 @@ public class OperationFileReaderTests
     [InlineData("operations:\n  - create_view: {name: v, definition: DELETE FROM t}\n", "sql-syntax-error:2:40")]
     [InlineData("operations:\n  - sql: {up: CREATE TABLE t (a int), down: DROP TABLE t, onComplete: true}\n", "wrong-value:2:39")]
     [InlineData("operations:\n  - create_table: {name: t, columns: [{name: a, type: int}, {name: a, type: text}]}\n", "duplicate-column:2:61")]
-    [InlineData("operations:\n  - create_table: {name: t, columns: [{name: id, type: int}], constraints: [{name: x, type: exclude}]}\n", "not-supported-yet:2:93")]
+    [InlineData("operations:\n  - create_table: {name: t, columns: [{name: id, type: int}], constraints: [{name: x, type: exclude}]}\n", "missing-field:2:77")]
     public void Malformed_files_give_the_code_line_and_column(string text, string expected) => Assert.Equal(expected, Error(text));
 
     [Fact]
