@@ -5,9 +5,10 @@ using YamlDotNet.RepresentationModel;
 namespace Stepwise.Operations;
 
 /// <summary>
-/// <c>alter_column</c> for the changes that need no new column: nullability (with <see cref="Up"/> to fill
-/// NULLs), check, foreign key, unique, default, comment. Type changes and renames are refused until
-/// versioned schemas exist.
+/// <c>alter_column</c> for the changes that need no new column: nullability, check, foreign key, unique, default,
+/// comment, in place (old and new code share the column; <see cref="Up"/> gives its value to the rows the new constraints
+/// reject, <see cref="Down"/> to the NULLs a rollback of <c>nullable: true</c> meets). Type changes and renames are refused
+/// until versioned schemas exist.
 /// </summary>
 /// <param name="Nullable">Null when unchanged.</param>
 /// <param name="Default">Set when the file has a <c>default</c> field; <see cref="DefaultValue"/> null then drops the default.</param>
@@ -67,7 +68,7 @@ public sealed record AlterColumn(string Table, string Column, bool? Nullable = n
     /// </summary>
     private static string? InPlace(YamlFields f, string field, string? expression, string column, bool used, string? why)
     {
-        if (expression is null || IsColumn(expression, column))
+        if (expression is null || YamlFields.BareColumn(expression) == column)
         {
             return null;
         }
@@ -77,12 +78,6 @@ public sealed record AlterColumn(string Table, string Column, bool? Nullable = n
         }
         return used ? expression : null;
     }
-
-    /// <summary>True when <paramref name="expression"/> is just <paramref name="column"/> (as pgroll's examples write an unchanged value: <c>up: title</c>).</summary>
-    internal static bool IsColumn(string expression, string column) =>
-        SqlParser.Parse("SELECT " + expression) is { IsValid: true, Statements: [{ Tree: { } tree }] }
-        && tree.Root.Nodes("targetList").ToList() is [var target] && target.Node("val") is { Kind: "ColumnRef" } reference
-        && reference.Names("fields") is [var name] && name == column;
 
     /// <summary>
     /// With <see cref="Nullable"/> true: the expression rollback gives the rows new code wrote NULL, before NOT NULL is put back

@@ -26,7 +26,7 @@ public sealed record CreateConstraint(string Table, string Name, string Type, IR
         var check = type == "check" ? f.Sql("check", SqlFragment.Expression, required: true) : f.String("check");
         var references = type == "foreign_key" ? ForeignKeyTarget.Read(f, required: true) : null;
         var up = f.StringMap("up", fragment: SqlFragment.DataExpression);
-        f.Ignored("down", "Stepwise adds the constraint to the column in place, so there is no new column to copy back from");
+        f.IgnoredUnlessUnchanged("down", "Stepwise adds the constraint to the column in place, so there is no new column to copy back from");
         f.NotSupported("no_inherit", "NO INHERIT constraints are not planned by this version", "add it with an sql operation");
         var exclude = type == "exclude" ? ExclusionConstraint.Read(f) : null;
         var parameters = IndexParameters.Read(f);

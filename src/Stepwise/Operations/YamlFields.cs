@@ -489,6 +489,32 @@ internal sealed class YamlFields
         }
     }
 
+    /// <summary>
+    /// pgroll's <c>up</c>/<c>down</c> where Stepwise makes no column copy: a warning, unless it only keeps values as they are (a bare
+    /// column, <c>up: title</c>, or a map of columns to themselves, <c>{a: a, b: b}</c>), which says nothing Stepwise ignores.
+    /// </summary>
+    public void IgnoredUnlessUnchanged(string name, string why)
+    {
+        var unchanged = Value(name) switch
+        {
+            YamlScalarNode { Value: { } v } => BareColumn(v) is not null,
+            YamlMappingNode map => map.Children.All(kv => kv is { Key: YamlScalarNode { Value: { } column }, Value: YamlScalarNode { Value: { } v } } && BareColumn(v) == column),
+            _ => false,
+        };
+        if (!unchanged)
+        {
+            Ignored(name, why);
+        }
+    }
+
+    /// <summary>The column <paramref name="expression"/> is, when it is just a column's (unqualified) name; else null.</summary>
+    public static string? BareColumn(string expression) =>
+        SqlParser.Parse("SELECT " + expression) is { IsValid: true, Statements: [{ Tree: { } tree }] }
+        && tree.Root.Nodes("targetList").ToList() is [var target] && target.Node("val") is { Kind: "ColumnRef" } reference
+        && reference.Names("fields") is [var name]
+            ? name
+            : null;
+
     /// <summary>A field of pgroll's format that Stepwise does not do yet: an error where it is written.</summary>
     public void NotSupported(string name, string why, string? hint = null)
     {
