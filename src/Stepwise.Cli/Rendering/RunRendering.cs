@@ -24,12 +24,29 @@ internal static class RunRendering
     {
         if (output.Format == OutputFormat.Json)
         {
-            output.WriteJson(new { outputVersion = OutputVersion, dryRun = result.DryRun, runs = Json(result.Runs, result.DryRun, result.ForeignKeys) });
+            output.WriteJson(new
+            {
+                outputVersion = OutputVersion,
+                dryRun = result.DryRun,
+                runs = Json(result.Runs, result.DryRun, result.ForeignKeys),
+                waitingFor = result.WaitingFor?.FileName,
+                waiting = result.Waiting.Count == 0 ? null : result.Waiting.Select(m => m.FileName),
+            });
             return;
         }
         var console = output.Console;
+        if (result.WaitingFor is { } started)
+        {
+            console.MarkupLine($"[yellow]{result.Waiting.Count} pending migration(s) not applied[/] ({Output.Escape(string.Join(", ", result.Waiting.Take(3).Select(m => m.FileName)))}{(result.Waiting.Count > 3 ? ", ..." : "")}): "
+                + $"they wait for {Output.Escape(started.FileName)}, which is started.");
+            console.MarkupLine("One operation migration is started at a time: run [bold]stepwise complete[/] once every instance runs its code (or stepwise rollback), then stepwise apply again.");
+        }
         if (result.Runs.Count == 0)
         {
+            if (result.WaitingFor is not null)
+            {
+                return;
+            }
             console.MarkupLine(verb == "apply" ? "[green]nothing to apply[/]: up to date" : verb == "complete" ? "nothing to complete" : "nothing to roll back");
             return;
         }
