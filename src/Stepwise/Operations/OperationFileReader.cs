@@ -18,7 +18,6 @@ public static class OperationFileReader
     /// <summary>pgroll operations Stepwise does not read yet (an operation declaring one of these names takes precedence).</summary>
     private static readonly Dictionary<string, (string Why, string Hint)> Later = new(StringComparer.Ordinal)
     {
-        ["set_replica_identity"] = ("setting the replica identity is not planned by this version", "use an sql operation: ALTER TABLE ... REPLICA IDENTITY ..."),
     };
 
     /// <summary>Deeper nesting than any operation file needs; refused before it can exhaust the stack.</summary>
