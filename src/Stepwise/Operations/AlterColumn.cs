@@ -48,7 +48,7 @@ public sealed record AlterColumn(string Table, string Column, bool? Nullable = n
         }
         // In place, old and new code share the column: up rewrites only the rows the new constraint would reject, down only
         // the rows rollback's NOT NULL would reject; an identity (up: column) or any other up/down means nothing here.
-        if (column is not null && !f.Has("type") && !f.Has("name"))
+        if (column is not null && !f.Has("type"))
         {
             var fixesRows = nullable == false || check is not null || references is not null || unique is not null;
             up = InPlace(f, "up", up, column, fixesRows,

@@ -145,7 +145,6 @@ public class OperationFileReaderTests
     [InlineData("operations:\n  - drop_index\n", "not-one-operation:2:5")]
     [InlineData("operations:\n  - drop_index:\n", "wrong-type:2:5")]
     [InlineData("operations:\n  - alter_column: {table: t, column: c, type: bigint DEFAULT 1}\n", "not-a-type:2:62")]
-    [InlineData("operations:\n  - alter_column: {table: t, column: c, name: d, up: c}\n", "wrong-value:2:50")]
     [InlineData("operations:\n  - rename_column: {table: t, from: a}\n", "missing-field:2:20")]
     [InlineData("operations:\n  - alter_column: {table: t, column: c}\n", "missing-field:2:19")]
     [InlineData("operations:\n  - alter_column: {table: t, column: c, nullable: \"no\"}\n", "wrong-type:2:51")]
