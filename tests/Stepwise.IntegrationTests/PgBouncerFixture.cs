@@ -15,7 +15,7 @@ namespace Stepwise.IntegrationTests;
 public sealed class PgBouncerFixture : IAsyncLifetime
 {
     /// <summary>The roles the pooler lets in (PgBouncer needs each user in its auth file, even with trust).</summary>
-    public static readonly string[] Users = ["postgres", "notes_2_add_author", "notes_3_add_author"];
+    public static readonly string[] Users = ["postgres", "notes_2_rename_body"];
 
     private TempPostgres? _postgres;
     private Process? _pgbouncer;

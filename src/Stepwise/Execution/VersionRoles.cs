@@ -11,7 +11,8 @@ namespace Stepwise.Execution;
 /// <c>search_path</c> in the startup packet, and a <c>SET</c> would leak to whoever gets the server connection next):
 /// the role's own <c>search_path</c>, set with <c>ALTER ROLE ... SET search_path</c>, is applied by the server to
 /// every session that logs in as it, pooled or not. Runs once a migration's start phase has created its version
-/// schema; the role is created if missing (<c>LOGIN</c>, no password: Stepwise never sets one).
+/// schema; the role is created if missing (<c>LOGIN</c>, no password: Stepwise never sets one) and may use the
+/// version schema's views.
 /// </summary>
 internal static class VersionRoles
 {
@@ -43,6 +44,10 @@ internal static class VersionRoles
         {
             await RunAsync(connection, $"GRANT {Quote.Ident(member)} TO {Quote.Ident(role)}", cancellationToken);
         }
+        // The role exists to use this schema: its views are security_invoker, so what the role may do to the rows is
+        // still decided by its privileges on the tables (the application role's, through VersionRoleMemberOf).
+        await RunAsync(connection, $"GRANT USAGE ON SCHEMA {Quote.Ident(schema)} TO {Quote.Ident(role)}", cancellationToken);
+        await RunAsync(connection, $"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {Quote.Ident(schema)} TO {Quote.Ident(role)}", cancellationToken);
         await RunAsync(connection, $"ALTER ROLE {Quote.Ident(role)} SET search_path TO {VersionBinding.SearchPathFor(schema, options.Schema)}", cancellationToken);
         logger.LogInformation(EventIds.VersionRoleSet, "{File}: role {Role} now uses version schema {Schema} (search_path {SearchPath}); connect as {Role} to use this version, also through a pooler",
             migration.FileName, role, schema, VersionBinding.SearchPathFor(schema, options.Schema), role);

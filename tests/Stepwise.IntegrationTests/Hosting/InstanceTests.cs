@@ -29,12 +29,12 @@ public class InstanceTests(PostgresFixture fixture) : IClassFixture<PostgresFixt
         await using var two = await TwoVersions.CreateAsync(fixture.CreateDatabaseAsync);
         var oldApp = await two.StartAsync("notes-old", two.OldDirectory, two.Database);
         var oldDb = oldApp.Services.GetRequiredService<NpgsqlDataSource>();
-        var oldTraffic = new Traffic(oldDb, "INSERT INTO notes (body) VALUES ('old')", "SELECT count(*) FROM notes");
+        var oldTraffic = new Traffic(oldDb, TwoVersions.OldWrite, TwoVersions.OldRead);
 
         await two.Migrator(two.NewDirectory).ApplyAsync(new ApplyRequest()); // starts 2: the new version schema exists now
         var newApp = await two.StartAsync("notes-new", two.NewDirectory, two.Database);
         var newDb = newApp.Services.GetRequiredService<NpgsqlDataSource>();
-        var newTraffic = new Traffic(newDb, "INSERT INTO notes (body, author) VALUES ('new', 'ann')", "SELECT count(*) FROM notes WHERE author IS NOT NULL");
+        var newTraffic = new Traffic(newDb, TwoVersions.NewWrite, TwoVersions.NewRead);
 
         var live = await two.LiveAsync();
         var refused = await Assert.ThrowsAsync<MigrationRefusedException>(() => two.Migrator(two.NewDirectory).CompleteAsync());
@@ -58,7 +58,7 @@ public class InstanceTests(PostgresFixture fixture) : IClassFixture<PostgresFixt
         Assert.True(oldTraffic.Succeeded > 0 && newTraffic.Succeeded > 0);
         Assert.Empty(await two.LiveAsync()); // both removed themselves on shutdown
         await using var direct = NpgsqlDataSource.Create(two.Database);
-        Assert.Equal("True", await ScalarAsync(direct, "SELECT count(*) FILTER (WHERE author IS NULL) > 0 AND count(*) FILTER (WHERE author = 'ann') > 0 FROM notes"));
+        Assert.Equal("True", await ScalarAsync(direct, "SELECT count(*) FILTER (WHERE content = 'old') > 0 AND count(*) FILTER (WHERE content = 'new') > 0 FROM notes"));
     }
 
     [Fact]
@@ -76,7 +76,7 @@ public class InstanceTests(PostgresFixture fixture) : IClassFixture<PostgresFixt
 
         Assert.True(stillWaiting);
         Assert.Single(result.Runs);
-        Assert.Contains(two.Log.Entries, e => e.Id == EventIds.WaitingForInstances && e.Message.StartsWith("waiting for 1 instance(s) of an older version to stop before completing 2_add_author.yaml (", StringComparison.Ordinal)
+        Assert.Contains(two.Log.Entries, e => e.Id == EventIds.WaitingForInstances && e.Message.StartsWith("waiting for 1 instance(s) of an older version to stop before completing 2_rename_body.yaml (", StringComparison.Ordinal)
             && e.Message.Contains("notes-old on ", StringComparison.Ordinal));
         Assert.Contains(two.Log.Entries, e => e.Id == EventIds.WaitingForInstances && e.Message.StartsWith("no instance of an older version is left after ", StringComparison.Ordinal));
     }
@@ -235,7 +235,7 @@ public class InstanceTests(PostgresFixture fixture) : IClassFixture<PostgresFixt
 
         Assert.Equal("public", schemas);
         Assert.Contains(two.Log.Entries, e => e.Id == HostingEventIds.Bound
-            && e.Message.StartsWith("the NpgsqlDataSource in the service provider does not use version 2_add_author through search_path", StringComparison.Ordinal)
+            && e.Message.StartsWith("the NpgsqlDataSource in the service provider does not use version 2_rename_body through search_path", StringComparison.Ordinal)
             && e.Message.Contains("register it before AddStepwise", StringComparison.Ordinal));
     }
 
@@ -252,7 +252,7 @@ public class InstanceTests(PostgresFixture fixture) : IClassFixture<PostgresFixt
 
         var refused = await Assert.ThrowsAsync<SchemaNotReadyException>(() => app);
 
-        Assert.Contains("version schema public_2_add_author exists, but its role notes_2_add_author does not", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("version schema public_2_rename_body exists, but its role notes_2_rename_body does not", refused.Message, StringComparison.Ordinal);
         Assert.Empty(await two.LiveAsync());
     }
 

@@ -10,37 +10,35 @@ using Stepwise.Migrations;
 namespace Stepwise.IntegrationTests.Hosting;
 
 /// <summary>
-/// Two builds of one application against one database: the old one ships migration 1 (<c>notes</c>), the new one
-/// also migration 2, an operation migration adding <c>notes.author</c> whose start creates version schema
-/// <c>public_2_add_author</c> (views over the tables). Each build runs as a host with Stepwise registered, and
-/// traffic through its own data source counts what succeeded and what failed.
+/// Two builds of one application against one database: the old one ships migration 1 (<c>notes</c>, with a column
+/// <c>body</c>), the new one also migration 2, an operation migration renaming <c>notes.body</c> to <c>content</c>.
+/// Its start creates version schema <c>public_2_rename_body</c> (a view of <c>notes</c> showing <c>content</c>), while
+/// the table keeps <c>body</c> until complete: the old build reads and writes <c>body</c> on the table, the new one
+/// <c>content</c> through its version schema. Each build runs as a host with Stepwise registered, and traffic through
+/// its own data source counts what succeeded and what failed.
 /// </summary>
-/// <remarks>
-/// The version schema is made by an <c>sql</c> operation of the migration, named by <see cref="VersionSchemaName"/>,
-/// until starting an operation migration creates version schemas itself; the binding, registry and gate under test
-/// are the same either way.
-/// </remarks>
 internal sealed class TwoVersions : IAsyncDisposable
 {
-    public const string VersionSchema = "public_2_add_author";
+    public const string VersionSchema = "public_2_rename_body";
+
+    /// <summary>The old build's traffic: the column's old name.</summary>
+    public const string OldWrite = "INSERT INTO notes (body) VALUES ('old')";
+
+    public const string OldRead = "SELECT count(*) FROM notes WHERE body IS NOT NULL";
+
+    /// <summary>The new build's traffic: the column's new name, which only its version schema shows until complete.</summary>
+    public const string NewWrite = "INSERT INTO notes (content) VALUES ('new')";
+
+    public const string NewRead = "SELECT count(*) FROM notes WHERE content IS NOT NULL";
 
     private const string Notes = "-- stepwise:up\nCREATE TABLE notes (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, body text NOT NULL);\n";
 
-    private static readonly string AddAuthor = $"""
+    private const string RenameBody = """
         operations:
-          - add_column:
+          - rename_column:
               table: notes
-              column:
-                name: author
-                type: text
-                nullable: true
-          - sql:
-              up: |
-                CREATE SCHEMA {VersionSchema};
-                CREATE VIEW {VersionSchema}.notes AS SELECT id, body, author FROM public.notes;
-                GRANT USAGE ON SCHEMA {VersionSchema} TO PUBLIC;
-                GRANT SELECT, INSERT ON {VersionSchema}.notes TO PUBLIC;
-              down: DROP SCHEMA {VersionSchema} CASCADE
+              from: body
+              to: content
         """;
 
     private readonly List<IHost> _hosts = [];
@@ -70,7 +68,7 @@ internal sealed class TwoVersions : IAsyncDisposable
         var old = Directory.CreateTempSubdirectory("stepwise-old-").FullName;
         var @new = Directory.CreateTempSubdirectory("stepwise-new-").FullName;
         Write(old, ("1_notes.sql", Notes));
-        Write(@new, ("1_notes.sql", Notes), ("2_add_author.yaml", AddAuthor));
+        Write(@new, ("1_notes.sql", Notes), ("2_rename_body.yaml", RenameBody));
         var scenario = new TwoVersions(database, old, @new);
         await scenario.Migrator(old).ApplyAsync(new ApplyRequest());
         return scenario;
@@ -110,6 +108,14 @@ internal sealed class TwoVersions : IAsyncDisposable
         _hosts.Add(host);
         await host.StartAsync();
         return host;
+    }
+
+    /// <summary>Runs <paramref name="sql"/> on the database directly (set-up a test needs, such as roles).</summary>
+    public async Task ExecuteAsync(string sql)
+    {
+        await using var db = NpgsqlDataSource.Create(Database);
+        await using var command = db.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync();
     }
 
     /// <summary>The registered instances alive now.</summary>
