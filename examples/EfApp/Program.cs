@@ -13,12 +13,15 @@ using Stepwise.Hosting;
 // running instance of that version while it runs, so `stepwise complete` waits for it.
 //   ConnectionStrings__Default="Host=localhost;Username=app;Database=notes" dotnet EfApp.dll add "some text" ann
 //   ConnectionStrings__Default=... dotnet EfApp.dll list
+//   Notes__Release=N ConnectionStrings__Default=... dotnet EfApp.dll list    # the previous release (before the rename)
 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory });
 builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace); // stdout carries the answer only
 var connectionString = builder.Configuration.GetConnectionString("Default")
     ?? throw new InvalidOperationException("no database: set ConnectionStrings:Default (environment variable ConnectionStrings__Default)");
 
-builder.Services.AddStepwise(options => options.UseEmbeddedMigrations(typeof(NotesContext).Assembly));
+var release = Release.Parse(builder.Configuration["Notes:Release"]);
+builder.Services.AddSingleton(release);
+builder.Services.AddStepwise(options => options.UseEmbeddedMigrations(typeof(NotesContext).Assembly, release.Migrations));
 builder.Services.AddStepwiseDataSource(connectionString);   // bound to this build's version schema
 builder.Services.AddDbContext<NotesContext>((services, options) => options.UseNpgsql(services.GetRequiredService<NpgsqlDataSource>()));
 
@@ -38,7 +41,7 @@ await using (var scope = host.Services.CreateAsyncScope())
     switch (args.FirstOrDefault())
     {
         case "add" when args.Length >= 2:
-            var note = new Note { Body = args[1], Author = args.Length > 2 ? args[2] : null };
+            var note = new Note { Text = args[1], Author = args.Length > 2 ? args[2] : null };
             db.Notes.Add(note);
             await db.SaveChangesAsync();
             Console.WriteLine(JsonSerializer.Serialize(new { added = note.Id }));
@@ -46,7 +49,7 @@ await using (var scope = host.Services.CreateAsyncScope())
         case "list":
             var schemas = await db.Database.SqlQueryRaw<string>("SELECT array_to_string(current_schemas(false), ',') AS \"Value\"").SingleAsync();
             var notes = await db.Notes.OrderBy(n => n.Id).ToListAsync();
-            Console.WriteLine(JsonSerializer.Serialize(new { schemas, notes }));
+            Console.WriteLine(JsonSerializer.Serialize(new { release = release.Name, schemas, notes }));
             break;
         default:
             await Console.Error.WriteLineAsync("usage: EfApp add TEXT [AUTHOR] | EfApp list");
