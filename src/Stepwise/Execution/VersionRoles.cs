@@ -23,7 +23,7 @@ internal static class VersionRoles
         {
             return;
         }
-        var schema = VersionSchemaName.For(options.Schema, migration);
+        var schema = VersionSchemaName.For(options.Schema, migration, migration.Operations?.VersionSchema);
         await using (var exists = new NpgsqlCommand("SELECT EXISTS (SELECT FROM pg_namespace WHERE nspname = $1), EXISTS (SELECT FROM pg_roles WHERE rolname = $2)", connection))
         {
             exists.Parameters.AddWithValue(schema);

@@ -240,6 +240,26 @@ public class InstanceTests(PostgresFixture fixture) : IClassFixture<PostgresFixt
     }
 
     [Fact]
+    public async Task A_version_schema_the_file_names_itself_is_the_one_the_app_binds_to_and_the_version_role_uses()
+    {
+        await using var two = await TwoVersions.CreateAsync(fixture.CreateDatabaseAsync, versionSchema: "notes_v2");
+        await two.Migrator(two.NewDirectory, o => o.Instances.VersionRole = "notes_declared_{version}").ApplyAsync(new ApplyRequest());
+        var app = await two.StartAsync("notes-new", two.NewDirectory, two.Database);
+        var db = app.Services.GetRequiredService<NpgsqlDataSource>();
+
+        var schemas = await ScalarAsync(db, Schemas);
+        var inserted = await ScalarAsync(db, "INSERT INTO notes (content) VALUES ('new') RETURNING content");
+        var roleSetting = await ScalarAsync(db, "SELECT array_to_string(setconfig, ';') FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole WHERE r.rolname = 'notes_declared_2'");
+        var live = await two.LiveAsync();
+        await app.StopAsync();
+
+        Assert.Equal("notes_v2,public", schemas);
+        Assert.Equal("new", inserted);
+        Assert.Equal("search_path=notes_v2, public", roleSetting);
+        Assert.Equal("notes_v2", Assert.Single(live).VersionSchema);
+    }
+
+    [Fact]
     public async Task Role_binding_refuses_to_start_when_the_version_role_does_not_exist()
     {
         await using var two = await TwoVersions.CreateAsync(fixture.CreateDatabaseAsync);

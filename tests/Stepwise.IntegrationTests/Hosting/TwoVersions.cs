@@ -62,13 +62,15 @@ internal sealed class TwoVersions : IAsyncDisposable
     public ListLogger Log { get; } = new();
 
     /// <summary>A database with migration 1 applied (the old build's), and both builds' migration directories.</summary>
-    public static async Task<TwoVersions> CreateAsync(Func<string, Task<string>> createDatabase)
+    /// <param name="createDatabase">Makes the database.</param>
+    /// <param name="versionSchema">The <c>version_schema</c> migration 2 declares, if any (its schema is then that, not <see cref="VersionSchema"/>).</param>
+    public static async Task<TwoVersions> CreateAsync(Func<string, Task<string>> createDatabase, string? versionSchema = null)
     {
         var database = await createDatabase($"two{Environment.ProcessId}_{Guid.NewGuid():N}"[..30]);
         var old = Directory.CreateTempSubdirectory("stepwise-old-").FullName;
         var @new = Directory.CreateTempSubdirectory("stepwise-new-").FullName;
         Write(old, ("1_notes.sql", Notes));
-        Write(@new, ("1_notes.sql", Notes), ("2_rename_body.yaml", RenameBody));
+        Write(@new, ("1_notes.sql", Notes), ("2_rename_body.yaml", versionSchema is null ? RenameBody : $"version_schema: {versionSchema}\n{RenameBody}"));
         var scenario = new TwoVersions(database, old, @new);
         await scenario.Migrator(old).ApplyAsync(new ApplyRequest());
         return scenario;

@@ -89,4 +89,26 @@ public class InstanceRulesTests
         Assert.Equal(("notes_2", "secret", null), (role.Username, role.Password, role.SearchPath));
         Assert.Null(new NpgsqlConnectionStringBuilder(none.ApplyTo(App)).SearchPath);
     }
+
+    [Theory]
+    [InlineData("version_schema: notes_v2\noperations:\n  - rename_column: { table: notes, from: body, to: content }\n", "notes_v2")]
+    [InlineData("operations:\n  - rename_column: { table: notes, from: body, to: content }\n", "app_2_rename_body")]
+    [InlineData("version_schema: [\n", "app_2_rename_body")] // does not read, so it was never started
+    public void Binding_names_the_version_schema_of_the_newest_file_as_its_start_does_its_own_version_schema_first(string newest, string expected)
+    {
+        var source = MigrationSource.FromFiles("migrations", [("1_notes.sql", "CREATE TABLE notes (body text);"u8.ToArray()),
+            ("2_rename_body.yaml", System.Text.Encoding.UTF8.GetBytes(newest))]);
+        var migration = MigrationDirectory.Load(source, new MigrationDirectoryOptions { Parse = false }).Versioned[^1];
+
+        Assert.Equal(expected, VersionBinding.VersionSchemaOf(source, migration, "app"));
+    }
+
+    [Fact]
+    public void Binding_of_an_application_whose_newest_migration_is_sql_uses_the_usual_name()
+    {
+        var source = MigrationSource.FromFiles("migrations", [("1_notes.sql", "CREATE TABLE notes (body text);"u8.ToArray())]);
+        var migration = MigrationDirectory.Load(source, new MigrationDirectoryOptions { Parse = false }).Versioned[^1];
+
+        Assert.Equal("public_1_notes", VersionBinding.VersionSchemaOf(source, migration, "public"));
+    }
 }
