@@ -1,6 +1,6 @@
-using System.Text;
 using Npgsql;
 using Stepwise.Connections;
+using Stepwise.Diagnostics;
 using Stepwise.Migrations;
 using Stepwise.Operations;
 using Stepwise.Sql;
@@ -95,7 +95,11 @@ public sealed record VersionBinding(long Version, string Migration, string Schem
         string? declared = null;
         if (newest.IsOperationMigration && source.List()?.FirstOrDefault(f => f.FileName == newest.FileName) is { } file)
         {
-            declared = OperationFileReader.Read(Encoding.UTF8.GetString(file.Read()), file.DisplayPath, [])?.VersionSchema;
+            List<MigrationProblem> ignored = [];
+            if (MigrationDirectory.Decode(file.Read(), file.DisplayPath, ignored) is { } text)
+            {
+                declared = OperationFileReader.Read(text, file.DisplayPath, ignored)?.VersionSchema;
+            }
         }
         return VersionSchemaName.For(schema, newest, declared);
     }
