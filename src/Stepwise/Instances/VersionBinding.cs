@@ -1,8 +1,6 @@
 using Npgsql;
 using Stepwise.Connections;
-using Stepwise.Diagnostics;
 using Stepwise.Migrations;
-using Stepwise.Operations;
 using Stepwise.Sql;
 
 namespace Stepwise.Instances;
@@ -61,7 +59,7 @@ public sealed record VersionBinding(long Version, string Migration, string Schem
         {
             return new VersionBinding(newest?.Version ?? 0, newest?.DisplayName ?? "", options.Schema, null, null);
         }
-        var schema = VersionSchemaOf(source, newest, options.Schema);
+        var schema = VersionSchemaName.For(options.Schema, source, newest);
         var role = options.RoleFor(newest.Version, newest.Name);
         await using var connection = new NpgsqlConnection(DatabaseTarget.Parse(database).ConnectionString);
         await connection.OpenAsync(cancellationToken);
@@ -82,26 +80,6 @@ public sealed record VersionBinding(long Version, string Migration, string Schem
                 : $"version schema {schema} exists, but its role {role} does not: start the migration with the role pattern configured (instances.versionRole in stepwise.json), or create the role and run ALTER ROLE {Quote.Ident(role)} SET search_path TO {SearchPathFor(schema, options.Schema)}");
         }
         return new VersionBinding(newest.Version, newest.DisplayName, options.Schema, schema, mode == BindingMode.Role ? role : null);
-    }
-
-    /// <summary>
-    /// The version schema the start of <paramref name="newest"/> gives the tables of <paramref name="schema"/>, named as
-    /// the start names it: the file's own <c>version_schema</c> when it sets one, otherwise
-    /// <c>&lt;schema&gt;_&lt;migration&gt;</c>. The directory is loaded without parsing (start-up stays cheap), so only
-    /// this one file is read as operations; a file that does not read has not been started, and gets the usual name.
-    /// </summary>
-    internal static string VersionSchemaOf(MigrationSource source, Migration newest, string schema)
-    {
-        string? declared = null;
-        if (newest.IsOperationMigration && source.List()?.FirstOrDefault(f => f.FileName == newest.FileName) is { } file)
-        {
-            List<MigrationProblem> ignored = [];
-            if (MigrationDirectory.Decode(file.Read(), file.DisplayPath, ignored) is { } text)
-            {
-                declared = OperationFileReader.Read(text, file.DisplayPath, ignored)?.VersionSchema;
-            }
-        }
-        return VersionSchemaName.For(schema, newest, declared);
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System.Text;
+using Stepwise.Diagnostics;
 
 namespace Stepwise.Migrations;
 
@@ -21,6 +22,27 @@ public static class VersionSchemaName
     {
         ArgumentNullException.ThrowIfNull(migration);
         return declared is { Length: > 0 } ? declared : For(schema, migration.DisplayName);
+    }
+
+    /// <summary>
+    /// The version schema of <paramref name="migration"/>, a file of <paramref name="source"/> loaded without parsing
+    /// (application start-up stays cheap), named as its start names it: only this one file is read as operations, for
+    /// its own <c>version_schema</c>. A file that does not read has not been started, and gets the usual name.
+    /// </summary>
+    internal static string For(string schema, MigrationSource source, Migration migration)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(migration);
+        string? declared = null;
+        if (migration.IsOperationMigration && source.List()?.FirstOrDefault(f => f.FileName == migration.FileName) is { } file)
+        {
+            List<MigrationProblem> ignored = [];
+            if (MigrationDirectory.Decode(file.Read(), file.DisplayPath, ignored) is { } text)
+            {
+                declared = Operations.OperationFileReader.Read(text, file.DisplayPath, ignored)?.VersionSchema;
+            }
+        }
+        return For(schema, migration, declared);
     }
 
     /// <summary>

@@ -100,7 +100,7 @@ public class InstanceRulesTests
             ("2_rename_body.yaml", System.Text.Encoding.UTF8.GetBytes(newest))]);
         var migration = MigrationDirectory.Load(source, new MigrationDirectoryOptions { Parse = false }).Versioned[^1];
 
-        Assert.Equal(expected, VersionBinding.VersionSchemaOf(source, migration, "app"));
+        Assert.Equal(expected, VersionSchemaName.For("app", source, migration));
     }
 
     [Fact]
@@ -109,6 +109,6 @@ public class InstanceRulesTests
         var source = MigrationSource.FromFiles("migrations", [("1_notes.sql", "CREATE TABLE notes (body text);"u8.ToArray())]);
         var migration = MigrationDirectory.Load(source, new MigrationDirectoryOptions { Parse = false }).Versioned[^1];
 
-        Assert.Equal("public_1_notes", VersionBinding.VersionSchemaOf(source, migration, "public"));
+        Assert.Equal("public_1_notes", VersionSchemaName.For("public", source, migration));
     }
 }
