@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using Spectre.Console;
 using Stepwise.Cli.Rendering;
 using Stepwise.Execution;
@@ -137,22 +138,26 @@ internal static class RunRendering
     {
         if (output.Format == OutputFormat.Json)
         {
-            output.WriteJson(new
+            output.WriteJson(new JsonObject
             {
-                outputVersion = OutputVersion,
-                dryRun = result.DryRun,
-                runs = result.Runs.Select(r => new
+                ["outputVersion"] = OutputVersion,
+                ["dryRun"] = result.DryRun,
+                ["runs"] = new JsonArray([.. result.Runs.Select(r => new JsonObject
                 {
-                    version = r.Migration.Version == 0 ? (long?)null : r.Migration.Version,
-                    file = r.Migration.FileName,
-                    kind = r.Section is null ? "operations" : "sql",
-                    phase = r.PhaseName,
-                    transaction = Transaction(r),
-                    why = r.Section?.WhyNoTransaction,
-                    resumeAt = r.ResumeAt == 0 ? (int?)null : r.ResumeAt + 1,
-                    durationMs = result.DryRun ? (long?)null : (long)r.Duration.TotalMilliseconds,
-                    steps = Rows(r, why: true, result.ForeignKeys).Select(s => new { index = s.Index, line = s.Line, kind = s.Kind, description = s.Text, transaction = s.Transaction, locks = s.Locks, sql = s.Sql, skipped = s.Skipped }),
-                }),
+                    ["version"] = r.Migration.Version == 0 ? null : r.Migration.Version,
+                    ["file"] = r.Migration.FileName,
+                    ["kind"] = r.Section is null ? "operations" : "sql",
+                    ["phase"] = r.PhaseName,
+                    ["transaction"] = Transaction(r),
+                    ["why"] = r.Section?.WhyNoTransaction,
+                    ["resumeAt"] = r.ResumeAt == 0 ? null : r.ResumeAt + 1,
+                    ["durationMs"] = result.DryRun ? null : (long)r.Duration.TotalMilliseconds,
+                    ["steps"] = new JsonArray([.. Rows(r, why: true, result.ForeignKeys).Select(s => new JsonObject
+                    {
+                        ["index"] = s.Index, ["line"] = s.Line, ["kind"] = s.Kind, ["description"] = s.Text, ["transaction"] = s.Transaction,
+                        ["locks"] = new JsonArray([.. s.Locks.Select(l => (JsonNode)l)]), ["sql"] = s.Sql, ["skipped"] = s.Skipped,
+                    })]),
+                })]),
             });
             return;
         }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using Spectre.Console;
 using Stepwise.Cli.Rendering;
 using Stepwise.Execution;
@@ -22,27 +23,27 @@ internal sealed class StatusCommand : ICliCommand
         var output = context.Output;
         if (output.Format == OutputFormat.Json)
         {
-            output.WriteJson(new
+            output.WriteJson(new JsonObject
             {
-                currentVersion = report.CurrentVersion,
-                needsAttention = report.NeedsAttention,
-                migrations = report.Entries.Select(e => new
+                ["currentVersion"] = report.CurrentVersion,
+                ["needsAttention"] = report.NeedsAttention,
+                ["migrations"] = new JsonArray([.. report.Entries.Select(e => new JsonObject
                 {
-                    version = e.Version == 0 ? (long?)null : e.Version,
-                    file = e.File,
-                    state = StateName(e.State),
-                    appliedAt = e.History?.AppliedAt,
-                    appliedBy = e.History?.AppliedBy,
-                    applicationName = e.History?.ApplicationName,
-                    durationMs = e.History?.DurationMs,
-                    statementsCompleted = e.History?.StatementsCompleted,
-                    statementsTotal = e.History?.StatementsTotal,
-                    checksum = e.Migration?.Checksum,
-                    appliedChecksum = e.History?.Checksum,
-                    error = e.History?.Error,
-                    phase = e.IsOperationInProgress ? e.History?.Status.Text() : null,
-                    rowsBackfilled = backfilled.TryGetValue(e.Version, out var rows) ? rows : (long?)null,
-                }),
+                    ["version"] = e.Version == 0 ? null : e.Version,
+                    ["file"] = e.File,
+                    ["state"] = StateName(e.State),
+                    ["appliedAt"] = e.History?.AppliedAt,
+                    ["appliedBy"] = e.History?.AppliedBy,
+                    ["applicationName"] = e.History?.ApplicationName,
+                    ["durationMs"] = e.History?.DurationMs,
+                    ["statementsCompleted"] = e.History?.StatementsCompleted,
+                    ["statementsTotal"] = e.History?.StatementsTotal,
+                    ["checksum"] = e.Migration?.Checksum,
+                    ["appliedChecksum"] = e.History?.Checksum,
+                    ["error"] = e.History?.Error,
+                    ["phase"] = e.IsOperationInProgress ? e.History?.Status.Text() : null,
+                    ["rowsBackfilled"] = backfilled.TryGetValue(e.Version, out var rows) ? rows : null,
+                })]),
             });
         }
         else

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using Stepwise.Cli.Rendering;
 using Stepwise.Planning;
 using Stepwise.Verification;
@@ -32,21 +33,21 @@ internal sealed class VerifyCommand : ICliCommand
         var output = context.Output;
         if (output.Format == OutputFormat.Json)
         {
-            output.WriteJson(new
+            output.WriteJson(new JsonObject
             {
-                migrations = report.Migrations,
-                applied = report.Applied,
-                roundTripped = report.RoundTripped,
-                stoppedAt = report.StoppedAt,
-                ok = report.Problems.Count == 0,
-                problems = report.Problems,
-                notReversible = report.NotReversible,
-                locks = report.Locks.Select(l => new
+                ["migrations"] = report.Migrations,
+                ["applied"] = report.Applied,
+                ["roundTripped"] = report.RoundTripped,
+                ["stoppedAt"] = report.StoppedAt,
+                ["ok"] = report.Problems.Count == 0,
+                ["problems"] = new JsonArray([.. report.Problems.Select(p => Output.Node(p, Output.Types.VerifyProblem))]),
+                ["notReversible"] = new JsonArray([.. report.NotReversible.Select(n => (JsonNode)n)]),
+                ["locks"] = new JsonArray([.. report.Locks.Select(l => new JsonObject
                 {
-                    file = l.File, line = l.Line, statement = l.Statement, rewritten = l.Rewritten, disagrees = l.Disagrees,
-                    measured = l.Measured.ToDictionary(kv => kv.Key, kv => kv.Value.ToSql()),
-                    expected = l.Static.ToDictionary(kv => kv.Key, kv => kv.Value.ToSql()),
-                }),
+                    ["file"] = l.File, ["line"] = l.Line, ["statement"] = l.Statement, ["rewritten"] = new JsonArray([.. l.Rewritten.Select(r => (JsonNode)r)]), ["disagrees"] = l.Disagrees,
+                    ["measured"] = new JsonObject(l.Measured.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value.ToSql()))),
+                    ["expected"] = new JsonObject(l.Static.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value.ToSql()))),
+                })]),
             });
         }
         else
