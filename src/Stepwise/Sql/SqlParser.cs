@@ -96,12 +96,6 @@ public static class SqlParser
             }
         }
 
-        /// <summary>
-        /// Parses bytes [start, end). On a syntax error, the statement holding the error is cut out at
-        /// the top-level semicolons around it, the text before it is parsed again, and parsing goes on
-        /// after it, so one bad statement never hides the others. (libpg_query's scanner-based splitter
-        /// is not used for this: it drops statements that hold no keyword and splits BEGIN ATOMIC bodies.)
-        /// </summary>
         /// <summary>Bytes of SQL parsed in one call, at least, when a script is parsed in pieces.</summary>
         internal const int ChunkBytes = 64 * 1024;
 
@@ -136,6 +130,12 @@ public static class SqlParser
             return chunks;
         }
 
+        /// <summary>
+        /// Parses bytes [start, end). On a syntax error, the statement holding the error is cut out at
+        /// the top-level semicolons around it, the text before it is parsed again, and parsing goes on
+        /// after it, so one bad statement never hides the others. (libpg_query's scanner-based splitter
+        /// is not used for this: it drops statements that hold no keyword and splits BEGIN ATOMIC bodies.)
+        /// </summary>
         internal void ParseWindow(int start, int end)
         {
             var text = source.Text;
