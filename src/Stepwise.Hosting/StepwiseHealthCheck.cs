@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Stepwise.Connections;
 using Stepwise.Execution;
+using Stepwise.Instances;
 
 namespace Stepwise.Hosting;
 
@@ -25,14 +26,21 @@ internal sealed class StepwiseHealthCheck(StepwiseDatabase database) : IHealthCh
             return new HealthCheckResult(context.Registration.FailureStatus, $"cannot read the migration state: {DatabaseTarget.Redact(ex.Message)}");
         }
         var result = Evaluate(check, context.Registration.FailureStatus);
-        if (database.LockWait is { } wait)
+        var data = new Dictionary<string, object>(result.Data);
+        try
         {
-            // A migration of this process is waiting for a quiet moment to take its locks.
-            var data = new Dictionary<string, object>(result.Data) { ["lockWait"] = wait.Line, ["lockWaitSince"] = wait.Since, ["lockHolders"] = wait.Holders.ToArray() };
-            return new HealthCheckResult(result.Status, result.Description, result.Exception, data);
+            data["instances"] = InstancesByVersion(await new InstanceRegistry(database.ConnectionString, database.Options.StateSchema).LiveAsync(cancellationToken: cancellationToken));
         }
-        return result;
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            data["instances"] = $"cannot read the instances: {DatabaseTarget.Redact(ex.Message)}";
+        }
+        return new HealthCheckResult(result.Status, result.Description, result.Exception, data);
     }
+
+    /// <summary>Live instances per schema version (<c>0002_add_users</c> → count), oldest version first.</summary>
+    internal static Dictionary<string, int> InstancesByVersion(IReadOnlyList<Instance> instances) =>
+        instances.GroupBy(i => i.Migration).ToDictionary(g => g.Key, g => g.Count());
 
     /// <summary>
     /// Maps a schema check to a health result; the one place where the state of migrations becomes a health
@@ -49,6 +57,18 @@ internal sealed class StepwiseHealthCheck(StepwiseDatabase database) : IHealthCh
             ["problems"] = check.Problems.ToArray(),
             ["ahead"] = check.Ahead.ToArray(),
         };
+        if (check.Status.LockWait is { } wait)
+        {
+            // A migration (this process's or any other's) is waiting for a quiet moment to take its locks.
+            data["lockWait"] = wait.Line;
+            data["lockWaitTables"] = wait.Tables.ToArray();
+            data["lockWaitSince"] = wait.Since;
+            data["lockHolders"] = wait.Holders.ToArray();
+            if (wait.OldestTransaction is { } oldest)
+            {
+                data["lockWaitOldestMs"] = (long)oldest.TotalMilliseconds;
+            }
+        }
         if (!check.Ready)
         {
             var more = check.Problems.Count > 1 ? $" (and {check.Problems.Count - 1} more)" : "";

@@ -20,6 +20,7 @@ internal sealed class StatusCommand : ICliCommand
         {
             backfilled[entry.Version] = await migrator.BackfilledRowsAsync(entry.Version, cancellationToken);
         }
+        var instances = await migrator.InstancesAsync(cancellationToken);
         var output = context.Output;
         if (output.Format == OutputFormat.Json)
         {
@@ -44,6 +45,28 @@ internal sealed class StatusCommand : ICliCommand
                     ["phase"] = e.IsOperationInProgress ? e.History?.Status.Text() : null,
                     ["rowsBackfilled"] = backfilled.TryGetValue(e.Version, out var rows) ? rows : null,
                 })]),
+                ["instances"] = new JsonArray([.. instances.Select(i => new JsonObject
+                {
+                    ["version"] = i.Version,
+                    ["migration"] = i.Migration,
+                    ["versionSchema"] = i.VersionSchema,
+                    ["host"] = i.Host,
+                    ["pid"] = i.ProcessId,
+                    ["applicationName"] = i.ApplicationName,
+                    ["startedAt"] = i.StartedAt,
+                    ["heartbeatAt"] = i.HeartbeatAt,
+                    ["source"] = i.Source == Instances.InstanceSource.Registered ? "registered" : "session",
+                })]),
+                ["lockWait"] = report.LockWait is { } wait ? new JsonObject
+                {
+                    ["statement"] = wait.Where,
+                    ["tables"] = new JsonArray([.. wait.Tables.Select(t => (JsonNode)t)]),
+                    ["since"] = wait.Since,
+                    ["holders"] = new JsonArray([.. wait.Holders.Select(h => (JsonNode)h)]),
+                    ["oldestMs"] = wait.OldestTransaction is { } oldest ? (long)oldest.TotalMilliseconds : null,
+                    ["line"] = wait.Line,
+                    ["reportedAt"] = wait.At,
+                } : null,
             });
         }
         else
@@ -59,11 +82,37 @@ internal sealed class StatusCommand : ICliCommand
                 table.AddRow(e.Version == 0 ? "R" : e.Version.ToString(), Output.Escape(e.File), styled, Output.Escape(applied), Output.Escape(detail));
             }
             output.Console.Write(table);
+            WriteInstances(output, instances);
+            if (report.LockWait is { } wait)
+            {
+                output.Console.MarkupLine($"[yellow]waiting since {wait.Since.ToLocalTime():HH:mm:ss}[/] ({(long)(DateTimeOffset.UtcNow - wait.Since).TotalSeconds} s): {Output.Escape(wait.Line)}");
+                foreach (var holder in wait.Holders)
+                {
+                    output.Console.MarkupLine($"  {Output.Escape(holder)}");
+                }
+            }
             output.Console.MarkupLine(report.NeedsAttention
                 ? $"[yellow]{report.Entries.Count(x => x.NeedsAttention)} migration(s) need attention[/]"
                 : $"[green]up to date[/] at version {report.CurrentVersion}");
         }
         return report.NeedsAttention ? ExitCodes.ChecksFailed : ExitCodes.Success;
+    }
+
+    /// <summary>Live application instances, one row per schema version: how many, and which.</summary>
+    private static void WriteInstances(Output output, IReadOnlyList<Instances.Instance> instances)
+    {
+        if (instances.Count == 0)
+        {
+            return; // applications that do not register (or none running): nothing to show
+        }
+        var table = new Table().Border(TableBorder.Rounded).AddColumn("schema version").AddColumn("through").AddColumn("instances", c => c.RightAligned()).AddColumn("which");
+        foreach (var version in instances.GroupBy(i => (i.Version, i.Migration)))
+        {
+            table.AddRow(Output.Escape(version.Key.Migration), Output.Escape(version.First().VersionSchema ?? (version.First().Source == Instances.InstanceSource.Session ? "(session)" : "tables' schema")),
+                version.Count().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Output.Escape(string.Join(", ", version.Select(i => i.Source == Instances.InstanceSource.Registered ? $"{i.ApplicationName}@{i.Host}:{i.ProcessId}" : $"{i.ApplicationName} (pid {i.ProcessId})"))));
+        }
+        output.Console.Write(table);
     }
 
     internal static string StateName(MigrationState state) => state switch

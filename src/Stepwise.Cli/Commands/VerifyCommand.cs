@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using Stepwise.Cli.Rendering;
-using Stepwise.Planning;
 using Stepwise.Verification;
 
 namespace Stepwise.Cli.Commands;
@@ -35,6 +34,9 @@ internal sealed class VerifyCommand : ICliCommand
         {
             output.WriteJson(new JsonObject
             {
+                ["outputVersion"] = RunRendering.OutputVersion,
+                ["dryRun"] = false,
+                ["runs"] = RunRendering.Json(report.Runs, dryRun: false, foreignKeys: null, report.LockOf),
                 ["migrations"] = report.Migrations,
                 ["applied"] = report.Applied,
                 ["roundTripped"] = report.RoundTripped,
@@ -42,22 +44,13 @@ internal sealed class VerifyCommand : ICliCommand
                 ["ok"] = report.Problems.Count == 0,
                 ["problems"] = new JsonArray([.. report.Problems.Select(p => Output.Node(p, Output.Types.VerifyProblem))]),
                 ["notReversible"] = new JsonArray([.. report.NotReversible.Select(n => (JsonNode)n)]),
-                ["locks"] = new JsonArray([.. report.Locks.Select(l => new JsonObject
-                {
-                    ["file"] = l.File, ["line"] = l.Line, ["statement"] = l.Statement, ["rewritten"] = new JsonArray([.. l.Rewritten.Select(r => (JsonNode)r)]), ["disagrees"] = l.Disagrees,
-                    ["measured"] = new JsonObject(l.Measured.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value.ToSql()))),
-                    ["expected"] = new JsonObject(l.Static.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value.ToSql()))),
-                })]),
             });
         }
         else
         {
-            foreach (var l in report.Locks)
+            if (report.Runs.Count > 0)
             {
-                var measured = string.Join(", ", l.Measured.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Value.ToSql()} on {kv.Key}"));
-                var rewrite = l.Rewritten.Count > 0 ? $"; rewrites {string.Join(", ", l.Rewritten)}" : "";
-                var note = l.Disagrees ? $"  <- the linter says {string.Join(", ", l.Static.Select(kv => $"{kv.Value.ToSql()} on {kv.Key}"))}" : "";
-                output.WriteRaw($"{l.File}:{l.Line}: {l.Statement}: {(measured.Length == 0 ? "no table locks" : measured)}{rewrite}{note}\n");
+                output.Console.Write(RunRendering.StepTable(output, report.Runs, null, report.LockOf));
             }
             if (report.NotReversible.Count > 0)
             {

@@ -69,8 +69,14 @@ public sealed class MigratorOptions
     /// <summary>When set, a session idle in transaction for longer than this, holding a conflicting lock, is terminated (default: never; it is reported).</summary>
     public TimeSpan? TerminateIdleInTransactionAfter { get; set; }
 
-    /// <summary>Called every few seconds while a statement waits for its locks (<see cref="LockWait.At"/> says when); no call means no wait.</summary>
+    /// <summary>Called every few seconds while a statement waits for its locks (<see cref="LockWait.At"/> says when), and with null when that wait is over.</summary>
     public Action<LockWait?>? LockWaitChanged { get; set; }
+
+    /// <summary>
+    /// Application instances: client patterns, how <c>complete</c> treats instances of an older version (refuse, wait,
+    /// force), and per-version roles for connection poolers.
+    /// </summary>
+    public Instances.InstanceOptions Instances { get; set; } = new();
 
     /// <summary>How backfills of operation migrations pace themselves.</summary>
     public Backfill.BackfillOptions Backfill { get; set; } = new();

@@ -46,6 +46,7 @@ internal sealed class OperationFormat(IReadOnlyList<string> names, IReadOnlyList
         Entry<DropTable>(),
         Entry<RawSql>(),
         Entry<RenameConstraint>(),
+        Entry<SetReplicaIdentity>(),
     }.ToDictionary(e => e.Type, e => e.Format);
 
     /// <summary>Every operation's format, by each name it may be written as.</summary>
