@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using Spectre.Console;
 using Stepwise.Cli.Rendering;
 using Stepwise.Execution;
@@ -24,49 +25,49 @@ internal sealed class StatusCommand : ICliCommand
         var output = context.Output;
         if (output.Format == OutputFormat.Json)
         {
-            output.WriteJson(new
+            output.WriteJson(new JsonObject
             {
-                currentVersion = report.CurrentVersion,
-                needsAttention = report.NeedsAttention,
-                migrations = report.Entries.Select(e => new
+                ["currentVersion"] = report.CurrentVersion,
+                ["needsAttention"] = report.NeedsAttention,
+                ["migrations"] = new JsonArray([.. report.Entries.Select(e => new JsonObject
                 {
-                    version = e.Version == 0 ? (long?)null : e.Version,
-                    file = e.File,
-                    state = StateName(e.State),
-                    appliedAt = e.History?.AppliedAt,
-                    appliedBy = e.History?.AppliedBy,
-                    applicationName = e.History?.ApplicationName,
-                    durationMs = e.History?.DurationMs,
-                    statementsCompleted = e.History?.StatementsCompleted,
-                    statementsTotal = e.History?.StatementsTotal,
-                    checksum = e.Migration?.Checksum,
-                    appliedChecksum = e.History?.Checksum,
-                    error = e.History?.Error,
-                    phase = e.IsOperationInProgress ? e.History?.Status.Text() : null,
-                    rowsBackfilled = backfilled.TryGetValue(e.Version, out var rows) ? rows : (long?)null,
-                }),
-                versionSchemas = versionSchemas.Select(v => new { name = v.Name, migration = v.Migration }),
-                instances = instances.Select(i => new
+                    ["version"] = e.Version == 0 ? null : e.Version,
+                    ["file"] = e.File,
+                    ["state"] = StateName(e.State),
+                    ["appliedAt"] = e.History?.AppliedAt,
+                    ["appliedBy"] = e.History?.AppliedBy,
+                    ["applicationName"] = e.History?.ApplicationName,
+                    ["durationMs"] = e.History?.DurationMs,
+                    ["statementsCompleted"] = e.History?.StatementsCompleted,
+                    ["statementsTotal"] = e.History?.StatementsTotal,
+                    ["checksum"] = e.Migration?.Checksum,
+                    ["appliedChecksum"] = e.History?.Checksum,
+                    ["error"] = e.History?.Error,
+                    ["phase"] = e.IsOperationInProgress ? e.History?.Status.Text() : null,
+                    ["rowsBackfilled"] = backfilled.TryGetValue(e.Version, out var rows) ? rows : null,
+                })]),
+                ["versionSchemas"] = new JsonArray([.. versionSchemas.Select(v => new JsonObject { ["name"] = v.Name, ["migration"] = v.Migration })]),
+                ["instances"] = new JsonArray([.. instances.Select(i => new JsonObject
                 {
-                    version = i.Version,
-                    migration = i.Migration,
-                    versionSchema = i.VersionSchema,
-                    host = i.Host,
-                    pid = i.ProcessId,
-                    applicationName = i.ApplicationName,
-                    startedAt = i.StartedAt,
-                    heartbeatAt = i.HeartbeatAt,
-                    source = i.Source == Instances.InstanceSource.Registered ? "registered" : "session",
-                }),
-                lockWait = report.LockWait is { } wait ? new
+                    ["version"] = i.Version,
+                    ["migration"] = i.Migration,
+                    ["versionSchema"] = i.VersionSchema,
+                    ["host"] = i.Host,
+                    ["pid"] = i.ProcessId,
+                    ["applicationName"] = i.ApplicationName,
+                    ["startedAt"] = i.StartedAt,
+                    ["heartbeatAt"] = i.HeartbeatAt,
+                    ["source"] = i.Source == Instances.InstanceSource.Registered ? "registered" : "session",
+                })]),
+                ["lockWait"] = report.LockWait is { } wait ? new JsonObject
                 {
-                    statement = wait.Where,
-                    tables = wait.Tables,
-                    since = wait.Since,
-                    holders = wait.Holders,
-                    oldestMs = wait.OldestTransaction is { } oldest ? (long)oldest.TotalMilliseconds : (long?)null,
-                    line = wait.Line,
-                    reportedAt = wait.At,
+                    ["statement"] = wait.Where,
+                    ["tables"] = new JsonArray([.. wait.Tables.Select(t => (JsonNode)t)]),
+                    ["since"] = wait.Since,
+                    ["holders"] = new JsonArray([.. wait.Holders.Select(h => (JsonNode)h)]),
+                    ["oldestMs"] = wait.OldestTransaction is { } oldest ? (long)oldest.TotalMilliseconds : null,
+                    ["line"] = wait.Line,
+                    ["reportedAt"] = wait.At,
                 } : null,
             });
         }
