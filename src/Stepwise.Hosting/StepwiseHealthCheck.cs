@@ -25,6 +25,19 @@ internal sealed class StepwiseHealthCheck(StepwiseDatabase database) : IHealthCh
             return new HealthCheckResult(context.Registration.FailureStatus, $"cannot read the migration state: {DatabaseTarget.Redact(ex.Message)}");
         }
         var result = Evaluate(check, context.Registration.FailureStatus);
+        if (database.Backfill is { } backfill)
+        {
+            // A backfill this process runs: its progress, as the live bar and status show it.
+            result = new HealthCheckResult(result.Status, result.Description, result.Exception, new Dictionary<string, object>(result.Data)
+            {
+                ["backfillTable"] = backfill.Table,
+                ["backfillRowsDone"] = backfill.RowsDone,
+                ["backfillRowsPerSecond"] = Math.Round(backfill.RowsPerSecond),
+                ["backfillProgress"] = backfill.Total > 0 ? Math.Round((double)backfill.RowsVisited / backfill.Total, 3) : 0.0,
+                ["backfillEtaSeconds"] = backfill.Remaining is { } left ? Math.Round(left.TotalSeconds) : -1,
+                ["backfillWaiting"] = backfill.Waiting ?? "",
+            });
+        }
         if (database.LockWait is { } wait)
         {
             // A migration of this process is waiting for a quiet moment to take its locks.
