@@ -6,9 +6,11 @@ namespace Stepwise.Bench;
 
 /// <summary>
 /// BENCH_BACKFILL_TRACE=1: what the server did during each backfill batch, read from a second connection after each
-/// one (outside the batch's measured time): WAL bytes and full-page images (pg_stat_wal), checkpoints finished and
-/// buffers the checkpointer and backends wrote (pg_stat_bgwriter), pages the table grew by (relation extension). At
-/// the end, the slowest batches beside the average one, on standard error.
+/// one (outside the batch's measured time): WAL written (the insert position moved), full-page images (pg_stat_wal),
+/// checkpoints finished and buffers the checkpointer and backends wrote (pg_stat_bgwriter), pages the table grew by
+/// (relation extension). The cumulative statistics reach those views up to a second late (a backend reports them when
+/// idle), so they are only telling over several batches. At the end, the slowest batches beside the average one, on
+/// standard error.
 /// </summary>
 internal sealed class BatchTrace : IAsyncDisposable
 {
@@ -32,7 +34,7 @@ internal sealed class BatchTrace : IAsyncDisposable
     private static async Task<Counters> ReadAsync(NpgsqlConnection connection)
     {
         await using var command = new NpgsqlCommand("""
-            SELECT w.wal_bytes::float8, w.wal_fpi, b.checkpoints_timed + b.checkpoints_req, b.buffers_checkpoint, b.buffers_backend,
+            SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::float8, w.wal_fpi, b.checkpoints_timed + b.checkpoints_req, b.buffers_checkpoint, b.buffers_backend,
                    pg_relation_size('workflow_runs') / 8192
             FROM pg_stat_wal w, pg_stat_bgwriter b
             """, connection);

@@ -1,55 +1,21 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
-using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Stepwise.Execution;
 using Stepwise.Execution.Backfill;
 using Stepwise.IntegrationTests.Execution;
-using Stepwise.Planning;
 
 namespace Stepwise.IntegrationTests.Backfill;
 
 /// <summary>Each throttle holds the backfill while its condition holds and lets it go on after.</summary>
 public class BackfillThrottleTests(PostgresFixture fixture) : IClassFixture<PostgresFixture>
 {
-    private static readonly BackfillSpec s_runs = new("public", "runs", [new BackfillSet("org", "workflow_id * 10")], "org IS NULL", [new KeyColumn("id", "bigint")]);
-
-    private static async Task<MigrationWorkspace> RunsAsync(PostgresFixture fixture, int rows)
-    {
-        var ws = await MigrationWorkspace.CreateAsync(fixture);
-        await ws.ExecuteAsync($"""
-            CREATE TABLE runs (id bigint PRIMARY KEY, workflow_id int NOT NULL, org int);
-            INSERT INTO runs SELECT g, g % 50 FROM generate_series(1, {rows}) g;
-            """);
-        return ws;
-    }
-
     private static BackfillOptions Options(ConcurrentQueue<BackfillProgress> reports) => new()
     {
         InitialBatchSize = 200, MinBatchSize = 200, MaxBatchSize = 200, PollInterval = TimeSpan.FromMilliseconds(50), OnProgress = reports.Enqueue,
     };
 
-    private static async Task<long> RunAsync(MigrationWorkspace ws, BackfillOptions options)
-    {
-        await using var connection = new NpgsqlConnection(ws.ConnectionString);
-        await connection.OpenAsync();
-        var history = new HistoryStore("stepwise");
-        await history.EnsureAsync(connection, CancellationToken.None);
-        return await new BackfillRunner(connection, history, options, NullLogger.Instance).RunAsync(3, 1, s_runs, CancellationToken.None);
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"timed out waiting until {what}");
-            await Task.Delay(20);
-        }
-    }
-
     private static Task WaitForReasonAsync(ConcurrentQueue<BackfillProgress> reports, string reason) =>
-        WaitUntilAsync(() => Task.FromResult(reports.Any(r => r.Waiting?.Contains(reason, StringComparison.Ordinal) == true)), $"the backfill waits for {reason}");
+        BackfillTable.WaitUntilAsync(() => Task.FromResult(reports.Any(r => r.Waiting?.Contains(reason, StringComparison.Ordinal) == true)), $"the backfill waits for {reason}");
 
     private static async Task<NpgsqlConnection> OpenAsync(MigrationWorkspace ws)
     {
@@ -67,18 +33,18 @@ public class BackfillThrottleTests(PostgresFixture fixture) : IClassFixture<Post
     [Fact]
     public async Task A_vacuum_working_on_the_table_holds_the_backfill_until_it_ends()
     {
-        await using var ws = await RunsAsync(fixture, 2_000);
+        await using var ws = await BackfillTable.CreateAsync(fixture, 2_000);
         // A cursor keeps the table's first page pinned; VACUUM (FREEZE) must clean it up, so it waits there, in progress.
         await using var reader = await OpenAsync(ws);
         await ExecuteAsync(reader, "BEGIN; DECLARE c CURSOR FOR SELECT * FROM runs; FETCH 1 FROM c");
         await using var vacuumer = await OpenAsync(ws);
         var vacuum = ExecuteAsync(vacuumer, "VACUUM (FREEZE) runs");
-        await WaitUntilAsync(async () => await ws.ScalarAsync<long>("SELECT count(*) FROM pg_stat_progress_vacuum WHERE relid = 'runs'::regclass") > 0, "VACUUM is at work");
+        await BackfillTable.WaitUntilAsync(async () => await ws.ScalarAsync<long>("SELECT count(*) FROM pg_stat_progress_vacuum WHERE relid = 'runs'::regclass") > 0, "VACUUM is at work");
         var reports = new ConcurrentQueue<BackfillProgress>();
         var options = Options(reports);
         options.WaitWhileVacuumed = true;
 
-        var run = RunAsync(ws, options);
+        var run = BackfillTable.RunAsync(ws, options);
         await WaitForReasonAsync(reports, "a VACUUM works on public.runs");
         await Task.Delay(500);
         var held = await ws.ScalarAsync<long>("SELECT count(*) FROM runs WHERE org IS NOT NULL");
@@ -94,7 +60,7 @@ public class BackfillThrottleTests(PostgresFixture fixture) : IClassFixture<Post
     [Fact]
     public async Task An_old_snapshot_holds_the_backfill_until_its_transaction_ends()
     {
-        await using var ws = await RunsAsync(fixture, 2_000);
+        await using var ws = await BackfillTable.CreateAsync(fixture, 2_000);
         await using var old = await OpenAsync(ws);
         await ExecuteAsync(old, "BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM runs");
         await Task.Delay(300);
@@ -102,7 +68,7 @@ public class BackfillThrottleTests(PostgresFixture fixture) : IClassFixture<Post
         var options = Options(reports);
         options.MaxSnapshotAge = TimeSpan.FromMilliseconds(200);
 
-        var run = RunAsync(ws, options);
+        var run = BackfillTable.RunAsync(ws, options);
         await WaitForReasonAsync(reports, $"the transaction of pid {old.ProcessID} has held its snapshot");
         await Task.Delay(500);
         var held = await ws.ScalarAsync<long>("SELECT count(*) FROM runs WHERE org IS NOT NULL");
@@ -116,7 +82,7 @@ public class BackfillThrottleTests(PostgresFixture fixture) : IClassFixture<Post
     [Fact]
     public async Task Wal_written_by_others_above_the_limit_holds_the_backfill_until_they_stop()
     {
-        await using var ws = await RunsAsync(fixture, 2_000);
+        await using var ws = await BackfillTable.CreateAsync(fixture, 2_000);
         await ws.ExecuteAsync("CREATE TABLE noise (g int, pad text)");
         using var stop = new CancellationTokenSource();
         var writer = Task.Run(async () =>
@@ -132,7 +98,7 @@ public class BackfillThrottleTests(PostgresFixture fixture) : IClassFixture<Post
         var options = Options(reports);
         options.MaxWalBytesPerSecond = 1_000_000;
 
-        var run = RunAsync(ws, options);
+        var run = BackfillTable.RunAsync(ws, options);
         await WaitForReasonAsync(reports, "MB of WAL per second (limit 1.0 MB/s)");
         await Task.Delay(500);
         var held = await ws.ScalarAsync<long>("SELECT count(*) FROM runs WHERE org IS NOT NULL");
@@ -150,7 +116,7 @@ public class BackfillThrottleTests(PostgresFixture fixture) : IClassFixture<Post
     [Fact]
     public async Task A_latency_query_is_asked_after_every_batch_and_the_backfill_yields_while_it_is_high()
     {
-        await using var ws = await RunsAsync(fixture, 2_000);
+        await using var ws = await BackfillTable.CreateAsync(fixture, 2_000);
         await ws.ExecuteAsync("CREATE SEQUENCE probes");
         var reports = new ConcurrentQueue<BackfillProgress>();
         var options = Options(reports);
@@ -158,14 +124,14 @@ public class BackfillThrottleTests(PostgresFixture fixture) : IClassFixture<Post
         // Above the 50 ms target for the first three batches, as an interval; then a number of milliseconds.
         options.ClientLatencyQuery = "SELECT CASE WHEN nextval('probes') <= 3 THEN interval '500 ms' ELSE NULL END";
 
-        var total = await RunAsync(ws, options);
+        var total = await BackfillTable.RunAsync(ws, options);
         var batches = reports.Count(r => r is { Waiting: null, Done: false });
         var probes = await ws.ScalarAsync<long>("SELECT last_value FROM probes");
         options.ClientLatencyQuery = "SELECT 'slow'::text";
         await ws.ExecuteAsync("UPDATE runs SET org = NULL WHERE id <= 400; DELETE FROM stepwise.backfills");
-        var bad = await Assert.ThrowsAsync<MigrationRefusedException>(() => RunAsync(ws, options));
+        var bad = await Assert.ThrowsAsync<MigrationRefusedException>(() => BackfillTable.RunAsync(ws, options));
         options.ClientLatencyQuery = "SELECT * FROM no_such_metrics";
-        var failing = await Assert.ThrowsAsync<MigrationRefusedException>(() => RunAsync(ws, options));
+        var failing = await Assert.ThrowsAsync<MigrationRefusedException>(() => BackfillTable.RunAsync(ws, options));
 
         Assert.Equal(2_000, total);
         Assert.Equal(batches, probes); // after every batch but the last

@@ -40,6 +40,10 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
         var walk = checkpoint?.Walk ?? (checkpoint is not null ? (spec.Key.Count > 0 ? KeyWalk : HeapWalk) : ChooseWalk(spec, facts));
         var byKey = walk == KeyWalk;
         var end = checkpoint?.EndKey ?? (byKey ? await HighestKeyAsync(spec, table, cancellationToken) : [facts.Pages.ToString(CultureInfo.InvariantCulture)]);
+        if (checkpoint?.EndKey is null)
+        {
+            await StartCheckpointAsync(version, step, name, walk, end, cancellationToken);
+        }
         // Without a key and without a fill trigger, rows written meanwhile land anywhere and nothing else fills them:
         // the last range stays open, as a single UPDATE would be.
         var openEnd = !byKey && spec.Key.Count == 0 && !spec.FilledByTrigger;
@@ -112,9 +116,12 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
         spec.Key.Count == 0 || (spec.FilledByTrigger && facts.PlainTable && facts.ServerVersion >= 140000) ? HeapWalk : KeyWalk;
 
     /// <summary>
-    /// Scales the batch toward 80% of the target duration, at most doubling or halving it per batch: batch times vary
-    /// by a fifth or more on a busy server (checkpoints, autovacuum, other traffic), and aiming at the target itself put
-    /// some batches a quarter or more past it.
+    /// Scales the batch toward 80% of the target duration, growing by at most a quarter and shrinking by at most half per
+    /// batch: batch times vary by a fifth or more on a busy server (checkpoints, autovacuum, other traffic), and aiming at
+    /// the target itself put some batches a quarter or more past it. Growth is slow because one batch that happened to be
+    /// fast says little: allowed to double, the next batch at the usual speed took twice the aim, 320 ms, and most
+    /// batches past 250 ms at 1M rows were those (see docs/benchmarks.md); shrinking stays fast, to get back under the
+    /// bound at once.
     /// </summary>
     private static int NextSize(int size, long seen, TimeSpan elapsed, TimeSpan target, int minSize, int maxSize)
     {
@@ -123,7 +130,8 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
             return size; // a short batch at the end says nothing about speed
         }
         var ratio = 0.8 * target.TotalMilliseconds / Math.Max(elapsed.TotalMilliseconds, 1);
-        return Math.Max(1, (int)Math.Clamp(size * Math.Clamp(ratio, 0.5, 2.0), minSize, maxSize));
+        var next = (int)Math.Clamp(size * Math.Clamp(ratio, 0.5, 1.25), minSize, maxSize);
+        return Math.Max(next == size && ratio > 1 ? size + 1 : next, 1); // a one-page batch still grows
     }
 
     private async Task<(long Updated, long Seen, string[]? NextKey)> KeysetBatchAsync(long version, int step, BackfillSpec spec, string table, string[]? lastKey, string[] end,
@@ -132,9 +140,9 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
         var keys = spec.Key.Select(k => Quote.Ident(k.Name)).ToList();
         var aliases = spec.Key.Select((_, i) => $"_stepwise_k{i}").ToList();
         var tuple = $"({string.Join(", ", keys)})";
-        // $1 size, $2 version, $3 step, $4 walk, $5 end key (text[]), then the end key's values, then the last key's.
+        // $1 size, $2 version, $3 step, then the end key's values, then the last key's.
         var values = (int first) => $"({string.Join(", ", spec.Key.Select((k, i) => $"${first + i}::{k.Type}"))})";
-        var range = $"WHERE {tuple} <= {values(6)}" + (lastKey is null ? "" : $" AND {tuple} > {values(6 + keys.Count)}");
+        var range = $"WHERE {tuple} <= {values(4)}" + (lastKey is null ? "" : $" AND {tuple} > {values(4 + keys.Count)}");
         var where = spec.Where is null ? "" : $" AND ({spec.Where})";
         var set = string.Join(", ", spec.Set.Select(s => $"{Quote.Ident(s.Column)} = ({s.Expression})"));
         var row = keys.Count == 1 ? $"{table}.{keys[0]}" : $"({string.Join(", ", keys.Select(k => $"{table}.{k}"))})";
@@ -165,8 +173,6 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
         command.Parameters.AddWithValue(size);
         command.Parameters.AddWithValue(version);
         command.Parameters.AddWithValue(step);
-        command.Parameters.AddWithValue(KeyWalk);
-        command.Parameters.AddWithValue(end);
         foreach (var value in end.Concat(lastKey ?? []))
         {
             command.Parameters.AddWithValue(value);
@@ -212,8 +218,6 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
         command.Parameters.AddWithValue(to);
         command.Parameters.AddWithValue(version);
         command.Parameters.AddWithValue(step);
-        command.Parameters.AddWithValue(HeapWalk);
-        command.Parameters.AddWithValue(new[] { endPage.ToString(CultureInfo.InvariantCulture) });
         long updated;
         await using (var reader = await ExecuteWithRetryAsync(command, $"{spec.Schema}.{spec.Table}", cancellationToken))
         {
@@ -223,16 +227,29 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
         return (updated, to - from, to >= endPage ? null : [to.ToString(CultureInfo.InvariantCulture)]);
     }
 
-    /// <summary>
-    /// The checkpoint upsert, as a data-modifying CTE; <paramref name="firstParameter"/> is the number of the version
-    /// parameter (the step's, the walk's and the end key's follow). The walk and the end are written once, by the first batch.
-    /// </summary>
+    /// <summary>The checkpoint update, as a data-modifying CTE; <paramref name="firstParameter"/> is the number of the version parameter (the step's follows).</summary>
     private string CheckpointSql(string key, string rows, string from, int firstParameter) => $"""
-        INSERT INTO {history.Backfills} AS c (version, step, last_key, rows_done, batches, walk, end_key)
-                SELECT ${firstParameter}::bigint, ${firstParameter + 1}::integer, {key}, {rows}, 1, ${firstParameter + 2}::text, ${firstParameter + 3}::text[] FROM {from}
-                ON CONFLICT (version, step) DO UPDATE SET last_key = EXCLUDED.last_key, rows_done = c.rows_done + EXCLUDED.rows_done,
-                    batches = c.batches + 1, updated_at = clock_timestamp()
+        UPDATE {history.Backfills} AS c SET last_key = {key}, rows_done = c.rows_done + {rows}, batches = c.batches + 1, updated_at = clock_timestamp()
+                FROM {from} WHERE c.version = ${firstParameter}::bigint AND c.step = ${firstParameter + 1}::integer
         """;
+
+    /// <summary>
+    /// The checkpoint row, before the first batch: how the backfill walks and where it ends (kept for a resume), and its
+    /// table, so that status shows it even while it waits before its first batch. A row from an earlier Stepwise keeps its key.
+    /// </summary>
+    private async Task StartCheckpointAsync(long version, int step, string name, string walk, string[]? end, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand($"""
+            INSERT INTO {history.Backfills} AS c (version, step, table_name, walk, end_key, state) VALUES ($1, $2, $3, $4, $5, 'running')
+            ON CONFLICT (version, step) DO UPDATE SET table_name = EXCLUDED.table_name, walk = coalesce(c.walk, EXCLUDED.walk), end_key = EXCLUDED.end_key
+            """, connection);
+        command.Parameters.AddWithValue(version);
+        command.Parameters.AddWithValue(step);
+        command.Parameters.AddWithValue(name);
+        command.Parameters.AddWithValue(walk);
+        command.Parameters.AddWithValue(NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text, (object?)end ?? DBNull.Value);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
 
     /// <summary>Runs one batch statement (its own transaction), retrying on lock_timeout or a deadlock with backoff.</summary>
     private async Task<NpgsqlDataReader> ExecuteWithRetryAsync(NpgsqlCommand command, string table, CancellationToken cancellationToken)
@@ -257,7 +274,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
         command.Parameters.AddWithValue(step);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken)
-            ? new Checkpoint(reader.GetFieldValue<string[]>(0), reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetString(2),
+            ? new Checkpoint(reader.IsDBNull(0) ? null : reader.GetFieldValue<string[]>(0), reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetString(2),
                 reader.IsDBNull(3) ? null : reader.GetFieldValue<string[]>(3))
             : null;
     }
