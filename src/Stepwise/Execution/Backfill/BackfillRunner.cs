@@ -131,7 +131,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
         }
         var ratio = 0.8 * target.TotalMilliseconds / Math.Max(elapsed.TotalMilliseconds, 1);
         var next = (int)Math.Clamp(size * Math.Clamp(ratio, 0.5, 1.25), minSize, maxSize);
-        return Math.Max(next == size && ratio > 1 ? size + 1 : next, 1); // a one-page batch still grows
+        return Math.Max(next == size && ratio > 1 ? Math.Min(size + 1, maxSize) : next, 1); // a one-page batch still grows
     }
 
     private async Task<(long Updated, long Seen, string[]? NextKey)> KeysetBatchAsync(long version, int step, BackfillSpec spec, string table, string[]? lastKey, string[] end,
