@@ -139,7 +139,7 @@ internal sealed class DemoCommand : ICliCommand
             var stepwiseElapsed = stepwiseClock.Elapsed;
             var locks = start.Runs.Concat(complete.Runs).SelectMany(o => o.Steps).Where(s => s.Lock >= LockLevel.ShareRowExclusive).ToList();
             var stepwise = new DemoRun("stepwise", Math.Round(stepwiseElapsed.TotalSeconds, 2), backfilled, Math.Round(rate), baseline, duringStart,
-                [.. locks.GroupBy(s => s.Lock).OrderByDescending(g => g.Key).Select(g => $"{g.Key.ToSql()} ×{g.Count()} (each metadata-only, under lock_timeout {(long)options.StepLockTimeout.TotalMilliseconds} ms)")],
+                [.. locks.GroupBy(s => s.Lock).OrderByDescending(g => g.Key).Select(g => $"{g.Key.ToSql()} ×{g.Count()} (each metadata-only; lock_timeout from {(long)options.StepLockTimeout.TotalMilliseconds} ms, never above {(long)options.MaxLockWait.TotalMilliseconds} ms)")],
                 Math.Round(startElapsed.TotalSeconds, 2));
 
             DemoRun? naive = null;
