@@ -94,7 +94,9 @@ public sealed record Step
 /// <param name="FilledByTrigger">
 /// A trigger fills every row written while the backfill runs (inserts and updates), so the backfill only owes the rows
 /// that existed when it started, and may walk the heap in physical order even when the table has a key (a row an
-/// update moves behind the walk has been filled by the trigger).
+/// update moves behind the walk has been filled by the trigger). A row the backfill itself moves to a page it has not
+/// reached yet is seen again there: <paramref name="Where"/> must leave out rows already done (as <c>c IS NULL</c>
+/// does), or the update must give the same result twice.
 /// </param>
 public sealed record BackfillSpec(string Schema, string Table, IReadOnlyList<BackfillSet> Set, string? Where, IReadOnlyList<KeyColumn> Key, bool FilledByTrigger = false);
 

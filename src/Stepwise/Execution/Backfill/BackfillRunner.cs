@@ -90,7 +90,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
             var rate = updatedThisRun / Math.Max(clock.Elapsed.TotalSeconds, 0.001);
             var visitRate = (visited - (byKey ? 0 : startPage)) / Math.Max(clock.Elapsed.TotalSeconds, 0.001);
             TimeSpan? remaining = total > visited && visitRate > 0 ? TimeSpan.FromSeconds((total - visited) / visitRate) : null;
-            progress = new BackfillProgress(name, rowsDone, visited, Math.Max(total, visited), rate, done ? TimeSpan.Zero : remaining, size, done);
+            progress = new BackfillProgress(name, rowsDone, visited, Math.Max(total, visited), rate, done ? TimeSpan.Zero : remaining, size, done, LastBatch: elapsed);
             options.OnProgress?.Invoke(progress);
             if (done || clock.Elapsed - lastReport >= TimeSpan.FromSeconds(5))
             {
