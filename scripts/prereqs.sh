@@ -18,6 +18,10 @@ stepwise_missing_packages() {
     if [ -n "${stepwise_for_tests:-}" ] && ! command -v tmux >/dev/null 2>&1; then
         missing+=(tmux)
     fi
+    # The instance tests run applications through PgBouncer in transaction mode (PgBouncerFixture).
+    if [ -n "${stepwise_for_tests:-}" ] && ! command -v pgbouncer >/dev/null 2>&1; then
+        missing+=(pgbouncer)
+    fi
     echo "${missing[@]:-}"
 }
 

@@ -92,6 +92,7 @@ internal sealed class CliContext
             Logger = new OutputLogger(Output),
         };
         Config?.Locks?.Apply(options);
+        Config?.Instances?.Apply(options);
         configure?.Invoke(options);
         return new Migrator(options);
     }

@@ -10,7 +10,7 @@ internal sealed class ConfigFile
 {
     public const string DefaultName = "stepwise.json";
 
-    private static readonly string[] s_known = ["$schema", "database", "dir", "stateSchema", "setup", "lint", "locks"];
+    private static readonly string[] s_known = ["$schema", "database", "dir", "stateSchema", "setup", "lint", "locks", "instances"];
 
     public required string Path { get; init; }
 
@@ -23,6 +23,8 @@ internal sealed class ConfigFile
     public LintConfig? Lint { get; init; }
 
     public LockConfig? Locks { get; init; }
+
+    public InstanceConfig? Instances { get; init; }
 
     /// <summary>SQL file that prepares the throwaway database of verify, drift and diff (relative to this file).</summary>
     public string? Setup { get; init; }
@@ -44,6 +46,7 @@ internal sealed class ConfigFile
             string? database = null, dir = null, stateSchema = null, setup = null;
             LintConfig? lint = null;
             LockConfig? locks = null;
+            InstanceConfig? instances = null;
             foreach (var property in document.RootElement.EnumerateObject())
             {
                 switch (property.Name)
@@ -66,6 +69,9 @@ internal sealed class ConfigFile
                     case "locks":
                         locks = LockConfig.Read(path, bytes, property.Value);
                         break;
+                    case "instances":
+                        instances = InstanceConfig.Read(path, bytes, property.Value);
+                        break;
                     case "$schema":
                         break;
                     default:
@@ -74,7 +80,7 @@ internal sealed class ConfigFile
                             $"{path}:{line}:{column}: unknown setting \"{property.Name}\"; known settings: {string.Join(", ", s_known.Skip(1))}");
                 }
             }
-            return new ConfigFile { Path = path, Database = database, Dir = dir, StateSchema = stateSchema, Setup = setup, Lint = lint, Locks = locks };
+            return new ConfigFile { Path = path, Database = database, Dir = dir, StateSchema = stateSchema, Setup = setup, Lint = lint, Locks = locks, Instances = instances };
         }
         catch (JsonException ex)
         {

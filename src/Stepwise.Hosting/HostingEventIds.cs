@@ -16,4 +16,10 @@ public static class HostingEventIds
 
     /// <summary>Start-up applied migrations (or found none to apply).</summary>
     public static readonly EventId Applied = new(2004, nameof(Applied));
+
+    /// <summary>Connections use the application's schema version (or, when it has no version schema, stay as they are).</summary>
+    public static readonly EventId Bound = new(2005, nameof(Bound));
+
+    /// <summary>This instance's registration (schema version, heartbeat) in the state schema: written, failing, or removed.</summary>
+    public static readonly EventId Heartbeat = new(2006, nameof(Heartbeat));
 }

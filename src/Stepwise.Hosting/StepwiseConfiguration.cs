@@ -3,6 +3,7 @@ using System.Reflection;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using Stepwise.Execution;
+using Stepwise.Instances;
 using Stepwise.Migrations;
 
 namespace Stepwise.Hosting;
@@ -59,6 +60,34 @@ internal sealed class StepwiseConfiguration(IConfiguration? configuration = null
                 : throw new OptionsValidationException(StepwiseOptions.SectionName, typeof(StepwiseOptions),
                     [$"{section.GetSection(nameof(StepwiseOptions.Mode)).Path} is '{mode}'; it must be one of: {string.Join(", ", Enum.GetNames<StepwiseStartupMode>())}"]);
         }
+        if (section[nameof(StepwiseOptions.Binding)] is { Length: > 0 } binding)
+        {
+            options.Binding = Enum.TryParse<BindingMode>(binding, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed)
+                ? parsed
+                : throw new OptionsValidationException(StepwiseOptions.SectionName, typeof(StepwiseOptions),
+                    [$"{section.GetSection(nameof(StepwiseOptions.Binding)).Path} is '{binding}'; it must be one of: {string.Join(", ", Enum.GetNames<BindingMode>())}"]);
+        }
+        if (section[nameof(StepwiseOptions.Schema)] is { Length: > 0 } tables)
+        {
+            options.Schema = tables;
+        }
+        if (section[nameof(StepwiseOptions.VersionRole)] is { Length: > 0 } role)
+        {
+            options.VersionRole = role;
+        }
+        if (section[nameof(StepwiseOptions.ApplicationName)] is { Length: > 0 } name)
+        {
+            options.ApplicationName = name;
+        }
+        if (section[nameof(StepwiseOptions.RegisterInstance)] is { Length: > 0 } register)
+        {
+            options.RegisterInstance = bool.TryParse(register, out var parsed)
+                ? parsed
+                : throw new OptionsValidationException(StepwiseOptions.SectionName, typeof(StepwiseOptions),
+                    [$"{section.GetSection(nameof(StepwiseOptions.RegisterInstance)).Path} is '{register}'; write true or false"]);
+        }
+        options.HeartbeatInterval = Duration(section, nameof(StepwiseOptions.HeartbeatInterval)) ?? options.HeartbeatInterval;
+        options.InstanceTimeout = Duration(section, nameof(StepwiseOptions.InstanceTimeout)) ?? options.InstanceTimeout;
         var backfill = section.GetSection(nameof(StepwiseOptions.Backfill));
         options.Backfill.TargetBatchDuration = Duration(backfill, "BatchTime") ?? options.Backfill.TargetBatchDuration;
         options.Backfill.Pause = Duration(backfill, nameof(options.Backfill.Pause)) ?? options.Backfill.Pause;

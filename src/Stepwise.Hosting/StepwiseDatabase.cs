@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Stepwise.Connections;
 using Stepwise.Execution;
+using Stepwise.Instances;
 using Stepwise.Migrations;
 
 namespace Stepwise.Hosting;
@@ -46,7 +47,9 @@ internal sealed class StepwiseDatabase(IOptions<StepwiseOptions> options, IServi
             {
                 return configured;
             }
-            var dataSource = services.GetService<NpgsqlDataSource>() ?? throw new InvalidOperationException(
+            // The application's data source as it registered it, before Stepwise bound it to a version: Stepwise's own
+            // connections (history, instances) use the tables' schema and the configured user.
+            var dataSource = services.GetService<UnboundDataSource>()?.DataSource ?? services.GetService<NpgsqlDataSource>() ?? throw new InvalidOperationException(
                 $"Stepwise has no database: set {StepwiseOptions.SectionName}:{nameof(StepwiseOptions.ConnectionString)} (or options.ConnectionString in AddStepwise), or register an NpgsqlDataSource");
             // NpgsqlDataSource.ConnectionString leaves the password out (unless Persist Security Info is set). A
             // connection cloned from one of its connections gets the password back, from the settings or from the
@@ -55,6 +58,48 @@ internal sealed class StepwiseDatabase(IOptions<StepwiseOptions> options, IServi
             using var clone = connection.CloneWith(dataSource.ConnectionString);
             return clone.ConnectionString;
         }
+    }
+
+    private VersionBinding? _binding;
+
+    /// <summary>What selects the application's version: the schema options, with the role pattern.</summary>
+    public InstanceOptions InstanceOptions => new() { Schema = Options.Schema, VersionRole = Options.VersionRole };
+
+    /// <summary>
+    /// Finds the application's version and its version schema (start-up calls it once the database is ready, so a
+    /// version schema created at start-up counts); later calls return the same answer.
+    /// </summary>
+    public async Task<VersionBinding> BindAsync(CancellationToken cancellationToken)
+    {
+        if (_binding is { } known)
+        {
+            return known;
+        }
+        var binding = await VersionBinding.ResolveAsync(ConnectionString, Source, InstanceOptions, Options.Binding, cancellationToken);
+        return _binding ??= binding;
+    }
+
+    /// <summary>
+    /// The binding, found now when start-up has not found it yet (a data source resolved before the host starts).
+    /// Synchronous because dependency injection factories are.
+    /// </summary>
+    public VersionBinding Binding => _binding ?? BindAsync(CancellationToken.None).GetAwaiter().GetResult();
+
+    /// <summary>
+    /// A data source like <paramref name="original"/> whose connections use the application's version (the same one when
+    /// there is no version schema: an application built before any version schema keeps working unchanged).
+    /// </summary>
+    public NpgsqlDataSource Bind(NpgsqlDataSource original)
+    {
+        var binding = Binding;
+        if (binding.VersionSchema is null)
+        {
+            return original;
+        }
+        // The clone hands on the password (see ConnectionString), which the data source's own string leaves out.
+        using var connection = original.CreateConnection();
+        using var clone = connection.CloneWith(original.ConnectionString);
+        return NpgsqlDataSource.Create(binding.ApplyTo(clone.ConnectionString));
     }
 
     /// <summary>Options for a <see cref="Migrator"/> that applies at start-up.</summary>
@@ -140,4 +185,12 @@ internal sealed class StepwiseDatabase(IOptions<StepwiseOptions> options, IServi
         var command = $"stepwise apply -d \"{DisplayName}\" --dir {Options.Directory}";
         return Options.StateSchema == "stepwise" ? command : $"{command} --state-schema {Options.StateSchema}";
     }
+}
+
+/// <summary>The application's own data source, kept as registered when <c>AddStepwise</c> binds the one in the container to a version.</summary>
+internal sealed class UnboundDataSource(NpgsqlDataSource dataSource, bool owned) : IAsyncDisposable
+{
+    public NpgsqlDataSource DataSource => dataSource;
+
+    public ValueTask DisposeAsync() => owned ? dataSource.DisposeAsync() : ValueTask.CompletedTask;
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Stepwise.Connections;
 using Stepwise.Execution;
+using Stepwise.Instances;
 
 namespace Stepwise.Hosting;
 
@@ -25,27 +26,38 @@ internal sealed class StepwiseHealthCheck(StepwiseDatabase database) : IHealthCh
             return new HealthCheckResult(context.Registration.FailureStatus, $"cannot read the migration state: {DatabaseTarget.Redact(ex.Message)}");
         }
         var result = Evaluate(check, context.Registration.FailureStatus);
+        var data = new Dictionary<string, object>(result.Data);
         if (database.Backfill is { } backfill)
         {
             // A backfill this process runs: its progress, as the live bar and status show it.
-            result = new HealthCheckResult(result.Status, result.Description, result.Exception, new Dictionary<string, object>(result.Data)
-            {
-                ["backfillTable"] = backfill.Table,
-                ["backfillRowsDone"] = backfill.RowsDone,
-                ["backfillRowsPerSecond"] = Math.Round(backfill.RowsPerSecond),
-                ["backfillProgress"] = backfill.Total > 0 ? Math.Round((double)backfill.RowsVisited / backfill.Total, 3) : 0.0,
-                ["backfillEtaSeconds"] = backfill.Remaining is { } left ? Math.Round(left.TotalSeconds) : -1,
-                ["backfillWaiting"] = backfill.Waiting ?? "",
-            });
+            data["backfillTable"] = backfill.Table;
+            data["backfillRowsDone"] = backfill.RowsDone;
+            data["backfillRowsPerSecond"] = Math.Round(backfill.RowsPerSecond);
+            data["backfillProgress"] = backfill.Total > 0 ? Math.Round((double)backfill.RowsVisited / backfill.Total, 3) : 0.0;
+            data["backfillEtaSeconds"] = backfill.Remaining is { } left ? Math.Round(left.TotalSeconds) : -1;
+            data["backfillWaiting"] = backfill.Waiting ?? "";
         }
         if (database.LockWait is { } wait)
         {
             // A migration of this process is waiting for a quiet moment to take its locks.
-            var data = new Dictionary<string, object>(result.Data) { ["lockWait"] = wait.Line, ["lockWaitSince"] = wait.Since, ["lockHolders"] = wait.Holders.ToArray() };
-            return new HealthCheckResult(result.Status, result.Description, result.Exception, data);
+            data["lockWait"] = wait.Line;
+            data["lockWaitSince"] = wait.Since;
+            data["lockHolders"] = wait.Holders.ToArray();
         }
-        return result;
+        try
+        {
+            data["instances"] = InstancesByVersion(await new InstanceRegistry(database.ConnectionString, database.Options.StateSchema).LiveAsync(cancellationToken: cancellationToken));
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            data["instances"] = $"cannot read the instances: {DatabaseTarget.Redact(ex.Message)}";
+        }
+        return new HealthCheckResult(result.Status, result.Description, result.Exception, data);
     }
+
+    /// <summary>Live instances per schema version (<c>0002_add_users</c> → count), oldest version first.</summary>
+    internal static Dictionary<string, int> InstancesByVersion(IReadOnlyList<Instance> instances) =>
+        instances.GroupBy(i => i.Migration).ToDictionary(g => g.Key, g => g.Count());
 
     /// <summary>
     /// Maps a schema check to a health result; the one place where the state of migrations becomes a health

@@ -1,5 +1,6 @@
 using System.Reflection;
 using Stepwise.Execution;
+using Stepwise.Instances;
 
 namespace Stepwise.Hosting;
 
@@ -15,7 +16,10 @@ public enum StepwiseStartupMode
     /// </summary>
     Apply,
 
-    /// <summary>Do nothing at start-up (the health check still reports).</summary>
+    /// <summary>
+    /// Do nothing at start-up (the health check still reports): no check, and no instance registration, so
+    /// <c>stepwise complete</c> does not see this instance. A bound data source still finds its version when first used.
+    /// </summary>
     None,
 }
 
@@ -78,6 +82,39 @@ public sealed class StepwiseOptions
 
     /// <summary>What happens at start-up (default <see cref="StepwiseStartupMode.RequireUpToDate"/>).</summary>
     public StepwiseStartupMode Mode { get; set; } = StepwiseStartupMode.RequireUpToDate;
+
+    /// <summary>
+    /// How the application's connections select its schema version (default <see cref="BindingMode.SearchPath"/>): the
+    /// <c>NpgsqlDataSource</c> registered before <c>AddStepwise</c> (or by <c>AddStepwiseDataSource</c>) connects through
+    /// the version schema of the newest migration the application ships, when that schema exists. <see cref="BindingMode.Role"/>
+    /// logs in as the version's role instead (connection poolers); <see cref="BindingMode.None"/> leaves connections alone.
+    /// </summary>
+    public BindingMode Binding { get; set; } = BindingMode.SearchPath;
+
+    /// <summary>The schema holding the application's tables, which version schemas are named after (default <c>public</c>).</summary>
+    public string Schema { get; set; } = "public";
+
+    /// <summary>
+    /// With <see cref="BindingMode.Role"/>: the pattern naming a version's role, <c>{version}</c> the migration's version and
+    /// <c>{name}</c> its name (<c>app_{version}</c>); the same pattern <c>stepwise</c> is given (<c>instances.versionRole</c>).
+    /// </summary>
+    public string? VersionRole { get; set; }
+
+    /// <summary>
+    /// Register this instance and its schema version in the state schema, with a heartbeat, so <c>stepwise complete</c>
+    /// waits for it to stop before removing what it uses (default true). The application's role needs to write
+    /// <c>&lt;StateSchema&gt;.instances</c>; when it cannot, start-up refuses and says so.
+    /// </summary>
+    public bool RegisterInstance { get; set; } = true;
+
+    /// <summary>How often a registered instance renews its heartbeat (default 5 s).</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long after its last heartbeat an instance that vanished without removing itself still counts as alive (default 30 s).</summary>
+    public TimeSpan InstanceTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The name the instance registers under (default: the entry assembly's name).</summary>
+    public string? ApplicationName { get; set; }
 
     /// <summary>
     /// Tables and columns the application needs; start-up and the health check fail when one is missing. In

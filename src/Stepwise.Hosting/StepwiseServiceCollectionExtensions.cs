@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Stepwise.Hosting;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -25,7 +26,51 @@ public static class StepwiseServiceCollectionExtensions
             services.Configure(configure);
         }
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, StepwiseStartup>());
+        BindDataSource(services);
         return services;
+    }
+
+    /// <summary>
+    /// Registers the application's <see cref="NpgsqlDataSource"/>, built from <paramref name="connectionString"/> with its
+    /// connections bound to the application's schema version (see <see cref="StepwiseOptions.Binding"/>), and
+    /// <paramref name="configure"/> applied to the builder (type mappings, password providers, logging: everything
+    /// <c>AddStepwise</c>'s binding of an already registered data source cannot carry over). Stepwise uses the same
+    /// database unless <see cref="StepwiseOptions.ConnectionString"/> says otherwise. Call <c>AddStepwise</c> too.
+    /// </summary>
+    public static IServiceCollection AddStepwiseDataSource(this IServiceCollection services, string connectionString, Action<NpgsqlDataSourceBuilder>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentException.ThrowIfNullOrEmpty(connectionString);
+        AddCore(services);
+        services.Configure<StepwiseOptions>(o => o.ConnectionString ??= connectionString);
+        services.AddSingleton(sp =>
+        {
+            var builder = new NpgsqlDataSourceBuilder(connectionString);
+            sp.GetRequiredService<StepwiseDatabase>().Binding.ApplyTo(builder.ConnectionStringBuilder);
+            configure?.Invoke(builder);
+            return builder.Build();
+        });
+        return services;
+    }
+
+    /// <summary>
+    /// Binds the <see cref="NpgsqlDataSource"/> already registered (as a singleton) to the application's version: the
+    /// container's data source becomes one whose connections use the version schema, while Stepwise keeps the original
+    /// for its own connections. Without one registered yet, nothing: start-up warns if a version schema then goes unused.
+    /// </summary>
+    private static void BindDataSource(IServiceCollection services)
+    {
+        var registered = services.LastOrDefault(d => d.ServiceType == typeof(NpgsqlDataSource) && !d.IsKeyedService);
+        if (registered is null || registered.Lifetime != ServiceLifetime.Singleton || services.Any(d => d.ServiceType == typeof(UnboundDataSource)))
+        {
+            return;
+        }
+        services.Remove(registered);
+        services.AddSingleton(sp => registered.ImplementationInstance is NpgsqlDataSource instance
+            ? new UnboundDataSource(instance, owned: false)
+            : new UnboundDataSource((NpgsqlDataSource)(registered.ImplementationFactory?.Invoke(sp)
+                ?? ActivatorUtilities.CreateInstance(sp, registered.ImplementationType!)), owned: true));
+        services.AddSingleton(sp => sp.GetRequiredService<StepwiseDatabase>().Bind(sp.GetRequiredService<UnboundDataSource>().DataSource));
     }
 
     /// <summary>

@@ -1,8 +1,10 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Stepwise.Connections;
 using Stepwise.Execution;
+using Stepwise.Instances;
 
 namespace Stepwise.Hosting;
 
@@ -12,17 +14,80 @@ namespace Stepwise.Hosting;
 /// application serves no request on a schema it is not ready for. Refusing is throwing: the host stops and
 /// the process exits non-zero, after one error line that names what is wrong and the command that fixes it.
 /// </summary>
-internal sealed class StepwiseStartup(StepwiseDatabase database, ILoggerFactory loggerFactory) : IHostedLifecycleService
+internal sealed class StepwiseStartup(StepwiseDatabase database, ILoggerFactory loggerFactory, IServiceProvider services) : IHostedLifecycleService, IAsyncDisposable
 {
     private readonly ILogger _logger = loggerFactory.CreateLogger("Stepwise.Hosting");
+    private InstanceHeartbeat? _heartbeat;
 
     public async Task StartingAsync(CancellationToken cancellationToken)
     {
-        var mode = database.Options.Mode;
-        if (mode == StepwiseStartupMode.None)
+        var options = database.Options;
+        if (options.RegisterInstance && (options.HeartbeatInterval <= TimeSpan.Zero || options.HeartbeatInterval >= options.InstanceTimeout))
+        {
+            throw Refuse($"refusing to start: {StepwiseOptions.SectionName}:{nameof(StepwiseOptions.HeartbeatInterval)} is {options.HeartbeatInterval} and {nameof(StepwiseOptions.InstanceTimeout)} is {options.InstanceTimeout}: the heartbeat must come more often than the timeout (e.g. 5s and 30s)",
+                ["heartbeat interval not below the instance timeout"]);
+        }
+        if (options.Mode == StepwiseStartupMode.None)
+        {
+            return; // nothing at start-up: not registered either (a bound data source still finds its version when first used)
+        }
+        await GateAsync(options.Mode, cancellationToken);
+        await BindAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Finds the application's version (its connections use it from now on) and registers this instance with it,
+    /// so that <c>stepwise complete</c> waits while it runs.
+    /// </summary>
+    private async Task BindAsync(CancellationToken cancellationToken)
+    {
+        VersionBinding binding;
+        try
+        {
+            binding = await database.BindAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
+        {
+            var reason = DatabaseTarget.Redact(ex.Message);
+            throw Refuse($"refusing to start: cannot find this application's schema version in {database.DisplayName}: {reason}", [reason], ex);
+        }
+        _logger.LogInformation(HostingEventIds.Bound, "connections use {Binding}", binding.ToString());
+        if (binding.VersionSchema is not null && database.Options.Binding != BindingMode.None && services.GetService<UnboundDataSource>() is null
+            && services.GetService<NpgsqlDataSource>() is { } unbound && !IsBound(unbound.ConnectionString, binding))
+        {
+            _logger.LogWarning(HostingEventIds.Bound, "the NpgsqlDataSource in the service provider does not use {Binding}: register it before AddStepwise (or with AddStepwiseDataSource), or apply VersionBinding to the data source you build",
+                binding.ToString());
+        }
+        if (!database.Options.RegisterInstance)
         {
             return;
         }
+        var heartbeat = new InstanceHeartbeat(database, _logger);
+        try
+        {
+            await heartbeat.StartAsync(binding, cancellationToken);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            var reason = DatabaseTarget.Redact(ex.Message);
+            await heartbeat.DisposeAsync();
+            throw Refuse($"refusing to start: cannot register this instance in {database.Options.StateSchema}.instances ({reason}), so stepwise complete could not wait for it: grant the application's role INSERT, UPDATE, DELETE on {database.Options.StateSchema}.instances (stepwise apply creates it), or set {StepwiseOptions.SectionName}:{nameof(StepwiseOptions.RegisterInstance)} to false",
+                [reason], ex);
+        }
+        _heartbeat = heartbeat;
+        _logger.LogInformation(HostingEventIds.Heartbeat, "registered this instance ({Application}, version {Version}) in {Schema}.instances; heartbeat every {Interval}",
+            heartbeat.Registration!.ApplicationName, binding.Migration.Length == 0 ? "(none)" : binding.Migration, database.Options.StateSchema, database.Options.HeartbeatInterval);
+    }
+
+    private static bool IsBound(string connectionString, VersionBinding binding)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        return binding.Role is { } role ? builder.Username == role : builder.SearchPath == binding.SearchPath;
+    }
+
+    /// <summary>The start-up gate: refuses (throws) unless the database is ready for this application.</summary>
+    private async Task GateAsync(StepwiseStartupMode mode, CancellationToken cancellationToken)
+    {
         if (mode == StepwiseStartupMode.Apply)
         {
             await ApplyAsync(cancellationToken);
@@ -92,5 +157,21 @@ internal sealed class StepwiseStartup(StepwiseDatabase database, ILoggerFactory 
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    /// <summary>Once every hosted service (the web server among them) has stopped: the instance is no longer running.</summary>
+    public async Task StoppedAsync(CancellationToken cancellationToken)
+    {
+        if (_heartbeat is { } heartbeat)
+        {
+            await heartbeat.StopAsync(cancellationToken);
+            _logger.LogInformation(HostingEventIds.Heartbeat, "removed this instance from {Schema}.instances", database.Options.StateSchema);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_heartbeat is { } heartbeat)
+        {
+            await heartbeat.DisposeAsync();
+        }
+    }
 }

@@ -20,6 +20,7 @@ internal sealed class StatusCommand : ICliCommand
             .ToDictionary(e => e.Version, e => backfills.Backfills.Where(b => b.Version == e.Version).Sum(b => b.RowsDone));
         // The backfills of migrations in progress that have not finished: running, waiting, or stopped mid-way.
         var unfinished = backfills.Backfills.Where(b => backfilled.ContainsKey(b.Version) && b.State != "done").ToList();
+        var instances = await migrator.InstancesAsync(cancellationToken);
         var output = context.Output;
         if (output.Format == OutputFormat.Json)
         {
@@ -60,6 +61,18 @@ internal sealed class StatusCommand : ICliCommand
                     updatedAt = b.UpdatedAt,
                 }),
                 backfillControl = backfills.Control is { } control ? BackfillCommand.Json(control) : null,
+                instances = instances.Select(i => new
+                {
+                    version = i.Version,
+                    migration = i.Migration,
+                    versionSchema = i.VersionSchema,
+                    host = i.Host,
+                    pid = i.ProcessId,
+                    applicationName = i.ApplicationName,
+                    startedAt = i.StartedAt,
+                    heartbeatAt = i.HeartbeatAt,
+                    source = i.Source == Instances.InstanceSource.Registered ? "registered" : "session",
+                }),
             });
         }
         else
@@ -83,6 +96,7 @@ internal sealed class StatusCommand : ICliCommand
             {
                 output.Console.MarkupLine("[yellow]" + Output.Escape(BackfillCommand.Describe(control)) + "[/]");
             }
+            WriteInstances(output, instances);
             output.Console.MarkupLine(report.NeedsAttention
                 ? $"[yellow]{report.Entries.Count(x => x.NeedsAttention)} migration(s) need attention[/]"
                 : $"[green]up to date[/] at version {report.CurrentVersion}");
@@ -98,6 +112,23 @@ internal sealed class StatusCommand : ICliCommand
         var eta = b.Remaining is { } left ? $", about {left.TotalSeconds:N0} s left" : "";
         var ago = DateTimeOffset.UtcNow - b.UpdatedAt;
         return $"backfill {b.Table ?? "?"} (version {b.Version}, step {b.Step}): {b.RowsDone:N0} rows{done}{rate}{eta}; {b.State ?? "running"}, last recorded {ago.TotalSeconds:N0} s ago";
+    }
+
+    /// <summary>Live application instances, one row per schema version: how many, and which.</summary>
+    private static void WriteInstances(Output output, IReadOnlyList<Instances.Instance> instances)
+    {
+        if (instances.Count == 0)
+        {
+            return; // applications that do not register (or none running): nothing to show
+        }
+        var table = new Table().Border(TableBorder.Rounded).AddColumn("schema version").AddColumn("through").AddColumn("instances", c => c.RightAligned()).AddColumn("which");
+        foreach (var version in instances.GroupBy(i => (i.Version, i.Migration)))
+        {
+            table.AddRow(Output.Escape(version.Key.Migration), Output.Escape(version.First().VersionSchema ?? (version.First().Source == Instances.InstanceSource.Session ? "(session)" : "tables' schema")),
+                version.Count().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Output.Escape(string.Join(", ", version.Select(i => i.Source == Instances.InstanceSource.Registered ? $"{i.ApplicationName}@{i.Host}:{i.ProcessId}" : $"{i.ApplicationName} (pid {i.ProcessId})"))));
+        }
+        output.Console.Write(table);
     }
 
     internal static string StateName(MigrationState state) => state switch

@@ -49,4 +49,13 @@ public static class EventIds
 
     /// <summary>A session idle in transaction holding a conflicting lock was terminated (only with the option).</summary>
     public static readonly EventId IdleSessionTerminated = new(1015, nameof(IdleSessionTerminated));
+
+    /// <summary><c>complete</c> waits for instances of an older schema version to stop (a line every few seconds, and one when they are gone).</summary>
+    public static readonly EventId WaitingForInstances = new(1030, nameof(WaitingForInstances));
+
+    /// <summary><c>complete --force</c> went ahead although instances of an older schema version are alive (they are named).</summary>
+    public static readonly EventId InstancesIgnored = new(1031, nameof(InstancesIgnored));
+
+    /// <summary>A version role's <c>search_path</c> was set to its version schema (for connection poolers).</summary>
+    public static readonly EventId VersionRoleSet = new(1032, nameof(VersionRoleSet));
 }

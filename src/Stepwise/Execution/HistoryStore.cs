@@ -7,13 +7,13 @@ namespace Stepwise.Execution;
 /// <summary>
 /// The state schema: <c>state</c> (its own version, so later releases can upgrade it), <c>migrations</c>
 /// (one row per applied, failed or partially applied migration) and <c>events</c> (an append-only log
-/// of every apply, failure, rollback, baseline and repair).
+/// of every apply, failure, rollback, baseline and repair), and <c>instances</c> (running applications and their schema versions).
 /// </summary>
 internal sealed class HistoryStore(string schema)
 {
     internal const string Versioned = "versioned";
     internal const string Repeatable = "repeatable";
-    internal const int CurrentVersion = 3;
+    internal const int CurrentVersion = 4;
 
     private readonly string _s = Quote.Ident(schema);
 
@@ -90,7 +90,10 @@ internal sealed class HistoryStore(string schema)
                 PRIMARY KEY (version, step)
             );
 
-            -- Version 3: backfill progress (for status and other processes) and live control (stepwise backfill pause|resume|set).
+            -- Version 3: running application instances and their schema versions (the complete gate).
+            {Instances.InstanceRegistry.CreateTableSql(Schema)}
+
+            -- Version 4: backfill progress (for status and other processes) and live control (stepwise backfill pause|resume|set).
             ALTER TABLE {_s}.backfills ADD COLUMN IF NOT EXISTS table_name text, ADD COLUMN IF NOT EXISTS walk text,
                 ADD COLUMN IF NOT EXISTS end_key text[], ADD COLUMN IF NOT EXISTS visited bigint, ADD COLUMN IF NOT EXISTS total bigint,
                 ADD COLUMN IF NOT EXISTS rows_per_second double precision, ADD COLUMN IF NOT EXISTS eta_seconds double precision,

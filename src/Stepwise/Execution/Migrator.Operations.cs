@@ -42,6 +42,11 @@ public sealed partial class Migrator
             throw new MigrationRefusedException($"{entry.File} was changed after it started", [new MigrationProblem(Severity.Error, "modified", entry.Migration!.Path, 0, 0,
                 $"{entry.File} was changed after its start phase ran", "undo the edit: the stored plan is what complete runs")]);
         }
+        if (!dryRun && entry.History!.Status == HistoryStatus.Started)
+        {
+            // No contract while old code runs. An interrupted complete already passed (or was forced past) the gate.
+            await CompleteGate.PassAsync(session.Observer, _options.StateSchema, entry.Version, entry.File, _options.Instances, _logger, cancellationToken);
+        }
         var plan = await StoredPlanAsync(session, entry.Migration!, cancellationToken);
         if (dryRun)
         {
@@ -116,6 +121,7 @@ public sealed partial class Migrator
         switch (phase)
         {
             case PlanPhase.Start:
+                await VersionRoles.SetAsync(session.Work, migration, _options.Instances, _logger, cancellationToken);
                 _logger.LogInformation(EventIds.MigrationApplied, "started {File} in {Milliseconds} ms: old and new code both work now; run stepwise complete once every instance runs the new code",
                     migration.FileName, ms);
                 break;

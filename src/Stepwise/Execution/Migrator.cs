@@ -107,6 +107,17 @@ public sealed partial class Migrator
         return StatusReport.Compute(directory, rows);
     }
 
+    /// <summary>
+    /// The live application instances (registered ones, and sessions matching <see cref="MigratorOptions.Instances"/>'
+    /// client patterns), by version; reads only.
+    /// </summary>
+    public async Task<IReadOnlyList<Instances.Instance>> InstancesAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = new NpgsqlConnection(_connectionString);
+        await connection.OpenAsync(cancellationToken);
+        return await Instances.InstanceRegistry.ReadLiveAsync(connection, _options.StateSchema, [.. _options.Instances.Clients], cancellationToken);
+    }
+
     /// <summary>Applies pending migrations (or plans them, for a dry run).</summary>
     /// <exception cref="MigrationRefusedException">Nothing was applied: the directory or history has problems.</exception>
     /// <exception cref="MigrationFailedException">A migration failed; those before it are applied and recorded.</exception>

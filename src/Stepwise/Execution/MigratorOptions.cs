@@ -72,6 +72,12 @@ public sealed class MigratorOptions
     /// <summary>Called every few seconds while a statement waits for its locks (<see cref="LockWait.At"/> says when); no call means no wait.</summary>
     public Action<LockWait?>? LockWaitChanged { get; set; }
 
+    /// <summary>
+    /// Application instances: client patterns, how <c>complete</c> treats instances of an older version (refuse, wait,
+    /// force), and per-version roles for connection poolers.
+    /// </summary>
+    public Instances.InstanceOptions Instances { get; set; } = new();
+
     /// <summary>How backfills of operation migrations pace themselves.</summary>
     public Backfill.BackfillOptions Backfill { get; set; } = new();
 

@@ -11,11 +11,12 @@ namespace Stepwise.IntegrationTests.Hosting;
 internal static class TestHosts
 {
     public static IHost Build(ListLogger log, Action<StepwiseOptions>? configure = null, IDictionary<string, string?>? configuration = null,
-        Action<IServiceCollection>? services = null)
+        Action<IServiceCollection>? services = null, Action<IServiceCollection>? before = null)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Configuration.AddInMemoryCollection(configuration ?? new Dictionary<string, string?>());
         builder.Logging.AddProvider(new ListLoggerProvider(log));
+        before?.Invoke(builder.Services); // what the application registers before AddStepwise (its data source)
         builder.Services.AddStepwise(configure);
         builder.Services.AddHealthChecks().AddStepwiseHealthCheck();
         services?.Invoke(builder.Services);

@@ -26,11 +26,17 @@ public sealed class WebAppTests(PostgresFixture fixture) : IClassFixture<Postgre
     }
 
     /// <summary>WebApp.dll, built by this project's build in the same configuration (bin/&lt;configuration&gt;/net10.0).</summary>
-    private static string WebAppDll()
+    private static string WebAppDll() => ExampleDll("WebApp");
+
+    /// <summary>The repository's root (where Stepwise.slnx is).</summary>
+    internal static string Repository => s_repository;
+
+    /// <summary>examples/&lt;name&gt;/bin/&lt;configuration&gt;/net10.0/&lt;name&gt;.dll, built by this project's build in the same configuration.</summary>
+    internal static string ExampleDll(string name)
     {
         var framework = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var dll = Path.Combine(s_repository, "examples", "WebApp", "bin", framework.Parent!.Name, framework.Name, "WebApp.dll");
-        return File.Exists(dll) ? dll : throw new FileNotFoundException("build examples/WebApp first", dll);
+        var dll = Path.Combine(s_repository, "examples", name, "bin", framework.Parent!.Name, framework.Name, name + ".dll");
+        return File.Exists(dll) ? dll : throw new FileNotFoundException($"build examples/{name} first", dll);
     }
 
     [Fact]

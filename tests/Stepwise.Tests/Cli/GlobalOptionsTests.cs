@@ -36,7 +36,11 @@ public class GlobalOptionsTests
     [InlineData("{\n  \"locks\": { \"maxLockWait\": \"soon\" }\n}\n", "stepwise.json:2:14: \"maxLockWait\" must be a duration above zero")]
     [InlineData("{\n  \"locks\": { \"retries\": 10 }\n}\n", "stepwise.json:2:14: unknown lock setting \"retries\"")]
     [InlineData("{\n  \"locks\": { \"cancelAutovacuum\": \"no\" }\n}\n", "stepwise.json:2:14: \"cancelAutovacuum\" must be true or false")]
-    public async Task A_bad_lock_setting_in_the_config_file_is_reported_with_position(string config, string message)
+    [InlineData("{\n  \"instances\": { \"clients\": [\"a-{version}-{version}\"] }\n}\n", "stepwise.json:2:18: \"clients\": client pattern 'a-{version}-{version}' has {version} more than once")]
+    [InlineData("{\n  \"instances\": { \"clients\": \"billing-*\" }\n}\n", "stepwise.json:2:18: \"clients\" must be a list of application_name patterns")]
+    [InlineData("{\n  \"instances\": { \"role\": \"app\" }\n}\n", "stepwise.json:2:18: unknown instances setting \"role\"; known: schema, clients, versionRole, versionRoleMemberOf")]
+    [InlineData("{\n  \"instances\": []\n}\n", "stepwise.json:2:3: \"instances\" must be an object")]
+    public async Task A_bad_lock_or_instances_setting_in_the_config_file_is_reported_with_position(string config, string message)
     {
         using var cli = new CliRunner();
         cli.Write("stepwise.json", config);
