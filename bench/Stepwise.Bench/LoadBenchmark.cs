@@ -157,7 +157,7 @@ internal static partial class LoadBenchmark
     /// The backfill yields to traffic: after each batch it reads the clients' p99 over the last second (what an
     /// application's metrics would give it) and pauses while that is above 1.5 times the baseline's p99.
     /// </summary>
-    private static BackfillOptions YieldingOptions(LoadGenerator load, TimeSpan baseline)
+    internal static BackfillOptions YieldingOptions(LoadGenerator load, TimeSpan baseline)
     {
         // The baseline's p99 without its first second (connections opening, code compiling), as the results are.
         var target = load.RecentP99(baseline - TimeSpan.FromSeconds(1)) * 1.5;
@@ -319,9 +319,10 @@ internal static partial class LoadBenchmark
     internal static async Task StepwiseAsync(string connectionString, LoadGenerator load, string directory, Timeline timeline, BackfillOptions backfill,
         TimeSpan? lockTimeout = null, Stepwise.Execution.Locking.LockPolicy? policy = null)
     {
-        var plan = PlanBuilder.PlanAll(ReferenceData.Migration(), await CatalogReader.ReadAsync(connectionString));
         var migration = MigrationDirectory.Load(directory).Versioned.Single();
         await using var connection = await ReferenceData.OpenAsync(connectionString, "stepwise");
+        // What apply plans: the operations' steps, consecutive catalog-only steps on one table grouped into one lock wait.
+        var plan = await MigrationPlanner.PlanAsync(connection, ReferenceData.Migration(), ["stepwise"], CancellationToken.None);
         await using var observer = await ReferenceData.OpenAsync(connectionString, "stepwise observer");
         var history = new HistoryStore("stepwise");
         await history.EnsureAsync(connection, CancellationToken.None);

@@ -118,7 +118,6 @@ internal sealed class StepwiseDatabase(IOptions<StepwiseOptions> options, IServi
             LockDeadline = Options.LockDeadline,
             CancelAutovacuum = Options.CancelAutovacuum,
             TerminateIdleInTransactionAfter = Options.TerminateIdleInTransactionAfter,
-            LockWaitChanged = wait => _lockWait = wait,
             Backfill = WatchedBackfillOptions(),
             Logger = logger,
         };
@@ -146,15 +145,6 @@ internal sealed class StepwiseDatabase(IOptions<StepwiseOptions> options, IServi
         }
         return Options.Backfill;
     }
-
-    private Stepwise.Execution.Locking.LockWait? _lockWait;
-
-    /// <summary>
-    /// What a migration this process runs is waiting for, while it waits for its locks (the health data shows it):
-    /// the last progress line, when it is recent (lines come every 5 s while the wait lasts).
-    /// </summary>
-    public Stepwise.Execution.Locking.LockWait? LockWait =>
-        _lockWait is { } wait && DateTimeOffset.UtcNow - wait.At < TimeSpan.FromSeconds(15) ? wait : null;
 
     /// <summary>Whether the database is ready for the application (one round trip; changes nothing).</summary>
     public Task<SchemaCheckResult> CheckAsync(CancellationToken cancellationToken) =>

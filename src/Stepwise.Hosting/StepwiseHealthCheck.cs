@@ -37,13 +37,6 @@ internal sealed class StepwiseHealthCheck(StepwiseDatabase database) : IHealthCh
             data["backfillEtaSeconds"] = backfill.Remaining is { } left ? Math.Round(left.TotalSeconds) : -1;
             data["backfillWaiting"] = backfill.Waiting ?? "";
         }
-        if (database.LockWait is { } wait)
-        {
-            // A migration of this process is waiting for a quiet moment to take its locks.
-            data["lockWait"] = wait.Line;
-            data["lockWaitSince"] = wait.Since;
-            data["lockHolders"] = wait.Holders.ToArray();
-        }
         try
         {
             data["instances"] = InstancesByVersion(await new InstanceRegistry(database.ConnectionString, database.Options.StateSchema).LiveAsync(cancellationToken: cancellationToken));
@@ -74,6 +67,18 @@ internal sealed class StepwiseHealthCheck(StepwiseDatabase database) : IHealthCh
             ["problems"] = check.Problems.ToArray(),
             ["ahead"] = check.Ahead.ToArray(),
         };
+        if (check.Status.LockWait is { } wait)
+        {
+            // A migration (this process's or any other's) is waiting for a quiet moment to take its locks.
+            data["lockWait"] = wait.Line;
+            data["lockWaitTables"] = wait.Tables.ToArray();
+            data["lockWaitSince"] = wait.Since;
+            data["lockHolders"] = wait.Holders.ToArray();
+            if (wait.OldestTransaction is { } oldest)
+            {
+                data["lockWaitOldestMs"] = (long)oldest.TotalMilliseconds;
+            }
+        }
         if (!check.Ready)
         {
             var more = check.Problems.Count > 1 ? $" (and {check.Problems.Count - 1} more)" : "";

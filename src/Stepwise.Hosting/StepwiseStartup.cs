@@ -135,11 +135,11 @@ internal sealed class StepwiseStartup(StepwiseDatabase database, ILoggerFactory 
             var where = ex.Line > 0 ? $"{ex.File}:{ex.Line}:{ex.Column}" : ex.File;
             throw Refuse($"refusing to start: migration {where} failed: {ex.Message}; {ex.NextStep}", [$"{where}: {ex.Message}"], ex);
         }
-        var sql = result.Runs.Where(r => r.Section is not null).ToList();
-        _logger.LogInformation(HostingEventIds.Applied, "{Count} migration(s) applied{List}{Operations}", sql.Count,
-            result.Runs.Count == 0 ? " (another instance applied them, or none was pending)" : ": " + string.Join(", ", sql.Select(r => r.Migration.FileName)),
-            string.Concat(result.Runs.Where(r => r.Section is null).Select(o => $"; {o.PhaseName} of {o.Migration.FileName} done"
-                + (o.Phase == Planning.PlanPhase.Start ? ": run stepwise complete once every instance runs the new code" : ""))));
+        // One list, as apply reports it: every run (a SQL migration's up section, an operation migration's phase) in order.
+        _logger.LogInformation(HostingEventIds.Applied, "{Count} run(s) applied{Runs}", result.Runs.Count,
+            result.Runs.Count == 0 ? " (another instance applied them, or none was pending)"
+                : ": " + string.Join(", ", result.Runs.Select(r => $"{r.Migration.FileName} {r.PhaseName}"
+                    + (r.Section is null && r.Phase == Planning.PlanPhase.Start ? " (run stepwise complete once every instance runs the new code)" : ""))));
     }
 
     private SchemaNotReadyException Refuse(string message, IReadOnlyList<string> problems, Exception? cause = null)

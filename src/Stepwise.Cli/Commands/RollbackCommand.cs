@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Stepwise.Cli.Rendering;
 
 namespace Stepwise.Cli.Commands;
 

@@ -73,6 +73,16 @@ internal sealed class StatusCommand : ICliCommand
                     heartbeatAt = i.HeartbeatAt,
                     source = i.Source == Instances.InstanceSource.Registered ? "registered" : "session",
                 }),
+                lockWait = report.LockWait is { } wait ? new
+                {
+                    statement = wait.Where,
+                    tables = wait.Tables,
+                    since = wait.Since,
+                    holders = wait.Holders,
+                    oldestMs = wait.OldestTransaction is { } oldest ? (long)oldest.TotalMilliseconds : (long?)null,
+                    line = wait.Line,
+                    reportedAt = wait.At,
+                } : null,
             });
         }
         else
@@ -97,6 +107,14 @@ internal sealed class StatusCommand : ICliCommand
                 output.Console.MarkupLine("[yellow]" + Output.Escape(BackfillCommand.Describe(control)) + "[/]");
             }
             WriteInstances(output, instances);
+            if (report.LockWait is { } wait)
+            {
+                output.Console.MarkupLine($"[yellow]waiting since {wait.Since.ToLocalTime():HH:mm:ss}[/] ({(long)(DateTimeOffset.UtcNow - wait.Since).TotalSeconds} s): {Output.Escape(wait.Line)}");
+                foreach (var holder in wait.Holders)
+                {
+                    output.Console.MarkupLine($"  {Output.Escape(holder)}");
+                }
+            }
             output.Console.MarkupLine(report.NeedsAttention
                 ? $"[yellow]{report.Entries.Count(x => x.NeedsAttention)} migration(s) need attention[/]"
                 : $"[green]up to date[/] at version {report.CurrentVersion}");

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Stepwise.Cli.Rendering;
-using Stepwise.Planning;
 using Stepwise.Verification;
 
 namespace Stepwise.Cli.Commands;
@@ -34,6 +33,9 @@ internal sealed class VerifyCommand : ICliCommand
         {
             output.WriteJson(new
             {
+                outputVersion = RunRendering.OutputVersion,
+                dryRun = false,
+                runs = RunRendering.Json(report.Runs, dryRun: false, foreignKeys: null, report.LockOf),
                 migrations = report.Migrations,
                 applied = report.Applied,
                 roundTripped = report.RoundTripped,
@@ -41,22 +43,13 @@ internal sealed class VerifyCommand : ICliCommand
                 ok = report.Problems.Count == 0,
                 problems = report.Problems,
                 notReversible = report.NotReversible,
-                locks = report.Locks.Select(l => new
-                {
-                    file = l.File, line = l.Line, statement = l.Statement, rewritten = l.Rewritten, disagrees = l.Disagrees,
-                    measured = l.Measured.ToDictionary(kv => kv.Key, kv => kv.Value.ToSql()),
-                    expected = l.Static.ToDictionary(kv => kv.Key, kv => kv.Value.ToSql()),
-                }),
             });
         }
         else
         {
-            foreach (var l in report.Locks)
+            if (report.Runs.Count > 0)
             {
-                var measured = string.Join(", ", l.Measured.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Value.ToSql()} on {kv.Key}"));
-                var rewrite = l.Rewritten.Count > 0 ? $"; rewrites {string.Join(", ", l.Rewritten)}" : "";
-                var note = l.Disagrees ? $"  <- the linter says {string.Join(", ", l.Static.Select(kv => $"{kv.Value.ToSql()} on {kv.Key}"))}" : "";
-                output.WriteRaw($"{l.File}:{l.Line}: {l.Statement}: {(measured.Length == 0 ? "no table locks" : measured)}{rewrite}{note}\n");
+                output.Console.Write(RunRendering.StepTable(output, report.Runs, null, report.LockOf));
             }
             if (report.NotReversible.Count > 0)
             {

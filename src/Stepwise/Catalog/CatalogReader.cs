@@ -74,6 +74,8 @@ public static class CatalogReader
                 'partitionOf', (SELECT pn.nspname || '.' || p.relname FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace
                                 WHERE r.relispartition AND i.inhrelid = r.oid),
                 'partitionBound', CASE WHEN r.relispartition THEN pg_get_expr(r.relpartbound, r.oid) END,
+                'replicaIdentity', CASE r.relreplident WHEN 'f' THEN 'full' WHEN 'n' THEN 'nothing' WHEN 'i' THEN 'index' ELSE 'default' END,
+                'replicaIdentityIndex', (SELECT x.relname FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid WHERE r.relreplident = 'i' AND i.indrelid = r.oid AND i.indisreplident),
                 'columns', (SELECT coalesce(json_agg(json_build_object(
                       'name', a.attname, 'type', format_type(a.atttypid, a.atttypmod), 'notNull', a.attnotnull,
                       'default', CASE WHEN a.attgenerated = '' THEN pg_get_expr(ad.adbin, ad.adrelid) END,

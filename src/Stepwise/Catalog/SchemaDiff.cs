@@ -84,6 +84,7 @@ public static class SchemaDiff
         .. Field("persistence", Flag(a.Unlogged, "unlogged", "logged"), Flag(b.Unlogged, "unlogged", "logged")),
         .. Field("row security", Flag(a.RowSecurity, "on", "off"), Flag(b.RowSecurity, "on", "off")),
         .. Field("forced row security", Flag(a.ForceRowSecurity, "on", "off"), Flag(b.ForceRowSecurity, "on", "off")),
+        .. Field("replica identity", a.ReplicaIdentityClause, b.ReplicaIdentityClause),
         .. Field("comment", a.Comment, b.Comment),
     ];
 

@@ -67,10 +67,18 @@ public sealed record ExtensionModel(string Name, string Version, string Schema =
 /// <param name="PartitionKey">For a partitioned table: <c>RANGE (created_at)</c>.</param>
 /// <param name="PartitionOf">For a partition: the parent table, <c>schema.name</c>.</param>
 /// <param name="PartitionBound">For a partition: <c>FOR VALUES FROM (...) TO (...)</c>.</param>
+/// <param name="ReplicaIdentity">What logical replication records of a changed row: <c>default</c> (the primary key), <c>full</c>, <c>nothing</c> or <c>index</c>.</param>
+/// <param name="ReplicaIdentityIndex">With <see cref="ReplicaIdentity"/> <c>index</c>: the index's name.</param>
 public sealed record TableModel(string Schema, string Name, string Kind, bool Unlogged, bool RowSecurity, string? Comment,
     IReadOnlyList<ColumnModel> Columns, IReadOnlyList<ConstraintModel> Constraints,
-    bool ForceRowSecurity = false, string? PartitionKey = null, string? PartitionOf = null, string? PartitionBound = null)
+    bool ForceRowSecurity = false, string? PartitionKey = null, string? PartitionOf = null, string? PartitionBound = null,
+    string ReplicaIdentity = "default", string? ReplicaIdentityIndex = null)
 {
+    /// <summary>The replica identity as <c>ALTER TABLE ... REPLICA IDENTITY</c> writes it: <c>DEFAULT</c>, <c>FULL</c>, <c>NOTHING</c> or <c>USING INDEX "name"</c>.</summary>
+    public string ReplicaIdentityClause => ReplicaIdentity == "index" && ReplicaIdentityIndex is { } index
+        ? $"USING INDEX {Sql.Quote.Ident(index)}"
+        : ReplicaIdentity.ToUpperInvariant();
+
     /// <summary><c>schema.name</c>.</summary>
     public string QualifiedName => $"{Schema}.{Name}";
 }

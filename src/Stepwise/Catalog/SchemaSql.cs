@@ -229,6 +229,11 @@ public static class SchemaSql
                 var made = onViews[$"{b!.Schema}.{b.Table}"];
                 Index(made ? null : a, b, made);
             }
+            // After the indexes: a replica identity may name one of them.
+            foreach (var (a, b) in tables.Where(p => p.To is not null && p.To.ReplicaIdentityClause != (p.From?.ReplicaIdentityClause ?? "DEFAULT")))
+            {
+                Add($"ALTER TABLE {Name(b!.Schema, b.Name)} REPLICA IDENTITY {b.ReplicaIdentityClause}");
+            }
             foreach (var (a, b) in triggers.Where(p => p.To is not null))
             {
                 if (a is null || a.Definition != b!.Definition)

@@ -7,13 +7,15 @@ namespace Stepwise.Execution;
 /// <summary>
 /// The state schema: <c>state</c> (its own version, so later releases can upgrade it), <c>migrations</c>
 /// (one row per applied, failed or partially applied migration) and <c>events</c> (an append-only log
-/// of every apply, failure, rollback, baseline and repair), and <c>instances</c> (running applications and their schema versions).
+/// of every apply, failure, rollback, baseline and repair), <c>instances</c> (running applications and their schema
+/// versions), and <c>state.lock_wait</c> (what the running migration waits for while it waits for a quiet moment to take
+/// its locks).
 /// </summary>
 internal sealed class HistoryStore(string schema)
 {
     internal const string Versioned = "versioned";
     internal const string Repeatable = "repeatable";
-    internal const int CurrentVersion = 4;
+    internal const int CurrentVersion = 5;
 
     private readonly string _s = Quote.Ident(schema);
 
@@ -93,7 +95,10 @@ internal sealed class HistoryStore(string schema)
             -- Version 3: running application instances and their schema versions (the complete gate).
             {Instances.InstanceRegistry.CreateTableSql(Schema)}
 
-            -- Version 4: backfill progress (for status and other processes) and live control (stepwise backfill pause|resume|set).
+            -- Version 4: what a statement of the running migration waits for (one runner at a time), null when nothing waits.
+            ALTER TABLE {_s}.state ADD COLUMN IF NOT EXISTS lock_wait jsonb;
+
+            -- Version 5: backfill progress (for status and other processes) and live control (stepwise backfill pause|resume|set).
             ALTER TABLE {_s}.backfills ADD COLUMN IF NOT EXISTS table_name text, ADD COLUMN IF NOT EXISTS walk text,
                 ADD COLUMN IF NOT EXISTS end_key text[], ADD COLUMN IF NOT EXISTS visited bigint, ADD COLUMN IF NOT EXISTS total bigint,
                 ADD COLUMN IF NOT EXISTS rows_per_second double precision, ADD COLUMN IF NOT EXISTS eta_seconds double precision,
@@ -147,12 +152,50 @@ internal sealed class HistoryStore(string schema)
         }
     }
 
+    /// <summary>Every row and what a running migration waits for (<see cref="SelectLockWait"/>), in one round trip; empty when the state schema does not exist yet.</summary>
+    public async Task<(IReadOnlyList<HistoryRow> Rows, Locking.LockWait? LockWait)> ReadWithLockWaitAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var batch = new NpgsqlBatch(connection) { BatchCommands = { new NpgsqlBatchCommand(SelectAll), new NpgsqlBatchCommand(SelectLockWait) } };
+        try
+        {
+            await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+            var rows = await ReadRowsAsync(reader, cancellationToken);
+            return (rows, await ReadLockWaitAsync(reader, cancellationToken));
+        }
+        catch (PostgresException ex) when (IsMissing(ex))
+        {
+            return ([], null);
+        }
+    }
+
+    /// <summary>Reads the result of <see cref="SelectLockWait"/>, the next one of <paramref name="reader"/>.</summary>
+    internal static async Task<Locking.LockWait?> ReadLockWaitAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    {
+        await reader.NextResultAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? Locking.LockWait.FromJson(reader.GetString(0)) : null;
+    }
+
     /// <summary>The query for every row (so it can share a round trip with other queries).</summary>
     internal string SelectAll => $"""
         SELECT version, file, kind, checksum, status, statements_completed, statements_total,
                applied_at, applied_by, application_name, duration_ms, error
         FROM {_s}.migrations ORDER BY kind DESC, version, file
         """;
+
+    /// <summary>
+    /// The lock wait of the running migration as JSON, or null: none, or its session is gone (a killed run leaves its
+    /// row behind; a state schema from before version 3 has no such column and reads as null).
+    /// </summary>
+    internal string SelectLockWait => $"""
+        SELECT w.lock_wait::text FROM (SELECT to_jsonb(s) -> 'lock_wait' AS lock_wait FROM {_s}.state s WHERE s.id = 1) w
+        WHERE jsonb_typeof(w.lock_wait) = 'object' AND EXISTS (
+            SELECT 1 FROM pg_stat_activity a WHERE a.pid = (w.lock_wait ->> 'pid')::int AND a.backend_start <= (w.lock_wait ->> 'since')::timestamptz)
+        """;
+
+    /// <summary>Records what a statement waits for (<paramref name="json"/>), or that nothing waits (null).</summary>
+    public NpgsqlBatchCommand LockWait(string? json) => json is null
+        ? Command($"UPDATE {_s}.state SET lock_wait = NULL WHERE id = 1 AND lock_wait IS NOT NULL")
+        : Command($"UPDATE {_s}.state SET lock_wait = $1::jsonb WHERE id = 1", Text(json));
 
     /// <summary>True when the error says the state schema does not exist yet.</summary>
     internal static bool IsMissing(PostgresException ex) => ex.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName;

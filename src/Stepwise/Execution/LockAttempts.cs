@@ -19,6 +19,9 @@ internal interface ILockPolicy
 
     /// <summary>Called when <paramref name="attempt"/> hit lock_timeout: how long to wait before the next one, or null to give up.</summary>
     TimeSpan? AfterTimeout(LockAttempt attempt);
+
+    /// <summary>Called once the attempts are over, whatever their outcome (a policy that showed a wait clears it).</summary>
+    ValueTask EndAsync() => ValueTask.CompletedTask;
 }
 
 /// <summary>A fixed lock_timeout, then up to <paramref name="retries"/> retries with exponential backoff and jitter.</summary>
@@ -50,20 +53,27 @@ internal static class LockAttempts
     public static async Task<T> RunAsync<T>(ILockPolicy policy, string? target, KeyValuePair<string, object?> metricTag, Func<TimeSpan, LockAttempt, Task<T>> attempt,
         Func<LockAttempt, PostgresException, TimeSpan, Task> onRetry, CancellationToken cancellationToken, string? alsoRetry = null)
     {
-        for (var number = 0; ; number++)
+        try
         {
-            var current = new LockAttempt(number, target);
-            var timeout = await policy.BeforeAttemptAsync(current, cancellationToken);
-            try
+            for (var number = 0; ; number++)
             {
-                return await attempt(timeout, current);
+                var current = new LockAttempt(number, target);
+                var timeout = await policy.BeforeAttemptAsync(current, cancellationToken);
+                try
+                {
+                    return await attempt(timeout, current);
+                }
+                catch (PostgresException ex) when ((ex.SqlState == PostgresErrorCodes.LockNotAvailable || ex.SqlState == alsoRetry) && policy.AfterTimeout(current) is { } delay)
+                {
+                    StepwiseDiagnostics.LockTimeoutRetries.Add(1, metricTag);
+                    await onRetry(current, ex, delay);
+                    await Task.Delay(delay, cancellationToken);
+                }
             }
-            catch (PostgresException ex) when ((ex.SqlState == PostgresErrorCodes.LockNotAvailable || ex.SqlState == alsoRetry) && policy.AfterTimeout(current) is { } delay)
-            {
-                StepwiseDiagnostics.LockTimeoutRetries.Add(1, metricTag);
-                await onRetry(current, ex, delay);
-                await Task.Delay(delay, cancellationToken);
-            }
+        }
+        finally
+        {
+            await policy.EndAsync();
         }
     }
 }

@@ -59,6 +59,12 @@ public sealed class StatusReport
     /// <summary>Versioned migrations by version, then repeatable ones by name.</summary>
     public IReadOnlyList<MigrationStatusEntry> Entries { get; }
 
+    /// <summary>
+    /// What a statement of a running migration is waiting for right now (the tables, who holds conflicting locks, since
+    /// when), read from the state schema; null when nothing waits.
+    /// </summary>
+    public Locking.LockWait? LockWait { get; internal set; }
+
     /// <summary>True when something is pending, failed, partial, modified, missing or out of order.</summary>
     public bool NeedsAttention => Entries.Any(e => e.NeedsAttention);
 

@@ -60,6 +60,15 @@ public sealed record MigrationResult(IReadOnlyList<MigrationRun> Runs, bool DryR
 
     /// <summary>When <see cref="Migrator.CompleteAsync"/> found the newest operation migration already complete: that migration (nothing ran).</summary>
     public Migration? AlreadyCompleted { get; init; }
+
+    /// <summary>
+    /// After an apply: the operation migration that is started (by this run or before it) and not completed, when pending
+    /// migrations after it were not applied because of it (<see cref="Waiting"/>): one operation migration is started at a time.
+    /// </summary>
+    public Migration? WaitingFor { get; init; }
+
+    /// <summary>The pending migrations that wait for <see cref="WaitingFor"/> to be completed (or rolled back), in order.</summary>
+    public IReadOnlyList<Migration> Waiting { get; init; } = [];
 }
 
 /// <summary>A change <see cref="Migrator.RepairAsync"/> makes (or would make) to history.</summary>
@@ -103,8 +112,10 @@ public sealed partial class Migrator
         // A read that holds no locks: no session check to set up, so the history is the only round trip.
         await using var connection = new NpgsqlConnection(_connectionString);
         await connection.OpenAsync(cancellationToken);
-        var rows = await _history.ReadAsync(connection, cancellationToken);
-        return StatusReport.Compute(directory, rows);
+        var (rows, lockWait) = await _history.ReadWithLockWaitAsync(connection, cancellationToken);
+        var report = StatusReport.Compute(directory, rows);
+        report.LockWait = lockWait;
+        return report;
     }
 
     /// <summary>
@@ -161,7 +172,29 @@ public sealed partial class Migrator
             _logger.LogInformation(EventIds.MigrationApplied, "applied {File} in {Milliseconds} ms", run.Migration.FileName, (long)elapsed.TotalMilliseconds);
             done.Add(run with { Duration = elapsed });
         }
+        if (PendingBehindStarted(status, done, request) is ({ } started, { Count: > 0 } waiting))
+        {
+            _logger.LogWarning(EventIds.MigrationStarting, "{Count} pending migration(s) wait for {File} to be completed: one operation migration is started at a time", waiting.Count, started.FileName);
+            return new MigrationResult(done, DryRun: false) { WaitingFor = started, Waiting = waiting };
+        }
         return new MigrationResult(done, DryRun: false);
+    }
+
+    /// <summary>
+    /// The operation migration started (by <paramref name="done"/>, or before) and the pending migrations an apply left because
+    /// of it: Stepwise starts one at a time, so later ones wait for its complete (pgroll#208 asks for several; not done).
+    /// </summary>
+    private static (Migration? Started, List<Migration> Waiting) PendingBehindStarted(StatusReport status, IReadOnlyList<MigrationRun> done, ApplyRequest request)
+    {
+        var started = done is [.., { Section: null, Phase: PlanPhase.Start } last]
+            ? last.Migration
+            : status.Entries.FirstOrDefault(e => e.Migration is { IsOperationMigration: true } && e.State == MigrationState.Started)?.Migration;
+        return started is null
+            ? (null, [])
+            : (started, [.. status.Entries
+                .Where(e => e.Migration is { Kind: MigrationKind.Versioned } && e.Version > started.Version && (request.ToVersion is null || e.Version <= request.ToVersion)
+                    && e.State is MigrationState.Pending or MigrationState.Failed or MigrationState.Partial)
+                .Select(e => e.Migration!)]);
     }
 
     private List<MigrationRun> PlanApply(StatusReport status, ApplyRequest request)

@@ -69,7 +69,7 @@ public sealed class MigratorOptions
     /// <summary>When set, a session idle in transaction for longer than this, holding a conflicting lock, is terminated (default: never; it is reported).</summary>
     public TimeSpan? TerminateIdleInTransactionAfter { get; set; }
 
-    /// <summary>Called every few seconds while a statement waits for its locks (<see cref="LockWait.At"/> says when); no call means no wait.</summary>
+    /// <summary>Called every few seconds while a statement waits for its locks (<see cref="LockWait.At"/> says when), and with null when that wait is over.</summary>
     public Action<LockWait?>? LockWaitChanged { get; set; }
 
     /// <summary>

@@ -33,7 +33,7 @@ internal sealed class PlanExecutor(NpgsqlConnection work, NpgsqlConnection obser
 {
     private readonly SessionTimeouts _timeouts = new(work);
 
-    private readonly LockAcquisition _locks = new(observer, options.LockPolicy ?? LockPolicy.From(options), logger, options.LockWaitChanged);
+    private readonly LockAcquisition _locks = new(observer, options.LockPolicy ?? LockPolicy.From(options), logger, options.LockWaitChanged, history);
 
     /// <summary>Runs the job; returns how long it took. Throws <see cref="MigrationFailedException"/> on failure.</summary>
     public async Task<TimeSpan> RunAsync(PlanJob job, CancellationToken cancellationToken)

@@ -57,10 +57,13 @@ public static class SchemaCheck
         columns.Parameters.AddWithValue(wanted.Select(w => w.Schema).ToArray());
         columns.Parameters.AddWithValue(wanted.Select(w => w.Table).ToArray());
         batch.BatchCommands.Add(columns);
-        batch.BatchCommands.Add(new NpgsqlBatchCommand(new HistoryStore(stateSchema).SelectAll));
+        var history = new HistoryStore(stateSchema);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(history.SelectAll));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand(history.SelectLockWait));
 
         var existing = new HashSet<(string, string, string)>();
         IReadOnlyList<HistoryRow> rows = [];
+        Locking.LockWait? lockWait = null;
         await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))
@@ -71,6 +74,7 @@ public static class SchemaCheck
             {
                 await reader.NextResultAsync(cancellationToken);
                 rows = await HistoryStore.ReadRowsAsync(reader, cancellationToken);
+                lockWait = await HistoryStore.ReadLockWaitAsync(reader, cancellationToken);
             }
             catch (PostgresException ex) when (HistoryStore.IsMissing(ex))
             {
@@ -79,6 +83,7 @@ public static class SchemaCheck
         }
 
         var status = StatusReport.Compute(files, rows);
+        status.LockWait = lockWait;
         // An operation migration between start and complete is the rollout window itself: both code versions work.
         foreach (var entry in status.Entries.Where(e => e.NeedsAttention && !IsAhead(e, files) && e.History?.Status is not (HistoryStatus.Started or HistoryStatus.Completing)))
         {

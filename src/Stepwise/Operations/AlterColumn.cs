@@ -5,9 +5,10 @@ using YamlDotNet.RepresentationModel;
 namespace Stepwise.Operations;
 
 /// <summary>
-/// <c>alter_column</c> for the changes that need no new column: nullability (with <see cref="Up"/> to fill
-/// NULLs), check, foreign key, unique, default, comment. Type changes and renames are refused until
-/// versioned schemas exist.
+/// <c>alter_column</c> for the changes that need no new column: nullability, check, foreign key, unique, default,
+/// comment, in place (old and new code share the column; <see cref="Up"/> gives its value to the rows the new constraints
+/// reject, <see cref="Down"/> to the NULLs a rollback of <c>nullable: true</c> meets). Type changes and renames are refused
+/// until versioned schemas exist.
 /// </summary>
 /// <param name="Nullable">Null when unchanged.</param>
 /// <param name="Default">Set when the file has a <c>default</c> field; <see cref="DefaultValue"/> null then drops the default.</param>
@@ -38,21 +39,51 @@ public sealed record AlterColumn(string Table, string Column, bool? Nullable = n
         }
         var comment = f.NullableString("comment", out var hasComment);
         var up = f.Sql("up", SqlFragment.DataExpression);
-        f.Ignored("down", "Stepwise changes the column in place, so there is no new column to copy back from");
+        var down = f.Sql("down", SqlFragment.DataExpression);
         if (!f.Has("type") && !f.Has("name") && !f.Has("nullable") && !f.Has("check") && !f.Has("references") && !f.Has("unique") && !hasDefault && !hasComment)
         {
             f.Context.Error(f.Node, "missing-field", "alter_column changes nothing",
                 "set one of nullable, check, references, unique, default or comment");
         }
-        if (up is not null && nullable != false && check is null)
+        // In place, old and new code share the column: up rewrites only the rows the new constraint would reject, down only
+        // the rows rollback's NOT NULL would reject; an identity (up: column) or any other up/down means nothing here.
+        if (column is not null && !f.Has("type") && !f.Has("name"))
         {
-            f.Context.Error(f.Key("up")!, "wrong-value", "alter_column.up fills NULLs (with nullable: false) or rewrites the rows a new check would reject; this alter_column has neither",
-                "use up with nullable: false or check; to change data, use a backfill operation");
+            var fixesRows = nullable == false || check is not null || references is not null || unique is not null;
+            up = InPlace(f, "up", up, column, fixesRows,
+                "with nullable true, default or comment the column keeps its values, which old and new code share; to change them, use a backfill operation");
+            down = InPlace(f, "down", down, column, nullable == true, null);
         }
         return table is null || column is null
             ? null
-            : new AlterColumn(table, column, nullable, check, references, unique, hasDefault, defaultValue, hasComment, comment, up, f.Bool("keep_fill_trigger") ?? false);
+            : new AlterColumn(table, column, nullable, check, references, unique, hasDefault, defaultValue, hasComment, comment, up, f.Bool("keep_fill_trigger") ?? false)
+            {
+                Down = down,
+            };
     }
+
+    /// <summary>
+    /// An in-place change's <c>up</c> or <c>down</c>: null when it is the column itself (pgroll's identity) or means nothing for
+    /// this change (<paramref name="used"/> false: a warning, unless <paramref name="why"/> is null because it is only unneeded).
+    /// </summary>
+    private static string? InPlace(YamlFields f, string field, string? expression, string column, bool used, string? why)
+    {
+        if (expression is null || YamlFields.BareColumn(expression) == column)
+        {
+            return null;
+        }
+        if (!used && why is not null)
+        {
+            f.Ignored(field, why);
+        }
+        return used ? expression : null;
+    }
+
+    /// <summary>
+    /// With <see cref="Nullable"/> true: the expression rollback gives the rows new code wrote NULL, before NOT NULL is put back
+    /// (pgroll's <c>down</c>). Null otherwise: in place, no other change needs one.
+    /// </summary>
+    public string? Down { get; init; }
 
     /// <summary>
     /// NOT NULL: a fill trigger and backfill from <see cref="Up"/> (when given), a NOT VALID check validated at
@@ -80,22 +111,21 @@ public sealed record AlterColumn(string Table, string Column, bool? Nullable = n
         if (Check is { } check)
         {
             validations.Add(ColumnRecipes.NotValid(plan, table, check.Name, ColumnRecipes.Check(check), undo: true));
-            if (Up is not null && Nullable != false)
-            {
-                plan.Start(Steps.Backfill($"fix the rows of {table.QualifiedName} that break {check.Name}",
-                    new BackfillSpec(table.Schema, table.Name, [new BackfillSet(Column, Up)], $"NOT ({check.Constraint})", PlanBuilder.KeyOf(table))));
-            }
         }
         if (References is { } fk)
         {
             validations.Add(ColumnRecipes.NotValid(plan, table, fk.Name, ColumnRecipes.ForeignKey(Column, fk), undo: true));
         }
+        if (Up is not null && RejectedRows(table, current) is { Count: > 0 } rejected)
+        {
+            // One pass over the rows the new constraints would reject (NULL, failing the check, without a referenced row, a
+            // second copy of a value), each given up's value; the rows that already fit keep theirs, which old code shares.
+            plan.Start(Steps.Backfill($"fix the rows of {table.QualifiedName} that {Column}'s new constraints reject",
+                new BackfillSpec(table.Schema, table.Name, [new BackfillSet(Column, Up)], string.Join(" OR ", rejected.Select(r => rejected.Count == 1 ? r : $"({r})")),
+                    PlanBuilder.KeyOf(table))));
+        }
         if (Nullable == false && !current.NotNull)
         {
-            if (Up is not null)
-            {
-                ColumnRecipes.Backfill(plan, table, Column, Up);
-            }
             ColumnRecipes.NoNulls(plan, table, Column);
         }
         foreach (var validation in validations)
@@ -110,6 +140,12 @@ public sealed record AlterColumn(string Table, string Column, bool? Nullable = n
             plan.Undo(drop);
             plan.Undo(set);
             plan.Undo(validate);
+            if (Down is not null)
+            {
+                // After the NOT VALID check (no new NULL gets in), before its validation: the NULLs new code wrote get down's value.
+                plan.Undo(Steps.Backfill($"give the rows of {table.QualifiedName} without {Column} a value again (down)",
+                    new BackfillSpec(table.Schema, table.Name, [new BackfillSet(Column, Down)], $"{column} IS NULL", PlanBuilder.KeyOf(table))));
+            }
             plan.Undo(add);
         }
         if (Unique is { } unique)
@@ -126,6 +162,32 @@ public sealed record AlterColumn(string Table, string Column, bool? Nullable = n
             plan.Start(Steps.Sql($"comment on {target}", $"COMMENT ON COLUMN {name}.{column} IS {(CommentValue is null ? "NULL" : Quote.Literal(CommentValue))}"),
                 Steps.Sql($"previous comment on {target}", $"COMMENT ON COLUMN {name}.{column} IS {(current.Comment is null ? "NULL" : Quote.Literal(current.Comment))}"));
         }
+    }
+
+    /// <summary>What each new constraint rejects, as conditions on the row the backfill's UPDATE is at (its table, unaliased).</summary>
+    private List<string> RejectedRows(Catalog.TableModel table, Catalog.ColumnModel current)
+    {
+        var self = Quote.Ident(table.Schema, table.Name);
+        var column = Quote.Ident(Column);
+        var rejected = new List<string>();
+        if (Nullable == false && !current.NotNull)
+        {
+            rejected.Add($"{column} IS NULL");
+        }
+        if (Check is { } check)
+        {
+            rejected.Add($"NOT ({check.Constraint})");
+        }
+        if (References is { } fk)
+        {
+            rejected.Add($"{column} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {PlanBuilder.Qualified(fk.Table)} _stepwise_referenced WHERE _stepwise_referenced.{Quote.Ident(fk.Column)} = {self}.{column})");
+        }
+        if (Unique is not null)
+        {
+            // Every copy of a value after its first (in the heap): the first keeps it.
+            rejected.Add($"EXISTS (SELECT 1 FROM {self} _stepwise_other WHERE _stepwise_other.{column} = {self}.{column} AND _stepwise_other.ctid < {self}.ctid)");
+        }
+        return rejected;
     }
 }
 

@@ -110,10 +110,13 @@ internal static class ColumnRecipes
     /// attached to it (a brief lock) at <paramref name="attachAtComplete"/> complete or else at once.
     /// </summary>
     /// <param name="primaryKey">Attach it as the primary key (PostgreSQL then also sets its columns NOT NULL, scanning unless they are).</param>
-    public static void Unique(PlanBuilder plan, TableModel table, string constraint, IEnumerable<string> columns, bool attachAtComplete, bool primaryKey = false)
+    /// <param name="parameters">The index's INCLUDE columns, storage parameters and tablespace (pgroll's <c>index_parameters</c>).</param>
+    public static void Unique(PlanBuilder plan, TableModel table, string constraint, IEnumerable<string> columns, bool attachAtComplete, bool primaryKey = false,
+        IndexParameters? parameters = null)
     {
         var name = Quote.Ident(table.Schema, table.Name);
-        plan.Start(Steps.Sql($"unique index {constraint} (concurrently)", $"CREATE UNIQUE INDEX CONCURRENTLY {Quote.Ident(constraint)} ON {name} ({string.Join(", ", columns.Select(Quote.Ident))})"),
+        plan.Start(Steps.Sql($"unique index {constraint} (concurrently)",
+                $"CREATE UNIQUE INDEX CONCURRENTLY {Quote.Ident(constraint)} ON {name} ({string.Join(", ", columns.Select(Quote.Ident))}){parameters?.IndexClause}"),
             Steps.Sql($"drop unique index {constraint}", $"DROP INDEX CONCURRENTLY IF EXISTS {Quote.Ident(table.Schema, constraint)}"));
         var kind = primaryKey ? "PRIMARY KEY" : "UNIQUE";
         var attach = Steps.Sql($"{kind.ToLowerInvariant()} constraint {constraint} on its index", $"ALTER TABLE {name} ADD CONSTRAINT {Quote.Ident(constraint)} {kind} USING INDEX {Quote.Ident(constraint)}");

@@ -96,18 +96,11 @@ public sealed record CreateTable(string Name, IReadOnlyList<ColumnDefinition> Co
         {
             lines.Add($"PRIMARY KEY ({string.Join(", ", pk)})");
         }
+        var names = Columns.Select(c => c.Name).ToList();
         foreach (var k in Constraints)
         {
-            var columns = string.Join(", ", k.Columns.Select(Quote.Ident));
-            var deferral = k.InitiallyDeferred ? " DEFERRABLE INITIALLY DEFERRED" : k.Deferrable ? " DEFERRABLE" : "";
-            lines.Add($"CONSTRAINT {Quote.Ident(k.Name)} " + k.Type switch
-            {
-                "primary_key" => $"PRIMARY KEY ({columns}){deferral}",
-                "unique" => $"UNIQUE{(k.NullsNotDistinct ? " NULLS NOT DISTINCT" : "")} ({columns}){deferral}",
-                "check" => $"CHECK ({k.Check}){(k.NoInherit ? " NO INHERIT" : "")}",
-                _ => ColumnRecipes.ForeignKey(k.Columns, k.References!.Table, k.References.Columns, k.References.OnDelete, k.References.OnUpdate, k.References.MatchType,
-                    k.Deferrable, k.InitiallyDeferred),
-            });
+            k.IndexParameters?.RequireColumns(names, $"{schema}.{name}", Position);
+            lines.Add($"CONSTRAINT {Quote.Ident(k.Name)} {k.Definition}");
         }
         var table = Quote.Ident(schema, name);
         plan.Added(new Catalog.TableModel(schema, name, "table", false, false, Comment,
@@ -127,14 +120,36 @@ public sealed record CreateTable(string Name, IReadOnlyList<ColumnDefinition> Co
 }
 
 /// <summary>A table constraint of <c>create_table</c> (pgroll's <c>constraints</c>).</summary>
-/// <param name="Type"><c>unique</c>, <c>check</c>, <c>primary_key</c> or <c>foreign_key</c>.</param>
+/// <param name="Type"><c>unique</c>, <c>check</c>, <c>primary_key</c>, <c>foreign_key</c> or <c>exclude</c>.</param>
 /// <param name="NullsNotDistinct">pgroll's <c>nulls_not_distinct</c> (unique only).</param>
 /// <param name="NoInherit">pgroll's <c>no_inherit</c> (check only).</param>
+/// <param name="Exclude">For <c>exclude</c>: the index method, elements and predicate.</param>
+/// <param name="IndexParameters">pgroll's <c>index_parameters</c> (unique, primary key and exclusion constraints).</param>
 public sealed record TableConstraint(string Name, string Type, IReadOnlyList<string> Columns, string? Check = null, ForeignKeyTarget? References = null,
-    bool Deferrable = false, bool InitiallyDeferred = false, bool NullsNotDistinct = false, bool NoInherit = false)
+    bool Deferrable = false, bool InitiallyDeferred = false, bool NullsNotDistinct = false, bool NoInherit = false, ExclusionConstraint? Exclude = null,
+    IndexParameters? IndexParameters = null)
 {
     /// <summary>The constraint types of <c>create_table</c>'s constraints and of <c>create_constraint</c>.</summary>
-    internal static readonly string[] Types = ["check", "foreign_key", "unique", "primary_key"];
+    internal static readonly string[] Types = ["check", "foreign_key", "unique", "primary_key", "exclude"];
+
+    /// <summary>The constraint as <c>CONSTRAINT name ...</c> continues in a table's definition.</summary>
+    public string Definition
+    {
+        get
+        {
+            var columns = string.Join(", ", Columns.Select(Quote.Ident));
+            var deferral = InitiallyDeferred ? " DEFERRABLE INITIALLY DEFERRED" : Deferrable ? " DEFERRABLE" : "";
+            var parameters = IndexParameters?.ConstraintClause;
+            return Type switch
+            {
+                "primary_key" => $"PRIMARY KEY ({columns}){parameters}{deferral}",
+                "unique" => $"UNIQUE{(NullsNotDistinct ? " NULLS NOT DISTINCT" : "")} ({columns}){parameters}{deferral}",
+                "check" => $"CHECK ({Check}){(NoInherit ? " NO INHERIT" : "")}",
+                "exclude" => $"{Exclude!.Definition(IndexParameters)}{deferral}",
+                _ => ColumnRecipes.ForeignKey(Columns, References!.Table, References.Columns, References.OnDelete, References.OnUpdate, References.MatchType, Deferrable, InitiallyDeferred),
+            };
+        }
+    }
 
     internal static readonly string[] Fields =
         ["name", "type", "columns", "check", "references", "deferrable", "initially_deferred", "nulls_not_distinct", "no_inherit", "exclude", "index_parameters"];
@@ -142,14 +157,10 @@ public sealed record TableConstraint(string Name, string Type, IReadOnlyList<str
     internal static TableConstraint? Read(YamlFields f)
     {
         var name = f.String("name", required: true);
-        if (f.Value("type") is YamlScalarNode { Value: "exclude" } excludeType)
-        {
-            f.Context.Error(excludeType, "not-supported-yet", "exclusion constraints are not supported yet", "add it with an sql operation after the create_table");
-            return null;
-        }
         var type = f.Enum("type", Types, required: true);
-        f.NotSupported("exclude", "exclusion constraints are not planned by this version", "add it with an sql operation");
-        f.NotSupported("index_parameters", "index parameters of a constraint are not planned by this version", "create a unique index with create_index instead");
+        var exclude = type == "exclude" ? ExclusionConstraint.Read(f) : null;
+        var parameters = IndexParameters.Read(f);
+        Refuse(f, type);
         var columns = f.StringList("columns") ?? [];
         var check = type == "check" ? f.Sql("check", SqlFragment.Expression, required: true) : f.String("check");
         var references = type == "foreign_key" ? ForeignKeyTarget.Read(f, required: true) : null;
@@ -160,6 +171,20 @@ public sealed record TableConstraint(string Name, string Type, IReadOnlyList<str
         return name is null || type is null
             ? null
             : new TableConstraint(name, type, columns, check, references, f.Bool("deferrable") ?? false, f.Bool("initially_deferred") ?? false,
-                f.Bool("nulls_not_distinct") ?? false, f.Bool("no_inherit") ?? false);
+                f.Bool("nulls_not_distinct") ?? false, f.Bool("no_inherit") ?? false, exclude, parameters);
+    }
+
+    /// <summary>Fields that mean nothing for the constraint's type (<c>exclude</c> on a check, index parameters on a foreign key) are errors, not silently dropped.</summary>
+    internal static void Refuse(YamlFields f, string? type)
+    {
+        if (type is not null and not "exclude" && f.Value("exclude") is { } exclude && !YamlFileContext.IsNull(exclude) && exclude is not YamlMappingNode { Children.Count: 0 })
+        {
+            f.Context.Error(f.Key("exclude")!, "wrong-value", $"{f.What}.exclude describes an exclusion constraint, but type is {type}", "use type: exclude, or remove exclude");
+        }
+        if (type is "check" or "foreign_key" && f.Value("index_parameters") is YamlMappingNode { Children.Count: > 0 })
+        {
+            f.Context.Error(f.Key("index_parameters")!, "wrong-value", $"{f.What}.index_parameters are for unique, primary_key and exclude constraints, not {type}",
+                "remove index_parameters");
+        }
     }
 }

@@ -154,3 +154,73 @@ public sealed record ColumnDefinition(string Name, string Type, bool Nullable, s
                 string.IsNullOrWhiteSpace(identityOptions) ? null : identityOptions) { Position = f.Position };
     }
 }
+
+/// <summary>
+/// pgroll's <c>index_parameters</c> of a unique, primary key or exclusion constraint: the index's tablespace, storage
+/// parameters and INCLUDE columns.
+/// </summary>
+/// <param name="StorageParameters">WITH (...) contents, e.g. <c>fillfactor=70</c>.</param>
+/// <param name="IncludeColumns">Non-key columns stored in the index (INCLUDE).</param>
+public sealed record IndexParameters(string? Tablespace, string? StorageParameters, IReadOnlyList<string> IncludeColumns)
+{
+    /// <summary>The <c>index_parameters</c> of <paramref name="parent"/>, when present and not empty.</summary>
+    internal static IndexParameters? Read(YamlFields parent)
+    {
+        if (parent.Object("index_parameters", ["tablespace", "storage_parameters", "include_columns"]) is not { } f)
+        {
+            return null;
+        }
+        var tablespace = f.String("tablespace");
+        var storage = f.String("storage_parameters");
+        var include = f.StringList("include_columns") ?? [];
+        var parameters = new IndexParameters(string.IsNullOrWhiteSpace(tablespace) ? null : tablespace, string.IsNullOrWhiteSpace(storage) ? null : storage, include);
+        return parameters is { Tablespace: null, StorageParameters: null, IncludeColumns.Count: 0 } ? null : parameters;
+    }
+
+    /// <summary>As a constraint writes them: <c> INCLUDE (...) WITH (...) USING INDEX TABLESPACE ...</c>.</summary>
+    public string ConstraintClause => Include + With + (Tablespace is null ? "" : $" USING INDEX TABLESPACE {Sql.Quote.Ident(Tablespace)}");
+
+    /// <summary>As <c>CREATE INDEX</c> writes them: <c> INCLUDE (...) WITH (...) TABLESPACE ...</c>.</summary>
+    public string IndexClause => Include + With + (Tablespace is null ? "" : $" TABLESPACE {Sql.Quote.Ident(Tablespace)}");
+
+    private string Include => IncludeColumns.Count == 0 ? "" : $" INCLUDE ({string.Join(", ", IncludeColumns.Select(Sql.Quote.Ident))})";
+
+    private string With => StorageParameters is null ? "" : $" WITH ({StorageParameters})";
+
+    /// <summary>Every INCLUDE column must be a column of the table.</summary>
+    internal void RequireColumns(IEnumerable<string> columns, string table, FilePosition position)
+    {
+        var known = columns.ToHashSet(StringComparer.Ordinal);
+        if (IncludeColumns.FirstOrDefault(c => !known.Contains(c)) is { } missing)
+        {
+            throw new PlanningException($"index_parameters.include_columns names {missing}, which is not a column of {table}", position, "check the name");
+        }
+    }
+}
+
+/// <summary>pgroll's <c>exclude</c> of an exclusion constraint: <c>EXCLUDE USING method (elements) WHERE (predicate)</c>.</summary>
+/// <param name="Method">The index method: <c>btree</c> (PostgreSQL's default), <c>hash</c>, <c>gist</c> or <c>spgist</c> (those that can enforce one).</param>
+/// <param name="Elements">As written in the parentheses: <c>title WITH =</c>, <c>room WITH =, during WITH &amp;&amp;</c>.</param>
+/// <param name="Predicate">A partial constraint's WHERE.</param>
+public sealed record ExclusionConstraint(string Method, string Elements, string? Predicate = null)
+{
+    /// <summary>The index methods that can enforce an exclusion constraint (they support amgettuple).</summary>
+    private static readonly string[] Methods = ["btree", "hash", "gist", "spgist"];
+
+    /// <summary>The <c>exclude</c> of <paramref name="parent"/> (a constraint of type <c>exclude</c>).</summary>
+    internal static ExclusionConstraint? Read(YamlFields parent)
+    {
+        if (parent.Object("exclude", ["index_method", "elements", "predicate"], required: true) is not { } f)
+        {
+            return null;
+        }
+        var method = f.Value("index_method") is YamlScalarNode { Value: { } m } && string.IsNullOrWhiteSpace(m) ? null : f.Enum("index_method", Methods);
+        var elements = f.Sql("elements", SqlFragment.ExclusionElements, required: true);
+        var predicate = f.Value("predicate") is YamlScalarNode { Value: { } p } && string.IsNullOrWhiteSpace(p) ? null : f.Sql("predicate", SqlFragment.Expression);
+        return elements is null ? null : new ExclusionConstraint(method ?? "btree", elements, predicate);
+    }
+
+    /// <summary>The constraint's definition, with its index parameters.</summary>
+    public string Definition(IndexParameters? parameters) =>
+        $"EXCLUDE USING {Method} ({Elements}){parameters?.ConstraintClause}{(Predicate is null ? "" : $" WHERE ({Predicate})")}";
+}

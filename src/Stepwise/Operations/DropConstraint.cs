@@ -11,8 +11,8 @@ public sealed record DropConstraint(string Table, string Name) : Operation, IOpe
         var table = f.String("table", required: true);
         var name = f.String("name", required: true);
         const string Why = "Stepwise drops the constraint in place at complete, so there is no column copy to fill";
-        f.Ignored("up", Why);
-        f.Ignored("down", Why);
+        f.IgnoredUnlessUnchanged("up", Why);
+        f.IgnoredUnlessUnchanged("down", Why);
         return table is null || name is null ? null : new DropConstraint(table, name);
     });
 

@@ -20,7 +20,6 @@ public static class OperationFileReader
     {
         ["rename_column"] = (RenameWhy, RenameHint),
         ["rename_table"] = (RenameWhy, RenameHint),
-        ["set_replica_identity"] = ("setting the replica identity is not planned by this version", "use an sql operation: ALTER TABLE ... REPLICA IDENTITY ..."),
     };
 
     private const string RenameWhy = "renames need versioned schemas (old code reads the old name while new code reads the new one)";

@@ -28,6 +28,12 @@ internal enum SqlFragment
     /// quoted names pass; a constraint, default, collation, comment or any trailing text is refused.
     /// </summary>
     TypeName,
+
+    /// <summary>
+    /// The elements of an exclusion constraint (<c>title WITH =</c>, <c>room WITH =, during WITH &amp;&amp;</c>), spliced into
+    /// <c>EXCLUDE USING method (...)</c>: anything that would close the list and add a clause there is refused.
+    /// </summary>
+    ExclusionElements,
 }
 
 /// <summary>The file being read and the problems found in it, with the wording shared by every field.</summary>
@@ -126,6 +132,7 @@ internal sealed class YamlFileContext(string file, List<MigrationProblem> proble
         {
             SqlFragment.Expression => ("SELECT ", ""),
             SqlFragment.TypeName => ("SELECT NULL::", " AS " + TypeAlias),
+            SqlFragment.ExclusionElements => ("ALTER TABLE stepwise_table ADD EXCLUDE (", ")"),
             _ => ("", ""),
         };
         if (fragment == SqlFragment.TypeName && CommentIn(value) is { } comment)
@@ -162,6 +169,13 @@ internal sealed class YamlFileContext(string file, List<MigrationProblem> proble
                 Error(node, "not-a-type", $"{what} must be a type name and nothing more (no constraint, default, collation or other clause)", FragmentHint(fragment));
             }
         }
+        else if (fragment == SqlFragment.ExclusionElements)
+        {
+            if (statements is not [{ Tree: { } tree }] || !IsExclusionElementsOnly(tree.Root))
+            {
+                Error(node, "sql-syntax-error", $"{what} must be the elements of an exclusion constraint and nothing more", FragmentHint(fragment));
+            }
+        }
         else if (fragment != SqlFragment.Statements && statements.Count != 1)
         {
             Error(node, "sql-syntax-error", $"{what} must be one {(fragment == SqlFragment.Expression ? "expression" : "query")}, but it holds {statements.Count} statements",
@@ -189,6 +203,13 @@ internal sealed class YamlFileContext(string file, List<MigrationProblem> proble
             && cast.Node("arg") is { Kind: "A_Const" } constant && constant.Bool("isnull");
     }
 
+    /// <summary><c>ALTER TABLE t ADD EXCLUDE (elements)</c> with no clause after the elements (INCLUDE, WITH, WHERE, a tablespace, deferral).</summary>
+    private static bool IsExclusionElementsOnly(SqlNode alter) =>
+        alter.Kind == "AlterTableStmt" && alter.Nodes("cmds").ToList() is [var command]
+        && command.Node("def") is { Kind: "Constraint" } constraint
+        && constraint.String("contype") == "CONSTR_EXCLUSION"
+        && constraint.Fields.EnumerateObject().All(p => p.Name is "contype" or "exclusions" or "access_method" or "location" or "initially_valid");
+
     /// <summary>The offset of the first comment in <paramref name="value"/> (outside quotes), or null.</summary>
     private static int? CommentIn(string value)
     {
@@ -210,6 +231,7 @@ internal sealed class YamlFileContext(string file, List<MigrationProblem> proble
             + "identity or generated expression has a field of its own",
         SqlFragment.Expression => "write one SQL expression over the row's columns, as it would appear in SELECT <expression>",
         SqlFragment.Query => "write one query, without a trailing semicolon",
+        SqlFragment.ExclusionElements => "write the elements as in EXCLUDE (...): column_or_expression WITH operator, separated by commas; the predicate and index_parameters have fields of their own",
         _ => "fix the SQL (it is parsed with PostgreSQL's own parser)",
     };
 }
@@ -466,6 +488,32 @@ internal sealed class YamlFields
             _context.Warning(value, "ignored-field", $"{What}.{name} is ignored: {why}", $"remove {name} from {What}");
         }
     }
+
+    /// <summary>
+    /// pgroll's <c>up</c>/<c>down</c> where Stepwise makes no column copy: a warning, unless it only keeps values as they are (a bare
+    /// column, <c>up: title</c>, or a map of columns to themselves, <c>{a: a, b: b}</c>), which says nothing Stepwise ignores.
+    /// </summary>
+    public void IgnoredUnlessUnchanged(string name, string why)
+    {
+        var unchanged = Value(name) switch
+        {
+            YamlScalarNode { Value: { } v } => BareColumn(v) is not null,
+            YamlMappingNode map => map.Children.All(kv => kv is { Key: YamlScalarNode { Value: { } column }, Value: YamlScalarNode { Value: { } v } } && BareColumn(v) == column),
+            _ => false,
+        };
+        if (!unchanged)
+        {
+            Ignored(name, why);
+        }
+    }
+
+    /// <summary>The column <paramref name="expression"/> is, when it is just a column's (unqualified) name; else null.</summary>
+    public static string? BareColumn(string expression) =>
+        SqlParser.Parse("SELECT " + expression) is { IsValid: true, Statements: [{ Tree: { } tree }] }
+        && tree.Root.Nodes("targetList").ToList() is [var target] && target.Node("val") is { Kind: "ColumnRef" } reference
+        && reference.Names("fields") is [var name]
+            ? name
+            : null;
 
     /// <summary>A field of pgroll's format that Stepwise does not do yet: an error where it is written.</summary>
     public void NotSupported(string name, string why, string? hint = null)

@@ -26,7 +26,11 @@ public sealed record VerifyProblem(string File, string Step, string Message);
 /// <param name="Static">Relation → lock the parse tree says it takes.</param>
 /// <param name="Disagrees">True when measured and static differ on a relation the statement names.</param>
 public sealed record LockMeasurement(string File, int Line, string Statement, IReadOnlyDictionary<string, LockLevel> Measured,
-    IReadOnlyList<string> Rewritten, IReadOnlyDictionary<string, LockLevel> Static, bool Disagrees);
+    IReadOnlyList<string> Rewritten, IReadOnlyDictionary<string, LockLevel> Static, bool Disagrees)
+{
+    /// <summary>The statement's column (with <see cref="Line"/>, which statement of the file it is).</summary>
+    public int Column { get; init; }
+}
 
 /// <summary>What <see cref="Verifier.VerifyAsync"/> found.</summary>
 /// <param name="Migrations">How many versioned migrations the directory holds.</param>
@@ -43,6 +47,26 @@ public sealed record VerifyReport(int Migrations, IReadOnlyList<VerifyProblem> P
 
     /// <summary>The 1-based position of the migration where verification stopped (later ones build on it and were not checked); null when it went through all.</summary>
     public int? StoppedAt { get; init; }
+
+    /// <summary>
+    /// Every run the executor made on the throwaway database, in order, as <c>apply</c>, <c>rollback</c> and <c>complete</c>
+    /// report them: a SQL migration's up, down and up again; an operation migration's start, rollback, start and complete.
+    /// </summary>
+    public IReadOnlyList<MigrationRun> Runs { get; init; } = [];
+
+    /// <summary>
+    /// The locks <paramref name="step"/> (a SQL statement of <paramref name="run"/>) was measured taking: statements are
+    /// measured on their migration's first apply; null for any other run or step.
+    /// </summary>
+    public LockMeasurement? LockOf(MigrationRun run, Step step)
+    {
+        if (step.Statement is not { } statement || run.Section?.Direction != SectionDirection.Up
+            || !ReferenceEquals(Runs.FirstOrDefault(r => r.Migration.FileName == run.Migration.FileName), run))
+        {
+            return null;
+        }
+        return Locks.FirstOrDefault(l => l.File == run.Migration.FileName && l.Line == statement.Span.StartLine && l.Column == statement.Span.StartColumn);
+    }
 }
 
 /// <summary>
@@ -77,6 +101,7 @@ public static class Verifier
         var problems = new List<VerifyProblem>();
         var locks = new List<LockMeasurement>();
         var notReversible = new List<string>();
+        var runs = new List<MigrationRun>();
         Migration? probing = null; // the migration whose first apply is being measured statement by statement
         var migrator = new Migrator(new MigratorOptions
         {
@@ -96,7 +121,7 @@ public static class Verifier
             var before = current ?? await CatalogReader.ReadAsync(postgres.ConnectionString, stateSchema, cancellationToken);
             if (migration.IsOperationMigration)
             {
-                var (completed, started, rolledBack) = await VerifyOperationsAsync(migrator, migration, postgres.ConnectionString, problems, cancellationToken);
+                var (completed, started, rolledBack) = await VerifyOperationsAsync(migrator, migration, postgres.ConnectionString, problems, runs, cancellationToken);
                 applied += started ? 1 : 0;
                 roundTripped += rolledBack ? 1 : 0;
                 if (completed is null)
@@ -114,7 +139,7 @@ public static class Verifier
             try
             {
                 probing = migration.Up.RunsInTransaction ? null : migration;
-                await migrator.ApplyAsync(new ApplyRequest { ToVersion = migration.Version }, cancellationToken);
+                runs.AddRange((await migrator.ApplyAsync(new ApplyRequest { ToVersion = migration.Version }, cancellationToken)).Runs);
             }
             catch (MigrationFailedException ex)
             {
@@ -135,7 +160,7 @@ public static class Verifier
             }
             try
             {
-                await migrator.RollbackAsync(steps: 1, cancellationToken: cancellationToken);
+                runs.AddRange((await migrator.RollbackAsync(steps: 1, cancellationToken: cancellationToken)).Runs);
             }
             catch (MigrationFailedException ex)
             {
@@ -151,7 +176,7 @@ public static class Verifier
             }
             try
             {
-                await migrator.ApplyAsync(new ApplyRequest { ToVersion = migration.Version }, cancellationToken);
+                runs.AddRange((await migrator.ApplyAsync(new ApplyRequest { ToVersion = migration.Version }, cancellationToken)).Runs);
             }
             catch (MigrationFailedException ex)
             {
@@ -167,7 +192,7 @@ public static class Verifier
                 problems.Add(new VerifyProblem(migration.FileName, "reapply", "applying again after down gives a different schema: " + string.Join("; ", drift)));
             }
         }
-        return new VerifyReport(files.Versioned.Count, problems, locks, notReversible) { Applied = applied, RoundTripped = roundTripped, StoppedAt = stoppedAt };
+        return new VerifyReport(files.Versioned.Count, problems, locks, notReversible) { Applied = applied, RoundTripped = roundTripped, StoppedAt = stoppedAt, Runs = runs };
     }
 
     /// <summary>
@@ -176,7 +201,7 @@ public static class Verifier
     /// it applied (started) and whether the round trip (rollback, start again) got through.
     /// </summary>
     private static async Task<(SchemaModel? Completed, bool Applied, bool RoundTripped)> VerifyOperationsAsync(Migrator migrator, Migration migration, string database, List<VerifyProblem> problems,
-        CancellationToken cancellationToken)
+        List<MigrationRun> runs, CancellationToken cancellationToken)
     {
         const string stateSchema = "stepwise";
         var step = "start";
@@ -184,9 +209,9 @@ public static class Verifier
         {
             // With helper objects: a fill trigger or NOT VALID check that rollback forgot is exactly what to catch.
             var before = await CatalogReader.ReadWithHelpersAsync(database, stateSchema, cancellationToken);
-            await migrator.ApplyAsync(new ApplyRequest { ToVersion = migration.Version }, cancellationToken);
+            runs.AddRange((await migrator.ApplyAsync(new ApplyRequest { ToVersion = migration.Version }, cancellationToken)).Runs);
             step = "rollback";
-            await migrator.RollbackAsync(steps: 1, cancellationToken: cancellationToken);
+            runs.AddRange((await migrator.RollbackAsync(steps: 1, cancellationToken: cancellationToken)).Runs);
             var afterRollback = await CatalogReader.ReadWithHelpersAsync(database, stateSchema, cancellationToken);
             var leftovers = SchemaDiff.Compare(before, afterRollback);
             if (leftovers.Count > 0)
@@ -194,7 +219,7 @@ public static class Verifier
                 problems.Add(new VerifyProblem(migration.FileName, "rollback", "after start and rollback the schema differs from before start: " + string.Join("; ", leftovers)));
             }
             step = "complete";
-            await migrator.ApplyAsync(new ApplyRequest { ToVersion = migration.Version, Complete = true }, cancellationToken);
+            runs.AddRange((await migrator.ApplyAsync(new ApplyRequest { ToVersion = migration.Version, Complete = true }, cancellationToken)).Runs);
             return (await CatalogReader.ReadAsync(database, stateSchema, cancellationToken), true, true);
         }
         catch (Exception ex) when (ex is MigrationFailedException or MigrationRefusedException)
@@ -236,7 +261,7 @@ public static class Verifier
                 .Where(kv => filenodes.TryGetValue(kv.Key, out var node) && node != kv.Value).Select(kv => kv.Key).Order(StringComparer.Ordinal).ToList();
             var expected = Expected(statement);
             var disagrees = expected.Any(kv => Disagrees(kv.Key, kv.Value, held, after));
-            found.Add(new LockMeasurement(migration.FileName, statement.Span.StartLine, statement.CommandTag, measured, rewritten, expected, disagrees));
+            found.Add(new LockMeasurement(migration.FileName, statement.Span.StartLine, statement.CommandTag, measured, rewritten, expected, disagrees) { Column = statement.Span.StartColumn });
         }
         await tx.RollbackAsync(cancellationToken);
         return found;
@@ -255,7 +280,7 @@ public static class Verifier
     {
         if (statement.Tree?.RunsOutsideTransaction != true)
         {
-            found.AddRange(await MeasureAsync(database, migration, [statement], cancellationToken));
+            Keep(found, await MeasureAsync(database, migration, [statement], cancellationToken));
             return null;
         }
         var unpooled = new NpgsqlConnectionStringBuilder(database) { Pooling = false }.ConnectionString;
@@ -280,7 +305,7 @@ public static class Verifier
                     .Where(kv => filenodes.TryGetValue(kv.Key, out var node) && node != kv.Value).Select(kv => kv.Key).Order(StringComparer.Ordinal).ToList();
                 var expected = Expected(statement);
                 var disagrees = locks.Count > 0 && expected.Any(kv => locks.TryGetValue(kv.Key, out var real) && real != kv.Value);
-                found.Add(new LockMeasurement(migration.FileName, statement.Span.StartLine, statement.CommandTag, locks, rewritten, expected, disagrees));
+                Keep(found, [new LockMeasurement(migration.FileName, statement.Span.StartLine, statement.CommandTag, locks, rewritten, expected, disagrees) { Column = statement.Span.StartColumn }]);
             }
             finally
             {
@@ -318,6 +343,16 @@ public static class Verifier
             await end.ExecuteNonQueryAsync(CancellationToken.None);
         }
         return seen;
+    }
+
+    /// <summary>
+    /// Adds the measurements of a statement the migrator is about to run, replacing those of an earlier attempt at it (the
+    /// probe runs before every attempt, and a statement that hit lock_timeout is tried again): one per statement.
+    /// </summary>
+    internal static void Keep(List<LockMeasurement> found, IReadOnlyList<LockMeasurement> measured)
+    {
+        found.RemoveAll(old => measured.Any(m => m.File == old.File && m.Line == old.Line && m.Column == old.Column));
+        found.AddRange(measured);
     }
 
     private sealed class Finish(Func<Task> finish) : IAsyncDisposable

@@ -129,6 +129,35 @@ public class CatalogCommandsTests(PostgresFixture fixture) : IClassFixture<Postg
         Assert.DoesNotContain("s3cret", noRights.Out + noRights.Error);
     }
 
+    [Fact]
+    public async Task Verify_writes_the_run_document_of_apply_with_measured_locks_on_the_steps()
+    {
+        await using var ws = (await MigrationWorkspace.CreateAsync(fixture))
+            .Write("1_runs.sql", "-- stepwise:up\nCREATE TABLE runs (id bigint PRIMARY KEY, state text);\n-- stepwise:down\nDROP TABLE runs;\n")
+            .Write("2_plain.sql", "-- stepwise:up\nCREATE INDEX runs_state ON runs (state);\n-- stepwise:down\nDROP INDEX runs_state;\n").WriteSum();
+
+        var json = await Run(ws, "verify", "--dev-url", fixture.ConnectionString, "--format", "json");
+        var text = await Run(ws, "verify", "--dev-url", fixture.ConnectionString);
+
+        Assert.True(json.Code == 0, json.Out + json.Error);
+        var root = JsonDocument.Parse(json.Out).RootElement;
+        Assert.Equal(2, root.GetProperty("outputVersion").GetInt32());
+        Assert.True(root.GetProperty("ok").GetBoolean());
+        var runs = root.GetProperty("runs").EnumerateArray().ToList();
+        Assert.Equal(["1_runs.sql up", "1_runs.sql down", "1_runs.sql up", "2_plain.sql up", "2_plain.sql down", "2_plain.sql up"],
+            runs.Select(r => $"{r.GetProperty("file").GetString()} {r.GetProperty("phase").GetString()}"));
+        var index = runs[3].GetProperty("steps")[0];
+        Assert.Equal("CREATE INDEX", index.GetProperty("kind").GetString());
+        Assert.Equal("SHARE", index.GetProperty("measured").GetProperty("public.runs").GetString());
+        Assert.False(index.GetProperty("disagrees").GetBoolean());
+        Assert.False(runs[5].GetProperty("steps")[0].TryGetProperty("measured", out _));
+        Assert.False(root.TryGetProperty("locks", out _)); // version 1's separate list is gone
+        Assert.True(text.Code == 0, text.Out + text.Error);
+        Assert.Contains("CREATE INDEX runs_state ON runs (state)", text.Out);
+        Assert.Contains("SHARE on public.runs", text.Out);
+        Assert.Contains("verified: 2 applied from scratch, 2 round-tripped", text.Out);
+    }
+
     private static MigrationWorkspace NeedsAuthSchema(MigrationWorkspace ws) => ws
         .Write("1_users.sql", "-- stepwise:up\nCREATE TABLE auth.users (id int PRIMARY KEY);\n")
         .Write("2_sessions.sql", "-- stepwise:up\nCREATE TABLE auth.sessions (user_id int REFERENCES auth.users);\n");

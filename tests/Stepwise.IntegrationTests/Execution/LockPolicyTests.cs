@@ -1,7 +1,11 @@
 using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
 using Stepwise.Execution;
 using Stepwise.Execution.Locking;
+using Stepwise.Hosting;
+using Stepwise.IntegrationTests.Hosting;
 
 namespace Stepwise.IntegrationTests.Execution;
 
@@ -230,5 +234,65 @@ public class LockPolicyTests(PostgresFixture fixture) : IClassFixture<PostgresFi
         const string Strong = "tag IN ('ALTER TABLE', 'CREATE TRIGGER') AND object LIKE '%public.t' AND query NOT LIKE '%VALIDATE CONSTRAINT%'";
         Assert.Equal(3L, await ws.ScalarAsync<long>($"SELECT count(*) FROM ddl_log WHERE {Strong}"));
         Assert.Equal(1L, await ws.ScalarAsync<long>($"SELECT count(DISTINCT xid) FROM ddl_log WHERE {Strong}")); // 3 without grouping
+    }
+
+    [Fact]
+    public async Task A_step_waiting_for_a_quiet_moment_shows_in_status_and_health_data_until_the_wait_ends()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        await ws.ExecuteAsync("CREATE TABLE t (id int)");
+        ws.Write("1_note.yaml", AddNote).WriteSum();
+        await using var holder = await OpenAsync(ws, "report-job");
+        await ExecuteAsync(holder, "BEGIN; SELECT count(*) FROM t");
+        var apply = ws.Migrator(o => o.LockPolicy = LockPolicy.From(o) with { MaxLockWait = TimeSpan.FromMilliseconds(200), ProgressInterval = TimeSpan.FromMilliseconds(300) })
+            .ApplyAsync(new ApplyRequest());
+
+        // Another process (status, the application's health check) sees the wait through the state schema.
+        var clock = Stopwatch.StartNew();
+        StatusReport waiting;
+        while ((waiting = await ws.Migrator().StatusAsync()).LockWait is null)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), "status never showed the lock wait");
+            await Task.Delay(100);
+        }
+        var (code, json, _) = await ws.RunCliAsync("status", "--format", "json");
+        var health = await HealthAsync(ws);
+        await ExecuteAsync(holder, "COMMIT");
+        await apply;
+        var after = await ws.Migrator().StatusAsync();
+        var healthAfter = await HealthAsync(ws);
+
+        var wait = waiting.LockWait!;
+        Assert.Equal(["public.t"], wait.Tables);
+        Assert.Contains($"pid {holder.ProcessID} (idle in transaction for", wait.Holders[0]);
+        Assert.Contains("application 'report-job'", wait.Holders[0]);
+        Assert.True(wait.OldestTransaction > TimeSpan.FromMilliseconds(200), $"oldest {wait.OldestTransaction}");
+        Assert.True(wait.Since <= wait.At && wait.Since > DateTimeOffset.UtcNow - TimeSpan.FromSeconds(30));
+        Assert.StartsWith("1_note.yaml", wait.Where, StringComparison.Ordinal);
+        Assert.Equal(1, code); // pending while it waits
+        using (var document = System.Text.Json.JsonDocument.Parse(json))
+        {
+            var shown = document.RootElement.GetProperty("lockWait");
+            Assert.Equal("public.t", shown.GetProperty("tables")[0].GetString());
+            Assert.Contains($"pid {holder.ProcessID}", shown.GetProperty("holders")[0].GetString());
+            Assert.True(shown.GetProperty("oldestMs").GetInt64() > 200);
+            Assert.Contains("waiting for a quiet moment on public.t", shown.GetProperty("line").GetString());
+        }
+        Assert.Equal(["public.t"], (string[])health.Data["lockWaitTables"]);
+        Assert.Contains($"pid {holder.ProcessID}", ((string[])health.Data["lockHolders"])[0]);
+        Assert.Null(after.LockWait); // cleared when the wait ended
+        Assert.Null(await ws.ScalarAsync<string>("SELECT lock_wait::text FROM stepwise.state"));
+        Assert.False(healthAfter.Data.ContainsKey("lockWait"));
+
+        // A run killed while waiting leaves its row; its session is gone, so nothing shows it.
+        await ws.ExecuteAsync($$"""UPDATE stepwise.state SET lock_wait = '{"pid": 2147483000, "since": "2026-01-01T00:00:00Z"}'""");
+        Assert.Null((await ws.Migrator().StatusAsync()).LockWait);
+    }
+
+    private static async Task<HealthReportEntry> HealthAsync(MigrationWorkspace ws)
+    {
+        using var host = TestHosts.For(ws, StepwiseStartupMode.None);
+        var report = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync(c => c.Tags.Contains("ready"));
+        return report.Entries["stepwise"];
     }
 }

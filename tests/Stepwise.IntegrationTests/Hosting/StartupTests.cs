@@ -82,10 +82,25 @@ public class StartupTests(PostgresFixture fixture) : IClassFixture<PostgresFixtu
         var error = await Assert.ThrowsAsync<SchemaNotReadyException>(() => needsMore.StartAsync());
 
         Assert.Equal(2L, await ws.ScalarAsync<long>("SELECT count(*) FROM stepwise.migrations WHERE status = 'applied'"));
-        Assert.Contains(ws.Log.Entries, e => e.Id == HostingEventIds.Applied && e.Message == "2 migration(s) applied: 1_runs.sql, 2_org.sql");
+        Assert.Contains(ws.Log.Entries, e => e.Id == HostingEventIds.Applied && e.Message == "2 run(s) applied: 1_runs.sql up, 2_org.sql up");
         Assert.Contains(ws.Log.Entries, e => e.Id == EventIds.MigrationApplied && e.Message.StartsWith("applied 2_org.sql", StringComparison.Ordinal));
-        Assert.Contains(ws.Log.Entries, e => e.Id == HostingEventIds.Applied && e.Message.StartsWith("0 migration(s) applied", StringComparison.Ordinal));
+        Assert.Contains(ws.Log.Entries, e => e.Id == HostingEventIds.Applied && e.Message.StartsWith("0 run(s) applied", StringComparison.Ordinal));
         Assert.Single(error.Problems, p => p.StartsWith("column public.workflow_runs.tenant_id", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Apply_logs_sql_migrations_and_operation_phases_as_one_list_in_the_order_run()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        ws.Write("1_runs.sql", "-- stepwise:up\nCREATE TABLE workflow_runs (id bigint PRIMARY KEY);\n")
+          .Write("2_note.yaml", "operations:\n  - add_column:\n      table: workflow_runs\n      column: { name: note, type: text, nullable: true }\n").WriteSum();
+        using var host = TestHosts.For(ws, StepwiseStartupMode.Apply);
+
+        await host.StartAsync();
+        await host.StopAsync();
+
+        var applied = Assert.Single(ws.Log.Entries, e => e.Id == HostingEventIds.Applied);
+        Assert.Equal("2 run(s) applied: 1_runs.sql up, 2_note.yaml start (run stepwise complete once every instance runs the new code)", applied.Message);
     }
 
     [Fact]
@@ -144,7 +159,7 @@ public class StartupTests(PostgresFixture fixture) : IClassFixture<PostgresFixtu
         Assert.Equal("1,2,3", await ws.ScalarAsync<string>("SELECT string_agg(version::text, ',' ORDER BY version) FROM stepwise.events WHERE action = 'applied'"));
         var applied = ws.Log.Entries.Where(e => e.Id == HostingEventIds.Applied).Select(e => e.Message).ToList();
         Assert.Equal(10, applied.Count);
-        Assert.Equal(9, applied.Count(m => m.StartsWith("0 migration(s) applied", StringComparison.Ordinal)));
+        Assert.Equal(9, applied.Count(m => m.StartsWith("0 run(s) applied", StringComparison.Ordinal)));
         Assert.Equal(10, ws.Log.Entries.Count(e => e.Id == HostingEventIds.SchemaReady));
     }
 

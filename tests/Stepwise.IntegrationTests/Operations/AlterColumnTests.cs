@@ -91,4 +91,45 @@ public class AlterColumnTests(PostgresFixture fixture)
 
         await op.HoldsAsync("SELECT convalidated FROM pg_constraint WHERE conname = 'score_even'");
     }
+
+    [Fact]
+    public async Task Up_gives_its_value_only_to_rows_a_new_unique_or_foreign_key_rejects_before_the_index_and_validation()
+    {
+        await using var op = await OperationPhases.StartAsync(fixture, """
+            operations:
+              - backfill: { table: users, set: { nickname: "CASE WHEN id <= 3 THEN 'same' WHEN id <= 5 THEN NULL ELSE 'n' || id END", team_id: "CASE WHEN id = 7 THEN 99 ELSE team_id END" } }
+              - alter_column: { table: users, column: nickname, unique: { name: users_nickname_key }, up: "nickname || '-' || id", down: nickname }
+              - alter_column: { table: users, column: team_id, references: { name: users_team_fkey, table: teams, column: id }, up: "SELECT CASE WHEN EXISTS (SELECT 1 FROM teams WHERE teams.id = team_id) THEN team_id END", down: team_id }
+            """);
+
+        // One copy of 'same' keeps its value, the others get up's; NULLs are no duplicates, unique values are left alone.
+        await op.HoldsAsync("SELECT count(*) FILTER (WHERE nickname = 'same') = 1 AND count(*) FILTER (WHERE nickname = 'same-' || id) = 2 FROM users WHERE id <= 3");
+        await op.HoldsAsync("SELECT array_agg(nickname ORDER BY id) IS NOT DISTINCT FROM ARRAY[NULL, NULL, 'n6', 'n7'] FROM users WHERE id BETWEEN 4 AND 7");
+        await op.HoldsAsync("SELECT team_id IS NULL FROM users WHERE id = 7");
+        await op.HoldsAsync("SELECT count(*) = 2999 FROM users WHERE team_id IS NOT NULL");
+        await op.RefusedAsync("UPDATE users SET nickname = 'same' WHERE id = 10", "23505");
+
+        await op.RollbackAsync();
+        await op.CompleteAsync();
+
+        await op.HoldsAsync("SELECT convalidated FROM pg_constraint WHERE conname = 'users_team_fkey'");
+        await op.HoldsAsync("SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'users_nickname_key' AND contype = 'u')");
+    }
+
+    [Fact]
+    public async Task Down_gives_rows_new_code_wrote_without_a_value_one_when_rollback_puts_not_null_back()
+    {
+        await using var op = await OperationPhases.StartAsync(fixture, """
+            operations:
+              - alter_column: { table: users, column: email, nullable: true, up: email, down: "SELECT CASE WHEN email IS NULL THEN 'user' || id || '@unknown' ELSE email END" }
+            """);
+        await op.ExecuteAsync("UPDATE users SET email = NULL WHERE id IN (1, 2)");
+
+        await op.RollbackAsync();
+
+        await op.HoldsAsync("SELECT array_agg(email ORDER BY id) = ARRAY['user1@unknown', 'user2@unknown', 'u3@example.com'] FROM users WHERE id <= 3");
+        await op.RefusedAsync("UPDATE users SET email = NULL WHERE id = 1", "23502");
+        await op.CompleteAsync();
+        await op.ExecuteAsync("UPDATE users SET email = NULL WHERE id = 1");
+    }
 }

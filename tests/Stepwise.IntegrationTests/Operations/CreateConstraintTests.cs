@@ -64,4 +64,25 @@ public class CreateConstraintTests(PostgresFixture fixture)
 
         await op.HoldsAsync("SELECT indisprimary AND indisvalid FROM pg_index WHERE indexrelid = 'logs_pkey'::regclass");
     }
+
+    [Fact]
+    public async Task An_exclusion_constraint_and_a_unique_one_with_index_parameters_hold_from_start_and_go_on_rollback()
+    {
+        await using var op = await OperationPhases.StartAsync(fixture, """
+            operations:
+              - create_constraint: { table: users, name: users_one_nickname, type: exclude, exclude: { index_method: btree, elements: nickname WITH =, predicate: nickname IS NOT NULL } }
+              - create_constraint: { table: users, name: users_email_key, type: unique, columns: [email], index_parameters: { include_columns: [nickname], storage_parameters: fillfactor=70, tablespace: pg_default } }
+            """);
+
+        await op.ExecuteAsync("UPDATE users SET nickname = 'ann' WHERE id = 1");
+        await op.RefusedAsync("UPDATE users SET nickname = 'ann' WHERE id = 2", "23P01");
+        await op.RefusedAsync("UPDATE users SET email = 'u1@example.com' WHERE id = 2", "23505");
+        await op.HoldsAsync("SELECT pg_get_indexdef('users_email_key'::regclass) LIKE '%(email) INCLUDE (nickname) WITH (fillfactor=''70'')'");
+        await op.ExecuteAsync("UPDATE users SET nickname = NULL WHERE id = 1");
+
+        await op.RollbackAsync();
+        await op.CompleteAsync();
+
+        await op.HoldsAsync("SELECT count(*) = 2 FROM pg_constraint WHERE conname IN ('users_one_nickname', 'users_email_key')");
+    }
 }

@@ -36,4 +36,28 @@ public class CreateTableTests(PostgresFixture fixture)
         await op.ExecuteAsync("DELETE FROM teams WHERE id = 2");
         await op.HoldsAsync("SELECT NOT EXISTS (SELECT 1 FROM projects WHERE slug = 'delta')");
     }
+
+    [Fact]
+    public async Task An_exclusion_constraint_and_index_parameters_of_table_constraints_hold_from_start()
+    {
+        await using var op = await OperationPhases.StartAsync(fixture, """
+            operations:
+              - create_table:
+                  name: loans
+                  columns: [{ name: id, type: serial }, { name: book, type: text, nullable: true }, { name: reader, type: text }, { name: phone, type: text }]
+                  constraints:
+                    - { name: loans_pk, type: primary_key, columns: [id], index_parameters: { storage_parameters: fillfactor=90 } }
+                    - { name: loans_phone_key, type: unique, columns: [phone], index_parameters: { include_columns: [reader], tablespace: pg_default } }
+                    - { name: loans_one_per_book, type: exclude, exclude: { index_method: btree, elements: book WITH =, predicate: book IS NOT NULL } }
+            """);
+
+        await op.ExecuteAsync("INSERT INTO loans (book, reader, phone) VALUES ('Emma', 'ann', '1'), (NULL, 'bob', '2'), (NULL, 'cy', '3')");
+        await op.RefusedAsync("INSERT INTO loans (book, reader, phone) VALUES ('Emma', 'dee', '4')", "23P01");
+        await op.HoldsAsync("SELECT pg_get_indexdef('loans_phone_key'::regclass) LIKE '%(phone) INCLUDE (reader)' AND pg_get_indexdef('loans_pk'::regclass) LIKE '%fillfactor%90%'");
+
+        await op.RollbackAsync();
+        await op.CompleteAsync();
+
+        await op.HoldsAsync("SELECT contype = 'x' FROM pg_constraint WHERE conname = 'loans_one_per_book'");
+    }
 }

@@ -37,6 +37,7 @@ public class OperationMigrationTests(PostgresFixture fixture) : IClassFixture<Po
         var start = await ws.RunCliAsync("apply");
         var status = await ws.RunCliAsync("status");
         var again = await ws.RunCliAsync("apply");
+        var againJson = await ws.RunCliAsync("apply", "--format", "json");
         var nullable = await ws.ScalarAsync<bool>("SELECT NOT attnotnull FROM pg_attribute WHERE attrelid = 'workflow_runs'::regclass AND attname = 'organization_id'");
         var afterTable = await ws.ScalarAsync<string>("SELECT to_regclass('after_org')::text");
         var complete = await ws.RunCliAsync("complete");
@@ -49,6 +50,12 @@ public class OperationMigrationTests(PostgresFixture fixture) : IClassFixture<Po
         Assert.Contains("started", status.Out);
         Assert.Contains("20,000 rows backfilled", status.Out);
         Assert.Equal(0, again.Code);
+        // One operation migration is started at a time: the pending one after it is named, and why it waits.
+        Assert.Contains("1 pending migration(s) not applied (3_after.sql): they wait for 2_org.yaml, which is started", start.Out + start.Error);
+        Assert.Contains("1 pending migration(s) not applied (3_after.sql): they wait for 2_org.yaml, which is started", again.Out);
+        Assert.DoesNotContain("up to date", again.Out);
+        var waiting = System.Text.Json.JsonDocument.Parse(againJson.Out).RootElement;
+        Assert.Equal(("2_org.yaml", "3_after.sql"), (waiting.GetProperty("waitingFor").GetString(), waiting.GetProperty("waiting")[0].GetString()));
         Assert.True(nullable); // NOT NULL only at complete
         Assert.Null(afterTable); // later migrations wait for complete
         Assert.True(complete.Code == 0, complete.Out + complete.Error);

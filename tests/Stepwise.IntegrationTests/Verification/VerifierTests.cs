@@ -41,6 +41,29 @@ public class VerifierTests
     }
 
     [Fact]
+    public async Task Every_run_of_the_executor_is_reported_in_order_with_the_measured_locks_on_the_first_apply()
+    {
+        using var dir = new Dir()
+            .Write("1_runs.sql", "-- stepwise:up\nCREATE TABLE runs (id bigint PRIMARY KEY, state text);\n-- stepwise:down\nDROP TABLE runs;\n")
+            .Write("2_plain.sql", "-- stepwise:up\nCREATE INDEX runs_state ON runs (state);\n-- stepwise:down\nDROP INDEX runs_state;\n")
+            .Write("3_note.yaml", "operations:\n  - add_column:\n      table: runs\n      column: { name: note, type: text, nullable: true }\n");
+
+        var report = await Verifier.VerifyAsync(dir.Path);
+
+        Assert.Empty(report.Problems);
+        Assert.Equal(
+            [("1_runs.sql", "up"), ("1_runs.sql", "down"), ("1_runs.sql", "up"), ("2_plain.sql", "up"), ("2_plain.sql", "down"), ("2_plain.sql", "up"),
+             ("3_note.yaml", "start"), ("3_note.yaml", "rollback"), ("3_note.yaml", "start"), ("3_note.yaml", "complete")],
+            report.Runs.Select(r => (r.Migration.FileName, r.PhaseName)));
+        var (first, again) = (report.Runs[3], report.Runs[5]);
+        var index = Assert.Single(first.Steps).Group!.Single(s => s.Kind == StepKind.Sql);
+        Assert.Equal(LockLevel.Share, report.LockOf(first, index)!.Measured["public.runs"]);
+        Assert.Null(report.LockOf(again, Assert.Single(again.Steps).Group!.Single(s => s.Kind == StepKind.Sql))); // measured once, on the first apply
+        Assert.Null(report.LockOf(report.Runs[4], report.Runs[4].Steps[0]));
+        Assert.All(report.Runs.Skip(6).Take(3), r => Assert.NotEmpty(r.Steps)); // complete of a nullable column has nothing to do
+    }
+
+    [Fact]
     public async Task Create_index_takes_share_and_create_index_concurrently_share_update_exclusive()
     {
         using var dir = new Dir()
@@ -109,7 +132,8 @@ public class VerifyCommandTests
 
             Assert.Equal(1, bad);
             Assert.Contains("1_a.sql (down): after up and down the schema differs from before up: added table public.a", stderr.ToString());
-            Assert.Contains("1_a.sql:2: CREATE TABLE: ACCESS EXCLUSIVE on public.a", stdout.ToString());
+            // The step table of the first apply, its lock column measured: line 2, the statement, its lock.
+            Assert.Matches(@"\b2 +CREATE TABLE a \(id int\) +migration +ACCESS EXCLUSIVE on public\.a", stdout.ToString());
             Assert.Equal(0, good);
             Assert.Contains("2 problem(s): 1 applied from scratch, 0 round-tripped\n", stdout.ToString()); // the last one: nothing later left unchecked
             Assert.Contains("verified: 1 applied from scratch, 1 round-tripped\n", stdout.ToString());

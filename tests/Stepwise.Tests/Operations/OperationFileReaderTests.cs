@@ -163,15 +163,26 @@ public class OperationFileReaderTests
     [InlineData("operations:\n  - create_view: {name: v, definition: DELETE FROM t}\n", "sql-syntax-error:2:40")]
     [InlineData("operations:\n  - sql: {up: CREATE TABLE t (a int), down: DROP TABLE t, onComplete: true}\n", "wrong-value:2:39")]
     [InlineData("operations:\n  - create_table: {name: t, columns: [{name: a, type: int}, {name: a, type: text}]}\n", "duplicate-column:2:61")]
-    [InlineData("operations:\n  - create_table: {name: t, columns: [{name: id, type: int}], constraints: [{name: x, type: exclude}]}\n", "not-supported-yet:2:93")]
+    [InlineData("operations:\n  - create_table: {name: t, columns: [{name: id, type: int}], constraints: [{name: x, type: exclude}]}\n", "missing-field:2:77")]
     public void Malformed_files_give_the_code_line_and_column(string text, string expected) => Assert.Equal(expected, Error(text));
+
+    [Theory]
+    [InlineData("- drop_constraint: {table: t, name: c, up: title, down: title}")]
+    [InlineData("- drop_multicolumn_constraint: {table: t, name: c, up: {a: a, b: b}, down: {a: a, b: \"b\"}}")]
+    [InlineData("- create_constraint: {table: t, name: c, type: unique, columns: [a, b], up: {a: a}, down: {a: a, b: b}}")]
+    public void Pgroll_up_and_down_that_keep_values_as_they_are_say_nothing_stepwise_ignores(string operation)
+    {
+        var (file, problems) = Read($"operations:\n  {operation}\n");
+        Assert.NotNull(file);
+        Assert.Empty(problems);
+    }
 
     [Fact]
     public void Pgroll_fields_that_mean_nothing_here_are_warnings()
     {
-        var (file, problems) = Read("version_schema: v1\noperations:\n  - drop_constraint: {table: t, name: c, up: 'x', down: 'y'}\n");
+        var (file, problems) = Read("version_schema: v1\noperations:\n  - drop_constraint: {table: t, name: c, up: 'x+1', down: 'y+1'}\n");
         Assert.NotNull(file);
-        Assert.Equal(["ignored-field:1:17", "ignored-field:3:46", "ignored-field:3:57"], problems.Select(p => $"{p.Code}:{p.Line}:{p.Column}"));
+        Assert.Equal(["ignored-field:1:17", "ignored-field:3:46", "ignored-field:3:59"], problems.Select(p => $"{p.Code}:{p.Line}:{p.Column}"));
         Assert.All(problems, p => Assert.Equal(Severity.Warning, p.Severity));
     }
 

@@ -21,13 +21,15 @@ internal sealed record LockRequest(string File, string Where, IReadOnlyList<Lock
 /// (cancels a blocking autovacuum, waits out holders older than the bound instead of queueing behind them), then
 /// gives a lock_timeout that starts short and rises toward what the table's own transactions take, never above the
 /// bound; it keeps going until the deadline (then throws <see cref="LockDeadlineException"/> naming the blockers
-/// seen), reporting every few seconds while it waits. What it learns of a table serves later statements on it.
+/// seen), reporting every few seconds while it waits (in the log, to <paramref name="onWait"/>, and in the state schema of
+/// <paramref name="history"/> until the wait ends). What it learns of a table serves later statements on it.
 /// </summary>
-internal sealed class LockAcquisition(NpgsqlConnection observer, LockPolicy policy, ILogger logger, Action<LockWait?>? onWait = null)
+internal sealed class LockAcquisition(NpgsqlConnection observer, LockPolicy policy, ILogger logger, Action<LockWait?>? onWait = null, HistoryStore? history = null)
 {
     // The lock_timeout last used on each table: a later statement on the same table starts there.
     private readonly Dictionary<string, TimeSpan> _learned = new(StringComparer.Ordinal);
     private readonly NpgsqlConnection _observer = observer;
+    private readonly Action<LockWait?>? _onWait = onWait;
     private bool _mayCancelAutovacuum = true;
     private TimeSpan? _deadlockTimeout;
 
@@ -46,6 +48,9 @@ internal sealed class LockAcquisition(NpgsqlConnection observer, LockPolicy poli
         private TimeSpan _timeout = request.Pinned is null && owner.Learned(request) is { } learned ? learned : (request.Pinned ?? owner.Policy.FirstTimeout);
         private TimeSpan _longestSeen;
         private IReadOnlyList<LockHolder> _holders = [];
+        private LockWait? _unstored; // reported, not yet written to the state schema
+        private bool _stored;
+        private bool _reported;
 
         /// <summary>The sessions in the way at the last look, described for a log line; null when none were seen.</summary>
         public string? Blockers => _holders.Count == 0 ? null : string.Join("; ", _holders);
@@ -55,6 +60,7 @@ internal sealed class LockAcquisition(NpgsqlConnection observer, LockPolicy poli
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                await StoreReportedAsync(cancellationToken);
                 _holders = _policy.LookFirst ? await LockHolders.ReadAsync(owner._observer, request.Targets, requester, cancellationToken) : [];
                 foreach (var h in _holders)
                 {
@@ -108,13 +114,59 @@ internal sealed class LockAcquisition(NpgsqlConnection observer, LockPolicy poli
             return pause;
         }
 
+        /// <summary>The wait is over (the locks were taken, or the attempts ended): the state schema stops showing it.</summary>
+        public async ValueTask EndAsync()
+        {
+            _unstored = null;
+            if (_reported)
+            {
+                _reported = false;
+                owner._onWait?.Invoke(null);
+            }
+            if (_stored)
+            {
+                _stored = false;
+                await owner.StoreAsync(null, CancellationToken.None);
+            }
+        }
+
         private void ReportIfDue(string detail)
         {
             if (_clock.Elapsed >= _nextReport)
             {
-                owner.Report(request, _holders, _clock.Elapsed, _policy, detail);
+                _unstored = owner.Report(request, _holders, _clock.Elapsed, _policy, detail, requester);
+                _reported = true;
                 _nextReport = _clock.Elapsed + _policy.ProgressInterval;
             }
+        }
+
+        // Written before the next look rather than where reported: no attempt (nor its blocker watch) is using the observer then.
+        private async ValueTask StoreReportedAsync(CancellationToken cancellationToken)
+        {
+            if (_unstored is { } wait)
+            {
+                _unstored = null;
+                _stored |= await owner.StoreAsync(wait, cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>Writes (or clears) the state schema's lock wait; true when written. Diagnostics only: a failure never fails the migration.</summary>
+    private async Task<bool> StoreAsync(LockWait? wait, CancellationToken cancellationToken)
+    {
+        if (history is null)
+        {
+            return false;
+        }
+        try
+        {
+            await HistoryStore.RunAsync(_observer, [history.LockWait(wait?.ToJson())], cancellationToken);
+            return true;
+        }
+        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException)
+        {
+            logger.LogDebug(EventIds.LockWaiting, "could not record the lock wait in the state schema: {Message}", ex.Message);
+            return false;
         }
     }
 
@@ -122,14 +174,16 @@ internal sealed class LockAcquisition(NpgsqlConnection observer, LockPolicy poli
     private TimeSpan? Learned(LockRequest request) =>
         request.Targets.Select(t => _learned.TryGetValue(t.Relation, out var v) ? v : (TimeSpan?)null).Max();
 
-    private void Report(LockRequest request, IReadOnlyList<LockHolder> holders, TimeSpan elapsed, LockPolicy effective, string detail)
+    private LockWait Report(LockRequest request, IReadOnlyList<LockHolder> holders, TimeSpan elapsed, LockPolicy effective, string detail, int requester)
     {
         var oldest = holders.Count == 0 ? null : holders[0];
         var line = $"waiting for a quiet moment on {(request.Targets.Count == 0 ? "its tables" : string.Join(", ", request.Targets.Select(t => t.Display).Distinct()))}: "
             + (oldest is null ? "no transaction holds a conflicting lock right now" : $"{holders.Count} transaction(s) hold conflicting locks, oldest {LockHolder.Seconds(oldest.TransactionAge)}, pid {oldest.Pid}, app '{oldest.Application}'")
             + $"; {detail} ({LockHolder.Seconds(elapsed)} of the {LockHolder.Seconds(effective.Deadline)} lock deadline)";
         logger.LogInformation(EventIds.LockWaiting, "{Where}: {Line}", request.Where, line);
-        onWait?.Invoke(new LockWait(request.Where, line, DateTimeOffset.UtcNow - elapsed, [.. holders]));
+        var wait = new LockWait(request.Where, line, DateTimeOffset.UtcNow - elapsed, holders, [.. request.Targets.Select(t => t.Display).Distinct()], requester);
+        _onWait?.Invoke(wait);
+        return wait;
     }
 
     private async Task CancelAutovacuumAsync(LockRequest request, LockHolder holder, CancellationToken cancellationToken)
@@ -184,21 +238,6 @@ internal sealed class LockAcquisition(NpgsqlConnection observer, LockPolicy poli
         return new LockDeadlineException(
             $"could not get {request.Describe()} within {limit} (waited {LockHolder.Seconds(elapsed)}, lock_timeout up to {(long)effective.MaxLockWait.TotalMilliseconds} ms); "
             + (blockers.Count == 0 ? "no blocker was seen" : "blockers seen: " + string.Join("; ", blockers)), inner);
-    }
-}
-
-/// <summary>A statement waiting for its locks, as reported every few seconds.</summary>
-/// <param name="Where">The statement.</param>
-/// <param name="Line">The progress line: who is in the way, for how long.</param>
-/// <param name="Since">When the wait began.</param>
-/// <param name="Holders">The sessions holding conflicting locks at the last look.</param>
-public sealed record LockWait(string Where, string Line, DateTimeOffset Since, IReadOnlyList<string> Holders)
-{
-    /// <summary>When this line was reported.</summary>
-    public DateTimeOffset At { get; init; } = DateTimeOffset.UtcNow;
-
-    internal LockWait(string where, string line, DateTimeOffset since, LockHolder[] holders) : this(where, line, since, [.. holders.Select(h => h.ToString())])
-    {
     }
 }
 
