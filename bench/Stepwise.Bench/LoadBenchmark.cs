@@ -322,7 +322,7 @@ internal static partial class LoadBenchmark
         var migration = MigrationDirectory.Load(directory).Versioned.Single();
         await using var connection = await ReferenceData.OpenAsync(connectionString, "stepwise");
         // What apply plans: the operations' steps, consecutive catalog-only steps on one table grouped into one lock wait.
-        var plan = await MigrationPlanner.PlanAsync(connection, ReferenceData.Migration(), ["stepwise"], CancellationToken.None);
+        var plan = await MigrationPlanner.PlanAsync(connection, ReferenceData.Migration(), migration.DisplayName, ["stepwise"], CancellationToken.None);
         await using var observer = await ReferenceData.OpenAsync(connectionString, "stepwise observer");
         var history = new HistoryStore("stepwise");
         await history.EnsureAsync(connection, CancellationToken.None);

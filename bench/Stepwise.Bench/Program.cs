@@ -14,6 +14,7 @@ var benchmarks = new Dictionary<string, Func<Task>>(StringComparer.Ordinal)
     ["backfill"] = BackfillBenchmark.RunAsync,
     ["load"] = LoadBenchmark.RunAsync,
     ["locks"] = LockPolicyBenchmark.RunAsync,
+    ["versions"] = VersionSchemaBenchmark.RunAsync,
 };
 
 if (args.Length != 1 || !benchmarks.TryGetValue(args[0], out var benchmark))

@@ -20,6 +20,7 @@ internal sealed class StatusCommand : ICliCommand
             .ToDictionary(e => e.Version, e => backfills.Backfills.Where(b => b.Version == e.Version).Sum(b => b.RowsDone));
         // The backfills of migrations in progress that have not finished: running, waiting, or stopped mid-way.
         var unfinished = backfills.Backfills.Where(b => backfilled.ContainsKey(b.Version) && b.State != "done").ToList();
+        var versionSchemas = await migrator.VersionSchemasAsync(cancellationToken);
         var instances = await migrator.InstancesAsync(cancellationToken);
         var output = context.Output;
         if (output.Format == OutputFormat.Json)
@@ -61,6 +62,7 @@ internal sealed class StatusCommand : ICliCommand
                     updatedAt = b.UpdatedAt,
                 }),
                 backfillControl = backfills.Control is { } control ? BackfillCommand.Json(control) : null,
+                versionSchemas = versionSchemas.Select(v => new { name = v.Name, migration = v.Migration }),
                 instances = instances.Select(i => new
                 {
                     version = i.Version,
@@ -105,6 +107,10 @@ internal sealed class StatusCommand : ICliCommand
             if (unfinished.Count > 0 && backfills.Control is { } control && (control.Paused || control.BatchTarget is not null || control.Pause is not null || control.MaxRowsPerSecond is not null))
             {
                 output.Console.MarkupLine("[yellow]" + Output.Escape(BackfillCommand.Describe(control)) + "[/]");
+            }
+            if (versionSchemas.Count > 0)
+            {
+                output.Console.MarkupLine("version schemas (Search Path=<schema>,public): " + Output.Escape(string.Join(", ", versionSchemas.Select(v => $"{v.Name} ({v.Migration})"))));
             }
             WriteInstances(output, instances);
             if (report.LockWait is { } wait)

@@ -29,15 +29,24 @@ public static class CatalogReader
         return JsonSerializer.Deserialize<SchemaModel>(json, s_json)!;
     }
 
+    /// <summary>
+    /// How a version schema's comment starts (<c>stepwise version schema of 0004_rename</c>): such schemas hold views Stepwise
+    /// made for one application version, and are left out of the model like the other helper objects (the query above
+    /// spells the same prefix).
+    /// </summary>
+    public const string VersionSchemaComment = "stepwise version schema";
+
     private static readonly JsonSerializerOptions s_json = new() { PropertyNameCaseInsensitive = true };
 
-    // $1: extra schemas to exclude; $2: keep helper objects named _stepwise_*. Every list is ordered so that equal schemas give equal models.
+    // $1: extra schemas to exclude; $2: keep helper objects named _stepwise_* and version schemas. Every list is ordered so that equal schemas give equal models.
     private const string Query = """
         WITH ns AS (
             SELECT oid, nspname FROM pg_namespace
             WHERE nspname NOT IN ('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg_toast%' AND nspname NOT LIKE 'pg_temp%'
               AND nspname <> ALL ($1::text[])
               AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = pg_namespace.oid AND d.deptype = 'e')
+              AND ($2 OR NOT EXISTS (SELECT 1 FROM pg_description d WHERE d.objoid = pg_namespace.oid AND d.classoid = 'pg_namespace'::regclass
+                                     AND d.description LIKE 'stepwise version schema%'))
         ),
         rel AS (
             SELECT c.*, ns.nspname FROM pg_class c JOIN ns ON ns.oid = c.relnamespace

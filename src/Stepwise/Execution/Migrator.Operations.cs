@@ -200,7 +200,7 @@ public sealed partial class Migrator
     {
         try
         {
-            return await MigrationPlanner.PlanAsync(session.Work, migration.Operations!, [_options.StateSchema], cancellationToken);
+            return await MigrationPlanner.PlanAsync(session.Work, migration.Operations!, migration.DisplayName, [_options.StateSchema], cancellationToken);
         }
         catch (PlanningException ex)
         {
@@ -241,6 +241,14 @@ public sealed partial class Migrator
         await using var connection = new NpgsqlConnection(_connectionString);
         await connection.OpenAsync(cancellationToken);
         return await Backfill.BackfillControlStore.ReadAsync(connection, _history, cancellationToken);
+    }
+
+    /// <summary>The version schemas of the database, each with the migration that made it (reads only).</summary>
+    public async Task<IReadOnlyList<VersionSchemaInfo>> VersionSchemasAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = new NpgsqlConnection(_connectionString);
+        await connection.OpenAsync(cancellationToken);
+        return await VersionSchemas.ListAsync(connection, cancellationToken);
     }
 
     private static MigrationRun PhaseRun(Migration migration, Plan plan, PlanPhase phase, int resumeAt, TimeSpan duration) =>

@@ -23,12 +23,15 @@ public static class VersionSchemaName
         return declared is { Length: > 0 } ? declared : For(schema, migration.DisplayName);
     }
 
-    /// <summary><c>&lt;schema&gt;_&lt;migration name&gt;</c>, the migration named without its extension (<c>0002_add_users</c>).</summary>
+    /// <summary>
+    /// <c>&lt;schema&gt;_&lt;migration name&gt;</c>, the migration named without its extension (<c>0002_add_users</c>), cut to 63 bytes
+    /// with a hash when longer: the name the migration's start gives its version schema (<see cref="Operations.VersionSchemas.Name(string, string?, string)"/>).
+    /// </summary>
     public static string For(string schema, string migrationName)
     {
         ArgumentException.ThrowIfNullOrEmpty(schema);
         ArgumentException.ThrowIfNullOrEmpty(migrationName);
-        return schema + "_" + migrationName;
+        return Operations.VersionSchemas.Name(migrationName, null, schema);
     }
 
     /// <summary>True when PostgreSQL would cut <paramref name="name"/> (more than 63 bytes), so a schema of that exact name cannot exist.</summary>

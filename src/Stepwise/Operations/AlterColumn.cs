@@ -5,16 +5,19 @@ using YamlDotNet.RepresentationModel;
 namespace Stepwise.Operations;
 
 /// <summary>
-/// <c>alter_column</c> for the changes that need no new column: nullability, check, foreign key, unique, default,
-/// comment, in place (old and new code share the column; <see cref="Up"/> gives its value to the rows the new constraints
-/// reject, <see cref="Down"/> to the NULLs a rollback of <c>nullable: true</c> meets). Type changes and renames are refused
-/// until versioned schemas exist.
+/// <c>alter_column</c>: in place where old and new code can share the column (nullability, check, foreign key, unique,
+/// default, comment; <see cref="Up"/> gives its value to the rows the new constraints reject, <see cref="Down"/> to the
+/// NULLs a rollback of <c>nullable: true</c> meets); a rename (<see cref="Name"/>) through the new version's view until
+/// complete; a type change (<see cref="Type"/>) through a copy of the column (<see cref="ColumnCopy"/>).
 /// </summary>
 /// <param name="Nullable">Null when unchanged.</param>
 /// <param name="Default">Set when the file has a <c>default</c> field; <see cref="DefaultValue"/> null then drops the default.</param>
 /// <param name="Comment">Set when the file has a <c>comment</c> field; <see cref="CommentValue"/> null then removes it.</param>
+/// <param name="Type">The new type: the column is copied (new and old versions each see their own type until complete).</param>
+/// <param name="Name">The new name: the new version sees it at once, the column takes it at complete.</param>
 public sealed record AlterColumn(string Table, string Column, bool? Nullable = null, CheckConstraint? Check = null, ForeignKeyReference? References = null,
-    UniqueConstraint? Unique = null, bool Default = false, string? DefaultValue = null, bool Comment = false, string? CommentValue = null, string? Up = null, bool KeepFillTrigger = false)
+    UniqueConstraint? Unique = null, bool Default = false, string? DefaultValue = null, bool Comment = false, string? CommentValue = null, string? Up = null, bool KeepFillTrigger = false,
+    string? Type = null, string? Name = null)
     : Operation, IOperationFormat
 {
     static OperationFormat IOperationFormat.Format { get; } = new("alter_column",
@@ -24,10 +27,8 @@ public sealed record AlterColumn(string Table, string Column, bool? Nullable = n
     {
         var table = f.String("table", required: true);
         var column = f.String("column", required: true);
-        const string Hint = "until it lands, write the expand/contract by hand: add_column (the new column, with up copying the old one) + backfill, "
-            + "then drop_column of the old one in a later migration once no code reads it";
-        f.NotSupported("type", "type changes come with versioned schemas (old and new code each see the column in their own type)", Hint);
-        f.NotSupported("name", "renames come with versioned schemas (old code reads the old name while new code reads the new one)", Hint);
+        var type = f.Has("type") ? f.TypeName("type") : null;
+        var name = f.String("name");
         var nullable = f.Bool("nullable");
         var check = CheckConstraint.Read(f, "check");
         var references = ForeignKeyReference.Read(f, "references");
@@ -43,11 +44,11 @@ public sealed record AlterColumn(string Table, string Column, bool? Nullable = n
         if (!f.Has("type") && !f.Has("name") && !f.Has("nullable") && !f.Has("check") && !f.Has("references") && !f.Has("unique") && !hasDefault && !hasComment)
         {
             f.Context.Error(f.Node, "missing-field", "alter_column changes nothing",
-                "set one of nullable, check, references, unique, default or comment");
+                "set one of type, name, nullable, check, references, unique, default or comment");
         }
         // In place, old and new code share the column: up rewrites only the rows the new constraint would reject, down only
         // the rows rollback's NOT NULL would reject; an identity (up: column) or any other up/down means nothing here.
-        if (column is not null && !f.Has("type") && !f.Has("name"))
+        if (column is not null && !f.Has("type"))
         {
             var fixesRows = nullable == false || check is not null || references is not null || unique is not null;
             up = InPlace(f, "up", up, column, fixesRows,
@@ -56,7 +57,8 @@ public sealed record AlterColumn(string Table, string Column, bool? Nullable = n
         }
         return table is null || column is null
             ? null
-            : new AlterColumn(table, column, nullable, check, references, unique, hasDefault, defaultValue, hasComment, comment, up, f.Bool("keep_fill_trigger") ?? false)
+            : new AlterColumn(table, column, nullable, check, references, unique, hasDefault, defaultValue, hasComment, comment, up, f.Bool("keep_fill_trigger") ?? false,
+                string.IsNullOrWhiteSpace(type) ? null : type, string.IsNullOrEmpty(name) || name == column ? null : name)
             {
                 Down = down,
             };
@@ -80,8 +82,9 @@ public sealed record AlterColumn(string Table, string Column, bool? Nullable = n
     }
 
     /// <summary>
-    /// With <see cref="Nullable"/> true: the expression rollback gives the rows new code wrote NULL, before NOT NULL is put back
-    /// (pgroll's <c>down</c>). Null otherwise: in place, no other change needs one.
+    /// With <see cref="Type"/>: the old column's value computed from the new one, for rows the new version writes (default: a
+    /// cast). With <see cref="Nullable"/> true: the expression rollback gives the rows new code wrote NULL, before NOT NULL is
+    /// put back (pgroll's <c>down</c>). Null otherwise: in place, no other change needs one.
     /// </summary>
     public string? Down { get; init; }
 
@@ -96,6 +99,15 @@ public sealed record AlterColumn(string Table, string Column, bool? Nullable = n
     {
         var table = plan.RequireTable(Table, Position);
         var current = PlanBuilder.RequireColumn(table, Column, Position);
+        if (Name is not null)
+        {
+            RenameColumn.Rename(plan, table, Column, Name, Position);
+        }
+        if (Type is not null)
+        {
+            ColumnCopy.Plan(plan, this, table, current);
+            return;
+        }
         var name = Quote.Ident(table.Schema, table.Name);
         var column = Quote.Ident(Column);
         var target = $"{table.QualifiedName}.{Column}";

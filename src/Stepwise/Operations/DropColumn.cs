@@ -3,7 +3,7 @@ using Stepwise.Sql;
 
 namespace Stepwise.Operations;
 
-/// <summary><c>drop_column</c>: the column stays until complete (old code still reads it), then is dropped.</summary>
+/// <summary><c>drop_column</c>: the new version's view leaves the column out; the column stays until complete (old code still reads it), then is dropped.</summary>
 /// <param name="Down">pgroll's <c>down</c>: an SQL expression filling the column for rows written by new code while old code may still read it.</param>
 public sealed record DropColumn(string Table, string Column, string? Down = null) : Operation, IOperationFormat
 {
@@ -23,6 +23,7 @@ public sealed record DropColumn(string Table, string Column, string? Down = null
     {
         var table = plan.RequireTable(Table, Position);
         PlanBuilder.RequireColumn(table, Column, Position);
+        plan.Version.HideColumn(table, Column);
         if (Down is not null)
         {
             ColumnRecipes.FillTrigger(plan, table, Column, Down, keep: false);

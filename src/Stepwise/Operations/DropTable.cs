@@ -3,7 +3,7 @@ using Stepwise.Sql;
 
 namespace Stepwise.Operations;
 
-/// <summary><c>drop_table</c>: the table stays until complete (old code still uses it), then is dropped.</summary>
+/// <summary><c>drop_table</c>: the new version has no view of it; the table stays until complete (old code still uses it), then is dropped.</summary>
 public sealed record DropTable(string Name) : Operation, IOperationFormat
 {
     static OperationFormat IOperationFormat.Format { get; } = new("drop_table", ["name"], f => f.String("name", required: true) is { } name ? new DropTable(name) : null);
@@ -12,6 +12,7 @@ public sealed record DropTable(string Name) : Operation, IOperationFormat
     public override void Plan(PlanBuilder plan)
     {
         var table = plan.RequireTable(Name, Position);
+        plan.Version.HideTable(table);
         plan.Complete(Steps.Sql($"drop table {table.QualifiedName}", $"DROP TABLE IF EXISTS {Quote.Ident(table.Schema, table.Name)}"));
     }
 }

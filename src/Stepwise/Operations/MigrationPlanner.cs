@@ -10,11 +10,15 @@ namespace Stepwise.Operations;
 /// </summary>
 internal static class MigrationPlanner
 {
-    /// <summary>The plan of <paramref name="file"/> for the schema <paramref name="connection"/> sees, leaving out <paramref name="ignoredSchemas"/> (the state schema).</summary>
+    /// <summary>
+    /// The plan of <paramref name="file"/> (migration <paramref name="migration"/>, its file name without extension) for the schema
+    /// <paramref name="connection"/> sees, leaving out <paramref name="ignoredSchemas"/> (the state schema) and the version schemas.
+    /// </summary>
     /// <exception cref="PlanningException">An operation cannot be applied to this schema.</exception>
-    public static async Task<Plan> PlanAsync(NpgsqlConnection connection, OperationFile file, IReadOnlyCollection<string> ignoredSchemas, CancellationToken cancellationToken)
+    public static async Task<Plan> PlanAsync(NpgsqlConnection connection, OperationFile file, string migration, IReadOnlyCollection<string> ignoredSchemas, CancellationToken cancellationToken)
     {
         var model = await CatalogReader.ReadAsync(connection, ignoredSchemas, cancellationToken);
-        return StepGrouping.Group(PlanBuilder.PlanAll(file, model));
+        var versionSchemas = await VersionSchemas.ListAsync(connection, cancellationToken);
+        return StepGrouping.Group(PlanBuilder.PlanAll(file, model, migration, [.. versionSchemas.Select(v => v.Name)]));
     }
 }

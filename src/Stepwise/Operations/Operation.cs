@@ -22,4 +22,8 @@ public abstract record Operation
 }
 
 /// <summary>An operation migration file: its optional name and its operations, in order (never empty).</summary>
-public sealed record OperationFile(string? Name, IReadOnlyList<Operation> Operations);
+public sealed record OperationFile(string? Name, IReadOnlyList<Operation> Operations)
+{
+    /// <summary>pgroll's <c>version_schema</c>: the name of the schema of views the migration's version gets, when set (see <see cref="VersionSchemas"/>).</summary>
+    public string? VersionSchema { get; init; }
+}

@@ -18,12 +18,7 @@ public static class OperationFileReader
     /// <summary>pgroll operations Stepwise does not read yet (an operation declaring one of these names takes precedence).</summary>
     private static readonly Dictionary<string, (string Why, string Hint)> Later = new(StringComparer.Ordinal)
     {
-        ["rename_column"] = (RenameWhy, RenameHint),
-        ["rename_table"] = (RenameWhy, RenameHint),
     };
-
-    private const string RenameWhy = "renames need versioned schemas (old code reads the old name while new code reads the new one)";
-    private const string RenameHint = "until it lands: add_column with up (the copy) + drop_column in a later migration";
 
     /// <summary>Deeper nesting than any operation file needs; refused before it can exhaust the stack.</summary>
     private const int MaxDepth = 64;
@@ -82,7 +77,7 @@ public static class OperationFileReader
 
         var file = new YamlFields(context, root, "the file", FileFields);
         var name = file.String("name");
-        file.Ignored("version_schema", "Stepwise has no version schemas");
+        var versionSchema = file.String("version_schema");
         var operations = new List<Operation>();
         switch (file.Value("operations"))
         {
@@ -110,7 +105,7 @@ public static class OperationFileReader
                     "write each operation as a list item starting with - (e.g. - add_column: ...)");
                 break;
         }
-        return context.Errors == 0 ? new OperationFile(name, operations) : null;
+        return context.Errors == 0 ? new OperationFile(name, operations) { VersionSchema = string.IsNullOrEmpty(versionSchema) ? null : versionSchema } : null;
     }
 
     private static Operation? ReadOperation(YamlFileContext context, YamlNode item)

@@ -21,6 +21,8 @@ public sealed class PlanningException(string message, FilePosition position, str
 /// </summary>
 public sealed class PlanBuilder(SchemaModel schema)
 {
+    private string _migration = "migration";
+    private string? _versionSchema;
     private readonly List<Step> _start = [];
     private readonly List<Step> _complete = [];
     private readonly List<Step> _rollback = [];
@@ -30,8 +32,17 @@ public sealed class PlanBuilder(SchemaModel schema)
     public SchemaModel Schema { get; private set; } = schema;
 
     /// <summary>Records that the operation being planned adds <paramref name="column"/> to <paramref name="table"/>.</summary>
-    public void Added(TableModel table, ColumnModel column) =>
+    public void Added(TableModel table, ColumnModel column)
+    {
         Schema = Schema with { Tables = [.. Schema.Tables.Select(t => t == table ? t with { Columns = [.. t.Columns, column] } : t)] };
+        Version.Added(table, column.Name);
+    }
+
+    /// <summary>How the new version sees the tables, when the migration changes something old and new code cannot share.</summary>
+    internal VersionView Version { get; } = new();
+
+    /// <summary>The version schema this migration gets for the tables of <paramref name="baseSchema"/> (see <see cref="VersionSchemas.Name(string, string?, string)"/>).</summary>
+    internal string VersionSchemaOf(string baseSchema) => VersionSchemas.Name(_migration, _versionSchema, baseSchema);
 
     /// <summary>Records that the operation being planned creates <paramref name="table"/>.</summary>
     public void Added(TableModel table) => Schema = Schema with { Tables = [.. Schema.Tables, table] };
@@ -40,10 +51,15 @@ public sealed class PlanBuilder(SchemaModel schema)
     internal int Operation { get; private set; }
 
     /// <summary>Plans every operation of a file, in order.</summary>
+    /// <param name="file">The operations.</param>
+    /// <param name="schema">The schema they start from.</param>
+    /// <param name="migration">The migration's name (its file name without extension), which names its version schema unless the file's <c>version_schema</c> does.</param>
+    /// <param name="versionSchemas">The version schemas that exist: complete drops them (their versions are gone by then).</param>
     /// <exception cref="PlanningException">An operation does not fit the schema.</exception>
-    public static Plan PlanAll(OperationFile file, SchemaModel schema)
+    public static Plan PlanAll(OperationFile file, SchemaModel schema, string migration = "migration", IReadOnlyList<string>? versionSchemas = null)
     {
-        var builder = new PlanBuilder(schema);
+        ArgumentNullException.ThrowIfNull(file);
+        var builder = new PlanBuilder(schema) { _migration = migration, _versionSchema = file.VersionSchema };
         for (var i = 0; i < file.Operations.Count; i++)
         {
             builder.Operation = i;
@@ -58,7 +74,40 @@ public sealed class PlanBuilder(SchemaModel schema)
                 throw new PlanningException($"{operation.Kind}: {ex.Message}", operation.Position, "check the names and SQL fragments of this operation");
             }
         }
+        builder.PlanVersionSchema(file, migration, versionSchemas ?? []);
         return new Plan(builder._start, builder._complete, [.. Enumerable.Reverse(builder._rollback)]) { Kept = builder._kept };
+    }
+
+    /// <summary>
+    /// The new version's schema of views when an operation needs one (or the file names one), after the operations'
+    /// own steps; and at the start of complete, the previous versions' schemas dropped (their views would hold on to
+    /// the columns complete drops).
+    /// </summary>
+    private void PlanVersionSchema(OperationFile file, string migration, IReadOnlyList<string> existing)
+    {
+        Operation = file.Operations.Count - 1;
+        string? created = null;
+        if (Version.Needed || file.VersionSchema is not null)
+        {
+            var schemas = Version.Schemas.ToList();
+            var position = file.Operations[^1].Position;
+            if (schemas.Count > 1)
+            {
+                throw new PlanningException($"the operations change what the new version sees in several schemas ({string.Join(", ", schemas)}); a version schema shows the tables of one",
+                    position, "split the migration: one per schema");
+            }
+            var baseSchema = schemas.FirstOrDefault() ?? "public";
+            created = VersionSchemaOf(baseSchema);
+            if (existing.Contains(created, StringComparer.Ordinal) || Schema.Schemas.Any(s => s.Name == created))
+            {
+                throw new PlanningException($"schema {created} already exists, so it cannot be this migration's version schema", position,
+                    "drop it, or name another one with version_schema: at the top of the file");
+            }
+            Version.Plan(this, baseSchema, created, migration);
+        }
+        var drops = existing.Where(s => s != created)
+            .Select(s => Steps.Sql($"drop version schema {s} (its version is gone)", $"DROP SCHEMA IF EXISTS {Quote.Ident(s)} CASCADE") with { Operation = Operation }).ToList();
+        _complete.InsertRange(0, drops);
     }
 
     /// <summary>Adds a start step; <paramref name="undo"/>, when given, runs on rollback.</summary>
@@ -84,6 +133,10 @@ public sealed class PlanBuilder(SchemaModel schema)
     public TableModel RequireTable(string name, FilePosition position)
     {
         var (schemaName, table) = Split(name);
+        if (Version.RenamedTo(schemaName, table) is { } renamed)
+        {
+            (schemaName, table) = renamed;
+        }
         return Schema.Tables.FirstOrDefault(t => t.Schema == schemaName && t.Name == table)
             ?? throw new PlanningException($"table {schemaName}.{table} does not exist", position,
                 "create it in an earlier migration (or with create_table before this operation), or check the name");
@@ -118,9 +171,11 @@ public sealed class PlanBuilder(SchemaModel schema)
     }
 
     /// <summary>A helper object's name: <c>_stepwise_</c> + the parts, cut to PostgreSQL's 63 bytes with a hash when too long.</summary>
-    public static string HelperName(string kind, params string[] parts)
+    public static string HelperName(string kind, params string[] parts) => Fit($"_stepwise_{kind}_{string.Join('_', parts)}");
+
+    /// <summary><paramref name="name"/>, or when longer than PostgreSQL's 63 bytes, its start and a hash of it.</summary>
+    internal static string Fit(string name)
     {
-        var name = $"_stepwise_{kind}_{string.Join('_', parts)}";
         if (Encoding.UTF8.GetByteCount(name) <= 63)
         {
             return name;

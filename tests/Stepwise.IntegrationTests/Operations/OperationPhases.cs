@@ -54,17 +54,17 @@ internal sealed class OperationPhases : IAsyncDisposable
         var ws = await MigrationWorkspace.CreateAsync(fixture);
         ws.Write("1_base.sql", Base).Write("2_op.yaml", yaml).WriteSum();
         await ws.Migrator().ApplyAsync(new ApplyRequest { ToVersion = 1 });
-        var phases = new OperationPhases(ws, await CatalogReader.ReadAsync(ws.ConnectionString));
+        var phases = new OperationPhases(ws, await CatalogReader.ReadWithHelpersAsync(ws.ConnectionString));
         await ws.Migrator().ApplyAsync(new ApplyRequest());
         Assert.Equal(MigrationState.Started, await StateAsync(ws));
         return phases;
     }
 
-    /// <summary>Rolls the started migration back: the catalog equals the one before start.</summary>
+    /// <summary>Rolls the started migration back: the catalog equals the one before start, helper objects and version schemas included.</summary>
     public async Task RollbackAsync()
     {
         await Workspace.Migrator().RollbackAsync();
-        Assert.Equal([], SchemaDiff.Compare(_before, await CatalogReader.ReadAsync(Workspace.ConnectionString)).Select(c => c.ToString()));
+        Assert.Equal([], SchemaDiff.Compare(_before, await CatalogReader.ReadWithHelpersAsync(Workspace.ConnectionString)).Select(c => c.ToString()));
         Assert.Equal(MigrationState.Pending, await StateAsync(Workspace));
     }
 

@@ -62,12 +62,12 @@ public class OperationMigrationDirectoryTests
     public async Task Validate_reports_a_bad_operation_file_with_file_line_and_column()
     {
         using var cli = new CliRunner();
-        cli.Write("migrations/20261121000000_add.yaml", "operations:\n  - alter_column: {table: t, column: c, type: bigint}\n");
+        cli.Write("migrations/20261121000000_add.yaml", "operations:\n  - alter_column: {table: t, column: c, type: bigint DEFAULT 1}\n");
 
         var (code, output, error) = await cli.Run("validate", "--no-color");
 
         Assert.Equal(1, code); // validate: 1 when checks fail
-        Assert.Contains(Path.Combine("migrations", "20261121000000_add.yaml") + ":2:41: error: alter_column.type is not supported yet", output + error, StringComparison.Ordinal);
+        Assert.Contains(Path.Combine("migrations", "20261121000000_add.yaml") + ":2:62: error: alter_column.type must be a type name and nothing more", output + error, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,0 +1,260 @@
+using Npgsql;
+using Stepwise.Catalog;
+using Stepwise.Execution;
+using Stepwise.IntegrationTests.Execution;
+using Stepwise.Operations;
+
+namespace Stepwise.IntegrationTests.Operations;
+
+/// <summary>
+/// Renames, type changes and drops through start, rollback and complete: old code on the tables (as before any version
+/// schema existed) and new code on its version schema (<c>Search Path=public_2_op,public</c>) read and write at once and
+/// see each other's rows; rollback leaves the catalog exactly as before, helpers and version schemas included.
+/// </summary>
+[Collection(OperationsCollection.Name)]
+public class VersionSchemaTests(PostgresFixture fixture)
+{
+    private const string NewVersion = "public_2_op";
+
+    [Fact]
+    public async Task Rename_column_lets_old_and_new_code_write_under_their_own_names_and_renames_at_complete()
+    {
+        await using var op = await OperationPhases.StartAsync(fixture, """
+            operations:
+              - rename_column: { table: users, from: nickname, to: handle }
+            """);
+
+        await op.ExecuteAsync("INSERT INTO users (id, email, nickname) VALUES (5001, 'old@example.com', 'olde')");
+        Assert.Equal(5002L, await NewScalarAsync<long>(op, "INSERT INTO users (id, email, handle) VALUES (5002, 'new@example.com', 'newe') RETURNING id"));
+        Assert.Equal("olde", await NewScalarAsync<string>(op, "SELECT handle FROM users WHERE id = 5001"));
+        await op.HoldsAsync("SELECT nickname = 'newe' FROM users WHERE id = 5002");
+        // ON CONFLICT through the view, on the table's primary key; the table's default (score 0) for a column left out.
+        Assert.Equal("again", await NewScalarAsync<string>(op,
+            "INSERT INTO users (id, email, handle) VALUES (5002, 'x@example.com', 'x') ON CONFLICT (id) DO UPDATE SET handle = 'again' RETURNING handle"));
+        Assert.Equal(0, await NewScalarAsync<int>(op, "SELECT score FROM users WHERE id = 5002"));
+        await NewExecuteAsync(op, "UPDATE users SET handle = 'changed' WHERE id = 5001; DELETE FROM users WHERE id = 5002");
+        await op.HoldsAsync("SELECT nickname = 'changed' FROM users WHERE id = 5001 AND NOT EXISTS (SELECT 1 FROM users WHERE id = 5002)");
+        Assert.Equal([NewVersion], (await op.Workspace.Migrator().VersionSchemasAsync()).Select(v => v.Name));
+
+        await op.RollbackAsync();
+        await op.HoldsAsync($"SELECT NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = '{NewVersion}')");
+        await op.CompleteAsync();
+
+        await op.HoldsAsync("SELECT handle = 'changed' FROM users WHERE id = 5001");
+        Assert.Equal("changed", await NewScalarAsync<string>(op, "SELECT handle FROM users WHERE id = 5001"));
+        Assert.Equal([new VersionSchemaInfo(NewVersion, "2_op")], await op.Workspace.Migrator().VersionSchemasAsync());
+        Assert.DoesNotContain((await CatalogReader.ReadAsync(op.Workspace.ConnectionString)).Schemas, s => s.Name == NewVersion);
+    }
+
+    [Fact]
+    public async Task Rename_table_is_seen_by_the_new_version_at_start_and_made_at_complete()
+    {
+        await using var op = await OperationPhases.StartAsync(fixture, """
+            operations:
+              - rename_table: { from: teams, to: squads }
+            """);
+
+        await op.ExecuteAsync("INSERT INTO teams VALUES (11, 'old team')");
+        await NewExecuteAsync(op, "INSERT INTO squads VALUES (12, 'new team')");
+        Assert.Equal(12L, await NewScalarAsync<long>(op, "SELECT count(*) FROM squads"));
+        await op.HoldsAsync("SELECT count(*) = 12 FROM teams");
+
+        await op.RollbackAsync();
+        await op.CompleteAsync();
+
+        await op.HoldsAsync("SELECT to_regclass('public.teams') IS NULL AND count(*) = 12 FROM squads");
+        Assert.Equal(12L, await NewScalarAsync<long>(op, "SELECT count(*) FROM squads"));
+    }
+
+    [Fact]
+    public async Task Drop_column_and_table_are_hidden_from_the_new_version_and_kept_for_the_old_until_complete()
+    {
+        await using var op = await OperationPhases.StartAsync(fixture, """
+            operations:
+              - drop_column: { table: users, column: nickname, down: "'from new'" }
+              - drop_table: { name: legacy }
+            """);
+
+        await NewExecuteAsync(op, "INSERT INTO users (id, email) VALUES (5001, 'new@example.com')");
+        await op.HoldsAsync("SELECT nickname = 'from new' FROM users WHERE id = 5001");
+        Assert.Equal("42703", (await Assert.ThrowsAsync<PostgresException>(() => NewScalarAsync<string>(op, "SELECT nickname FROM users LIMIT 1"))).SqlState);
+        // legacy is not in the version schema: the name falls through to public, where old code still has it.
+        await op.HoldsAsync($"SELECT to_regclass('{NewVersion}.legacy') IS NULL AND to_regclass('public.legacy') IS NOT NULL");
+
+        await op.RollbackAsync();
+        await op.CompleteAsync();
+
+        await op.HoldsAsync("SELECT to_regclass('public.legacy') IS NULL");
+        await op.HoldsAsync("SELECT NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'nickname' AND NOT attisdropped)");
+    }
+
+    [Fact]
+    public async Task Alter_column_type_keeps_both_versions_in_sync_and_swaps_without_a_rewrite_at_complete()
+    {
+        await using var op = await OperationPhases.StartAsync(fixture, """
+            operations:
+              - alter_column: { table: users, column: score, type: bigint }
+            """);
+
+        // The backfill converted every existing row; old code writes integers, new code bigints, and each sees the other's.
+        await op.HoldsAsync("SELECT count(*) = 0 FROM users WHERE _stepwise_new_score IS DISTINCT FROM score::bigint");
+        await op.ExecuteAsync("INSERT INTO users (id, email, score) VALUES (5001, 'old@example.com', 7)");
+        await NewExecuteAsync(op, "INSERT INTO users (id, email, score) VALUES (5002, 'new@example.com', 8)");
+        Assert.Equal("bigint", await NewScalarAsync<string>(op, "SELECT pg_typeof(score)::text FROM users WHERE id = 5001"));
+        Assert.Equal(7L, await NewScalarAsync<long>(op, "SELECT score FROM users WHERE id = 5001"));
+        await op.HoldsAsync("SELECT score = 8 AND pg_typeof(score) = 'integer'::regtype FROM users WHERE id = 5002");
+        await NewExecuteAsync(op, "UPDATE users SET score = 80 WHERE id = 5002");
+        await op.ExecuteAsync("UPDATE users SET score = 70 WHERE id = 5001");
+        Assert.Equal(70L, await NewScalarAsync<long>(op, "SELECT score FROM users WHERE id = 5001"));
+        await op.HoldsAsync("SELECT score = 80 FROM users WHERE id = 5002");
+        // The default (0) and the check (score >= 0) still apply to the old column; the new version gets the default too.
+        Assert.Equal(0L, await NewScalarAsync<long>(op, "INSERT INTO users (id, email) VALUES (5003, 'd@example.com') RETURNING score"));
+        await op.RefusedAsync("INSERT INTO users (id, email, score) VALUES (5004, 'n@example.com', -1)", "23514");
+
+        await op.RollbackAsync();
+        await op.CompleteAsync();
+
+        await op.HoldsAsync("SELECT format_type(atttypid, atttypmod) = 'bigint' FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'score'");
+        await op.HoldsAsync("SELECT pg_get_expr(adbin, adrelid) = '0' FROM pg_attrdef d JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum WHERE a.attrelid = 'users'::regclass AND a.attname = 'score'");
+        await op.HoldsAsync("SELECT convalidated FROM pg_constraint WHERE conname = 'users_score_check'");
+        await op.RefusedAsync("INSERT INTO users (id, email, score) VALUES (5005, 'n@example.com', -1)", "23514");
+        await op.HoldsAsync("SELECT score = 70 FROM users WHERE id = 5001");
+        Assert.Equal(80L, await NewScalarAsync<long>(op, "SELECT score FROM users WHERE id = 5002"));
+    }
+
+    [Fact]
+    public async Task Alter_column_type_and_name_at_once_converts_both_ways_under_each_versions_name()
+    {
+        await using var op = await OperationPhases.StartAsync(fixture, """
+            operations:
+              - alter_column: { table: users, column: nickname, type: varchar(40), name: handle, up: "left(nickname, 40)" }
+            """);
+
+        await op.ExecuteAsync("INSERT INTO users (id, email, nickname) VALUES (5001, 'old@example.com', repeat('x', 50))");
+        await NewExecuteAsync(op, "INSERT INTO users (id, email, handle) VALUES (5002, 'new@example.com', 'short')");
+        Assert.Equal(new string('x', 40), await NewScalarAsync<string>(op, "SELECT handle FROM users WHERE id = 5001"));
+        await op.HoldsAsync("SELECT nickname = 'short' FROM users WHERE id = 5002");
+
+        await op.RollbackAsync();
+        await op.CompleteAsync();
+
+        await op.HoldsAsync("SELECT format_type(atttypid, atttypmod) = 'character varying(40)' FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'handle'");
+    }
+
+    [Fact]
+    public async Task Alter_column_type_of_a_foreign_key_column_carries_the_key_and_its_index()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        ws.Write("1_base.sql", OperationPhases.Base + "ALTER TABLE teams ALTER COLUMN id TYPE integer;\nALTER TABLE users ADD CONSTRAINT users_team_fkey FOREIGN KEY (team_id) REFERENCES teams (id);\n")
+            .Write("2_op.yaml", "operations:\n  - alter_column: { table: users, column: team_id, type: integer }\n").WriteSum();
+        await ws.Migrator().ApplyAsync(new ApplyRequest { ToVersion = 1 });
+        var before = await CatalogReader.ReadWithHelpersAsync(ws.ConnectionString);
+
+        await ws.Migrator().ApplyAsync(new ApplyRequest());
+        Assert.Equal("23503", (await Assert.ThrowsAsync<PostgresException>(() => ExecuteAsync(ws, NewVersion, "INSERT INTO users (id, email, team_id) VALUES (5001, 'x@example.com', 99)"))).SqlState);
+        await ExecuteAsync(ws, NewVersion, "INSERT INTO users (id, email, team_id) VALUES (5001, 'x@example.com', 3)");
+        Assert.Equal(3, await ws.ScalarAsync<long>("SELECT team_id FROM users WHERE id = 5001"));
+        await ws.Migrator().RollbackAsync();
+        Assert.Equal([], SchemaDiff.Compare(before, await CatalogReader.ReadWithHelpersAsync(ws.ConnectionString)).Select(c => c.ToString()));
+
+        await ws.Migrator().ApplyAsync(new ApplyRequest { Complete = true });
+
+        var after = await CatalogReader.ReadAsync(ws.ConnectionString);
+        var users = after.Tables.Single(t => t.Name == "users");
+        Assert.Equal("integer", users.Columns.Single(c => c.Name == "team_id").Type);
+        Assert.Equal("FOREIGN KEY (team_id) REFERENCES teams(id)", users.Constraints.Single(k => k.Name == "users_team_fkey").Definition);
+        Assert.True(users.Constraints.Single(k => k.Name == "users_team_fkey").Validated);
+        Assert.Equal("CREATE INDEX users_team_idx ON public.users USING btree (team_id)", after.Indexes.Single(i => i.Name == "users_team_idx").Definition);
+        // The copy took the column's place at the end of the row: SELECT * lists it last from now on.
+        Assert.Equal(["id", "email", "nickname", "score", "team_id"], users.Columns.Select(c => c.Name));
+    }
+
+    [Fact]
+    public async Task A_type_change_whose_backfill_fails_resumes_after_the_last_batch_once_the_data_is_fixed()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        ws.Write("1_base.sql", OperationPhases.Base + "UPDATE users SET nickname = (id * 10)::text;\nUPDATE users SET nickname = 'ten' WHERE id = 2990;\n")
+            .Write("2_op.yaml", "operations:\n  - alter_column: { table: users, column: nickname, type: integer }\n").WriteSum();
+        await ws.Migrator().ApplyAsync(new ApplyRequest { ToVersion = 1 });
+
+        await Assert.ThrowsAsync<MigrationFailedException>(() => ws.Migrator(o => o.Backfill = new() { InitialBatchSize = 100, MinBatchSize = 100, MaxBatchSize = 100 })
+            .ApplyAsync(new ApplyRequest()));
+        var stopped = (await ws.Migrator().StatusAsync()).Entries.Single(e => e.Version == 2);
+        Assert.Equal(MigrationState.InProgress, stopped.State);
+        var filled = await ws.ScalarAsync<long>("SELECT count(_stepwise_new_nickname) FROM users");
+        Assert.InRange(filled, 2800, 2989); // the batches before the bad row committed, the failing one did not
+        await ws.ExecuteAsync("UPDATE users SET nickname = '10' WHERE id = 2990"); // as old code would: the trigger converts it
+        await ws.Migrator().ApplyAsync(new ApplyRequest());
+
+        Assert.Equal(MigrationState.Started, (await ws.Migrator().StatusAsync()).Entries.Single(e => e.Version == 2).State);
+        Assert.Equal(0L, await ws.ScalarAsync<long>("SELECT count(*) FROM users WHERE _stepwise_new_nickname IS DISTINCT FROM nickname::integer"));
+        await ws.Migrator().CompleteAsync();
+        Assert.Equal(10, await ws.ScalarAsync<int>("SELECT nickname FROM users WHERE id = 2990"));
+        Assert.Equal(29890, await ws.ScalarAsync<int>("SELECT nickname FROM users WHERE id = 2989"));
+    }
+
+    [Fact]
+    public async Task The_next_migrations_complete_drops_the_previous_version_schema()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        ws.Write("1_base.sql", OperationPhases.Base)
+            .Write("2_op.yaml", "operations:\n  - rename_column: { table: users, from: nickname, to: handle }\n")
+            .Write("3_next.yaml", "operations:\n  - rename_column: { table: users, from: handle, to: alias }\n").WriteSum();
+        await ws.Migrator().ApplyAsync(new ApplyRequest { Complete = true, ToVersion = 2 });
+        await ws.Migrator().ApplyAsync(new ApplyRequest());
+
+        Assert.Equal([NewVersion, "public_3_next"], (await ws.Migrator().VersionSchemasAsync()).Select(v => v.Name));
+        await ExecuteAsync(ws, NewVersion, "INSERT INTO users (id, email, handle) VALUES (5001, 'a@example.com', 'previous')");
+        Assert.Equal("previous", await ScalarAsync<string>(ws, "public_3_next", "SELECT alias FROM users WHERE id = 5001"));
+        await ws.Migrator().CompleteAsync();
+
+        Assert.Equal(["public_3_next"], (await ws.Migrator().VersionSchemasAsync()).Select(v => v.Name));
+        Assert.Equal("previous", await ws.ScalarAsync<string>("SELECT alias FROM users WHERE id = 5001"));
+    }
+
+    [Fact]
+    public async Task Dry_run_and_status_show_the_version_schema()
+    {
+        await using var op = await OperationPhases.StartAsync(fixture, "operations:\n  - rename_column: { table: users, from: nickname, to: handle }\n");
+
+        var (_, output, _) = await op.Workspace.RunCliAsync("status", "--format", "json");
+        var schema = Assert.Single(System.Text.Json.JsonDocument.Parse(output).RootElement.GetProperty("versionSchemas").EnumerateArray());
+        Assert.Equal((NewVersion, "2_op"), (schema.GetProperty("name").GetString(), schema.GetProperty("migration").GetString()));
+        await op.Workspace.Migrator().RollbackAsync();
+        var (_, dry, _) = await op.Workspace.RunCliAsync("apply", "--dry-run", "--format", "json");
+        Assert.Contains(Strings(System.Text.Json.JsonDocument.Parse(dry).RootElement), t => t.StartsWith(
+            $"CREATE VIEW \"{NewVersion}\".\"users\" WITH (security_invoker = true) AS SELECT \"id\", \"email\", \"team_id\", \"nickname\" AS \"handle\"", StringComparison.Ordinal));
+    }
+
+    private static IEnumerable<string> Strings(System.Text.Json.JsonElement e) => e.ValueKind switch
+    {
+        System.Text.Json.JsonValueKind.String => [e.GetString()!],
+        System.Text.Json.JsonValueKind.Object => e.EnumerateObject().SelectMany(p => Strings(p.Value)),
+        System.Text.Json.JsonValueKind.Array => e.EnumerateArray().SelectMany(Strings),
+        _ => [],
+    };
+
+    private static Task<T> NewScalarAsync<T>(OperationPhases op, string sql) => ScalarAsync<T>(op.Workspace, NewVersion, sql);
+
+    private static Task NewExecuteAsync(OperationPhases op, string sql) => ExecuteAsync(op.Workspace, NewVersion, sql);
+
+    /// <summary>A connection as the application of <paramref name="version"/> opens it: <c>Search Path=version,public</c>.</summary>
+    private static NpgsqlConnection Connect(MigrationWorkspace ws, string version) =>
+        new(new NpgsqlConnectionStringBuilder(ws.ConnectionString) { SearchPath = $"{version},public", Pooling = false }.ConnectionString);
+
+    private static async Task<T> ScalarAsync<T>(MigrationWorkspace ws, string version, string sql)
+    {
+        await using var connection = Connect(ws, version);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+
+    private static async Task ExecuteAsync(MigrationWorkspace ws, string version, string sql)
+    {
+        await using var connection = Connect(ws, version);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+}
