@@ -102,7 +102,7 @@ internal static class ApplyVsDbmate
     }
 
     /// <summary>A run only counts if every table exists and every migration is recorded.</summary>
-    private static async Task CheckAppliedAsync(string connectionString, string historyTable)
+    internal static async Task CheckAppliedAsync(string connectionString, string historyTable, int migrations = Migrations)
     {
         await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
         await connection.OpenAsync();
@@ -113,13 +113,13 @@ internal static class ApplyVsDbmate
         await using var reader = await command.ExecuteReaderAsync();
         await reader.ReadAsync();
         var (tables, recorded) = (reader.GetInt64(0), reader.GetInt64(1));
-        if (tables != Migrations || recorded != Migrations)
+        if (tables != migrations || recorded != migrations)
         {
-            throw new InvalidOperationException($"expected {Migrations} tables and history rows, found {tables} tables and {recorded} rows in {historyTable}");
+            throw new InvalidOperationException($"expected {migrations} tables and history rows, found {tables} tables and {recorded} rows in {historyTable}");
         }
     }
 
-    private static async Task DropAsync(string serverConnectionString, string name)
+    internal static async Task DropAsync(string serverConnectionString, string name)
     {
         await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(serverConnectionString) { Pooling = false }.ConnectionString);
         await connection.OpenAsync();

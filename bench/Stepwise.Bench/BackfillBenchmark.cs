@@ -15,6 +15,15 @@ namespace Stepwise.Bench;
 /// </summary>
 internal static class BackfillBenchmark
 {
+    private enum Walk { Heap, Keyset, Pages }
+
+    private static string Label(Walk walk) => walk switch
+    {
+        Walk.Heap => "heap order (uuid key, fill trigger)",
+        Walk.Keyset => "keyset (uuid key, no fill trigger)",
+        _ => "page ranges (no key, fill trigger)",
+    };
+
     private sealed record Result(double BulkMs, double StepwiseMs, List<double> BatchMs, int LastBatchSize)
     {
         public double LongestBatchMs => BatchMs.Max();
@@ -23,13 +32,17 @@ internal static class BackfillBenchmark
     public static async Task RunAsync()
     {
         var sizes = ReferenceData.Sizes("BENCH_BACKFILL_ROWS", 100_000, 1_000_000, 5_000_000);
-        // BENCH_BACKFILL_MODES=keyset or pages runs one of the two.
-        bool[] modes = Environment.GetEnvironmentVariable("BENCH_BACKFILL_MODES") switch
-        {
-            "keyset" => [true],
-            "pages" => [false],
-            _ => [true, false],
-        };
+        // BENCH_BACKFILL_MODES: a comma-separated choice of heap (uuid key, heap order behind a fill trigger, as add_column
+        // plans it), keyset (uuid key, no fill trigger: the key is walked) and pages (no key); default all three.
+        var modes = (Environment.GetEnvironmentVariable("BENCH_BACKFILL_MODES") is { Length: > 0 } chosen ? chosen : "heap,keyset,pages")
+            .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(m => m switch
+            {
+                "heap" => Walk.Heap,
+                "keyset" => Walk.Keyset,
+                "pages" => Walk.Pages,
+                _ => throw new ArgumentException($"BENCH_BACKFILL_MODES: '{m}' is not heap, keyset or pages"),
+            }).Distinct().Order().ToList();
         var options = new TempPostgresOptions();
         // TempPostgres keeps PostgreSQL's default shared_buffers (128 MB): smaller than a 5M-row table and its indexes.
         var sharedBuffers = Environment.GetEnvironmentVariable("BENCH_SHARED_BUFFERS");
@@ -44,11 +57,15 @@ internal static class BackfillBenchmark
         {
             // Noise on a shared machine is large; small sizes get three rounds (the order alternating), big ones one.
             var rounds = rows <= 1_000_000 ? 3 : 1;
-            foreach (var primaryKey in modes)
+            foreach (var walk in modes)
             {
+                var primaryKey = walk != Walk.Pages;
                 var template = $"backfill_{(primaryKey ? "key" : "nokey")}_{rows}";
-                await ReferenceData.CreateAsync(server, template, rows, organizationColumn: true, primaryKey);
-                var mode = primaryKey ? "keyset (uuid primary key)" : "page ranges (no key)";
+                if (walk != Walk.Keyset || !modes.Contains(Walk.Heap))
+                {
+                    await ReferenceData.CreateAsync(server, template, rows, organizationColumn: true, primaryKey);
+                }
+                var mode = Label(walk);
                 var samples = new List<Result>();
                 for (var round = 0; round < rounds; round++)
                 {
@@ -57,11 +74,11 @@ internal static class BackfillBenchmark
                     if (round % 2 == 0)
                     {
                         bulk = await BulkAsync(server, template);
-                        (stepwise, batches) = await StepwiseAsync(server, template, rows, primaryKey);
+                        (stepwise, batches) = await StepwiseAsync(server, template, rows, walk);
                     }
                     else
                     {
-                        (stepwise, batches) = await StepwiseAsync(server, template, rows, primaryKey);
+                        (stepwise, batches) = await StepwiseAsync(server, template, rows, walk);
                         bulk = await BulkAsync(server, template);
                     }
                     var result = new Result(bulk, stepwise, batches.Durations, batches.Last);
@@ -70,7 +87,10 @@ internal static class BackfillBenchmark
                         $"({batches.Durations.Count} batches, median {BenchSupport.Median(batches.Durations):0} ms, longest {result.LongestBatchMs:0} ms, " +
                         $"{batches.Durations.Count(d => d > 250)} over 250 ms, last size {batches.Last}), ratio {bulk / stepwise:0.00}, load {BenchSupport.LoadAverage()}");
                 }
-                await ReferenceData.DropAsync(server, template);
+                if (walk != Walk.Heap || !modes.Contains(Walk.Keyset))
+                {
+                    await ReferenceData.DropAsync(server, template);
+                }
                 results.Add((rows, mode, samples));
             }
         }
@@ -105,6 +125,74 @@ internal static class BackfillBenchmark
                     $"{rate(of[^1].Rows, of[^1].Rounds) / rate(of[0].Rows, of[0].Rounds):0.00}");
             }
         }
+        await InsertLoadAsync(server);
+    }
+
+    /// <summary>
+    /// The backfill (heap order, behind a real fill trigger, as add_column plans it) while 4 clients insert runs at twice
+    /// the rows per second the same backfill reached with no load: it must still finish, updating the rows that were
+    /// there at its start. BENCH_BACKFILL_LOAD_ROWS sets the table (default 1M; 0 skips this part).
+    /// </summary>
+    private static async Task InsertLoadAsync(TempPostgres server)
+    {
+        var rows = ReferenceData.Sizes("BENCH_BACKFILL_LOAD_ROWS", 1_000_000)[0];
+        if (rows == 0)
+        {
+            return;
+        }
+        var template = $"backfill_load_{rows}";
+        await ReferenceData.CreateAsync(server, template, rows, organizationColumn: true, primaryKey: true);
+        var (quietMs, _) = await StepwiseAsync(server, template, rows, Walk.Heap);
+        var quietRate = rows / quietMs * 1000;
+        var connectionString = await ReferenceData.CopyAsync(server, template, "backfill_run");
+        await using (var connection = await ReferenceData.OpenAsync(connectionString))
+        {
+            await ReferenceData.ExecuteAsync(connection, $"""
+                CREATE FUNCTION fill_organization() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN NEW.organization_id := (SELECT w.organization_id FROM workflows w WHERE w.id = NEW.workflow_id); RETURN NEW; END $$;
+                CREATE TRIGGER fill_organization BEFORE INSERT OR UPDATE ON workflow_runs FOR EACH ROW WHEN (NEW.organization_id IS NULL) EXECUTE FUNCTION fill_organization();
+                """);
+            var history = new HistoryStore("stepwise");
+            await history.EnsureAsync(connection, CancellationToken.None);
+            // Each client inserts 100 rows at a time, spaced so the four together aim at twice the quiet backfill rate.
+            var target = 2 * quietRate;
+            using var stop = new CancellationTokenSource();
+            long inserted = 0;
+            var clients = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+            {
+                await using var client = await ReferenceData.OpenAsync(connectionString, "bench-insert");
+                var clock = Stopwatch.StartNew();
+                long mine = 0;
+                while (!stop.IsCancellationRequested)
+                {
+                    await ReferenceData.ExecuteAsync(client, $"INSERT INTO workflow_runs (workflow_id) SELECT 1 + (random() * {ReferenceData.Workflows - 1})::int FROM generate_series(1, 100)");
+                    mine += 100;
+                    Interlocked.Add(ref inserted, 100);
+                    var ahead = TimeSpan.FromSeconds(mine / (target / 4)) - clock.Elapsed;
+                    if (ahead > TimeSpan.Zero)
+                    {
+                        await Task.Delay(ahead);
+                    }
+                }
+            })).ToList();
+            await Task.Delay(TimeSpan.FromSeconds(2));
+            var before = Interlocked.Read(ref inserted);
+            var runner = new BackfillRunner(connection, history, new BackfillOptions(), NullLogger.Instance);
+            var backfillClock = Stopwatch.StartNew();
+            var updated = await runner.RunAsync(1, 1, Spec(Walk.Heap), CancellationToken.None);
+            var ms = backfillClock.Elapsed.TotalMilliseconds;
+            var during = Interlocked.Read(ref inserted) - before;
+            await stop.CancelAsync();
+            await Task.WhenAll(clients);
+            await CheckFilledAsync(connection);
+            Console.WriteLine();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"Under insert load ({ReferenceData.Label(rows)} rows, heap order, fill trigger, 4 clients aiming at 2x the quiet rate of {quietRate:N0} rows/s): " +
+                $"the backfill finished in {ms / 1000:0.0} s, {updated:N0} rows ({updated / ms * 1000:N0} rows/s) while {during:N0} rows were inserted " +
+                $"({during / ms * 1000:N0} rows/s, {during / ms * 1000 / (updated / ms * 1000):0.00}x the backfill's rate during the run); load average {BenchSupport.LoadAverage()}"));
+        }
+        await ReferenceData.DropAsync(server, "backfill_run");
+        await ReferenceData.DropAsync(server, template);
     }
 
     private static async Task<double> BulkAsync(TempPostgres server, string template)
@@ -122,34 +210,40 @@ internal static class BackfillBenchmark
         return ms;
     }
 
-    private static async Task<(double Ms, (List<double> Durations, int Last) Batches)> StepwiseAsync(TempPostgres server, string template, long rows, bool primaryKey)
+    private static BackfillSpec Spec(Walk walk) =>
+        new("public", "workflow_runs", [new BackfillSet("organization_id", ReferenceData.OrganizationOf)], "\"organization_id\" IS NULL",
+            walk == Walk.Pages ? [] : [new KeyColumn("id", "uuid")], FilledByTrigger: walk != Walk.Keyset); // as add_column plans them
+
+    private static async Task<(double Ms, (List<double> Durations, int Last) Batches)> StepwiseAsync(TempPostgres server, string template, long rows, Walk walk)
     {
         var connectionString = await ReferenceData.CopyAsync(server, template, "backfill_run");
         double ms;
         var durations = new List<double>();
         var last = 0;
         await using (var connection = await ReferenceData.OpenAsync(connectionString))
+        await using (var trace = Environment.GetEnvironmentVariable("BENCH_BACKFILL_TRACE") == "1" ? await BatchTrace.StartAsync(connectionString) : null)
         {
             var history = new HistoryStore("stepwise");
             await history.EnsureAsync(connection, CancellationToken.None);
-            // A batch's time is from the end of the one before to its progress report: the statement, its commit and the
-            // round trip, an upper bound of how long it held its row locks.
-            var batchClock = new Stopwatch();
+            // A batch's time is the runner's own measure of its statement: the update, its checkpoint, the commit and
+            // the round trip, how long it held its row locks (the pacer's look at the database between batches, and the
+            // set-up before the first, are not in it).
             var options = new BackfillOptions
             {
                 OnProgress = p =>
                 {
-                    durations.Add(batchClock.Elapsed.TotalMilliseconds);
+                    if (p.Waiting is not null)
+                    {
+                        return;
+                    }
+                    durations.Add(p.LastBatch.TotalMilliseconds);
                     last = p.BatchSize;
-                    batchClock.Restart();
+                    trace?.Batch(p.LastBatch.TotalMilliseconds, p);
                 },
             };
-            var spec = new BackfillSpec("public", "workflow_runs", [new BackfillSet("organization_id", ReferenceData.OrganizationOf)], "\"organization_id\" IS NULL",
-                primaryKey ? [new KeyColumn("id", "uuid")] : []);
-            var runner = new BackfillRunner(connection, history.Backfills, options, NullLogger.Instance);
+            var runner = new BackfillRunner(connection, history, options, NullLogger.Instance);
             var clock = Stopwatch.StartNew();
-            batchClock.Start();
-            var updated = await runner.RunAsync(1, 1, spec, CancellationToken.None);
+            var updated = await runner.RunAsync(1, 1, Spec(walk), CancellationToken.None);
             ms = clock.Elapsed.TotalMilliseconds;
             if (updated != rows)
             {

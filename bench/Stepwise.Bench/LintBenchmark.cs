@@ -12,7 +12,8 @@ namespace Stepwise.Bench;
 /// </summary>
 internal static class LintBenchmark
 {
-    private static readonly string[] s_shapes =
+    /// <summary>The statement shapes of the corpus ({0}: a number that makes names unique).</summary>
+    internal static readonly string[] Shapes =
     [
         "CREATE TABLE t{0} (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL, created_at timestamptz NOT NULL DEFAULT now());",
         "ALTER TABLE workflow_runs ADD COLUMN c{0} uuid;",
@@ -46,15 +47,12 @@ internal static class LintBenchmark
             for (var f = 0; f < files; f++)
             {
                 var sb = new StringBuilder("-- stepwise:up\n");
-                for (var s = 0; s < s_shapes.Length; s++)
-                {
-                    sb.Append(string.Format(System.Globalization.CultureInfo.InvariantCulture, s_shapes[s], (f * 100) + s)).Append('\n');
-                }
+                AppendStatements(sb, f);
                 var name = $"{f + 1}_m{f}.sql";
                 await File.WriteAllTextAsync(Path.Combine(directory, name), sb.ToString());
                 texts.Add((name, sb.ToString()));
             }
-            var statements = files * s_shapes.Length;
+            var statements = files * Shapes.Length;
             var linter = new Linter();
             var findings = linter.Lint(texts[0].Text, texts[0].Name).Findings.Count;
 
@@ -101,6 +99,15 @@ internal static class LintBenchmark
         finally
         {
             Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    /// <summary>The corpus' statements of file <paramref name="file"/>, one a line: one of each shape.</summary>
+    internal static void AppendStatements(StringBuilder sb, int file)
+    {
+        for (var s = 0; s < Shapes.Length; s++)
+        {
+            sb.Append(string.Format(System.Globalization.CultureInfo.InvariantCulture, Shapes[s], (file * 100) + s)).Append('\n');
         }
     }
 

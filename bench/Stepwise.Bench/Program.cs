@@ -15,6 +15,7 @@ var benchmarks = new Dictionary<string, Func<Task>>(StringComparer.Ordinal)
     ["load"] = LoadBenchmark.RunAsync,
     ["locks"] = LockPolicyBenchmark.RunAsync,
     ["versions"] = VersionSchemaBenchmark.RunAsync,
+    ["native"] = NativeComparison.RunAsync,
 };
 
 if (args.Length != 1 || !benchmarks.TryGetValue(args[0], out var benchmark))

@@ -88,6 +88,25 @@ internal sealed class StepwiseConfiguration(IConfiguration? configuration = null
         }
         options.HeartbeatInterval = Duration(section, nameof(StepwiseOptions.HeartbeatInterval)) ?? options.HeartbeatInterval;
         options.InstanceTimeout = Duration(section, nameof(StepwiseOptions.InstanceTimeout)) ?? options.InstanceTimeout;
+        var backfill = section.GetSection(nameof(StepwiseOptions.Backfill));
+        options.Backfill.TargetBatchDuration = Duration(backfill, "BatchTime") ?? options.Backfill.TargetBatchDuration;
+        options.Backfill.Pause = Duration(backfill, nameof(options.Backfill.Pause)) ?? options.Backfill.Pause;
+        options.Backfill.MaxReplicationLag = Duration(backfill, nameof(options.Backfill.MaxReplicationLag)) ?? options.Backfill.MaxReplicationLag;
+        options.Backfill.MaxSnapshotAge = Duration(backfill, nameof(options.Backfill.MaxSnapshotAge)) ?? options.Backfill.MaxSnapshotAge;
+        options.Backfill.TargetClientLatency = Duration(backfill, "MaxLatency") ?? options.Backfill.TargetClientLatency;
+        options.Backfill.MaxRowsPerSecond = Number(backfill, nameof(options.Backfill.MaxRowsPerSecond)) is { } rate ? (int)rate : options.Backfill.MaxRowsPerSecond;
+        options.Backfill.MaxWalBytesPerSecond = Number(backfill, nameof(options.Backfill.MaxWalBytesPerSecond)) ?? options.Backfill.MaxWalBytesPerSecond;
+        if (backfill["LatencyQuery"] is { Length: > 0 } latencyQuery)
+        {
+            options.Backfill.ClientLatencyQuery = latencyQuery;
+        }
+        if (backfill[nameof(options.Backfill.WaitWhileVacuumed)] is { Length: > 0 } vacuumed)
+        {
+            options.Backfill.WaitWhileVacuumed = bool.TryParse(vacuumed, out var parsed)
+                ? parsed
+                : throw new OptionsValidationException(StepwiseOptions.SectionName, typeof(StepwiseOptions),
+                    [$"{backfill.GetSection(nameof(options.Backfill.WaitWhileVacuumed)).Path} is '{vacuumed}'; write true or false"]);
+        }
         foreach (var table in section.GetSection("Require").GetChildren())
         {
             var columns = table.Value is { } list
@@ -96,6 +115,12 @@ internal sealed class StepwiseConfiguration(IConfiguration? configuration = null
             options.RequiredTables.Add(new RequiredTable(table.Key, columns));
         }
     }
+
+    private static long? Number(IConfigurationSection section, string key) =>
+        section[key] is not { Length: > 0 } text ? null
+        : long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is > 0 and <= int.MaxValue ? n
+        : throw new OptionsValidationException(StepwiseOptions.SectionName, typeof(StepwiseOptions),
+            [$"{section.GetSection(key).Path} is '{text}'; write a whole number above 0"]);
 
     private static TimeSpan? Duration(IConfigurationSection section, string key) =>
         section[key] is { Length: > 0 } text ? ParseDuration(section.GetSection(key).Path, text) : null;

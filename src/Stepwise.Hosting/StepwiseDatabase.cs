@@ -118,8 +118,32 @@ internal sealed class StepwiseDatabase(IOptions<StepwiseOptions> options, IServi
             LockDeadline = Options.LockDeadline,
             CancelAutovacuum = Options.CancelAutovacuum,
             TerminateIdleInTransactionAfter = Options.TerminateIdleInTransactionAfter,
+            Backfill = WatchedBackfillOptions(),
             Logger = logger,
         };
+    }
+
+    private Stepwise.Execution.Backfill.BackfillProgress? _backfill;
+
+    /// <summary>The last progress of a backfill this process runs (the health data shows it while it runs).</summary>
+    public Stepwise.Execution.Backfill.BackfillProgress? Backfill => _backfill is { Done: false } progress ? progress : null;
+
+    private bool _watchingBackfills;
+
+    /// <summary>Keeps the last backfill progress for the health data (once), then calls the application's own callback.</summary>
+    private Stepwise.Execution.Backfill.BackfillOptions WatchedBackfillOptions()
+    {
+        if (!_watchingBackfills)
+        {
+            _watchingBackfills = true;
+            var theirs = Options.Backfill.OnProgress;
+            Options.Backfill.OnProgress = progress =>
+            {
+                _backfill = progress;
+                theirs?.Invoke(progress);
+            };
+        }
+        return Options.Backfill;
     }
 
     /// <summary>Whether the database is ready for the application (one round trip; changes nothing).</summary>

@@ -27,6 +27,16 @@ internal sealed class StepwiseHealthCheck(StepwiseDatabase database) : IHealthCh
         }
         var result = Evaluate(check, context.Registration.FailureStatus);
         var data = new Dictionary<string, object>(result.Data);
+        if (database.Backfill is { } backfill)
+        {
+            // A backfill this process runs: its progress, as the live bar and status show it.
+            data["backfillTable"] = backfill.Table;
+            data["backfillRowsDone"] = backfill.RowsDone;
+            data["backfillRowsPerSecond"] = Math.Round(backfill.RowsPerSecond);
+            data["backfillProgress"] = backfill.Total > 0 ? Math.Round((double)backfill.RowsVisited / backfill.Total, 3) : 0.0;
+            data["backfillEtaSeconds"] = backfill.Remaining is { } left ? Math.Round(left.TotalSeconds) : -1;
+            data["backfillWaiting"] = backfill.Waiting ?? "";
+        }
         try
         {
             data["instances"] = InstancesByVersion(await new InstanceRegistry(database.ConnectionString, database.Options.StateSchema).LiveAsync(cancellationToken: cancellationToken));

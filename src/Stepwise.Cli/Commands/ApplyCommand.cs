@@ -54,7 +54,13 @@ internal sealed class RunOptions
     private readonly Option<string?> _stepLockTimeout = new("--step-lock-timeout") { Description = "First lock_timeout of every lock-taking statement (default 50ms; clients queue behind a waiting statement); it rises toward the table's own transaction times, up to --max-lock-wait" };
     private readonly Option<string?> _batchTime = new("--batch-time") { Description = "Target duration of one backfill batch (one transaction holding its row locks; default 200ms)" };
     private readonly Option<string?> _batchPause = new("--batch-pause") { Description = "Pause after each backfill batch, leaving room to traffic (default none)" };
-    private readonly Option<string?> _maxLag = new("--max-replication-lag") { Description = "Pause backfill batches while a replica's replay lag is above this" };
+    private readonly Option<string?> _maxLag = new("--max-replication-lag") { Description = "Hold backfill batches while a replica's replay lag is above this (default 30s)" };
+    private readonly Option<int?> _rate = new("--backfill-rate") { Description = "Limit backfills to this many rows per second (default none; stepwise backfill set --rate changes it while they run)" };
+    private readonly Option<string?> _latencyQuery = new("--latency-query") { Description = "SQL returning the application's current latency (milliseconds or an interval); backfills yield while it is above --max-latency" };
+    private readonly Option<string?> _maxLatency = new("--max-latency") { Description = "The application latency backfills keep under with --latency-query (default 50ms)" };
+    private readonly Option<bool> _waitForVacuum = new("--wait-for-vacuum") { Description = "Hold backfill batches while a vacuum (autovacuum or VACUUM) works on the table" };
+    private readonly Option<string?> _maxWalRate = new("--max-wal-rate") { Description = "Hold backfill batches while the server writes more WAL per second than this, e.g. 20MB (default none)" };
+    private readonly Option<string?> _maxSnapshotAge = new("--max-snapshot-age") { Description = "Hold backfill batches while another transaction has held its snapshot longer than this (default 15min; 0 never)" };
 
     public void AddTo(Command command)
     {
@@ -62,6 +68,12 @@ internal sealed class RunOptions
         command.Options.Add(_batchTime);
         command.Options.Add(_batchPause);
         command.Options.Add(_maxLag);
+        command.Options.Add(_rate);
+        command.Options.Add(_latencyQuery);
+        command.Options.Add(_maxLatency);
+        command.Options.Add(_waitForVacuum);
+        command.Options.Add(_maxWalRate);
+        command.Options.Add(_maxSnapshotAge);
         command.Options.Add(_lockTimeout);
         command.Options.Add(_statementTimeout);
         command.Options.Add(_maxLockWait);
@@ -111,12 +123,38 @@ internal sealed class RunOptions
         {
             options.Backfill.MaxReplicationLag = Duration(lag, "--max-replication-lag");
         }
+        if (parse.GetValue(_rate) is { } rate)
+        {
+            options.Backfill.MaxRowsPerSecond = rate > 0 ? rate : throw new CliException(ExitCodes.BadInput, "--backfill-rate must be more than 0 rows per second");
+        }
+        if (parse.GetValue(_latencyQuery) is { } query)
+        {
+            options.Backfill.ClientLatencyQuery = string.IsNullOrWhiteSpace(query)
+                ? throw new CliException(ExitCodes.BadInput, "--latency-query is empty: give a query that returns the application's latency in milliseconds")
+                : query;
+        }
+        if (parse.GetValue(_maxLatency) is { } maxLatency)
+        {
+            options.Backfill.TargetClientLatency = Positive(Duration(maxLatency, "--max-latency"), "--max-latency");
+        }
+        options.Backfill.WaitWhileVacuumed |= parse.GetValue(_waitForVacuum);
+        if (parse.GetValue(_maxWalRate) is { } walRate)
+        {
+            options.Backfill.MaxWalBytesPerSecond = ByteSize.TryParse(walRate, out var bytes) && bytes > 0
+                ? bytes
+                : throw new CliException(ExitCodes.BadInput, $"--max-wal-rate '{walRate}' is not a size per second: write e.g. 20MB, 512kB");
+        }
+        if (parse.GetValue(_maxSnapshotAge) is { } snapshotAge)
+        {
+            var age = Duration(snapshotAge, "--max-snapshot-age");
+            options.Backfill.MaxSnapshotAge = age > TimeSpan.Zero ? age : null;
+        }
     }
 
-    private static TimeSpan Positive(TimeSpan duration, string option) =>
+    internal static TimeSpan Positive(TimeSpan duration, string option) =>
         duration > TimeSpan.Zero ? duration : throw new CliException(ExitCodes.BadInput, $"{option} must be more than 0");
 
-    private static TimeSpan Duration(string text, string option) =>
+    internal static TimeSpan Duration(string text, string option) =>
         DurationText.TryParse(text, out var duration)
             ? duration
             : throw new CliException(ExitCodes.BadInput, $"{option} '{text}' is not a duration: write e.g. 500ms, 5s, 10min");

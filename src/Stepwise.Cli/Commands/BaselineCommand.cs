@@ -1,5 +1,6 @@
-using Spectre.Console;
 using System.CommandLine;
+using System.Text.Json.Nodes;
+using Spectre.Console;
 using Stepwise.Cli.Rendering;
 using Stepwise.Import;
 using Stepwise.Migrations;
@@ -53,7 +54,7 @@ internal sealed class BaselineCommand : ICliCommand
             : await migrator.BaselineFromAsync(Importer.Parse(from)!.Value, cancellationToken);
         if (context.Output.Format == OutputFormat.Json)
         {
-            context.Output.WriteJson(new { baseline = adopted.Select(m => new { version = m.Version, file = m.FileName }) });
+            context.Output.WriteJson(new JsonObject { ["baseline"] = new JsonArray([.. adopted.Select(m => new JsonObject { ["version"] = m.Version, ["file"] = m.FileName })]) });
         }
         else
         {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using Spectre.Console;
 using Stepwise.Cli.Rendering;
 using Stepwise.Migrations;
@@ -40,7 +41,7 @@ internal sealed class CompleteCommand : ICliCommand
         {
             if (context.Output.Format == OutputFormat.Json)
             {
-                context.Output.WriteJson(new { outputVersion = RunRendering.OutputVersion, dryRun = result.DryRun, alreadyCompleted = completed.FileName, runs = Array.Empty<object>() });
+                context.Output.WriteJson(new JsonObject { ["outputVersion"] = RunRendering.OutputVersion, ["dryRun"] = result.DryRun, ["alreadyCompleted"] = completed.FileName, ["runs"] = new JsonArray() });
             }
             else
             {

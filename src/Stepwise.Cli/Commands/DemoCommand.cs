@@ -167,7 +167,7 @@ internal sealed class DemoCommand : ICliCommand
                 [.. status.Entries.Select(e => new StatusSummary(e.File, StatusCommand.StateName(e.State)))], check, Math.Round(stopping.Elapsed.TotalMilliseconds));
             if (output.Format == OutputFormat.Json)
             {
-                output.WriteJson(summary);
+                output.WriteJson(summary, Output.Types.DemoSummary);
             }
             else
             {
@@ -240,11 +240,11 @@ internal sealed class DemoCommand : ICliCommand
         console.MarkupLine($"PostgreSQL started in [bold]{summary.StartupMilliseconds} ms[/], stopped and removed in [bold]{summary.ShutdownMilliseconds} ms[/].");
     }
 
-    private sealed record StatusSummary(string File, string State);
+    internal sealed record StatusSummary(string File, string State);
 
-    private sealed record DemoRun(string Name, double Seconds, long RowsBackfilled, double RowsPerSecond, TrafficWindow Baseline, TrafficWindow During, IReadOnlyList<string> Locks,
+    internal sealed record DemoRun(string Name, double Seconds, long RowsBackfilled, double RowsPerSecond, TrafficWindow Baseline, TrafficWindow During, IReadOnlyList<string> Locks,
         double StartSeconds);
 
-    private sealed record DemoSummary(double StartupMilliseconds, int Runs, DemoRun Stepwise, DemoRun? Naive, IReadOnlyList<StatusSummary> Status, long RowsWithoutOrganization,
+    internal sealed record DemoSummary(double StartupMilliseconds, int Runs, DemoRun Stepwise, DemoRun? Naive, IReadOnlyList<StatusSummary> Status, long RowsWithoutOrganization,
         double ShutdownMilliseconds);
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Stepwise.Catalog;
 using Stepwise.Cli.Rendering;
 using Stepwise.Connections;
@@ -49,7 +50,7 @@ internal sealed class DiffCommand : ICliCommand
     {
         if (context.Output.Format == OutputFormat.Json)
         {
-            context.Output.WriteJson(new { differences = changes.Select(c => new { kind = c.Kind.ToString().ToLowerInvariant(), type = c.ObjectType, name = c.Name, detail = c.Detail }) });
+            context.Output.WriteJson(new JsonObject { ["differences"] = new JsonArray([.. changes.Select(c => new JsonObject { ["kind"] = c.Kind.ToString().ToLowerInvariant(), ["type"] = c.ObjectType, ["name"] = c.Name, ["detail"] = c.Detail })]) });
         }
         else
         {
@@ -75,7 +76,7 @@ internal sealed class DiffCommand : ICliCommand
         {
             try
             {
-                return JsonSerializer.Deserialize<SchemaModel>(await File.ReadAllTextAsync(path, cancellationToken), InspectCommand.ModelJson)
+                return JsonSerializer.Deserialize(await File.ReadAllTextAsync(path, cancellationToken), SchemaModelJson.Default.SchemaModel)
                     ?? throw new CliException(ExitCodes.BadInput, $"{source}: empty model");
             }
             catch (JsonException ex)

@@ -1,5 +1,6 @@
-using Spectre.Console;
 using System.CommandLine;
+using System.Text.Json.Nodes;
+using Spectre.Console;
 using Stepwise.Cli.Rendering;
 using Stepwise.Migrations;
 
@@ -25,7 +26,7 @@ internal sealed class HashCommand : ICliCommand
         var count = directory.ComputedSum.Entries.Count;
         if (context.Output.Format == OutputFormat.Json)
         {
-            context.Output.WriteJson(new { file = path, files = count, changed });
+            context.Output.WriteJson(new JsonObject { ["file"] = path, ["files"] = count, ["changed"] = changed });
         }
         else
         {

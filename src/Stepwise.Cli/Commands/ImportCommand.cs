@@ -1,5 +1,6 @@
-using Spectre.Console;
 using System.CommandLine;
+using System.Text.Json.Nodes;
+using Spectre.Console;
 using Stepwise.Cli.Rendering;
 using Stepwise.Import;
 using Stepwise.Migrations;
@@ -66,14 +67,14 @@ internal sealed class ImportCommand : ICliCommand
         var tool = Importer.Name(from);
         if (context.Output.Format == OutputFormat.Json)
         {
-            context.Output.WriteJson(new
+            context.Output.WriteJson(new JsonObject
             {
-                from = tool,
-                source = path,
-                target,
-                converted = result.Converted.Select(m => new { file = m.FileName, source = m.Source, id = m.SourceId }),
-                notConverted = result.NotConverted.Select(p => new { file = p.File, line = p.Line, column = p.Column, message = p.Message, hint = p.Hint }),
-                written,
+                ["from"] = tool,
+                ["source"] = path,
+                ["target"] = target,
+                ["converted"] = new JsonArray([.. result.Converted.Select(m => new JsonObject { ["file"] = m.FileName, ["source"] = m.Source, ["id"] = m.SourceId })]),
+                ["notConverted"] = new JsonArray([.. result.NotConverted.Select(p => new JsonObject { ["file"] = p.File, ["line"] = p.Line, ["column"] = p.Column, ["message"] = p.Message, ["hint"] = p.Hint })]),
+                ["written"] = new JsonArray([.. written.Select(w => (JsonNode)w)]),
             });
             return Task.FromResult(ExitCodes.Success);
         }

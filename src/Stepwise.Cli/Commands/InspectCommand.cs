@@ -23,7 +23,7 @@ internal sealed class InspectCommand : ICliCommand
         }
         if (context.Output.Format == OutputFormat.Json)
         {
-            context.Output.WriteJson(model);
+            context.Output.WriteJson(model, Output.Types.SchemaModel);
             return ExitCodes.Success;
         }
         var console = context.Output.Console;
@@ -78,6 +78,4 @@ internal sealed class InspectCommand : ICliCommand
             $"{model.Triggers.Count} trigger(s), {model.Policies.Count} polic{(model.Policies.Count == 1 ? "y" : "ies")}");
         return ExitCodes.Success;
     }
-
-    internal static readonly JsonSerializerOptions ModelJson = new() { PropertyNameCaseInsensitive = true };
 }

@@ -83,15 +83,16 @@ internal sealed class LintCommand : ICliCommand
         });
 
         var report = new LintReport(results, Linter.AllRules);
-        var writer = new StringWriter();
-        LintReporters.For(context.FormatName).Write(report, writer);
         if (context.FormatName == "text")
         {
+            var writer = new StringWriter();
+            LintReporters.For(context.FormatName).Write(report, writer);
             WriteText(output, writer.ToString());
         }
         else
         {
-            context.Environment.Out.Write(writer.ToString());
+            // Straight to standard output: a report of a big file is not held whole in memory once more.
+            LintReporters.For(context.FormatName).Write(report, context.Environment.Out);
         }
         return report.HasErrors ? ExitCodes.ChecksFailed : ExitCodes.Success;
     }

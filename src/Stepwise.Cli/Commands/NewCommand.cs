@@ -1,7 +1,8 @@
-using Spectre.Console;
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Spectre.Console;
 using Stepwise.Cli.Rendering;
 using Stepwise.Diagnostics;
 using Stepwise.Migrations;
@@ -60,7 +61,7 @@ internal sealed partial class NewCommand : ICliCommand
 
         if (context.Output.Format == OutputFormat.Json)
         {
-            context.Output.WriteJson(new { file = path, version });
+            context.Output.WriteJson(new JsonObject { ["file"] = path, ["version"] = version });
         }
         else
         {

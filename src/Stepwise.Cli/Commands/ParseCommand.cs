@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using Spectre.Console;
 using Stepwise.Cli.Rendering;
 using Stepwise.Sql;
@@ -45,7 +46,7 @@ internal sealed class ParseCommand : ICliCommand
 
         if (output.Format == OutputFormat.Json)
         {
-            output.WriteJson(new { files = reports });
+            output.WriteJson(new JsonObject { ["files"] = new JsonArray([.. reports.Select(r => Output.Node(r, Output.Types.FileReport))]) });
         }
         else
         {
@@ -89,13 +90,13 @@ internal sealed class ParseCommand : ICliCommand
         return line.Length <= 72 ? line : line[..71] + "…";
     }
 
-    private sealed record ErrorReport(string File, int Line, int Column, string Message, string? Hint, string Text);
+    internal sealed record ErrorReport(string File, int Line, int Column, string Message, string? Hint, string Text);
 
-    private sealed record EmbeddedReport(int Line, string Tag, string Text, string? Error);
+    internal sealed record EmbeddedReport(int Line, string Tag, string Text, string? Error);
 
-    private sealed record StatementReport(int Index, string Kind, string Tag, string Lines, int StartLine, int StartColumn, int EndLine, int EndColumn, int Offset, int Length, string Text, string? NodeKind, string? Error, IReadOnlyList<EmbeddedReport>? Embedded);
+    internal sealed record StatementReport(int Index, string Kind, string Tag, string Lines, int StartLine, int StartColumn, int EndLine, int EndColumn, int Offset, int Length, string Text, string? NodeKind, string? Error, IReadOnlyList<EmbeddedReport>? Embedded);
 
-    private sealed record FileReport(string File, IReadOnlyList<StatementReport> Statements, IReadOnlyList<ErrorReport> Errors)
+    internal sealed record FileReport(string File, IReadOnlyList<StatementReport> Statements, IReadOnlyList<ErrorReport> Errors)
     {
         public static FileReport From(SqlScript script, bool withPlpgsql)
         {

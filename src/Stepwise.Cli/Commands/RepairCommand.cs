@@ -1,5 +1,6 @@
-using Spectre.Console;
 using System.CommandLine;
+using System.Text.Json.Nodes;
+using Spectre.Console;
 using Stepwise.Cli.Rendering;
 
 namespace Stepwise.Cli.Commands;
@@ -23,7 +24,7 @@ internal sealed class RepairCommand : ICliCommand
         var output = context.Output;
         if (output.Format == OutputFormat.Json)
         {
-            output.WriteJson(new { applied = yes, changes = changes.Select(c => new { version = c.Version == 0 ? (long?)null : c.Version, file = c.File, action = c.Action }) });
+            output.WriteJson(new JsonObject { ["applied"] = yes, ["changes"] = new JsonArray([.. changes.Select(c => new JsonObject { ["version"] = c.Version == 0 ? null : c.Version, ["file"] = c.File, ["action"] = c.Action })]) });
         }
         else
         {

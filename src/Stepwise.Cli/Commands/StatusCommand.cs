@@ -1,7 +1,9 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using Spectre.Console;
 using Stepwise.Cli.Rendering;
 using Stepwise.Execution;
+using Stepwise.Execution.Backfill;
 
 namespace Stepwise.Cli.Commands;
 
@@ -14,59 +16,75 @@ internal sealed class StatusCommand : ICliCommand
     {
         var migrator = context.CreateMigrator();
         var report = await migrator.StatusAsync(cancellationToken);
-        var backfilled = new Dictionary<long, long>();
-        foreach (var entry in report.Entries.Where(e => e.IsOperationInProgress))
-        {
-            backfilled[entry.Version] = await migrator.BackfilledRowsAsync(entry.Version, cancellationToken);
-        }
+        var backfills = report.Entries.Any(e => e.IsOperationInProgress) ? await migrator.BackfillsAsync(cancellationToken) : new BackfillReport(null, []);
+        var backfilled = report.Entries.Where(e => e.IsOperationInProgress)
+            .ToDictionary(e => e.Version, e => backfills.Backfills.Where(b => b.Version == e.Version).Sum(b => b.RowsDone));
+        // The backfills of migrations in progress that have not finished: running, waiting, or stopped mid-way.
+        var unfinished = backfills.Backfills.Where(b => backfilled.ContainsKey(b.Version) && b.State != "done").ToList();
         var versionSchemas = await migrator.VersionSchemasAsync(cancellationToken);
         var instances = await migrator.InstancesAsync(cancellationToken);
         var output = context.Output;
         if (output.Format == OutputFormat.Json)
         {
-            output.WriteJson(new
+            output.WriteJson(new JsonObject
             {
-                currentVersion = report.CurrentVersion,
-                needsAttention = report.NeedsAttention,
-                migrations = report.Entries.Select(e => new
+                ["currentVersion"] = report.CurrentVersion,
+                ["needsAttention"] = report.NeedsAttention,
+                ["migrations"] = new JsonArray([.. report.Entries.Select(e => new JsonObject
                 {
-                    version = e.Version == 0 ? (long?)null : e.Version,
-                    file = e.File,
-                    state = StateName(e.State),
-                    appliedAt = e.History?.AppliedAt,
-                    appliedBy = e.History?.AppliedBy,
-                    applicationName = e.History?.ApplicationName,
-                    durationMs = e.History?.DurationMs,
-                    statementsCompleted = e.History?.StatementsCompleted,
-                    statementsTotal = e.History?.StatementsTotal,
-                    checksum = e.Migration?.Checksum,
-                    appliedChecksum = e.History?.Checksum,
-                    error = e.History?.Error,
-                    phase = e.IsOperationInProgress ? e.History?.Status.Text() : null,
-                    rowsBackfilled = backfilled.TryGetValue(e.Version, out var rows) ? rows : (long?)null,
-                }),
-                versionSchemas = versionSchemas.Select(v => new { name = v.Name, migration = v.Migration }),
-                instances = instances.Select(i => new
+                    ["version"] = e.Version == 0 ? null : e.Version,
+                    ["file"] = e.File,
+                    ["state"] = StateName(e.State),
+                    ["appliedAt"] = e.History?.AppliedAt,
+                    ["appliedBy"] = e.History?.AppliedBy,
+                    ["applicationName"] = e.History?.ApplicationName,
+                    ["durationMs"] = e.History?.DurationMs,
+                    ["statementsCompleted"] = e.History?.StatementsCompleted,
+                    ["statementsTotal"] = e.History?.StatementsTotal,
+                    ["checksum"] = e.Migration?.Checksum,
+                    ["appliedChecksum"] = e.History?.Checksum,
+                    ["error"] = e.History?.Error,
+                    ["phase"] = e.IsOperationInProgress ? e.History?.Status.Text() : null,
+                    ["rowsBackfilled"] = backfilled.TryGetValue(e.Version, out var rows) ? rows : null,
+                })]),
+                ["backfills"] = new JsonArray([.. unfinished.Select(b => new JsonObject
                 {
-                    version = i.Version,
-                    migration = i.Migration,
-                    versionSchema = i.VersionSchema,
-                    host = i.Host,
-                    pid = i.ProcessId,
-                    applicationName = i.ApplicationName,
-                    startedAt = i.StartedAt,
-                    heartbeatAt = i.HeartbeatAt,
-                    source = i.Source == Instances.InstanceSource.Registered ? "registered" : "session",
-                }),
-                lockWait = report.LockWait is { } wait ? new
+                    ["version"] = b.Version,
+                    ["step"] = b.Step,
+                    ["table"] = b.Table,
+                    ["state"] = b.State,
+                    ["rowsDone"] = b.RowsDone,
+                    ["batches"] = b.Batches,
+                    ["walk"] = b.Walk,
+                    ["visited"] = b.Visited,
+                    ["total"] = b.Total,
+                    ["rowsPerSecond"] = b.RowsPerSecond,
+                    ["etaSeconds"] = b.Remaining?.TotalSeconds,
+                    ["updatedAt"] = b.UpdatedAt,
+                })]),
+                ["backfillControl"] = backfills.Control is { } control ? BackfillCommand.Json(control) : null,
+                ["versionSchemas"] = new JsonArray([.. versionSchemas.Select(v => new JsonObject { ["name"] = v.Name, ["migration"] = v.Migration })]),
+                ["instances"] = new JsonArray([.. instances.Select(i => new JsonObject
                 {
-                    statement = wait.Where,
-                    tables = wait.Tables,
-                    since = wait.Since,
-                    holders = wait.Holders,
-                    oldestMs = wait.OldestTransaction is { } oldest ? (long)oldest.TotalMilliseconds : (long?)null,
-                    line = wait.Line,
-                    reportedAt = wait.At,
+                    ["version"] = i.Version,
+                    ["migration"] = i.Migration,
+                    ["versionSchema"] = i.VersionSchema,
+                    ["host"] = i.Host,
+                    ["pid"] = i.ProcessId,
+                    ["applicationName"] = i.ApplicationName,
+                    ["startedAt"] = i.StartedAt,
+                    ["heartbeatAt"] = i.HeartbeatAt,
+                    ["source"] = i.Source == Instances.InstanceSource.Registered ? "registered" : "session",
+                })]),
+                ["lockWait"] = report.LockWait is { } wait ? new JsonObject
+                {
+                    ["statement"] = wait.Where,
+                    ["tables"] = new JsonArray([.. wait.Tables.Select(t => (JsonNode)t)]),
+                    ["since"] = wait.Since,
+                    ["holders"] = new JsonArray([.. wait.Holders.Select(h => (JsonNode)h)]),
+                    ["oldestMs"] = wait.OldestTransaction is { } oldest ? (long)oldest.TotalMilliseconds : null,
+                    ["line"] = wait.Line,
+                    ["reportedAt"] = wait.At,
                 } : null,
             });
         }
@@ -83,6 +101,14 @@ internal sealed class StatusCommand : ICliCommand
                 table.AddRow(e.Version == 0 ? "R" : e.Version.ToString(), Output.Escape(e.File), styled, Output.Escape(applied), Output.Escape(detail));
             }
             output.Console.Write(table);
+            foreach (var b in unfinished)
+            {
+                output.Console.MarkupLine(Output.Escape(BackfillLine(b)));
+            }
+            if (unfinished.Count > 0 && backfills.Control is { } control && (control.Paused || control.BatchTarget is not null || control.Pause is not null || control.MaxRowsPerSecond is not null))
+            {
+                output.Console.MarkupLine("[yellow]" + Output.Escape(BackfillCommand.Describe(control)) + "[/]");
+            }
             if (versionSchemas.Count > 0)
             {
                 output.Console.MarkupLine("version schemas (Search Path=<schema>,public): " + Output.Escape(string.Join(", ", versionSchemas.Select(v => $"{v.Name} ({v.Migration})"))));
@@ -101,6 +127,16 @@ internal sealed class StatusCommand : ICliCommand
                 : $"[green]up to date[/] at version {report.CurrentVersion}");
         }
         return report.NeedsAttention ? ExitCodes.ChecksFailed : ExitCodes.Success;
+    }
+
+    /// <summary>One backfill's progress as its last batch recorded it.</summary>
+    private static string BackfillLine(BackfillState b)
+    {
+        var done = b.Visited is { } visited && b.Total is > 0 and { } total ? $" ({Math.Min(100, 100.0 * visited / total):0}% of the {(b.Walk == "heap" ? "heap" : "rows")})" : "";
+        var rate = b.RowsPerSecond is { } perSecond ? $", {perSecond:N0} rows/s" : "";
+        var eta = b.Remaining is { } left ? $", about {left.TotalSeconds:N0} s left" : "";
+        var ago = DateTimeOffset.UtcNow - b.UpdatedAt;
+        return $"backfill {b.Table ?? "?"} (version {b.Version}, step {b.Step}): {b.RowsDone:N0} rows{done}{rate}{eta}; {b.State ?? "running"}, last recorded {ago.TotalSeconds:N0} s ago";
     }
 
     /// <summary>Live application instances, one row per schema version: how many, and which.</summary>

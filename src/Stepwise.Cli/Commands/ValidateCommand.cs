@@ -1,5 +1,6 @@
-using Spectre.Console;
 using System.CommandLine;
+using System.Text.Json.Nodes;
+using Spectre.Console;
 using Stepwise.Cli.Rendering;
 using Stepwise.Diagnostics;
 using Stepwise.Execution;
@@ -62,7 +63,7 @@ internal sealed class ValidateCommand : ICliCommand
         var output = context.Output;
         if (output.Format == OutputFormat.Json)
         {
-            output.WriteJson(new { valid = errors == 0, migrations = directory.Versioned.Count + directory.Repeatable.Count, problems = problems.Select(MigrationErrors.Json) });
+            output.WriteJson(new JsonObject { ["valid"] = errors == 0, ["migrations"] = directory.Versioned.Count + directory.Repeatable.Count, ["problems"] = new JsonArray([.. problems.Select(MigrationErrors.Json)]) });
         }
         else
         {

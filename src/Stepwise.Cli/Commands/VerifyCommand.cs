@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using Stepwise.Cli.Rendering;
 using Stepwise.Verification;
 
@@ -31,18 +32,18 @@ internal sealed class VerifyCommand : ICliCommand
         var output = context.Output;
         if (output.Format == OutputFormat.Json)
         {
-            output.WriteJson(new
+            output.WriteJson(new JsonObject
             {
-                outputVersion = RunRendering.OutputVersion,
-                dryRun = false,
-                runs = RunRendering.Json(report.Runs, dryRun: false, foreignKeys: null, report.LockOf),
-                migrations = report.Migrations,
-                applied = report.Applied,
-                roundTripped = report.RoundTripped,
-                stoppedAt = report.StoppedAt,
-                ok = report.Problems.Count == 0,
-                problems = report.Problems,
-                notReversible = report.NotReversible,
+                ["outputVersion"] = RunRendering.OutputVersion,
+                ["dryRun"] = false,
+                ["runs"] = RunRendering.Json(report.Runs, dryRun: false, foreignKeys: null, report.LockOf),
+                ["migrations"] = report.Migrations,
+                ["applied"] = report.Applied,
+                ["roundTripped"] = report.RoundTripped,
+                ["stoppedAt"] = report.StoppedAt,
+                ["ok"] = report.Problems.Count == 0,
+                ["problems"] = new JsonArray([.. report.Problems.Select(p => Output.Node(p, Output.Types.VerifyProblem))]),
+                ["notReversible"] = new JsonArray([.. report.NotReversible.Select(n => (JsonNode)n)]),
             });
         }
         else

@@ -40,7 +40,8 @@ internal static class BackfillBars
                         }
                         bar.MaxValue = Math.Max(1, p.Total);
                         bar.Value = p.Done ? bar.MaxValue : Math.Min(p.RowsVisited, bar.MaxValue);
-                        bar.Description = $"backfill {Output.Escape(p.Table)}: {p.RowsDone:N0} rows, {p.RowsPerSecond:N0}/s";
+                        bar.Description = $"backfill {Output.Escape(p.Table)}: {p.RowsDone:N0} rows, {p.RowsPerSecond:N0}/s"
+                            + (p.Waiting is { } waiting ? $" [yellow]waiting: {Output.Escape(waiting)}[/]" : "");
                         live.Refresh();
                     };
                     using (context.Output.BeginLive())

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json.Nodes;
 using Stepwise.Diagnostics;
 using Stepwise.Execution;
 using Stepwise.Migrations;
@@ -14,7 +15,7 @@ internal static class MigrationErrors
     {
         if (output.Format == OutputFormat.Json)
         {
-            output.WriteJson(new { error = message, problems = problems.Select(Json) });
+            output.WriteJson(new JsonObject { ["error"] = message, ["problems"] = new JsonArray([.. problems.Select(Json)]) });
             return;
         }
         output.Error($"error: {message}");
@@ -28,17 +29,17 @@ internal static class MigrationErrors
     {
         if (output.Format == OutputFormat.Json)
         {
-            output.WriteJson(new
+            output.WriteJson(new JsonObject
             {
-                error = ex.Message,
-                file = ex.File,
-                line = ex.Line,
-                column = ex.Column,
-                statement = ex.Statement,
-                sqlState = ex.SqlState,
-                detail = ex.Detail,
-                hint = ex.Hint,
-                next = ex.NextStep,
+                ["error"] = ex.Message,
+                ["file"] = ex.File,
+                ["line"] = ex.Line,
+                ["column"] = ex.Column,
+                ["statement"] = ex.Statement,
+                ["sqlState"] = ex.SqlState,
+                ["detail"] = ex.Detail,
+                ["hint"] = ex.Hint,
+                ["next"] = ex.NextStep,
             });
             return;
         }
@@ -64,14 +65,14 @@ internal static class MigrationErrors
         output.Warning("next: " + ex.NextStep);
     }
 
-    public static object Json(MigrationProblem p) => new
+    public static JsonObject Json(MigrationProblem p) => new()
     {
-        severity = p.Severity.ToString().ToLowerInvariant(),
-        code = p.Code,
-        file = p.File,
-        line = p.Line,
-        column = p.Column,
-        message = p.Message,
-        hint = p.Hint,
+        ["severity"] = p.Severity.ToString().ToLowerInvariant(),
+        ["code"] = p.Code,
+        ["file"] = p.File,
+        ["line"] = p.Line,
+        ["column"] = p.Column,
+        ["message"] = p.Message,
+        ["hint"] = p.Hint,
     };
 }

@@ -1,6 +1,9 @@
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Spectre.Console;
 using Stepwise.Sql;
 
@@ -24,9 +27,12 @@ internal sealed class Output
     {
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
+
+    /// <summary>The serializer of every typed JSON output (source-generated: no reflection, so Native AOT keeps it whole), with the options above.</summary>
+    public static CliJson Types { get; } = new(new JsonSerializerOptions(s_json));
 
     private readonly ScrubbingWriter _out;
     private readonly ScrubbingWriter _error;
@@ -76,11 +82,47 @@ internal sealed class Output
         _error.AddSecret(secret);
     }
 
-    public void WriteJson<T>(T value)
+    /// <summary>One JSON document built as nodes; properties whose value is null are left out, as for typed values.</summary>
+    public void WriteJson(JsonNode value)
     {
-        _out.Write(JsonSerializer.Serialize(value, s_json));
+        OmitNulls(value);
+        Write(value.ToJsonString(s_json));
+    }
+
+    /// <summary>One typed JSON document (its type listed in <see cref="CliJson"/>).</summary>
+    public void WriteJson<T>(T value, JsonTypeInfo<T> type) => Write(JsonSerializer.Serialize(value, type));
+
+    /// <summary>A typed value as a node, to place inside a document built as nodes.</summary>
+    public static JsonNode? Node<T>(T value, JsonTypeInfo<T> type) => JsonSerializer.SerializeToNode(value, type);
+
+    private void Write(string json)
+    {
+        _out.Write(json);
         _out.Write('\n');
         _out.Flush();
+    }
+
+    private static void OmitNulls(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var name in o.Where(p => p.Value is null).Select(p => p.Key).ToList())
+                {
+                    o.Remove(name);
+                }
+                foreach (var (_, value) in o)
+                {
+                    OmitNulls(value);
+                }
+                break;
+            case JsonArray a:
+                foreach (var item in a)
+                {
+                    OmitNulls(item);
+                }
+                break;
+        }
     }
 
     /// <summary>Text on standard output as is (never wrapped: SQL from inspect and diff must stay exact); <paramref name="colorize"/> may add ANSI colour when colour is on.</summary>

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using Spectre.Console;
 using Stepwise.Execution;
 using Stepwise.Planning;
@@ -24,13 +25,13 @@ internal static class RunRendering
     {
         if (output.Format == OutputFormat.Json)
         {
-            output.WriteJson(new
+            output.WriteJson(new JsonObject
             {
-                outputVersion = OutputVersion,
-                dryRun = result.DryRun,
-                runs = Json(result.Runs, result.DryRun, result.ForeignKeys),
-                waitingFor = result.WaitingFor?.FileName,
-                waiting = result.Waiting.Count == 0 ? null : result.Waiting.Select(m => m.FileName),
+                ["outputVersion"] = OutputVersion,
+                ["dryRun"] = result.DryRun,
+                ["runs"] = Json(result.Runs, result.DryRun, result.ForeignKeys),
+                ["waitingFor"] = result.WaitingFor?.FileName,
+                ["waiting"] = result.Waiting.Count == 0 ? null : new JsonArray([.. result.Waiting.Select(m => (JsonNode)m.FileName)]),
             });
             return;
         }
@@ -90,24 +91,25 @@ internal static class RunRendering
     }
 
     /// <summary>The runs as JSON (docs/cli.md): <paramref name="measured"/> adds what verify measured to the steps it measured.</summary>
-    public static IEnumerable<object> Json(IEnumerable<MigrationRun> runs, bool dryRun, ForeignKeys? foreignKeys, Measured? measured = null) => runs.Select(r => new
+    public static JsonArray Json(IEnumerable<MigrationRun> runs, bool dryRun, ForeignKeys? foreignKeys, Measured? measured = null) => new([.. runs.Select(r => new JsonObject
     {
-        version = r.Migration.Version == 0 ? (long?)null : r.Migration.Version,
-        file = r.Migration.FileName,
-        kind = r.Section is null ? "operations" : "sql",
-        phase = r.PhaseName,
-        transaction = Transaction(r),
-        why = r.Section?.WhyNoTransaction,
-        resumeAt = r.ResumeAt == 0 ? (int?)null : r.ResumeAt + 1,
-        durationMs = dryRun ? (long?)null : (long)r.Duration.TotalMilliseconds,
-        steps = Rows(r, why: true, foreignKeys, measured).Select(s => new
+        ["version"] = r.Migration.Version == 0 ? null : r.Migration.Version,
+        ["file"] = r.Migration.FileName,
+        ["kind"] = r.Section is null ? "operations" : "sql",
+        ["phase"] = r.PhaseName,
+        ["transaction"] = Transaction(r),
+        ["why"] = r.Section?.WhyNoTransaction,
+        ["resumeAt"] = r.ResumeAt == 0 ? null : r.ResumeAt + 1,
+        ["durationMs"] = dryRun ? null : (long)r.Duration.TotalMilliseconds,
+        ["steps"] = new JsonArray([.. Rows(r, why: true, foreignKeys, measured).Select(s => new JsonObject
         {
-            index = s.Index, line = s.Line, kind = s.Kind, description = s.Text, transaction = s.Transaction, locks = s.Locks, sql = s.Sql, skipped = s.Skipped,
-            measured = s.Measured?.Measured.ToDictionary(kv => kv.Key, kv => kv.Value.ToSql()),
-            rewritten = s.Measured?.Rewritten,
-            disagrees = s.Measured?.Disagrees,
-        }),
-    });
+            ["index"] = s.Index, ["line"] = s.Line, ["kind"] = s.Kind, ["description"] = s.Text, ["transaction"] = s.Transaction,
+            ["locks"] = new JsonArray([.. s.Locks.Select(l => (JsonNode)l)]), ["sql"] = s.Sql, ["skipped"] = s.Skipped,
+            ["measured"] = s.Measured is { } m ? new JsonObject(m.Measured.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value.ToSql()))) : null,
+            ["rewritten"] = s.Measured is { } w ? new JsonArray([.. w.Rewritten.Select(t => (JsonNode)t)]) : null,
+            ["disagrees"] = s.Measured?.Disagrees,
+        })]),
+    })]);
 
     /// <summary>
     /// Every run's steps, in the order they run (would run), in one table: with <paramref name="measured"/> (verify) the lock

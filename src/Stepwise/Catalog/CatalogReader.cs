@@ -26,7 +26,7 @@ public static class CatalogReader
         command.Parameters.AddWithValue(excludedSchemas.ToArray());
         command.Parameters.AddWithValue(includeHelpers);
         var json = (string)(await command.ExecuteScalarAsync(cancellationToken))!;
-        return JsonSerializer.Deserialize<SchemaModel>(json, s_json)!;
+        return JsonSerializer.Deserialize(json, SchemaModelJson.Default.SchemaModel)!;
     }
 
     /// <summary>
@@ -35,8 +35,6 @@ public static class CatalogReader
     /// spells the same prefix).
     /// </summary>
     public const string VersionSchemaComment = "stepwise version schema";
-
-    private static readonly JsonSerializerOptions s_json = new() { PropertyNameCaseInsensitive = true };
 
     // $1: extra schemas to exclude; $2: keep helper objects named _stepwise_* and version schemas. Every list is ordered so that equal schemas give equal models.
     private const string Query = """

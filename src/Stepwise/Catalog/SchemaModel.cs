@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Stepwise.Catalog;
 
 /// <summary>
@@ -138,3 +140,9 @@ public sealed record TriggerModel(string Schema, string Table, string Name, stri
 /// <param name="Using">The <c>USING</c> expression.</param>
 /// <param name="WithCheck">The <c>WITH CHECK</c> expression.</param>
 public sealed record PolicyModel(string Schema, string Table, string Name, string Command, bool Permissive, IReadOnlyList<string> Roles, string? Using, string? WithCheck);
+
+/// <summary>Reads a <see cref="SchemaModel"/> from JSON (the catalog query's, or a saved <c>inspect --format json</c>, names in any case),
+/// generated at compile time: no reflection, so trimming and Native AOT keep it whole.</summary>
+[JsonSourceGenerationOptions(PropertyNameCaseInsensitive = true)]
+[JsonSerializable(typeof(SchemaModel))]
+internal sealed partial class SchemaModelJson : JsonSerializerContext;

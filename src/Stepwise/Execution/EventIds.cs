@@ -38,8 +38,8 @@ public static class EventIds
     /// <summary>A step of an operation migration's plan ran.</summary>
     public static readonly EventId StepDone = new(1011, nameof(StepDone));
 
-    /// <summary>A backfill waits for replicas to catch up.</summary>
-    public static readonly EventId WaitingForReplicas = new(1012, nameof(WaitingForReplicas));
+    /// <summary>A backfill waits (paused by an operator, or a throttle: replica lag, a vacuum, WAL rate, an old snapshot), or goes on after a wait.</summary>
+    public static readonly EventId BackfillWaiting = new(1012, nameof(BackfillWaiting));
 
     /// <summary>A statement waits for a quiet moment to take its locks (reported every few seconds).</summary>
     public static readonly EventId LockWaiting = new(1013, nameof(LockWaiting));

@@ -15,7 +15,7 @@ internal sealed class HistoryStore(string schema)
 {
     internal const string Versioned = "versioned";
     internal const string Repeatable = "repeatable";
-    internal const int CurrentVersion = 4;
+    internal const int CurrentVersion = 5;
 
     private readonly string _s = Quote.Ident(schema);
 
@@ -25,6 +25,9 @@ internal sealed class HistoryStore(string schema)
 
     /// <summary>Backfill checkpoints: one row per backfill step of an operation migration.</summary>
     public string Backfills => $"{_s}.backfills";
+
+    /// <summary>The one row an operator's <c>stepwise backfill pause|resume|set</c> writes and running backfills read before each batch.</summary>
+    public string BackfillControl => $"{_s}.backfill_control";
 
     /// <summary>Creates (or checks) the state schema; run under the migration lock.</summary>
     public async Task EnsureAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
@@ -94,6 +97,22 @@ internal sealed class HistoryStore(string schema)
 
             -- Version 4: what a statement of the running migration waits for (one runner at a time), null when nothing waits.
             ALTER TABLE {_s}.state ADD COLUMN IF NOT EXISTS lock_wait jsonb;
+
+            -- Version 5: backfill progress (for status and other processes) and live control (stepwise backfill pause|resume|set).
+            ALTER TABLE {_s}.backfills ADD COLUMN IF NOT EXISTS table_name text, ADD COLUMN IF NOT EXISTS walk text,
+                ADD COLUMN IF NOT EXISTS end_key text[], ADD COLUMN IF NOT EXISTS visited bigint, ADD COLUMN IF NOT EXISTS total bigint,
+                ADD COLUMN IF NOT EXISTS rows_per_second double precision, ADD COLUMN IF NOT EXISTS eta_seconds double precision,
+                ADD COLUMN IF NOT EXISTS state text;
+            CREATE TABLE IF NOT EXISTS {_s}.backfill_control (
+                id integer PRIMARY KEY CHECK (id = 1),
+                paused boolean NOT NULL DEFAULT false,
+                batch_target_ms integer,
+                pause_ms integer,
+                max_rows_per_second integer,
+                updated_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+                updated_by text NOT NULL DEFAULT current_user
+            );
+            INSERT INTO {_s}.backfill_control (id) VALUES (1) ON CONFLICT (id) DO NOTHING;
             UPDATE {_s}.state SET schema_version = {CurrentVersion};
             """;
         // One transaction: the schema appears whole or not at all.

@@ -223,21 +223,24 @@ public sealed partial class Migrator
         }
     }
 
-    /// <summary>Rows the backfills of operation migration <paramref name="version"/> have updated so far (0 before any; reads only).</summary>
-    public async Task<long> BackfilledRowsAsync(long version, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Changes what running backfills do from their next batch on (pause, resume, batch target, pause between batches,
+    /// rate limit), from any process: no migration lock is taken (the running backfill holds it).
+    /// </summary>
+    /// <exception cref="MigrationRefusedException">The state schema has no backfill control yet.</exception>
+    public async Task<Backfill.BackfillControl> ControlBackfillsAsync(Backfill.BackfillControlChange change, CancellationToken cancellationToken = default)
     {
         await using var connection = new NpgsqlConnection(_connectionString);
         await connection.OpenAsync(cancellationToken);
-        await using var command = new NpgsqlCommand($"SELECT coalesce(sum(rows_done), 0)::bigint FROM {_history.Backfills} WHERE version = $1", connection);
-        command.Parameters.AddWithValue(version);
-        try
-        {
-            return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
-        }
-        catch (PostgresException ex) when (HistoryStore.IsMissing(ex))
-        {
-            return 0; // a state schema from before operation migrations
-        }
+        return await Backfill.BackfillControlStore.ChangeAsync(connection, _history, change, cancellationToken);
+    }
+
+    /// <summary>Every backfill's recorded progress and the operator's settings (reads only; empty before any).</summary>
+    public async Task<Backfill.BackfillReport> BackfillsAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = new NpgsqlConnection(_connectionString);
+        await connection.OpenAsync(cancellationToken);
+        return await Backfill.BackfillControlStore.ReadAsync(connection, _history, cancellationToken);
     }
 
     /// <summary>The version schemas of the database, each with the migration that made it (reads only).</summary>

@@ -109,7 +109,7 @@ internal sealed class PlanExecutor(NpgsqlConnection work, NpgsqlConnection obser
                 break;
             case StepKind.Backfill:
                 await _timeouts.SetLockTimeoutAsync(options.LockTimeout, cancellationToken);
-                var runner = new BackfillRunner(work, history.Backfills, options.Backfill, logger);
+                var runner = new BackfillRunner(work, history, options.Backfill, logger);
                 await runner.RunAsync(job.Migration.Version, job.Journal.BackfillId(index), step.Backfill!, cancellationToken);
                 await RecordProgressAsync(job, index, cancellationToken);
                 break;

@@ -46,10 +46,10 @@ internal static class ColumnRecipes
         }
     }
 
-    /// <summary>The batched backfill of <paramref name="column"/> where it is NULL.</summary>
+    /// <summary>The batched backfill of <paramref name="column"/> where it is NULL, behind the <see cref="FillTrigger"/> of that column (which fills every row written meanwhile).</summary>
     public static void Backfill(PlanBuilder plan, TableModel table, string column, string expression) =>
         plan.Start(Steps.Backfill($"backfill {table.QualifiedName}.{column}",
-            new BackfillSpec(table.Schema, table.Name, [new BackfillSet(column, expression)], $"{Quote.Ident(column)} IS NULL", PlanBuilder.KeyOf(table))));
+            new BackfillSpec(table.Schema, table.Name, [new BackfillSet(column, expression)], $"{Quote.Ident(column)} IS NULL", PlanBuilder.KeyOf(table), FilledByTrigger: true)));
 
     /// <summary>
     /// NOT NULL without a long exclusive scan: a NOT VALID check at start (new writes are checked; the fill

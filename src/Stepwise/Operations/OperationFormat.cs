@@ -1,5 +1,3 @@
-using System.Reflection;
-
 namespace Stepwise.Operations;
 
 /// <summary>
@@ -30,10 +28,28 @@ internal sealed class OperationFormat(IReadOnlyList<string> names, IReadOnlyList
     /// <summary>Reads an operation written as <paramref name="name"/>; null after a problem (reported in <paramref name="fields"/>' file).</summary>
     public Operation? Read(YamlFields fields, string name) => read(fields, name);
 
-    private static readonly Dictionary<Type, OperationFormat> s_byType = typeof(Operation).Assembly.GetTypes()
-        .Where(t => t is { IsAbstract: false } && t.IsSubclassOf(typeof(Operation)) && typeof(IOperationFormat).IsAssignableFrom(t))
-        .ToDictionary(t => t, t => (OperationFormat)typeof(OperationFormat).GetMethod(nameof(FormatOf), BindingFlags.NonPublic | BindingFlags.Static)!
-            .MakeGenericMethod(t).Invoke(null, null)!);
+    // Listed here rather than found by reflection, so that trimming and Native AOT keep every operation; a unit test
+    // (OperationFormatTests) fails when an operation type with a format is missing from this list.
+    private static readonly Dictionary<Type, OperationFormat> s_byType = new[]
+    {
+        Entry<AddColumn>(),
+        Entry<AlterColumn>(),
+        Entry<AssertOperation>(),
+        Entry<Backfill>(),
+        Entry<CreateConstraint>(),
+        Entry<CreateIndex>(),
+        Entry<CreateTable>(),
+        Entry<CreateView>(),
+        Entry<DropColumn>(),
+        Entry<DropConstraint>(),
+        Entry<DropIndex>(),
+        Entry<DropTable>(),
+        Entry<RawSql>(),
+        Entry<RenameColumn>(),
+        Entry<RenameConstraint>(),
+        Entry<RenameTable>(),
+        Entry<SetReplicaIdentity>(),
+    }.ToDictionary(e => e.Type, e => e.Format);
 
     /// <summary>Every operation's format, by each name it may be written as.</summary>
     public static IReadOnlyDictionary<string, OperationFormat> ByName { get; } = s_byType.Values
@@ -47,8 +63,8 @@ internal sealed class OperationFormat(IReadOnlyList<string> names, IReadOnlyList
     public static OperationFormat Of(Type type) =>
         s_byType.TryGetValue(type, out var format) ? format : throw new InvalidOperationException($"{type.Name} declares no {nameof(IOperationFormat)}");
 
-    private static OperationFormat FormatOf<T>()
-        where T : IOperationFormat => T.Format;
+    private static (Type Type, OperationFormat Format) Entry<T>()
+        where T : Operation, IOperationFormat => (typeof(T), T.Format);
 }
 
 /// <summary>An operation readable from a file: declares its <see cref="OperationFormat"/> beside its planning.</summary>

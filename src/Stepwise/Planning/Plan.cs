@@ -91,7 +91,14 @@ public sealed record Step
 /// <param name="Set">Column → SQL expression over the row's columns.</param>
 /// <param name="Where">Which rows need the update (e.g. <c>"organization_id" IS NULL</c>); null for every row.</param>
 /// <param name="Key">The primary key columns with their types, in key order; empty for ctid ranges.</param>
-public sealed record BackfillSpec(string Schema, string Table, IReadOnlyList<BackfillSet> Set, string? Where, IReadOnlyList<KeyColumn> Key);
+/// <param name="FilledByTrigger">
+/// A trigger fills every row written while the backfill runs (inserts and updates), so the backfill only owes the rows
+/// that existed when it started, and may walk the heap in physical order even when the table has a key (a row an
+/// update moves behind the walk has been filled by the trigger). A row the backfill itself moves to a page it has not
+/// reached yet is seen again there: <paramref name="Where"/> must leave out rows already done (as <c>c IS NULL</c>
+/// does), or the update must give the same result twice.
+/// </param>
+public sealed record BackfillSpec(string Schema, string Table, IReadOnlyList<BackfillSet> Set, string? Where, IReadOnlyList<KeyColumn> Key, bool FilledByTrigger = false);
 
 /// <summary>One assignment of a backfill.</summary>
 public sealed record BackfillSet(string Column, string Expression);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 
 namespace Stepwise.Planning;
 
@@ -13,14 +14,12 @@ public static class PlanJson
     /// <summary>The format this version writes.</summary>
     public const int CurrentFormat = 2;
 
-    private static readonly JsonSerializerOptions s_options = new() { WriteIndented = false };
-
     /// <summary>The plan as stored.</summary>
     public static string Write(Plan plan)
     {
-        var node = JsonSerializer.SerializeToNode(plan, s_options)!.AsObject();
+        var node = JsonSerializer.SerializeToNode(plan, PlanJsonContext.Default.Plan)!.AsObject();
         node.Insert(0, "Format", CurrentFormat);
-        return node.ToJsonString(s_options);
+        return node.ToJsonString();
     }
 
     /// <summary>Reads a stored plan of any format this version knows.</summary>
@@ -33,9 +32,14 @@ public static class PlanJson
         {
             throw new FormatException($"the stored plan has format {format}, written by a newer Stepwise (this one reads up to {CurrentFormat}); upgrade Stepwise");
         }
-        return document.RootElement.Deserialize<Plan>(s_options)!;
+        return document.RootElement.Deserialize(PlanJsonContext.Default.Plan)!;
     }
 
     /// <summary>Reads steps stored on their own (a plan's kept clean-up).</summary>
-    public static List<Step> ReadSteps(string json) => JsonSerializer.Deserialize<List<Step>>(json, s_options)!;
+    public static List<Step> ReadSteps(string json) => JsonSerializer.Deserialize(json, PlanJsonContext.Default.ListStep)!;
 }
+
+/// <summary>The serializer for stored plans, generated at compile time (no reflection: trimming and Native AOT keep it whole).</summary>
+[JsonSerializable(typeof(Plan))]
+[JsonSerializable(typeof(List<Step>))]
+internal sealed partial class PlanJsonContext : JsonSerializerContext;

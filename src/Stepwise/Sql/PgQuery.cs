@@ -27,10 +27,17 @@ internal static unsafe class PgQuery
     // does not redirect, so it is called from many threads at once.
     private static readonly Lock s_native = new();
 
+    // A thread's first call sets up libpg_query's state for that thread, and that set-up touches process-wide state too
+    // (a pthread key for freeing it at thread exit): first calls go one at a time. The native executable runs several
+    // parser threads from its first millisecond, with no JIT to stagger them.
+    [ThreadStatic]
+    private static bool t_initialized;
+
     private static NativeCall Serialize()
     {
-        var gate = PgQueryNative.RedirectsStderr ? s_native : null;
+        var gate = PgQueryNative.RedirectsStderr || !t_initialized ? s_native : null;
         gate?.Enter();
+        t_initialized = true;
         return new NativeCall(gate);
     }
 

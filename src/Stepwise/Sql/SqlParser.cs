@@ -24,7 +24,16 @@ public static class SqlParser
         var source = new SourceText(text, fileName);
         var run = new ScriptRun(source, withTrees, cancellationToken);
         run.MaskUnparseableText();
-        run.ParseWindow(0, source.Utf8.Length);
+        if (withTrees && run.Chunks() is { Count: > 1 } chunks)
+        {
+            // A long script is parsed in pieces of whole statements, on every core: the parser's own memory (its trees and
+            // their JSON) stays that of one piece, not of the whole file, and one big file uses every core like many small ones.
+            Parallel.ForEach(chunks, new ParallelOptions { CancellationToken = cancellationToken }, c => run.ParseWindow(c.Start, c.End));
+        }
+        else
+        {
+            run.ParseWindow(0, source.Utf8.Length);
+        }
         return run.Finish();
     }
 
@@ -85,6 +94,40 @@ public static class SqlParser
             {
                 _maskedText[c] = ' ';
             }
+        }
+
+        /// <summary>Bytes of SQL parsed in one call, at least, when a script is parsed in pieces.</summary>
+        internal const int ChunkBytes = 64 * 1024;
+
+        /// <summary>
+        /// Byte ranges of whole statements, about <see cref="ChunkBytes"/> each, from the grammar's split (about a fifth of a
+        /// parse); null for a short script, or when the split fails on a syntax error: the whole text is then parsed as one,
+        /// which finds and cuts out the bad statement. A node's location in a piece's trees counts from the piece (Stepwise
+        /// only compares locations within a statement).
+        /// </summary>
+        internal List<(int Start, int End)>? Chunks()
+        {
+            if (_bytes.Length < 2 * ChunkBytes)
+            {
+                return null;
+            }
+            var (statements, error) = PgQuery.Parse(_bytes, withTrees: false);
+            if (error is not null)
+            {
+                return null;
+            }
+            var chunks = new List<(int Start, int End)>();
+            var start = 0;
+            foreach (var statement in statements)
+            {
+                if (statement.Location - start >= ChunkBytes)
+                {
+                    chunks.Add((start, statement.Location));
+                    start = statement.Location;
+                }
+            }
+            chunks.Add((start, _bytes.Length));
+            return chunks;
         }
 
         /// <summary>
@@ -172,7 +215,10 @@ public static class SqlParser
             {
                 return;
             }
-            _found.Add((first, Math.Max(first, last), kind, tree, error));
+            lock (_found)
+            {
+                _found.Add((first, Math.Max(first, last), kind, tree, error));
+            }
         }
 
         internal SqlScript Finish()

@@ -44,6 +44,17 @@ public sealed class StatementTree
     private IReadOnlyList<ConstraintDefinition>? _constraints;
     private bool? _endsTransactions;
 
+    /// <summary>Reads the tree and computes the facts rules ask most (kind, tag, target, relations, sub-commands, constraints) now,
+    /// so that a thread other than the one that runs the rules can do it.</summary>
+    internal void Prepare()
+    {
+        _ = CommandTag;
+        _ = Target;
+        _ = Relations;
+        _ = AlterTableCommands;
+        _ = Constraints;
+    }
+
     /// <summary>A PostgreSQL-style command tag such as <c>CREATE INDEX</c> or <c>ALTER TABLE</c>.</summary>
     public string CommandTag => _commandTag ??= CommandTags.For(Root);
 

@@ -17,7 +17,7 @@ public class BackfillRunnerTests(PostgresFixture fixture) : IClassFixture<Postgr
         await connection.OpenAsync();
         var history = new HistoryStore("stepwise");
         await history.EnsureAsync(connection, CancellationToken.None);
-        var runner = new BackfillRunner(connection, history.Backfills, options ?? new BackfillOptions { InitialBatchSize = 100, MinBatchSize = 10 }, NullLogger.Instance);
+        var runner = new BackfillRunner(connection, history, options ?? new BackfillOptions { InitialBatchSize = 100, MinBatchSize = 10 }, NullLogger.Instance);
         return await runner.RunAsync(7, step, spec, CancellationToken.None);
     }
 

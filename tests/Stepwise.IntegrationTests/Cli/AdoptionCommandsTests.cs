@@ -1,4 +1,5 @@
 using Stepwise.IntegrationTests.Execution;
+using Stepwise.Testing;
 
 namespace Stepwise.IntegrationTests.Cli;
 
@@ -57,14 +58,8 @@ public class AdoptionCommandsTests(PostgresFixture fixture) : IClassFixture<Post
         var project = Directory.CreateTempSubdirectory("stepwise-quickstart-").FullName;
         try
         {
-            async Task<(int Code, string Out, string Error)> Stepwise(params string[] args)
-            {
-                using var stdout = new StringWriter();
-                using var stderr = new StringWriter();
-                var env = new global::Stepwise.Cli.CliEnvironment(stdout, stderr, name => name == "STEPWISE_DATABASE_URL" ? ws.ConnectionString : null, project);
-                var code = await global::Stepwise.Cli.StepwiseCli.RunAsync([.. args, "--no-color"], env);
-                return (code, stdout.ToString(), stderr.ToString());
-            }
+            Task<(int Code, string Out, string Error)> Stepwise(params string[] args) =>
+                CliInvocation.RunAsync([.. args, "--no-color"], new Dictionary<string, string> { ["STEPWISE_DATABASE_URL"] = ws.ConnectionString }, project);
             var migrations = Path.Combine(project, "migrations");
 
             var created = await Stepwise("new", "create_organizations");

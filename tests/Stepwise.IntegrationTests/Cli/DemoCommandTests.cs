@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Stepwise.Cli;
+using Stepwise.Testing;
 
 namespace Stepwise.IntegrationTests.Cli;
 
@@ -8,14 +9,10 @@ public class DemoCommandTests
     [Fact]
     public async Task Demo_runs_the_reference_migration_under_traffic_without_a_failed_client_and_beside_the_naive_one()
     {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        var env = new CliEnvironment(stdout, stderr, _ => null, Directory.GetCurrentDirectory());
+        var (code, stdout, stderr) = await CliInvocation.RunAsync(["demo", "--runs", "20000", "--format", "json"], new Dictionary<string, string>(), Directory.GetCurrentDirectory());
 
-        var code = await StepwiseCli.RunAsync(["demo", "--runs", "20000", "--format", "json"], env);
-
-        Assert.True(code == 0, stderr.ToString());
-        using var json = JsonDocument.Parse(stdout.ToString());
+        Assert.True(code == 0, stderr);
+        using var json = JsonDocument.Parse(stdout);
         var root = json.RootElement;
         var stepwise = root.GetProperty("stepwise");
         Assert.Equal(0, stepwise.GetProperty("during").GetProperty("failed").GetInt32());

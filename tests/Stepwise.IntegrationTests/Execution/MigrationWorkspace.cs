@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using Stepwise.Execution;
 using Stepwise.Migrations;
+using Stepwise.Testing;
 
 namespace Stepwise.IntegrationTests.Execution;
 
@@ -71,15 +72,9 @@ internal sealed class MigrationWorkspace : IAsyncDisposable
         await command.ExecuteNonQueryAsync();
     }
 
-    /// <summary>Runs the stepwise command in-process against this workspace's database and directory.</summary>
-    public async Task<(int Code, string Out, string Error)> RunCliAsync(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        var env = new Stepwise.Cli.CliEnvironment(stdout, stderr, name => name == "STEPWISE_DATABASE_URL" ? ConnectionString : null, Directory);
-        var code = await Stepwise.Cli.StepwiseCli.RunAsync([.. args, "--dir", Directory, "--no-color"], env);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    /// <summary>Runs the stepwise command (in-process, or the binary named by STEPWISE_TEST_CLI) against this workspace's database and directory.</summary>
+    public Task<(int Code, string Out, string Error)> RunCliAsync(params string[] args) =>
+        CliInvocation.RunAsync([.. args, "--dir", Directory, "--no-color"], new Dictionary<string, string> { ["STEPWISE_DATABASE_URL"] = ConnectionString }, Directory);
 
     public async ValueTask DisposeAsync()
     {

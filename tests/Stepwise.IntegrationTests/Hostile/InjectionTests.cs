@@ -4,6 +4,7 @@ using Npgsql;
 using Stepwise.Cli;
 using Stepwise.Embedded;
 using Stepwise.Sql;
+using Stepwise.Testing;
 
 namespace Stepwise.IntegrationTests.Hostile;
 
@@ -144,14 +145,12 @@ public class InjectionTests(StatementLogFixture fixture) : IClassFixture<Stateme
                 {
                     await File.WriteAllTextAsync(Path.Combine(directory, "1_base.sql"), Base);
                     await File.WriteAllTextAsync(Path.Combine(directory, "2_op.json"), json);
-                    using var stdout = new StringWriter();
-                    using var stderr = new StringWriter();
-                    var env = new CliEnvironment(stdout, stderr, name => name == "STEPWISE_DATABASE_URL" ? connection : null, directory);
-                    var code = await StepwiseCli.RunAsync(["apply", "--complete", "--dir", directory, "--no-color"], env);
+                    var (code, stdout, stderr) = await CliInvocation.RunAsync(["apply", "--complete", "--dir", directory, "--no-color"],
+                        new Dictionary<string, string> { ["STEPWISE_DATABASE_URL"] = connection }, directory);
                     outcomes[outcomes.Count] = $"{code} {json}";
 
                     // Applied, refused (2), or rejected by the server as a name or value that does not exist (3): never a crash.
-                    Assert.True(code is 0 or 2 or 3 && !stderr.ToString().Contains("--verbose for details", StringComparison.Ordinal), $"exit {code} for {json}:\n{stderr}");
+                    Assert.True(code is 0 or 2 or 3 && !stderr.Contains("--verbose for details", StringComparison.Ordinal), $"exit {code} for {json}:\n{stderr}");
                     await using var db = new NpgsqlConnection(connection);
                     await db.OpenAsync();
                     await using var check = new NpgsqlCommand("SELECT string_agg(relname, ', ') FROM pg_class WHERE relname LIKE 'injected%'", db);

@@ -1,6 +1,7 @@
 using Npgsql;
 using Stepwise.Cli;
 using Stepwise.IntegrationTests.Execution;
+using Stepwise.Testing;
 
 namespace Stepwise.IntegrationTests.Hostile;
 
@@ -78,11 +79,9 @@ public class SecretsTests(PostgresFixture fixture) : IClassFixture<PostgresFixtu
                 await File.WriteAllTextAsync(Path.Combine(workingDirectory, "stepwise.json"),
                     System.Text.Json.JsonSerializer.Serialize(new { database = config }));
             }
-            using var stdout = new StringWriter();
-            using var stderr = new StringWriter();
-            var environment = new CliEnvironment(stdout, stderr, name => name == "STEPWISE_DATABASE_URL" ? env : null, workingDirectory);
-            var code = await StepwiseCli.RunAsync([.. args, "--dir", directory, "--no-color"], environment);
-            return (args, code, stdout.ToString(), stderr.ToString());
+            var variables = env is null ? new Dictionary<string, string>() : new Dictionary<string, string> { ["STEPWISE_DATABASE_URL"] = env };
+            var (code, stdout, stderr) = await CliInvocation.RunAsync([.. args, "--dir", directory, "--no-color"], variables, workingDirectory);
+            return (args, code, stdout, stderr);
         }
         finally
         {

@@ -3,6 +3,7 @@ using Stepwise.Cli;
 using Stepwise.IntegrationTests.Execution;
 using Stepwise.Linting;
 using Stepwise.Sql;
+using Stepwise.Testing;
 
 namespace Stepwise.IntegrationTests.Linting;
 
@@ -21,16 +22,14 @@ public class LintWithDatabaseTests(PostgresFixture fixture) : IClassFixture<Post
 
         var sizes = await TableSizes.LoadAsync(ws.ConnectionString);
         ws.Write("1_idx.sql", "-- stepwise:up\nCREATE INDEX small_a ON small (a);\nCREATE INDEX big_a ON big (a);\n");
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        var env = new CliEnvironment(stdout, stderr, n => n == "STEPWISE_DATABASE_URL" ? ws.ConnectionString : null, ws.Directory);
-        var code = await StepwiseCli.RunAsync(["lint", "--dir", ws.Directory, "--format", "json"], env);
+        var (code, stdout, stderr) = await CliInvocation.RunAsync(["lint", "--dir", ws.Directory, "--format", "json"],
+            new Dictionary<string, string> { ["STEPWISE_DATABASE_URL"] = ws.ConnectionString }, ws.Directory);
 
         Assert.Equal(100, sizes[new RelationName("public", "small")].Rows);
         Assert.Equal(50_000, sizes[new RelationName("public", "big")].Rows);
         Assert.Equal(0, sizes[new RelationName("public", "never_analyzed")].Rows);
-        Assert.True(code == 1, stderr.ToString());
-        using var json = JsonDocument.Parse(stdout.ToString());
+        Assert.True(code == 1, stderr);
+        using var json = JsonDocument.Parse(stdout);
         var findings = json.RootElement.GetProperty("findings").EnumerateArray().ToDictionary(f => f.GetProperty("line").GetInt32());
         Assert.Equal("info", findings[2].GetProperty("severity").GetString());
         Assert.Contains("small: ~100 rows", findings[2].GetProperty("message").GetString());
@@ -47,12 +46,10 @@ public class LintWithDatabaseTests(PostgresFixture fixture) : IClassFixture<Post
         await ws.Migrator().ApplyAsync(new Stepwise.Execution.ApplyRequest());
         ws.Write("1_applied.sql", "-- stepwise:up\nCREATE TABLE t (a int);\n")
           .Write("2_pending.sql", "-- stepwise:up\nCREATE INDEX t_a ON t (a);\n").WriteSum();
-        using var stdout = new StringWriter();
-        var env = new CliEnvironment(stdout, new StringWriter(), n => n == "STEPWISE_DATABASE_URL" ? ws.ConnectionString : null, ws.Directory);
+        var (_, stdout, _) = await CliInvocation.RunAsync(["lint", "--dir", ws.Directory, "--format", "json"],
+            new Dictionary<string, string> { ["STEPWISE_DATABASE_URL"] = ws.ConnectionString }, ws.Directory);
 
-        await StepwiseCli.RunAsync(["lint", "--dir", ws.Directory, "--format", "json"], env);
-
-        using var json = JsonDocument.Parse(stdout.ToString());
+        using var json = JsonDocument.Parse(stdout);
         Assert.Equal(1, json.RootElement.GetProperty("files").GetInt32());
     }
 }

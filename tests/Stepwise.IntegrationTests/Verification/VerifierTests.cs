@@ -1,5 +1,6 @@
 using Stepwise.Planning;
 using Stepwise.Verification;
+using Stepwise.Testing;
 
 namespace Stepwise.IntegrationTests.Verification;
 
@@ -122,21 +123,20 @@ public class VerifyCommandTests
         try
         {
             File.WriteAllText(Path.Combine(dir, "1_a.sql"), "-- stepwise:up\nCREATE TABLE a (id int);\nCREATE INDEX a_id ON a (id);\n-- stepwise:down\nDROP INDEX a_id;\n");
-            using var stdout = new StringWriter();
-            using var stderr = new StringWriter();
-            var env = new Stepwise.Cli.CliEnvironment(stdout, stderr, _ => null, dir);
-
-            var bad = await Stepwise.Cli.StepwiseCli.RunAsync(["verify", "--dir", dir], env);
+            var none = new Dictionary<string, string>();
+            var (bad, badOut, badError) = await CliInvocation.RunAsync(["verify", "--dir", dir], none, dir);
             File.WriteAllText(Path.Combine(dir, "1_a.sql"), "-- stepwise:up\nCREATE TABLE a (id int);\nCREATE INDEX a_id ON a (id);\n-- stepwise:down\nDROP TABLE a;\n");
-            var good = await Stepwise.Cli.StepwiseCli.RunAsync(["verify", "--dir", dir], env);
+            var (good, goodOut, goodError) = await CliInvocation.RunAsync(["verify", "--dir", dir], none, dir);
+            var stdout = badOut + goodOut;
+            var stderr = badError + goodError;
 
             Assert.Equal(1, bad);
-            Assert.Contains("1_a.sql (down): after up and down the schema differs from before up: added table public.a", stderr.ToString());
+            Assert.Contains("1_a.sql (down): after up and down the schema differs from before up: added table public.a", stderr);
             // The step table of the first apply, its lock column measured: line 2, the statement, its lock.
-            Assert.Matches(@"\b2 +CREATE TABLE a \(id int\) +migration +ACCESS EXCLUSIVE on public\.a", stdout.ToString());
+            Assert.Matches(@"\b2 +CREATE TABLE a \(id int\) +migration +ACCESS EXCLUSIVE on public\.a", stdout);
             Assert.Equal(0, good);
-            Assert.Contains("2 problem(s): 1 applied from scratch, 0 round-tripped\n", stdout.ToString()); // the last one: nothing later left unchecked
-            Assert.Contains("verified: 1 applied from scratch, 1 round-tripped\n", stdout.ToString());
+            Assert.Contains("2 problem(s): 1 applied from scratch, 0 round-tripped\n", stdout); // the last one: nothing later left unchecked
+            Assert.Contains("verified: 1 applied from scratch, 1 round-tripped\n", stdout);
         }
         finally
         {

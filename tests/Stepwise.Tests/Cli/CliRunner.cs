@@ -1,8 +1,8 @@
-using Stepwise.Cli;
+using Stepwise.Testing;
 
 namespace Stepwise.Tests.Cli;
 
-/// <summary>Runs the stepwise command in-process with captured output and a private environment.</summary>
+/// <summary>Runs the stepwise command (in-process, or the binary named by STEPWISE_TEST_CLI) with captured output and a private environment.</summary>
 internal sealed class CliRunner : IDisposable
 {
     private readonly Dictionary<string, string> _env = [];
@@ -25,14 +25,7 @@ internal sealed class CliRunner : IDisposable
         return path;
     }
 
-    public async Task<(int ExitCode, string Out, string Error)> Run(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        var env = new CliEnvironment(stdout, stderr, name => _env.TryGetValue(name, out var v) ? v : null, WorkingDirectory);
-        var code = await StepwiseCli.RunAsync(args, env);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    public Task<(int ExitCode, string Out, string Error)> Run(params string[] args) => CliInvocation.RunAsync(args, _env, WorkingDirectory);
 
     public void Dispose() => Directory.Delete(WorkingDirectory, recursive: true);
 }

@@ -6,8 +6,11 @@ namespace Stepwise.Tests.Linting;
 public class LinterTests
 {
     [Fact]
-    public void Rules_are_found_by_reflection_with_unique_kebab_case_ids_and_documentation()
+    public void Every_rule_type_is_listed_with_a_unique_kebab_case_id_and_documentation()
     {
+        // The list is written out (trimming and Native AOT need it so): a rule type missing from it would never run.
+        var ruleTypes = typeof(LintRule).Assembly.GetTypes().Where(t => !t.IsAbstract && t.IsSubclassOf(typeof(LintRule)));
+        Assert.Equal(ruleTypes.Select(t => t.FullName).Order(StringComparer.Ordinal), Linter.AllRules.Select(r => r.GetType().FullName).Order(StringComparer.Ordinal));
         Assert.NotEmpty(Linter.AllRules);
         Assert.Equal(Linter.AllRules.Count, Linter.AllRules.Select(r => r.Id).Distinct().Count());
         Assert.All(Linter.AllRules, r =>

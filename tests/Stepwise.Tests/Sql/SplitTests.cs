@@ -185,4 +185,41 @@ public class SplitTests
         Assert.All(split.Statements, s => Assert.Null(s.Tree));
         Assert.All(parsed.Statements.Where(s => s.Kind == StatementKind.Sql), s => Assert.NotNull(s.Tree));
     }
+
+    [Fact]
+    public void A_long_script_parsed_in_pieces_gives_the_statements_lines_and_trees_of_parsing_each_alone()
+    {
+        // Over twice the piece size (64 KiB), so the script is parsed in pieces on several threads.
+        string[] shapes =
+        [
+            "CREATE TABLE t{0} (id bigint PRIMARY KEY, note text DEFAULT 'a;b')",
+            "-- a comment; with a semicolon\nALTER TABLE t{0} ADD COLUMN c{0} int",
+            "CREATE FUNCTION f{0}() RETURNS int LANGUAGE plpgsql AS $fn$ BEGIN RETURN {0}; END $fn$",
+            "UPDATE t{0} SET note = 'é;ü' WHERE id = {0}",
+        ];
+        var expected = Enumerable.Range(0, 3000).Select(i => string.Format(System.Globalization.CultureInfo.InvariantCulture, shapes[i % shapes.Length], i)).ToList();
+        var sql = string.Join(";\n", expected) + ";\n";
+        Assert.True(System.Text.Encoding.UTF8.GetByteCount(sql) > 2 * 64 * 1024);
+
+        var statements = Statements(sql);
+
+        Assert.Equal(expected.Select(e => e.StartsWith("--", StringComparison.Ordinal) ? e[(e.IndexOf('\n') + 1)..] : e), statements.Select(s => s.Text));
+        Assert.Equal(statements.Count, statements.Select(s => s.Span.StartLine).Distinct().Count());
+        Assert.All(statements, s => Assert.Equal(s.Text, sql.Substring(s.Span.Start, s.Span.Length)));
+        Assert.All(statements, s => Assert.Equal(SqlParser.Parse(s.Text).Statements.Single().Tree!.Kind, s.Tree!.Kind));
+        Assert.Equal(Enumerable.Range(0, statements.Count), statements.Select(s => s.Index));
+    }
+
+    [Fact]
+    public void A_long_script_with_a_syntax_error_still_yields_every_other_statement()
+    {
+        var good = Enumerable.Range(0, 4000).Select(i => $"ALTER TABLE t ADD COLUMN c{i} int").ToList();
+        var lines = good.Take(2000).Append("SELEC broken").Concat(good.Skip(2000)).ToList();
+
+        var script = SqlParser.Parse(string.Join(";\n", lines) + ";\n", "m.sql");
+
+        Assert.Equal(good, script.Statements.Where(s => s.Kind == StatementKind.Sql).Select(s => s.Text));
+        var invalid = Assert.Single(script.Statements, s => s.Kind == StatementKind.Invalid);
+        Assert.Equal(2001, invalid.Span.StartLine);
+    }
 }

@@ -9,7 +9,7 @@ public sealed class BackfillOptions
     /// </summary>
     public TimeSpan TargetBatchDuration { get; set; } = TimeSpan.FromMilliseconds(200);
 
-    /// <summary>The first batch's size (rows, or heap pages for a table without a primary key).</summary>
+    /// <summary>The first batch's size in rows (walking the heap, the pages that hold about this many rows).</summary>
     public int InitialBatchSize { get; set; } = 1_000;
 
     /// <summary>The smallest batch.</summary>
@@ -21,8 +21,45 @@ public sealed class BackfillOptions
     /// <summary>A pause after each batch, leaving room to other traffic. Default none.</summary>
     public TimeSpan Pause { get; set; } = TimeSpan.Zero;
 
-    /// <summary>When set, batches wait while a streaming replica's replay lag is above this.</summary>
-    public TimeSpan? MaxReplicationLag { get; set; }
+    /// <summary>
+    /// A limit on rows updated per second (default none): after a batch the backfill waits until its rate is back
+    /// under it. An operator can change it while the backfill runs (<c>stepwise backfill set --rate</c>).
+    /// </summary>
+    public int? MaxRowsPerSecond { get; set; }
+
+    /// <summary>Batches wait while a streaming replica's replay lag is above this (default 30 s; null: never).</summary>
+    public TimeSpan? MaxReplicationLag { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Batches wait while a vacuum (autovacuum or a manual <c>VACUUM</c>) works on the table, as GitLab's background
+    /// migrations do, so the two do not compete for the same pages and I/O (default false: autovacuum removes the dead
+    /// rows the backfill leaves, which keeps the table from bloating, and on a large table it can take many minutes).
+    /// </summary>
+    public bool WaitWhileVacuumed { get; set; }
+
+    /// <summary>
+    /// Batches wait while the server writes more WAL per second than this (default none): the backfill's own batches
+    /// are spaced to stay under it, and while other sessions alone write more, no batch starts. Replicas, archiving
+    /// and backups read that WAL.
+    /// </summary>
+    public long? MaxWalBytesPerSecond { get; set; }
+
+    /// <summary>
+    /// Batches wait while another transaction in the database has held its snapshot for longer than this
+    /// (default 15 min; null: never): every row version the backfill replaces stays in the table until that snapshot
+    /// is gone, so writing on would only grow the table.
+    /// </summary>
+    public TimeSpan? MaxSnapshotAge { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>
+    /// The application's latency as a query the user names (default none), used when <see cref="ClientLatency"/> is not
+    /// set: run on the backfill's connection after each batch, it returns one number, milliseconds (or an
+    /// <c>interval</c>), e.g. the p99 of the last minute from a table the application's metrics land in.
+    /// </summary>
+    public string? ClientLatencyQuery { get; set; }
+
+    /// <summary>How often a waiting backfill looks again at what holds it (default 500 ms).</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>
     /// Yields to traffic: after each batch the backfill asks for the application's current client latency (for
@@ -46,10 +83,13 @@ public sealed class BackfillOptions
 /// <summary>A backfill's progress after a batch.</summary>
 /// <param name="Table">The table, <c>schema.name</c>.</param>
 /// <param name="RowsDone">Rows updated so far (including before a resume).</param>
-/// <param name="RowsVisited">Rows (or pages, without a primary key) gone through so far in this run.</param>
-/// <param name="Total">Rows (or pages) to go through, estimated at the start.</param>
+/// <param name="RowsVisited">Rows (or heap pages, when the backfill walks the heap) gone through so far in this run.</param>
+/// <param name="Total">Rows (or heap pages) to go through, estimated at the start.</param>
 /// <param name="RowsPerSecond">Updated rows per second in this run.</param>
 /// <param name="Remaining">The estimated time left, when it can be told.</param>
 /// <param name="BatchSize">The size of the next batch.</param>
 /// <param name="Done">True after the last batch.</param>
-public sealed record BackfillProgress(string Table, long RowsDone, long RowsVisited, long Total, double RowsPerSecond, TimeSpan? Remaining, int BatchSize, bool Done);
+/// <param name="Waiting">Why no batch runs now (paused by an operator, a throttle's condition), or null while batches run.</param>
+/// <param name="LastBatch">How long the last batch's statement took, commit and round trip included: how long it held its row locks.</param>
+public sealed record BackfillProgress(string Table, long RowsDone, long RowsVisited, long Total, double RowsPerSecond, TimeSpan? Remaining, int BatchSize, bool Done,
+    string? Waiting = null, TimeSpan LastBatch = default);

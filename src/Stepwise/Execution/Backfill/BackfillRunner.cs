@@ -10,37 +10,69 @@ namespace Stepwise.Execution.Backfill;
 /// <summary>
 /// Runs a <see cref="BackfillSpec"/>: <c>UPDATE</c> in batches, one transaction per batch, each batch's
 /// checkpoint written in that same transaction, so a killed process resumes after the last committed batch
-/// (no row skipped, none updated twice). Batches walk the primary key (keyset; any type, composite too) or,
-/// for a table without one, ranges of heap pages (TID range scans). The batch size adapts so that a batch
-/// takes about <see cref="BackfillOptions.TargetBatchDuration"/>: no transaction holds its row locks long.
+/// (no row skipped, none updated twice). Only the rows that existed when the backfill started are its work: the end
+/// (the last heap page, or the highest key) is fixed at the first batch and kept in the checkpoint, so a backfill ends
+/// even while the application inserts faster than it updates.
+/// <para>
+/// Batches walk the heap in physical order (ranges of pages, TID range scans) when the table has no primary key, or
+/// when a fill trigger covers every row written meanwhile (<see cref="BackfillSpec.FilledByTrigger"/>): each batch
+/// then costs the same however large the table is. Otherwise they walk the primary key (keyset; any type, composite
+/// too), which finds a row wherever an update moved it. The batch size adapts so that a batch takes about
+/// <see cref="BackfillOptions.TargetBatchDuration"/>; between batches a <see cref="BackfillPacer"/> reports progress,
+/// reads the operator's live settings and waits while a throttle holds.
+/// </para>
 /// </summary>
-internal sealed class BackfillRunner(NpgsqlConnection connection, string checkpointTable, BackfillOptions options, ILogger logger)
+internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore history, BackfillOptions options, ILogger logger)
 {
+    /// <summary>How a backfill goes through its table, as stored in its checkpoint.</summary>
+    internal const string HeapWalk = "heap", KeyWalk = "key";
+
+    private sealed record Checkpoint(string[]? LastKey, long RowsDone, string? Walk, string[]? EndKey);
+
     /// <summary>The rows updated (including those of an earlier, interrupted run).</summary>
     public async Task<long> RunAsync(long version, int step, BackfillSpec spec, CancellationToken cancellationToken)
     {
         var table = Quote.Ident(spec.Schema, spec.Table);
         var name = $"{spec.Schema}.{spec.Table}";
-        var (lastKey, rowsDone) = await ReadCheckpointAsync(version, step, cancellationToken);
-        var byKey = spec.Key.Count > 0;
-        var total = byKey ? await EstimateRowsAsync(table, cancellationToken) : await PagesAsync(table, cancellationToken);
-        var size = Math.Clamp(options.InitialBatchSize, options.MinBatchSize, options.MaxBatchSize);
-        if (!byKey)
+        var checkpoint = await ReadCheckpointAsync(version, step, cancellationToken);
+        var facts = await TableFactsAsync(table, cancellationToken);
+        // A checkpoint written before walks were recorded walked the key when there was one.
+        var walk = checkpoint?.Walk ?? (checkpoint is not null ? (spec.Key.Count > 0 ? KeyWalk : HeapWalk) : ChooseWalk(spec, facts));
+        var byKey = walk == KeyWalk;
+        var end = checkpoint?.EndKey ?? (byKey ? await HighestKeyAsync(spec, table, cancellationToken) : [facts.Pages.ToString(CultureInfo.InvariantCulture)]);
+        if (checkpoint?.EndKey is null)
         {
-            size = Math.Max(1, size / 50); // pages: roughly 50 narrow rows each
+            await StartCheckpointAsync(version, step, name, walk, end, cancellationToken);
         }
-        long visited = 0, updatedThisRun = 0;
+        // Without a key and without a fill trigger, rows written meanwhile land anywhere and nothing else fills them:
+        // the last range stays open, as a single UPDATE would be.
+        var openEnd = !byKey && spec.Key.Count == 0 && !spec.FilledByTrigger;
+        var (lastKey, rowsDone) = (checkpoint?.LastKey, checkpoint?.RowsDone ?? 0);
+        var rowsPerPage = facts.Pages > 0 && facts.Rows > 0 ? Math.Max(1.0, facts.Rows / (double)facts.Pages) : 50;
+        var (minSize, maxSize) = byKey
+            ? (options.MinBatchSize, options.MaxBatchSize)
+            : (1, Math.Max(1, (int)(options.MaxBatchSize / rowsPerPage)));
+        var size = byKey
+            ? Math.Clamp(options.InitialBatchSize, minSize, maxSize)
+            : Math.Clamp((int)(options.InitialBatchSize / rowsPerPage), minSize, maxSize);
+        var endPage = byKey || end is null ? 0 : long.Parse(end[0], CultureInfo.InvariantCulture);
+        var startPage = byKey || lastKey is null ? 0 : long.Parse(lastKey[0], CultureInfo.InvariantCulture);
+        var total = byKey ? facts.Rows : endPage;
+        var pacer = new BackfillPacer(connection, history, options, logger, table, name, version, step);
+        long visited = byKey ? 0 : startPage, updatedThisRun = 0;
         var clock = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
-        var yieldPause = TimeSpan.Zero;
+        var progress = new BackfillProgress(name, rowsDone, visited, Math.Max(total, visited), 0, null, size, false);
+        await pacer.BeforeFirstBatchAsync(progress, cancellationToken);
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            await WaitForReplicasAsync(cancellationToken);
             var batchClock = Stopwatch.StartNew();
-            var (updated, seen, nextKey) = byKey
-                ? await KeysetBatchAsync(version, step, spec, table, lastKey, size, cancellationToken)
-                : await PageBatchAsync(version, step, spec, table, lastKey, size, total, cancellationToken);
+            var (updated, seen, nextKey) = end is null
+                ? (0, 0, null)
+                : byKey
+                    ? await KeysetBatchAsync(version, step, spec, table, lastKey, end, size, cancellationToken)
+                    : await PageBatchAsync(version, step, spec, table, lastKey, endPage, openEnd, size, cancellationToken);
             var elapsed = batchClock.Elapsed;
             rowsDone += updated;
             updatedThisRun += updated;
@@ -53,12 +85,12 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, string checkpo
             var done = nextKey is null;
             if (!done)
             {
-                size = NextSize(size, seen, elapsed);
+                size = NextSize(size, seen, elapsed, pacer.BatchTarget, minSize, maxSize);
             }
             var rate = updatedThisRun / Math.Max(clock.Elapsed.TotalSeconds, 0.001);
-            var visitRate = visited / Math.Max(clock.Elapsed.TotalSeconds, 0.001);
+            var visitRate = (visited - (byKey ? 0 : startPage)) / Math.Max(clock.Elapsed.TotalSeconds, 0.001);
             TimeSpan? remaining = total > visited && visitRate > 0 ? TimeSpan.FromSeconds((total - visited) / visitRate) : null;
-            var progress = new BackfillProgress(name, rowsDone, visited, Math.Max(total, visited), rate, done ? TimeSpan.Zero : remaining, size, done);
+            progress = new BackfillProgress(name, rowsDone, visited, Math.Max(total, visited), rate, done ? TimeSpan.Zero : remaining, size, done, LastBatch: elapsed);
             options.OnProgress?.Invoke(progress);
             if (done || clock.Elapsed - lastReport >= TimeSpan.FromSeconds(5))
             {
@@ -68,65 +100,49 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, string checkpo
             }
             if (done)
             {
+                await pacer.FinishAsync(progress, cancellationToken);
                 return rowsDone;
             }
-            if (options.ClientLatency is { } probe)
-            {
-                yieldPause = await YieldAsync(probe, yieldPause, elapsed, cancellationToken);
-            }
-            var pause = options.Pause > yieldPause ? options.Pause : yieldPause;
-            if (pause > TimeSpan.Zero)
-            {
-                await Task.Delay(pause, cancellationToken);
-            }
+            await pacer.BetweenBatchesAsync(progress, updated, elapsed, cancellationToken);
         }
     }
 
     /// <summary>
-    /// Backs off while the application's latency is above the target: the pause between batches doubles (starting at
-    /// the last batch's duration); below the target it halves until it is gone.
+    /// The heap in physical order where nothing is missed by it: a table without a key, or one whose fill trigger covers
+    /// rows written meanwhile; a plain table (a partitioned one has no heap of its own) on PostgreSQL 14 or later (TID
+    /// range scans; before, each range would be a scan of the whole table).
     /// </summary>
-    private async Task<TimeSpan> YieldAsync(Func<CancellationToken, ValueTask<TimeSpan>> probe, TimeSpan pause, TimeSpan batch,
-        CancellationToken cancellationToken)
-    {
-        var latency = await probe(cancellationToken);
-        if (latency > options.TargetClientLatency)
-        {
-            var longer = pause > TimeSpan.Zero ? pause * 2 : batch;
-            if (pause == TimeSpan.Zero)
-            {
-                logger.LogInformation(EventIds.BackfillProgress, "backfill yielding: client latency {Latency} ms is above {Target} ms",
-                    (long)latency.TotalMilliseconds, (long)options.TargetClientLatency.TotalMilliseconds);
-            }
-            return longer < options.MaxYieldPause ? longer : options.MaxYieldPause;
-        }
-        var shorter = pause / 2;
-        return shorter < TimeSpan.FromMilliseconds(5) ? TimeSpan.Zero : shorter;
-    }
+    private static string ChooseWalk(BackfillSpec spec, TableFacts facts) =>
+        spec.Key.Count == 0 || (spec.FilledByTrigger && facts.PlainTable && facts.ServerVersion >= 140000) ? HeapWalk : KeyWalk;
 
     /// <summary>
-    /// Scales the batch toward 80% of the target duration, at most doubling or halving it per batch: batch times vary
-    /// by a fifth or more on a busy server (checkpoints, autovacuum, other traffic), and aiming at the target itself put
-    /// some batches a quarter or more past it.
+    /// Scales the batch toward 80% of the target duration, growing by at most a quarter and shrinking by at most half per
+    /// batch: batch times vary by a fifth or more on a busy server (checkpoints, autovacuum, other traffic), and aiming at
+    /// the target itself put some batches a quarter or more past it. Growth is slow because one batch that happened to be
+    /// fast says little: allowed to double, the next batch at the usual speed took twice the aim, 320 ms, and most
+    /// batches past 250 ms at 1M rows were those (see docs/benchmarks.md); shrinking stays fast, to get back under the
+    /// bound at once.
     /// </summary>
-    private int NextSize(int size, long seen, TimeSpan elapsed)
+    private static int NextSize(int size, long seen, TimeSpan elapsed, TimeSpan target, int minSize, int maxSize)
     {
         if (seen < size)
         {
             return size; // a short batch at the end says nothing about speed
         }
-        var ratio = 0.8 * options.TargetBatchDuration.TotalMilliseconds / Math.Max(elapsed.TotalMilliseconds, 1);
-        var next = (int)Math.Clamp(size * Math.Clamp(ratio, 0.5, 2.0), options.MinBatchSize, options.MaxBatchSize);
-        return Math.Max(1, next);
+        var ratio = 0.8 * target.TotalMilliseconds / Math.Max(elapsed.TotalMilliseconds, 1);
+        var next = (int)Math.Clamp(size * Math.Clamp(ratio, 0.5, 1.25), minSize, maxSize);
+        return Math.Max(next == size && ratio > 1 ? Math.Min(size + 1, maxSize) : next, 1); // a one-page batch still grows
     }
 
-    private async Task<(long Updated, long Seen, string[]? NextKey)> KeysetBatchAsync(long version, int step, BackfillSpec spec, string table, string[]? lastKey, int size,
-        CancellationToken cancellationToken)
+    private async Task<(long Updated, long Seen, string[]? NextKey)> KeysetBatchAsync(long version, int step, BackfillSpec spec, string table, string[]? lastKey, string[] end,
+        int size, CancellationToken cancellationToken)
     {
         var keys = spec.Key.Select(k => Quote.Ident(k.Name)).ToList();
         var aliases = spec.Key.Select((_, i) => $"_stepwise_k{i}").ToList();
-        var after = lastKey is null ? "" :
-            $"WHERE ({string.Join(", ", keys)}) > ({string.Join(", ", spec.Key.Select((k, i) => $"${i + 4}::{k.Type}"))})";
+        var tuple = $"({string.Join(", ", keys)})";
+        // $1 size, $2 version, $3 step, then the end key's values, then the last key's.
+        var values = (int first) => $"({string.Join(", ", spec.Key.Select((k, i) => $"${first + i}::{k.Type}"))})";
+        var range = $"WHERE {tuple} <= {values(4)}" + (lastKey is null ? "" : $" AND {tuple} > {values(4 + keys.Count)}");
         var where = spec.Where is null ? "" : $" AND ({spec.Where})";
         var set = string.Join(", ", spec.Set.Select(s => $"{Quote.Ident(s.Column)} = ({s.Expression})"));
         var row = keys.Count == 1 ? $"{table}.{keys[0]}" : $"({string.Join(", ", keys.Select(k => $"{table}.{k}"))})";
@@ -139,7 +155,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, string checkpo
         // snapshot: the range holds the batch's rows and no others, and the next batch starts after its last key.
         var sql = $"""
             WITH _stepwise_batch AS MATERIALIZED (
-                SELECT {string.Join(", ", keys.Select((k, i) => $"{k} AS {aliases[i]}"))} FROM {table} {after}
+                SELECT {string.Join(", ", keys.Select((k, i) => $"{k} AS {aliases[i]}"))} FROM {table} {range}
                 ORDER BY {string.Join(", ", keys)} LIMIT $1
             ), _stepwise_first AS (
                 SELECT * FROM _stepwise_batch ORDER BY {string.Join(", ", aliases)} LIMIT 1
@@ -148,7 +164,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, string checkpo
             ), _stepwise_updated AS (
                 UPDATE {table} SET {set} WHERE {row} >= {bound("_stepwise_first")} AND {row} <= {bound("_stepwise_last")}{where} RETURNING 1
             ), _stepwise_checkpoint AS (
-                {Checkpoint($"ARRAY[{lastAliases}]", "(SELECT count(*) FROM _stepwise_updated)", "_stepwise_last", 2)}
+                {CheckpointSql($"ARRAY[{lastAliases}]", "(SELECT count(*) FROM _stepwise_updated)", "_stepwise_last", 2)}
             )
             SELECT (SELECT count(*) FROM _stepwise_updated), (SELECT count(*) FROM _stepwise_batch), {lastAliases}
             FROM _stepwise_last
@@ -157,7 +173,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, string checkpo
         command.Parameters.AddWithValue(size);
         command.Parameters.AddWithValue(version);
         command.Parameters.AddWithValue(step);
-        foreach (var value in lastKey ?? [])
+        foreach (var value in end.Concat(lastKey ?? []))
         {
             command.Parameters.AddWithValue(value);
         }
@@ -173,26 +189,27 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, string checkpo
         return (updated, seen, next);
     }
 
-    private async Task<(long Updated, long Seen, string[]? NextKey)> PageBatchAsync(long version, int step, BackfillSpec spec, string table, string[]? lastKey, int size, long pages,
-        CancellationToken cancellationToken)
+    private async Task<(long Updated, long Seen, string[]? NextKey)> PageBatchAsync(long version, int step, BackfillSpec spec, string table, string[]? lastKey, long endPage,
+        bool openEnd, int size, CancellationToken cancellationToken)
     {
         var from = lastKey is null ? 0 : long.Parse(lastKey[0], CultureInfo.InvariantCulture);
-        if (from >= pages)
+        if (from >= endPage)
         {
             return (0, 0, null);
         }
-        var to = Math.Min(from + size, pages);
+        var to = Math.Min(from + size, endPage);
         var where = spec.Where is null ? "" : $" AND ({spec.Where})";
         var set = string.Join(", ", spec.Set.Select(s => $"{Quote.Ident(s.Column)} = ({s.Expression})"));
-        // Rows a later writer moves to a page already done are covered by the fill trigger; rows this update moves are done.
-        var last = to >= pages ? long.MaxValue : to;
+        // Rows this update moves (to free space or to new pages at the end) are done; rows a writer moves or adds are
+        // the fill trigger's (or, without one and without a key, the open last range's).
+        var upper = to >= endPage && openEnd ? "" : " AND ctid < format('(%s,0)', $2::bigint)::tid";
         var sql = $"""
             WITH _stepwise_updated AS (
                 UPDATE {table} SET {set}
-                WHERE ctid >= format('(%s,0)', $1::bigint)::tid AND ({(last == long.MaxValue ? "true" : "ctid < format('(%s,0)', $2::bigint)::tid")}){where}
+                WHERE ctid >= format('(%s,0)', $1::bigint)::tid{upper}{where}
                 RETURNING 1
             ), _stepwise_checkpoint AS (
-                {Checkpoint("ARRAY[$2::text]", "(SELECT count(*) FROM _stepwise_updated)", "(SELECT 1) _stepwise_one", 3)}
+                {CheckpointSql("ARRAY[$2::text]", "(SELECT count(*) FROM _stepwise_updated)", "(SELECT 1) _stepwise_one", 3)}
             )
             SELECT count(*) FROM _stepwise_updated
             """;
@@ -207,16 +224,32 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, string checkpo
             await reader.ReadAsync(cancellationToken);
             updated = reader.GetInt64(0);
         }
-        return (updated, to - from, to >= pages ? null : [to.ToString(CultureInfo.InvariantCulture)]);
+        return (updated, to - from, to >= endPage ? null : [to.ToString(CultureInfo.InvariantCulture)]);
     }
 
-    /// <summary>The checkpoint upsert, as a data-modifying CTE; <paramref name="firstParameter"/> is the number of the version parameter (the step's follows).</summary>
-    private string Checkpoint(string key, string rows, string from, int firstParameter) => $"""
-        INSERT INTO {checkpointTable} AS c (version, step, last_key, rows_done, batches)
-                SELECT ${firstParameter}::bigint, ${firstParameter + 1}::integer, {key}, {rows}, 1 FROM {from}
-                ON CONFLICT (version, step) DO UPDATE SET last_key = EXCLUDED.last_key, rows_done = c.rows_done + EXCLUDED.rows_done,
-                    batches = c.batches + 1, updated_at = clock_timestamp()
+    /// <summary>The checkpoint update, as a data-modifying CTE; <paramref name="firstParameter"/> is the number of the version parameter (the step's follows).</summary>
+    private string CheckpointSql(string key, string rows, string from, int firstParameter) => $"""
+        UPDATE {history.Backfills} AS c SET last_key = {key}, rows_done = c.rows_done + {rows}, batches = c.batches + 1, updated_at = clock_timestamp()
+                FROM {from} WHERE c.version = ${firstParameter}::bigint AND c.step = ${firstParameter + 1}::integer
         """;
+
+    /// <summary>
+    /// The checkpoint row, before the first batch: how the backfill walks and where it ends (kept for a resume), and its
+    /// table, so that status shows it even while it waits before its first batch. A row from an earlier Stepwise keeps its key.
+    /// </summary>
+    private async Task StartCheckpointAsync(long version, int step, string name, string walk, string[]? end, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand($"""
+            INSERT INTO {history.Backfills} AS c (version, step, table_name, walk, end_key, state) VALUES ($1, $2, $3, $4, $5, 'running')
+            ON CONFLICT (version, step) DO UPDATE SET table_name = EXCLUDED.table_name, walk = coalesce(c.walk, EXCLUDED.walk), end_key = EXCLUDED.end_key
+            """, connection);
+        command.Parameters.AddWithValue(version);
+        command.Parameters.AddWithValue(step);
+        command.Parameters.AddWithValue(name);
+        command.Parameters.AddWithValue(walk);
+        command.Parameters.AddWithValue(NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text, (object?)end ?? DBNull.Value);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
 
     /// <summary>Runs one batch statement (its own transaction), retrying on lock_timeout or a deadlock with backoff.</summary>
     private async Task<NpgsqlDataReader> ExecuteWithRetryAsync(NpgsqlCommand command, string table, CancellationToken cancellationToken)
@@ -234,49 +267,42 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, string checkpo
     /// <summary>A batch runs under the session's lock_timeout (set by the executor; the policy's own is not used) and is retried 10 times, soon.</summary>
     private static readonly BackoffLockPolicy s_batchPolicy = new(TimeSpan.Zero, 10, TimeSpan.FromMilliseconds(50), TimeSpan.FromMilliseconds(3200));
 
-    private async Task<(string[]? Key, long Rows)> ReadCheckpointAsync(long version, int step, CancellationToken cancellationToken)
+    private async Task<Checkpoint?> ReadCheckpointAsync(long version, int step, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand($"SELECT last_key, rows_done FROM {checkpointTable} WHERE version = $1 AND step = $2", connection);
+        await using var command = new NpgsqlCommand($"SELECT last_key, rows_done, walk, end_key FROM {history.Backfills} WHERE version = $1 AND step = $2", connection);
         command.Parameters.AddWithValue(version);
         command.Parameters.AddWithValue(step);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? (reader.GetFieldValue<string[]>(0), reader.GetInt64(1)) : (null, 0);
+        return await reader.ReadAsync(cancellationToken)
+            ? new Checkpoint(reader.IsDBNull(0) ? null : reader.GetFieldValue<string[]>(0), reader.GetInt64(1), reader.IsDBNull(2) ? null : reader.GetString(2),
+                reader.IsDBNull(3) ? null : reader.GetFieldValue<string[]>(3))
+            : null;
     }
 
-    /// <summary>The planner's row estimate; 0 (unknown: no time left is shown) for a table never analysed, rather than a count that reads it whole.</summary>
-    private async Task<long> EstimateRowsAsync(string table, CancellationToken cancellationToken)
+    /// <param name="Rows">The planner's row estimate; 0 (unknown: no time left is shown) for a table never analysed, rather than a count that reads it whole.</param>
+    /// <param name="Pages">The heap's pages now.</param>
+    private sealed record TableFacts(long Rows, long Pages, bool PlainTable, int ServerVersion);
+
+    private async Task<TableFacts> TableFactsAsync(string table, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand("SELECT greatest(c.reltuples, 0)::bigint FROM pg_class c WHERE c.oid = $1::regclass", connection);
+        await using var command = new NpgsqlCommand("""
+            SELECT greatest(c.reltuples, 0)::bigint, pg_relation_size(c.oid) / current_setting('block_size')::bigint, c.relkind = 'r',
+                   current_setting('server_version_num')::integer
+            FROM pg_class c WHERE c.oid = $1::regclass
+            """, connection);
         command.Parameters.AddWithValue(table);
-        return await command.ExecuteScalarAsync(cancellationToken) as long? ?? 0;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new TableFacts(reader.GetInt64(0), reader.GetInt64(1), reader.GetBoolean(2), reader.GetInt32(3));
     }
 
-    private async Task<long> PagesAsync(string table, CancellationToken cancellationToken)
+    /// <summary>The highest key now (the keyset walk's end), or null for an empty table. (The text values get names of their own: an ORDER BY name would mean the output column, ordering by text.)</summary>
+    private async Task<string[]?> HighestKeyAsync(BackfillSpec spec, string table, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand($"SELECT pg_relation_size($1::regclass) / current_setting('block_size')::bigint", connection);
-        command.Parameters.AddWithValue(table);
-        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
-    }
-
-    private async Task WaitForReplicasAsync(CancellationToken cancellationToken)
-    {
-        if (options.MaxReplicationLag is not { } ceiling)
-        {
-            return;
-        }
-        for (var waits = 0; ; waits++)
-        {
-            await using var command = new NpgsqlCommand("SELECT coalesce(max(extract(epoch FROM replay_lag)), 0)::float8 FROM pg_stat_replication", connection);
-            var lag = TimeSpan.FromSeconds((double)(await command.ExecuteScalarAsync(cancellationToken))!);
-            if (lag <= ceiling)
-            {
-                return;
-            }
-            if (waits % 10 == 0)
-            {
-                logger.LogInformation(EventIds.WaitingForReplicas, "backfill paused: replica replay lag {Lag} ms is above {Ceiling} ms", (long)lag.TotalMilliseconds, (long)ceiling.TotalMilliseconds);
-            }
-            await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);
-        }
+        var keys = spec.Key.Select(k => Quote.Ident(k.Name)).ToList();
+        await using var command = new NpgsqlCommand(
+            $"SELECT {string.Join(", ", keys.Select((k, i) => $"{k}::text AS _stepwise_e{i}"))} FROM {table} ORDER BY {string.Join(", ", keys.Select(k => k + " DESC"))} LIMIT 1", connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? Enumerable.Range(0, keys.Count).Select(reader.GetString).ToArray() : null;
     }
 }

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace Stepwise.Linting.Reporters;
 
@@ -13,21 +13,24 @@ public sealed class GitLabLintReporter : ILintReporter
     /// <inheritdoc />
     public void Write(LintReport report, TextWriter writer)
     {
-        var issues = report.Findings.Select(f => new
+        var issues = JsonLintReporter.Array(report.Findings, f => new JsonObject
         {
-            description = f.Message,
-            check_name = f.RuleId,
-            fingerprint = Fingerprint(f),
-            severity = f.Severity switch
+            ["description"] = f.Message,
+            ["check_name"] = f.RuleId,
+            ["fingerprint"] = Fingerprint(f),
+            ["severity"] = f.Severity switch
             {
                 LintSeverity.Error => "critical",
                 LintSeverity.Warning => "major",
                 _ => "info",
             },
-            location = new { path = LintReporters.Path(f.File), lines = new { begin = f.Line, end = Math.Max(f.Line, f.EndLine) } },
+            ["location"] = new JsonObject
+            {
+                ["path"] = LintReporters.Path(f.File),
+                ["lines"] = new JsonObject { ["begin"] = f.Line, ["end"] = Math.Max(f.Line, f.EndLine) },
+            },
         });
-        writer.Write(JsonSerializer.Serialize(issues, JsonLintReporter.Options)); // names are already GitLab's (check_name)
-        writer.Write('\n');
+        JsonLintReporter.Write(issues, writer);
     }
 
     internal static string Fingerprint(LintFinding f)

@@ -1,5 +1,5 @@
 using System.Reflection;
-using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace Stepwise.Linting.Reporters;
 
@@ -12,57 +12,56 @@ public sealed class SarifLintReporter : ILintReporter
         var rules = report.Rules.OrderBy(r => r.Id, StringComparer.Ordinal).ToList();
         var index = rules.Select((r, i) => (r.Id, i)).ToDictionary(x => x.Id, x => x.i);
         var version = typeof(LintRule).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0";
-        var document = new Dictionary<string, object>
+        var document = new JsonObject
         {
             ["$schema"] = "https://json.schemastore.org/sarif-2.1.0.json",
             ["version"] = "2.1.0",
-            ["runs"] = new[]
+            ["runs"] = new JsonArray(new JsonObject
             {
-                new
+                ["tool"] = new JsonObject
                 {
-                    tool = new
+                    ["driver"] = new JsonObject
                     {
-                        driver = new
+                        ["name"] = "stepwise",
+                        ["semanticVersion"] = version,
+                        ["rules"] = JsonLintReporter.Array(rules, r => new JsonObject
                         {
-                            name = "stepwise",
-                            semanticVersion = version,
-                            rules = rules.Select(r => new
-                            {
-                                id = r.Id,
-                                name = r.GetType().Name,
-                                shortDescription = new { text = r.Title },
-                                fullDescription = new { text = r.Why },
-                                help = new { text = $"{r.Fix}\n\n{r.FixExample}", markdown = $"{r.Fix}\n\n```sql\n{r.FixExample}\n```" },
-                                defaultConfiguration = new { level = Level(r.DefaultSeverity) },
-                                properties = new { tags = Tags(r) },
-                            }),
-                        },
+                            ["id"] = r.Id,
+                            ["name"] = r.GetType().Name,
+                            ["shortDescription"] = Text(r.Title),
+                            ["fullDescription"] = Text(r.Why),
+                            ["help"] = new JsonObject { ["text"] = $"{r.Fix}\n\n{r.FixExample}", ["markdown"] = $"{r.Fix}\n\n```sql\n{r.FixExample}\n```" },
+                            ["defaultConfiguration"] = new JsonObject { ["level"] = Level(r.DefaultSeverity) },
+                            ["properties"] = new JsonObject { ["tags"] = JsonLintReporter.Array(Tags(r), t => t) },
+                        }),
                     },
-                    results = report.Findings.Select(f => new Dictionary<string, object?>
-                    {
-                        ["ruleId"] = f.RuleId,
-                        ["ruleIndex"] = index.TryGetValue(f.RuleId, out var i) ? i : null,
-                        ["level"] = Level(f.Severity),
-                        ["message"] = new { text = f.Fix is null ? f.Message : $"{f.Message} Fix: {f.Fix.Split('\n')[0]}" },
-                        ["locations"] = new[]
-                        {
-                            new
-                            {
-                                physicalLocation = new
-                                {
-                                    artifactLocation = new { uri = LintReporters.Path(f.File) },
-                                    region = new { startLine = f.Line, startColumn = f.Column, endLine = Math.Max(f.Line, f.EndLine) },
-                                },
-                            },
-                        },
-                        ["partialFingerprints"] = new { stepwiseFinding = GitLabLintReporter.Fingerprint(f) },
-                    }.Where(kv => kv.Value is not null).ToDictionary(kv => kv.Key, kv => kv.Value)),
                 },
-            },
+                ["results"] = JsonLintReporter.Array(report.Findings, f =>
+                {
+                    var result = new JsonObject { ["ruleId"] = f.RuleId };
+                    if (index.TryGetValue(f.RuleId, out var i))
+                    {
+                        result["ruleIndex"] = i;
+                    }
+                    result["level"] = Level(f.Severity);
+                    result["message"] = Text(f.Fix is null ? f.Message : $"{f.Message} Fix: {f.Fix.Split('\n')[0]}");
+                    result["locations"] = new JsonArray(new JsonObject
+                    {
+                        ["physicalLocation"] = new JsonObject
+                        {
+                            ["artifactLocation"] = new JsonObject { ["uri"] = LintReporters.Path(f.File) },
+                            ["region"] = new JsonObject { ["startLine"] = f.Line, ["startColumn"] = f.Column, ["endLine"] = Math.Max(f.Line, f.EndLine) },
+                        },
+                    });
+                    result["partialFingerprints"] = new JsonObject { ["stepwiseFinding"] = GitLabLintReporter.Fingerprint(f) };
+                    return result;
+                }),
+            }),
         };
-        writer.Write(JsonSerializer.Serialize(document, JsonLintReporter.Options));
-        writer.Write('\n');
+        JsonLintReporter.Write(document, writer);
     }
+
+    private static JsonObject Text(string text) => new() { ["text"] = text };
 
     private static string Level(LintSeverity severity) => severity switch
     {

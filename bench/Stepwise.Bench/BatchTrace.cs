@@ -1,0 +1,75 @@
+using System.Globalization;
+using Npgsql;
+using Stepwise.Execution.Backfill;
+
+namespace Stepwise.Bench;
+
+/// <summary>
+/// BENCH_BACKFILL_TRACE=1: what the server did during each backfill batch, read from a second connection after each
+/// one (outside the batch's measured time): WAL written (the insert position moved), full-page images (pg_stat_wal),
+/// checkpoints finished and buffers the checkpointer and backends wrote (pg_stat_bgwriter), pages the table grew by
+/// (relation extension). The cumulative statistics reach those views up to a second late (a backend reports them when
+/// idle), so they are only telling over several batches. At the end, the slowest batches beside the average one, on
+/// standard error.
+/// </summary>
+internal sealed class BatchTrace : IAsyncDisposable
+{
+    private sealed record Counters(double WalBytes, long Fpi, long Checkpoints, long CheckpointBuffers, long BackendBuffers, long Pages);
+
+    private sealed record Row(double Ms, long Rows, Counters Delta);
+
+    private readonly NpgsqlConnection _connection;
+    private readonly List<Row> _rows = [];
+    private Counters _last;
+    private long _rowsDone;
+
+    private BatchTrace(NpgsqlConnection connection, Counters first) => (_connection, _last) = (connection, first);
+
+    public static async Task<BatchTrace> StartAsync(string connectionString)
+    {
+        var connection = await ReferenceData.OpenAsync(connectionString, "bench-trace");
+        return new BatchTrace(connection, await ReadAsync(connection));
+    }
+
+    private static async Task<Counters> ReadAsync(NpgsqlConnection connection)
+    {
+        await using var command = new NpgsqlCommand("""
+            SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::float8, w.wal_fpi, b.checkpoints_timed + b.checkpoints_req, b.buffers_checkpoint, b.buffers_backend,
+                   pg_relation_size('workflow_runs') / 8192
+            FROM pg_stat_wal w, pg_stat_bgwriter b
+            """, connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return new Counters(reader.GetDouble(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5));
+    }
+
+    /// <summary>After a batch of <paramref name="ms"/> ms (synchronously: the progress callback is).</summary>
+    public void Batch(double ms, BackfillProgress progress)
+    {
+        var now = ReadAsync(_connection).GetAwaiter().GetResult();
+        _rows.Add(new Row(ms, progress.RowsDone - _rowsDone, new Counters(now.WalBytes - _last.WalBytes, now.Fpi - _last.Fpi, now.Checkpoints - _last.Checkpoints,
+            now.CheckpointBuffers - _last.CheckpointBuffers, now.BackendBuffers - _last.BackendBuffers, now.Pages - _last.Pages)));
+        (_last, _rowsDone) = (now, progress.RowsDone);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _connection.DisposeAsync();
+        if (_rows.Count == 0)
+        {
+            return;
+        }
+        var line = (string what, Row r) => string.Create(CultureInfo.InvariantCulture,
+            $"  {what,-10} {r.Ms,7:0} ms {r.Rows,8:0} rows {r.Rows / Math.Max(r.Ms, 1):0.0} rows/ms  WAL {r.Delta.WalBytes / 1e6,6:0.0} MB  FPI {r.Delta.Fpi,6}  checkpoints {r.Delta.Checkpoints}  " +
+            $"written by checkpointer {r.Delta.CheckpointBuffers,6} / by backends {r.Delta.BackendBuffers,6}  table +{r.Delta.Pages} pages");
+        var n = _rows.Count;
+        var average = new Row(_rows.Average(r => r.Ms), (long)_rows.Average(r => r.Rows), new Counters(_rows.Average(r => r.Delta.WalBytes), (long)_rows.Average(r => r.Delta.Fpi),
+            _rows.Sum(r => r.Delta.Checkpoints), (long)_rows.Average(r => r.Delta.CheckpointBuffers), (long)_rows.Average(r => r.Delta.BackendBuffers), (long)_rows.Average(r => r.Delta.Pages)));
+        Console.Error.WriteLine($"batch trace ({n} batches; checkpoints is the total for 'average'):");
+        Console.Error.WriteLine(line("average", average));
+        foreach (var (row, i) in _rows.Select((r, i) => (r, i)).OrderByDescending(x => x.r.Ms).Take(8))
+        {
+            Console.Error.WriteLine(line($"#{i + 1}", row));
+        }
+    }
+}
