@@ -1,5 +1,5 @@
-using System.Text.Json.Nodes;
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using Spectre.Console;
 using Stepwise.Cli.Rendering;
 using Stepwise.Execution.Backfill;
