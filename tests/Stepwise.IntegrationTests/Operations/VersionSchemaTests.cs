@@ -123,6 +123,45 @@ public class VersionSchemaTests(PostgresFixture fixture)
     }
 
     [Fact]
+    public async Task Alter_column_type_with_default_not_null_comment_unique_and_check_at_once_fixes_rows_for_the_new_version_only()
+    {
+        // pgroll's example 35 in our own table: every alter_column field at once on a column old code leaves NULL.
+        await using var op = await OperationPhases.StartAsync(fixture, """
+            operations:
+              - alter_column:
+                  table: users
+                  column: nickname
+                  type: varchar(64)
+                  default: "'unknown'"
+                  nullable: false
+                  comment: the name shown to others
+                  unique: { name: users_nickname_unique }
+                  check: { name: users_nickname_length, constraint: length(nickname) > 3 }
+                  up: CASE WHEN nickname IS NULL OR length(nickname) <= 3 THEN 'placeholder-' || id ELSE nickname END
+                  down: nickname
+            """);
+
+        Assert.Equal("placeholder-7", await NewScalarAsync<string>(op, "SELECT nickname FROM users WHERE id = 7"));
+        await op.HoldsAsync("SELECT nickname IS NULL FROM users WHERE id = 7");
+        await op.ExecuteAsync("INSERT INTO users (id, email) VALUES (5001, 'old@example.com')");
+        Assert.Equal("placeholder-5001", await NewScalarAsync<string>(op, "SELECT nickname FROM users WHERE id = 5001"));
+        Assert.Equal("unknown", await NewScalarAsync<string>(op, "INSERT INTO users (id, email) VALUES (5002, 'new@example.com') RETURNING nickname"));
+        await NewExecuteAsync(op, "UPDATE users SET nickname = 'newname' WHERE id = 5002");
+        await op.HoldsAsync("SELECT nickname = 'newname' FROM users WHERE id = 5002");
+
+        await op.RollbackAsync();
+        await op.CompleteAsync();
+
+        await op.HoldsAsync("SELECT format_type(atttypid, atttypmod) = 'character varying(64)' AND attnotnull FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'nickname'");
+        await op.HoldsAsync("SELECT col_description('users'::regclass, attnum) = 'the name shown to others' FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'nickname'");
+        await op.HoldsAsync("SELECT count(*) = 2 FROM pg_constraint WHERE conrelid = 'users'::regclass AND conname IN ('users_nickname_unique', 'users_nickname_length') AND convalidated");
+        await op.HoldsAsync("SELECT nickname = 'placeholder-7' FROM users WHERE id = 7");
+        await op.RefusedAsync("INSERT INTO users (id, email, nickname) VALUES (5003, 'a@example.com', 'abc')", "23514");
+        await op.RefusedAsync("INSERT INTO users (id, email, nickname) VALUES (5004, 'b@example.com', 'placeholder-7')", "23505");
+        await op.HoldsAsync("SELECT nickname = 'newname' FROM users WHERE id = 5002");
+    }
+
+    [Fact]
     public async Task Alter_column_type_and_name_at_once_converts_both_ways_under_each_versions_name()
     {
         await using var op = await OperationPhases.StartAsync(fixture, """
