@@ -131,29 +131,10 @@ internal sealed class LoadGenerator
                 Volatile.Write(ref _onNewVersion[client], newVersion);
                 var (workflow, organization) = _workflows[random.Next(_workflows.Length)];
                 var start = Now;
-                string? error = null;
-                try
+                await using var command = Command(connection, _reads, insert, newVersion, workflow, insert ? organization : _organizations[random.Next(_organizations.Length)]);
+                var (error, broken) = await RunAsync(command, read: !insert);
+                if (broken)
                 {
-                    await using var command = Command(connection, _reads, insert, newVersion, workflow, insert ? organization : _organizations[random.Next(_organizations.Length)]);
-                    if (insert)
-                    {
-                        await command.ExecuteNonQueryAsync(CancellationToken.None);
-                    }
-                    else
-                    {
-                        await using var reader = await command.ExecuteReaderAsync(CancellationToken.None);
-                        while (await reader.ReadAsync(CancellationToken.None))
-                        {
-                        }
-                    }
-                }
-                catch (PostgresException ex)
-                {
-                    error = $"{ex.SqlState}: {ex.MessageText}";
-                }
-                catch (NpgsqlException ex)
-                {
-                    error = ex.Message;
                     await connection.DisposeAsync();
                     connection = null;
                 }
@@ -194,5 +175,36 @@ internal sealed class LoadGenerator
         command.Parameters.AddWithValue(workflow);
         command.Parameters.AddWithValue(organization);
         return command;
+    }
+
+    /// <summary>
+    /// Runs one client statement (a read consumes every row): the error it met, null when none, and whether the connection
+    /// broke (reconnect); a server error leaves the connection usable.
+    /// </summary>
+    internal static async Task<(string? Error, bool Broken)> RunAsync(NpgsqlCommand command, bool read)
+    {
+        try
+        {
+            if (read)
+            {
+                await using var reader = await command.ExecuteReaderAsync(CancellationToken.None);
+                while (await reader.ReadAsync(CancellationToken.None))
+                {
+                }
+            }
+            else
+            {
+                await command.ExecuteNonQueryAsync(CancellationToken.None);
+            }
+            return (null, false);
+        }
+        catch (PostgresException ex)
+        {
+            return ($"{ex.SqlState}: {ex.MessageText}", false);
+        }
+        catch (NpgsqlException ex)
+        {
+            return (ex.Message, true);
+        }
     }
 }

@@ -221,23 +221,11 @@ internal static class VersionSchemaBenchmark
             {
                 connection ??= await ReferenceData.OpenAsync(builder.ConnectionString, isNew ? "new" : "old");
                 var start = clock.Elapsed.TotalMilliseconds;
-                string? error = null;
-                try
+                await using var command = new NpgsqlCommand(insert ? isNew ? scenario.NewInsert : scenario.OldInsert : isNew ? scenario.NewRead : scenario.OldRead, connection) { CommandTimeout = 120 };
+                command.Parameters.AddWithValue(workflows[random.Next(workflows.Length)]);
+                var (error, broken) = await LoadGenerator.RunAsync(command, read: true);
+                if (broken)
                 {
-                    await using var command = new NpgsqlCommand(insert ? isNew ? scenario.NewInsert : scenario.OldInsert : isNew ? scenario.NewRead : scenario.OldRead, connection) { CommandTimeout = 120 };
-                    command.Parameters.AddWithValue(workflows[random.Next(workflows.Length)]);
-                    await using var reader = await command.ExecuteReaderAsync(CancellationToken.None);
-                    while (await reader.ReadAsync(CancellationToken.None))
-                    {
-                    }
-                }
-                catch (PostgresException ex)
-                {
-                    error = $"{ex.SqlState}: {ex.MessageText}";
-                }
-                catch (NpgsqlException ex)
-                {
-                    error = ex.Message;
                     await connection.DisposeAsync();
                     connection = null;
                 }
