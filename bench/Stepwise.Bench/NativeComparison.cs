@@ -35,9 +35,21 @@ internal static class NativeComparison
                 $"{BenchSupport.Machine()}; load average {BenchSupport.LoadAverage()} at the start; median of {runs} runs after one warm-up");
             Console.WriteLine();
 
-            await LintAsync(scratch.FullName, files, runs, native, new Contender("squawk", squawk, []));
-            await ApplyAndStatusAsync(scratch.FullName, migrations, runs, native, dotnet, dbmate);
-            await VersionAsync(scratch.FullName, native, dotnet);
+            // BENCH_NATIVE_ONLY=lint (or apply, version; comma-separated) runs only those parts.
+            var only = Environment.GetEnvironmentVariable("BENCH_NATIVE_ONLY")?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) ?? [];
+            bool Runs(string part) => only.Length == 0 || only.Contains(part, StringComparer.OrdinalIgnoreCase);
+            if (Runs("lint"))
+            {
+                await LintAsync(scratch.FullName, files, runs, native, new Contender("squawk", squawk, []));
+            }
+            if (Runs("apply"))
+            {
+                await ApplyAndStatusAsync(scratch.FullName, migrations, runs, native, dotnet, dbmate);
+            }
+            if (Runs("version"))
+            {
+                await VersionAsync(scratch.FullName, native, dotnet);
+            }
             Console.WriteLine($"load average {BenchSupport.LoadAverage()} at the end");
         }
         finally

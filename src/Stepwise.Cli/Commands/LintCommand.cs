@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.CommandLine;
+using System.Runtime.ExceptionServices;
 using System.Text;
 using Stepwise.Cli.Rendering;
 using Stepwise.Diagnostics;
@@ -74,27 +76,74 @@ internal sealed class LintCommand : ICliCommand
         var inputs = await InputsAsync(context, parse.GetValue(_files) ?? [], cancellationToken);
         var linter = new Linter(options);
         var files = inputs.Where(i => config is null || !config.Excludes(i.Name)).ToList();
-        // Files are independent: lint them on every core (rules are stateless), report in the given order.
-        var results = new LintResult[files.Count];
-        Parallel.For(0, files.Count, new ParallelOptions { CancellationToken = cancellationToken }, i =>
+        // Files are independent: read and lint them on every core (rules are stateless), report in the given order. Text
+        // and JSON reports are written file by file as soon as every file before is done, so that only the files in
+        // flight are held; other formats need the whole run.
+        var reporter = LintReporters.For(context.FormatName);
+        var streaming = reporter as IStreamingLintReporter;
+        var results = new LintResult?[files.Count];
+        var totals = new LintTotals();
+        var next = 0;
+        var gate = new Lock();
+        void Emit(Action<TextWriter> write)
         {
-            var (name, text, problem) = files[i];
-            results[i] = problem is null ? linter.Lint(text!, name, cancellationToken) : new LintResult(name, [problem], 0);
-        });
+            if (context.FormatName == "text")
+            {
+                var text = new StringWriter();
+                write(text);
+                WriteText(output, text.ToString());
+            }
+            else
+            {
+                // Straight to standard output: a report of a big file is not held whole in memory once more.
+                write(context.Environment.Out);
+            }
+        }
+        if (streaming is not null)
+        {
+            Emit(streaming.WriteStart);
+        }
+        try
+        {
+            // Files handed out one at a time, in order: the ones done but not yet written stay few.
+            var order = Partitioner.Create(Enumerable.Range(0, files.Count), EnumerablePartitionerOptions.NoBuffering);
+            Parallel.ForEach(order, new ParallelOptions { CancellationToken = cancellationToken }, i =>
+            {
+                var (name, path, text) = files[i];
+                var (read, problem) = text is null ? Read(name, File.ReadAllBytes(path!)) : (text, null);
+                results[i] = problem is null ? linter.Lint(read!, name, cancellationToken) : new LintResult(name, [problem], 0);
+                if (streaming is null)
+                {
+                    return;
+                }
+                lock (gate)
+                {
+                    while (next < results.Length && results[next] is { } ready)
+                    {
+                        Emit(writer => streaming.WriteFile(ready, writer));
+                        totals.Add(ready);
+                        results[next++] = null;
+                    }
+                }
+            });
+        }
+        catch (AggregateException ex)
+        {
+            // The first failure as itself (a file that cannot be read, the parser missing), as a one-thread loop would throw it.
+            ExceptionDispatchInfo.Capture(ex.InnerExceptions[0]).Throw();
+        }
 
-        var report = new LintReport(results, Linter.AllRules);
-        if (context.FormatName == "text")
+        if (streaming is not null)
         {
-            var writer = new StringWriter();
-            LintReporters.For(context.FormatName).Write(report, writer);
-            WriteText(output, writer.ToString());
+            Emit(writer => streaming.WriteEnd(totals, writer));
         }
         else
         {
-            // Straight to standard output: a report of a big file is not held whole in memory once more.
-            LintReporters.For(context.FormatName).Write(report, context.Environment.Out);
+            var all = results.OfType<LintResult>().ToList();
+            totals = LintTotals.Of(all);
+            Emit(writer => reporter.Write(new LintReport(all, Linter.AllRules), writer));
         }
-        return report.HasErrors ? ExitCodes.ChecksFailed : ExitCodes.Success;
+        return totals.Errors > 0 ? ExitCodes.ChecksFailed : ExitCodes.Success;
     }
 
     /// <summary>Findings go to standard output unwrapped (long messages stay on one line); severities are coloured on a terminal.</summary>
@@ -103,7 +152,8 @@ internal sealed class LintCommand : ICliCommand
         .Replace(": warning [", ": \u001b[33mwarning\u001b[0m [", StringComparison.Ordinal)
         .Replace(": info [", ": \u001b[34minfo\u001b[0m [", StringComparison.Ordinal));
 
-    private sealed record Input(string Name, string? Text, LintFinding? Problem);
+    /// <summary>A file to lint: its path (read when linted), or standard input's text.</summary>
+    private sealed record Input(string Name, string? Path, string? Text);
 
     private static async Task<List<Input>> InputsAsync(CliContext context, string[] files, CancellationToken cancellationToken)
     {
@@ -136,7 +186,7 @@ internal sealed class LintCommand : ICliCommand
         {
             if (file == "-")
             {
-                inputs.Add(new Input("<stdin>", await context.Environment.In.ReadToEndAsync(cancellationToken), null));
+                inputs.Add(new Input("<stdin>", null, await context.Environment.In.ReadToEndAsync(cancellationToken)));
                 continue;
             }
             var path = Path.GetFullPath(file, context.Environment.WorkingDirectory);
@@ -144,22 +194,22 @@ internal sealed class LintCommand : ICliCommand
             {
                 throw new CliException(ExitCodes.BadInput, $"{file}: no such file");
             }
-            inputs.Add(Read(file, await File.ReadAllBytesAsync(path, cancellationToken)));
+            inputs.Add(new Input(file, path, null));
         }
         return inputs;
     }
 
     /// <summary>A file's text, or a finding saying why it cannot be linted (UTF-16, binary, not UTF-8): the directory's own check.</summary>
-    private static Input Read(string name, byte[] bytes)
+    private static (string? Text, LintFinding? Problem) Read(string name, byte[] bytes)
     {
         var problems = new List<MigrationProblem>();
         var text = MigrationDirectory.Decode(bytes, name, problems);
         return problems is [var problem, ..]
-            ? new Input(name, null, new LintFinding
+            ? (null, new LintFinding
             {
                 RuleId = Linter.UnreadableFileId, Severity = LintSeverity.Error, File = name, Line = Math.Max(1, problem.Line), Column = Math.Max(1, problem.Column), EndLine = Math.Max(1, problem.Line),
                 Message = problem.Message, Fix = problem.Hint,
             })
-            : new Input(name, text, null);
+            : (text, null);
     }
 }

@@ -131,7 +131,7 @@ public sealed partial class Linter
             if (bodies[u] is { } body)
             {
                 // A DO block runs in a transaction of its own; a function body runs whenever it is called, in the caller's.
-                foreach (var embedded in body.Statements.Where(e => e.Tree is not null))
+                foreach (var embedded in body.Where(e => e.Tree is not null))
                 {
                     Run(new LintStatement(index++, embedded.Tree!, embedded.Sql.Trim(), embedded.Line, 1, embedded.Line, inTransaction: true, unit.Group, embedded: true,
                         anchorLine: unit.Statement.Span.StartLine, inFunctionBody: unit.Statement.Tree!.Kind == "CreateFunctionStmt"), context);
@@ -149,9 +149,10 @@ public sealed partial class Linter
     /// the rules go in file order (they look back at earlier statements), this part needs no order, so a long file
     /// does it on every core.
     /// </summary>
-    private static PlpgsqlBody?[] ReadTrees(SqlScript script, IReadOnlyList<Unit> units, CancellationToken cancellationToken)
+    private static IReadOnlyList<EmbeddedStatement>?[] ReadTrees(SqlScript script, IReadOnlyList<Unit> units, CancellationToken cancellationToken)
     {
-        var bodies = new PlpgsqlBody?[units.Count];
+        // Only the statements of a body are kept, not the parser's tree of the whole body.
+        var bodies = new IReadOnlyList<EmbeddedStatement>?[units.Count];
         void Read(int i)
         {
             var statement = units[i].Statement;
@@ -162,7 +163,7 @@ public sealed partial class Linter
                 {
                     embedded.Tree?.Prepare();
                 }
-                bodies[i] = body;
+                bodies[i] = body.Statements;
             }
         }
         if (units.Count < ParallelStatements)

@@ -193,7 +193,7 @@ internal sealed class YamlFileContext(string file, List<MigrationProblem> proble
     /// <summary><c>SELECT NULL::type AS stepwise_type</c> and nothing else: one target, the cast of a NULL constant, with the alias.</summary>
     private static bool IsTypeCastOnly(SqlNode select)
     {
-        if (select.Kind != "SelectStmt" || select.Fields.EnumerateObject().Any(p => p.Name is not ("targetList" or "op" or "limitOption")))
+        if (select.Kind != "SelectStmt" || select.FieldNames.Any(name => name is not ("targetList" or "op" or "limitOption")))
         {
             return false;
         }
@@ -208,7 +208,7 @@ internal sealed class YamlFileContext(string file, List<MigrationProblem> proble
         alter.Kind == "AlterTableStmt" && alter.Nodes("cmds").ToList() is [var command]
         && command.Node("def") is { Kind: "Constraint" } constraint
         && constraint.String("contype") == "CONSTR_EXCLUSION"
-        && constraint.Fields.EnumerateObject().All(p => p.Name is "contype" or "exclusions" or "access_method" or "location" or "initially_valid");
+        && constraint.FieldNames.All(name => name is "contype" or "exclusions" or "access_method" or "location" or "initially_valid");
 
     /// <summary>The offset of the first comment in <paramref name="value"/> (outside quotes), or null.</summary>
     private static int? CommentIn(string value)

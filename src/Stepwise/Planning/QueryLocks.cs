@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Stepwise.Sql;
 
 namespace Stepwise.Planning;
@@ -37,75 +36,80 @@ internal sealed class QueryLocks
         {
             return;
         }
-        new QueryLocks(locks, what, node).VisitNode(node.Kind, node.Fields, skip);
+        new QueryLocks(locks, what, node).Visit(node, skip);
     }
 
-    private void VisitNode(string kind, JsonElement fields, params string[] skip)
+    /// <summary>
+    /// Visits <paramref name="root"/> and every node below it, depth first in field order, without recursion (a tree
+    /// nests as deep as the SQL does).
+    /// </summary>
+    private void Visit(SqlNode root, string[] skip)
     {
-        var node = new SqlNode(kind, fields);
-        switch (kind)
+        var pending = new Stack<(SqlNode Node, object? Value, string[] Skip)>();
+        pending.Push((root, null, skip));
+        while (pending.TryPop(out var item))
+        {
+            if (!item.Node.IsMissing)
+            {
+                VisitNode(item.Node, item.Skip, pending);
+                continue;
+            }
+            switch (item.Value)
+            {
+                case NodeFields { Kind: { } kind } wrapped when char.IsUpper(kind[0]):
+                    pending.Push((new SqlNode(kind, wrapped), null, []));
+                    break;
+                case NodeFields fields when fields.TryGet("relname", out _):
+                    pending.Push((new SqlNode("RangeVar", fields), null, [])); // a field of fixed type RangeVar, which libpg_query does not wrap
+                    break;
+                case NodeFields fields:
+                    PushFields(fields, [], pending);
+                    break;
+                case object?[] items:
+                    for (var i = items.Length - 1; i >= 0; i--)
+                    {
+                        pending.Push((default, items[i], []));
+                    }
+                    break;
+            }
+        }
+    }
+
+    private void VisitNode(SqlNode node, string[] skip, Stack<(SqlNode, object?, string[])> pending)
+    {
+        switch (node.Kind)
         {
             case "RangeVar":
                 Read(node);
                 return;
             case "InsertStmt" or "UpdateStmt" or "DeleteStmt" or "MergeStmt":
-                Target(node.Node("relation", "RangeVar"), kind);
-                VisitFields(fields, [.. skip, "relation"]);
-                return;
+                Target(node.Node("relation", "RangeVar"), node.Kind);
+                skip = [.. skip, "relation"];
+                break;
             case "SelectStmt":
                 LockRows(node);
                 // INTO names the table being created; FOR UPDATE OF names aliases, not tables.
-                VisitFields(fields, [.. skip, "intoClause", "lockingClause"]);
-                return;
+                skip = [.. skip, "intoClause", "lockingClause"];
+                break;
             case "CreateTableAsStmt":
-                VisitFields(fields, [.. skip, "into"]);
-                return;
-            default:
-                VisitFields(fields, skip);
-                return;
+                skip = [.. skip, "into"];
+                break;
+        }
+        if (node.Fields is { } fields)
+        {
+            PushFields(fields, skip, pending);
         }
     }
 
-    private void VisitFields(JsonElement fields, string[] skip)
+    /// <summary>Queues the values of <paramref name="fields"/> not in <paramref name="skip"/>, so that they come off the stack in field order.</summary>
+    private static void PushFields(NodeFields fields, string[] skip, Stack<(SqlNode, object?, string[])> pending)
     {
-        if (fields.ValueKind != JsonValueKind.Object)
+        for (var i = fields.Names.Length - 1; i >= 0; i--)
         {
-            return;
-        }
-        foreach (var property in fields.EnumerateObject())
-        {
-            if (!skip.Contains(property.Name))
+            if (fields.Values[i] is NodeFields or object?[] && !skip.Contains(fields.Names[i]))
             {
-                VisitValue(property.Value);
+                pending.Push((default, fields.Values[i], []));
             }
-        }
-    }
-
-    private void VisitValue(JsonElement value)
-    {
-        switch (value.ValueKind)
-        {
-            case JsonValueKind.Object:
-                var wrapped = SqlNode.FromWrapped(value);
-                if (!wrapped.IsMissing && char.IsUpper(wrapped.Kind[0]))
-                {
-                    VisitNode(wrapped.Kind, wrapped.Fields);
-                }
-                else if (value.TryGetProperty("relname", out _))
-                {
-                    VisitNode("RangeVar", value); // a field of fixed type RangeVar, which libpg_query does not wrap
-                }
-                else
-                {
-                    VisitFields(value, []);
-                }
-                break;
-            case JsonValueKind.Array:
-                foreach (var item in value.EnumerateArray())
-                {
-                    VisitValue(item);
-                }
-                break;
         }
     }
 

@@ -12,14 +12,13 @@ namespace Stepwise.Sql;
 internal static unsafe class PgQuery
 {
     /// <summary>
-    /// Parse trees nest as deep as the SQL does (a parenthesised expression or subquery is a few JSON levels):
-    /// far past System.Text.Json's default of 64 for legitimate SQL. PostgreSQL's parser stops deeper input itself.
+    /// Parse trees nest as deep as the SQL does (a parenthesised expression or subquery is a few JSON levels, and
+    /// <c>1+1+...</c> two per operator): no limit of the reader's own. Nothing that reads a tree recurses
+    /// (<see cref="NodeFields.Read"/>), and <see cref="NativeStack"/> gives the parser the stack the input needs.
     /// </summary>
-    internal const int MaxTreeDepth = 100_000;
+    internal const int MaxTreeDepth = int.MaxValue;
 
     internal static readonly JsonReaderOptions TreeJson = new() { MaxDepth = MaxTreeDepth };
-
-    internal static readonly JsonDocumentOptions TreeDocument = new() { MaxDepth = MaxTreeDepth };
 
     // libpg_query keeps parser state per thread, but builds made without DEBUG point the process's
     // stderr (fd 2) at a pipe and back with dup2 around every parse, and two threads doing that at
@@ -27,17 +26,24 @@ internal static unsafe class PgQuery
     // does not redirect, so it is called from many threads at once.
     private static readonly Lock s_native = new();
 
-    // A thread's first call sets up libpg_query's state for that thread, and that set-up touches process-wide state too
-    // (a pthread key for freeing it at thread exit): first calls go one at a time. The native executable runs several
-    // parser threads from its first millisecond, with no JIT to stagger them.
+    // A thread's first call sets up libpg_query's state for that thread (all of it thread-local), and that set-up also
+    // writes one process-wide variable (the pthread key that frees it at thread exit): the set-up runs one thread at a
+    // time, on its own, before the thread's first parse; the parses themselves then run at once.
     [ThreadStatic]
     private static bool t_initialized;
 
     private static NativeCall Serialize()
     {
-        var gate = PgQueryNative.RedirectsStderr || !t_initialized ? s_native : null;
+        if (!t_initialized)
+        {
+            lock (s_native)
+            {
+                PgQueryNative.Init();
+            }
+            t_initialized = true;
+        }
+        var gate = PgQueryNative.RedirectsStderr ? s_native : null;
         gate?.Enter();
-        t_initialized = true;
         return new NativeCall(gate);
     }
 
@@ -49,8 +55,8 @@ internal static unsafe class PgQuery
 
     internal readonly record struct NativeError(string Message, int CursorPosition, string? Context);
 
-    /// <summary>A statement's place and, when parsed with trees, its own JSON (read lazily by <see cref="StatementTree"/>).</summary>
-    internal readonly record struct RawStatement(int Location, int Length, byte[]? Json);
+    /// <summary>A statement's place and, when parsed with trees, its tree (read from the parser's JSON, which is then freed).</summary>
+    internal readonly record struct RawStatement(int Location, int Length, StatementTree? Tree);
 
     /// <summary>Statements with byte locations relative to <paramref name="utf8"/>; a length of 0 means "to the end".</summary>
     internal static (List<RawStatement> Statements, NativeError? Error) Parse(ReadOnlySpan<byte> utf8, bool withTrees)
@@ -61,11 +67,14 @@ internal static unsafe class PgQuery
         {
             utf8.CopyTo(buffer);
             buffer[utf8.Length] = 0;
-            fixed (byte* input = buffer)
+            return NativeStack.Run(utf8.Length, () =>
             {
-                using var serialized = Serialize();
-                return withTrees ? ParseTree(input) : SplitOnly(input);
-            }
+                fixed (byte* input = buffer)
+                {
+                    using var serialized = Serialize();
+                    return withTrees ? ParseTree(input) : SplitOnly(input);
+                }
+            });
         }
         finally
         {
@@ -82,7 +91,7 @@ internal static unsafe class PgQuery
             {
                 return ([], ReadError(result.Error));
             }
-            return (SliceStatements(MemoryMarshal.CreateReadOnlySpanFromNullTerminated(result.ParseTree)), null);
+            return (ReadStatements(MemoryMarshal.CreateReadOnlySpanFromNullTerminated(result.ParseTree)), null);
         }
         finally
         {
@@ -92,10 +101,9 @@ internal static unsafe class PgQuery
 
     /// <summary>
     /// Walks <c>{"version":..,"stmts":[{"stmt":{..},"stmt_location":n,"stmt_len":n},..]}</c> once, straight
-    /// from native memory, and keeps each statement's own JSON. One big document for a long script
-    /// would cost several copies of megabytes; small ones are parsed only when a tree is read.
+    /// from native memory, reading each statement's tree into managed objects; the JSON itself is never copied.
     /// </summary>
-    private static List<RawStatement> SliceStatements(ReadOnlySpan<byte> json)
+    private static List<RawStatement> ReadStatements(ReadOnlySpan<byte> json)
     {
         var statements = new List<RawStatement>();
         var reader = new Utf8JsonReader(json, TreeJson);
@@ -112,15 +120,13 @@ internal static unsafe class PgQuery
             while (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
             {
                 int location = 0, length = 0;
-                byte[]? stmt = null;
+                StatementTree? tree = null;
                 while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                 {
                     if (reader.ValueTextEquals("stmt"u8))
                     {
                         reader.Read();
-                        var start = (int)reader.TokenStartIndex;
-                        reader.Skip();
-                        stmt = json[start..((int)reader.TokenStartIndex + 1)].ToArray();
+                        tree = new StatementTree(SqlNode.FromValue(NodeFields.Read(ref reader)));
                     }
                     else if (reader.ValueTextEquals("stmt_location"u8))
                     {
@@ -138,7 +144,7 @@ internal static unsafe class PgQuery
                         reader.Skip();
                     }
                 }
-                statements.Add(new RawStatement(location, length, stmt));
+                statements.Add(new RawStatement(location, length, tree));
             }
         }
         return statements;
@@ -172,23 +178,22 @@ internal static unsafe class PgQuery
     {
         PgQueryNative.EnsureLoaded();
         var bytes = Encoding.UTF8.GetBytes(statement + "\0");
-        fixed (byte* input = bytes)
+        return NativeStack.Run(bytes.Length, () =>
         {
-            using var serialized = Serialize();
-            var result = PgQueryNative.ParsePlpgsql(input);
-            try
+            fixed (byte* input = bytes)
             {
-                if (result.Error != null)
+                using var serialized = Serialize();
+                var result = PgQueryNative.ParsePlpgsql(input);
+                try
                 {
-                    return (default, ReadError(result.Error));
+                    return result.Error != null ? (default, ReadError(result.Error)) : (ReadJson(result.PlpgsqlFuncs), (NativeError?)null);
                 }
-                return (ReadJson(result.PlpgsqlFuncs), null);
+                finally
+                {
+                    PgQueryNative.FreePlpgsqlParseResult(result);
+                }
             }
-            finally
-            {
-                PgQueryNative.FreePlpgsqlParseResult(result);
-            }
-        }
+        });
     }
 
     private static JsonElement ReadJson(byte* json)

@@ -158,6 +158,9 @@ internal static unsafe partial class PgQueryNative
         public PgQueryError* Error;
     }
 
+    [LibraryImport(LibraryName, EntryPoint = "pg_query_init")]
+    internal static partial void Init();
+
     [LibraryImport(LibraryName, EntryPoint = "pg_query_parse")]
     internal static partial PgQueryParseResult Parse(byte* input);
 

@@ -7,13 +7,14 @@ namespace Stepwise.Sql;
 /// <c>Constraint</c>, <c>RangeVar</c>, ...) and its fields. Fields that hold a generic node are
 /// wrapped (<c>{"Constraint": {...}}</c>); fields of a fixed type (a <c>RangeVar</c> relation, a
 /// <c>TypeName</c>) are not, so for those the caller names the kind. Missing fields read as
-/// PostgreSQL's zero values: libpg_query omits false, 0 and empty lists.
+/// PostgreSQL's zero values: libpg_query omits false, 0 and empty lists. The tree is read from the parser's JSON once,
+/// when the statement is parsed (<see cref="NodeFields"/>); a node holds no JSON.
 /// </summary>
 public readonly struct SqlNode
 {
-    private readonly JsonElement _fields;
+    private readonly NodeFields? _fields;
 
-    internal SqlNode(string kind, JsonElement fields)
+    internal SqlNode(string kind, NodeFields? fields)
     {
         Kind = kind;
         _fields = fields;
@@ -25,49 +26,49 @@ public readonly struct SqlNode
     /// <summary>True when the node is absent (a missing field).</summary>
     public bool IsMissing => string.IsNullOrEmpty(Kind);
 
-    /// <summary>The raw JSON object of the node's fields.</summary>
-    public JsonElement Fields => _fields;
+    /// <summary>The names of the fields the parser set, in its order (libpg_query leaves out false, 0 and empty lists).</summary>
+    public IEnumerable<string> FieldNames => _fields?.Names ?? [];
 
-    /// <summary>Wraps a JSON value of the form <c>{"Kind": {...}}</c>.</summary>
-    public static SqlNode FromWrapped(JsonElement wrapped)
+    /// <summary>The node's fields as read from the parser (for walks over every field).</summary>
+    internal NodeFields? Fields => _fields;
+
+    /// <summary>A value of the tree read as a generic node: a wrapped node is one; another object reads as its first field.</summary>
+    internal static SqlNode FromValue(object? value) => value switch
     {
-        if (wrapped.ValueKind == JsonValueKind.Object)
-        {
-            foreach (var property in wrapped.EnumerateObject())
-            {
-                return new SqlNode(property.Name, property.Value);
-            }
-        }
-        return default;
-    }
+        NodeFields { Kind: { } kind } wrapped => new SqlNode(kind, wrapped),
+        NodeFields other => other.FirstFieldAsNode(),
+        _ => default,
+    };
 
     /// <summary>A child field holding a generic (wrapped) node.</summary>
-    public SqlNode Node(string field) => TryField(field, out var value) ? FromWrapped(value) : default;
+    public SqlNode Node(string field) => TryField(field, out var value) ? FromValue(value) : default;
 
     /// <summary>A child field holding a node of a fixed type, which libpg_query does not wrap.</summary>
-    public SqlNode Node(string field, string kind) => TryField(field, out var value) && value.ValueKind == JsonValueKind.Object ? new SqlNode(kind, value) : default;
+    public SqlNode Node(string field, string kind) => TryField(field, out var value) && value is NodeFields fields ? new SqlNode(kind, fields) : default;
 
     /// <summary>A list field of generic (wrapped) nodes; empty when absent.</summary>
     public IEnumerable<SqlNode> Nodes(string field)
     {
-        if (!TryField(field, out var value) || value.ValueKind != JsonValueKind.Array)
+        if (!TryField(field, out var value) || value is not object?[] items)
         {
-            yield break;
+            return [];
         }
-        foreach (var item in value.EnumerateArray())
+        var nodes = new SqlNode[items.Length];
+        for (var i = 0; i < items.Length; i++)
         {
-            yield return FromWrapped(item);
+            nodes[i] = FromValue(items[i]);
         }
+        return nodes;
     }
 
     /// <summary>A string field (also enum fields such as <c>subtype</c>), or null.</summary>
-    public string? String(string field) => TryField(field, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+    public string? String(string field) => TryField(field, out var value) ? value as string : null;
 
     /// <summary>A boolean field; false when absent.</summary>
-    public bool Bool(string field) => TryField(field, out var value) && value.ValueKind == JsonValueKind.True;
+    public bool Bool(string field) => TryField(field, out var value) && value is true;
 
     /// <summary>An integer field; 0 when absent.</summary>
-    public int Int(string field) => TryField(field, out var value) && value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var n) ? n : 0;
+    public int Int(string field) => TryField(field, out var value) && value is int n ? n : 0;
 
     /// <summary>For <c>String</c> nodes (names in lists): the value; otherwise null.</summary>
     public string? StringValue => Kind == "String" ? String("sval") : null;
@@ -80,7 +81,7 @@ public readonly struct SqlNode
             var value = Node("arg");
             return value.Kind switch
             {
-                "" => true,
+                "" or null => true,
                 "Integer" => value.Int("ival") != 0,
                 "Boolean" => value.Bool("boolval"),
                 "String" => value.StringValue?.ToLowerInvariant() is "true" or "on", // anything else but false/off is an error
@@ -95,12 +96,30 @@ public readonly struct SqlNode
     /// <summary>Every wrapped node below this one, depth first (not this node itself).</summary>
     public IEnumerable<SqlNode> Descendants()
     {
-        if (IsMissing)
+        if (IsMissing || _fields is null)
         {
             return [];
         }
+        // Without recursion: a tree is as deep as the SQL nests.
         var found = new List<SqlNode>();
-        Collect(_fields, found);
+        var pending = new Stack<object?>();
+        PushReversed(pending, _fields.Values);
+        while (pending.TryPop(out var value))
+        {
+            switch (value)
+            {
+                case NodeFields fields:
+                    if (fields.Kind is { } kind)
+                    {
+                        found.Add(new SqlNode(kind, fields));
+                    }
+                    PushReversed(pending, fields.Values);
+                    break;
+                case object?[] items:
+                    PushReversed(pending, items);
+                    break;
+            }
+        }
         return found;
     }
 
@@ -108,68 +127,62 @@ public readonly struct SqlNode
     public IReadOnlyList<RelationName> Relations()
     {
         var found = new List<RelationName>();
-        CollectRelations(_fields, found);
+        var pending = new Stack<object?>();
+        pending.Push(_fields);
+        while (pending.TryPop(out var value))
+        {
+            switch (value)
+            {
+                case NodeFields fields:
+                    if (fields.TryGet("relname", out var relname) && relname is string)
+                    {
+                        found.Add(RelationName.FromRangeVar(new SqlNode("RangeVar", fields)));
+                    }
+                    PushReversed(pending, fields.Values);
+                    break;
+                case object?[] items:
+                    PushReversed(pending, items);
+                    break;
+            }
+        }
         return found;
     }
 
-    private static void CollectRelations(JsonElement element, List<RelationName> found)
+    private static void PushReversed(Stack<object?> pending, object?[] values)
     {
-        switch (element.ValueKind)
+        for (var i = values.Length - 1; i >= 0; i--)
         {
-            case JsonValueKind.Object:
-                if (element.TryGetProperty("relname", out var relname) && relname.ValueKind == JsonValueKind.String)
-                {
-                    found.Add(RelationName.FromRangeVar(new SqlNode("RangeVar", element)));
-                }
-                foreach (var property in element.EnumerateObject())
-                {
-                    CollectRelations(property.Value, found);
-                }
-                break;
-            case JsonValueKind.Array:
-                foreach (var item in element.EnumerateArray())
-                {
-                    CollectRelations(item, found);
-                }
-                break;
+            if (values[i] is NodeFields or object?[])
+            {
+                pending.Push(values[i]);
+            }
         }
     }
 
-    private static void Collect(JsonElement element, List<SqlNode> found)
+    private bool TryField(string field, out object? value)
     {
-        switch (element.ValueKind)
-        {
-            case JsonValueKind.Object:
-                foreach (var property in element.EnumerateObject())
-                {
-                    if (property.Value.ValueKind == JsonValueKind.Object && property.Name.Length > 0 && char.IsUpper(property.Name[0]))
-                    {
-                        found.Add(new SqlNode(property.Name, property.Value));
-                    }
-                    Collect(property.Value, found);
-                }
-                break;
-            case JsonValueKind.Array:
-                foreach (var item in element.EnumerateArray())
-                {
-                    Collect(item, found);
-                }
-                break;
-        }
-    }
-
-    private bool TryField(string field, out JsonElement value)
-    {
-        if (!IsMissing && _fields.ValueKind == JsonValueKind.Object && _fields.TryGetProperty(field, out value))
+        if (!IsMissing && _fields is not null && _fields.TryGet(field, out value))
         {
             return true;
         }
-        value = default;
+        value = null;
         return false;
     }
 
     /// <inheritdoc />
-    public override string ToString() => IsMissing ? "(missing)" : $"{Kind} {_fields.GetRawText()}";
+    public override string ToString()
+    {
+        if (IsMissing)
+        {
+            return "(missing)";
+        }
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true }))
+        {
+            NodeFields.Write(writer, _fields, unwrapped: true);
+        }
+        return $"{Kind} {System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan)}";
+    }
 }
 
 /// <summary>A possibly schema-qualified relation name from a <c>RangeVar</c>.</summary>

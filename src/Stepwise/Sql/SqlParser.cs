@@ -40,8 +40,8 @@ public static class SqlParser
     /// <summary>One parse of one script: the masked bytes handed to the parser and what came back.</summary>
     private sealed class ScriptRun(SourceText source, bool withTrees, CancellationToken cancellationToken)
     {
-        private readonly byte[] _bytes = (byte[])source.Utf8.Clone();
-        private readonly char[] _maskedText = source.Text.ToCharArray(); // the text the parser saw, as characters
+        private byte[] _bytes = source.Utf8; // copied before anything is blanked out
+        private char[]? _maskedText; // the text the parser saw, as characters, once anything was blanked out
         private readonly List<(int Start, int End, StatementKind Kind, StatementTree? Tree, SqlError? Error)> _found = [];
         private readonly List<SqlError> _otherErrors = [];
 
@@ -84,12 +84,17 @@ public static class SqlParser
 
         private void Blank(int startChar, int endChar)
         {
+            if (ReferenceEquals(_bytes, source.Utf8))
+            {
+                _bytes = (byte[])source.Utf8.Clone();
+            }
             for (var b = source.CharToByte(startChar); b < source.CharToByte(endChar); b++)
             {
                 _bytes[b] = (byte)' ';
             }
             // A character of several UTF-8 bytes becomes several spaces for the parser; one is enough here,
             // since this text only ever goes back to the parser for a single statement.
+            _maskedText ??= source.Text.ToCharArray();
             for (var c = startChar; c < endChar; c++)
             {
                 _maskedText[c] = ' ';
@@ -149,8 +154,7 @@ public static class SqlParser
                     {
                         var from = start + raw.Location;
                         var to = raw.Length == 0 ? end : from + raw.Length;
-                        var tree = raw.Json is { } json ? new StatementTree(json) : null;
-                        Add(source.ByteToChar(from), source.ByteToChar(to), StatementKind.Sql, tree, null);
+                        Add(source.ByteToChar(from), source.ByteToChar(to), StatementKind.Sql, raw.Tree, null);
                     }
                     return;
                 }
@@ -225,9 +229,14 @@ public static class SqlParser
         {
             var statements = _found
                 .OrderBy(f => f.Start)
-                .Select((f, i) => new SqlStatement(i, f.Kind, source.Span(f.Start, f.End), source.Text[f.Start..f.End], f.Tree, f.Error)
+                .Select((f, i) =>
                 {
-                    ParserText = new string(_maskedText, f.Start, f.End - f.Start),
+                    var text = source.Text[f.Start..f.End];
+                    // Most scripts have nothing blanked out: the parser's text is the statement's own.
+                    return new SqlStatement(i, f.Kind, source.Span(f.Start, f.End), text, f.Tree, f.Error)
+                    {
+                        ParserText = _maskedText is null ? text : new string(_maskedText, f.Start, f.End - f.Start),
+                    };
                 })
                 .ToList();
             return new SqlScript(source, statements, _otherErrors);

@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace Stepwise.Sql;
 
 /// <summary>
@@ -9,29 +7,11 @@ namespace Stepwise.Sql;
 /// </summary>
 public sealed class StatementTree
 {
-    private readonly byte[] _json;
-    private ParsedRoot? _root;
-
-    /// <summary>A tree read from the statement's JSON the first time it is needed.</summary>
-    internal StatementTree(byte[] json) => _json = json;
+    /// <summary>A tree read from the parser's output when the statement was parsed.</summary>
+    internal StatementTree(SqlNode root) => Root = root;
 
     /// <summary>The statement node, e.g. kind <c>IndexStmt</c>.</summary>
-    public SqlNode Root
-    {
-        get
-        {
-            var root = Volatile.Read(ref _root);
-            if (root is null)
-            {
-                // Racing readers parse the same bytes to equal trees; the first one published wins.
-                Interlocked.CompareExchange(ref _root, new ParsedRoot(SqlNode.FromWrapped(JsonDocument.Parse(_json, PgQuery.TreeDocument).RootElement)), null);
-                root = _root;
-            }
-            return root.Node;
-        }
-    }
-
-    private sealed record ParsedRoot(SqlNode Node);
+    public SqlNode Root { get; }
 
     /// <summary>The node kind of the statement (<c>CreateStmt</c>, <c>AlterTableStmt</c>, ...).</summary>
     public string Kind => Root.Kind;
@@ -44,7 +24,7 @@ public sealed class StatementTree
     private IReadOnlyList<ConstraintDefinition>? _constraints;
     private bool? _endsTransactions;
 
-    /// <summary>Reads the tree and computes the facts rules ask most (kind, tag, target, relations, sub-commands, constraints) now,
+    /// <summary>Computes the facts rules ask most (tag, target, relations, sub-commands, constraints) now,
     /// so that a thread other than the one that runs the rules can do it.</summary>
     internal void Prepare()
     {
@@ -92,6 +72,14 @@ public sealed class StatementTree
     /// <summary>Every constraint defined by the statement (column and table constraints, ADD CONSTRAINT).</summary>
     public IReadOnlyList<ConstraintDefinition> Constraints =>
         _constraints ??= [.. Root.Descendants().Where(n => n.Kind == "Constraint").Select(n => new ConstraintDefinition(n))];
+
+    /// <summary>The (unqualified) names of the functions the statement calls, anywhere in it.</summary>
+    internal IReadOnlySet<string> FunctionsCalled => _functionsCalled ??=
+        Root.Descendants().Where(n => n.Kind == "FuncCall").Select(n => n.Names("funcname")).Where(f => f.Count > 0).Select(f => f[^1]).ToHashSet(StringComparer.Ordinal) is { Count: > 0 } called
+            ? called : s_noFunctions;
+
+    private static readonly HashSet<string> s_noFunctions = [];
+    private IReadOnlySet<string>? _functionsCalled;
 
     /// <summary>True for statements PostgreSQL refuses to run inside a transaction block.</summary>
     public bool CannotRunInTransaction => Root.Kind switch

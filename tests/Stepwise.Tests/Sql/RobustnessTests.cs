@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
+using Stepwise.Linting;
 using Stepwise.Sql;
 
 namespace Stepwise.Tests.Sql;
@@ -199,5 +200,48 @@ public class NativeConcurrencyTests
     {
         // The package this project installs is built without the stderr redirect (no dup2 import).
         Assert.False(PgQueryNative.RedirectsStderr);
+    }
+}
+
+public class NativeStackTests
+{
+    // PostgreSQL's parser does not check its stack depth inside libpg_query, and printing a tree recurses once per level:
+    // 1+1+...+1 nests a level every two bytes. On a thread with too little stack the whole process dies (SIGSEGV).
+    private static string PlusChain(int terms) => string.Join("+", Enumerable.Repeat("a", terms));
+
+    [Theory]
+    [InlineData(20_000)]
+    [InlineData(100_000)]
+    public void A_long_operator_chain_parses_on_worker_threads_without_crashing(int terms)
+    {
+        var sql = $"SELECT {PlusChain(terms)} FROM t;\nALTER TABLE t ADD CONSTRAINT c CHECK ({PlusChain(terms)} > 0);\n";
+
+        // Thread-pool threads have less stack than the main thread; several parse at once, as lint does.
+        var results = new LintResult[4];
+        Parallel.For(0, results.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i => results[i] = new Linter().Lint(sql, $"deep{i}.sql"));
+
+        Assert.All(results, r => Assert.Equal(2, r.Statements));
+        Assert.All(results, r => Assert.DoesNotContain(r.Findings, f => f.RuleId == "syntax-error"));
+        Assert.All(results, r => Assert.Contains(r.Findings, f => f.RuleId == "constraint-missing-not-valid"));
+    }
+
+    [Fact]
+    public void A_tree_as_deep_as_its_operator_chain_is_walked_without_recursion()
+    {
+        var script = SqlParser.Parse($"SELECT {PlusChain(100_000)} FROM t;");
+
+        var tree = Assert.Single(script.Statements).Tree!;
+
+        Assert.Equal(99_999, tree.Root.Descendants().Count(n => n.Kind == "A_Expr"));
+        Assert.Equal(["t"], tree.Relations.Select(r => r.Name));
+    }
+
+    [Fact]
+    public void Calls_with_long_inputs_get_a_thread_with_stack_for_them()
+    {
+        Assert.True(NativeStack.StackFor(200_000) >= 200_000 * 65, "65 bytes of stack per input byte were measured for + chains");
+        Assert.Equal(Environment.CurrentManagedThreadId, NativeStack.Run(NativeStack.InlineInputBytes, () => Environment.CurrentManagedThreadId));
+        Assert.NotEqual(Environment.CurrentManagedThreadId, NativeStack.Run(NativeStack.InlineInputBytes + 1, () => Environment.CurrentManagedThreadId));
+        Assert.Throws<InvalidOperationException>(() => NativeStack.Run<int>(100_000, () => throw new InvalidOperationException("from the parser thread")));
     }
 }

@@ -6,8 +6,11 @@ using System.Text.Json.Nodes;
 
 namespace Stepwise.Linting.Reporters;
 
-/// <summary>For tools: every finding with its rule, severity, place, message and fix, and a summary.</summary>
-public sealed class JsonLintReporter : ILintReporter
+/// <summary>
+/// For tools: every finding with its rule, severity, place, message and fix, then the totals (after the findings, so
+/// that each file's findings are written as soon as it is linted).
+/// </summary>
+public sealed class JsonLintReporter : IStreamingLintReporter, IDisposable
 {
     private static readonly JsonSerializerOptions s_options = new()
     {
@@ -18,47 +21,84 @@ public sealed class JsonLintReporter : ILintReporter
     /// <summary>Bytes of JSON held before they go to the writer: a report of any size is written in pieces.</summary>
     private const int FlushBytes = 64 * 1024;
 
+    private readonly ArrayBufferWriter<byte> _buffer = new(FlushBytes * 2);
+    private Utf8JsonWriter? _json;
+
     /// <inheritdoc />
     public void Write(LintReport report, TextWriter writer)
     {
-        var buffer = new ArrayBufferWriter<byte>(FlushBytes * 2);
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = s_options.Encoder }))
+        ArgumentNullException.ThrowIfNull(report);
+        WriteStart(writer);
+        foreach (var result in report.Results)
+        {
+            WriteFile(result, writer);
+        }
+        WriteEnd(LintTotals.Of(report.Results), writer);
+    }
+
+    /// <inheritdoc />
+    public void WriteStart(TextWriter writer)
+    {
+        _buffer.Clear();
+        _json = new Utf8JsonWriter(_buffer, new JsonWriterOptions { Indented = true, Encoder = s_options.Encoder });
+        _json.WriteStartObject();
+        _json.WriteStartArray("findings");
+    }
+
+    /// <inheritdoc />
+    public void WriteFile(LintResult result, TextWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var json = _json ?? throw new InvalidOperationException("WriteStart first");
+        foreach (var f in result.Findings)
         {
             json.WriteStartObject();
-            json.WriteNumber("files", report.Results.Count);
-            json.WriteNumber("statements", report.Statements);
-            json.WriteNumber("errors", report.Findings.Count(f => f.Severity == LintSeverity.Error));
-            json.WriteStartArray("findings");
-            foreach (var f in report.Findings)
-            {
-                json.WriteStartObject();
-                json.WriteString("rule", f.RuleId);
-                json.WriteString("severity", f.Severity.ToString().ToLowerInvariant());
-                json.WriteString("file", f.File);
-                json.WriteNumber("line", f.Line);
-                json.WriteNumber("column", f.Column);
-                json.WriteNumber("endLine", f.EndLine);
-                json.WriteString("message", f.Message);
-                json.WriteString("fix", f.Fix);
-                json.WriteString("statement", f.Statement);
-                json.WriteEndObject();
-                if (json.BytesPending + buffer.WrittenCount >= FlushBytes)
-                {
-                    json.Flush();
-                    Drain(buffer, writer);
-                }
-            }
-            json.WriteEndArray();
+            json.WriteString("rule", f.RuleId);
+            json.WriteString("severity", f.Severity.ToString().ToLowerInvariant());
+            json.WriteString("file", f.File);
+            json.WriteNumber("line", f.Line);
+            json.WriteNumber("column", f.Column);
+            json.WriteNumber("endLine", f.EndLine);
+            json.WriteString("message", f.Message);
+            json.WriteString("fix", f.Fix);
+            json.WriteString("statement", f.Statement);
             json.WriteEndObject();
+            if (json.BytesPending + _buffer.WrittenCount >= FlushBytes)
+            {
+                json.Flush();
+                Drain(writer);
+            }
         }
-        Drain(buffer, writer);
+    }
+
+    /// <inheritdoc />
+    public void WriteEnd(LintTotals totals, TextWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(totals);
+        ArgumentNullException.ThrowIfNull(writer);
+        var json = _json ?? throw new InvalidOperationException("WriteStart first");
+        json.WriteEndArray();
+        json.WriteNumber("files", totals.Files);
+        json.WriteNumber("statements", totals.Statements);
+        json.WriteNumber("errors", totals.Errors);
+        json.WriteEndObject();
+        json.Dispose();
+        _json = null;
+        Drain(writer);
         writer.Write('\n');
     }
 
-    private static void Drain(ArrayBufferWriter<byte> buffer, TextWriter writer)
+    /// <inheritdoc />
+    public void Dispose()
     {
-        writer.Write(Encoding.UTF8.GetString(buffer.WrittenSpan));
-        buffer.Clear();
+        _json?.Dispose();
+        _json = null;
+    }
+
+    private void Drain(TextWriter writer)
+    {
+        writer.Write(Encoding.UTF8.GetString(_buffer.WrittenSpan));
+        _buffer.Clear();
     }
 
     /// <summary>A JSON array of <paramref name="items"/>, each mapped.</summary>

@@ -22,6 +22,70 @@ public interface ILintReporter
     void Write(LintReport report, TextWriter writer);
 }
 
+/// <summary>
+/// A reporter that writes each file's findings as soon as the file is linted (text, JSON): a run over many files then
+/// holds the findings of the files in flight only. Start, every file in order, end: the same output as <see cref="ILintReporter.Write"/>.
+/// </summary>
+public interface IStreamingLintReporter : ILintReporter
+{
+    /// <summary>Writes what comes before the first file.</summary>
+    void WriteStart(TextWriter writer);
+
+    /// <summary>Writes one file's findings.</summary>
+    void WriteFile(LintResult result, TextWriter writer);
+
+    /// <summary>Writes what comes after the last file: the totals.</summary>
+    void WriteEnd(LintTotals totals, TextWriter writer);
+}
+
+/// <summary>Counts over the files of a run, added up as they are reported.</summary>
+public sealed class LintTotals
+{
+    /// <summary>Files.</summary>
+    public int Files { get; private set; }
+
+    /// <summary>Statements linted.</summary>
+    public int Statements { get; private set; }
+
+    /// <summary>Findings at error level (exit 1 when any).</summary>
+    public int Errors { get; private set; }
+
+    /// <summary>Findings at warning level.</summary>
+    public int Warnings { get; private set; }
+
+    /// <summary>Findings at info level.</summary>
+    public int Infos { get; private set; }
+
+    /// <summary>Adds one file.</summary>
+    public void Add(LintResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        Files++;
+        Statements += result.Statements;
+        foreach (var finding in result.Findings)
+        {
+            _ = finding.Severity switch
+            {
+                LintSeverity.Error => Errors++,
+                LintSeverity.Warning => Warnings++,
+                LintSeverity.Info => Infos++,
+                _ => 0,
+            };
+        }
+    }
+
+    /// <summary>The totals of <paramref name="results"/>.</summary>
+    public static LintTotals Of(IEnumerable<LintResult> results)
+    {
+        var totals = new LintTotals();
+        foreach (var result in results)
+        {
+            totals.Add(result);
+        }
+        return totals;
+    }
+}
+
 /// <summary>The formats <c>stepwise lint</c> speaks.</summary>
 public static class LintReporters
 {

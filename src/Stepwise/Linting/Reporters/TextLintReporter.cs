@@ -4,13 +4,32 @@ using Stepwise.Sql;
 namespace Stepwise.Linting.Reporters;
 
 /// <summary>For people: file:line:col, rule, severity, message, the line with a caret, the fix (once per rule and file); then a summary.</summary>
-public sealed class TextLintReporter : ILintReporter
+public sealed class TextLintReporter : IStreamingLintReporter
 {
     /// <inheritdoc />
     public void Write(LintReport report, TextWriter writer)
     {
+        ArgumentNullException.ThrowIfNull(report);
+        WriteStart(writer);
+        foreach (var result in report.Results)
+        {
+            WriteFile(result, writer);
+        }
+        WriteEnd(LintTotals.Of(report.Results), writer);
+    }
+
+    /// <inheritdoc />
+    public void WriteStart(TextWriter writer)
+    {
+    }
+
+    /// <inheritdoc />
+    public void WriteFile(LintResult result, TextWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(writer);
         var fixShown = new HashSet<(string File, string Rule, string Fix)>();
-        foreach (var f in report.Findings)
+        foreach (var f in result.Findings)
         {
             var sb = new StringBuilder()
                 .Append(f.File).Append(':').Append(f.Line).Append(':').Append(f.Column).Append(": ")
@@ -32,8 +51,13 @@ public sealed class TextLintReporter : ILintReporter
             }
             writer.Write(sb.Append('\n').ToString());
         }
-        var counts = report.Findings.GroupBy(f => f.Severity).ToDictionary(g => g.Key, g => g.Count());
-        writer.Write($"{report.Results.Count} file(s), {report.Statements} statement(s): " +
-            $"{counts.GetValueOrDefault(LintSeverity.Error)} error(s), {counts.GetValueOrDefault(LintSeverity.Warning)} warning(s), {counts.GetValueOrDefault(LintSeverity.Info)} info\n");
+    }
+
+    /// <inheritdoc />
+    public void WriteEnd(LintTotals totals, TextWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(totals);
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.Write($"{totals.Files} file(s), {totals.Statements} statement(s): {totals.Errors} error(s), {totals.Warnings} warning(s), {totals.Infos} info\n");
     }
 }

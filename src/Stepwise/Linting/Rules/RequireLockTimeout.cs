@@ -103,7 +103,7 @@ public sealed partial class RequireLockTimeout : LintRule
             };
         }
         // SELECT set_config('lock_timeout', '2s', false)
-        if (!tree.Root.Fields.GetRawText().Contains("set_config", StringComparison.Ordinal))
+        if (!tree.FunctionsCalled.Contains("set_config"))
         {
             return null;
         }
