@@ -118,6 +118,51 @@ public static class Importer
         }
     }
 
+    /// <summary>
+    /// An error for each file that <paramref name="from"/> runs (in file-name order, as <paramref name="converted"/> is)
+    /// before one with a smaller number: Stepwise orders by number, so importing them would change the order.
+    /// </summary>
+    internal static void CheckNameOrder(IReadOnlyList<(long Version, ImportedMigration Migration)> converted, ImportSource from, string directory, List<MigrationProblem> problems, string hint)
+    {
+        for (var i = 1; i < converted.Count; i++)
+        {
+            if (converted[i].Version < converted[i - 1].Version)
+            {
+                problems.Add(new MigrationProblem(Severity.Error, $"{Name(from)}-order", Path.Combine(directory, converted[i].Migration.Source), 0, 0,
+                    $"{ToolName(from)} runs {converted[i - 1].Migration.Source} before {converted[i].Migration.Source} (name order), but their numbers {converted[i - 1].Version} and {converted[i].Version} say the opposite",
+                    hint));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Versions start at 1 in Stepwise; tools that allow version 0 (golang-migrate, dbmate) get every version moved up by
+    /// one when one is 0 (a warning naming <paramref name="zeroFile"/> says so). The header keeps the tool's own version,
+    /// which is what <c>baseline --from</c> matches. Returns the shift: 1, or 0 when no version is 0.
+    /// </summary>
+    internal static int ShiftFromZero(bool hasZero, ImportSource from, string zeroFile, List<MigrationProblem> problems)
+    {
+        if (!hasZero)
+        {
+            return 0;
+        }
+        problems.Add(new MigrationProblem(Severity.Warning, "version-shifted", zeroFile, 0, 0,
+            $"{ToolName(from)} version 0 has no Stepwise equivalent (versions start at 1): every version was moved up by one (0 → 1, 1 → 2, ...)", null));
+        return 1;
+    }
+
+    /// <summary>The Stepwise version of a file whose own version is <paramref name="versionText"/>, moved up by <paramref name="shift"/> and zero-padded to the same width.</summary>
+    internal static string ShiftedVersion(long version, string versionText, int shift) =>
+        shift == 0 ? versionText : (version + shift).ToString(System.Globalization.CultureInfo.InvariantCulture).PadLeft(versionText.Length, '0');
+
+    private static string ToolName(ImportSource from) => from switch
+    {
+        ImportSource.Ef => "EF",
+        ImportSource.GolangMigrate => "golang-migrate",
+        ImportSource.Dbmate or ImportSource.Goose => Name(from),
+        _ => from.ToString(),
+    };
+
     /// <summary>Throws when <paramref name="problems"/> holds an error.</summary>
     internal static void ThrowIfErrors(string message, List<MigrationProblem> problems)
     {
