@@ -68,7 +68,7 @@ public static class Importer
     public static ImportResult Read(ImportSource from, string path, ImportOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return from switch
+        var result = from switch
         {
             ImportSource.Ef => EfScriptImport.Read(path),
             ImportSource.Dbmate => DbmateImport.Read(path),
@@ -79,6 +79,35 @@ public static class Importer
             ImportSource.Prisma => PrismaImport.Read(path),
             _ => throw new ArgumentOutOfRangeException(nameof(from)),
         };
+        return result with { NotConverted = [.. result.NotConverted, .. HistoryTableUses(result)] };
+    }
+
+    /// <summary>
+    /// A warning for each statement that reads or changes the tool's own history table (harbor's golang-migrate
+    /// migrations add a column to <c>schema_migrations</c>): Stepwise neither creates nor keeps that table, so on a new
+    /// database the statement fails (EF's bookkeeping is removed by the EF import itself).
+    /// </summary>
+    private static IEnumerable<MigrationProblem> HistoryTableUses(ImportResult result)
+    {
+        if (result.From == ImportSource.Ef)
+        {
+            yield break;
+        }
+        var tables = ForeignHistory.Tables(result.From).Select(t => t.Split('.')[^1]).ToHashSet(StringComparer.Ordinal);
+        var sourceDirectory = Directory.Exists(result.SourcePath) ? result.SourcePath : Path.GetDirectoryName(result.SourcePath) ?? "";
+        foreach (var migration in result.Converted)
+        {
+            foreach (var statement in Sql.SqlParser.Parse(migration.Content).Statements)
+            {
+                if (statement.Tree?.Relations.FirstOrDefault(r => tables.Contains(r.Name)) is { Name.Length: > 0 } table)
+                {
+                    var text = statement.Text.ReplaceLineEndings(" ");
+                    yield return new MigrationProblem(Severity.Warning, "history-table", Path.Combine(sourceDirectory, migration.Source.Split(" + ")[0]), 0, 0,
+                        $"{migration.FileName} uses {Name(result.From)}'s history table {table.Name} ({(text.Length > 60 ? text[..60] + "..." : text)}), which Stepwise neither creates nor keeps: on a new database this statement fails",
+                        $"remove the statement from the imported file (then stepwise hash), or create the table in a --setup file where the history needs it");
+                }
+            }
+        }
     }
 
     /// <summary>Every tool's name, as the command line takes it.</summary>
