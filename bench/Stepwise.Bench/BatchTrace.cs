@@ -14,7 +14,7 @@ namespace Stepwise.Bench;
 /// </summary>
 internal sealed class BatchTrace : IAsyncDisposable
 {
-    private sealed record Counters(double WalBytes, long Fpi, long Checkpoints, long CheckpointBuffers, long BackendBuffers, long Pages);
+    private sealed record Counters(double WalBytes, long Fpi, long Checkpoints, long CheckpointBuffers, long BackendBuffers, long Pages, long Vacuums = 0);
 
     private sealed record Row(double Ms, long Rows, Counters Delta);
 
@@ -35,12 +35,13 @@ internal sealed class BatchTrace : IAsyncDisposable
     {
         await using var command = new NpgsqlCommand("""
             SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::float8, w.wal_fpi, b.checkpoints_timed + b.checkpoints_req, b.buffers_checkpoint, b.buffers_backend,
-                   pg_relation_size('workflow_runs') / 8192
+                   pg_relation_size('workflow_runs') / 8192,
+                   (SELECT count(*) FROM pg_stat_progress_vacuum v WHERE v.relid = 'workflow_runs'::regclass)
             FROM pg_stat_wal w, pg_stat_bgwriter b
             """, connection);
         await using var reader = await command.ExecuteReaderAsync();
         await reader.ReadAsync();
-        return new Counters(reader.GetDouble(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5));
+        return new Counters(reader.GetDouble(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5), reader.GetInt64(6));
     }
 
     /// <summary>After a batch of <paramref name="ms"/> ms (synchronously: the progress callback is).</summary>
@@ -48,7 +49,7 @@ internal sealed class BatchTrace : IAsyncDisposable
     {
         var now = ReadAsync(_connection).GetAwaiter().GetResult();
         _rows.Add(new Row(ms, progress.RowsDone - _rowsDone, new Counters(now.WalBytes - _last.WalBytes, now.Fpi - _last.Fpi, now.Checkpoints - _last.Checkpoints,
-            now.CheckpointBuffers - _last.CheckpointBuffers, now.BackendBuffers - _last.BackendBuffers, now.Pages - _last.Pages)));
+            now.CheckpointBuffers - _last.CheckpointBuffers, now.BackendBuffers - _last.BackendBuffers, now.Pages - _last.Pages, now.Vacuums)));
         (_last, _rowsDone) = (now, progress.RowsDone);
     }
 
@@ -61,11 +62,12 @@ internal sealed class BatchTrace : IAsyncDisposable
         }
         var line = (string what, Row r) => string.Create(CultureInfo.InvariantCulture,
             $"  {what,-10} {r.Ms,7:0} ms {r.Rows,8:0} rows {r.Rows / Math.Max(r.Ms, 1):0.0} rows/ms  WAL {r.Delta.WalBytes / 1e6,6:0.0} MB  FPI {r.Delta.Fpi,6}  checkpoints {r.Delta.Checkpoints}  " +
-            $"written by checkpointer {r.Delta.CheckpointBuffers,6} / by backends {r.Delta.BackendBuffers,6}  table +{r.Delta.Pages} pages");
+            $"written by checkpointer {r.Delta.CheckpointBuffers,6} / by backends {r.Delta.BackendBuffers,6}  table +{r.Delta.Pages} pages  vacuum on it {r.Delta.Vacuums}");
         var n = _rows.Count;
         var average = new Row(_rows.Average(r => r.Ms), (long)_rows.Average(r => r.Rows), new Counters(_rows.Average(r => r.Delta.WalBytes), (long)_rows.Average(r => r.Delta.Fpi),
-            _rows.Sum(r => r.Delta.Checkpoints), (long)_rows.Average(r => r.Delta.CheckpointBuffers), (long)_rows.Average(r => r.Delta.BackendBuffers), (long)_rows.Average(r => r.Delta.Pages)));
-        Console.Error.WriteLine($"batch trace ({n} batches; checkpoints is the total for 'average'):");
+            _rows.Sum(r => r.Delta.Checkpoints), (long)_rows.Average(r => r.Delta.CheckpointBuffers), (long)_rows.Average(r => r.Delta.BackendBuffers), (long)_rows.Average(r => r.Delta.Pages),
+            _rows.Sum(r => r.Delta.Vacuums)));
+        Console.Error.WriteLine($"batch trace ({n} batches; checkpoints and vacuum (batches after which a vacuum worked on the table) are totals for 'average'):");
         Console.Error.WriteLine(line("average", average));
         foreach (var (row, i) in _rows.Select((r, i) => (r, i)).OrderByDescending(x => x.r.Ms).Take(8))
         {
