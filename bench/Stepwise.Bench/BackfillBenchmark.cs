@@ -50,13 +50,17 @@ internal static class BackfillBenchmark
         {
             options.Settings["shared_buffers"] = sharedBuffers;
         }
+        if (Traced)
+        {
+            BatchTrace.Configure(options.Settings);
+        }
         await using var server = await TempPostgres.StartAsync(options);
         var loadBefore = BenchSupport.LoadAverage();
         var results = new List<(long Rows, string Mode, List<Result> Rounds)>();
         foreach (var rows in sizes)
         {
             // Noise on a shared machine is large; small sizes get three rounds (the order alternating), big ones one.
-            var rounds = rows <= 1_000_000 ? 3 : 1;
+            var rounds = int.TryParse(Environment.GetEnvironmentVariable("BENCH_BACKFILL_ROUNDS"), out var chosenRounds) ? chosenRounds : rows <= 1_000_000 ? 3 : 1;
             foreach (var walk in modes)
             {
                 var primaryKey = walk != Walk.Pages;
@@ -205,11 +209,15 @@ internal static class BackfillBenchmark
         await ReferenceData.DropAsync(server, template);
     }
 
+    /// <summary>BENCH_BACKFILL_TRACE=1: what the server did in each batch, and what each statement cost it (<see cref="BatchTrace"/>).</summary>
+    private static bool Traced => Environment.GetEnvironmentVariable("BENCH_BACKFILL_TRACE") == "1";
+
     private static async Task<double> BulkAsync(TempPostgres server, string template)
     {
         var connectionString = await ReferenceData.CopyAsync(server, template, "backfill_run");
         double ms;
         await using (var connection = await ReferenceData.OpenAsync(connectionString))
+        await using (var trace = Traced ? await BatchTrace.StartAsync(connectionString) : null)
         {
             var clock = Stopwatch.StartNew();
             await ReferenceData.ExecuteAsync(connection, $"UPDATE workflow_runs SET organization_id = {ReferenceData.OrganizationOf}");
@@ -231,7 +239,7 @@ internal static class BackfillBenchmark
         var durations = new List<double>();
         var last = 0;
         await using (var connection = await ReferenceData.OpenAsync(connectionString))
-        await using (var trace = Environment.GetEnvironmentVariable("BENCH_BACKFILL_TRACE") == "1" ? await BatchTrace.StartAsync(connectionString) : null)
+        await using (var trace = Traced ? await BatchTrace.StartAsync(connectionString) : null)
         {
             var history = new HistoryStore("stepwise");
             await history.EnsureAsync(connection, CancellationToken.None);

@@ -25,9 +25,17 @@ internal sealed class BatchTrace : IAsyncDisposable
 
     private BatchTrace(NpgsqlConnection connection, Counters first) => (_connection, _last) = (connection, first);
 
+    /// <summary>The server settings the trace needs (pg_stat_statements, with planning times).</summary>
+    public static void Configure(IDictionary<string, string> settings)
+    {
+        settings["shared_preload_libraries"] = "pg_stat_statements";
+        settings["pg_stat_statements.track_planning"] = "on";
+    }
+
     public static async Task<BatchTrace> StartAsync(string connectionString)
     {
         var connection = await ReferenceData.OpenAsync(connectionString, "bench-trace");
+        await ReferenceData.ExecuteAsync(connection, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; SELECT pg_stat_statements_reset()");
         return new BatchTrace(connection, await ReadAsync(connection));
     }
 
@@ -55,6 +63,7 @@ internal sealed class BatchTrace : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await PrintStatementsAsync();
         await _connection.DisposeAsync();
         if (_rows.Count == 0)
         {
@@ -72,6 +81,32 @@ internal sealed class BatchTrace : IAsyncDisposable
         foreach (var (row, i) in _rows.Select((r, i) => (r, i)).OrderByDescending(x => x.r.Ms).Take(8))
         {
             Console.Error.WriteLine(line($"#{i + 1}", row));
+        }
+    }
+
+    /// <summary>
+    /// What each statement of the run cost the server (pg_stat_statements, this database, the trace's own left out): calls,
+    /// execution and planning time, buffers and WAL per call; buffers and WAL do not depend on the machine's load.
+    /// </summary>
+    private async Task PrintStatementsAsync()
+    {
+        await using var command = new NpgsqlCommand("""
+            SELECT calls, total_exec_time, total_plan_time, rows, shared_blks_hit, shared_blks_read, shared_blks_dirtied, shared_blks_written, wal_bytes::float8,
+                   regexp_replace(query, '\s+', ' ', 'g')
+            FROM pg_stat_statements
+            WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+              AND query NOT LIKE '%pg_stat_statements%' AND query NOT LIKE '%pg_stat_bgwriter%' AND query NOT LIKE '%CREATE EXTENSION%'
+            ORDER BY total_exec_time DESC LIMIT 6
+            """, _connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        Console.Error.WriteLine("statements (pg_stat_statements): calls, exec ms total / per call, plan ms per call, rows, shared buffers hit / read / dirtied / written per call, WAL MB per call");
+        while (await reader.ReadAsync())
+        {
+            var calls = Math.Max(reader.GetInt64(0), 1);
+            var text = reader.GetString(9);
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {calls,6} {reader.GetDouble(1),9:0} / {reader.GetDouble(1) / calls,8:0.00} plan {reader.GetDouble(2) / calls,6:0.00} rows {reader.GetInt64(3),9} " +
+                $"buffers {reader.GetInt64(4) / calls,8} / {reader.GetInt64(5) / calls,7} / {reader.GetInt64(6) / calls,7} / {reader.GetInt64(7) / calls,7} WAL {reader.GetDouble(8) / calls / 1e6,7:0.00}  {text[..Math.Min(text.Length, 90)]}"));
         }
     }
 }
