@@ -95,8 +95,23 @@ internal sealed class FleetWorkspace : IAsyncDisposable
     }
 
     /// <summary>Each database's history as <c>version:status</c> joined by commas (empty without a state schema).</summary>
-    public Task<List<string?>> HistoryAsync() =>
-        EachAsync<string>("SELECT CASE WHEN to_regclass('stepwise.migrations') IS NULL THEN '' ELSE (SELECT coalesce(string_agg(version || ':' || status, ',' ORDER BY version), '') FROM stepwise.migrations) END");
+    public async Task<List<string>> HistoryAsync()
+    {
+        var history = new List<string>();
+        foreach (var (_, connectionString) in Databases)
+        {
+            await using var connection = await OpenAsync(connectionString);
+            await using var exists = new NpgsqlCommand("SELECT to_regclass('stepwise.migrations') IS NOT NULL", connection);
+            if (await exists.ExecuteScalarAsync() is not true)
+            {
+                history.Add("");
+                continue;
+            }
+            await using var read = new NpgsqlCommand("SELECT coalesce(string_agg(version || ':' || status, ',' ORDER BY version), '') FROM stepwise.migrations", connection);
+            history.Add((string)(await read.ExecuteScalarAsync())!);
+        }
+        return history;
+    }
 
     /// <summary>The CLI, in-process, in this workspace (the targets file and state file given by the caller).</summary>
     public Task<(int Code, string Out, string Error)> RunCliAsync(params string[] args) =>
