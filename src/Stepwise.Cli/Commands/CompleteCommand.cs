@@ -26,11 +26,7 @@ internal sealed class CompleteCommand : ICliCommand
 
     public async Task<int> RunAsync(CliContext context, ParseResult parse, CancellationToken cancellationToken)
     {
-        var wait = parse.GetValue(_wait) is { } text
-            ? DurationText.TryParse(text, out var duration) && duration > TimeSpan.Zero
-                ? duration
-                : throw new CliException(ExitCodes.BadInput, $"--wait '{text}' is not a duration above zero: write e.g. 30s, 10min")
-            : (TimeSpan?)null;
+        var wait = Wait(parse.GetValue(_wait));
         var result = await context.CreateMigrator(o =>
         {
             _run.Configure(parse, o);
@@ -52,4 +48,12 @@ internal sealed class CompleteCommand : ICliCommand
         RunRendering.Render(context.Output, result, "complete");
         return ExitCodes.Success;
     }
+
+    /// <summary>The value of <c>--wait</c>: how long complete waits for instances of an older schema version to stop.</summary>
+    internal static TimeSpan? Wait(string? text) =>
+        text is null
+            ? null
+            : DurationText.TryParse(text, out var duration) && duration > TimeSpan.Zero
+                ? duration
+                : throw new CliException(ExitCodes.BadInput, $"--wait '{text}' is not a duration above zero: write e.g. 30s, 10min");
 }

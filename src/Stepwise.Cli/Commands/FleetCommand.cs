@@ -7,7 +7,6 @@ using Stepwise.Cli.Rendering;
 using Stepwise.Connections;
 using Stepwise.Execution;
 using Stepwise.Fleet;
-using Stepwise.Migrations;
 
 namespace Stepwise.Cli.Commands;
 
@@ -162,11 +161,7 @@ internal sealed class FleetCommand : ICliCommand
     private FleetOptions Options(CliContext context, ParseResult parse, string action, IFleetStateStore state, Lock gate)
     {
         var rate = parse.GetValue(_maxFailureRate) is { } text ? Rate(text) : (double?)null;
-        var wait = parse.GetValue(_wait) is { } waitText
-            ? DurationText.TryParse(waitText, out var duration) && duration > TimeSpan.Zero
-                ? duration
-                : throw new CliException(ExitCodes.BadInput, $"--wait '{waitText}' is not a duration above zero: write e.g. 30s, 10min")
-            : (TimeSpan?)null;
+        var wait = CompleteCommand.Wait(parse.GetValue(_wait));
         var options = new FleetOptions
         {
             Directory = context.MigrationsDirectory,
