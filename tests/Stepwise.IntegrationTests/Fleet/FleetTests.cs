@@ -183,6 +183,28 @@ public sealed partial class FleetTests(PostgresFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task Fleet_rollback_aborts_the_started_operation_migration_where_it_is_started_and_leaves_the_others_alone()
+    {
+        await using var fleet = await FleetWorkspace.CreateAsync(fixture, "abort", 6,
+            "CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL); INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 50) g;");
+        fleet.Write("1_upper.yaml", "operations:\n  - add_column: { table: items, column: { name: upper_name, type: text, nullable: false }, up: upper(name) }\n").WriteSum();
+        await fleet.ExecuteAsync(4, "ALTER TABLE items ADD COLUMN upper_name text"); // its start cannot be planned there
+        string[] targets = ["--targets", fleet.TargetsFile, "--state", fleet.StateFile];
+
+        var apply = await fleet.RunCliAsync(["fleet", "apply", .. targets, "--max-failures", "2"]);
+        var rollback = await fleet.RunCliAsync(["fleet", "rollback", .. targets, "--format", "json"]);
+
+        Assert.Equal(3, apply.Code);
+        Assert.True(rollback.Code == 0, rollback.Error);
+        using var json = JsonDocument.Parse(rollback.Out);
+        Assert.Equal(["succeeded", "succeeded", "succeeded", "unchanged", "succeeded", "succeeded"],
+            json.RootElement.GetProperty("targets").EnumerateArray().Select(t => t.GetProperty("outcome").GetString()));
+        Assert.All(await fleet.HistoryAsync(), h => Assert.Equal("", h));
+        var columns = await fleet.EachAsync<long>("SELECT count(*) FROM information_schema.columns WHERE table_name = 'items' AND column_name = 'upper_name'");
+        Assert.Equal([0L, 0L, 0L, 1L, 0L, 0L], columns); // gone where it was started; the one added by hand stays
+    }
+
+    [Fact]
     public async Task Fleet_apply_on_a_terminal_draws_one_finished_bar_per_wave_and_the_summary_table()
     {
         await using var fleet = await FleetWorkspace.CreateAsync(fixture, "screen", 12, "CREATE TABLE accounts (id int PRIMARY KEY)");
