@@ -50,13 +50,17 @@ internal static class BackfillBenchmark
         {
             options.Settings["shared_buffers"] = sharedBuffers;
         }
+        if (Traced)
+        {
+            BatchTrace.Configure(options.Settings);
+        }
         await using var server = await TempPostgres.StartAsync(options);
         var loadBefore = BenchSupport.LoadAverage();
         var results = new List<(long Rows, string Mode, List<Result> Rounds)>();
         foreach (var rows in sizes)
         {
             // Noise on a shared machine is large; small sizes get three rounds (the order alternating), big ones one.
-            var rounds = rows <= 1_000_000 ? 3 : 1;
+            var rounds = int.TryParse(Environment.GetEnvironmentVariable("BENCH_BACKFILL_ROUNDS"), out var chosenRounds) ? chosenRounds : rows <= 1_000_000 ? 3 : 1;
             foreach (var walk in modes)
             {
                 var primaryKey = walk != Walk.Pages;
@@ -130,8 +134,8 @@ internal static class BackfillBenchmark
 
     /// <summary>
     /// The backfill (heap order, behind a real fill trigger, as add_column plans it) while 4 clients insert runs at twice
-    /// the rows per second the same backfill reached with no load: it must still finish, updating the rows that were
-    /// there at its start. BENCH_BACKFILL_LOAD_ROWS sets the table (default 1M; 0 skips this part).
+    /// the rows per second the backfill reaches meanwhile: it must still finish, updating the rows that were there at its
+    /// start. BENCH_BACKFILL_LOAD_ROWS sets the table (default 1M; 0 skips this part).
     /// </summary>
     private static async Task InsertLoadAsync(TempPostgres server)
     {
@@ -154,21 +158,21 @@ internal static class BackfillBenchmark
                 """);
             var history = new HistoryStore("stepwise");
             await history.EnsureAsync(connection, CancellationToken.None);
-            // Each client inserts 100 rows at a time, spaced so the four together aim at twice the quiet backfill rate.
+            // Each client inserts 100 rows at a time, spaced so that the four together insert twice the rows per second
+            // the backfill reaches while they run (its running rate, from its progress; twice the quiet rate before its
+            // first batch). The backfill slows down under the load, and the clients with it: the ratio stays 2.
             var target = 2 * quietRate;
             using var stop = new CancellationTokenSource();
             long inserted = 0;
             var clients = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
             {
                 await using var client = await ReferenceData.OpenAsync(connectionString, "bench-insert");
-                var clock = Stopwatch.StartNew();
-                long mine = 0;
                 while (!stop.IsCancellationRequested)
                 {
+                    var clock = Stopwatch.StartNew();
                     await ReferenceData.ExecuteAsync(client, $"INSERT INTO workflow_runs (workflow_id) SELECT 1 + (random() * {ReferenceData.Workflows - 1})::int FROM generate_series(1, 100)");
-                    mine += 100;
                     Interlocked.Add(ref inserted, 100);
-                    var ahead = TimeSpan.FromSeconds(mine / (target / 4)) - clock.Elapsed;
+                    var ahead = TimeSpan.FromSeconds(100 / (Volatile.Read(ref target) / 4)) - clock.Elapsed;
                     if (ahead > TimeSpan.Zero)
                     {
                         await Task.Delay(ahead);
@@ -177,7 +181,17 @@ internal static class BackfillBenchmark
             })).ToList();
             await Task.Delay(TimeSpan.FromSeconds(2));
             var before = Interlocked.Read(ref inserted);
-            var runner = new BackfillRunner(connection, history, new BackfillOptions(), NullLogger.Instance);
+            var options = new BackfillOptions
+            {
+                OnProgress = p =>
+                {
+                    if (p.Waiting is null && p.RowsPerSecond > 0)
+                    {
+                        Volatile.Write(ref target, 2 * p.RowsPerSecond);
+                    }
+                },
+            };
+            var runner = new BackfillRunner(connection, history, options, NullLogger.Instance);
             var backfillClock = Stopwatch.StartNew();
             var updated = await runner.RunAsync(1, 1, Spec(Walk.Heap), CancellationToken.None);
             var ms = backfillClock.Elapsed.TotalMilliseconds;
@@ -187,7 +201,7 @@ internal static class BackfillBenchmark
             await CheckFilledAsync(connection);
             Console.WriteLine();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Under insert load ({ReferenceData.Label(rows)} rows, heap order, fill trigger, 4 clients aiming at 2x the quiet rate of {quietRate:N0} rows/s): " +
+                $"Under insert load ({ReferenceData.Label(rows)} rows, heap order, fill trigger, 4 clients aiming at 2x the backfill's running rate; quiet rate {quietRate:N0} rows/s): " +
                 $"the backfill finished in {ms / 1000:0.0} s, {updated:N0} rows ({updated / ms * 1000:N0} rows/s) while {during:N0} rows were inserted " +
                 $"({during / ms * 1000:N0} rows/s, {during / ms * 1000 / (updated / ms * 1000):0.00}x the backfill's rate during the run); load average {BenchSupport.LoadAverage()}"));
         }
@@ -195,11 +209,15 @@ internal static class BackfillBenchmark
         await ReferenceData.DropAsync(server, template);
     }
 
+    /// <summary>BENCH_BACKFILL_TRACE=1: what the server did in each batch, and what each statement cost it (<see cref="BatchTrace"/>).</summary>
+    private static bool Traced => Environment.GetEnvironmentVariable("BENCH_BACKFILL_TRACE") == "1";
+
     private static async Task<double> BulkAsync(TempPostgres server, string template)
     {
         var connectionString = await ReferenceData.CopyAsync(server, template, "backfill_run");
         double ms;
         await using (var connection = await ReferenceData.OpenAsync(connectionString))
+        await using (var trace = Traced ? await BatchTrace.StartAsync(connectionString) : null)
         {
             var clock = Stopwatch.StartNew();
             await ReferenceData.ExecuteAsync(connection, $"UPDATE workflow_runs SET organization_id = {ReferenceData.OrganizationOf}");
@@ -221,7 +239,7 @@ internal static class BackfillBenchmark
         var durations = new List<double>();
         var last = 0;
         await using (var connection = await ReferenceData.OpenAsync(connectionString))
-        await using (var trace = Environment.GetEnvironmentVariable("BENCH_BACKFILL_TRACE") == "1" ? await BatchTrace.StartAsync(connectionString) : null)
+        await using (var trace = Traced ? await BatchTrace.StartAsync(connectionString) : null)
         {
             var history = new HistoryStore("stepwise");
             await history.EnsureAsync(connection, CancellationToken.None);

@@ -11,7 +11,8 @@ internal sealed class ApplyCommand : ICliCommand
     private readonly Option<long?> _to = new("--to") { Description = "Apply nothing newer than this version" };
     private readonly Option<bool> _dryRun = new("--dry-run") { Description = "Print what would run (statements, transactions, locks); change nothing" };
     private readonly Option<bool> _outOfOrder = new("--allow-out-of-order") { Description = "Apply pending migrations older than an applied one (e.g. from a merged branch)" };
-    private readonly Option<bool> _complete = new("--complete") { Description = "Also run an operation migration's complete phase right after its start (no rollout window)" };
+    private readonly Option<bool> _complete = new("--complete") { Description = "Also run an operation migration's complete phase right after its start (no rollout window); refuses while instances of an older schema version are alive (--wait, --force), as complete does" };
+    private readonly GateOptions _gate = new();
     private readonly RunOptions _run = new();
 
     public Command Build()
@@ -21,14 +22,24 @@ internal sealed class ApplyCommand : ICliCommand
         command.Options.Add(_dryRun);
         command.Options.Add(_outOfOrder);
         command.Options.Add(_complete);
+        _gate.AddTo(command);
         _run.AddTo(command);
         return command;
     }
 
     public async Task<int> RunAsync(CliContext context, ParseResult parse, CancellationToken cancellationToken)
     {
+        if (!parse.GetValue(_complete) && _gate.AnyGiven(parse))
+        {
+            throw new CliException(ExitCodes.BadInput, "--force and --wait only apply to the complete phase: pass them with --complete (or to stepwise complete)");
+        }
         MigratorOptions? options = null;
-        var migrator = context.CreateMigrator(o => { _run.Configure(parse, o); options = o; });
+        var migrator = context.CreateMigrator(o =>
+        {
+            _run.Configure(parse, o);
+            _gate.Configure(parse, o);
+            options = o;
+        });
         var result = await BackfillBars.RunAsync(context, options!.Backfill, () => migrator.ApplyAsync(new ApplyRequest
         {
             ToVersion = parse.GetValue(_to),

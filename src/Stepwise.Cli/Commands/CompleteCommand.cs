@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 using Spectre.Console;
 using Stepwise.Cli.Rendering;
-using Stepwise.Migrations;
 
 namespace Stepwise.Cli.Commands;
 
@@ -10,28 +9,24 @@ namespace Stepwise.Cli.Commands;
 internal sealed class CompleteCommand : ICliCommand
 {
     private readonly Option<bool> _dryRun = new("--dry-run") { Description = "Print the complete phase's steps and locks; change nothing" };
-    private readonly Option<bool> _force = new("--force") { Description = "Complete even while application instances of an older schema version are alive (they are named in a warning)" };
-    private readonly Option<string?> _wait = new("--wait") { Description = "Wait up to this long (e.g. 10min) for instances of an older schema version to stop, with a progress line, instead of refusing at once" };
+    private readonly GateOptions _gate = new();
     private readonly RunOptions _run = new();
 
     public Command Build()
     {
         var command = new Command("complete", "Run the contract phase of the started operation migration (once every application instance runs the new code): SET NOT NULL, helpers dropped, ...; refuses while instances of an older schema version are alive (--wait, --force)");
         command.Options.Add(_dryRun);
-        command.Options.Add(_force);
-        command.Options.Add(_wait);
+        _gate.AddTo(command);
         _run.AddTo(command);
         return command;
     }
 
     public async Task<int> RunAsync(CliContext context, ParseResult parse, CancellationToken cancellationToken)
     {
-        var wait = Wait(parse.GetValue(_wait));
         var result = await context.CreateMigrator(o =>
         {
             _run.Configure(parse, o);
-            o.Instances.Force = parse.GetValue(_force);
-            o.Instances.Wait = wait;
+            _gate.Configure(parse, o);
         }).CompleteAsync(parse.GetValue(_dryRun), cancellationToken);
         if (result.AlreadyCompleted is { } completed)
         {
@@ -48,12 +43,4 @@ internal sealed class CompleteCommand : ICliCommand
         RunRendering.Render(context.Output, result, "complete");
         return ExitCodes.Success;
     }
-
-    /// <summary>The value of <c>--wait</c>: how long complete waits for instances of an older schema version to stop.</summary>
-    internal static TimeSpan? Wait(string? text) =>
-        text is null
-            ? null
-            : DurationText.TryParse(text, out var duration) && duration > TimeSpan.Zero
-                ? duration
-                : throw new CliException(ExitCodes.BadInput, $"--wait '{text}' is not a duration above zero: write e.g. 30s, 10min");
 }

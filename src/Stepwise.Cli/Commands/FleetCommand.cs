@@ -33,8 +33,7 @@ internal sealed class FleetCommand : ICliCommand
     private readonly Option<bool> _outOfOrder = new("--allow-out-of-order") { Description = "apply: apply pending migrations older than an applied one" };
     private readonly Option<bool> _complete = new("--complete") { Description = "apply: also run an operation migration's complete phase right after its start, on each target" };
     private readonly Option<bool> _allowPartial = new("--allow-partial") { Description = "complete: complete where started even though the start did not succeed on every target (those are left alone)" };
-    private readonly Option<bool> _force = new("--force") { Description = "complete: complete even while application instances of an older schema version are alive" };
-    private readonly Option<string?> _wait = new("--wait") { Description = "complete: wait up to this long on each target for instances of an older schema version to stop" };
+    private readonly GateOptions _gate = new();
     private readonly RunOptions _run = new();
 
     public Command Build()
@@ -44,10 +43,11 @@ internal sealed class FleetCommand : ICliCommand
             + "a canary first, then waves of growing size with bounded parallelism, stopping when the error budget is spent; each database keeps its own history and lock");
         command.Arguments.Add(_action);
         foreach (var option in new Option[] { _targets, _catalog, _query, _databases, _state, _fleet, _canary, _parallelism, _firstWave, _growth, _maxFailures, _maxFailureRate,
-            _to, _outOfOrder, _complete, _allowPartial, _force, _wait })
+            _to, _outOfOrder, _complete, _allowPartial })
         {
             command.Options.Add(option);
         }
+        _gate.AddTo(command);
         _run.AddTo(command);
         return command;
     }
@@ -78,7 +78,7 @@ internal sealed class FleetCommand : ICliCommand
     {
         (Option Option, string[] Actions)[] only =
         [
-            (_to, ["apply", "rollback"]), (_outOfOrder, ["apply"]), (_complete, ["apply"]), (_allowPartial, ["complete"]), (_force, ["complete"]), (_wait, ["complete"]),
+            (_to, ["apply", "rollback"]), (_outOfOrder, ["apply"]), (_complete, ["apply"]), (_allowPartial, ["complete"]),
         ];
         foreach (var (option, actions) in only)
         {
@@ -86,6 +86,10 @@ internal sealed class FleetCommand : ICliCommand
             {
                 throw new CliException(ExitCodes.BadInput, $"{option.Name} goes with stepwise fleet {string.Join(" or ", actions)}, not {action}");
             }
+        }
+        if (_gate.AnyGiven(parse) && action is not ("complete" or "apply"))
+        {
+            throw new CliException(ExitCodes.BadInput, $"--force and --wait go with stepwise fleet complete (or apply --complete), not {action}");
         }
         var sources = new[] { parse.GetValue(_targets) is not null, parse.GetValue(_query) is not null, parse.GetValue(_databases) is not null }.Count(x => x);
         if (sources != 1)
@@ -161,7 +165,6 @@ internal sealed class FleetCommand : ICliCommand
     private FleetOptions Options(CliContext context, ParseResult parse, string action, IFleetStateStore state, Lock gate)
     {
         var rate = parse.GetValue(_maxFailureRate) is { } text ? Rate(text) : (double?)null;
-        var wait = CompleteCommand.Wait(parse.GetValue(_wait));
         var options = new FleetOptions
         {
             Directory = context.MigrationsDirectory,
@@ -183,8 +186,7 @@ internal sealed class FleetCommand : ICliCommand
             context.Config?.Locks?.Apply(migrator);
             context.Config?.Instances?.Apply(migrator);
             _run.Configure(parse, migrator);
-            migrator.Instances.Force = parse.GetValue(_force);
-            migrator.Instances.Wait = wait;
+            _gate.Configure(parse, migrator);
         };
         return options;
     }

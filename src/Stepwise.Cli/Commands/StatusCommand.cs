@@ -64,18 +64,7 @@ internal sealed class StatusCommand : ICliCommand
                 })]),
                 ["backfillControl"] = backfills.Control is { } control ? BackfillCommand.Json(control) : null,
                 ["versionSchemas"] = new JsonArray([.. versionSchemas.Select(v => new JsonObject { ["name"] = v.Name, ["migration"] = v.Migration })]),
-                ["instances"] = new JsonArray([.. instances.Select(i => new JsonObject
-                {
-                    ["version"] = i.Version,
-                    ["migration"] = i.Migration,
-                    ["versionSchema"] = i.VersionSchema,
-                    ["host"] = i.Host,
-                    ["pid"] = i.ProcessId,
-                    ["applicationName"] = i.ApplicationName,
-                    ["startedAt"] = i.StartedAt,
-                    ["heartbeatAt"] = i.HeartbeatAt,
-                    ["source"] = i.Source == Instances.InstanceSource.Registered ? "registered" : "session",
-                })]),
+                ["instances"] = InstanceJson.Array(instances),
                 ["lockWait"] = report.LockWait is { } wait ? new JsonObject
                 {
                     ["statement"] = wait.Where,

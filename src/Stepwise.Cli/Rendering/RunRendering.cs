@@ -32,6 +32,7 @@ internal static class RunRendering
                 ["runs"] = Json(result.Runs, result.DryRun, result.ForeignKeys),
                 ["waitingFor"] = result.WaitingFor?.FileName,
                 ["waiting"] = result.Waiting.Count == 0 ? null : new JsonArray([.. result.Waiting.Select(m => (JsonNode)m.FileName)]),
+                ["blockers"] = result.DryRun && verb == "complete" ? InstanceJson.Array(result.Blockers) : null,
             });
             return;
         }
@@ -55,6 +56,10 @@ internal static class RunRendering
         {
             console.Write(StepTable(output, result.Runs, result.ForeignKeys, null));
             console.MarkupLine($"[yellow]dry run[/]: {result.Runs.Count} migration(s) would {verb}; nothing was changed");
+            if (verb == "complete")
+            {
+                WriteBlockers(output, result.Blockers);
+            }
             return;
         }
         var done = new Table().Border(TableBorder.Rounded).AddColumn("file").AddColumn("phase").AddColumn("transaction")
@@ -87,6 +92,21 @@ internal static class RunRendering
         if (sql > 0)
         {
             console.MarkupLine(verb == "apply" ? $"[green]applied {sql} migration(s)[/]" : $"[green]rolled back {sql} migration(s)[/]");
+        }
+    }
+
+    /// <summary>What the complete gate would say: the instances of an older version that would block the complete, or that none would.</summary>
+    private static void WriteBlockers(Output output, IReadOnlyList<Instances.Instance> blockers)
+    {
+        if (blockers.Count == 0)
+        {
+            output.Console.MarkupLine("no application instance of an older schema version is alive: complete would go ahead");
+            return;
+        }
+        output.Console.MarkupLine($"[yellow]complete would be refused[/]: {blockers.Count} instance(s) of an older schema version are alive (stop them, or complete with --wait 10min or --force):");
+        foreach (var instance in blockers)
+        {
+            output.Console.MarkupLine($"  {Output.Escape(instance.ToString())}");
         }
     }
 

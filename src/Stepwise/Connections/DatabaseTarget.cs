@@ -4,8 +4,9 @@ using Npgsql;
 namespace Stepwise.Connections;
 
 /// <summary>
-/// Where to connect: an Npgsql connection string or a <c>postgres://user:pass@host:port/db?opt=v</c>
-/// URL, normalised to a connection string. <see cref="ToString"/> never shows the password.
+/// Where to connect: an Npgsql connection string, a <c>postgres://user:pass@host:port/db?opt=v</c> URL, or libpq's
+/// keyword/value form (<c>host=db port=5432 dbname=app user=app</c>, as psql, goose and dbmate take it), normalised to
+/// a connection string. <see cref="ToString"/> never shows the password.
 /// </summary>
 public sealed partial class DatabaseTarget
 {
@@ -29,6 +30,10 @@ public sealed partial class DatabaseTarget
         if (value.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) || value.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
         {
             return new DatabaseTarget(FromUrl(value));
+        }
+        if (KeywordValue(value) is { } pairs)
+        {
+            return new DatabaseTarget(FromKeywordValue(pairs, value));
         }
         try
         {
@@ -86,9 +91,110 @@ public sealed partial class DatabaseTarget
         return builder;
     }
 
-    /// <summary>libpq URL parameters that Npgsql spells differently.</summary>
+    /// <summary>
+    /// libpq's keyword/value pairs (<c>host=db dbname='my app'</c>: separated by whitespace, a value single-quoted with
+    /// <c>\'</c> and <c>\\</c> escapes when it holds spaces), or null when <paramref name="value"/> is not in that form: an
+    /// Npgsql connection string separates its pairs with <c>;</c>, and its keywords may hold spaces.
+    /// </summary>
+    private static List<(string Key, string Value)>? KeywordValue(string value)
+    {
+        if (value.Contains(';', StringComparison.Ordinal))
+        {
+            return null;
+        }
+        var pairs = new List<(string, string)>();
+        var i = 0;
+        while (true)
+        {
+            while (i < value.Length && char.IsWhiteSpace(value[i]))
+            {
+                i++;
+            }
+            if (i == value.Length)
+            {
+                return pairs.Count == 0 ? null : pairs;
+            }
+            var keyStart = i;
+            while (i < value.Length && (char.IsAsciiLetterOrDigit(value[i]) || value[i] == '_'))
+            {
+                i++;
+            }
+            var key = value[keyStart..i];
+            while (i < value.Length && char.IsWhiteSpace(value[i]))
+            {
+                i++;
+            }
+            if (key.Length == 0 || i == value.Length || value[i] != '=')
+            {
+                return null;
+            }
+            i++;
+            while (i < value.Length && char.IsWhiteSpace(value[i]))
+            {
+                i++;
+            }
+            var sb = new System.Text.StringBuilder();
+            if (i < value.Length && value[i] == '\'')
+            {
+                for (i++; ; i++)
+                {
+                    if (i == value.Length)
+                    {
+                        return null; // unterminated quote
+                    }
+                    if (value[i] == '\\' && i + 1 < value.Length)
+                    {
+                        sb.Append(value[++i]);
+                    }
+                    else if (value[i] == '\'')
+                    {
+                        i++;
+                        break;
+                    }
+                    else
+                    {
+                        sb.Append(value[i]);
+                    }
+                }
+            }
+            else
+            {
+                for (; i < value.Length && !char.IsWhiteSpace(value[i]); i++)
+                {
+                    if (value[i] == '\\' && i + 1 < value.Length)
+                    {
+                        i++;
+                    }
+                    sb.Append(value[i]);
+                }
+            }
+            pairs.Add((key, sb.ToString()));
+        }
+    }
+
+    private static NpgsqlConnectionStringBuilder FromKeywordValue(List<(string Key, string Value)> pairs, string value)
+    {
+        var builder = new NpgsqlConnectionStringBuilder();
+        foreach (var (key, val) in pairs)
+        {
+            try
+            {
+                builder[UrlOptionName(key)] = val;
+            }
+            catch (ArgumentException)
+            {
+                throw new FormatException($"unknown keyword '{key}' in connection string {Redact(value)}: libpq's keywords are host, port, dbname, user, password, sslmode, ... (Npgsql's, separated by ;, work too)");
+            }
+        }
+        return builder;
+    }
+
+    /// <summary>libpq parameters (in a URL's query or the keyword/value form) that Npgsql spells differently.</summary>
     private static string UrlOptionName(string key) => key.ToLowerInvariant() switch
     {
+        "dbname" => "Database",
+        "user" => "Username",
+        "hostaddr" => "Host",
         "sslmode" => "SSL Mode",
         "application_name" => "Application Name",
         "connect_timeout" => "Timeout",

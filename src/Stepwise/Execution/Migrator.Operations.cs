@@ -50,7 +50,14 @@ public sealed partial class Migrator
         var plan = await StoredPlanAsync(session, entry.Migration!, cancellationToken);
         if (dryRun)
         {
-            return new MigrationResult([PhaseRun(entry.Migration!, plan, PlanPhase.Complete, ResumeAt(entry, HistoryStatus.Completing), TimeSpan.Zero)], DryRun: true);
+            // What the gate would say, without waiting: the instances that would block this complete.
+            IReadOnlyList<Instances.Instance> blockers = entry.History!.Status == HistoryStatus.Started
+                ? await CompleteGate.OlderAsync(session.Observer, _options.StateSchema, entry.Version, _options.Instances, cancellationToken)
+                : [];
+            return new MigrationResult([PhaseRun(entry.Migration!, plan, PlanPhase.Complete, ResumeAt(entry, HistoryStatus.Completing), TimeSpan.Zero)], DryRun: true)
+            {
+                Blockers = blockers,
+            };
         }
         var run = await RunPhaseAsync(session, entry.Migration!, plan, PlanPhase.Complete, ResumeAt(entry, HistoryStatus.Completing), cancellationToken);
         return new MigrationResult([run], DryRun: false);
@@ -65,6 +72,12 @@ public sealed partial class Migrator
     {
         var entry = status.Entries.First(e => e.Migration == migration);
         var runs = new List<MigrationRun>();
+        if (complete && entry.History?.Status != HistoryStatus.Completing)
+        {
+            // apply --complete contracts too, so it passes the same gate as stepwise complete: before anything runs, so
+            // that a refusal changes nothing. An interrupted complete already passed (or was forced past) it.
+            await CompleteGate.PassAsync(session.Observer, _options.StateSchema, migration.Version, migration.FileName, _options.Instances, _logger, cancellationToken);
+        }
         Plan plan;
         if (entry.History?.Status is HistoryStatus.Starting or HistoryStatus.Started or HistoryStatus.Completing)
         {
@@ -88,6 +101,11 @@ public sealed partial class Migrator
             {
                 return runs;
             }
+            if (!_options.Instances.Force)
+            {
+                // An instance of an older version may have come up while the start ran (a long backfill): the gate again.
+                await CompleteGate.PassAsync(session.Observer, _options.StateSchema, migration.Version, migration.FileName, _options.Instances, _logger, cancellationToken);
+            }
             entry = entry with { History = null };
         }
         runs.Add(await RunPhaseAsync(session, migration, plan, PlanPhase.Complete, ResumeAt(entry, HistoryStatus.Completing), cancellationToken));
@@ -101,6 +119,11 @@ public sealed partial class Migrator
         activity?.SetTag(StepwiseDiagnostics.FileTag, migration.FileName);
         activity?.SetTag("stepwise.phase", phase.ToString().ToLowerInvariant());
         var steps = plan.Steps(phase);
+        if (phase == PlanPhase.Rollback)
+        {
+            // Before the steps: a rollback interrupted after them has no history row left to resume from.
+            await VersionRoles.ResetAsync(session.Work, migration, _options.Instances, _logger, cancellationToken);
+        }
         if (resumeAt > 0)
         {
             _logger.LogInformation(EventIds.Resuming, "{File}: resuming the {Phase} phase at step {Step} of {Steps}", migration.FileName, phase.ToString().ToLowerInvariant(), resumeAt + 1, steps.Count);

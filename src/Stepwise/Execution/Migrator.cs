@@ -69,6 +69,12 @@ public sealed record MigrationResult(IReadOnlyList<MigrationRun> Runs, bool DryR
 
     /// <summary>The pending migrations that wait for <see cref="WaitingFor"/> to be completed (or rolled back), in order.</summary>
     public IReadOnlyList<Migration> Waiting { get; init; } = [];
+
+    /// <summary>
+    /// In a dry run of <see cref="Migrator.CompleteAsync"/>: the live application instances of an older version, for which
+    /// the complete would be refused (or waited, or forced); empty when there are none or the complete already began.
+    /// </summary>
+    public IReadOnlyList<Instances.Instance> Blockers { get; init; } = [];
 }
 
 /// <summary>A change <see cref="Migrator.RepairAsync"/> makes (or would make) to history.</summary>
@@ -421,7 +427,10 @@ public sealed partial class Migrator
         {
             throw new MigrationRefusedException($"no migration in {_options.Directory} was imported from {tool} (their first line would say: -- imported from {tool}: ...); import them with: stepwise import {tool} ...");
         }
-        var problems = foreign.Applied.Where(id => !imported.Values.Any(v => ForeignHistory.SameVersion(v, id)))
+        // A Flyway baseline migration (B<version>__) stands for every version up to its own: what the table lists up to it
+        // needs no file of its own, and the database holds it once the table reaches its version.
+        var baselineMigrations = imported.Where(x => from == ImportSource.Flyway && origins[x.Key].SourceFile.StartsWith('B')).ToDictionary(x => x.Key, x => x.Value);
+        var problems = foreign.Applied.Where(id => !imported.Values.Any(v => ForeignHistory.SameVersion(v, id)) && !baselineMigrations.Values.Any(b => ForeignHistory.AtOrBelow(id, b)))
             .Select(id => new MigrationProblem(Severity.Error, "not-imported", _options.Directory, 0, 0,
                 $"{foreign.Table} lists {id} as applied, but no migration in the directory was imported from it",
                 $"import the {tool} migrations again into this directory, or adopt by version with: stepwise baseline <version>"))
@@ -443,7 +452,7 @@ public sealed partial class Migrator
         {
             throw new MigrationRefusedException("nothing was recorded: history and the migration directory disagree", problems);
         }
-        var adopted = imported.Where(x => foreign.IsApplied(x.Value)).Select(x => x.Key).OrderBy(m => m.Version).ToList();
+        var adopted = imported.Where(x => foreign.IsApplied(x.Value) || baselineMigrations.ContainsKey(x.Key) && foreign.Reached(x.Value)).Select(x => x.Key).OrderBy(m => m.Version).ToList();
         if (adopted.Count == 0)
         {
             throw new MigrationRefusedException($"{foreign.Table} lists no applied migration: nothing to baseline (run stepwise apply instead)");

@@ -53,6 +53,38 @@ internal static class VersionRoles
             migration.FileName, role, schema, VersionBinding.SearchPathFor(schema, options.Schema), role);
     }
 
+    /// <summary>
+    /// Undoes <see cref="SetAsync"/> when <paramref name="migration"/> is rolled back: its version schema goes, so its role's
+    /// <c>search_path</c> is reset (<c>ALTER ROLE ... RESET search_path</c>), and sessions that log in as it no longer name a
+    /// schema that is gone. Only the setting Stepwise made is reset: a role whose <c>search_path</c> was changed by hand since
+    /// is left alone. The role itself stays (sessions may still be logged in as it); the schema's grants go with the schema.
+    /// </summary>
+    public static async Task ResetAsync(NpgsqlConnection connection, Migration migration, InstanceOptions options, ILogger logger, CancellationToken cancellationToken)
+    {
+        if (options.RoleFor(migration.Version, migration.Name) is not { } role)
+        {
+            return;
+        }
+        var schema = VersionSchemaName.For(options.Schema, migration, migration.Operations?.VersionSchema);
+        // PostgreSQL stores the setting as SetAsync's ALTER ROLE wrote it, each name quoted the way quote_ident quotes it.
+        await using (var ours = new NpgsqlCommand("""
+            SELECT EXISTS (SELECT FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole
+                           WHERE r.rolname = $1 AND s.setdatabase = 0 AND 'search_path=' || quote_ident($2) || ', ' || quote_ident($3) = ANY (s.setconfig))
+            """, connection))
+        {
+            ours.Parameters.AddWithValue(role);
+            ours.Parameters.AddWithValue(schema);
+            ours.Parameters.AddWithValue(options.Schema);
+            if (await ours.ExecuteScalarAsync(cancellationToken) is not true)
+            {
+                return;
+            }
+        }
+        await RunAsync(connection, $"ALTER ROLE {Quote.Ident(role)} RESET search_path", cancellationToken);
+        logger.LogInformation(EventIds.VersionRoleSet, "{File}: rolled back, so role {Role} no longer uses version schema {Schema} (its search_path is reset to the server's default)",
+            migration.FileName, role, schema);
+    }
+
     private static async Task RunAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(sql, connection);

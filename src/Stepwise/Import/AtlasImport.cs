@@ -90,15 +90,8 @@ internal static partial class AtlasImport
                 MigrationText.Versioned(ImportOrigin.Header(ImportSource.Atlas, fileName, atlasVersion), text, null, noTransaction), fileName, atlasVersion)));
         }
         // Atlas applies files in name order; the numbers must keep that order.
-        for (var i = 1; i < converted.Count; i++)
-        {
-            if (converted[i].Version < converted[i - 1].Version)
-            {
-                problems.Add(new MigrationProblem(Severity.Error, "atlas-order", Path.Combine(directory, converted[i].Migration.Source), 0, 0,
-                    $"Atlas runs {converted[i - 1].Migration.Source} before {converted[i].Migration.Source} (name order), but their numbers {converted[i - 1].Version} and {converted[i].Version} say the opposite",
-                    "rename them in a copy of the directory so numbers and names agree, then import that with --ignore-atlas-sum"));
-            }
-        }
+        Importer.CheckNameOrder(converted, ImportSource.Atlas, directory, problems,
+            "rename them in a copy of the directory so numbers and names agree, then import that with --ignore-atlas-sum");
 
         Importer.CheckDuplicateVersions(converted, directory, problems, "give one of them a new version");
         Importer.ThrowIfErrors("nothing was imported", problems);

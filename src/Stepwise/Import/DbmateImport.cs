@@ -16,7 +16,7 @@ internal static partial class DbmateImport
     public static ImportResult Read(string directory)
     {
         var problems = new List<MigrationProblem>();
-        var converted = new List<(long Version, ImportedMigration Migration)>();
+        var files = new List<(long Version, string VersionText, string Name, string File)>();
         foreach (var file in SourceDirectory.Files(directory, ImportSource.Dbmate))
         {
             var fileName = Path.GetFileName(file);
@@ -28,22 +28,33 @@ internal static partial class DbmateImport
                 continue;
             }
             var versionText = match.Groups["version"].Value;
-            if (!long.TryParse(versionText, out var version) || version <= 0)
+            if (!long.TryParse(versionText, out var version) || version == long.MaxValue)
             {
                 problems.Add(new MigrationProblem(Severity.Error, "bad-version", file, 0, 0,
-                    $"version '{versionText}' must be a positive integer below 9223372036854775808 for Stepwise", "rename the file in a copy of the directory and import that"));
+                    $"version '{versionText}' must be an integer below 9223372036854775807 for Stepwise", "rename the file in a copy of the directory and import that"));
                 continue;
             }
-            var text = Importer.ReadText(file, problems);
-            var content = Convert(text, file, problems);
+            files.Add((version, versionText, match.Groups["name"].Value, file));
+        }
+
+        // dbmate allows version 0 (00000000000000_init.sql): then every version moves up by one, as for golang-migrate.
+        var shift = Importer.ShiftFromZero(files.Any(f => f.Version == 0), ImportSource.Dbmate, files.FirstOrDefault(f => f.Version == 0).File ?? "", problems);
+        var converted = new List<(long Version, ImportedMigration Migration)>();
+        foreach (var (version, versionText, rawName, file) in files)
+        {
+            var fileName = Path.GetFileName(file);
+            var content = Convert(Importer.ReadText(file, problems), file, problems);
             if (content is null)
             {
                 continue;
             }
-            var name = Importer.SafeName(match.Groups["name"].Value);
-            converted.Add((version, new ImportedMigration($"{versionText}_{name}.sql",
+            converted.Add((version, new ImportedMigration($"{Importer.ShiftedVersion(version, versionText, shift)}_{Importer.SafeName(rawName)}.sql",
                 ImportOrigin.Header(ImportSource.Dbmate, fileName, versionText) + "\n" + content, fileName, versionText)));
         }
+        // dbmate runs files in name order (20240101_a.sql before 3_b.sql); Stepwise by number.
+        Importer.CheckNameOrder(converted, ImportSource.Dbmate, directory, problems,
+            "rename them in a copy of the directory so numbers and names agree (dbmate runs them in name order), then import that");
+        Importer.CheckDuplicateVersions(converted, directory, problems, "give one of them another version in a copy of the directory, then import that");
         Importer.ThrowIfErrors("nothing was imported", problems);
         return new ImportResult(ImportSource.Dbmate, directory, [.. converted.OrderBy(c => c.Version).Select(c => c.Migration)],
             [.. problems.Where(p => p.Severity == Severity.Warning)]);

@@ -82,9 +82,7 @@ internal static partial class EfScriptImport
                     current = new Pending();
                     continue;
                 case "DeleteStmt" when Target(root) == HistoryTable:
-                    problems.Add(new MigrationProblem(Severity.Error, "ef-revert-script", path, line, column,
-                        $"this script removes migrations from {HistoryTable}: it reverts migrations rather than applying them",
-                        "import a script that applies them: dotnet ef migrations script (from 0, or from the first migration to import)"));
+                    problems.Add(RevertScript(path, line, column));
                     continue;
                 case "DoStmt" when Unwrap(script, statement, path, problems) is { } wrapped:
                     if (current.Id is not null && current.Id != wrapped.Id)
@@ -100,6 +98,11 @@ internal static partial class EfScriptImport
                         {
                             Close(current, FirstString(insert), path, line, column, done, problems);
                             current = new Pending();
+                        }
+                        else if (inner.Tree?.Root is { Kind: "DeleteStmt" } delete && Target(delete) == HistoryTable)
+                        {
+                            // An idempotent revert script: EF wraps its history deletes in IF EXISTS(...) blocks.
+                            problems.Add(RevertScript(path, line, column));
                         }
                         else
                         {
@@ -159,6 +162,11 @@ internal static partial class EfScriptImport
             "to roll back, write -- stepwise:down sections (dotnet ef migrations script <later> <earlier> prints EF's revert SQL)"));
         return new ImportResult(ImportSource.Ef, path, converted, notes);
     }
+
+    private static MigrationProblem RevertScript(string path, int line, int column) =>
+        new(Severity.Error, "ef-revert-script", path, line, column,
+            $"this script removes migrations from {HistoryTable}: it reverts migrations rather than applying them",
+            "import a script that applies them: dotnet ef migrations script (from 0, or from the first migration to import)");
 
     private static void Close(Pending current, string? id, string path, int line, int column, List<Pending> done, List<MigrationProblem> problems)
     {

@@ -38,8 +38,6 @@ internal static partial class FlywayImport
                         => "not converted: a Java migration; Stepwise runs SQL only (write it as SQL)",
                     _ when fileName.EndsWith(".sql", StringComparison.Ordinal) && CallbackName().IsMatch(fileName)
                         => "not converted: a Flyway callback; Stepwise has no callbacks",
-                    _ when fileName.StartsWith('B') && fileName.EndsWith(".sql", StringComparison.Ordinal)
-                        => "not converted: a Flyway baseline migration; use stepwise baseline on databases created before the first migration",
                     _ => "not converted: not a Flyway SQL migration (V<version>__<desc>.sql, U<version>__<desc>.sql, R__<desc>.sql)",
                 }, null));
                 continue;
@@ -62,6 +60,10 @@ internal static partial class FlywayImport
         }
 
         var versioned = scripts.Where(s => s.Prefix == 'V').ToList();
+        if (BaselineMigration(scripts, versioned, problems) is { } baseline)
+        {
+            versioned.Insert(0, baseline);
+        }
         var mapped = MapVersions(versioned.Select(s => s.Version), out var mapError);
         if (mapError is not null)
         {
@@ -126,6 +128,52 @@ internal static partial class FlywayImport
             [.. converted.OrderBy(c => c.Version).ThenBy(c => c.Name, StringComparer.Ordinal).Select(c => c.Migration)],
             [.. problems.Where(p => p.Severity == Severity.Warning)]);
     }
+
+    /// <summary>
+    /// Flyway's baseline migrations (<c>B&lt;version&gt;__desc.sql</c>): Flyway runs the latest one on a new database instead
+    /// of the versioned migrations up to its version, and ignores it on a database that has history. When the directory
+    /// has no versioned migration up to that version (they were squashed into it), it is the only way to build a new
+    /// database: it is returned, to be imported as the first migration (<c>baseline --from flyway</c> then counts what
+    /// the table lists up to its version as covered by it). Otherwise the versioned migrations build new databases and
+    /// every baseline migration is left out (warning); older baseline migrations are always left out.
+    /// </summary>
+    private static Script? BaselineMigration(List<Script> scripts, List<Script> versioned, List<MigrationProblem> problems)
+    {
+        var baselines = scripts.Where(s => s.Prefix == 'B').OrderBy(s => Parts(s.Version), PartsOrder).ToList();
+        if (baselines.Count == 0)
+        {
+            return null;
+        }
+        var latest = baselines[^1];
+        var covered = versioned.Where(v => PartsOrder.Compare(Parts(v.Version), Parts(latest.Version)) <= 0).ToList();
+        foreach (var older in baselines.Take(baselines.Count - 1))
+        {
+            problems.Add(new MigrationProblem(Severity.Warning, "baseline-migration", older.Path, 0, 0,
+                $"not converted: a Flyway baseline migration older than {Path.GetFileName(latest.Path)}, which Flyway would run on a new database instead", null));
+        }
+        if (covered.Count > 0)
+        {
+            problems.Add(new MigrationProblem(Severity.Warning, "baseline-migration", latest.Path, 0, 0,
+                $"not converted: a Flyway baseline migration; the versioned migrations up to version {Normalize(latest.Version)} ({covered.Count} of them) are imported and build a new database instead", null));
+            return null;
+        }
+        problems.Add(new MigrationProblem(Severity.Warning, "baseline-migration", latest.Path, 0, 0,
+            $"a Flyway baseline migration with no versioned migrations up to its version {Normalize(latest.Version)} in the directory: imported as the first migration (a new database starts from it, as with Flyway); baseline --from flyway counts the versions up to it as covered by it", null));
+        return latest;
+    }
+
+    private static readonly Comparer<List<BigInteger>> PartsOrder = Comparer<List<BigInteger>>.Create((x, y) =>
+    {
+        for (var i = 0; i < Math.Max(x.Count, y.Count); i++)
+        {
+            var c = (i < x.Count ? x[i] : BigInteger.Zero).CompareTo(i < y.Count ? y[i] : BigInteger.Zero);
+            if (c != 0)
+            {
+                return c;
+            }
+        }
+        return 0;
+    });
 
     /// <summary>
     /// Flyway versions to Stepwise versions, keeping Flyway's order. When every version is one number
@@ -225,7 +273,7 @@ internal static partial class FlywayImport
         return noTransaction;
     }
 
-    [GeneratedRegex(@"^(?<prefix>[VUR])(?<version>[^_]*(?:_[^_]+)*?)__(?<desc>.+)\.sql$")]
+    [GeneratedRegex(@"^(?<prefix>[VURB])(?<version>[^_]*(?:_[^_]+)*?)__(?<desc>.+)\.sql$")]
     private static partial Regex ScriptName();
 
     [GeneratedRegex(@"^\d+(?:[._]\d+)*$")]

@@ -47,6 +47,15 @@ public sealed class ForeignHistory
     public bool IsApplied(string id) => _applied.Any(a => SameVersion(a, id)) || _baselines.Any(b => Compare(id, b) <= 0);
 
     /// <summary>
+    /// True when the table shows the database at <paramref name="version"/> or past it (an applied or baseline row at or
+    /// above it): a Flyway baseline migration of that version stands for what the database holds.
+    /// </summary>
+    public bool Reached(string version) => _applied.Concat(_baselines).Any(a => Compare(a, version) >= 0);
+
+    /// <summary>True when <paramref name="id"/> is <paramref name="version"/> or older, comparing part by part as numbers.</summary>
+    public static bool AtOrBelow(string id, string version) => Compare(id, version) <= 0;
+
+    /// <summary>
     /// True when two ids name the same version: equal as text, or, for versions of numbers, part by part
     /// (<c>1_1</c> = <c>1.1</c>, as Flyway reads them).
     /// </summary>

@@ -47,12 +47,7 @@ internal static partial class GolangMigrateImport
 
         // golang-migrate allows version 0; Stepwise versions start at 1, so then every version moves up by one
         // (the header keeps golang-migrate's, which is what baseline --from golang-migrate matches).
-        var shift = pairs.ContainsKey(0) ? 1 : 0;
-        if (shift == 1)
-        {
-            problems.Add(new MigrationProblem(Severity.Warning, "version-shifted", Path.Combine(directory, pairs[0].Up ?? pairs[0].Down!), 0, 0,
-                "golang-migrate version 0 has no Stepwise equivalent (versions start at 1): every version was moved up by one (0 → 1, 1 → 2, ...)", null));
-        }
+        var shift = Importer.ShiftFromZero(pairs.TryGetValue(0, out var zero), ImportSource.GolangMigrate, Path.Combine(directory, zero.Up ?? zero.Down ?? ""), problems);
         var converted = new List<ImportedMigration>();
         foreach (var (version, (versionText, name, up, down)) in pairs)
         {
@@ -68,7 +63,7 @@ internal static partial class GolangMigrateImport
             {
                 problems.Add(new MigrationProblem(Severity.Warning, "no-down", Path.Combine(directory, up), 0, 0, "no down file: the migration has no down section", null));
             }
-            var stepwiseVersion = shift == 0 ? versionText : (version + 1).ToString(System.Globalization.CultureInfo.InvariantCulture).PadLeft(versionText.Length, '0');
+            var stepwiseVersion = Importer.ShiftedVersion(version, versionText, shift);
             converted.Add(new ImportedMigration($"{stepwiseVersion}_{Importer.SafeName(name)}.sql",
                 MigrationText.Versioned(ImportOrigin.Header(ImportSource.GolangMigrate, up, versionText), upText, downText, noTransaction: false),
                 down is null ? up : $"{up} + {down}", versionText));

@@ -68,7 +68,7 @@ public static class Importer
     public static ImportResult Read(ImportSource from, string path, ImportOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return from switch
+        var result = from switch
         {
             ImportSource.Ef => EfScriptImport.Read(path),
             ImportSource.Dbmate => DbmateImport.Read(path),
@@ -79,6 +79,35 @@ public static class Importer
             ImportSource.Prisma => PrismaImport.Read(path),
             _ => throw new ArgumentOutOfRangeException(nameof(from)),
         };
+        return result with { NotConverted = [.. result.NotConverted, .. HistoryTableUses(result)] };
+    }
+
+    /// <summary>
+    /// A warning for each statement that reads or changes the tool's own history table (harbor's golang-migrate
+    /// migrations add a column to <c>schema_migrations</c>): Stepwise neither creates nor keeps that table, so on a new
+    /// database the statement fails (EF's bookkeeping is removed by the EF import itself).
+    /// </summary>
+    private static IEnumerable<MigrationProblem> HistoryTableUses(ImportResult result)
+    {
+        if (result.From == ImportSource.Ef)
+        {
+            yield break;
+        }
+        var tables = ForeignHistory.Tables(result.From).Select(t => t.Split('.')[^1]).ToHashSet(StringComparer.Ordinal);
+        var sourceDirectory = Directory.Exists(result.SourcePath) ? result.SourcePath : Path.GetDirectoryName(result.SourcePath) ?? "";
+        foreach (var migration in result.Converted)
+        {
+            foreach (var statement in Sql.SqlParser.Parse(migration.Content).Statements)
+            {
+                if (statement.Tree?.Relations.FirstOrDefault(r => tables.Contains(r.Name)) is { Name.Length: > 0 } table)
+                {
+                    var text = statement.Text.ReplaceLineEndings(" ");
+                    yield return new MigrationProblem(Severity.Warning, "history-table", Path.Combine(sourceDirectory, migration.Source.Split(" + ")[0]), 0, 0,
+                        $"{migration.FileName} uses {Name(result.From)}'s history table {table.Name} ({(text.Length > 60 ? text[..60] + "..." : text)}), which Stepwise neither creates nor keeps: on a new database this statement fails",
+                        $"remove the statement from the imported file (then stepwise hash), or create the table in a --setup file where the history needs it");
+                }
+            }
+        }
     }
 
     /// <summary>Every tool's name, as the command line takes it.</summary>
@@ -117,6 +146,51 @@ public static class Importer
                 $"version {duplicate.Key} is used by both {first} and {second}", hint));
         }
     }
+
+    /// <summary>
+    /// An error for each file that <paramref name="from"/> runs (in file-name order, as <paramref name="converted"/> is)
+    /// before one with a smaller number: Stepwise orders by number, so importing them would change the order.
+    /// </summary>
+    internal static void CheckNameOrder(IReadOnlyList<(long Version, ImportedMigration Migration)> converted, ImportSource from, string directory, List<MigrationProblem> problems, string hint)
+    {
+        for (var i = 1; i < converted.Count; i++)
+        {
+            if (converted[i].Version < converted[i - 1].Version)
+            {
+                problems.Add(new MigrationProblem(Severity.Error, $"{Name(from)}-order", Path.Combine(directory, converted[i].Migration.Source), 0, 0,
+                    $"{ToolName(from)} runs {converted[i - 1].Migration.Source} before {converted[i].Migration.Source} (name order), but their numbers {converted[i - 1].Version} and {converted[i].Version} say the opposite",
+                    hint));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Versions start at 1 in Stepwise; tools that allow version 0 (golang-migrate, dbmate) get every version moved up by
+    /// one when one is 0 (a warning naming <paramref name="zeroFile"/> says so). The header keeps the tool's own version,
+    /// which is what <c>baseline --from</c> matches. Returns the shift: 1, or 0 when no version is 0.
+    /// </summary>
+    internal static int ShiftFromZero(bool hasZero, ImportSource from, string zeroFile, List<MigrationProblem> problems)
+    {
+        if (!hasZero)
+        {
+            return 0;
+        }
+        problems.Add(new MigrationProblem(Severity.Warning, "version-shifted", zeroFile, 0, 0,
+            $"{ToolName(from)} version 0 has no Stepwise equivalent (versions start at 1): every version was moved up by one (0 → 1, 1 → 2, ...)", null));
+        return 1;
+    }
+
+    /// <summary>The Stepwise version of a file whose own version is <paramref name="versionText"/>, moved up by <paramref name="shift"/> and zero-padded to the same width.</summary>
+    internal static string ShiftedVersion(long version, string versionText, int shift) =>
+        shift == 0 ? versionText : (version + shift).ToString(System.Globalization.CultureInfo.InvariantCulture).PadLeft(versionText.Length, '0');
+
+    private static string ToolName(ImportSource from) => from switch
+    {
+        ImportSource.Ef => "EF",
+        ImportSource.GolangMigrate => "golang-migrate",
+        ImportSource.Dbmate or ImportSource.Goose => Name(from),
+        _ => from.ToString(),
+    };
 
     /// <summary>Throws when <paramref name="problems"/> holds an error.</summary>
     internal static void ThrowIfErrors(string message, List<MigrationProblem> problems)

@@ -132,9 +132,11 @@ public sealed record AlterColumn(string Table, string Column, bool? Nullable = n
         {
             // One pass over the rows the new constraints would reject (NULL, failing the check, without a referenced row, a
             // second copy of a value), each given up's value; the rows that already fit keep theirs, which old code shares.
+            // When only NULLs are rejected, the fill trigger gives every row written meanwhile its value: the heap may be walked.
+            var onlyNulls = rejected.Count == 1 && Nullable == false && !current.NotNull;
             plan.Start(Steps.Backfill($"fix the rows of {table.QualifiedName} that {Column}'s new constraints reject",
                 new BackfillSpec(table.Schema, table.Name, [new BackfillSet(Column, Up)], string.Join(" OR ", rejected.Select(r => rejected.Count == 1 ? r : $"({r})")),
-                    PlanBuilder.KeyOf(table))));
+                    PlanBuilder.KeyOf(table), FilledByTrigger: onlyNulls)));
         }
         if (Nullable == false && !current.NotNull)
         {

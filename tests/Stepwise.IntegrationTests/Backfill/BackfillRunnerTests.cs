@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Stepwise.Execution;
@@ -112,6 +113,70 @@ public class BackfillRunnerTests(PostgresFixture fixture) : IClassFixture<Postgr
         Assert.True(read < 50000, $"the batches read {read} rows by sequential scans");
         Assert.Equal(50000, total);
         Assert.Equal(0L, await ws.ScalarAsync<long>("SELECT count(*) FROM runs WHERE org IS DISTINCT FROM workflow_id * 10"));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Each_batch_is_one_round_trip_that_commits_its_update_checkpoint_and_progress_together(bool heapWalk)
+    {
+        await using var ws = await BackfillTable.CreateAsync(fixture, 20_000);
+        var runnerSource = ws.ConnectionString + ";Application Name=backfill-runner";
+        var roundTrips = 0;
+        // Npgsql traces each command or batch it sends, one round trip each; the runner's have a connection string of their own.
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "Npgsql",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
+            ActivityStopped = activity =>
+            {
+                if (activity.GetTagItem("db.npgsql.data_source") as string is { } source && source.Contains("backfill-runner", StringComparison.Ordinal))
+                {
+                    Interlocked.Increment(ref roundTrips);
+                }
+            },
+        };
+        await using var connection = new NpgsqlConnection(runnerSource);
+        await connection.OpenAsync();
+        ActivitySource.AddActivityListener(listener);
+        await using var observer = new NpgsqlConnection(ws.ConnectionString);
+        await observer.OpenAsync();
+        var rows = new List<(BackfillProgress Progress, long RowsDone, long Visited, string State)>();
+        var options = new BackfillOptions
+        {
+            InitialBatchSize = 500, MinBatchSize = 500, MaxBatchSize = 500,
+            OnProgress = p =>
+            {
+                if (p.Done || p.Waiting is not null)
+                {
+                    return;
+                }
+                // Right after the batch, before any other statement of the runner: its commit carried its checkpoint and progress.
+                using var command = new NpgsqlCommand("SELECT rows_done, visited, state FROM stepwise.backfills", observer);
+                using var reader = command.ExecuteReader();
+                reader.Read();
+                rows.Add((p, reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2)));
+            },
+        };
+
+        var updated = await new BackfillRunner(connection, new HistoryStore("stepwise"), options, NullLogger.Instance)
+            .RunAsync(3, 1, BackfillTable.Runs with { FilledByTrigger = heapWalk }, CancellationToken.None);
+        var trips = Volatile.Read(ref roundTrips);
+
+        var batches = await ws.ScalarAsync<int>("SELECT batches FROM stepwise.backfills");
+        Assert.Equal(20_000, updated);
+        Assert.Equal(heapWalk ? "heap" : "key", await ws.ScalarAsync<string>("SELECT walk FROM stepwise.backfills"));
+        Assert.True(batches >= 10, $"{batches} batches");
+        // Besides the batches: the checkpoint read, the table's size, the highest key (keyset), the checkpoint row made,
+        // the look before the first batch, the keyset's last (empty) batch and the row marked done.
+        Assert.Equal(heapWalk ? 5 : 7, trips - batches);
+        Assert.NotEmpty(rows);
+        Assert.All(rows, r =>
+        {
+            Assert.Equal(r.Progress.RowsDone, r.RowsDone);
+            Assert.Equal(r.Progress.RowsVisited, r.Visited);
+            Assert.Equal("running", r.State);
+        });
     }
 
     [Fact]

@@ -299,7 +299,7 @@ public class InstanceTests(PostgresFixture fixture) : IClassFixture<PostgresFixt
         Assert.Contains("RegisterInstance to false", refused.Message, StringComparison.Ordinal);
     }
 
-    private static async Task<(int Code, string Out, string Error)> RunCliAsync(TwoVersions two, params string[] args)
+    internal static async Task<(int Code, string Out, string Error)> RunCliAsync(TwoVersions two, params string[] args)
     {
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
@@ -310,7 +310,7 @@ public class InstanceTests(PostgresFixture fixture) : IClassFixture<PostgresFixt
     }
 
     /// <summary>An instance of version 1 registered as a hosted application of the old build would be, removed on dispose.</summary>
-    private sealed class RegisteredOld : IAsyncDisposable
+    internal sealed class RegisteredOld : IAsyncDisposable
     {
         private readonly InstanceRegistry _registry;
         private readonly Guid _id = Guid.NewGuid();

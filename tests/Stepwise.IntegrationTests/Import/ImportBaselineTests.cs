@@ -165,6 +165,39 @@ public class ImportBaselineTests(PostgresFixture fixture) : IClassFixture<Postgr
     }
 
     [Fact]
+    public async Task A_flyway_baseline_migration_covers_the_versions_squashed_into_it_when_baselining_from_flyway()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        using var source = new SourceDir();
+        // The directory lost V1..V2_4 when they were squashed into B2_4; the database was migrated through them before.
+        source.Write("B2_4__squashed.sql", "CREATE TABLE devices (id bigint PRIMARY KEY);\n");
+        source.Write("V2_5__device_name.sql", "ALTER TABLE devices ADD COLUMN name text;\n");
+        source.Write("V2_6__device_index.sql", "CREATE INDEX devices_name ON devices (name);\n");
+        await ws.ExecuteAsync("""
+            CREATE TABLE flyway_schema_history (
+                installed_rank INT NOT NULL PRIMARY KEY, version VARCHAR(50), description VARCHAR(200) NOT NULL, type VARCHAR(20) NOT NULL,
+                script VARCHAR(1000) NOT NULL, checksum INTEGER, installed_by VARCHAR(100) NOT NULL, installed_on TIMESTAMP NOT NULL DEFAULT now(),
+                execution_time INTEGER NOT NULL, success BOOLEAN NOT NULL);
+            CREATE TABLE devices (id bigint PRIMARY KEY, name text);
+            INSERT INTO flyway_schema_history VALUES (1, '1', 'devices', 'SQL', 'V1__devices.sql', 1, 'app', now(), 1, true);
+            INSERT INTO flyway_schema_history VALUES (2, '2.4', 'rework', 'SQL', 'V2_4__rework.sql', 2, 'app', now(), 1, true);
+            INSERT INTO flyway_schema_history VALUES (3, '2.5', 'device name', 'SQL', 'V2_5__device_name.sql', 3, 'app', now(), 1, true);
+            """);
+
+        var imported = await ws.RunCliAsync("import", "flyway", source.Path);
+        var baseline = await ws.RunCliAsync("baseline", "--from", "flyway", "--format", "json");
+        var apply = await ws.RunCliAsync("apply");
+
+        Assert.Equal(0, imported.Code);
+        Assert.Equal(0, baseline.Code);
+        using var json = JsonDocument.Parse(baseline.Out);
+        Assert.Equal(["24_squashed.sql", "25_device_name.sql"], json.RootElement.GetProperty("baseline").EnumerateArray().Select(m => m.GetProperty("file").GetString()));
+        Assert.Equal(0, apply.Code);
+        Assert.Contains("26_device_index.sql", apply.Out, StringComparison.Ordinal);
+        Assert.Equal(1L, await ws.ScalarAsync<long>("SELECT count(*) FROM pg_indexes WHERE indexname = 'devices_name'"));
+    }
+
+    [Fact]
     public async Task Atlas_directory_baselined_from_atlas_schema_revisions()
     {
         await using var ws = await MigrationWorkspace.CreateAsync(fixture);

@@ -95,6 +95,101 @@ public class EfScriptImportTests
         Assert.Contains(ex.Problems, p => p.Code == code && p.Line > 0);
     }
 
+    [Fact]
+    public void An_idempotent_revert_script_is_refused_as_a_revert_script()
+    {
+        using var dir = new TempDirectory();
+        // What dotnet ef migrations script --idempotent writes going down: EF's IF EXISTS wrappers around the undoing and the history delete.
+        var script = dir.Write("revert.sql", """
+            START TRANSACTION;
+            DO $EF$
+            BEGIN
+                IF EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20240301170000_UniqueMemberEmail') THEN
+                DROP INDEX "IX_Members_Email";
+                END IF;
+            END $EF$;
+            DO $EF$
+            BEGIN
+                IF EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20240301170000_UniqueMemberEmail') THEN
+                DELETE FROM "__EFMigrationsHistory"
+                WHERE "MigrationId" = '20240301170000_UniqueMemberEmail';
+                END IF;
+            END $EF$;
+            COMMIT;
+            """);
+
+        var ex = Assert.Throws<ImportRefusedException>(() => Importer.Read(ImportSource.Ef, script));
+
+        var problem = Assert.Single(ex.Problems);
+        Assert.Equal("ef-revert-script", problem.Code);
+        Assert.Equal(8, problem.Line);
+    }
+
+    [Fact]
+    public void An_idempotent_script_of_EF_Core_3_with_plain_dollar_quotes_and_no_transactions_is_unwrapped()
+    {
+        using var dir = new TempDirectory();
+        // EF Core 3.x wrote DO $$ ... END $$ blocks without START TRANSACTION/COMMIT, several statements in one IF.
+        var script = dir.Write("ef3.sql", """
+            CREATE TABLE IF NOT EXISTS "__EFMigrationsHistory" (
+                "MigrationId" character varying(150) NOT NULL,
+                "ProductVersion" character varying(32) NOT NULL,
+                CONSTRAINT "PK___EFMigrationsHistory" PRIMARY KEY ("MigrationId")
+            );
+
+
+            DO $$
+            BEGIN
+                IF NOT EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20210101090000_Boards') THEN
+                CREATE TABLE "Boards" (
+                    "BoardId" uuid NOT NULL,
+                    "Title" text NULL,
+                    CONSTRAINT "PK_Boards" PRIMARY KEY ("BoardId")
+                );
+                END IF;
+            END $$;
+
+            DO $$
+            BEGIN
+                IF NOT EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20210101090000_Boards') THEN
+                INSERT INTO "__EFMigrationsHistory" ("MigrationId", "ProductVersion")
+                VALUES ('20210101090000_Boards', '3.1.9');
+                END IF;
+            END $$;
+
+            DO $$
+            BEGIN
+                IF NOT EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20210205100000_BoardCreated') THEN
+                ALTER TABLE "Boards" ALTER COLUMN "Title" TYPE text;
+                ALTER TABLE "Boards" ALTER COLUMN "Title" SET NOT NULL;
+                ALTER TABLE "Boards" ALTER COLUMN "Title" SET DEFAULT '';
+                END IF;
+            END $$;
+
+            DO $$
+            BEGIN
+                IF NOT EXISTS(SELECT 1 FROM "__EFMigrationsHistory" WHERE "MigrationId" = '20210205100000_BoardCreated') THEN
+                INSERT INTO "__EFMigrationsHistory" ("MigrationId", "ProductVersion")
+                VALUES ('20210205100000_BoardCreated', '3.1.9');
+                END IF;
+            END $$;
+            """);
+
+        var result = Importer.Read(ImportSource.Ef, script);
+
+        Assert.Equal(["20210101090000_Boards.sql", "20210205100000_BoardCreated.sql"], result.Converted.Select(m => m.FileName));
+        Assert.Equal([1, 3], result.Converted.Select(m => m.Statements));
+        Assert.All(result.Converted, m => Assert.DoesNotContain("no-transaction", m.Content));
+        Assert.EndsWith("""
+            ALTER TABLE "Boards" ALTER COLUMN "Title" TYPE text;
+
+            ALTER TABLE "Boards" ALTER COLUMN "Title" SET NOT NULL;
+
+            ALTER TABLE "Boards" ALTER COLUMN "Title" SET DEFAULT '';
+
+            """.Replace("\r", "", StringComparison.Ordinal), result.Converted[1].Content);
+    }
+
     [Theory]
     [InlineData("suppress-transaction.sql")]
     [InlineData("suppress-transaction-idempotent.sql")]

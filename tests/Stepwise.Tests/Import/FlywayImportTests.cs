@@ -95,4 +95,45 @@ public class FlywayImportTests
         Assert.Equal(FlywayImport.Checksum("a\r\nb"), FlywayImport.Checksum("a\nb"));
         Assert.NotEqual(FlywayImport.Checksum("a b"), FlywayImport.Checksum("ab"));
     }
+
+    [Fact]
+    public void A_baseline_migration_without_the_versions_it_replaces_is_imported_as_the_first_migration()
+    {
+        using var source = new TempDirectory();
+        // The history before 2.4 was squashed into a baseline migration; Flyway builds a new database from it.
+        source.Write("B2_4_0__squashed.sql", "CREATE TABLE devices (id bigint PRIMARY KEY);\n");
+        source.Write("B1_0__older.sql", "CREATE TABLE legacy (id int);\n");
+        source.Write("V2_4_1__device_name.sql", "ALTER TABLE devices ADD COLUMN name text;\n");
+        source.Write("V2_5__device_index.sql", "CREATE INDEX devices_name ON devices (name);\n");
+        using var target = new TempDirectory();
+
+        var result = Importer.Read(ImportSource.Flyway, source.Path);
+        ImportWriter.Write(result, target.Path);
+        var loaded = MigrationDirectory.Load(target.Path);
+
+        Assert.Equal(["240_squashed.sql", "241_device_name.sql", "250_device_index.sql"], result.Converted.Select(m => m.FileName));
+        Assert.Equal(["2.4.0", "2.4.1", "2.5"], result.Converted.Select(m => m.SourceId));
+        Assert.StartsWith("-- imported from flyway: B2_4_0__squashed.sql (version 2.4.0)\n-- stepwise:up\nCREATE TABLE devices", result.Converted[0].Content);
+        Assert.Contains(result.NotConverted, p => p.Code == "baseline-migration" && p.File.EndsWith("B2_4_0__squashed.sql", StringComparison.Ordinal)
+            && p.Message.Contains("imported as the first migration", StringComparison.Ordinal));
+        Assert.Contains(result.NotConverted, p => p.Code == "baseline-migration" && p.File.EndsWith("B1_0__older.sql", StringComparison.Ordinal)
+            && p.Message.StartsWith("not converted: a Flyway baseline migration older than B2_4_0__squashed.sql", StringComparison.Ordinal));
+        Assert.Empty(loaded.Problems);
+    }
+
+    [Fact]
+    public void A_baseline_migration_is_left_out_when_the_versioned_migrations_it_stands_for_are_there()
+    {
+        using var source = new TempDirectory();
+        source.Write("V1__devices.sql", "CREATE TABLE devices (id bigint PRIMARY KEY);\n");
+        source.Write("V2__device_name.sql", "ALTER TABLE devices ADD COLUMN name text;\n");
+        source.Write("B2__devices_with_name.sql", "CREATE TABLE devices (id bigint PRIMARY KEY, name text);\n");
+        source.Write("V3__device_index.sql", "CREATE INDEX devices_name ON devices (name);\n");
+
+        var result = Importer.Read(ImportSource.Flyway, source.Path);
+
+        Assert.Equal(["1_devices.sql", "2_device_name.sql", "3_device_index.sql"], result.Converted.Select(m => m.FileName));
+        var left = Assert.Single(result.NotConverted, p => p.Code == "baseline-migration");
+        Assert.Equal("not converted: a Flyway baseline migration; the versioned migrations up to version 2 (2 of them) are imported and build a new database instead", left.Message);
+    }
 }

@@ -44,6 +44,22 @@ public class GolangMigrateImportTests
     }
 
     [Fact]
+    public void A_statement_on_golang_migrates_own_history_table_is_named_in_a_warning()
+    {
+        using var source = new TempDirectory();
+        source.Write("0001_registry.up.sql", "CREATE TABLE registry (id int);\n");
+        // As a real project's migration does: it keeps its own data version beside golang-migrate's.
+        source.Write("0002_data_version.up.sql", "CREATE TABLE artifacts (id int);\nALTER TABLE schema_migrations ADD COLUMN data_version int;\n");
+
+        var result = Importer.Read(ImportSource.GolangMigrate, source.Path);
+
+        var warning = Assert.Single(result.NotConverted, p => p.Code == "history-table");
+        Assert.EndsWith("0002_data_version.up.sql", warning.File);
+        Assert.Equal("0002_data_version.sql uses golang-migrate's history table schema_migrations (ALTER TABLE schema_migrations ADD COLUMN data_version int), which Stepwise neither creates nor keeps: on a new database this statement fails",
+            warning.Message);
+    }
+
+    [Fact]
     public void A_down_without_its_up_is_reported_and_two_up_files_for_one_version_are_refused()
     {
         using var source = new TempDirectory();

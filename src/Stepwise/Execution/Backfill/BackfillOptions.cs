@@ -90,6 +90,6 @@ public sealed class BackfillOptions
 /// <param name="BatchSize">The size of the next batch.</param>
 /// <param name="Done">True after the last batch.</param>
 /// <param name="Waiting">Why no batch runs now (paused by an operator, a throttle's condition), or null while batches run.</param>
-/// <param name="LastBatch">How long the last batch's statement took, commit and round trip included: how long it held its row locks.</param>
+/// <param name="LastBatch">How long the last batch took: its statement, the look at the database that travels with it, the commit and the round trip: how long it held its row locks.</param>
 public sealed record BackfillProgress(string Table, long RowsDone, long RowsVisited, long Total, double RowsPerSecond, TimeSpan? Remaining, int BatchSize, bool Done,
     string? Waiting = null, TimeSpan LastBatch = default);

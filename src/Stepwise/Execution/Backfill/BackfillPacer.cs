@@ -9,7 +9,8 @@ namespace Stepwise.Execution.Backfill;
 /// What happens between two batches of a backfill: its progress written to the state schema (for <c>status</c> and
 /// other processes), the operator's live settings read (<c>stepwise backfill pause|resume|set</c>), and the waits:
 /// the pause, yielding to the application's latency, the row and WAL rate limits, and holding while a throttle's
-/// condition holds (paused, replica lag, a vacuum on the table, WAL written by others, an old snapshot). One round
+/// condition holds (paused, replica lag, a vacuum on the table, WAL written by others, an old snapshot). The look at
+/// the database after a batch travels with the batch (<see cref="AddProbe"/>, <see cref="ReadProbeAsync"/>): one round
 /// trip per batch when nothing holds.
 /// </summary>
 internal sealed class BackfillPacer
@@ -23,7 +24,8 @@ internal sealed class BackfillPacer
     private readonly long _version;
     private readonly int _step;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private Probe? _last;
+    private Probe? _last, _previous;
+    private Probe? _withBatch;
     private TimeSpan _yield;
     private string? _waiting;
 
@@ -49,11 +51,33 @@ internal sealed class BackfillPacer
         await HoldAsync(probe, progress, sinceLast: null, cancellationToken);
     }
 
+    /// <summary>
+    /// The look at the database, as the last statement of a batch (before its commit, after its update: a setting an
+    /// operator committed while the update ran is seen, as it would be by a look after the batch).
+    /// </summary>
+    public void AddProbe(NpgsqlBatch batch)
+    {
+        var read = new NpgsqlBatchCommand(ProbeSql);
+        read.Parameters.AddWithValue(_table);
+        batch.BatchCommands.Add(read);
+    }
+
+    /// <summary>Reads the result of <see cref="AddProbe"/>'s statement, the reader standing on the result before it.</summary>
+    public async Task ReadProbeAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    {
+        if (!await reader.NextResultAsync(cancellationToken))
+        {
+            throw new InvalidOperationException("the backfill batch returned no health probe");
+        }
+        _withBatch = await ReadProbeRowAsync(reader, cancellationToken);
+    }
+
     /// <summary>After a batch that updated <paramref name="rows"/> rows in <paramref name="batch"/>: returns when the next batch may start.</summary>
     public async Task BetweenBatchesAsync(BackfillProgress progress, long rows, TimeSpan batch, CancellationToken cancellationToken)
     {
-        var before = _last;
-        var probe = await ProbeAsync(progress, cancellationToken);
+        var probe = _withBatch ?? await ProbeAsync(progress, cancellationToken);
+        _withBatch = null;
+        var before = _previous;
         if (_options.ClientLatency is { } latency)
         {
             _yield = Yield(await latency(cancellationToken), batch);
@@ -165,39 +189,44 @@ internal sealed class BackfillPacer
         write.Parameters.AddWithValue(progress.Remaining is { } left ? left.TotalSeconds : DBNull.Value);
         write.Parameters.AddWithValue(state ?? (progress.Waiting is { } waiting ? "waiting: " + waiting : "running"));
         batch.BatchCommands.Add(write);
-        var read = new NpgsqlBatchCommand($"""
-            SELECT c.paused, c.batch_target_ms, c.pause_ms, c.max_rows_per_second,
-                (SELECT coalesce(max(extract(epoch FROM r.replay_lag)), 0)::float8 FROM pg_stat_replication r),
-                (SELECT a.backend_type FROM pg_stat_progress_vacuum v JOIN pg_stat_activity a ON a.pid = v.pid WHERE v.relid = $1::regclass LIMIT 1),
-                (pg_current_wal_lsn() - '0/0'::pg_lsn)::float8,
-                s.age, s.pid
-            FROM {_history.BackfillControl} c
-            LEFT JOIN LATERAL (
-                SELECT extract(epoch FROM clock_timestamp() - a.xact_start)::float8 AS age, a.pid FROM pg_stat_activity a
-                WHERE a.backend_xmin IS NOT NULL AND a.pid <> pg_backend_pid() AND a.backend_type = 'client backend' AND a.datname = current_database()
-                ORDER BY a.xact_start LIMIT 1
-            ) s ON true
-            WHERE c.id = 1
-            """);
-        read.Parameters.AddWithValue(_table);
-        batch.BatchCommands.Add(read);
+        AddProbe(batch);
         await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
         while (reader.FieldCount == 0 && await reader.NextResultAsync(cancellationToken))
         {
             // the progress update's (empty) result
         }
-        Probe probe;
-        if (await reader.ReadAsync(cancellationToken))
-        {
-            var control = new Control(reader.GetBoolean(0), Millis(reader, 1), Millis(reader, 2), reader.IsDBNull(3) ? null : reader.GetInt32(3));
-            probe = new Probe(_clock.Elapsed, control, TimeSpan.FromSeconds(reader.GetDouble(4)), reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetDouble(6),
-                reader.IsDBNull(7) ? TimeSpan.Zero : TimeSpan.FromSeconds(reader.GetDouble(7)), reader.IsDBNull(8) ? null : reader.GetInt32(8));
-        }
-        else
+        return await ReadProbeRowAsync(reader, cancellationToken);
+    }
+
+    /// <summary>
+    /// The control row and the database's health. The WAL position is where WAL is inserted, so that a batch's own WAL,
+    /// read before its commit, is counted with it.
+    /// </summary>
+    private string ProbeSql => $"""
+        SELECT c.paused, c.batch_target_ms, c.pause_ms, c.max_rows_per_second,
+            (SELECT coalesce(max(extract(epoch FROM r.replay_lag)), 0)::float8 FROM pg_stat_replication r),
+            (SELECT a.backend_type FROM pg_stat_progress_vacuum v JOIN pg_stat_activity a ON a.pid = v.pid WHERE v.relid = $1::regclass LIMIT 1),
+            (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::float8,
+            s.age, s.pid
+        FROM {_history.BackfillControl} c
+        LEFT JOIN LATERAL (
+            SELECT extract(epoch FROM clock_timestamp() - a.xact_start)::float8 AS age, a.pid FROM pg_stat_activity a
+            WHERE a.backend_xmin IS NOT NULL AND a.pid <> pg_backend_pid() AND a.backend_type = 'client backend' AND a.datname = current_database()
+            ORDER BY a.xact_start LIMIT 1
+        ) s ON true
+        WHERE c.id = 1
+        """;
+
+    private async Task<Probe> ReadProbeRowAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    {
+        if (!await reader.ReadAsync(cancellationToken))
         {
             throw new InvalidOperationException($"the backfill control row of {_history.BackfillControl} is missing; the state schema was changed by hand");
         }
-        _last = probe;
+        var control = new Control(reader.GetBoolean(0), Millis(reader, 1), Millis(reader, 2), reader.IsDBNull(3) ? null : reader.GetInt32(3));
+        var probe = new Probe(_clock.Elapsed, control, TimeSpan.FromSeconds(reader.GetDouble(4)), reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetDouble(6),
+            reader.IsDBNull(7) ? TimeSpan.Zero : TimeSpan.FromSeconds(reader.GetDouble(7)), reader.IsDBNull(8) ? null : reader.GetInt32(8));
+        (_previous, _last) = (_last, probe);
         BatchTarget = probe.Control.BatchTarget ?? _options.TargetBatchDuration;
         return probe;
     }

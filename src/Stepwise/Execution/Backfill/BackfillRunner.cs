@@ -68,11 +68,12 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
         {
             cancellationToken.ThrowIfCancellationRequested();
             var batchClock = Stopwatch.StartNew();
+            // The batch's progress row carries the rate and time left as of the batch before (rows and position are its own).
             var (updated, seen, nextKey) = end is null
                 ? (0, 0, null)
                 : byKey
-                    ? await KeysetBatchAsync(version, step, spec, table, lastKey, end, size, cancellationToken)
-                    : await PageBatchAsync(version, step, spec, table, lastKey, endPage, openEnd, size, cancellationToken);
+                    ? await KeysetBatchAsync(version, step, spec, table, lastKey, end, size, pacer, progress, cancellationToken)
+                    : await PageBatchAsync(version, step, spec, table, lastKey, endPage, openEnd, size, pacer, progress, cancellationToken);
             var elapsed = batchClock.Elapsed;
             rowsDone += updated;
             updatedThisRun += updated;
@@ -135,14 +136,14 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
     }
 
     private async Task<(long Updated, long Seen, string[]? NextKey)> KeysetBatchAsync(long version, int step, BackfillSpec spec, string table, string[]? lastKey, string[] end,
-        int size, CancellationToken cancellationToken)
+        int size, BackfillPacer pacer, BackfillProgress progress, CancellationToken cancellationToken)
     {
         var keys = spec.Key.Select(k => Quote.Ident(k.Name)).ToList();
         var aliases = spec.Key.Select((_, i) => $"_stepwise_k{i}").ToList();
         var tuple = $"({string.Join(", ", keys)})";
-        // $1 size, $2 version, $3 step, then the end key's values, then the last key's.
+        // $1 size, $2 to $7 the checkpoint's (version, step, progress), then the end key's values, then the last key's.
         var values = (int first) => $"({string.Join(", ", spec.Key.Select((k, i) => $"${first + i}::{k.Type}"))})";
-        var range = $"WHERE {tuple} <= {values(4)}" + (lastKey is null ? "" : $" AND {tuple} > {values(4 + keys.Count)}");
+        var range = $"WHERE {tuple} <= {values(8)}" + (lastKey is null ? "" : $" AND {tuple} > {values(8 + keys.Count)}");
         var where = spec.Where is null ? "" : $" AND ({spec.Where})";
         var set = string.Join(", ", spec.Set.Select(s => $"{Quote.Ident(s.Column)} = ({s.Expression})"));
         var row = keys.Count == 1 ? $"{table}.{keys[0]}" : $"({string.Join(", ", keys.Select(k => $"{table}.{k}"))})";
@@ -153,7 +154,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
         // the batch: a join of a few thousand keys is planned as a hash join over a scan of the whole table, so each
         // batch would cost as much as the whole table. The batch and the update are one statement, so they see the same
         // snapshot: the range holds the batch's rows and no others, and the next batch starts after its last key.
-        var sql = $"""
+        var statement = new NpgsqlBatchCommand($"""
             WITH _stepwise_batch AS MATERIALIZED (
                 SELECT {string.Join(", ", keys.Select((k, i) => $"{k} AS {aliases[i]}"))} FROM {table} {range}
                 ORDER BY {string.Join(", ", keys)} LIMIT $1
@@ -164,33 +165,24 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
             ), _stepwise_updated AS (
                 UPDATE {table} SET {set} WHERE {row} >= {bound("_stepwise_first")} AND {row} <= {bound("_stepwise_last")}{where} RETURNING 1
             ), _stepwise_checkpoint AS (
-                {CheckpointSql($"ARRAY[{lastAliases}]", "(SELECT count(*) FROM _stepwise_updated)", "_stepwise_last", 2)}
+                {CheckpointSql($"ARRAY[{lastAliases}]", "(SELECT count(*) FROM _stepwise_updated)", "(SELECT count(*) FROM _stepwise_batch)", "_stepwise_last", 2)}
             )
             SELECT (SELECT count(*) FROM _stepwise_updated), (SELECT count(*) FROM _stepwise_batch), {lastAliases}
             FROM _stepwise_last
-            """;
-        await using var command = new NpgsqlCommand(sql, connection);
-        command.Parameters.AddWithValue(size);
-        command.Parameters.AddWithValue(version);
-        command.Parameters.AddWithValue(step);
+            """);
+        statement.Parameters.AddWithValue(size);
+        AddCheckpointParameters(statement, version, step, progress);
         foreach (var value in end.Concat(lastKey ?? []))
         {
-            command.Parameters.AddWithValue(value);
+            statement.Parameters.AddWithValue(value);
         }
-        await using var reader = await ExecuteWithRetryAsync(command, $"{spec.Schema}.{spec.Table}", cancellationToken);
-        long updated = 0, seen = 0;
-        string[]? next = null;
-        if (await reader.ReadAsync(cancellationToken))
-        {
-            updated = reader.GetInt64(0);
-            seen = reader.GetInt64(1);
-            next = Enumerable.Range(0, aliases.Count).Select(i => reader.GetString(2 + i)).ToArray();
-        }
-        return (updated, seen, next);
+        return await RunBatchAsync(statement, pacer, spec, reader => reader is null
+            ? (0L, 0L, (string[]?)null)
+            : (reader.GetInt64(0), reader.GetInt64(1), Enumerable.Range(0, aliases.Count).Select(i => reader.GetString(2 + i)).ToArray()), cancellationToken);
     }
 
     private async Task<(long Updated, long Seen, string[]? NextKey)> PageBatchAsync(long version, int step, BackfillSpec spec, string table, string[]? lastKey, long endPage,
-        bool openEnd, int size, CancellationToken cancellationToken)
+        bool openEnd, int size, BackfillPacer pacer, BackfillProgress progress, CancellationToken cancellationToken)
     {
         var from = lastKey is null ? 0 : long.Parse(lastKey[0], CultureInfo.InvariantCulture);
         if (from >= endPage)
@@ -203,35 +195,73 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
         // Rows this update moves (to free space or to new pages at the end) are done; rows a writer moves or adds are
         // the fill trigger's (or, without one and without a key, the open last range's).
         var upper = to >= endPage && openEnd ? "" : " AND ctid < format('(%s,0)', $2::bigint)::tid";
-        var sql = $"""
+        var statement = new NpgsqlBatchCommand($"""
             WITH _stepwise_updated AS (
                 UPDATE {table} SET {set}
                 WHERE ctid >= format('(%s,0)', $1::bigint)::tid{upper}{where}
                 RETURNING 1
             ), _stepwise_checkpoint AS (
-                {CheckpointSql("ARRAY[$2::text]", "(SELECT count(*) FROM _stepwise_updated)", "(SELECT 1) _stepwise_one", 3)}
+                {CheckpointSql("ARRAY[$2::text]", "(SELECT count(*) FROM _stepwise_updated)", null, "(SELECT 1) _stepwise_one", 3)}
             )
             SELECT count(*) FROM _stepwise_updated
-            """;
-        await using var command = new NpgsqlCommand(sql, connection);
-        command.Parameters.AddWithValue(from);
-        command.Parameters.AddWithValue(to);
-        command.Parameters.AddWithValue(version);
-        command.Parameters.AddWithValue(step);
-        long updated;
-        await using (var reader = await ExecuteWithRetryAsync(command, $"{spec.Schema}.{spec.Table}", cancellationToken))
-        {
-            await reader.ReadAsync(cancellationToken);
-            updated = reader.GetInt64(0);
-        }
+            """);
+        statement.Parameters.AddWithValue(from);
+        statement.Parameters.AddWithValue(to);
+        AddCheckpointParameters(statement, version, step, progress with { RowsVisited = to });
+        var updated = await RunBatchAsync(statement, pacer, spec, reader => reader!.GetInt64(0), cancellationToken);
         return (updated, to - from, to >= endPage ? null : [to.ToString(CultureInfo.InvariantCulture)]);
     }
 
-    /// <summary>The checkpoint update, as a data-modifying CTE; <paramref name="firstParameter"/> is the number of the version parameter (the step's follows).</summary>
-    private string CheckpointSql(string key, string rows, string from, int firstParameter) => $"""
-        UPDATE {history.Backfills} AS c SET last_key = {key}, rows_done = c.rows_done + {rows}, batches = c.batches + 1, updated_at = clock_timestamp()
-                FROM {from} WHERE c.version = ${firstParameter}::bigint AND c.step = ${firstParameter + 1}::integer
-        """;
+    /// <summary>
+    /// The checkpoint and progress update, as a data-modifying CTE of the batch's statement: one new version of the row
+    /// per batch. <paramref name="firstParameter"/> is the number of the version parameter; the step's, the pages or rows
+    /// visited before (plus <paramref name="visitedNow"/>, the batch's own, when the statement counts them), the total,
+    /// the rate and the time left follow (<see cref="AddCheckpointParameters"/>).
+    /// </summary>
+    private string CheckpointSql(string key, string rows, string? visitedNow, string from, int firstParameter)
+    {
+        var visited = $"${firstParameter + 2}::bigint" + (visitedNow is null ? "" : $" + {visitedNow}");
+        return $"""
+            UPDATE {history.Backfills} AS c SET last_key = {key}, rows_done = c.rows_done + {rows}, batches = c.batches + 1, updated_at = clock_timestamp(),
+                        visited = {visited}, total = greatest(${firstParameter + 3}::bigint, {visited}), rows_per_second = ${firstParameter + 4}::float8,
+                        eta_seconds = ${firstParameter + 5}::float8, state = 'running'
+                    FROM {from} WHERE c.version = ${firstParameter}::bigint AND c.step = ${firstParameter + 1}::integer
+            """;
+    }
+
+    private static void AddCheckpointParameters(NpgsqlBatchCommand statement, long version, int step, BackfillProgress progress)
+    {
+        statement.Parameters.AddWithValue(version);
+        statement.Parameters.AddWithValue(step);
+        statement.Parameters.AddWithValue(progress.RowsVisited);
+        statement.Parameters.AddWithValue(progress.Total);
+        statement.Parameters.AddWithValue(progress.RowsPerSecond);
+        statement.Parameters.AddWithValue(NpgsqlTypes.NpgsqlDbType.Double, progress.Remaining is { } left ? left.TotalSeconds : DBNull.Value);
+    }
+
+    /// <summary>
+    /// Runs a batch's statement and the pacer's look at the database as one <see cref="NpgsqlBatch"/>: one round trip,
+    /// one implicit transaction (the update, its checkpoint and progress commit together at the end); retried on
+    /// lock_timeout or a deadlock with backoff. <paramref name="read"/> gets the statement's row, or null when it returned none.
+    /// </summary>
+    private async Task<T> RunBatchAsync<T>(NpgsqlBatchCommand statement, BackfillPacer pacer, BackfillSpec spec, Func<NpgsqlDataReader?, T> read, CancellationToken cancellationToken)
+    {
+        await using var batch = new NpgsqlBatch(connection);
+        batch.BatchCommands.Add(statement);
+        pacer.AddProbe(batch);
+        var table = $"{spec.Schema}.{spec.Table}";
+        await using var reader = await LockAttempts.RunAsync(s_batchPolicy, table, new("stepwise.table", table), (_, _) => batch.ExecuteReaderAsync(cancellationToken),
+            (attempt, ex, _) =>
+            {
+                logger.LogWarning(EventIds.LockTimeoutRetry, "backfill {Table}: a batch {What} ({State}); it was rolled back and is retried ({Attempt} of {Retries})", table,
+                    ex.SqlState == PostgresErrorCodes.DeadlockDetected ? "was chosen as a deadlock victim" : "waited lock_timeout for a row another session holds", ex.SqlState, attempt.Number + 1,
+                    s_batchPolicy.Retries);
+                return Task.CompletedTask;
+            }, cancellationToken, alsoRetry: PostgresErrorCodes.DeadlockDetected);
+        var result = read(await reader.ReadAsync(cancellationToken) ? reader : null);
+        await pacer.ReadProbeAsync(reader, cancellationToken);
+        return result;
+    }
 
     /// <summary>
     /// The checkpoint row, before the first batch: how the backfill walks and where it ends (kept for a resume), and its
@@ -249,19 +279,6 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
         command.Parameters.AddWithValue(walk);
         command.Parameters.AddWithValue(NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text, (object?)end ?? DBNull.Value);
         await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    /// <summary>Runs one batch statement (its own transaction), retrying on lock_timeout or a deadlock with backoff.</summary>
-    private async Task<NpgsqlDataReader> ExecuteWithRetryAsync(NpgsqlCommand command, string table, CancellationToken cancellationToken)
-    {
-        return await LockAttempts.RunAsync(s_batchPolicy, table, new("stepwise.table", table), (_, _) => command.ExecuteReaderAsync(cancellationToken),
-            (attempt, ex, _) =>
-            {
-                logger.LogWarning(EventIds.LockTimeoutRetry, "backfill {Table}: a batch {What} ({State}); it was rolled back and is retried ({Attempt} of {Retries})", table,
-                    ex.SqlState == PostgresErrorCodes.DeadlockDetected ? "was chosen as a deadlock victim" : "waited lock_timeout for a row another session holds", ex.SqlState, attempt.Number + 1,
-                    s_batchPolicy.Retries);
-                return Task.CompletedTask;
-            }, cancellationToken, alsoRetry: PostgresErrorCodes.DeadlockDetected);
     }
 
     /// <summary>A batch runs under the session's lock_timeout (set by the executor; the policy's own is not used) and is retried 10 times, soon.</summary>
