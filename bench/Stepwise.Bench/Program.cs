@@ -16,6 +16,7 @@ var benchmarks = new Dictionary<string, Func<Task>>(StringComparer.Ordinal)
     ["locks"] = LockPolicyBenchmark.RunAsync,
     ["versions"] = VersionSchemaBenchmark.RunAsync,
     ["native"] = NativeComparison.RunAsync,
+    ["fleet"] = FleetBenchmark.RunAsync,
 };
 
 if (args.Length != 1 || !benchmarks.TryGetValue(args[0], out var benchmark))

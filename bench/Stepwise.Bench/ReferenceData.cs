@@ -28,6 +28,23 @@ internal static class ReferenceData
         new CreateIndex("workflow_runs_org_created_idx", "workflow_runs", [new IndexColumn("organization_id"), new IndexColumn("created_at", Sort: "DESC")]),
     ]);
 
+    /// <summary>The reference migration as a file in a migration directory (<see cref="Migration"/>'s operations), for benchmarks that run the CLI or a migrator.</summary>
+    public const string MigrationYaml = """
+        operations:
+          - add_column:
+              table: workflow_runs
+              column:
+                name: organization_id
+                type: uuid
+                nullable: false
+                references: { name: workflow_runs_organization_id_fkey, table: organizations, column: id }
+              up: (SELECT w.organization_id FROM workflows w WHERE w.id = workflow_id)
+          - create_index:
+              name: workflow_runs_org_created_idx
+              table: workflow_runs
+              columns: { organization_id: {}, created_at: { sort: DESC } }
+        """;
+
     /// <summary>
     /// Creates database <paramref name="name"/> holding the schema and <paramref name="runs"/> runs, vacuumed and
     /// analyzed. With <paramref name="organizationColumn"/>, workflow_runs already has the (empty, nullable)

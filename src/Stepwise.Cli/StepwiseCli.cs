@@ -29,7 +29,7 @@ internal static class StepwiseCli
         {
             new NewCommand(), new StatusCommand(), new ValidateCommand(), new ApplyCommand(), new CompleteCommand(), new RollbackCommand(),
             new BaselineCommand(), new RepairCommand(), new HashCommand(), new ImportCommand(), new LintCommand(), new InspectCommand(), new DiffCommand(), new DriftCommand(), new VerifyCommand(),
-            new ParseCommand(), new DemoCommand(), new BackfillCommand(),
+            new ParseCommand(), new DemoCommand(), new BackfillCommand(), new FleetCommand(),
         };
         foreach (var command in commands)
         {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Stepwise.Cli;
 using Stepwise.IntegrationTests.Execution;
@@ -6,14 +5,10 @@ using Stepwise.IntegrationTests.Execution;
 namespace Stepwise.IntegrationTests.Cli;
 
 /// <summary>
-/// What <c>stepwise apply</c> leaves on a real terminal: the CLI runs in a tmux pane of 150 columns (a pseudo-terminal,
-/// so standard output and error are both the terminal and Spectre draws live bars), and the pane's screen, scrollback
-/// included, is read back with <c>tmux capture-pane</c> once the command has exited. Needs tmux.
+/// What <c>stepwise apply</c> leaves on a real terminal (<see cref="Terminal"/>: a tmux pane, read back once the command has exited).
 /// </summary>
 public sealed partial class TerminalOutputTests(PostgresFixture fixture) : IClassFixture<PostgresFixture>
 {
-    private const int Width = 150;
-
     private static MigrationWorkspace Backfilling(MigrationWorkspace ws) => ws
         .Write("1_base.sql", "-- stepwise:up\nCREATE TABLE big (id bigint PRIMARY KEY, line text NOT NULL);\nINSERT INTO big SELECT g, 'line ' || g FROM generate_series(1, 60000) g;\n")
         .Write("2_upper.yaml", "operations:\n  - add_column: { table: big, column: { name: upper_line, type: text, nullable: false }, up: upper(line) }\n")
@@ -94,47 +89,6 @@ public sealed partial class TerminalOutputTests(PostgresFixture fixture) : IClas
     [GeneratedRegex(@"\d\d:\d\d:\d\d\S")]
     private static partial Regex TextAfterTime();
 
-    /// <summary>Runs the CLI in a detached tmux session of <see cref="Width"/> columns and returns the pane, scrollback included, after it exits.</summary>
-    private static async Task<string> RunInTerminalAsync(MigrationWorkspace ws, params string[] args)
-    {
-        var session = $"stepwise-test-{Guid.NewGuid():N}";
-        var cli = string.Join(' ', new[] { "dotnet", typeof(StepwiseCli).Assembly.Location }.Concat(args).Concat(["--dir", ws.Directory]).Select(Shell));
-        var command = $"env STEPWISE_DATABASE_URL={Shell(ws.ConnectionString)} {cli}; echo EXIT=$?; sleep 600";
-        await TmuxAsync("new-session", "-d", "-s", session, "-x", Width.ToString(), "-y", "50", command);
-        try
-        {
-            var deadline = DateTime.UtcNow.AddMinutes(3);
-            while (true)
-            {
-                var screen = await TmuxAsync("capture-pane", "-p", "-J", "-t", session, "-S", "-500");
-                if (screen.Contains("EXIT=", StringComparison.Ordinal))
-                {
-                    return string.Join('\n', screen.Split('\n').Select(l => l.TrimEnd()));
-                }
-                Assert.True(DateTime.UtcNow < deadline, "the command did not finish in 3 minutes:\n" + screen);
-                await Task.Delay(200);
-            }
-        }
-        finally
-        {
-            await TmuxAsync("kill-session", "-t", session);
-        }
-    }
-
-    private static string Shell(string text) => "'" + text.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
-
-    private static async Task<string> TmuxAsync(params string[] args)
-    {
-        var info = new ProcessStartInfo("tmux") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("tmux did not start");
-        var output = await process.StandardOutput.ReadToEndAsync();
-        var error = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, $"tmux {string.Join(' ', args)}: {error}");
-        return output;
-    }
+    private static Task<string> RunInTerminalAsync(MigrationWorkspace ws, params string[] args) =>
+        Terminal.RunAsync([.. args, "--dir", ws.Directory], ws.ConnectionString, ws.Directory);
 }

@@ -57,6 +57,42 @@ public class SecretsTests(PostgresFixture fixture) : IClassFixture<PostgresFixtu
         Assert.True(runs > 100, $"{runs} runs");
     }
 
+    [Fact]
+    public async Task A_password_never_appears_in_any_output_of_a_fleet_in_any_form()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        ws.Write("1_a.sql", "-- stepwise:up\nCREATE TABLE a (id int);\n-- stepwise:down\nDROP TABLE a;\n").WriteSum();
+        var livePort = new NpgsqlConnectionStringBuilder(ws.ConnectionString).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var targets = Path.Combine(ws.Directory, "..", $"targets-{Guid.NewGuid():N}.txt");
+        try
+        {
+            foreach (var (form, value) in Forms(livePort))
+            {
+                // In a targets file, named and not; as the catalog (state and targets query); as the server of --databases.
+                await File.WriteAllLinesAsync(targets, [$"first {value}", value]);
+                foreach (var action in new[] { "apply", "status", "complete" })
+                {
+                    await AssertNoSecret(form, "targets file", await Run(ws.Directory, ["fleet", action, "--targets", targets, "--state", targets + ".state", "-v"]));
+                    await AssertNoSecret(form, "targets file, json", await Run(ws.Directory, ["fleet", action, "--targets", targets, "--state", targets + ".state", "--format", "json"]));
+                }
+                if (File.Exists(targets + ".state"))
+                {
+                    var state = await File.ReadAllTextAsync(targets + ".state");
+                    Assert.DoesNotContain(Fragments, f => state.Contains(f, StringComparison.Ordinal));
+                }
+                await AssertNoSecret(form, "--catalog", await Run(ws.Directory, ["fleet", "apply", "--catalog", value, "--targets-query", "SELECT 'x'", "-v"]));
+                await AssertNoSecret(form, "--databases", await Run(ws.Directory, ["fleet", "status", "--databases", "w%", "-d", value, "--state", targets + ".state", "-v"]));
+            }
+        }
+        finally
+        {
+            foreach (var file in new[] { targets, targets + ".state", targets + ".state.lock" })
+            {
+                File.Delete(file);
+            }
+        }
+    }
+
     private static Task AssertNoSecret(string form, string where, (string[] Args, int Code, string Out, string Error) run)
     {
         var all = run.Out + run.Error;
