@@ -135,13 +135,11 @@ internal sealed class PlanExecutor(NpgsqlConnection work, NpgsqlConnection obser
     }
 
     /// <summary>How many commands lead a transaction step's batch (its timeouts).</summary>
-    private const int TimeoutCommandCount = 1;
+    private const int TimeoutCommandCount = 2;
 
     /// <summary>
     /// A transaction step: its statements, its assertions and the finished record in one transaction, retried whole.
-    /// Without assertions that is one round trip: the batch is its own transaction (PostgreSQL commits it at the end of the
-    /// batch, or rolls it back whole when a command fails or the connection is lost), the history record inside it. With
-    /// assertions, an explicit transaction stays open while they look at what the statements did.
+    /// Without assertions the record goes in the statements' round trip, then the commit: two round trips per migration.
     /// </summary>
     private async Task RunTransactionAsync(PlanJob job, Step step, Stopwatch clock, CancellationToken cancellationToken)
     {
@@ -158,21 +156,20 @@ internal sealed class PlanExecutor(NpgsqlConnection work, NpgsqlConnection obser
                 failedAt = 0;
                 used = lockTimeout;
                 var before = clock.Elapsed; // the record adds the time of this attempt's transaction, as the server counts it
-                await using var tx = assertions.Count > 0 ? await work.BeginTransactionAsync(cancellationToken) : null;
+                await using var tx = await work.BeginTransactionAsync(cancellationToken);
                 try
                 {
                     await using (var batch = new NpgsqlBatch(work, tx))
                     {
-                        // The timeouts lead the transaction's own batch rather than taking a round trip of their own: local to
-                        // the transaction (set_config's third argument; SET LOCAL would warn in a batch's implicit transaction),
-                        // they apply to the commands after them and are sent again on a retry.
-                        batch.BatchCommands.Add(new NpgsqlBatchCommand(
-                            $"SELECT set_config('lock_timeout', {Quote.Duration(lockTimeout)}, true), set_config('statement_timeout', {Quote.Duration(job.StatementTimeout)}, true)"));
+                        // The timeouts lead the transaction's own batch rather than taking a round trip of their own: SET LOCAL
+                        // applies to the commands after it, ends with the transaction, and is sent again on a retry.
+                        batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL lock_timeout = " + Quote.Duration(lockTimeout)));
+                        batch.BatchCommands.Add(new NpgsqlBatchCommand("SET LOCAL statement_timeout = " + Quote.Duration(job.StatementTimeout)));
                         foreach (var statement in statements)
                         {
                             batch.BatchCommands.Add(new NpgsqlBatchCommand(statement.Sql!));
                         }
-                        if (tx is null)
+                        if (assertions.Count == 0)
                         {
                             AddRecord(batch, job, before);
                         }
@@ -190,23 +187,20 @@ internal sealed class PlanExecutor(NpgsqlConnection work, NpgsqlConnection obser
                             throw;
                         }
                     }
-                    if (tx is null)
+                    if (assertions.Count > 0)
                     {
-                        return true;
-                    }
-                    foreach (var assertion in assertions)
-                    {
-                        await CheckAsync(assertion, tx, cancellationToken);
-                    }
-                    await using (var record = new NpgsqlBatch(work, tx))
-                    {
+                        foreach (var assertion in assertions)
+                        {
+                            await CheckAsync(assertion, tx, cancellationToken);
+                        }
+                        await using var record = new NpgsqlBatch(work, tx);
                         AddRecord(record, job, before);
                         await record.ExecuteNonQueryAsync(cancellationToken);
                     }
                     await tx.CommitAsync(cancellationToken);
                     return true;
                 }
-                catch when (tx is not null)
+                catch
                 {
                     await RollbackQuietlyAsync(tx);
                     throw;
