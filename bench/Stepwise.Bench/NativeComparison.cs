@@ -23,6 +23,13 @@ internal static class NativeComparison
         var runs = Knob("BENCH_RUNS", 3);
         var files = Knob("BENCH_LINT_FILES", 1000);
         var migrations = Knob("BENCH_MIGRATIONS", 1000);
+        // Which parts run: lint, apply (apply and status) and version; all by default.
+        var parts = (Environment.GetEnvironmentVariable("BENCH_PARTS") is { Length: > 0 } given ? given : "lint,apply,version")
+            .Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
+        if (parts.FirstOrDefault(p => p is not ("lint" or "apply" or "version")) is { } unknown)
+        {
+            throw new BenchSetupException($"BENCH_PARTS: unknown part '{unknown}' (lint, apply, version)");
+        }
         var aot = AotBinary();
         var dll = BenchSupport.StepwiseCliDll();
         var scratch = BenchSupport.CreateScratch("native");
@@ -35,18 +42,15 @@ internal static class NativeComparison
                 $"{BenchSupport.Machine()}; load average {BenchSupport.LoadAverage()} at the start; median of {runs} runs after one warm-up");
             Console.WriteLine();
 
-            // BENCH_NATIVE_ONLY=lint (or apply, version; comma-separated) runs only those parts.
-            var only = Environment.GetEnvironmentVariable("BENCH_NATIVE_ONLY")?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) ?? [];
-            bool Runs(string part) => only.Length == 0 || only.Contains(part, StringComparer.OrdinalIgnoreCase);
-            if (Runs("lint"))
+            if (parts.Contains("lint"))
             {
                 await LintAsync(scratch.FullName, files, runs, native, new Contender("squawk", squawk, []));
             }
-            if (Runs("apply"))
+            if (parts.Contains("apply"))
             {
                 await ApplyAndStatusAsync(scratch.FullName, migrations, runs, native, dotnet, dbmate);
             }
-            if (Runs("version"))
+            if (parts.Contains("version"))
             {
                 await VersionAsync(scratch.FullName, native, dotnet);
             }

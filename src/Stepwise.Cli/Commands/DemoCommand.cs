@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Npgsql;
 using Spectre.Console;
 using Stepwise.Cli.Rendering;
+using Stepwise.Connections;
 using Stepwise.Embedded;
 using Stepwise.Execution;
 using Stepwise.Migrations;
@@ -184,8 +185,9 @@ internal sealed class DemoCommand : ICliCommand
     private static async Task<string> CopyAsync(TempPostgres server, string name, CancellationToken cancellationToken)
     {
         NpgsqlConnection.ClearAllPools();
+        DataSources.ClearAll();
         var source = new NpgsqlConnectionStringBuilder(server.ConnectionString).Database!;
-        await using (var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(server.ConnectionString) { Database = "postgres", Pooling = false }.ConnectionString))
+        await using (var connection = DataSources.Connection(new NpgsqlConnectionStringBuilder(server.ConnectionString) { Database = "postgres", Pooling = false }.ConnectionString))
         {
             await connection.OpenAsync(cancellationToken);
             var strategy = connection.PostgreSqlVersion.Major >= 15 ? " STRATEGY FILE_COPY" : "";
@@ -197,7 +199,7 @@ internal sealed class DemoCommand : ICliCommand
 
     private static async Task ExecuteAsync(string connectionString, string sql, CancellationToken cancellationToken)
     {
-        await using var connection = new NpgsqlConnection(connectionString);
+        await using var connection = DataSources.Connection(connectionString);
         await connection.OpenAsync(cancellationToken);
         await using var command = new NpgsqlCommand(sql, connection) { CommandTimeout = 0 };
         await command.ExecuteNonQueryAsync(cancellationToken);
@@ -205,7 +207,7 @@ internal sealed class DemoCommand : ICliCommand
 
     private static async Task<long> ScalarAsync(string connectionString, string sql, CancellationToken cancellationToken)
     {
-        await using var connection = new NpgsqlConnection(connectionString);
+        await using var connection = DataSources.Connection(connectionString);
         await connection.OpenAsync(cancellationToken);
         await using var command = new NpgsqlCommand(sql, connection);
         return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);

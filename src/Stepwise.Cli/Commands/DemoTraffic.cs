@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Npgsql;
+using Stepwise.Connections;
 
 namespace Stepwise.Cli.Commands;
 
@@ -69,7 +70,7 @@ internal sealed class DemoTraffic : IAsyncDisposable
     private async Task RunAsync(string connectionString, string name, string sql, int workflows, bool write)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = name, Pooling = false };
-        await using var connection = new NpgsqlConnection(builder.ConnectionString);
+        await using var connection = DataSources.Connection(builder.ConnectionString);
         await connection.OpenAsync();
         while (!_stop.IsCancellationRequested)
         {

@@ -14,15 +14,12 @@ internal sealed class StatusCommand : ICliCommand
 
     public async Task<int> RunAsync(CliContext context, ParseResult parse, CancellationToken cancellationToken)
     {
-        var migrator = context.CreateMigrator();
-        var report = await migrator.StatusAsync(cancellationToken);
-        var backfills = report.Entries.Any(e => e.IsOperationInProgress) ? await migrator.BackfillsAsync(cancellationToken) : new BackfillReport(null, []);
+        // One connection for all of it: a process pays for every connection it opens.
+        var (report, backfills, versionSchemas, instances) = await context.CreateMigrator().OverviewAsync(cancellationToken);
         var backfilled = report.Entries.Where(e => e.IsOperationInProgress)
             .ToDictionary(e => e.Version, e => backfills.Backfills.Where(b => b.Version == e.Version).Sum(b => b.RowsDone));
         // The backfills of migrations in progress that have not finished: running, waiting, or stopped mid-way.
         var unfinished = backfills.Backfills.Where(b => backfilled.ContainsKey(b.Version) && b.State != "done").ToList();
-        var versionSchemas = await migrator.VersionSchemasAsync(cancellationToken);
-        var instances = await migrator.InstancesAsync(cancellationToken);
         var output = context.Output;
         if (output.Format == OutputFormat.Json)
         {

@@ -173,7 +173,7 @@ public static class CatalogReader
 
     private static async Task<SchemaModel> ReadAsync(string connectionString, string stateSchema, bool includeHelpers, CancellationToken cancellationToken)
     {
-        await using var connection = new NpgsqlConnection(DatabaseTarget.Parse(connectionString).ConnectionString);
+        await using var connection = DataSources.Connection(DatabaseTarget.Parse(connectionString).ConnectionString);
         await connection.OpenAsync(cancellationToken);
         return await ReadAsync(connection, [stateSchema], includeHelpers, cancellationToken);
     }

@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
+using Stepwise.Connections;
 
 namespace Stepwise.Embedded;
 
@@ -141,7 +142,7 @@ public sealed class TempPostgres : IAsyncDisposable
                 $"A PostgreSQL database name has at most {MaxIdentifierBytes} bytes and no NUL character: '{name}'.", nameof(name));
         }
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        var connection = new NpgsqlConnection(ConnectionString);
+        var connection = DataSources.Connection(ConnectionString);
         await using (connection)
         {
             await connection.OpenAsync(cancellationToken);
@@ -169,10 +170,12 @@ public sealed class TempPostgres : IAsyncDisposable
         s_running.TryRemove(this, out _);
         var clock = Stopwatch.StartNew();
         // Idle pooled connections would otherwise outlive the server, and a later server may reuse the port.
+        // Npgsql's pools (connections callers opened themselves) and the library's own.
         foreach (var connectionString in _connectionStrings)
         {
             using var connection = new NpgsqlConnection(connectionString);
             NpgsqlConnection.ClearPool(connection);
+            DataSources.Clear(connectionString);
         }
         await _postmaster.StopAsync(_logger);
         DeleteDirectory(InstanceDirectory, _logger);

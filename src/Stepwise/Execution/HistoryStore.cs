@@ -231,7 +231,7 @@ internal sealed class HistoryStore(string schema)
         yield return Delete(version, file, kind);
         yield return Command($"""
             INSERT INTO {_s}.migrations (version, file, kind, checksum, status, statements_completed, statements_total, duration_ms, error)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8 + {TransactionMs}, $9)
             """, Bigint(version), Text(file), Text(kind), Text(checksum), Text(status.Text()), Integer(completed), Integer(total), Bigint(durationMs), Text(error));
     }
 
@@ -282,7 +282,7 @@ internal sealed class HistoryStore(string schema)
             Bigint(version), Text(status.Text()), Integer(completed), Text(error));
 
     public NpgsqlBatchCommand Finish(long version, long durationMs) =>
-        Command($"UPDATE {_s}.migrations SET status = {Quote.Literal(HistoryStatus.Applied.Text())}, error = NULL, duration_ms = $2 WHERE kind = 'versioned' AND version = $1",
+        Command($"UPDATE {_s}.migrations SET status = {Quote.Literal(HistoryStatus.Applied.Text())}, error = NULL, duration_ms = $2 + {TransactionMs} WHERE kind = 'versioned' AND version = $1",
             Bigint(version), Bigint(durationMs));
 
     public NpgsqlBatchCommand UpdateChecksum(long version, string file, string kind, string checksum) => kind == Repeatable
@@ -291,6 +291,21 @@ internal sealed class HistoryStore(string schema)
 
     public NpgsqlBatchCommand Event(long version, string file, string action, string? detail) =>
         Command($"INSERT INTO {_s}.events (version, file, action, detail) VALUES ($1, $2, $3, $4)", Bigint(version), Text(file), Text(action), Text(detail));
+
+    /// <summary>
+    /// An event whose <paramref name="detail"/> names a run's duration as <c>{ms}</c>: <paramref name="durationMs"/>, the time
+    /// before this transaction, plus this transaction's own (<see cref="TransactionMs"/>).
+    /// </summary>
+    public NpgsqlBatchCommand Event(long version, string file, string action, string detail, long durationMs) =>
+        Command($"INSERT INTO {_s}.events (version, file, action, detail) VALUES ($1, $2, $3, replace($4, '{{ms}}', ($5 + {TransactionMs})::text))",
+            Bigint(version), Text(file), Text(action), Text(detail), Bigint(durationMs));
+
+    /// <summary>
+    /// What a run's recorded duration adds to the time measured before its record was sent: the time its transaction has
+    /// run so far, as the server counts it. A record sent in the same round trip as the run's statements (one transaction)
+    /// can only be timed there; a record sent on its own adds about nothing.
+    /// </summary>
+    private const string TransactionMs = "(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint";
 
     /// <summary>Runs history commands on their own (one round trip; a transaction when there are several).</summary>
     public static async Task RunAsync(NpgsqlConnection connection, IEnumerable<NpgsqlBatchCommand> commands, CancellationToken cancellationToken)

@@ -51,6 +51,14 @@ public sealed record MigrationStatusEntry(long Version, string File, MigrationSt
     public bool IsOperationInProgress => State is MigrationState.Started || (State is MigrationState.InProgress);
 }
 
+/// <summary>What <see cref="Migrator.OverviewAsync"/> read: everything <c>stepwise status</c> shows.</summary>
+/// <param name="Status">Every migration's status and what a running migration waits for.</param>
+/// <param name="Backfills">The backfills' recorded progress and the operator's settings (empty unless an operation migration is in progress).</param>
+/// <param name="VersionSchemas">The version schemas of the database.</param>
+/// <param name="Instances">The live application instances, by version.</param>
+public sealed record StatusOverview(StatusReport Status, Backfill.BackfillReport Backfills, IReadOnlyList<Operations.VersionSchemaInfo> VersionSchemas,
+    IReadOnlyList<Instances.Instance> Instances);
+
 /// <summary>The status of every migration, files and history together.</summary>
 public sealed class StatusReport
 {

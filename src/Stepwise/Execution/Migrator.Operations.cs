@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Stepwise.Connections;
 using Stepwise.Diagnostics;
 using Stepwise.Migrations;
 using Stepwise.Operations;
@@ -253,7 +254,7 @@ public sealed partial class Migrator
     /// <exception cref="MigrationRefusedException">The state schema has no backfill control yet.</exception>
     public async Task<Backfill.BackfillControl> ControlBackfillsAsync(Backfill.BackfillControlChange change, CancellationToken cancellationToken = default)
     {
-        await using var connection = new NpgsqlConnection(_connectionString);
+        await using var connection = DataSources.Connection(_connectionString);
         await connection.OpenAsync(cancellationToken);
         return await Backfill.BackfillControlStore.ChangeAsync(connection, _history, change, cancellationToken);
     }
@@ -261,7 +262,7 @@ public sealed partial class Migrator
     /// <summary>Every backfill's recorded progress and the operator's settings (reads only; empty before any).</summary>
     public async Task<Backfill.BackfillReport> BackfillsAsync(CancellationToken cancellationToken = default)
     {
-        await using var connection = new NpgsqlConnection(_connectionString);
+        await using var connection = DataSources.Connection(_connectionString);
         await connection.OpenAsync(cancellationToken);
         return await Backfill.BackfillControlStore.ReadAsync(connection, _history, cancellationToken);
     }
@@ -269,7 +270,7 @@ public sealed partial class Migrator
     /// <summary>The version schemas of the database, each with the migration that made it (reads only).</summary>
     public async Task<IReadOnlyList<VersionSchemaInfo>> VersionSchemasAsync(CancellationToken cancellationToken = default)
     {
-        await using var connection = new NpgsqlConnection(_connectionString);
+        await using var connection = DataSources.Connection(_connectionString);
         await connection.OpenAsync(cancellationToken);
         return await VersionSchemas.ListAsync(connection, cancellationToken);
     }

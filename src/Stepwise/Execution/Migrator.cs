@@ -114,10 +114,55 @@ public sealed partial class Migrator
     /// <summary>Reads the directory (without parsing) and the history, in one round trip, and compares them.</summary>
     public async Task<StatusReport> StatusAsync(CancellationToken cancellationToken = default)
     {
-        var directory = LoadDirectory(parse: false);
-        // A read that holds no locks: no session check to set up, so the history is the only round trip.
-        await using var connection = new NpgsqlConnection(_connectionString);
-        await connection.OpenAsync(cancellationToken);
+        var (directory, connection) = await ReadDirectoryWhileConnectingAsync(cancellationToken);
+        await using (connection)
+        {
+            return await ReadStatusAsync(directory, connection, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Everything <c>stepwise status</c> shows, on one connection: the status (<see cref="StatusAsync"/>), the backfills when
+    /// an operation migration is in progress, the version schemas and the live application instances; reads only.
+    /// </summary>
+    public async Task<StatusOverview> OverviewAsync(CancellationToken cancellationToken = default)
+    {
+        var (directory, connection) = await ReadDirectoryWhileConnectingAsync(cancellationToken);
+        await using (connection)
+        {
+            var report = await ReadStatusAsync(directory, connection, cancellationToken);
+            var backfills = report.Entries.Any(e => e.IsOperationInProgress)
+                ? await Backfill.BackfillControlStore.ReadAsync(connection, _history, cancellationToken)
+                : new Backfill.BackfillReport(null, []);
+            var versionSchemas = await Operations.VersionSchemas.ListAsync(connection, cancellationToken);
+            var instances = await Instances.InstanceRegistry.ReadLiveAsync(connection, _options.StateSchema, [.. _options.Instances.Clients], cancellationToken);
+            return new StatusOverview(report, backfills, versionSchemas, instances);
+        }
+    }
+
+    /// <summary>
+    /// Reads the directory (without parsing) while the connection opens, for the reads that hold no locks (no session check
+    /// to set up). A directory with errors is refused as before, without waiting for the connection.
+    /// </summary>
+    private async Task<(MigrationDirectory Directory, NpgsqlConnection Connection)> ReadDirectoryWhileConnectingAsync(CancellationToken cancellationToken)
+    {
+        var opening = DataSources.OpenAsync(_connectionString, cancellationToken);
+        MigrationDirectory directory;
+        try
+        {
+            directory = LoadDirectory(parse: false);
+        }
+        catch
+        {
+            _ = opening.ContinueWith(t => t.Result.DisposeAsync(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+            throw;
+        }
+        return (directory, await opening);
+    }
+
+    /// <summary>The history and what a running migration waits for, in one round trip, compared with <paramref name="directory"/>.</summary>
+    private async Task<StatusReport> ReadStatusAsync(MigrationDirectory directory, NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
         var (rows, lockWait) = await _history.ReadWithLockWaitAsync(connection, cancellationToken);
         var report = StatusReport.Compute(directory, rows);
         report.LockWait = lockWait;
@@ -130,7 +175,7 @@ public sealed partial class Migrator
     /// </summary>
     public async Task<IReadOnlyList<Instances.Instance>> InstancesAsync(CancellationToken cancellationToken = default)
     {
-        await using var connection = new NpgsqlConnection(_connectionString);
+        await using var connection = DataSources.Connection(_connectionString);
         await connection.OpenAsync(cancellationToken);
         return await Instances.InstanceRegistry.ReadLiveAsync(connection, _options.StateSchema, [.. _options.Instances.Clients], cancellationToken);
     }
@@ -560,7 +605,7 @@ public sealed partial class Migrator
     /// <summary>A connection for a run that takes locks.</summary>
     private async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
     {
-        var connection = new NpgsqlConnection(_connectionString);
+        var connection = DataSources.Connection(_connectionString);
         await connection.OpenAsync(cancellationToken);
         if (connection.PostgreSqlVersion.Major >= 14)
         {

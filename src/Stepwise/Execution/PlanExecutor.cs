@@ -137,10 +137,14 @@ internal sealed class PlanExecutor(NpgsqlConnection work, NpgsqlConnection obser
     /// <summary>How many commands lead a transaction step's batch (its timeouts).</summary>
     private const int TimeoutCommandCount = 2;
 
-    /// <summary>A transaction step: its statements in one round trip, its assertions, and the finished record, in one transaction, retried whole.</summary>
+    /// <summary>
+    /// A transaction step: its statements, its assertions and the finished record in one transaction, retried whole.
+    /// Without assertions the record goes in the statements' round trip, then the commit: two round trips per migration.
+    /// </summary>
     private async Task RunTransactionAsync(PlanJob job, Step step, Stopwatch clock, CancellationToken cancellationToken)
     {
         var statements = step.Group!.Where(s => s.Kind != StepKind.Assert).ToList();
+        var assertions = step.Group!.Where(s => s.Kind == StepKind.Assert).ToList();
         var failedAt = 0;
         string? blockers = null;
         var used = TimeSpan.Zero;
@@ -151,6 +155,7 @@ internal sealed class PlanExecutor(NpgsqlConnection work, NpgsqlConnection obser
             {
                 failedAt = 0;
                 used = lockTimeout;
+                var before = clock.Elapsed; // the record adds the time of this attempt's transaction, as the server counts it
                 await using var tx = await work.BeginTransactionAsync(cancellationToken);
                 try
                 {
@@ -163,6 +168,10 @@ internal sealed class PlanExecutor(NpgsqlConnection work, NpgsqlConnection obser
                         foreach (var statement in statements)
                         {
                             batch.BatchCommands.Add(new NpgsqlBatchCommand(statement.Sql!));
+                        }
+                        if (assertions.Count == 0)
+                        {
+                            AddRecord(batch, job, before);
                         }
                         await using var watch = BlockingSessions.Watch(observer, work.ProcessID, lockTimeout);
                         try
@@ -178,16 +187,14 @@ internal sealed class PlanExecutor(NpgsqlConnection work, NpgsqlConnection obser
                             throw;
                         }
                     }
-                    foreach (var assertion in step.Group!.Where(s => s.Kind == StepKind.Assert))
+                    if (assertions.Count > 0)
                     {
-                        await CheckAsync(assertion, tx, cancellationToken);
-                    }
-                    await using (var record = new NpgsqlBatch(work, tx))
-                    {
-                        foreach (var command in job.Journal.Finish(clock.Elapsed))
+                        foreach (var assertion in assertions)
                         {
-                            record.BatchCommands.Add(command);
+                            await CheckAsync(assertion, tx, cancellationToken);
                         }
+                        await using var record = new NpgsqlBatch(work, tx);
+                        AddRecord(record, job, before);
                         await record.ExecuteNonQueryAsync(cancellationToken);
                     }
                     await tx.CommitAsync(cancellationToken);
@@ -204,6 +211,15 @@ internal sealed class PlanExecutor(NpgsqlConnection work, NpgsqlConnection obser
         catch (Exception ex) when (ex is PostgresException or LockDeadlineException)
         {
             throw new StepFailedException(failedAt < statements.Count ? statements[failedAt] : step, ex);
+        }
+    }
+
+    /// <summary>The job's finished record (<see cref="RunJournal.Finish"/>), added to the batch of its transaction; <paramref name="before"/> the time before that transaction.</summary>
+    private static void AddRecord(NpgsqlBatch batch, PlanJob job, TimeSpan before)
+    {
+        foreach (var command in job.Journal.Finish(before))
+        {
+            batch.BatchCommands.Add(command);
         }
     }
 
@@ -306,7 +322,9 @@ internal sealed class PlanExecutor(NpgsqlConnection work, NpgsqlConnection obser
     /// </summary>
     private async Task CheckAsync(Step step, NpgsqlTransaction? tx, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(step.Sql, work, tx);
+        // The user's query: its values are read as PostgreSQL prints them, so a value of any type (an enum, inet, a
+        // domain, an extension's type) is shown, and no type handler is needed for it.
+        await using var command = new NpgsqlCommand(step.Sql, work, tx) { AllResultTypesAreUnknown = true };
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var rows = 0;
         string? first = null;
@@ -316,12 +334,11 @@ internal sealed class PlanExecutor(NpgsqlConnection work, NpgsqlConnection obser
             rows++;
             if (rows == 1)
             {
-                var values = new object[reader.FieldCount];
-                reader.GetValues(values);
-                passes = step.Kind == StepKind.Assert && reader.FieldCount == 1 && values[0] is true;
+                var values = Enumerable.Range(0, reader.FieldCount).Select(i => reader.IsDBNull(i) ? null : Printed(reader.GetString(i), reader.GetDataTypeName(i))).ToList();
+                passes = step.Kind == StepKind.Assert && values is ["true"] && reader.GetDataTypeName(0) == "boolean";
                 first = step.Kind == StepKind.Assert
-                    ? string.Join(", ", values.Select((v, i) => $"{reader.GetName(i)}={(v is DBNull ? "NULL" : v)}"))
-                    : values.Length > 0 && values[0] is not DBNull ? Convert.ToString(values[0], System.Globalization.CultureInfo.InvariantCulture) : null;
+                    ? string.Join(", ", values.Select((v, i) => $"{reader.GetName(i)}={v ?? "NULL"}"))
+                    : values.FirstOrDefault();
             }
             else
             {
@@ -339,6 +356,9 @@ internal sealed class PlanExecutor(NpgsqlConnection work, NpgsqlConnection obser
                 : $"the query returned rows{(first is null ? "" : $" (first: {first})")}"));
         }
     }
+
+    /// <summary>A value as PostgreSQL prints it; a boolean spelled out (<c>t</c> is <c>true</c>).</summary>
+    private static string Printed(string text, string type) => type != "boolean" ? text : text == "t" ? "true" : text == "f" ? "false" : text;
 
     /// <summary>Records the failure of <paramref name="failed"/> (step <paramref name="index"/>, or a statement of it) truthfully, in its own transaction, and builds the exception to throw.</summary>
     private async Task<MigrationFailedException> FailAsync(PlanJob job, int index, Step failed, Exception error)

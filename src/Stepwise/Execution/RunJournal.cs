@@ -27,7 +27,10 @@ internal abstract class RunJournal
     /// <summary>The record that <paramref name="done"/> steps are done, or null when this run records no progress per step.</summary>
     public abstract NpgsqlBatchCommand? Progress(int done);
 
-    /// <summary>When every step ran (in the transaction of a transaction step).</summary>
+    /// <summary>
+    /// When every step ran (in the transaction of a transaction step, possibly in its statements' round trip):
+    /// <paramref name="elapsed"/> is the time before the record was sent; the server adds its transaction's time.
+    /// </summary>
     public abstract IEnumerable<NpgsqlBatchCommand> Finish(TimeSpan elapsed);
 
     /// <summary>What history records when step <paramref name="index"/> failed (<paramref name="failed"/>: it, or its statement that failed), and what to do next.</summary>
@@ -85,14 +88,14 @@ internal sealed class SectionJournal(HistoryStore history, Migration migration, 
         var duration = (long)elapsed.TotalMilliseconds;
         if (IsDown)
         {
-            return [history.Delete(m.Version, m.FileName, Kind), history.Event(m.Version, m.FileName, "rolled back", $"{duration} ms")];
+            return [history.Delete(m.Version, m.FileName, Kind), history.Event(m.Version, m.FileName, "rolled back", "{ms} ms", duration)];
         }
         if (Versioned && !section.RunsInTransaction)
         {
-            return [history.Finish(m.Version, duration), history.Event(m.Version, m.FileName, "applied", $"statement by statement, {duration} ms")];
+            return [history.Finish(m.Version, duration), history.Event(m.Version, m.FileName, "applied", "statement by statement, {ms} ms", duration)];
         }
         return [.. history.Record(m.Version, m.FileName, Kind, m.Checksum, HistoryStatus.Applied, section.Statements.Count, section.Statements.Count, duration, null),
-            history.Event(m.Version, m.FileName, "applied", $"{duration} ms")];
+            history.Event(m.Version, m.FileName, "applied", "{ms} ms", duration)];
     }
 
     public override (IReadOnlyList<NpgsqlBatchCommand> Record, string NextStep) Failed(IReadOnlyList<Step> steps, int index, Step failed, string message)
@@ -158,9 +161,9 @@ internal sealed class PhaseJournal(HistoryStore history, Migration migration, Pl
         var (m, ms) = (migration, (long)elapsed.TotalMilliseconds);
         return phase switch
         {
-            PlanPhase.Start => [history.Phase(m.Version, HistoryStatus.Started, plan.Complete.Count, null), history.Event(m.Version, m.FileName, "started", $"{ms} ms; waiting for stepwise complete")],
-            PlanPhase.Complete => [history.Finish(m.Version, ms), history.Event(m.Version, m.FileName, "completed", $"{ms} ms")],
-            _ => [history.Delete(m.Version, m.FileName, HistoryStore.Versioned), history.ForgetBackfills(m.Version), history.Event(m.Version, m.FileName, "rolled back", $"{ms} ms")],
+            PlanPhase.Start => [history.Phase(m.Version, HistoryStatus.Started, plan.Complete.Count, null), history.Event(m.Version, m.FileName, "started", "{ms} ms; waiting for stepwise complete", ms)],
+            PlanPhase.Complete => [history.Finish(m.Version, ms), history.Event(m.Version, m.FileName, "completed", "{ms} ms", ms)],
+            _ => [history.Delete(m.Version, m.FileName, HistoryStore.Versioned), history.ForgetBackfills(m.Version), history.Event(m.Version, m.FileName, "rolled back", "{ms} ms", ms)],
         };
     }
 

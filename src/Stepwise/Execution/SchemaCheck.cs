@@ -47,7 +47,7 @@ public static class SchemaCheck
         var wanted = required.SelectMany(t => t.Columns.Select(c => (Schema: t.Table.Contains('.') ? t.Table[..t.Table.IndexOf('.')] : "public",
             Table: t.Table.Contains('.') ? t.Table[(t.Table.IndexOf('.') + 1)..] : t.Table, Column: c))).ToList();
 
-        await using var connection = new NpgsqlConnection(DatabaseTarget.Parse(database).ConnectionString);
+        await using var connection = DataSources.Connection(DatabaseTarget.Parse(database).ConnectionString);
         await connection.OpenAsync(cancellationToken);
         await using var batch = new NpgsqlBatch(connection);
         var columns = new NpgsqlBatchCommand("""

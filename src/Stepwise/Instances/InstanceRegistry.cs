@@ -157,7 +157,7 @@ public sealed class InstanceRegistry
 
     private async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
     {
-        var connection = new NpgsqlConnection(_connectionString);
+        var connection = DataSources.Connection(_connectionString);
         await connection.OpenAsync(cancellationToken);
         return connection;
     }

@@ -61,7 +61,7 @@ public sealed record VersionBinding(long Version, string Migration, string Schem
         }
         var schema = VersionSchemaName.For(options.Schema, source, newest);
         var role = options.RoleFor(newest.Version, newest.Name);
-        await using var connection = new NpgsqlConnection(DatabaseTarget.Parse(database).ConnectionString);
+        await using var connection = DataSources.Connection(DatabaseTarget.Parse(database).ConnectionString);
         await connection.OpenAsync(cancellationToken);
         await using var command = new NpgsqlCommand("SELECT EXISTS (SELECT FROM pg_namespace WHERE nspname = $1), EXISTS (SELECT FROM pg_roles WHERE rolname = $2)", connection);
         command.Parameters.AddWithValue(schema);

@@ -1,4 +1,5 @@
 using Npgsql;
+using Stepwise.Connections;
 using Stepwise.Sql;
 
 namespace Stepwise.Linting;
@@ -9,7 +10,7 @@ public static class TableSizes
     /// <summary>Sizes of ordinary, partitioned and materialized tables outside the system schemas.</summary>
     public static async Task<IReadOnlyDictionary<RelationName, TableSize>> LoadAsync(string connectionString, CancellationToken cancellationToken = default)
     {
-        await using var connection = new NpgsqlConnection(connectionString);
+        await using var connection = DataSources.Connection(connectionString);
         await connection.OpenAsync(cancellationToken);
         // reltuples is -1 for a table never vacuumed or analyzed (PostgreSQL 14+): then an empty table
         // (no pages) counts as 0 rows and anything else as unknown, which is never treated as small.

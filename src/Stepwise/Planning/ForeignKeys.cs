@@ -1,4 +1,5 @@
 using Npgsql;
+using Stepwise.Connections;
 using Stepwise.Sql;
 
 namespace Stepwise.Planning;
@@ -32,7 +33,7 @@ public sealed class ForeignKeys
     /// <summary>Reads every foreign key outside the system schemas of <paramref name="connectionString"/>'s database.</summary>
     public static async Task<ForeignKeys> LoadAsync(string connectionString, CancellationToken cancellationToken = default)
     {
-        await using var connection = new NpgsqlConnection(connectionString);
+        await using var connection = DataSources.Connection(connectionString);
         await connection.OpenAsync(cancellationToken);
         await using var command = new NpgsqlCommand("""
             SELECT tn.nspname, t.relname, c.conname,

@@ -1,4 +1,5 @@
 using Npgsql;
+using Stepwise.Connections;
 using Stepwise.Diagnostics;
 using Stepwise.Execution;
 using Stepwise.Sql;
@@ -57,7 +58,7 @@ public sealed class ReplaySetup
     /// <exception cref="MigrationRefusedException">A statement fails: named by file, line and column; the replay does not start.</exception>
     internal async Task RunAsync(string connectionString, CancellationToken cancellationToken)
     {
-        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
+        await using var connection = DataSources.Connection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
         await connection.OpenAsync(cancellationToken);
         foreach (var statement in Script.Statements)
         {

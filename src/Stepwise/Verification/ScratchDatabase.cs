@@ -94,7 +94,7 @@ public sealed class ScratchDatabase : IAsyncDisposable
 
     internal static async Task ExecuteAsync(string connectionString, string sql, CancellationToken cancellationToken)
     {
-        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
+        await using var connection = DataSources.Connection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
         await connection.OpenAsync(cancellationToken);
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync(cancellationToken);

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Stepwise.Catalog;
+using Stepwise.Connections;
 using Stepwise.Diagnostics;
 using Stepwise.Embedded;
 using Stepwise.Execution;
@@ -238,7 +239,7 @@ public static class Verifier
     private static async Task<List<LockMeasurement>> MeasureAsync(string connectionString, Migration migration, IEnumerable<SqlStatement> statements, CancellationToken cancellationToken)
     {
         var found = new List<LockMeasurement>();
-        await using var connection = new NpgsqlConnection(connectionString);
+        await using var connection = DataSources.Connection(connectionString);
         await connection.OpenAsync(cancellationToken);
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
         foreach (var statement in statements)
@@ -284,8 +285,8 @@ public static class Verifier
             return null;
         }
         var unpooled = new NpgsqlConnectionStringBuilder(database) { Pooling = false }.ConnectionString;
-        var holder = new NpgsqlConnection(unpooled);
-        var watcher = new NpgsqlConnection(unpooled);
+        var holder = DataSources.Connection(unpooled);
+        var watcher = DataSources.Connection(unpooled);
         await holder.OpenAsync(cancellationToken);
         await watcher.OpenAsync(cancellationToken);
         var filenodes = await FileNodesAsync(watcher, null, cancellationToken);

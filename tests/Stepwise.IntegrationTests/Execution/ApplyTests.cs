@@ -122,6 +122,39 @@ public class ApplyTests(PostgresFixture fixture) : IClassFixture<PostgresFixture
     }
 
     [Fact]
+    public async Task The_recorded_duration_counts_a_migrations_statements_once_with_or_without_assertions()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        ws.Write("1_a.sql", "-- stepwise:up\nSELECT pg_sleep(0.3);\n")
+          .Write("2_b.sql", "-- stepwise:up\nSELECT pg_sleep(0.3);\n-- stepwise:assert fine\nSELECT true;\n").WriteSum();
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await ws.Migrator().ApplyAsync(new ApplyRequest());
+        var wall = clock.ElapsedMilliseconds;
+
+        // The record of a migration without assertions goes in its statements' round trip: the server adds their time.
+        Assert.True(await ws.ScalarAsync<long>("SELECT min(duration_ms) FROM stepwise.migrations") >= 300);
+        Assert.True(await ws.ScalarAsync<long>("SELECT min(split_part(detail, ' ', 1)::bigint) FROM stepwise.events WHERE action = 'applied'") >= 300);
+        Assert.True(await ws.ScalarAsync<long>("SELECT sum(duration_ms)::bigint FROM stepwise.migrations") <= wall);
+    }
+
+    [Fact]
+    public async Task A_failing_assertion_shows_values_of_any_type_as_postgres_prints_them()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        ws.Write("1_a.sql", """
+            -- stepwise:up
+            CREATE TABLE t (a int);
+            -- stepwise:assert odd_types
+            SELECT inet '10.1.2.3/8' AS addr, to_tsvector('simple', 'two words') AS doc, int4range(1, 5) AS span, NULL::int AS none, false AS ok;
+            """).WriteSum();
+
+        var ex = await Assert.ThrowsAsync<MigrationFailedException>(() => ws.Migrator().ApplyAsync(new ApplyRequest()));
+
+        Assert.Contains("addr=10.1.2.3/8, doc='two':1 'words':2, span=[1,5), none=NULL, ok=false", ex.Message);
+    }
+
+    [Fact]
     public async Task A_passing_assertion_may_return_true()
     {
         await using var ws = await MigrationWorkspace.CreateAsync(fixture);

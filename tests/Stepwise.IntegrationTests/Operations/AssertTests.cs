@@ -36,4 +36,19 @@ public class AssertTests(PostgresFixture fixture)
         Assert.Equal(2, error.Line);
         Assert.Equal(MigrationState.InProgress, (await ws.Migrator().StatusAsync()).Entries.Single(e => e.Version == 2).State);
     }
+
+    [Fact]
+    public async Task A_failing_assert_shows_a_value_of_any_type_as_postgres_prints_it()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        ws.Write("1_base.sql", OperationPhases.Base).Write("2_op.yaml", """
+            operations:
+              - assert: { name: odd_types, sql: "SELECT inet '10.1.2.3/8' AS addr, to_tsvector('simple', 'two words') AS doc, int4range(1, 5) AS span" }
+            """).WriteSum();
+        await ws.Migrator().ApplyAsync(new ApplyRequest { ToVersion = 1 });
+
+        var error = await Assert.ThrowsAsync<MigrationFailedException>(() => ws.Migrator().ApplyAsync(new ApplyRequest()));
+
+        Assert.Contains("(first: 10.1.2.3/8)", error.Message);
+    }
 }
