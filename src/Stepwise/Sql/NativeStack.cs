@@ -81,12 +81,26 @@ internal static class NativeStack
 
     internal static int StackFor(int inputBytes) => (int)Math.Min(MaxStack, BaseStack + ((long)inputBytes * BytesPerInputByte));
 
+    /// <summary>Starts the parser threads now, each with libpg_query's per-thread state set up, and returns once they are ready.</summary>
+    internal static void EnsureWorkers() => _ = s_workers.Value;
+
     private static bool StartWorkers()
     {
+        // Each thread sets up its parser state before taking work, and this returns once all have: what the set-up
+        // allocates (it lives as long as the thread) is allocated here, not in the middle of someone's first long parse.
+        using var ready = new CountdownEvent(Environment.ProcessorCount);
         for (var i = 0; i < Environment.ProcessorCount; i++)
         {
             new Thread(() =>
             {
+                try
+                {
+                    PgQuery.EnsureThreadReady();
+                }
+                finally
+                {
+                    ready.Signal();
+                }
                 foreach (var work in s_work.GetConsumingEnumerable())
                 {
                     work();
@@ -94,6 +108,7 @@ internal static class NativeStack
             }, WorkerStack)
             { IsBackground = true, Name = "stepwise parser" }.Start();
         }
+        ready.Wait();
         return true;
     }
 }

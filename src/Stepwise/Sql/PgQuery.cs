@@ -32,16 +32,23 @@ internal static unsafe class PgQuery
     [ThreadStatic]
     private static bool t_initialized;
 
-    private static NativeCall Serialize()
+    /// <summary>Sets up libpg_query's state for the calling thread, once (the parser threads do it as they start).</summary>
+    internal static void EnsureThreadReady()
     {
         if (!t_initialized)
         {
+            PgQueryNative.EnsureLoaded();
             lock (s_native)
             {
                 PgQueryNative.Init();
             }
             t_initialized = true;
         }
+    }
+
+    private static NativeCall Serialize()
+    {
+        EnsureThreadReady();
         var gate = PgQueryNative.RedirectsStderr ? s_native : null;
         gate?.Enter();
         return new NativeCall(gate);

@@ -25,16 +25,7 @@ public sealed class JsonLintReporter : IStreamingLintReporter, IDisposable
     private Utf8JsonWriter? _json;
 
     /// <inheritdoc />
-    public void Write(LintReport report, TextWriter writer)
-    {
-        ArgumentNullException.ThrowIfNull(report);
-        WriteStart(writer);
-        foreach (var result in report.Results)
-        {
-            WriteFile(result, writer);
-        }
-        WriteEnd(LintTotals.Of(report.Results), writer);
-    }
+    public void Write(LintReport report, TextWriter writer) => LintTotals.WriteWhole(this, report, writer);
 
     /// <inheritdoc />
     public void WriteStart(TextWriter writer)

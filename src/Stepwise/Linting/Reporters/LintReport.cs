@@ -41,6 +41,18 @@ public interface IStreamingLintReporter : ILintReporter
 /// <summary>Counts over the files of a run, added up as they are reported.</summary>
 public sealed class LintTotals
 {
+    /// <summary>A whole report through a streaming reporter: start, each file in order, the totals.</summary>
+    internal static void WriteWhole(IStreamingLintReporter reporter, LintReport report, TextWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        reporter.WriteStart(writer);
+        foreach (var result in report.Results)
+        {
+            reporter.WriteFile(result, writer);
+        }
+        reporter.WriteEnd(Of(report.Results), writer);
+    }
+
     /// <summary>Files.</summary>
     public int Files { get; private set; }
 
