@@ -222,7 +222,7 @@ internal static class NativeComparison
         if (string.IsNullOrEmpty(path))
         {
             // <repository>/src/Stepwise.Cli/bin/Release/net10.0/Stepwise.Cli.dll
-            var repository = new FileInfo(BenchSupport.StepwiseCliDll()).Directory!.Parent!.Parent!.Parent!.Parent!.FullName;
+            var repository = new FileInfo(BenchSupport.StepwiseCliDll()).Directory!.Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
             path = Path.Combine(repository, "artifacts", "aot", "stepwise");
         }
         return File.Exists(path) ? Path.GetFullPath(path) : throw new BenchSetupException($"{path} is missing: run bash scripts/publish-aot.sh (or set STEPWISE_AOT)");
