@@ -201,7 +201,10 @@ internal static partial class ColumnCopy
                 + $"    ELSE\n    DECLARE\n{oldVariables}    BEGIN\n        NEW.{Quote.Ident(copy)} := ({up});\n    END;\n"
                 + "    END IF;\n    RETURN NEW;\nEND\n$stepwise$"),
             Steps.Sql($"drop the sync function of {target}", $"DROP FUNCTION IF EXISTS {function}()"));
-        plan.Start(Steps.Sql($"sync trigger on {target}", $"CREATE TRIGGER {Quote.Ident(trigger)} BEFORE INSERT OR UPDATE ON {name} FOR EACH ROW EXECUTE FUNCTION {function}()"),
+        // Not for the backfill's own UPDATE of the copy (its batch's transaction names the table, at trigger depth 0): it sets
+        // the copy to up itself, and computing it again in PL/pgSQL for every row cost about as much as the update.
+        var backfill = $"pg_trigger_depth() > 0 OR current_setting({Quote.Literal(BackfillSpec.FillingSetting)}, true) IS DISTINCT FROM {Quote.Literal(table.QualifiedName)}";
+        plan.Start(Steps.Sql($"sync trigger on {target}", $"CREATE TRIGGER {Quote.Ident(trigger)} BEFORE INSERT OR UPDATE ON {name} FOR EACH ROW WHEN ({backfill}) EXECUTE FUNCTION {function}()"),
             Steps.Sql($"drop the sync trigger of {target}", $"DROP TRIGGER IF EXISTS {Quote.Ident(trigger)} ON {name}"));
     }
 

@@ -98,7 +98,14 @@ public sealed record Step
 /// reached yet is seen again there: <paramref name="Where"/> must leave out rows already done (as <c>c IS NULL</c>
 /// does), or the update must give the same result twice.
 /// </param>
-public sealed record BackfillSpec(string Schema, string Table, IReadOnlyList<BackfillSet> Set, string? Where, IReadOnlyList<KeyColumn> Key, bool FilledByTrigger = false);
+public sealed record BackfillSpec(string Schema, string Table, IReadOnlyList<BackfillSet> Set, string? Where, IReadOnlyList<KeyColumn> Key, bool FilledByTrigger = false)
+{
+    /// <summary>
+    /// The setting a backfill batch's transaction carries (transaction-local): the table it fills, <c>schema.table</c>
+    /// unquoted. A trigger that would only compute again what the batch's update sets reads it to stay out of the way.
+    /// </summary>
+    public const string FillingSetting = "stepwise.backfilling";
+}
 
 /// <summary>One assignment of a backfill.</summary>
 public sealed record BackfillSet(string Column, string Expression);

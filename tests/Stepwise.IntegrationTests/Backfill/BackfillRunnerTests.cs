@@ -179,6 +179,34 @@ public class BackfillRunnerTests(PostgresFixture fixture) : IClassFixture<Postgr
         });
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_batch_runs_without_jit_or_a_synchronous_commit_and_names_its_table_in_its_own_transaction_only(bool heapWalk)
+    {
+        await using var ws = await BackfillTable.CreateAsync(fixture, 3_000);
+        await ws.ExecuteAsync("ALTER TABLE runs ADD COLUMN seen text");
+        // Every batch plans as if JIT paid off (without the batch's own setting each one would be compiled), and commits wait for the disk.
+        await ws.ExecuteAsync("DO $$BEGIN EXECUTE format('ALTER DATABASE %I SET jit_above_cost = 0', current_database()); EXECUTE format('ALTER DATABASE %I SET synchronous_commit = on', current_database()); END$$");
+        // A new session (not one from the pool, made before the settings).
+        await using var connection = new NpgsqlConnection(ws.ConnectionString + ";Application Name=backfill-settings");
+        await connection.OpenAsync();
+        var spec = BackfillTable.Runs with
+        {
+            Set = [.. BackfillTable.Runs.Set, new BackfillSet("seen", $"concat_ws(' ', current_setting('jit'), current_setting('synchronous_commit'), current_setting('{BackfillSpec.FillingSetting}', true))")],
+            FilledByTrigger = heapWalk,
+        };
+
+        var updated = await new BackfillRunner(connection, new HistoryStore("stepwise"), new BackfillOptions { InitialBatchSize = 500, MinBatchSize = 500, MaxBatchSize = 500 },
+            NullLogger.Instance).RunAsync(3, 1, spec, CancellationToken.None);
+
+        Assert.Equal(3_000, updated);
+        Assert.Equal("off off public.runs", await ws.ScalarAsync<string>("SELECT string_agg(DISTINCT seen, ' | ') FROM runs"));
+        // Nothing stays on the session (a transaction-mode pooler would hand it to another client).
+        await using var show = new NpgsqlCommand($"SELECT concat_ws(' ', current_setting('jit'), current_setting('synchronous_commit'), nullif(current_setting('{BackfillSpec.FillingSetting}', true), ''))", connection);
+        Assert.Equal("on on", (string?)await show.ExecuteScalarAsync());
+    }
+
     [Fact]
     public async Task A_backfill_yielding_to_traffic_asks_for_client_latency_after_every_batch_and_still_finishes()
     {

@@ -309,6 +309,43 @@ public class VersionSchemaTests(PostgresFixture fixture)
     }
 
     [Fact]
+    public async Task The_copys_backfill_computes_up_once_per_row_and_old_writers_still_get_it_from_the_sync_trigger()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        // up counts its calls: once per row by the backfill's update; the sync trigger would have called it a second time.
+        ws.Write("1_base.sql", """
+                -- stepwise:up
+                CREATE SEQUENCE up_calls;
+                CREATE TABLE readings (id bigint PRIMARY KEY, sensor int NOT NULL, value integer NOT NULL);
+                INSERT INTO readings SELECT g, g % 40, g FROM generate_series(1, 3000) g;
+                """)
+            .Write("2_op.yaml", """
+                operations:
+                  - alter_column: { table: readings, column: value, type: bigint, up: "value::bigint + 0 * nextval('up_calls')", down: "value::integer" }
+                """).WriteSum();
+        await ws.Migrator().ApplyAsync(new ApplyRequest { ToVersion = 1 });
+
+        await ws.Migrator(o => o.Backfill = new BackfillOptions { InitialBatchSize = 500, MinBatchSize = 500, MaxBatchSize = 500 }).ApplyAsync(new ApplyRequest());
+
+        Assert.Equal(3_000L, await ws.ScalarAsync<long>("SELECT last_value FROM up_calls"));
+        Assert.Equal(0L, await ws.ScalarAsync<long>("SELECT count(*) FROM readings WHERE _stepwise_new_value IS DISTINCT FROM value::bigint"));
+        // An old writer's update, and one in a transaction that names the table as a backfill's would but is not one
+        // (a trigger's own update, at depth 1), still go through the trigger.
+        await ws.ExecuteAsync("UPDATE readings SET value = value + 1 WHERE id <= 10");
+        await ws.ExecuteAsync("""
+            CREATE TABLE pokes (id bigint);
+            CREATE FUNCTION poke() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN UPDATE readings SET value = value + 1 WHERE id = NEW.id; RETURN NEW; END$$;
+            CREATE TRIGGER poke AFTER INSERT ON pokes FOR EACH ROW EXECUTE FUNCTION poke();
+            BEGIN;
+            SELECT set_config('stepwise.backfilling', 'public.readings', true);
+            INSERT INTO pokes VALUES (20);
+            COMMIT;
+            """);
+        Assert.Equal(3_011L, await ws.ScalarAsync<long>("SELECT last_value FROM up_calls"));
+        Assert.Equal(0L, await ws.ScalarAsync<long>("SELECT count(*) FROM readings WHERE _stepwise_new_value IS DISTINCT FROM value::bigint"));
+    }
+
+    [Fact]
     public async Task The_next_migrations_complete_drops_the_previous_version_schema()
     {
         await using var ws = await MigrationWorkspace.CreateAsync(fixture);

@@ -106,7 +106,7 @@ public class VersionSchemaPlanTests
         AssertSteps("""
             Sql AccessExclusive public.users tx | ALTER TABLE "public"."users" ADD COLUMN "_stepwise_new_team_id" integer
             Sql None tx | CREATE OR REPLACE FUNCTION "public"."_stepwise_sync_users_team_id"() RETURNS trigger LANGUAGE plpgsql AS $stepwise$ …
-            Sql ShareRowExclusive public.users tx | CREATE TRIGGER "_stepwise_sync_users_team_id" BEFORE INSERT OR UPDATE ON "public"."users" FOR EACH ROW EXECUTE FUNCTION "public"."_stepwise_sync_users_team_id"()
+            Sql ShareRowExclusive public.users tx | CREATE TRIGGER "_stepwise_sync_users_team_id" BEFORE INSERT OR UPDATE ON "public"."users" FOR EACH ROW WHEN (pg_trigger_depth() > 0 OR current_setting('stepwise.backfilling', true) IS DISTINCT FROM 'public.users') EXECUTE FUNCTION "public"."_stepwise_sync_users_team_id"()
             Backfill RowExclusive public.users tx | public.users SET _stepwise_new_team_id = CAST("team_id" AS integer) WHERE "_stepwise_new_team_id" IS NULL BY (id)
             Sql ShareUpdateExclusive public.users no tx | CREATE INDEX CONCURRENTLY "_stepwise_ix_users_team_idx" ON public.users USING btree ("_stepwise_new_team_id")
             Sql None tx | CREATE SCHEMA "public_0004_change"

@@ -1,0 +1,42 @@
+using Stepwise.Execution.Backfill;
+
+namespace Stepwise.Tests.Execution;
+
+public class BackfillBatchSizeTests
+{
+    private static readonly TimeSpan Target = TimeSpan.FromMilliseconds(200);
+
+    private static int Next(int size, double ms) => BackfillRunner.NextSize(size, size, TimeSpan.FromMilliseconds(ms), Target, 1, 1_000_000);
+
+    [Fact]
+    public void A_batch_far_below_the_aim_doubles_so_a_small_start_reaches_full_size_in_a_few_batches()
+    {
+        // 1,000 rows in 10 ms, at 100 rows/ms: the aim (80% of 200 ms) holds 16,000 rows.
+        var size = 1_000;
+        var batches = 0;
+        while (size * 0.01 < 0.8 * Target.TotalMilliseconds / 2)
+        {
+            size = Next(size, size * 0.01);
+            batches++;
+        }
+        Assert.Equal(2_000, Next(1_000, 10));
+        Assert.InRange(batches, 1, 4);
+    }
+
+    [Fact]
+    public void Near_the_aim_a_batch_grows_by_a_quarter_at_most_and_the_doubled_size_is_expected_at_half_the_aim_at_most()
+    {
+        Assert.Equal(1_250, Next(1_000, 80)); // at half the aim: ratio 2, a quarter more
+        Assert.Equal(1_500, Next(1_000, 160.0 / 3)); // ratio 3: up to ratio / 2, expected at 80 ms, half the aim
+        Assert.Equal(2_000, Next(1_000, 40)); // ratio 4: doubled, expected at 80 ms
+        Assert.Equal(1_000, Next(1_000, 160)); // on the aim: stays
+    }
+
+    [Fact]
+    public void A_slow_batch_halves_at_most_and_a_short_last_batch_changes_nothing()
+    {
+        Assert.Equal(500, Next(1_000, 1_000));
+        Assert.Equal(800, Next(1_000, 200));
+        Assert.Equal(1_000, BackfillRunner.NextSize(1_000, 10, TimeSpan.FromMilliseconds(1), Target, 1, 1_000_000));
+    }
+}
