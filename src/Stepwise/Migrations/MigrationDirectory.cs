@@ -95,6 +95,8 @@ public sealed partial class MigrationDirectory
 
         var unread = new List<string>();
         var gooseFiles = new List<string>();
+        // One hash object for every file: each one set up anew (SHA256.HashData) costs more than hashing a small file.
+        using var checksum = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         foreach (var file in files.OrderBy(f => f.DisplayPath, StringComparer.Ordinal))
         {
             var fileName = file.FileName;
@@ -129,7 +131,7 @@ public sealed partial class MigrationDirectory
             {
                 gooseFiles.Add(fileName);
             }
-            var migration = new Migration(kind, version, versionText, name, fileName, file.DisplayPath, "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes)));
+            var migration = new Migration(kind, version, versionText, name, fileName, file.DisplayPath, "sha256:" + Convert.ToHexStringLower(Checksum(checksum, bytes)));
             contents[migration] = bytes;
             (kind == MigrationKind.Versioned ? versioned : repeatable).Add(migration);
             if (options.Parse && migration.IsOperationMigration)
@@ -189,6 +191,12 @@ public sealed partial class MigrationDirectory
         }
 
         return new MigrationDirectory(path, versioned, repeatable, problems, computed, sumText is not null, ordered, inProgress);
+    }
+
+    private static byte[] Checksum(IncrementalHash hash, byte[] bytes)
+    {
+        hash.AppendData(bytes);
+        return hash.GetHashAndReset();
     }
 
     /// <summary>
