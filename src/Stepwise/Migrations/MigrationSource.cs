@@ -41,7 +41,7 @@ public sealed class MigrationSource
     /// <summary>The entries of a folder, each with whether it is a directory (from the listing itself: no stat per entry, except for links); null when there is no folder.</summary>
     private static List<(string Name, string Path, bool IsDirectory)>? Entries(string path) => !Directory.Exists(path) ? null
         : [.. new FileSystemEnumerable<(string, string, bool)>(path, (ref FileSystemEntry e) => (e.FileName.ToString(), e.ToSpecifiedFullPath(), e.IsDirectory),
-            new EnumerationOptions { AttributesToSkip = 0 })];
+            new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = false })]; // as Directory.EnumerateFileSystemEntries: hidden files listed, an unreadable folder an error
 
     /// <summary>A directory that is not named like a migration file (another tool's migration folder, say).</summary>
     private static bool IsFolder(string name, bool isDirectory) =>
