@@ -1,9 +1,11 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Text.Json.Nodes;
 using Spectre.Console;
 using Stepwise.Cli.Rendering;
 using Stepwise.Execution;
 using Stepwise.Execution.Backfill;
+using Stepwise.Sql;
 
 namespace Stepwise.Cli.Commands;
 
@@ -76,17 +78,17 @@ internal sealed class StatusCommand : ICliCommand
         }
         else
         {
-            var table = new Table().Border(TableBorder.Rounded)
-                .AddColumn("version", c => c.RightAligned()).AddColumn("file").AddColumn("state").AddColumn("applied").AddColumn("detail");
+            // A first deploy's history has hundreds of rows: a table padded here, not laid out cell by cell by Spectre.
+            var table = new TextTable().AddColumn("version", rightAligned: true).AddColumn("file").AddColumn("state").AddColumn("applied").AddColumn("detail");
             foreach (var e in report.Entries)
             {
-                var state = StateName(e.State);
-                var styled = e.State == MigrationState.Applied ? $"[green]{state}[/]" : e.State is MigrationState.Pending or MigrationState.Started ? $"[yellow]{state}[/]" : $"[red]{state}[/]";
+                var color = e.State == MigrationState.Applied ? Color.Green : e.State is MigrationState.Pending or MigrationState.Started ? Color.Yellow : Color.Red;
                 var applied = e.History is { } h ? $"{h.AppliedAt.ToLocalTime():yyyy-MM-dd HH:mm:ss} by {h.AppliedBy}" : "";
                 var detail = Detail(e) + (backfilled.TryGetValue(e.Version, out var rows) && rows > 0 ? $"; {rows:N0} rows backfilled" : "");
-                table.AddRow(e.Version == 0 ? "R" : e.Version.ToString(), Output.Escape(e.File), styled, Output.Escape(applied), Output.Escape(detail));
+                table.AddRow(e.Version == 0 ? "R" : e.Version.ToString(CultureInfo.InvariantCulture), Printable.Escape(e.File), new TextCell(StateName(e.State), color),
+                    Printable.Escape(applied), Printable.Escape(detail));
             }
-            output.Console.Write(table);
+            table.Write(output.Console);
             foreach (var b in unfinished)
             {
                 output.Console.MarkupLine(Output.Escape(BackfillLine(b)));

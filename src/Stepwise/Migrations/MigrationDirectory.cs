@@ -95,6 +95,8 @@ public sealed partial class MigrationDirectory
 
         var unread = new List<string>();
         var gooseFiles = new List<string>();
+        // One hash object for every file: each one set up anew (SHA256.HashData) costs more than hashing a small file.
+        using var checksum = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         foreach (var file in files.OrderBy(f => f.DisplayPath, StringComparer.Ordinal))
         {
             var fileName = file.FileName;
@@ -129,7 +131,7 @@ public sealed partial class MigrationDirectory
             {
                 gooseFiles.Add(fileName);
             }
-            var migration = new Migration(kind, version, versionText, name, fileName, file.DisplayPath, "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes)));
+            var migration = new Migration(kind, version, versionText, name, fileName, file.DisplayPath, "sha256:" + Convert.ToHexStringLower(Checksum(checksum, bytes)));
             contents[migration] = bytes;
             (kind == MigrationKind.Versioned ? versioned : repeatable).Add(migration);
             if (options.Parse && migration.IsOperationMigration)
@@ -142,9 +144,10 @@ public sealed partial class MigrationDirectory
             }
         }
 
-        unread.AddRange(source.Folders().Where(f => !f.Name.StartsWith('.')).Select(f => f.Name + "/"));
-        if (ForeignLayout.Detect([.. files.Select(f => f.FileName)], [.. source.Folders().Select(f => f.Name)], gooseFiles,
-                folder => source.Folders().Any(f => f.Name == folder && f.HasFile("migration.sql"))) is { } foreign)
+        var folders = source.Folders();
+        unread.AddRange(folders.Where(f => !f.Name.StartsWith('.')).Select(f => f.Name + "/"));
+        if (ForeignLayout.Detect([.. files.Select(f => f.FileName)], [.. folders.Select(f => f.Name)], gooseFiles,
+                folder => folders.Any(f => f.Name == folder && f.HasFile("migration.sql"))) is { } foreign)
         {
             // Another tool's directory: one error naming the tool and the import, not one per file it holds.
             bool Theirs(string file) => foreign.Entries.Contains(file) || foreign.Entries.Contains(file.TrimEnd('/'));
@@ -188,6 +191,12 @@ public sealed partial class MigrationDirectory
         }
 
         return new MigrationDirectory(path, versioned, repeatable, problems, computed, sumText is not null, ordered, inProgress);
+    }
+
+    private static byte[] Checksum(IncrementalHash hash, byte[] bytes)
+    {
+        hash.AppendData(bytes);
+        return hash.GetHashAndReset();
     }
 
     /// <summary>
@@ -282,18 +291,17 @@ public sealed partial class MigrationDirectory
     {
         text = null;
         long length;
-        byte[] bytes;
+        byte[]? bytes;
         try
         {
-            length = file.Length();
-            bytes = length > maxBytes ? [] : file.Read();
+            (length, bytes) = file.ReadUpTo(maxBytes);
         }
         catch (MigrationFileUnreadableException ex)
         {
             problems.Add(new MigrationProblem(Severity.Error, "unreadable-file", display, 0, 0, ex.Message, ex.Hint));
             return null;
         }
-        if (length > maxBytes)
+        if (bytes is null)
         {
             problems.Add(new MigrationProblem(Severity.Error, "file-too-large", display, 0, 0,
                 $"the file is {length / (1024.0 * 1024.0):F1} MiB; migrations over {maxBytes / (1024 * 1024)} MiB are refused",
@@ -301,7 +309,8 @@ public sealed partial class MigrationDirectory
             return null;
         }
         text = Decode(bytes, display, problems);
-        return text is null ? null : Encoding.UTF8.GetBytes(text);
+        // The hash is of the normalised text; most files are normalised already, and their bytes serve as they are.
+        return text is null ? null : text.Length == bytes.Length && !bytes.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? bytes : Encoding.UTF8.GetBytes(text);
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.IO.Enumeration;
 using System.Reflection;
 
 namespace Stepwise.Migrations;
@@ -32,32 +33,49 @@ public sealed class MigrationSource
 
     /// <summary>The folder at <paramref name="path"/> (relative paths against the current directory).</summary>
     public static MigrationSource FromDirectory(string path) =>
-        new(path, "the migration directory does not exist", "create it with: stepwise new <name> (or pass --dir)", () =>
-            !Directory.Exists(path) ? null
-                // Every entry but other folders: files, links (dangling ones too) and directories named like a migration, which must be reported, not skipped.
-                : [.. Directory.EnumerateFileSystemEntries(path).Where(entry => !IsFolder(entry)).Select(file => new MigrationSourceFile(
-                    System.IO.Path.GetFileName(file), file, () => Guard(file, () => new FileInfo(file).Length), () => Guard(file, () => File.ReadAllBytes(file))))],
-            () => !Directory.Exists(path) ? []
-                : [.. Directory.EnumerateDirectories(path).Where(IsFolder).Select(d => new MigrationSourceFolder(System.IO.Path.GetFileName(d),
-                    name => File.Exists(System.IO.Path.Combine(d, name))))]);
+        new(path, "the migration directory does not exist", "create it with: stepwise new <name> (or pass --dir)",
+            // Every entry but other folders: files, links (dangling ones too) and directories named like a migration, which must be reported, not skipped.
+            () => Entries(path) is { } all ? [.. all.Where(e => !IsFolder(e.Name, e.IsDirectory)).Select(e => new MigrationSourceFile(e.Name, e.Path, max => ReadFile(e.Path, max)))] : null,
+            () => Entries(path) is { } all ? [.. all.Where(e => IsFolder(e.Name, e.IsDirectory)).Select(e => new MigrationSourceFolder(e.Name, name => File.Exists(System.IO.Path.Combine(e.Path, name))))] : []);
+
+    /// <summary>The entries of a folder, each with whether it is a directory (from the listing itself: no stat per entry, except for links); null when there is no folder.</summary>
+    private static List<(string Name, string Path, bool IsDirectory)>? Entries(string path) => !Directory.Exists(path) ? null
+        : [.. new FileSystemEnumerable<(string, string, bool)>(path, (ref FileSystemEntry e) => (e.FileName.ToString(), e.ToSpecifiedFullPath(), e.IsDirectory),
+            new EnumerationOptions { AttributesToSkip = 0, IgnoreInaccessible = false })]; // as Directory.EnumerateFileSystemEntries: hidden files listed, an unreadable folder an error
 
     /// <summary>A directory that is not named like a migration file (another tool's migration folder, say).</summary>
-    private static bool IsFolder(string entry) =>
-        Directory.Exists(entry) && System.IO.Path.GetExtension(entry).ToLowerInvariant() is not (".sql" or ".yaml" or ".yml" or ".json");
+    private static bool IsFolder(string name, bool isDirectory) =>
+        isDirectory && System.IO.Path.GetExtension(name).ToLowerInvariant() is not (".sql" or ".yaml" or ".yml" or ".json");
 
-    /// <summary>Runs a file-system read, turning its failure into a reason a person can act on.</summary>
-    private static T Guard<T>(string file, Func<T> read)
+    /// <summary>
+    /// A file's length and, unless it is longer than <paramref name="maxBytes"/>, its bytes: one open, one stat and the reads,
+    /// since a directory of a thousand migrations is read by every <c>status</c> and <c>apply</c>. Failures become a reason a
+    /// person can act on.
+    /// </summary>
+    private static (long Length, byte[]? Content) ReadFile(string file, long maxBytes)
     {
         try
+        {
+            using var handle = File.OpenHandle(file);
+            var length = RandomAccess.GetLength(handle);
+            if (length > maxBytes)
+            {
+                return (length, null);
+            }
+            var bytes = new byte[length];
+            var read = 0;
+            while (read < bytes.Length && RandomAccess.Read(handle, bytes.AsSpan(read), read) is var n and > 0)
+            {
+                read += n;
+            }
+            return (length, read == bytes.Length ? bytes : bytes[..read]);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             if (Directory.Exists(file))
             {
                 throw new MigrationFileUnreadableException("a directory where a migration file is expected", "move it out of the migration directory, or rename it");
             }
-            return read();
-        }
-        catch (Exception ex) when (ex is (IOException and not MigrationFileUnreadableException) or UnauthorizedAccessException)
-        {
             throw Unreadable(file, ex);
         }
     }
@@ -88,7 +106,7 @@ public sealed class MigrationSource
     public static MigrationSource FromFiles(string path, IEnumerable<(string FileName, byte[] Content)> files)
     {
         ArgumentNullException.ThrowIfNull(files);
-        var list = files.Select(f => new MigrationSourceFile(f.FileName, System.IO.Path.Combine(path, f.FileName), () => f.Content.Length, () => f.Content)).ToList();
+        var list = files.Select(f => new MigrationSourceFile(f.FileName, System.IO.Path.Combine(path, f.FileName), max => (f.Content.Length, f.Content.Length > max ? null : f.Content))).ToList();
         return new(path, "", "", () => list);
     }
 
@@ -107,7 +125,7 @@ public sealed class MigrationSource
             {
                 var names = assembly.GetManifestResourceNames().Where(n => n.StartsWith(prefix, StringComparison.Ordinal) && n.IndexOf('/', prefix.Length) < 0).ToList();
                 return names.Count == 0 ? null : [.. names.Select(name => new MigrationSourceFile(name[prefix.Length..], System.IO.Path.Combine(path, name[prefix.Length..]),
-                    () => Open(assembly, name).Length, () => ReadAll(assembly, name)))];
+                    max => ReadResource(assembly, name, max)))];
             });
     }
 
@@ -120,12 +138,16 @@ public sealed class MigrationSource
     private static Stream Open(Assembly assembly, string name) =>
         assembly.GetManifestResourceStream(name) ?? throw new InvalidOperationException($"embedded resource {name} disappeared from {assembly.GetName().Name}");
 
-    private static byte[] ReadAll(Assembly assembly, string name)
+    private static (long Length, byte[]? Content) ReadResource(Assembly assembly, string name, long maxBytes)
     {
         using var stream = Open(assembly, name);
+        if (stream.Length > maxBytes)
+        {
+            return (stream.Length, null);
+        }
         using var copy = new MemoryStream();
         stream.CopyTo(copy);
-        return copy.ToArray();
+        return (stream.Length, copy.ToArray());
     }
 
     /// <inheritdoc />
@@ -138,9 +160,15 @@ internal sealed class MigrationFileUnreadableException(string reason, string hin
     public string Hint { get; } = hint;
 }
 
-/// <summary>One file of a <see cref="MigrationSource"/>: its name, how messages name it, and its bytes, read on demand.</summary>
-
-internal sealed record MigrationSourceFile(string FileName, string DisplayPath, Func<long> Length, Func<byte[]> Read);
+/// <summary>
+/// One file of a <see cref="MigrationSource"/>: its name, how messages name it, and its length and bytes, read on demand;
+/// <see cref="ReadUpTo"/> leaves the bytes out (null) when the file is longer than the limit it is given.
+/// </summary>
+internal sealed record MigrationSourceFile(string FileName, string DisplayPath, Func<long, (long Length, byte[]? Content)> ReadUpTo)
+{
+    /// <summary>The whole file.</summary>
+    public byte[] Read() => ReadUpTo(long.MaxValue).Content!;
+}
 
 /// <summary>A folder inside a <see cref="MigrationSource"/>: its name, and whether it holds a file of a given name.</summary>
 internal sealed record MigrationSourceFolder(string Name, Func<string, bool> HasFile);

@@ -46,10 +46,11 @@ public sealed class SumFile
     {
         var entries = new List<(string, string)>();
         var previous = Array.Empty<byte>();
+        // One hash object for every line: each one set up anew costs more than hashing a small file.
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         foreach (var (file, content) in files)
         {
             var open = inProgress?.Contains(file) == true;
-            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
             hash.AppendData(previous);
             hash.AppendData(Encoding.UTF8.GetBytes(file + "\n"));
             hash.AppendData(open ? Encoding.UTF8.GetBytes(InProgressMarker) : content);

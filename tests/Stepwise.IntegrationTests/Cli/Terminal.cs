@@ -12,8 +12,11 @@ internal static class Terminal
 {
     public const int Width = 150;
 
-    /// <summary>Runs <c>stepwise ARGS</c> (with STEPWISE_DATABASE_URL set when given) in a detached tmux session and returns the pane after it exits, ending in <c>EXIT=code</c>.</summary>
-    public static async Task<string> RunAsync(IReadOnlyList<string> args, string? databaseUrl, string workingDirectory)
+    /// <summary>
+    /// Runs <c>stepwise ARGS</c> (with STEPWISE_DATABASE_URL set when given) in a detached tmux session and returns the pane after it exits,
+    /// ending in <c>EXIT=code</c>; with <paramref name="escapes"/>, with the colours and attributes of the text as escape sequences.
+    /// </summary>
+    public static async Task<string> RunAsync(IReadOnlyList<string> args, string? databaseUrl, string workingDirectory, bool escapes = false)
     {
         var session = $"stepwise-test-{Guid.NewGuid():N}";
         var cli = string.Join(' ', new[] { "dotnet", typeof(StepwiseCli).Assembly.Location }.Concat(args).Select(Shell));
@@ -24,7 +27,7 @@ internal static class Terminal
             var deadline = DateTime.UtcNow.AddMinutes(3);
             while (true)
             {
-                var screen = await TmuxAsync("capture-pane", "-p", "-J", "-t", session, "-S", "-500");
+                var screen = await TmuxAsync([.. new[] { "capture-pane", "-p", "-J" }, .. escapes ? ["-e"] : Array.Empty<string>(), "-t", session, "-S", "-500"]);
                 if (screen.Contains("EXIT=", StringComparison.Ordinal))
                 {
                     return string.Join('\n', screen.Split('\n').Select(l => l.TrimEnd()));

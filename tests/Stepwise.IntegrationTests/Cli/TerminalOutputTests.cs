@@ -1,5 +1,7 @@
 using System.Text.RegularExpressions;
 using Stepwise.Cli;
+using Stepwise.Cli.Rendering;
+using Stepwise.Execution;
 using Stepwise.IntegrationTests.Execution;
 
 namespace Stepwise.IntegrationTests.Cli;
@@ -54,6 +56,35 @@ public sealed partial class TerminalOutputTests(PostgresFixture fixture) : IClas
         Assert.Contains(lines, l => l.StartsWith("backfill public.big: 60000 rows updated", StringComparison.Ordinal) && l.EndsWith(", done", StringComparison.Ordinal));
         Assert.DoesNotContain(lines, l => l.Contains('%') || l.Contains('━'));
     }
+
+    [Fact]
+    public async Task Status_on_a_terminal_draws_its_table_whole_with_each_state_in_its_colour()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        ws.Write("1_one.sql", "-- stepwise:up\nCREATE TABLE one (id int);\n").Write("2_表を作る.sql", "-- stepwise:up\nCREATE TABLE two (id int);\n").WriteSum();
+        await ws.Migrator().ApplyAsync(new ApplyRequest());
+        ws.Write("3_three.sql", "-- stepwise:up\nCREATE TABLE three (id int);\n").WriteSum();
+
+        var screen = await Terminal.RunAsync(["status", "--dir", ws.Directory], ws.ConnectionString, ws.Directory, escapes: true);
+
+        Assert.Contains("EXIT=1", screen); // 3_three.sql is pending
+        // Each state in its colour: Spectre's green (palette 2) and yellow (palette 11, the bright one), which tmux writes as 32 and 93,
+        // or as 38;5;x when they were given as colours of 256.
+        Assert.Equal(2, ColouredState(screen, "applied", "32|38;5;2").Count);
+        Assert.Single(ColouredState(screen, "pending", "93|38;5;11"));
+        // The table whole: every line of it as wide as its top border in terminal cells, the wide characters' line too, ending in a border.
+        var table = Escape().Replace(screen, "").Split('\n').SkipWhile(l => !l.StartsWith('╭')).TakeWhile(l => l.Length > 0 && l[0] is '╭' or '│' or '├' or '╰').ToList();
+        Assert.Equal(7, table.Count);
+        Assert.All(table, l => Assert.Equal(TextTable.CellWidth(table[0]), TextTable.CellWidth(l)));
+        Assert.All(table.Skip(1).SkipLast(1), l => Assert.Matches("[│┤]$", l));
+        Assert.Contains(table, l => l.StartsWith("│       2 │ 2_表を作る.sql │ applied │", StringComparison.Ordinal));
+    }
+
+    private static List<Match> ColouredState(string screen, string state, string colour) =>
+        Regex.Matches(screen, $@"\u001b\[({colour})m(\u001b\[[0-9;]*m)*{state}\b").ToList();
+
+    [GeneratedRegex(@"\u001b\[[0-9;]*m")]
+    private static partial Regex Escape();
 
     /// <summary>Physical lines joined where a line only continues the one above (it starts with none of the outputs' own beginnings).</summary>
     private static List<string> LogicalLines(string[] lines)
