@@ -133,7 +133,7 @@ internal static class BackfillBenchmark
     }
 
     /// <summary>
-    /// The backfill (heap order, behind a real fill trigger, as add_column plans it, limited to a quarter of its quiet rate)
+    /// The backfill (heap order, behind a real fill trigger, as add_column plans it, limited to a sixth of its quiet rate)
     /// while 4 clients insert rows at twice the rows per second the backfill reaches meanwhile: it must still finish,
     /// updating the rows that were there at its start. BENCH_BACKFILL_LOAD_ROWS sets the table (default 1M; 0 skips this part).
     /// </summary>
@@ -161,9 +161,9 @@ internal static class BackfillBenchmark
             // Each client inserts 100 rows at a time, spaced so that the four together insert twice the rows per second
             // the backfill reaches while they run (its running rate, from its progress; twice its limit before its
             // first batch). The backfill slows down under the load, and the clients with it: the ratio stays 2. The
-            // backfill is held to a quarter of its quiet rate (--backfill-rate, as an operator sharing the server would
+            // backfill is held to a sixth of its quiet rate (--backfill-rate, as an operator sharing the server would
             // set it): flat out, backfill and clients compete for the same two cores and the clients cannot reach 2x.
-            var limit = (int)(quietRate / 4);
+            var limit = (int)(quietRate / 6);
             var target = 2.0 * limit;
             using var stop = new CancellationTokenSource();
             long inserted = 0;
@@ -205,7 +205,7 @@ internal static class BackfillBenchmark
             await CheckFilledAsync(connection);
             Console.WriteLine();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Under insert load ({ReferenceData.Label(rows)} rows, heap order, fill trigger, limited to {limit:N0} rows/s, a quarter of its quiet rate {quietRate:N0} rows/s; 4 clients aiming at 2x its running rate): " +
+                $"Under insert load ({ReferenceData.Label(rows)} rows, heap order, fill trigger, limited to {limit:N0} rows/s, a sixth of its quiet rate {quietRate:N0} rows/s; 4 clients aiming at 2x its running rate): " +
                 $"the backfill finished in {ms / 1000:0.0} s, {updated:N0} rows ({updated / ms * 1000:N0} rows/s) while {during:N0} rows were inserted " +
                 $"({during / ms * 1000:N0} rows/s, {during / ms * 1000 / (updated / ms * 1000):0.00}x the backfill's rate during the run); load average {BenchSupport.LoadAverage()}"));
         }
