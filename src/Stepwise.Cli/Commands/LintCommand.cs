@@ -107,7 +107,10 @@ internal sealed class LintCommand : ICliCommand
         {
             // Files handed out one at a time, in order: the ones done but not yet written stay few.
             var order = Partitioner.Create(Enumerable.Range(0, files.Count), EnumerablePartitionerOptions.NoBuffering);
-            Parallel.ForEach(order, new ParallelOptions { CancellationToken = cancellationToken }, i =>
+            // One file per core and no more: the thread pool would otherwise add threads while files run, and every thread
+            // that parses keeps libpg_query's state and a malloc arena of its own for the rest of the process.
+            var parallel = new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount };
+            Parallel.ForEach(order, parallel, i =>
             {
                 var (name, path, text) = files[i];
                 var (read, problem) = text is null ? Read(name, File.ReadAllBytes(path!)) : (text, null);
