@@ -81,6 +81,9 @@ public sealed partial class Linter
     private readonly LintOptions _options;
     private readonly IReadOnlyList<LintRule> _rules;
 
+    /// <summary>Bytes of plain SQL parsed and linted at a time (a window is at least this, in whole statements; tests make it small).</summary>
+    internal int WindowBytes { get; init; } = SqlParser.ScriptRun.ChunkBytes;
+
     /// <summary>A linter with every rule.</summary>
     public Linter(LintOptions? options = null) : this(options, AllRules)
     {
@@ -148,7 +151,7 @@ public sealed partial class Linter
 
     private int LintPlain(string text, string fileName, FindingQueue queue, CancellationToken cancellationToken)
     {
-        var windows = SqlParser.ParseInWindows(text, fileName, cancellationToken);
+        var windows = SqlParser.ParseInWindows(text, fileName, cancellationToken, WindowBytes);
         var source = windows.Source;
         queue.AddSyntaxErrors(windows.OtherErrors, ofWholeText: true);
         var context = Start(source, plainSql: true, queue);

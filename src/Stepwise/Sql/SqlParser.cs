@@ -45,9 +45,9 @@ public static class SqlParser
     /// for a short script, or when the grammar's split fails on a syntax error (the whole text is then parsed as one).
     /// </summary>
     /// <exception cref="SqlParserUnavailableException">libpg_query is not installed.</exception>
-    internal static ScriptWindows ParseInWindows(string text, string fileName, CancellationToken cancellationToken)
+    internal static ScriptWindows ParseInWindows(string text, string fileName, CancellationToken cancellationToken, int windowBytes = ScriptRun.ChunkBytes)
     {
-        var run = new ScriptRun(new SourceText(text, fileName), withTrees: true, cancellationToken);
+        var run = new ScriptRun(new SourceText(text, fileName), withTrees: true, cancellationToken, windowBytes);
         run.MaskUnparseableText();
         return new ScriptWindows(run, run.Windows());
     }
@@ -90,7 +90,7 @@ public static class SqlParser
     }
 
     /// <summary>One parse of one script: the masked bytes handed to the parser and what came back.</summary>
-    internal sealed class ScriptRun(SourceText source, bool withTrees, CancellationToken cancellationToken)
+    internal sealed class ScriptRun(SourceText source, bool withTrees, CancellationToken cancellationToken, int chunkBytes = ScriptRun.ChunkBytes)
     {
         private byte[] _bytes = source.Utf8; // copied before anything is blanked out
         private char[]? _maskedText; // the text the parser saw, as characters, once anything was blanked out
@@ -178,7 +178,7 @@ public static class SqlParser
         /// </summary>
         internal List<(int Start, int End)>? Chunks()
         {
-            if (_bytes.Length < 2 * ChunkBytes)
+            if (_bytes.Length < 2L * chunkBytes)
             {
                 return null;
             }
@@ -191,7 +191,7 @@ public static class SqlParser
             var start = 0;
             foreach (var statement in statements)
             {
-                if (statement.Location - start >= ChunkBytes)
+                if (statement.Location - start >= chunkBytes)
                 {
                     chunks.Add((start, statement.Location));
                     start = statement.Location;
