@@ -9,7 +9,11 @@ namespace Stepwise.Linting;
 /// <param name="File">The file as named in findings.</param>
 /// <param name="Findings">Every finding not turned off or ignored, in line order.</param>
 /// <param name="Statements">How many statements were linted (embedded ones included).</param>
-public sealed record LintResult(string File, IReadOnlyList<LintFinding> Findings, int Statements);
+public sealed record LintResult(string File, IReadOnlyList<LintFinding> Findings, int Statements)
+{
+    /// <summary>True for a later part of a file whose findings are reported in parts (<see cref="Linter.Lint(string, string, Action{IReadOnlyList{LintFinding}}, CancellationToken)"/>).</summary>
+    internal bool Continues { get; init; }
+}
 
 /// <summary>
 /// Runs every rule over every statement of a file — Stepwise migrations (sections, their transaction
