@@ -177,7 +177,8 @@ public sealed partial class Linter
             while (started < windows.Count && pending.Count < ahead)
             {
                 var next = started++;
-                pending.Enqueue(Task.Run(() => ReadWindow(windows, next, cancellationToken), cancellationToken));
+                // Not cancelled as a task: cancellation surfaces as ReadWindow's own OperationCanceledException.
+                pending.Enqueue(Task.Run(() => ReadWindow(windows, next, cancellationToken)));
             }
             var (parsed, bodies) = pending.Dequeue().GetAwaiter().GetResult();
             LintWindow(parsed, bodies);

@@ -36,7 +36,7 @@ public static class SqlParser
             found[0] = run.ParseWindow(windows[0].Start, windows[0].End);
         }
         var index = 0;
-        return new SqlScript(run.Source, run.Statements(found.SelectMany(f => f).Concat(run.MetaCommands), ref index), run.OtherErrors);
+        return new SqlScript(run.Source, run.Statements(run.MetaCommands.Concat(found.SelectMany(f => f)), ref index), run.OtherErrors);
     }
 
     /// <summary>
@@ -85,7 +85,7 @@ public static class SqlParser
             var (start, end) = _windows[window];
             var (from, to) = (Source.ByteToChar(start), Source.ByteToChar(end));
             var index = 0;
-            return _run.Statements(_run.ParseWindow(start, end).Concat(_run.MetaCommands.Where(m => m.Start >= from && m.Start < to)), ref index);
+            return _run.Statements(_run.MetaCommands.Where(m => m.Start >= from && m.Start < to).Concat(_run.ParseWindow(start, end)), ref index);
         }
     }
 
@@ -295,7 +295,10 @@ public static class SqlParser
             found.Add(new Found(first, Math.Max(first, last), kind, tree, error));
         }
 
-        /// <summary>Statements of <paramref name="found"/> in source order, numbered on from <paramref name="index"/>.</summary>
+        /// <summary>
+        /// Statements of <paramref name="found"/> in source order, numbered on from <paramref name="index"/>; of two that start
+        /// at the same place (a statement after a meta-command starts where the command does), the one given first comes first.
+        /// </summary>
         internal List<SqlStatement> Statements(IEnumerable<Found> found, ref int index)
         {
             var statements = new List<SqlStatement>();
