@@ -171,34 +171,77 @@ public static class SqlParser
         internal const int ChunkBytes = 64 * 1024;
 
         /// <summary>
-        /// Byte ranges of whole statements, about <see cref="ChunkBytes"/> each, from the grammar's split (about a fifth of a
-        /// parse); null for a short script, or when the split fails on a syntax error: the whole text is then parsed as one,
-        /// which finds and cuts out the bad statement. A node's location in a piece's trees counts from the piece (Stepwise
-        /// only compares locations within a statement).
+        /// Byte ranges of whole statements, about <see cref="ChunkBytes"/> each; null for a short script. A node's location in
+        /// a piece's trees counts from the piece (Stepwise only compares locations within a statement).
         /// </summary>
+        /// <remarks>
+        /// The cuts are top-level semicolons found by <see cref="SqlLexer"/> outside parentheses (a rule's action list holds
+        /// semicolons): no call into the parser, whose split of a whole long file alone held tens of MB of native memory at
+        /// once. A semicolon also ends the statements of a SQL-standard function body (<c>BEGIN ATOMIC ... END</c>), which only
+        /// the grammar knows: a script with the word ATOMIC in its code is cut where the grammar's split says (about a fifth of
+        /// a parse), or parsed whole when that split fails on a syntax error (the parse then finds and cuts out the bad statement).
+        /// </remarks>
         internal List<(int Start, int End)>? Chunks()
         {
             if (_bytes.Length < 2L * chunkBytes)
             {
                 return null;
             }
+            var text = source.Text;
+            var cuts = new List<int>(); // byte offsets just past a cutting semicolon
+            var depth = 0;
+            var atomic = false;
+            var last = 0;
+            SqlLexer.Scan(text, 0, text.Length, (kind, from, to) =>
+            {
+                if (kind == SqlLexer.Segment.Code)
+                {
+                    var code = text.AsSpan(from, to - from);
+                    depth += code.Count('(') - code.Count(')');
+                    atomic |= code.Contains("atomic", StringComparison.OrdinalIgnoreCase);
+                }
+                else if (kind == SqlLexer.Segment.Semicolon && depth == 0 && source.CharToByte(to) is var at && at - last >= chunkBytes)
+                {
+                    cuts.Add(at);
+                    last = at;
+                }
+                return !atomic;
+            });
+            return atomic ? GrammarChunks() : Pieces(cuts);
+        }
+
+        private List<(int Start, int End)> Pieces(List<int> cuts)
+        {
+            var chunks = new List<(int Start, int End)>();
+            var start = 0;
+            foreach (var cut in cuts.Where(c => c < _bytes.Length))
+            {
+                chunks.Add((start, cut));
+                start = cut;
+            }
+            chunks.Add((start, _bytes.Length));
+            return chunks;
+        }
+
+        /// <summary>Cuts where the grammar's split says statements start; null when it fails on a syntax error.</summary>
+        private List<(int Start, int End)>? GrammarChunks()
+        {
             var (statements, error) = PgQuery.Parse(_bytes, withTrees: false);
             if (error is not null)
             {
                 return null;
             }
-            var chunks = new List<(int Start, int End)>();
+            var cuts = new List<int>();
             var start = 0;
             foreach (var statement in statements)
             {
                 if (statement.Location - start >= chunkBytes)
                 {
-                    chunks.Add((start, statement.Location));
+                    cuts.Add(statement.Location);
                     start = statement.Location;
                 }
             }
-            chunks.Add((start, _bytes.Length));
-            return chunks;
+            return Pieces(cuts);
         }
 
         /// <summary>

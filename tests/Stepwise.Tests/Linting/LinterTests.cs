@@ -63,6 +63,8 @@ public class LinterTests
             "UPDATE orders SET note = '' WHERE note IS NULL;",
             "ALTER TABLE orders ADD COLUMN flag boolean;",                        // after a data change in the same transaction
             "COMMIT;",
+            "SELEC 1;",                                                           // a syntax error does not stop the windows
+            "CREATE RULE keep AS ON DELETE TO orders DO INSTEAD (UPDATE orders SET note = 'gone'; SELECT 1);",
             "ALTER TABLE orders ALTER COLUMN created_at TYPE timestamptz;",
         ]);
         Assert.True(sql.Length > 20 * 1024);
@@ -79,6 +81,7 @@ public class LinterTests
         Assert.DoesNotContain(windowed.Findings, f => f.RuleId == "require-lock-timeout");
         Assert.DoesNotContain(windowed.Findings, f => f.RuleId == "prefer-robust-statements" && f.Statement.Contains("orders_total_idx", StringComparison.Ordinal));
         Assert.Contains(windowed.Findings, f => f.RuleId == "require-concurrent-index-deletion" && f.Message.Contains("orders", StringComparison.Ordinal));
+        Assert.Equal(["SELEC"], windowed.Findings.Where(f => f.RuleId == "syntax-error").Select(f => f.Excerpt!.Text.Trim()[..5]));
         Assert.Equal(whole.Findings.OrderBy(f => f.Line).ThenBy(f => f.Column).ThenBy(f => f.RuleId, StringComparer.Ordinal).Select(Describe), windowed.Findings.Select(Describe));
 
         // Without the earlier halves, the later statements are found: the test above could fail.
@@ -86,6 +89,11 @@ public class LinterTests
         Assert.Contains(alone.Findings, f => f.RuleId == "setting-not-null");
         Assert.Contains(alone.Findings, f => f.RuleId == "changing-column-type");
         Assert.Contains(alone.Findings, f => f.RuleId == "require-lock-timeout");
+
+        // A SQL-standard function body holds semicolons only the grammar knows are not statement ends: such a file is cut
+        // where the grammar says, and its body is not read as statements of the file.
+        var atomic = sql + "\nCREATE FUNCTION one() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END;\n" + filler;
+        Assert.Equal(new Linter { WindowBytes = int.MaxValue }.Lint(atomic, "big.sql").Findings.Select(Describe), new Linter { WindowBytes = 1024 }.Lint(atomic, "big.sql").Findings.Select(Describe));
 
         static string Describe(LintFinding f) => $"{f.Line}:{f.Column} {f.RuleId} {f.Severity} {f.Message} | {f.Fix} | {f.Statement}";
     }
