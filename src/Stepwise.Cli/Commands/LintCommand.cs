@@ -77,11 +77,15 @@ internal sealed class LintCommand : ICliCommand
         var linter = new Linter(options);
         var files = inputs.Where(i => config is null || !config.Excludes(i.Name)).ToList();
         // Files are independent: read and lint them on every core (rules are stateless), report in the given order. Text
-        // and JSON reports are written file by file as soon as every file before is done, so that only the files in
-        // flight are held; other formats need the whole run.
+        // and JSON reports are written as soon as every file before is done, and a file's findings as the linter hands
+        // them out (a long file's a window at a time), so that only the files in flight and the findings not yet written
+        // are held; other formats need the whole run.
         var reporter = LintReporters.For(context.FormatName);
         var streaming = reporter as IStreamingLintReporter;
         var results = new LintResult?[files.Count];
+        var pending = new List<LintFinding>?[files.Count]; // findings of a file whose turn to be written has not come
+        var done = new int?[files.Count]; // statements of each file linted to the end
+        var begun = new bool[files.Count]; // some of the file's findings are written
         var totals = new LintTotals();
         var next = 0;
         var gate = new Lock();
@@ -107,23 +111,64 @@ internal sealed class LintCommand : ICliCommand
         {
             // Files handed out one at a time, in order: the ones done but not yet written stay few.
             var order = Partitioner.Create(Enumerable.Range(0, files.Count), EnumerablePartitionerOptions.NoBuffering);
-            Parallel.ForEach(order, new ParallelOptions { CancellationToken = cancellationToken }, i =>
+            // One file per core and no more: the thread pool would otherwise add threads while files run, and every thread
+            // that parses keeps libpg_query's state and a malloc arena of its own for the rest of the process.
+            var parallel = new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount };
+            Parallel.ForEach(order, parallel, i =>
             {
                 var (name, path, text) = files[i];
                 var (read, problem) = text is null ? Read(name, File.ReadAllBytes(path!)) : (text, null);
-                results[i] = problem is null ? linter.Lint(read!, name, cancellationToken) : new LintResult(name, [problem], 0);
                 if (streaming is null)
                 {
+                    results[i] = problem is null ? linter.Lint(read!, name, cancellationToken) : new LintResult(name, [problem], 0);
                     return;
+                }
+                var statements = problem is null ? linter.Lint(read!, name, Found, cancellationToken) : 0;
+                if (problem is not null)
+                {
+                    Found([problem]);
                 }
                 lock (gate)
                 {
-                    while (next < results.Length && results[next] is { } ready)
+                    done[i] = statements;
+                    while (next < files.Count)
                     {
-                        Emit(writer => streaming.WriteFile(ready, writer));
-                        totals.Add(ready);
-                        results[next++] = null;
+                        // The next file's findings so far are written now, its later ones as they come.
+                        if (pending[next] is { } held)
+                        {
+                            pending[next] = null;
+                            Write(next, held);
+                        }
+                        if (done[next] is not { } count)
+                        {
+                            break;
+                        }
+                        totals.AddFile(count);
+                        next++;
                     }
+                }
+
+                void Found(IReadOnlyList<LintFinding> findings)
+                {
+                    lock (gate)
+                    {
+                        if (next == i)
+                        {
+                            Write(i, findings);
+                        }
+                        else
+                        {
+                            (pending[i] ??= []).AddRange(findings);
+                        }
+                    }
+                }
+
+                void Write(int file, IReadOnlyList<LintFinding> findings)
+                {
+                    var part = new LintResult(files[file].Name, findings, 0) { Continues = begun[file] };
+                    Emit(writer => streaming.WriteFile(part, writer));
+                    totals.AddFindings(findings);
+                    begun[file] = true;
                 }
             });
         }

@@ -5,17 +5,30 @@ namespace Stepwise.Linting;
 
 /// <summary>
 /// What a rule knows beyond the statement: the file, whether it is a Stepwise migration or plain SQL,
-/// the statements before this one, the tables created earlier in the same file, and (with a database)
+/// what the statements before this one did, the tables created earlier in the same file, and (with a database)
 /// table sizes. Rules report findings through it.
 /// </summary>
+/// <remarks>
+/// A long file is linted in windows and its trees are let go as the rules move on: of the statements before the current
+/// one the context keeps only small facts (tables created, columns added and retyped, CHECK constraints, indexes and
+/// constraints dropped IF EXISTS: see <see cref="Remembered{T}"/>), the statements of the transaction block still open,
+/// and the statements of the few kinds in <see cref="LookBackKinds"/>.
+/// </remarks>
 public sealed class LintContext
 {
-    private readonly List<LintStatement> _earlier = [];
+    /// <summary>The parse-tree kinds <see cref="EarlierOfKind"/> answers for: statements rules look back at that are rare in any file.</summary>
+    public static IReadOnlySet<string> LookBackKinds { get; } = new HashSet<string>(StringComparer.Ordinal) { "CreateSchemaStmt", "CreatedbStmt", "VariableSetStmt", "SelectStmt" };
+
+    /// <summary>What is remembered of every statement as it is left behind, in this order (each fills a fact of <see cref="Remembered{T}"/>).</summary>
+    private static readonly Action<LintStatement, LintContext>[] s_remember =
+        [Rules.ColumnHistory.Remember, Rules.IndexTables.Remember, Rules.SettingNotNull.Remember, Rules.PreferRobustStatements.Remember];
+
     private readonly Dictionary<string, List<LintStatement>> _byKind = new(StringComparer.Ordinal);
-    private readonly Dictionary<RelationName, List<LintStatement>> _byTarget = [];
-    private readonly Dictionary<int, List<LintStatement>> _byTransaction = [];
+    private List<LintStatement> _transaction = [];
+    private int _transactionGroup = -1;
     private readonly HashSet<RelationName> _created = [];
     private readonly HashSet<string> _reported = new(StringComparer.Ordinal);
+    private readonly Dictionary<Type, object> _facts = [];
     private readonly LintOptions _options;
     private readonly Action<LintRule, LintStatement, string, (RelationName Table, TableSize Size)?, LintSeverity?> _report;
 
@@ -36,15 +49,18 @@ public sealed class LintContext
     /// <summary>The PostgreSQL major version targeted.</summary>
     public int PostgresVersion => _options.PostgresVersion;
 
-    /// <summary>The statements before the current one, in order (embedded ones included).</summary>
-    public IReadOnlyList<LintStatement> Earlier => _earlier;
-
-    /// <summary>Earlier statements of the given parse-tree kinds, in order: look-backs stay cheap in long files.</summary>
+    /// <summary>Earlier statements of the given parse-tree kinds (of <see cref="LookBackKinds"/>), in order, embedded ones included.</summary>
+    /// <exception cref="ArgumentException">A kind not in <see cref="LookBackKinds"/>: statements of other kinds are not kept.</exception>
     public IEnumerable<LintStatement> EarlierOfKind(params string[] kinds)
     {
+        ArgumentNullException.ThrowIfNull(kinds);
         IEnumerable<LintStatement> found = [];
         foreach (var kind in kinds)
         {
+            if (!LookBackKinds.Contains(kind))
+            {
+                throw new ArgumentException($"earlier {kind} statements are not kept (only {string.Join(", ", LookBackKinds)}): remember the facts the rule needs instead", nameof(kinds));
+            }
             if (_byKind.TryGetValue(kind, out var list))
             {
                 found = found.Concat(list);
@@ -53,13 +69,25 @@ public sealed class LintContext
         return kinds.Length == 1 ? found : found.OrderBy(s => s.Index);
     }
 
-    /// <summary>Earlier statements whose target is <paramref name="relation"/> (ALTER TABLE, CREATE INDEX, UPDATE, ...), in order.</summary>
-    public IReadOnlyList<LintStatement> EarlierOn(RelationName relation) =>
-        _byTarget.TryGetValue(Normalize(relation), out var list) ? list : [];
-
     /// <summary>Earlier statements that run in the same transaction as <paramref name="statement"/> (none for an autocommit one).</summary>
-    public IReadOnlyList<LintStatement> EarlierInTransaction(LintStatement statement) =>
-        statement.InTransaction && _byTransaction.TryGetValue(statement.TransactionGroup, out var list) ? list : [];
+    public IReadOnlyList<LintStatement> EarlierInTransaction(LintStatement statement)
+    {
+        ArgumentNullException.ThrowIfNull(statement);
+        return statement.InTransaction && statement.TransactionGroup == _transactionGroup ? _transaction : [];
+    }
+
+    /// <summary>
+    /// A fact about the statements before the current one, kept for the whole file: created empty on first use, filled as
+    /// each statement is left behind (the rules' helpers do both), so that no earlier statement's tree need be kept.
+    /// </summary>
+    internal T Remembered<T>() where T : class, new()
+    {
+        if (!_facts.TryGetValue(typeof(T), out var fact))
+        {
+            _facts[typeof(T)] = fact = new T();
+        }
+        return (T)fact;
+    }
 
     /// <summary>The rule being run (set by the linter).</summary>
     internal LintRule? CurrentRule { get; set; }
@@ -99,15 +127,19 @@ public sealed class LintContext
 
     internal void Advance(LintStatement statement)
     {
-        _earlier.Add(statement);
-        Append(_byKind, statement.Tree.Kind, statement);
-        if (statement.Tree.Target is { } target)
+        if (LookBackKinds.Contains(statement.Tree.Kind))
         {
-            Append(_byTarget, Normalize(target), statement);
+            Append(_byKind, statement.Tree.Kind, statement);
         }
         if (statement.InTransaction)
         {
-            Append(_byTransaction, statement.TransactionGroup, statement);
+            // Transaction groups only grow in file order: a statement of a new one never looks back at an older one.
+            if (statement.TransactionGroup != _transactionGroup)
+            {
+                _transaction = [];
+                _transactionGroup = statement.TransactionGroup;
+            }
+            _transaction.Add(statement);
         }
         var root = statement.Tree.Root;
         var created = root.Kind switch
@@ -120,6 +152,10 @@ public sealed class LintContext
         if (created is { } relation)
         {
             _created.Add(Normalize(relation));
+        }
+        foreach (var remember in s_remember)
+        {
+            remember(statement, this);
         }
     }
 

@@ -9,7 +9,11 @@ namespace Stepwise.Linting;
 /// <param name="File">The file as named in findings.</param>
 /// <param name="Findings">Every finding not turned off or ignored, in line order.</param>
 /// <param name="Statements">How many statements were linted (embedded ones included).</param>
-public sealed record LintResult(string File, IReadOnlyList<LintFinding> Findings, int Statements);
+public sealed record LintResult(string File, IReadOnlyList<LintFinding> Findings, int Statements)
+{
+    /// <summary>True for a later part of a file whose findings are reported in parts (<see cref="Linter.Lint(string, string, Action{IReadOnlyList{LintFinding}}, CancellationToken)"/>).</summary>
+    internal bool Continues { get; init; }
+}
 
 /// <summary>
 /// Runs every rule over every statement of a file — Stepwise migrations (sections, their transaction
@@ -81,6 +85,9 @@ public sealed partial class Linter
     private readonly LintOptions _options;
     private readonly IReadOnlyList<LintRule> _rules;
 
+    /// <summary>Bytes of plain SQL parsed and linted at a time (a window is at least this, in whole statements; tests make it small).</summary>
+    internal int WindowBytes { get; init; } = SqlParser.ScriptRun.ChunkBytes;
+
     /// <summary>A linter with every rule.</summary>
     public Linter(LintOptions? options = null) : this(options, AllRules)
     {
@@ -102,29 +109,116 @@ public sealed partial class Linter
     public LintResult Lint(string text, string fileName, CancellationToken cancellationToken = default)
     {
         var findings = new List<LintFinding>();
-        var script = SqlParser.ParseFile(text, fileName, cancellationToken);
-        cancellationToken.ThrowIfCancellationRequested();
-        var source = script.Source;
-        foreach (var error in script.Errors)
+        var statements = Lint(text, fileName, findings.AddRange, cancellationToken);
+        return new LintResult(fileName, findings, statements);
+    }
+
+    /// <summary>
+    /// Lints one file's text, handing its findings to <paramref name="write"/> in order (line, column, rule id) a batch
+    /// at a time, as soon as no later statement can report before them; returns how many statements were linted.
+    /// </summary>
+    /// <remarks>
+    /// Plain SQL is parsed and linted in windows of whole statements (<see cref="SqlParser.ParseInWindows"/>), the next
+    /// windows parsed on other cores while the rules run over this one, in file order: a long file holds the trees of a
+    /// few windows, not of every statement, and rules that look back at earlier statements keep only the facts they need
+    /// (<see cref="LintContext"/>). A Stepwise migration (sections, read whole by the migration reader) is one window.
+    /// </remarks>
+    /// <exception cref="OperationCanceledException">Cancelled.</exception>
+    internal int Lint(string text, string fileName, Action<IReadOnlyList<LintFinding>> write, CancellationToken cancellationToken)
+    {
+        var queue = new FindingQueue(write);
+        int statements;
+        if (IsStepwiseMigration(text))
         {
-            findings.Add(new LintFinding
-            {
-                RuleId = SyntaxErrorId, Severity = LintSeverity.Error, File = fileName, Line = error.Line, Column = error.Column, EndLine = error.Line,
-                Message = error.Message, Fix = error.Hint, Excerpt = error.Excerpt,
-            });
+            var script = SqlParser.ParseFile(text, fileName, cancellationToken);
+            cancellationToken.ThrowIfCancellationRequested();
+            queue.AddSyntaxErrors(script.Errors, ofWholeText: false);
+            var units = MigrationUnits(script, fileName);
+            var context = Start(script.Source, plainSql: false, queue);
+            statements = 0;
+            LintUnits(units, ReadTrees(script.Source, units.Select(u => u.Statement).ToList(), cancellationToken), context, ref statements, cancellationToken);
         }
+        else
+        {
+            statements = LintPlain(text, fileName, queue, cancellationToken);
+        }
+        queue.Flush(int.MaxValue);
+        return statements;
+    }
 
-        var units = IsStepwiseMigration(text) ? MigrationUnits(script, fileName) : PlainUnits(script);
-        var ignores = Ignores.Read(source, _rules, findings);
-        var context = new LintContext(fileName, plainSql: units.Plain, _options, (rule, statement, message, sized, severity) =>
-            Add(findings, rule, statement, message, sized, severity, source, ignores));
+    private LintContext Start(SourceText source, bool plainSql, FindingQueue queue)
+    {
+        var ignores = Ignores.Read(source, _rules, queue.BadIgnores);
+        return new LintContext(source.FileName, plainSql, _options, (rule, statement, message, sized, severity) =>
+            Add(queue.RuleFindings, rule, statement, message, sized, severity, source, ignores));
+    }
 
-        var bodies = ReadTrees(script, units.Statements, cancellationToken);
-        var index = 0;
-        for (var u = 0; u < units.Statements.Count; u++)
+    private int LintPlain(string text, string fileName, FindingQueue queue, CancellationToken cancellationToken)
+    {
+        var windows = SqlParser.ParseInWindows(text, fileName, cancellationToken, WindowBytes);
+        var source = windows.Source;
+        queue.AddSyntaxErrors(windows.OtherErrors, ofWholeText: true);
+        var context = Start(source, plainSql: true, queue);
+        var transactions = new PlainTransactions(_options);
+        var statements = 0;
+        if (windows.Count == 1)
+        {
+            var (parsed, bodies) = ReadWindow(windows, 0, cancellationToken);
+            LintWindow(parsed, bodies);
+            return statements;
+        }
+        // Parsing and reading trees needs no order: the next windows are read on other cores while the rules, which go in
+        // file order, run over this one. At most one window per core is read ahead, so a long file holds a few windows.
+        var ahead = Math.Max(2, Environment.ProcessorCount);
+        var pending = new Queue<Task<(IReadOnlyList<SqlStatement>, IReadOnlyList<EmbeddedStatement>?[])>>();
+        var started = 0;
+        for (var w = 0; w < windows.Count; w++)
+        {
+            while (started < windows.Count && pending.Count < ahead)
+            {
+                var next = started++;
+                // Not cancelled as a task: cancellation surfaces as ReadWindow's own OperationCanceledException.
+                pending.Enqueue(Task.Run(() => ReadWindow(windows, next, cancellationToken)));
+            }
+            var (parsed, bodies) = pending.Dequeue().GetAwaiter().GetResult();
+            LintWindow(parsed, bodies);
+            // Every statement of the windows after this one starts on this line or later: what came before can be written.
+            queue.Flush(w + 1 < windows.Count ? windows.StartLine(w + 1) : int.MaxValue);
+        }
+        return statements;
+
+        void LintWindow(IReadOnlyList<SqlStatement> parsed, IReadOnlyList<EmbeddedStatement>?[] bodies)
+        {
+            queue.AddSyntaxErrors(parsed.Select(s => s.Error).OfType<SqlError>(), ofWholeText: false);
+            var units = new List<Unit>();
+            var unitBodies = new List<IReadOnlyList<EmbeddedStatement>?>();
+            for (var i = 0; i < parsed.Count; i++)
+            {
+                if (transactions.Next(parsed[i]) is { } unit)
+                {
+                    units.Add(unit);
+                    unitBodies.Add(bodies[i]);
+                }
+            }
+            LintUnits(units, unitBodies, context, ref statements, cancellationToken);
+        }
+    }
+
+    /// <summary>One window's statements, each tree's facts read and its PL/pgSQL body (with theirs) parsed.</summary>
+    private static (IReadOnlyList<SqlStatement>, IReadOnlyList<EmbeddedStatement>?[]) ReadWindow(SqlParser.ScriptWindows windows, int window, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var statements = windows.Parse(window);
+        var bodies = ReadTrees(windows.Source, statements, cancellationToken, parallel: windows.Count == 1);
+        return (statements, bodies);
+    }
+
+    private void LintUnits(IReadOnlyList<Unit> units, IReadOnlyList<IReadOnlyList<EmbeddedStatement>?> bodies, LintContext context, ref int index, CancellationToken cancellationToken)
+    {
+        for (var u = 0; u < units.Count; u++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var unit = units.Statements[u];
+            var unit = units[u];
             var lintStatement = new LintStatement(index++, unit.Statement.Tree!, unit.Statement.Text, unit.Statement.Span.StartLine, unit.Statement.Span.StartColumn,
                 unit.Statement.Span.EndLine, unit.InTransaction, unit.Group, embedded: false, anchorLine: unit.Statement.Span.StartLine);
             Run(lintStatement, context);
@@ -138,26 +232,28 @@ public sealed partial class Linter
                 }
             }
         }
-        return new LintResult(fileName, [.. findings.OrderBy(f => f.Line).ThenBy(f => f.Column).ThenBy(f => f.RuleId, StringComparer.Ordinal)], index);
     }
 
-    /// <summary>Statements from which a long file is read on every core (below, one thread: a directory's files already share the cores).</summary>
+    /// <summary>Statements from which a window is read on every core (below, one thread: a directory's files already share the cores).</summary>
     private const int ParallelStatements = 256;
 
     /// <summary>
-    /// Reads every statement's tree, the facts rules ask of it, and its PL/pgSQL body (with theirs), before the rules run:
-    /// the rules go in file order (they look back at earlier statements), this part needs no order, so a long file
-    /// does it on every core.
+    /// Reads the facts rules ask of every statement's tree, and its PL/pgSQL body (with theirs), before the rules run:
+    /// the rules go in file order (they look back at earlier statements), this part needs no order.
     /// </summary>
-    private static IReadOnlyList<EmbeddedStatement>?[] ReadTrees(SqlScript script, IReadOnlyList<Unit> units, CancellationToken cancellationToken)
+    private static IReadOnlyList<EmbeddedStatement>?[] ReadTrees(SourceText source, IReadOnlyList<SqlStatement> statements, CancellationToken cancellationToken, bool parallel = true)
     {
         // Only the statements of a body are kept, not the parser's tree of the whole body.
-        var bodies = new IReadOnlyList<EmbeddedStatement>?[units.Count];
+        var bodies = new IReadOnlyList<EmbeddedStatement>?[statements.Count];
         void Read(int i)
         {
-            var statement = units[i].Statement;
-            statement.Tree!.Prepare();
-            if (PlpgsqlParser.Parse(script, statement) is { } body)
+            var statement = statements[i];
+            if (statement.Tree is null)
+            {
+                return;
+            }
+            statement.Tree.Prepare();
+            if (PlpgsqlParser.Parse(source, statement) is { } body)
             {
                 foreach (var embedded in body.Statements)
                 {
@@ -166,16 +262,16 @@ public sealed partial class Linter
                 bodies[i] = body.Statements;
             }
         }
-        if (units.Count < ParallelStatements)
+        if (!parallel || statements.Count < ParallelStatements)
         {
-            for (var i = 0; i < units.Count; i++)
+            for (var i = 0; i < statements.Count; i++)
             {
                 Read(i);
             }
         }
         else
         {
-            Parallel.For(0, units.Count, new ParallelOptions { CancellationToken = cancellationToken }, Read);
+            Parallel.For(0, statements.Count, new ParallelOptions { CancellationToken = cancellationToken }, Read);
         }
         return bodies;
     }
@@ -237,12 +333,10 @@ public sealed partial class Linter
 
     private sealed record Unit(SqlStatement Statement, bool InTransaction, int Group);
 
-    private sealed record Units(IReadOnlyList<Unit> Statements, bool Plain);
-
     private static bool IsStepwiseMigration(string text) => MigrationMarker().IsMatch(text);
 
     /// <summary>A Stepwise (or dbmate) migration: each section runs in one transaction unless it cannot.</summary>
-    private static Units MigrationUnits(SqlScript script, string fileName)
+    private static List<Unit> MigrationUnits(SqlScript script, string fileName)
     {
         var migration = MigrationFileReader.ReadStandalone(script, fileName);
         var units = new List<Unit>();
@@ -255,32 +349,102 @@ public sealed partial class Linter
                 units.Add(new Unit(statement, section.RunsInTransaction, section.RunsInTransaction ? group : ++group));
             }
         }
-        return new Units(units, Plain: false);
+        return units;
     }
 
-    /// <summary>Plain SQL: autocommit, except between BEGIN and COMMIT (or throughout, when assumed).</summary>
-    private Units PlainUnits(SqlScript script)
+    /// <summary>Plain SQL, statement by statement in file order: autocommit, except between BEGIN and COMMIT (or throughout, when assumed).</summary>
+    private sealed class PlainTransactions(LintOptions options)
     {
-        var units = new List<Unit>();
-        var group = 0;
-        var inBlock = false;
-        foreach (var statement in script.Statements.Where(s => s.Kind == StatementKind.Sql && s.Tree is not null))
+        private int _group;
+        private bool _inBlock;
+
+        /// <summary>The statement with the transaction it runs in; null for one that is not linted (invalid, a meta-command).</summary>
+        internal Unit? Next(SqlStatement statement)
         {
-            var kind = statement.Tree!.Root.Kind == "TransactionStmt" ? statement.Tree.Root.String("kind") : null;
+            if (statement.Kind != StatementKind.Sql || statement.Tree is null)
+            {
+                return null;
+            }
+            var kind = statement.Tree.Root.Kind == "TransactionStmt" ? statement.Tree.Root.String("kind") : null;
             if (kind is "TRANS_STMT_BEGIN" or "TRANS_STMT_START")
             {
-                inBlock = true;
-                group++;
+                _inBlock = true;
+                _group++;
             }
-            var inTransaction = _options.AssumeInTransaction || inBlock;
-            units.Add(new Unit(statement, inTransaction, _options.AssumeInTransaction ? 0 : inBlock ? group : ++group));
+            var inTransaction = options.AssumeInTransaction || _inBlock;
+            var unit = new Unit(statement, inTransaction, options.AssumeInTransaction ? 0 : _inBlock ? _group : ++_group);
             if (kind is "TRANS_STMT_COMMIT" or "TRANS_STMT_ROLLBACK" or "TRANS_STMT_PREPARE")
             {
-                inBlock = false;
-                group++;
+                _inBlock = false;
+                _group++;
+            }
+            return unit;
+        }
+    }
+
+    /// <summary>
+    /// A file's findings on their way out, in the order of a whole-file sort — syntax errors by offset, then bad ignores,
+    /// then the rules' findings, sorted by line, column and rule id — but written as soon as nothing later can sort
+    /// before them: the findings of a long file are not all held until its end.
+    /// </summary>
+    private sealed class FindingQueue(Action<IReadOnlyList<LintFinding>> write)
+    {
+        private readonly List<(int Offset, LintFinding Finding)> _syntax = [];
+        private readonly List<(int Offset, LintFinding Finding)> _wholeTextSyntax = [];
+
+        /// <summary>Findings of inline ignores (read before any statement).</summary>
+        internal List<LintFinding> BadIgnores { get; } = [];
+
+        /// <summary>The rules' findings, as reported.</summary>
+        internal List<LintFinding> RuleFindings { get; } = [];
+
+        internal void AddSyntaxErrors(IEnumerable<SqlError> errors, bool ofWholeText)
+        {
+            foreach (var error in errors)
+            {
+                (ofWholeText ? _wholeTextSyntax : _syntax).Add((error.Offset, new LintFinding
+                {
+                    RuleId = SyntaxErrorId, Severity = LintSeverity.Error, File = error.File, Line = error.Line, Column = error.Column, EndLine = error.Line,
+                    Message = error.Message, Fix = error.Hint, Excerpt = error.Excerpt,
+                }));
             }
         }
-        return new Units(units, Plain: true);
+
+        /// <summary>Writes the findings on lines before <paramref name="beforeLine"/>: no finding still to come can be on one of them.</summary>
+        internal void Flush(int beforeLine)
+        {
+            var batch = new List<LintFinding>();
+            // A statement's errors come before the whole text's at the same offset, as SqlScript.Errors orders them.
+            batch.AddRange(Take(_syntax, f => f.Finding.Line, beforeLine).Concat(Take(_wholeTextSyntax, f => f.Finding.Line, beforeLine))
+                .OrderBy(f => f.Offset).Select(f => f.Finding));
+            batch.AddRange(Take(BadIgnores, f => f.Line, beforeLine));
+            batch.AddRange(Take(RuleFindings, f => f.Line, beforeLine));
+            if (batch.Count > 0)
+            {
+                write([.. batch.OrderBy(f => f.Line).ThenBy(f => f.Column).ThenBy(f => f.RuleId, StringComparer.Ordinal)]);
+            }
+        }
+
+        /// <summary>Removes and returns, in order, the items on lines before <paramref name="beforeLine"/>.</summary>
+        private static List<T> Take<T>(List<T> items, Func<T, int> line, int beforeLine)
+        {
+            var taken = new List<T>();
+            var kept = 0;
+            for (var i = 0; i < items.Count; i++)
+            {
+                var item = items[i];
+                if (line(item) < beforeLine)
+                {
+                    taken.Add(item);
+                }
+                else
+                {
+                    items[kept++] = item;
+                }
+            }
+            items.RemoveRange(kept, items.Count - kept);
+            return taken;
+        }
     }
 
     [GeneratedRegex(@"^\s*--\s*(stepwise|migrate):up\b", RegexOptions.Multiline | RegexOptions.IgnoreCase)]

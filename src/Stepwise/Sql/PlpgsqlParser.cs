@@ -28,11 +28,17 @@ public static class PlpgsqlParser
     /// </summary>
     public static PlpgsqlBody? Parse(SqlScript script, SqlStatement statement)
     {
+        ArgumentNullException.ThrowIfNull(script);
+        return Parse(script.Source, statement);
+    }
+
+    /// <summary><see cref="Parse(SqlScript, SqlStatement)"/> for a statement of <paramref name="source"/> (a script read in windows).</summary>
+    internal static PlpgsqlBody? Parse(SourceText source, SqlStatement statement)
+    {
         if (statement.Tree is not { } tree || !IsPlpgsql(tree.Root) || !HasBody(tree.Root))
         {
             return null;
         }
-        var source = script.Source;
         var bodyLine = BodyStartLine(source, statement);
         // Exactly the text the tree came from: a NUL left in would cut the C string short, and a
         // truncated CREATE FUNCTION without its body aborts libpg_query.

@@ -21,29 +21,95 @@ public static class SqlParser
 
     private static SqlScript Run(string text, string? fileName, bool withTrees, CancellationToken cancellationToken)
     {
-        var source = new SourceText(text, fileName);
-        var run = new ScriptRun(source, withTrees, cancellationToken);
+        var run = new ScriptRun(new SourceText(text, fileName), withTrees, cancellationToken);
         run.MaskUnparseableText();
-        if (withTrees && run.Chunks() is { Count: > 1 } chunks)
+        var windows = withTrees ? run.Windows() : [(0, run.Source.Utf8.Length)];
+        var found = new List<ScriptRun.Found>[windows.Count];
+        if (windows.Count > 1)
         {
             // A long script is parsed in pieces of whole statements, on every core: the parser's own memory (its trees and
             // their JSON) stays that of one piece, not of the whole file, and one big file uses every core like many small ones.
-            Parallel.ForEach(chunks, new ParallelOptions { CancellationToken = cancellationToken }, c => run.ParseWindow(c.Start, c.End));
+            Parallel.For(0, windows.Count, new ParallelOptions { CancellationToken = cancellationToken }, w => found[w] = run.ParseWindow(windows[w].Start, windows[w].End));
         }
         else
         {
-            run.ParseWindow(0, source.Utf8.Length);
+            found[0] = run.ParseWindow(windows[0].Start, windows[0].End);
         }
-        return run.Finish();
+        var index = 0;
+        return new SqlScript(run.Source, run.Statements(run.MetaCommands.Concat(found.SelectMany(f => f)), ref index), run.OtherErrors);
+    }
+
+    /// <summary>
+    /// Parses <paramref name="text"/> in windows of whole statements (about 64 KiB each) that the caller takes one at a
+    /// time, in any order and from any thread, so that a long file never has every statement's tree at once. One window
+    /// for a short script, or when the grammar's split fails on a syntax error (the whole text is then parsed as one).
+    /// </summary>
+    /// <exception cref="SqlParserUnavailableException">libpg_query is not installed.</exception>
+    internal static ScriptWindows ParseInWindows(string text, string fileName, CancellationToken cancellationToken, int windowBytes = ScriptRun.ChunkBytes)
+    {
+        var run = new ScriptRun(new SourceText(text, fileName), withTrees: true, cancellationToken, windowBytes);
+        run.MaskUnparseableText();
+        return new ScriptWindows(run, run.Windows());
+    }
+
+    /// <summary>A script parsed window by window (<see cref="ParseInWindows"/>).</summary>
+    internal sealed class ScriptWindows
+    {
+        private readonly ScriptRun _run;
+        private readonly IReadOnlyList<(int Start, int End)> _windows;
+
+        internal ScriptWindows(ScriptRun run, IReadOnlyList<(int Start, int End)> windows)
+        {
+            _run = run;
+            _windows = windows;
+        }
+
+        /// <summary>The text and its maps.</summary>
+        internal SourceText Source => _run.Source;
+
+        /// <summary>Problems of the whole text found before any window is parsed (NUL characters).</summary>
+        internal IReadOnlyList<SqlError> OtherErrors => _run.OtherErrors;
+
+        /// <summary>How many windows.</summary>
+        internal int Count => _windows.Count;
+
+        /// <summary>The 1-based line where window <paramref name="window"/> starts: every statement of it (and of the ones after) starts there or later.</summary>
+        internal int StartLine(int window) => Source.LineColumn(Source.ByteToChar(_windows[window].Start)).Line;
+
+        /// <summary>
+        /// The statements of one window, in order (psql meta-commands in it included). Windows are parsed independently, so
+        /// <see cref="SqlStatement.Index"/> counts from 0 in each.
+        /// </summary>
+        internal IReadOnlyList<SqlStatement> Parse(int window)
+        {
+            var (start, end) = _windows[window];
+            var (from, to) = (Source.ByteToChar(start), Source.ByteToChar(end));
+            var index = 0;
+            return _run.Statements(_run.MetaCommands.Where(m => m.Start >= from && m.Start < to).Concat(_run.ParseWindow(start, end)), ref index);
+        }
     }
 
     /// <summary>One parse of one script: the masked bytes handed to the parser and what came back.</summary>
-    private sealed class ScriptRun(SourceText source, bool withTrees, CancellationToken cancellationToken)
+    internal sealed class ScriptRun(SourceText source, bool withTrees, CancellationToken cancellationToken, int chunkBytes = ScriptRun.ChunkBytes)
     {
         private byte[] _bytes = source.Utf8; // copied before anything is blanked out
         private char[]? _maskedText; // the text the parser saw, as characters, once anything was blanked out
-        private readonly List<(int Start, int End, StatementKind Kind, StatementTree? Tree, SqlError? Error)> _found = [];
+        private readonly List<Found> _metaCommands = [];
         private readonly List<SqlError> _otherErrors = [];
+
+        /// <summary>A statement found: its character range, and its tree or error.</summary>
+        internal readonly record struct Found(int Start, int End, StatementKind Kind, StatementTree? Tree, SqlError? Error);
+
+        internal SourceText Source => source;
+
+        /// <summary>The psql meta-commands of the whole text, in order (found before parsing).</summary>
+        internal IReadOnlyList<Found> MetaCommands => _metaCommands;
+
+        /// <summary>Problems of the whole text that belong to no statement (NUL characters).</summary>
+        internal IReadOnlyList<SqlError> OtherErrors => _otherErrors;
+
+        /// <summary>The byte ranges parsed one call each: <see cref="Chunks"/>, or the whole text.</summary>
+        internal List<(int Start, int End)> Windows() => Chunks() ?? [(0, _bytes.Length)];
 
         /// <summary>
         /// psql meta-commands and NUL characters cannot reach the parser: blank them out (same byte
@@ -63,7 +129,7 @@ public static class SqlParser
                         $"psql meta-command {command} is not supported",
                         "Stepwise runs plain SQL over one connection, without psql. Write it as SQL, or remove it"
                         + (command is "\\c" or "\\connect" ? " (use one migration directory per database)." : "."));
-                    _found.Add((start, end2, StatementKind.MetaCommand, null, error));
+                    _metaCommands.Add(new Found(start, end2, StatementKind.MetaCommand, null, error));
                 }
                 return true;
             });
@@ -105,34 +171,77 @@ public static class SqlParser
         internal const int ChunkBytes = 64 * 1024;
 
         /// <summary>
-        /// Byte ranges of whole statements, about <see cref="ChunkBytes"/> each, from the grammar's split (about a fifth of a
-        /// parse); null for a short script, or when the split fails on a syntax error: the whole text is then parsed as one,
-        /// which finds and cuts out the bad statement. A node's location in a piece's trees counts from the piece (Stepwise
-        /// only compares locations within a statement).
+        /// Byte ranges of whole statements, about <see cref="ChunkBytes"/> each; null for a short script. A node's location in
+        /// a piece's trees counts from the piece (Stepwise only compares locations within a statement).
         /// </summary>
+        /// <remarks>
+        /// The cuts are top-level semicolons found by <see cref="SqlLexer"/> outside parentheses (a rule's action list holds
+        /// semicolons): no call into the parser, whose split of a whole long file alone held tens of MB of native memory at
+        /// once. A semicolon also ends the statements of a SQL-standard function body (<c>BEGIN ATOMIC ... END</c>), which only
+        /// the grammar knows: a script with the word ATOMIC in its code is cut where the grammar's split says (about a fifth of
+        /// a parse), or parsed whole when that split fails on a syntax error (the parse then finds and cuts out the bad statement).
+        /// </remarks>
         internal List<(int Start, int End)>? Chunks()
         {
-            if (_bytes.Length < 2 * ChunkBytes)
+            if (_bytes.Length < 2L * chunkBytes)
             {
                 return null;
             }
+            var text = source.Text;
+            var cuts = new List<int>(); // byte offsets just past a cutting semicolon
+            var depth = 0;
+            var atomic = false;
+            var last = 0;
+            SqlLexer.Scan(text, 0, text.Length, (kind, from, to) =>
+            {
+                if (kind == SqlLexer.Segment.Code)
+                {
+                    var code = text.AsSpan(from, to - from);
+                    depth += code.Count('(') - code.Count(')');
+                    atomic |= code.Contains("atomic", StringComparison.OrdinalIgnoreCase);
+                }
+                else if (kind == SqlLexer.Segment.Semicolon && depth == 0 && source.CharToByte(to) is var at && at - last >= chunkBytes)
+                {
+                    cuts.Add(at);
+                    last = at;
+                }
+                return !atomic;
+            });
+            return atomic ? GrammarChunks() : Pieces(cuts);
+        }
+
+        private List<(int Start, int End)> Pieces(List<int> cuts)
+        {
+            var chunks = new List<(int Start, int End)>();
+            var start = 0;
+            foreach (var cut in cuts.Where(c => c < _bytes.Length))
+            {
+                chunks.Add((start, cut));
+                start = cut;
+            }
+            chunks.Add((start, _bytes.Length));
+            return chunks;
+        }
+
+        /// <summary>Cuts where the grammar's split says statements start; null when it fails on a syntax error.</summary>
+        private List<(int Start, int End)>? GrammarChunks()
+        {
             var (statements, error) = PgQuery.Parse(_bytes, withTrees: false);
             if (error is not null)
             {
                 return null;
             }
-            var chunks = new List<(int Start, int End)>();
+            var cuts = new List<int>();
             var start = 0;
             foreach (var statement in statements)
             {
-                if (statement.Location - start >= ChunkBytes)
+                if (statement.Location - start >= chunkBytes)
                 {
-                    chunks.Add((start, statement.Location));
+                    cuts.Add(statement.Location);
                     start = statement.Location;
                 }
             }
-            chunks.Add((start, _bytes.Length));
-            return chunks;
+            return Pieces(cuts);
         }
 
         /// <summary>
@@ -141,7 +250,14 @@ public static class SqlParser
         /// after it, so one bad statement never hides the others. (libpg_query's scanner-based splitter
         /// is not used for this: it drops statements that hold no keyword and splits BEGIN ATOMIC bodies.)
         /// </summary>
-        internal void ParseWindow(int start, int end)
+        internal List<Found> ParseWindow(int start, int end)
+        {
+            var found = new List<Found>();
+            ParseWindow(start, end, found);
+            return found;
+        }
+
+        private void ParseWindow(int start, int end, List<Found> found)
         {
             var text = source.Text;
             while (start < end)
@@ -154,7 +270,7 @@ public static class SqlParser
                     {
                         var from = start + raw.Location;
                         var to = raw.Length == 0 ? end : from + raw.Length;
-                        Add(source.ByteToChar(from), source.ByteToChar(to), StatementKind.Sql, raw.Tree, null);
+                        Add(found, source.ByteToChar(from), source.ByteToChar(to), StatementKind.Sql, raw.Tree, null);
                     }
                     return;
                 }
@@ -164,7 +280,7 @@ public static class SqlParser
                 if (error.Value.CursorPosition <= 0)
                 {
                     // No position: the whole window is the bad statement.
-                    Add(windowStart, windowEnd, StatementKind.Invalid, null, ErrorAt(SqlLexer.SkipTrivia(text, windowStart, windowEnd), error.Value));
+                    Add(found, windowStart, windowEnd, StatementKind.Invalid, null, ErrorAt(SqlLexer.SkipTrivia(text, windowStart, windowEnd), error.Value));
                     return;
                 }
 
@@ -199,10 +315,10 @@ public static class SqlParser
                 }
                 if (SqlLexer.HasCode(text, windowStart, chunkStart))
                 {
-                    ParseWindow(start, source.CharToByte(chunkStart));
+                    ParseWindow(start, source.CharToByte(chunkStart), found);
                 }
                 var badEnd = text[chunkEnd - 1] == ';' ? chunkEnd - 1 : chunkEnd;
-                Add(chunkStart, badEnd, StatementKind.Invalid, null, ErrorAt(errorAt, error.Value));
+                Add(found, chunkStart, badEnd, StatementKind.Invalid, null, ErrorAt(errorAt, error.Value));
                 start = source.CharToByte(chunkEnd);
             }
         }
@@ -210,7 +326,7 @@ public static class SqlParser
         private SqlError ErrorAt(int charOffset, PgQuery.NativeError error) =>
             SqlError.At(source, charOffset, error.Message, error.Context);
 
-        private void Add(int startChar, int endChar, StatementKind kind, StatementTree? tree, SqlError? error)
+        private void Add(List<Found> found, int startChar, int endChar, StatementKind kind, StatementTree? tree, SqlError? error)
         {
             var text = source.Text;
             var first = SqlLexer.SkipTrivia(text, startChar, endChar);
@@ -219,27 +335,26 @@ public static class SqlParser
             {
                 return;
             }
-            lock (_found)
-            {
-                _found.Add((first, Math.Max(first, last), kind, tree, error));
-            }
+            found.Add(new Found(first, Math.Max(first, last), kind, tree, error));
         }
 
-        internal SqlScript Finish()
+        /// <summary>
+        /// Statements of <paramref name="found"/> in source order, numbered on from <paramref name="index"/>; of two that start
+        /// at the same place (a statement after a meta-command starts where the command does), the one given first comes first.
+        /// </summary>
+        internal List<SqlStatement> Statements(IEnumerable<Found> found, ref int index)
         {
-            var statements = _found
-                .OrderBy(f => f.Start)
-                .Select((f, i) =>
+            var statements = new List<SqlStatement>();
+            foreach (var f in found.OrderBy(f => f.Start))
+            {
+                var text = source.Text[f.Start..f.End];
+                // Most scripts have nothing blanked out: the parser's text is the statement's own.
+                statements.Add(new SqlStatement(index++, f.Kind, source.Span(f.Start, f.End), text, f.Tree, f.Error)
                 {
-                    var text = source.Text[f.Start..f.End];
-                    // Most scripts have nothing blanked out: the parser's text is the statement's own.
-                    return new SqlStatement(i, f.Kind, source.Span(f.Start, f.End), text, f.Tree, f.Error)
-                    {
-                        ParserText = _maskedText is null ? text : new string(_maskedText, f.Start, f.End - f.Start),
-                    };
-                })
-                .ToList();
-            return new SqlScript(source, statements, _otherErrors);
+                    ParserText = _maskedText is null ? text : new string(_maskedText, f.Start, f.End - f.Start),
+                });
+            }
+            return statements;
         }
     }
 }

@@ -1,5 +1,6 @@
 using Stepwise.Linting;
 using Stepwise.Linting.Rules;
+using Stepwise.Sql;
 
 namespace Stepwise.Tests.Linting;
 
@@ -38,6 +39,63 @@ public class LinterTests
         Assert.True(result.Findings.Count >= 5);
         Assert.All(result.Findings, f => Assert.DoesNotContain("workflow_runs", f.Fix));
         Assert.All(result.Findings, f => Assert.False(string.IsNullOrWhiteSpace(f.Fix)));
+    }
+
+    [Fact]
+    public void A_file_linted_in_windows_gives_the_findings_of_one_window_including_look_backs_across_window_edges()
+    {
+        // Each look-back pair is split by filler, so that with 1 KiB windows the earlier statement is in a window linted and
+        // let go long before the later one: what the later one finds depends on facts kept of the earlier.
+        var filler = string.Concat(Enumerable.Range(0, 40).Select(i => $"COMMENT ON TABLE filler IS 'padding statement {i} between the two halves of a look-back pair';\n"));
+        var sql = string.Join(filler, [
+            "SET lock_timeout = '2s';",
+            "CREATE TABLE fresh (id int, note text);",
+            "ALTER TABLE orders ADD CONSTRAINT orders_note_present CHECK (note IS NOT NULL) NOT VALID;",
+            "ALTER TABLE orders VALIDATE CONSTRAINT orders_note_present;",
+            "ALTER TABLE orders ALTER COLUMN note SET NOT NULL;",                 // proven by the validated CHECK: no setting-not-null
+            "ALTER TABLE orders ALTER COLUMN total SET NOT NULL;",                // nothing proves it: setting-not-null
+            "ALTER TABLE fresh ALTER COLUMN note TYPE varchar(20);",              // fresh was created above: no rewrite of a live table
+            "CREATE INDEX orders_note_idx ON orders (note);",
+            "DROP INDEX orders_note_idx;",                                        // the table is known from the CREATE INDEX far above
+            "DROP INDEX CONCURRENTLY IF EXISTS orders_total_idx;",
+            "CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_total_idx ON orders (total);",
+            "BEGIN;",
+            "UPDATE orders SET note = '' WHERE note IS NULL;",
+            "ALTER TABLE orders ADD COLUMN flag boolean;",                        // after a data change in the same transaction
+            "COMMIT;",
+            "SELEC 1;",                                                           // a syntax error does not stop the windows
+            "CREATE RULE keep AS ON DELETE TO orders DO INSTEAD (UPDATE orders SET note = 'gone'; SELECT 1);",
+            "ALTER TABLE orders ALTER COLUMN created_at TYPE timestamptz;",
+        ]);
+        Assert.True(sql.Length > 20 * 1024);
+
+        var whole = new Linter { WindowBytes = int.MaxValue }.Lint(sql, "big.sql");
+        var windowed = new Linter { WindowBytes = 1024 }.Lint(sql, "big.sql");
+        Assert.True(SqlParser.ParseInWindows(sql, "big.sql", CancellationToken.None, 1024).Count > 10);
+
+        Assert.Equal(whole.Statements, windowed.Statements);
+        Assert.Equal(whole.Findings.Select(Describe), windowed.Findings.Select(Describe));
+        // The look-backs found what lies windows back.
+        Assert.Equal(["ALTER TABLE orders ALTER COLUMN total SET NOT NULL"], windowed.Findings.Where(f => f.RuleId == "setting-not-null").Select(f => f.Statement));
+        Assert.DoesNotContain(windowed.Findings, f => f.Statement.Contains("TABLE fresh", StringComparison.Ordinal) && f.RuleId == "changing-column-type");
+        Assert.DoesNotContain(windowed.Findings, f => f.RuleId == "require-lock-timeout");
+        Assert.DoesNotContain(windowed.Findings, f => f.RuleId == "prefer-robust-statements" && f.Statement.Contains("orders_total_idx", StringComparison.Ordinal));
+        Assert.Contains(windowed.Findings, f => f.RuleId == "require-concurrent-index-deletion" && f.Message.Contains("orders", StringComparison.Ordinal));
+        Assert.Equal(["SELEC"], windowed.Findings.Where(f => f.RuleId == "syntax-error").Select(f => f.Excerpt!.Text.Trim()[..5]));
+        Assert.Equal(whole.Findings.OrderBy(f => f.Line).ThenBy(f => f.Column).ThenBy(f => f.RuleId, StringComparer.Ordinal).Select(Describe), windowed.Findings.Select(Describe));
+
+        // Without the earlier halves, the later statements are found: the test above could fail.
+        var alone = new Linter { WindowBytes = 1024 }.Lint("ALTER TABLE orders ALTER COLUMN note SET NOT NULL;\nALTER TABLE fresh ALTER COLUMN note TYPE varchar(20);\n", "alone.sql");
+        Assert.Contains(alone.Findings, f => f.RuleId == "setting-not-null");
+        Assert.Contains(alone.Findings, f => f.RuleId == "changing-column-type");
+        Assert.Contains(alone.Findings, f => f.RuleId == "require-lock-timeout");
+
+        // A SQL-standard function body holds semicolons only the grammar knows are not statement ends: such a file is cut
+        // where the grammar says, and its body is not read as statements of the file.
+        var atomic = sql + "\nCREATE FUNCTION one() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END;\n" + filler;
+        Assert.Equal(new Linter { WindowBytes = int.MaxValue }.Lint(atomic, "big.sql").Findings.Select(Describe), new Linter { WindowBytes = 1024 }.Lint(atomic, "big.sql").Findings.Select(Describe));
+
+        static string Describe(LintFinding f) => $"{f.Line}:{f.Column} {f.RuleId} {f.Severity} {f.Message} | {f.Fix} | {f.Statement}";
     }
 
     [Fact]

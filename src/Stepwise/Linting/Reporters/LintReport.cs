@@ -72,9 +72,21 @@ public sealed class LintTotals
     public void Add(LintResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
+        AddFile(result.Statements);
+        AddFindings(result.Findings);
+    }
+
+    /// <summary>Adds one file's count of statements (its findings are added on their own, as they are written).</summary>
+    internal void AddFile(int statements)
+    {
         Files++;
-        Statements += result.Statements;
-        foreach (var finding in result.Findings)
+        Statements += statements;
+    }
+
+    /// <summary>Adds findings.</summary>
+    internal void AddFindings(IEnumerable<LintFinding> findings)
+    {
+        foreach (var finding in findings)
         {
             _ = finding.Severity switch
             {

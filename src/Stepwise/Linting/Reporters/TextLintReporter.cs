@@ -14,12 +14,19 @@ public sealed class TextLintReporter : IStreamingLintReporter
     {
     }
 
+    // The fixes already shown in the file being written (a long file's findings come in parts).
+    private readonly HashSet<(string File, string Rule, string Fix)> _fixShown = [];
+
     /// <inheritdoc />
     public void WriteFile(LintResult result, TextWriter writer)
     {
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(writer);
-        var fixShown = new HashSet<(string File, string Rule, string Fix)>();
+        if (!result.Continues)
+        {
+            _fixShown.Clear();
+        }
+        var fixShown = _fixShown;
         foreach (var f in result.Findings)
         {
             var sb = new StringBuilder()

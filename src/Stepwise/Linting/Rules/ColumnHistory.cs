@@ -28,38 +28,50 @@ internal sealed record ColumnHistory(ColumnType? Type, bool AddedInFile)
     }
 
     /// <summary>
-    /// Replays CREATE TABLE, ADD COLUMN, ALTER COLUMN TYPE, RENAME COLUMN and DROP COLUMN of
-    /// <paramref name="table"/> from the statements before the current one; null when none of them
-    /// touches <paramref name="column"/> (without a database, Stepwise then knows nothing about it).
+    /// What CREATE TABLE, ADD COLUMN, ALTER COLUMN TYPE, RENAME COLUMN and DROP COLUMN of <paramref name="table"/> in the
+    /// statements before the current one left of <paramref name="column"/>; null when none of them touches it (without a
+    /// database, Stepwise then knows nothing about it).
     /// </summary>
-    public static ColumnHistory? Of(LintContext context, RelationName table, string column)
+    public static ColumnHistory? Of(LintContext context, RelationName table, string column) =>
+        context.Remembered<Tables>().TryGetValue(LintContext.Normalize(table), out var columns) ? columns.GetValueOrDefault(column) : null;
+
+    /// <summary>The columns of every table as the statements so far left them (replayed one statement at a time).</summary>
+    internal sealed class Tables : Dictionary<RelationName, Dictionary<string, ColumnHistory>>;
+
+    /// <summary>Replays <paramref name="statement"/> into its table's columns as the linter moves past it.</summary>
+    internal static void Remember(LintStatement statement, LintContext context)
     {
-        var columns = new Dictionary<string, ColumnHistory>(StringComparer.Ordinal);
-        foreach (var statement in context.EarlierOn(table))
+        if (statement.Tree.Target is not { } target || statement.Tree.Root.Kind is not ("CreateStmt" or "AlterTableStmt" or "RenameStmt"))
         {
-            var root = statement.Tree.Root;
-            switch (root.Kind)
-            {
-                case "CreateStmt":
-                    columns.Clear();
-                    foreach (var definition in root.Nodes("tableElts").Where(e => e.Kind == "ColumnDef"))
-                    {
-                        Define(columns, definition);
-                    }
-                    break;
-                case "AlterTableStmt":
-                    foreach (var command in statement.Tree.AlterTableCommands)
-                    {
-                        Replay(columns, command);
-                    }
-                    break;
-                case "RenameStmt" when root.String("renameType") == "OBJECT_COLUMN" && root.String("subname") is { } from && root.String("newname") is { } to:
-                    columns.Remove(from, out var renamed);
-                    columns[to] = renamed ?? new ColumnHistory(null, AddedInFile: false);
-                    break;
-            }
+            return;
         }
-        return columns.GetValueOrDefault(column);
+        var tables = context.Remembered<Tables>();
+        var key = LintContext.Normalize(target);
+        if (!tables.TryGetValue(key, out var columns))
+        {
+            tables[key] = columns = new Dictionary<string, ColumnHistory>(StringComparer.Ordinal);
+        }
+        var root = statement.Tree.Root;
+        switch (root.Kind)
+        {
+            case "CreateStmt":
+                columns.Clear();
+                foreach (var definition in root.Nodes("tableElts").Where(e => e.Kind == "ColumnDef"))
+                {
+                    Define(columns, definition);
+                }
+                break;
+            case "AlterTableStmt":
+                foreach (var command in statement.Tree.AlterTableCommands)
+                {
+                    Replay(columns, command);
+                }
+                break;
+            case "RenameStmt" when root.String("renameType") == "OBJECT_COLUMN" && root.String("subname") is { } from && root.String("newname") is { } to:
+                columns.Remove(from, out var renamed);
+                columns[to] = renamed ?? new ColumnHistory(null, AddedInFile: false);
+                break;
+        }
     }
 
     private static void Replay(Dictionary<string, ColumnHistory> columns, AlterTableCommand command)

@@ -65,7 +65,7 @@ public sealed class EnumValueWithoutPosition : LintRule
     private static void CheckUseOfUncommittedValue(LintStatement statement, LintContext context)
     {
         if (!statement.InTransaction || statement.InFunctionBody
-            || !context.EarlierOfKind("AlterEnumStmt").Any(e => e.InTransaction && e.TransactionGroup == statement.TransactionGroup))
+            || !context.EarlierInTransaction(statement).Any(e => e.Tree.Kind == "AlterEnumStmt"))
         {
             return; // no value was added earlier in this transaction: nothing to look for
         }

@@ -9,18 +9,19 @@ namespace Stepwise.Linting.Rules;
 internal static class IndexTables
 {
     /// <summary>The table of the last CREATE INDEX of that name before this statement, or null.</summary>
-    public static RelationName? TableOf(RelationName index, LintContext context)
+    public static RelationName? TableOf(RelationName index, LintContext context) =>
+        context.Remembered<Created>().TryGetValue(LintContext.Normalize(index), out var table) ? table : null;
+
+    /// <summary>Indexes created so far (their names in their table's schema) and their tables.</summary>
+    internal sealed class Created : Dictionary<RelationName, RelationName>;
+
+    /// <summary>Notes a named CREATE INDEX as the linter moves past it (a later one of the same name wins).</summary>
+    internal static void Remember(LintStatement statement, LintContext context)
     {
-        var wanted = LintContext.Normalize(index);
-        foreach (var earlier in context.EarlierOfKind("IndexStmt").Reverse())
+        // An index lives in its table's schema.
+        if (statement.Tree.Index is { Name: { } name } created)
         {
-            // An index lives in its table's schema.
-            if (earlier.Tree.Index is { Name: { } name } created
-                && LintContext.Normalize(new RelationName(created.Table.Schema, name)) == wanted)
-            {
-                return created.Table;
-            }
+            context.Remembered<Created>()[LintContext.Normalize(new RelationName(created.Table.Schema, name))] = created.Table;
         }
-        return null;
     }
 }

@@ -156,11 +156,37 @@ public sealed class PreferRobustStatements : LintRule
     }
 
     /// <summary>An earlier <c>DROP ... IF EXISTS</c> of this kind of object with this name.</summary>
-    private static bool DroppedEarlier(LintContext context, string removeType, string name) =>
-        context.EarlierOfKind("DropStmt").Any(e => e.Tree.Root.Bool("missing_ok") && e.Tree.Root.String("removeType") == removeType
-            && e.Tree.Root.Nodes("objects").Any(o => o.Names("items") is { Count: > 0 } names && names[^1] == name));
+    private static bool DroppedEarlier(LintContext context, string removeType, string name) => context.Remembered<Dropped>().Objects.Contains((removeType, name));
 
     /// <summary>An earlier <c>ALTER TABLE ... DROP CONSTRAINT IF EXISTS</c> of this constraint on this table.</summary>
     private static bool ConstraintDroppedEarlier(LintContext context, RelationName? table, string name) =>
-        table is { } t && context.EarlierOn(t).Any(e => e.Tree.AlterTableCommands.Any(c => c.Subtype == "AT_DropConstraint" && c.MissingOk && c.Name == name));
+        table is { } t && context.Remembered<Dropped>().Constraints.Contains((LintContext.Normalize(t), name));
+
+    /// <summary>What the statements so far dropped with IF EXISTS: objects by kind and (last) name, constraints by table and name.</summary>
+    internal sealed class Dropped
+    {
+        public HashSet<(string RemoveType, string Name)> Objects { get; } = [];
+
+        public HashSet<(RelationName Table, string Name)> Constraints { get; } = [];
+    }
+
+    /// <summary>Notes the DROP ... IF EXISTS and DROP CONSTRAINT IF EXISTS of a statement as the linter moves past it.</summary>
+    internal static void Remember(LintStatement statement, LintContext context)
+    {
+        var root = statement.Tree.Root;
+        if (root.Kind == "DropStmt" && root.Bool("missing_ok") && root.String("removeType") is { } removeType)
+        {
+            foreach (var names in root.Nodes("objects").Select(o => o.Names("items")).Where(n => n.Count > 0))
+            {
+                context.Remembered<Dropped>().Objects.Add((removeType, names[^1]));
+            }
+        }
+        if (statement.Tree.Target is { } table)
+        {
+            foreach (var command in statement.Tree.AlterTableCommands.Where(c => c.Subtype == "AT_DropConstraint" && c.MissingOk && c.Name is not null))
+            {
+                context.Remembered<Dropped>().Constraints.Add((LintContext.Normalize(table), command.Name!));
+            }
+        }
+    }
 }

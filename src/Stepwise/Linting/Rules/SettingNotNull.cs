@@ -82,26 +82,64 @@ public sealed class SettingNotNull : LintRule
     /// </summary>
     private static (bool Validated, int? NotValidLine) Proof(RelationName table, string column, LintContext context)
     {
-        var wanted = LintContext.Normalize(table);
-        var earlier = context.EarlierOn(table);
         int? notValidLine = null;
-        for (var i = 0; i < earlier.Count; i++)
+        if (context.Remembered<Checks>().TryGetValue(LintContext.Normalize(table), out var checks))
         {
-            foreach (var added in AddedConstraints.In(earlier[i].Tree))
+            foreach (var check in checks.Where(c => ProvesNotNull(c.Expression, column)))
             {
-                if (added.Definition.Type != "CONSTR_CHECK" || !ProvesNotNull(added.Definition.Node.Node("raw_expr"), column))
-                {
-                    continue;
-                }
-                if (!added.Definition.SkipValidation
-                    || (added.Definition.Name is { } name && earlier.Skip(i).Any(e => e.Tree.AlterTableCommands.Any(c => c.Subtype == "AT_ValidateConstraint" && c.Name == name))))
+                if (check.Validated)
                 {
                     return (true, null);
                 }
-                notValidLine ??= earlier[i].Line;
+                notValidLine ??= check.Line;
             }
         }
         return (false, notValidLine);
+    }
+
+    /// <summary>A CHECK constraint added earlier: its expression (a small piece of its statement's tree), name, line, and whether it is validated yet.</summary>
+    internal sealed class CheckAdded(SqlNode expression, string? name, int line, bool validated)
+    {
+        public SqlNode Expression { get; } = expression;
+
+        public string? Name { get; } = name;
+
+        public int Line { get; } = line;
+
+        public bool Validated { get; set; } = validated;
+    }
+
+    /// <summary>The CHECK constraints added so far, by table, in order.</summary>
+    internal sealed class Checks : Dictionary<RelationName, List<CheckAdded>>;
+
+    /// <summary>Notes the CHECK constraints a statement adds, and those it validates, as the linter moves past it.</summary>
+    internal static void Remember(LintStatement statement, LintContext context)
+    {
+        if (statement.Tree.Target is not { } table)
+        {
+            return;
+        }
+        var key = LintContext.Normalize(table);
+        var checks = context.Remembered<Checks>();
+        foreach (var added in AddedConstraints.In(statement.Tree).Where(a => a.Definition.Type == "CONSTR_CHECK"))
+        {
+            if (!checks.TryGetValue(key, out var list))
+            {
+                checks[key] = list = [];
+            }
+            list.Add(new CheckAdded(added.Definition.Node.Node("raw_expr"), added.Definition.Name, statement.Line, validated: !added.Definition.SkipValidation));
+        }
+        // VALIDATE CONSTRAINT in the same statement as the ADD counts too.
+        foreach (var name in statement.Tree.AlterTableCommands.Where(c => c.Subtype == "AT_ValidateConstraint").Select(c => c.Name).OfType<string>())
+        {
+            if (checks.TryGetValue(key, out var list))
+            {
+                foreach (var check in list.Where(c => c.Name == name))
+                {
+                    check.Validated = true;
+                }
+            }
+        }
     }
 
     /// <summary>

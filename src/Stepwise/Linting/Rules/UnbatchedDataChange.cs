@@ -84,7 +84,7 @@ public sealed class UnbatchedDataChange : LintRule
     private static void CheckDdlAfterDataChange(LintStatement statement, LintContext context)
     {
         if (!statement.InTransaction
-            || !context.EarlierOfKind("UpdateStmt", "DeleteStmt").Any(e => e.InTransaction && e.TransactionGroup == statement.TransactionGroup))
+            || !context.EarlierInTransaction(statement).Any(e => e.Tree.Kind is "UpdateStmt" or "DeleteStmt"))
         {
             return; // no data change earlier in this transaction
         }
