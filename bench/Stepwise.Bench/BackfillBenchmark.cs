@@ -164,7 +164,9 @@ internal static class BackfillBenchmark
             // backfill is held to a sixth of its quiet rate (--backfill-rate, as an operator sharing the server would
             // set it): flat out, backfill and clients compete for the same two cores and the clients cannot reach 2x.
             var limit = (int)(quietRate / 6);
-            var target = 2.0 * limit;
+            // Aimed a little above 2x: the clients' pacing falls a few percent short of its aim (1.97x aiming at 2x).
+            const double aim = 2.1;
+            var target = aim * limit;
             using var stop = new CancellationTokenSource();
             long inserted = 0;
             var clients = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
@@ -191,7 +193,7 @@ internal static class BackfillBenchmark
                 {
                     if (p.Waiting is null && p.RowsPerSecond > 0)
                     {
-                        Volatile.Write(ref target, 2 * p.RowsPerSecond);
+                        Volatile.Write(ref target, aim * p.RowsPerSecond);
                     }
                 },
             };
@@ -205,7 +207,7 @@ internal static class BackfillBenchmark
             await CheckFilledAsync(connection);
             Console.WriteLine();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"Under insert load ({ReferenceData.Label(rows)} rows, heap order, fill trigger, limited to {limit:N0} rows/s, a sixth of its quiet rate {quietRate:N0} rows/s; 4 clients aiming at 2x its running rate): " +
+                $"Under insert load ({ReferenceData.Label(rows)} rows, heap order, fill trigger, limited to {limit:N0} rows/s, a sixth of its quiet rate {quietRate:N0} rows/s; 4 clients aiming at {aim}x its running rate): " +
                 $"the backfill finished in {ms / 1000:0.0} s, {updated:N0} rows ({updated / ms * 1000:N0} rows/s) while {during:N0} rows were inserted " +
                 $"({during / ms * 1000:N0} rows/s, {during / ms * 1000 / (updated / ms * 1000):0.00}x the backfill's rate during the run); load average {BenchSupport.LoadAverage()}"));
         }
