@@ -202,7 +202,7 @@ internal static partial class ColumnCopy
                 + "    END IF;\n    RETURN NEW;\nEND\n$stepwise$"),
             Steps.Sql($"drop the sync function of {target}", $"DROP FUNCTION IF EXISTS {function}()"));
         // Not for the backfill's own UPDATE of the copy (its batch's transaction names the table, at trigger depth 0): it sets
-        // the copy to up itself, and computing it again in PL/pgSQL for every row cost about as much as the update.
+        // the copy to up itself, and the trigger computed up a second time, in PL/pgSQL, for every row.
         var backfill = $"pg_trigger_depth() > 0 OR current_setting({Quote.Literal(BackfillSpec.FillingSetting)}, true) IS DISTINCT FROM {Quote.Literal(table.QualifiedName)}";
         plan.Start(Steps.Sql($"sync trigger on {target}", $"CREATE TRIGGER {Quote.Ident(trigger)} BEFORE INSERT OR UPDATE ON {name} FOR EACH ROW WHEN ({backfill}) EXECUTE FUNCTION {function}()"),
             Steps.Sql($"drop the sync trigger of {target}", $"DROP TRIGGER IF EXISTS {Quote.Ident(trigger)} ON {name}"));

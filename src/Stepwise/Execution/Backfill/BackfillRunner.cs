@@ -275,7 +275,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
     /// <list type="bullet">
     /// <item>JIT off: a batch is a short statement repeated hundreds of times, and PostgreSQL compiles one whose cost
     /// estimate passes <c>jit_above_cost</c> (a batch of about 12,000 rows of the reference table) every time, 10 ms and
-    /// more, past 500,000 (about 40,000 rows) 150 ms with inlining and optimization: a fifth of a batch's time, or all of it.</item>
+    /// more, past 500,000 (about 40,000 rows) 150 ms with inlining and optimization: up to a whole batch's time budget.</item>
     /// <item><c>synchronous_commit</c> off: a batch's commit does not wait for its WAL to reach the disk (or a synchronous
     /// standby). Safe here: a crash can lose only the last batches, and their checkpoint with them (same transaction),
     /// so the backfill resumes before them; a later step's ordinary commit flushes them anyway.</item>
