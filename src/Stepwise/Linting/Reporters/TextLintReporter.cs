@@ -26,7 +26,6 @@ public sealed class TextLintReporter : IStreamingLintReporter
         {
             _fixShown.Clear();
         }
-        var fixShown = _fixShown;
         foreach (var f in result.Findings)
         {
             var sb = new StringBuilder()
@@ -36,7 +35,7 @@ public sealed class TextLintReporter : IStreamingLintReporter
             {
                 sb.Append(excerpt).Append('\n');
             }
-            if (f.Fix is not null && !fixShown.Add((f.File, f.RuleId, f.Fix)))
+            if (f.Fix is not null && !_fixShown.Add((f.File, f.RuleId, f.Fix)))
             {
                 sb.Append("    fix: as above\n"); // the same fix of the same rule, once per file: repeated findings stay small
             }
