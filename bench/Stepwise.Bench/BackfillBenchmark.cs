@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging;
 using Stepwise.Embedded;
 using Stepwise.Execution;
 using Stepwise.Execution.Backfill;
@@ -24,10 +24,21 @@ internal static class BackfillBenchmark
         _ => "page ranges (no key, fill trigger)",
     };
 
-    private sealed record Result(double BulkMs, double StepwiseMs, List<double> BatchMs, int LastBatchSize)
+    /// <param name="BulkPages">The table's heap pages after the bulk UPDATE.</param>
+    /// <param name="Stepwise">The backfill's run.</param>
+    private sealed record Result(double BulkMs, long BulkPages, Run Stepwise)
     {
+        public double StepwiseMs => Stepwise.Ms;
+        public List<double> BatchMs => Stepwise.Batches;
+        public int LastBatchSize => Stepwise.LastSize;
         public double LongestBatchMs => BatchMs.Max();
     }
+
+    /// <summary>One backfill: its time, its batches' times, the last batch size, the table's pages after, and the vacuums it ran behind its walk (how many, their time).</summary>
+    private sealed record Run(double Ms, List<double> Batches, int LastSize, long Pages, int Vacuums, double VacuumMs);
+
+    /// <summary>BENCH_BACKFILL_VACUUM=off: the backfill does not vacuum behind its walk (<see cref="BackfillOptions.VacuumAsItGoes"/>), to compare.</summary>
+    private static bool Vacuuming => Environment.GetEnvironmentVariable("BENCH_BACKFILL_VACUUM") != "off";
 
     public static async Task RunAsync()
     {
@@ -73,23 +84,24 @@ internal static class BackfillBenchmark
                 var samples = new List<Result>();
                 for (var round = 0; round < rounds; round++)
                 {
-                    double bulk, stepwise;
-                    (List<double> Durations, int Last) batches;
+                    (double Ms, long Pages) bulk;
+                    Run stepwise;
                     if (round % 2 == 0)
                     {
                         bulk = await BulkAsync(server, template);
-                        (stepwise, batches) = await StepwiseAsync(server, template, rows, walk);
+                        stepwise = await StepwiseAsync(server, template, rows, walk);
                     }
                     else
                     {
-                        (stepwise, batches) = await StepwiseAsync(server, template, rows, walk);
+                        stepwise = await StepwiseAsync(server, template, rows, walk);
                         bulk = await BulkAsync(server, template);
                     }
-                    var result = new Result(bulk, stepwise, batches.Durations, batches.Last);
+                    var result = new Result(bulk.Ms, bulk.Pages, stepwise);
                     samples.Add(result);
-                    Console.Error.WriteLine($"{ReferenceData.Label(rows)} {mode} round {round + 1}: bulk {bulk:0} ms, Stepwise {stepwise:0} ms " +
-                        $"({batches.Durations.Count} batches, median {BenchSupport.Median(batches.Durations):0} ms, longest {result.LongestBatchMs:0} ms, " +
-                        $"{batches.Durations.Count(d => d > 250)} over 250 ms, last size {batches.Last}), ratio {bulk / stepwise:0.00}, load {BenchSupport.LoadAverage()}");
+                    Console.Error.WriteLine($"{ReferenceData.Label(rows)} {mode} round {round + 1}: bulk {bulk.Ms:0} ms, Stepwise {stepwise.Ms:0} ms " +
+                        $"({stepwise.Batches.Count} batches, median {BenchSupport.Median(stepwise.Batches):0} ms, longest {result.LongestBatchMs:0} ms, " +
+                        $"{stepwise.Batches.Count(d => d > 250)} over 250 ms, last size {stepwise.LastSize}; {stepwise.Vacuums} vacuums, {stepwise.VacuumMs:0} ms), " +
+                        $"ratio {bulk.Ms / stepwise.Ms:0.00}, table after: bulk {bulk.Pages:N0} pages, Stepwise {stepwise.Pages:N0}, load {BenchSupport.LoadAverage()}");
                 }
                 if (walk != Walk.Heap || !modes.Contains(Walk.Keyset))
                 {
@@ -101,11 +113,11 @@ internal static class BackfillBenchmark
 
         Console.WriteLine($"Backfill of workflow_runs.organization_id = {ReferenceData.OrganizationOf} ({ReferenceData.Workflows:N0} workflows), " +
             $"bulk UPDATE vs BackfillRunner (default options: target {new BackfillOptions().TargetBatchDuration.TotalMilliseconds:0} ms per batch), " +
-            $"each on a fresh copy; PostgreSQL in {server.BinDirectory}, shared_buffers {(string.IsNullOrEmpty(sharedBuffers) ? "128MB (default)" : sharedBuffers)}; " +
+            $"{(Vacuuming ? "vacuuming behind its walk" : "not vacuuming (BENCH_BACKFILL_VACUUM=off)")}, each on a fresh copy; PostgreSQL in {server.BinDirectory}, shared_buffers {(string.IsNullOrEmpty(sharedBuffers) ? "128MB (default)" : sharedBuffers)}; " +
             $"{BenchSupport.Machine()}; load average {loadBefore} before, {BenchSupport.LoadAverage()} after");
         Console.WriteLine();
-        Console.WriteLine("| rows | batches by | rounds | bulk UPDATE ms | bulk rows/s | Stepwise ms | Stepwise rows/s | Stepwise / bulk speed | batch ms: median / p95 / longest | batches over 250 ms | batches | last batch size |");
-        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| rows | batches by | rounds | bulk UPDATE ms | bulk rows/s | Stepwise ms | Stepwise rows/s | Stepwise / bulk speed | batch ms: median / p95 / longest | batches over 250 ms | batches | last batch size | vacuums (ms) | table pages after: bulk / Stepwise |");
+        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var (rows, mode, rounds) in results)
         {
             var bulk = BenchSupport.Median(rounds.Select(r => r.BulkMs));
@@ -116,7 +128,7 @@ internal static class BackfillBenchmark
                 $"| {ReferenceData.Label(rows)} | {mode} | {rounds.Count} | {bulk:0} | {rows / bulk * 1000:N0} | {stepwise:0} | {rows / stepwise * 1000:N0} | " +
                 $"{bulk / stepwise:0.00} (rounds: {string.Join(", ", rounds.Select(r => (r.BulkMs / r.StepwiseMs).ToString("0.00", CultureInfo.InvariantCulture)))}) | " +
                 $"{BenchSupport.Median(all):0} / {all.Order().ElementAt((int)Math.Ceiling(0.95 * all.Count) - 1):0} / {all.Max():0} | {all.Count(d => d > 250)} of {all.Count} | " +
-                $"{median.BatchMs.Count} | {median.LastBatchSize:N0} |"));
+                $"{median.BatchMs.Count} | {median.LastBatchSize:N0} | {median.Stepwise.Vacuums} ({median.Stepwise.VacuumMs:0}) | {median.BulkPages:N0} / {median.Stepwise.Pages:N0} |"));
         }
         Console.WriteLine();
         foreach (var mode in results.Select(r => r.Mode).Distinct())
@@ -146,7 +158,7 @@ internal static class BackfillBenchmark
         }
         var template = $"backfill_load_{rows}";
         await ReferenceData.CreateAsync(server, template, rows, organizationColumn: true, primaryKey: true);
-        var (quietMs, _) = await StepwiseAsync(server, template, rows, Walk.Heap);
+        var quietMs = (await StepwiseAsync(server, template, rows, Walk.Heap)).Ms;
         var quietRate = rows / quietMs * 1000;
         var connectionString = await ReferenceData.CopyAsync(server, template, "backfill_run");
         await using (var connection = await ReferenceData.OpenAsync(connectionString))
@@ -197,7 +209,7 @@ internal static class BackfillBenchmark
                     }
                 },
             };
-            var runner = new BackfillRunner(connection, history, options, NullLogger.Instance);
+            var runner = new BackfillRunner(connection, history, options, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
             var backfillClock = Stopwatch.StartNew();
             var updated = await runner.RunAsync(1, 1, Spec(Walk.Heap), CancellationToken.None);
             var ms = backfillClock.Elapsed.TotalMilliseconds;
@@ -218,10 +230,11 @@ internal static class BackfillBenchmark
     /// <summary>BENCH_BACKFILL_TRACE=1: what the server did in each batch, and what each statement cost it (<see cref="BatchTrace"/>).</summary>
     private static bool Traced => Environment.GetEnvironmentVariable("BENCH_BACKFILL_TRACE") == "1";
 
-    private static async Task<double> BulkAsync(TempPostgres server, string template)
+    private static async Task<(double Ms, long Pages)> BulkAsync(TempPostgres server, string template)
     {
         var connectionString = await ReferenceData.CopyAsync(server, template, "backfill_run");
         double ms;
+        long pages;
         await using (var connection = await ReferenceData.OpenAsync(connectionString))
         await using (var trace = Traced ? await BatchTrace.StartAsync(connectionString) : null)
         {
@@ -229,21 +242,27 @@ internal static class BackfillBenchmark
             await ReferenceData.ExecuteAsync(connection, $"UPDATE workflow_runs SET organization_id = {ReferenceData.OrganizationOf}");
             ms = clock.Elapsed.TotalMilliseconds;
             await CheckFilledAsync(connection);
+            pages = await PagesAsync(connection);
         }
         await ReferenceData.DropAsync(server, "backfill_run");
-        return ms;
+        return (ms, pages);
     }
+
+    private static Task<long> PagesAsync(Npgsql.NpgsqlConnection connection) =>
+        ReferenceData.ScalarAsync<long>(connection, "SELECT pg_relation_size('workflow_runs') / current_setting('block_size')::bigint");
 
     private static BackfillSpec Spec(Walk walk) =>
         new("public", "workflow_runs", [new BackfillSet("organization_id", ReferenceData.OrganizationOf)], "\"organization_id\" IS NULL",
             walk == Walk.Pages ? [] : [new KeyColumn("id", "uuid")], FilledByTrigger: walk != Walk.Keyset); // as add_column plans them
 
-    private static async Task<(double Ms, (List<double> Durations, int Last) Batches)> StepwiseAsync(TempPostgres server, string template, long rows, Walk walk)
+    private static async Task<Run> StepwiseAsync(TempPostgres server, string template, long rows, Walk walk)
     {
         var connectionString = await ReferenceData.CopyAsync(server, template, "backfill_run");
         double ms;
+        long pages;
         var durations = new List<double>();
         var last = 0;
+        var vacuums = new VacuumLog();
         await using (var connection = await ReferenceData.OpenAsync(connectionString))
         await using (var trace = Traced ? await BatchTrace.StartAsync(connectionString) : null)
         {
@@ -254,6 +273,7 @@ internal static class BackfillBenchmark
             // set-up before the first, are not in it).
             var options = new BackfillOptions
             {
+                VacuumAsItGoes = Vacuuming,
                 OnProgress = p =>
                 {
                     if (p.Waiting is not null)
@@ -265,7 +285,7 @@ internal static class BackfillBenchmark
                     trace?.Batch(p.LastBatch.TotalMilliseconds, p);
                 },
             };
-            var runner = new BackfillRunner(connection, history, options, NullLogger.Instance);
+            var runner = new BackfillRunner(connection, history, options, vacuums);
             var clock = Stopwatch.StartNew();
             var updated = await runner.RunAsync(1, 1, Spec(walk), CancellationToken.None);
             ms = clock.Elapsed.TotalMilliseconds;
@@ -274,9 +294,31 @@ internal static class BackfillBenchmark
                 throw new InvalidOperationException($"the backfill updated {updated} rows of {rows}");
             }
             await CheckFilledAsync(connection);
+            pages = await PagesAsync(connection);
         }
         await ReferenceData.DropAsync(server, "backfill_run");
-        return (ms, (durations, last));
+        return new Run(ms, durations, last, pages, vacuums.Count, vacuums.Ms);
+    }
+
+    /// <summary>The runner's log, of which only its vacuums are kept: how many, and their time (the <c>Ms</c> of each line).</summary>
+    private sealed class VacuumLog : ILogger
+    {
+        public int Count { get; private set; }
+
+        public double Ms { get; private set; }
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (eventId.Id == EventIds.BackfillVacuum.Id && logLevel == LogLevel.Debug && state is IReadOnlyList<KeyValuePair<string, object?>> values)
+            {
+                Count++;
+                Ms += Convert.ToDouble(values.First(v => v.Key == "Ms").Value, CultureInfo.InvariantCulture);
+            }
+        }
     }
 
     /// <summary>A run only counts if every row holds the right value.</summary>

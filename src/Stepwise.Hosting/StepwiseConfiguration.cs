@@ -46,13 +46,7 @@ internal sealed class StepwiseConfiguration(IConfiguration? configuration = null
         options.MaxLockWait = Duration(section, nameof(StepwiseOptions.MaxLockWait)) ?? options.MaxLockWait;
         options.LockDeadline = Duration(section, nameof(StepwiseOptions.LockDeadline)) ?? options.LockDeadline;
         options.TerminateIdleInTransactionAfter = Duration(section, nameof(StepwiseOptions.TerminateIdleInTransactionAfter)) ?? options.TerminateIdleInTransactionAfter;
-        if (section[nameof(StepwiseOptions.CancelAutovacuum)] is { Length: > 0 } cancel)
-        {
-            options.CancelAutovacuum = bool.TryParse(cancel, out var parsed)
-                ? parsed
-                : throw new OptionsValidationException(StepwiseOptions.SectionName, typeof(StepwiseOptions),
-                    [$"{section.GetSection(nameof(StepwiseOptions.CancelAutovacuum)).Path} is '{cancel}'; write true or false"]);
-        }
+        options.CancelAutovacuum = Flag(section, nameof(StepwiseOptions.CancelAutovacuum)) ?? options.CancelAutovacuum;
         if (section[nameof(StepwiseOptions.Mode)] is { Length: > 0 } mode)
         {
             options.Mode = Enum.TryParse<StepwiseStartupMode>(mode, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed)
@@ -79,13 +73,7 @@ internal sealed class StepwiseConfiguration(IConfiguration? configuration = null
         {
             options.ApplicationName = name;
         }
-        if (section[nameof(StepwiseOptions.RegisterInstance)] is { Length: > 0 } register)
-        {
-            options.RegisterInstance = bool.TryParse(register, out var parsed)
-                ? parsed
-                : throw new OptionsValidationException(StepwiseOptions.SectionName, typeof(StepwiseOptions),
-                    [$"{section.GetSection(nameof(StepwiseOptions.RegisterInstance)).Path} is '{register}'; write true or false"]);
-        }
+        options.RegisterInstance = Flag(section, nameof(StepwiseOptions.RegisterInstance)) ?? options.RegisterInstance;
         options.HeartbeatInterval = Duration(section, nameof(StepwiseOptions.HeartbeatInterval)) ?? options.HeartbeatInterval;
         options.InstanceTimeout = Duration(section, nameof(StepwiseOptions.InstanceTimeout)) ?? options.InstanceTimeout;
         var backfill = section.GetSection(nameof(StepwiseOptions.Backfill));
@@ -100,13 +88,8 @@ internal sealed class StepwiseConfiguration(IConfiguration? configuration = null
         {
             options.Backfill.ClientLatencyQuery = latencyQuery;
         }
-        if (backfill[nameof(options.Backfill.WaitWhileVacuumed)] is { Length: > 0 } vacuumed)
-        {
-            options.Backfill.WaitWhileVacuumed = bool.TryParse(vacuumed, out var parsed)
-                ? parsed
-                : throw new OptionsValidationException(StepwiseOptions.SectionName, typeof(StepwiseOptions),
-                    [$"{backfill.GetSection(nameof(options.Backfill.WaitWhileVacuumed)).Path} is '{vacuumed}'; write true or false"]);
-        }
+        options.Backfill.WaitWhileVacuumed = Flag(backfill, nameof(options.Backfill.WaitWhileVacuumed)) ?? options.Backfill.WaitWhileVacuumed;
+        options.Backfill.VacuumAsItGoes = Flag(backfill, nameof(options.Backfill.VacuumAsItGoes)) ?? options.Backfill.VacuumAsItGoes;
         foreach (var table in section.GetSection("Require").GetChildren())
         {
             var columns = table.Value is { } list
@@ -121,6 +104,11 @@ internal sealed class StepwiseConfiguration(IConfiguration? configuration = null
         : long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is > 0 and <= int.MaxValue ? n
         : throw new OptionsValidationException(StepwiseOptions.SectionName, typeof(StepwiseOptions),
             [$"{section.GetSection(key).Path} is '{text}'; write a whole number above 0"]);
+
+    private static bool? Flag(IConfigurationSection section, string key) =>
+        section[key] is not { Length: > 0 } text ? null
+        : bool.TryParse(text, out var flag) ? flag
+        : throw new OptionsValidationException(StepwiseOptions.SectionName, typeof(StepwiseOptions), [$"{section.GetSection(key).Path} is '{text}'; write true or false"]);
 
     private static TimeSpan? Duration(IConfigurationSection section, string key) =>
         section[key] is { Length: > 0 } text ? ParseDuration(section.GetSection(key).Path, text) : null;

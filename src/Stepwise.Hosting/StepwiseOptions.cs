@@ -75,7 +75,7 @@ public sealed class StepwiseOptions
     /// How backfills run when applying (<see cref="Stepwise.Execution.Backfill.BackfillOptions"/>: batch target, pause,
     /// rate limit and throttles). The application's latency: set <c>ClientLatency</c> to read it from the application's own
     /// metrics, or <c>ClientLatencyQuery</c> to a query. In configuration, the <c>Backfill</c> section: <c>BatchTime</c>,
-    /// <c>Pause</c>, <c>MaxRowsPerSecond</c>, <c>MaxReplicationLag</c>, <c>WaitWhileVacuumed</c>, <c>MaxWalBytesPerSecond</c>,
+    /// <c>Pause</c>, <c>MaxRowsPerSecond</c>, <c>MaxReplicationLag</c>, <c>WaitWhileVacuumed</c>, <c>VacuumAsItGoes</c>, <c>MaxWalBytesPerSecond</c>,
     /// <c>MaxSnapshotAge</c>, <c>LatencyQuery</c>, <c>MaxLatency</c>.
     /// </summary>
     public Stepwise.Execution.Backfill.BackfillOptions Backfill { get; set; } = new();

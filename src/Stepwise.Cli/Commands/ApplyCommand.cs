@@ -70,6 +70,7 @@ internal sealed class RunOptions
     private readonly Option<string?> _latencyQuery = new("--latency-query") { Description = "SQL returning the application's current latency (milliseconds or an interval); backfills yield while it is above --max-latency" };
     private readonly Option<string?> _maxLatency = new("--max-latency") { Description = "The application latency backfills keep under with --latency-query (default 50ms)" };
     private readonly Option<bool> _waitForVacuum = new("--wait-for-vacuum") { Description = "Hold backfill batches while a vacuum (autovacuum or VACUUM) works on the table" };
+    private readonly Option<bool> _noBackfillVacuum = new("--no-backfill-vacuum") { Description = "Do not VACUUM a backfill's table behind its walk (by default every twentieth of its rows, so replaced rows free their room)" };
     private readonly Option<string?> _maxWalRate = new("--max-wal-rate") { Description = "Hold backfill batches while the server writes more WAL per second than this, e.g. 20MB (default none)" };
     private readonly Option<string?> _maxSnapshotAge = new("--max-snapshot-age") { Description = "Hold backfill batches while another transaction has held its snapshot longer than this (default 15min; 0 never)" };
 
@@ -83,6 +84,7 @@ internal sealed class RunOptions
         command.Options.Add(_latencyQuery);
         command.Options.Add(_maxLatency);
         command.Options.Add(_waitForVacuum);
+        command.Options.Add(_noBackfillVacuum);
         command.Options.Add(_maxWalRate);
         command.Options.Add(_maxSnapshotAge);
         command.Options.Add(_lockTimeout);
@@ -149,6 +151,7 @@ internal sealed class RunOptions
             options.Backfill.TargetClientLatency = Positive(Duration(maxLatency, "--max-latency"), "--max-latency");
         }
         options.Backfill.WaitWhileVacuumed |= parse.GetValue(_waitForVacuum);
+        options.Backfill.VacuumAsItGoes &= !parse.GetValue(_noBackfillVacuum);
         if (parse.GetValue(_maxWalRate) is { } walRate)
         {
             options.Backfill.MaxWalBytesPerSecond = ByteSize.TryParse(walRate, out var bytes) && bytes > 0

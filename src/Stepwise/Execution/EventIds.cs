@@ -50,6 +50,9 @@ public static class EventIds
     /// <summary>A session idle in transaction holding a conflicting lock was terminated (only with the option).</summary>
     public static readonly EventId IdleSessionTerminated = new(1015, nameof(IdleSessionTerminated));
 
+    /// <summary>A backfill vacuumed the row versions it replaced (debug), or its vacuum failed and it goes on without (warning).</summary>
+    public static readonly EventId BackfillVacuum = new(1016, nameof(BackfillVacuum));
+
     /// <summary><c>complete</c> waits for instances of an older schema version to stop (a line every few seconds, and one when they are gone).</summary>
     public static readonly EventId WaitingForInstances = new(1030, nameof(WaitingForInstances));
 

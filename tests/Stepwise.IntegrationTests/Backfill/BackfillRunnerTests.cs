@@ -207,6 +207,99 @@ public class BackfillRunnerTests(PostgresFixture fixture) : IClassFixture<Postgr
         Assert.Equal("on on", (string?)await show.ExecuteScalarAsync());
     }
 
+    /// <summary>Two copies of a 40,000-row table without a key, autovacuum off on both (so only the backfill vacuums): their heap pages now.</summary>
+    private static async Task<long> VacuumTablesAsync(MigrationWorkspace ws)
+    {
+        await ws.ExecuteAsync("""
+            CREATE TABLE logs (line text, upper_line text) WITH (autovacuum_enabled = false);
+            INSERT INTO logs (line) SELECT 'line ' || g FROM generate_series(1, 40000) g;
+            CREATE TABLE logs_copy (LIKE logs) WITH (autovacuum_enabled = false);
+            INSERT INTO logs_copy SELECT * FROM logs;
+            ANALYZE logs; ANALYZE logs_copy;
+            """);
+        return await PagesAsync(ws, "logs");
+    }
+
+    private static Task<long> PagesAsync(MigrationWorkspace ws, string table) =>
+        ws.ScalarAsync<long>($"SELECT pg_relation_size('{table}') / current_setting('block_size')::bigint");
+
+    private static BackfillOptions Vacuuming(bool vacuum) =>
+        new() { InitialBatchSize = 500, MinBatchSize = 100, MaxBatchSize = 2_000, VacuumAsItGoes = vacuum, VacuumMinRows = 2_000 };
+
+    [Fact]
+    public async Task A_backfill_vacuums_behind_its_walk_so_that_its_table_does_not_double_as_a_bulk_update_doubles_it()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        var before = await VacuumTablesAsync(ws);
+        var log = new ListLogger();
+
+        await using (var connection = new NpgsqlConnection(ws.ConnectionString))
+        {
+            await connection.OpenAsync();
+            var history = new HistoryStore("stepwise");
+            await history.EnsureAsync(connection, CancellationToken.None);
+            Assert.Equal(40000, await new BackfillRunner(connection, history, Vacuuming(true), log).RunAsync(7, 1, Spec("logs", "upper_line", "upper(line)", "upper_line IS NULL"), CancellationToken.None));
+        }
+        Assert.Equal(40000, await RunAsync(ws, Spec("logs_copy", "upper_line", "upper(line)", "upper_line IS NULL"), Vacuuming(false), step: 2));
+
+        // Every row got a new version: without vacuuming each went to a new page; with it, to the room the replaced ones left.
+        var (vacuumed, notVacuumed) = (await PagesAsync(ws, "logs"), await PagesAsync(ws, "logs_copy"));
+        Assert.True(notVacuumed >= before * 19 / 10, $"without vacuuming: {before} pages before, {notVacuumed} after");
+        Assert.True(vacuumed <= before * 13 / 10, $"vacuuming: {before} pages before, {vacuumed} after");
+        var vacuums = log.Entries.Count(e => e.Id == EventIds.BackfillVacuum);
+        Assert.InRange(vacuums, 5, 19); // 2,000 rows apart at least (batches here hold about 1,850), none after the last batch
+        Assert.Equal(0L, await ws.ScalarAsync<long>("SELECT count(*) FROM logs WHERE upper_line IS DISTINCT FROM upper(line)"));
+    }
+
+    [Fact]
+    public async Task A_backfill_does_not_wait_to_vacuum_a_table_another_session_holds_and_does_not_try_one_its_role_may_not_vacuum()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        var before = await VacuumTablesAsync(ws);
+        var role = $"not_owner_{Guid.NewGuid():N}"[..24];
+        var history = new HistoryStore("stepwise");
+        await using var connection = new NpgsqlConnection(ws.ConnectionString);
+        await connection.OpenAsync();
+        await history.EnsureAsync(connection, CancellationToken.None);
+        await ws.ExecuteAsync($"""
+            CREATE ROLE {role};
+            GRANT USAGE ON SCHEMA stepwise TO {role};
+            GRANT ALL ON ALL TABLES IN SCHEMA stepwise TO {role};
+            GRANT SELECT, UPDATE ON logs_copy TO {role};
+            """);
+        await using var holder = new NpgsqlConnection(ws.ConnectionString);
+        await holder.OpenAsync();
+        await using (var hold = new NpgsqlCommand("BEGIN; LOCK TABLE logs IN SHARE UPDATE EXCLUSIVE MODE", holder))
+        {
+            await hold.ExecuteNonQueryAsync(); // as a running (auto)vacuum or CREATE INDEX CONCURRENTLY would
+        }
+        var (heldLog, notOwnerLog) = (new ListLogger(), new ListLogger());
+
+        try
+        {
+            var held = new BackfillRunner(connection, history, Vacuuming(true), heldLog).RunAsync(7, 1, Spec("logs", "upper_line", "upper(line)", "upper_line IS NULL"), CancellationToken.None);
+            Assert.Same(held, await Task.WhenAny(held, Task.Delay(TimeSpan.FromSeconds(60))));
+            Assert.Equal(40000, await held);
+
+            await using (var setRole = new NpgsqlCommand($"SET ROLE {role}", connection))
+            {
+                await setRole.ExecuteNonQueryAsync();
+            }
+            Assert.Equal(40000, await new BackfillRunner(connection, history, Vacuuming(true), notOwnerLog).RunAsync(7, 2, Spec("logs_copy", "upper_line", "upper(line)", "upper_line IS NULL"), CancellationToken.None));
+        }
+        finally
+        {
+            await connection.CloseAsync();
+            await ws.ExecuteAsync($"DROP OWNED BY {role}; DROP ROLE {role}");
+        }
+
+        // The held table's vacuums were skipped, not waited for (and are no failure); the other table was never vacuumed.
+        Assert.True(await PagesAsync(ws, "logs") >= before * 19 / 10);
+        Assert.DoesNotContain(heldLog.Entries, e => e.Id == EventIds.BackfillVacuum && e.Message.Contains("failed", StringComparison.Ordinal));
+        Assert.True(await PagesAsync(ws, "logs_copy") >= before * 19 / 10);
+        Assert.DoesNotContain(notOwnerLog.Entries, e => e.Id == EventIds.BackfillVacuum);
+    }
+
     [Fact]
     public async Task A_backfill_yielding_to_traffic_asks_for_client_latency_after_every_batch_and_still_finishes()
     {

@@ -55,12 +55,14 @@ public class ConfigurationTests
             ["Stepwise:Backfill:BatchTime"] = "100ms", ["Stepwise:Backfill:Pause"] = "1s", ["Stepwise:Backfill:MaxRowsPerSecond"] = "5000",
             ["Stepwise:Backfill:MaxReplicationLag"] = "10s", ["Stepwise:Backfill:WaitWhileVacuumed"] = "true", ["Stepwise:Backfill:MaxWalBytesPerSecond"] = "20000000",
             ["Stepwise:Backfill:MaxSnapshotAge"] = "5min", ["Stepwise:Backfill:LatencyQuery"] = "SELECT p99_ms FROM app_metrics", ["Stepwise:Backfill:MaxLatency"] = "80ms",
+            ["Stepwise:Backfill:VacuumAsItGoes"] = "false",
         });
 
         var b = options.Backfill;
         Assert.Equal((TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(1), 5000, TimeSpan.FromSeconds(10), true, 20_000_000L, TimeSpan.FromMinutes(5)),
             (b.TargetBatchDuration, b.Pause, b.MaxRowsPerSecond, b.MaxReplicationLag, b.WaitWhileVacuumed, b.MaxWalBytesPerSecond, b.MaxSnapshotAge));
-        Assert.Equal(("SELECT p99_ms FROM app_metrics", TimeSpan.FromMilliseconds(80)), (b.ClientLatencyQuery, b.TargetClientLatency));
+        Assert.Equal(("SELECT p99_ms FROM app_metrics", TimeSpan.FromMilliseconds(80), false), (b.ClientLatencyQuery, b.TargetClientLatency, b.VacuumAsItGoes));
+        Assert.True(Bind([]).Backfill.VacuumAsItGoes);
     }
 
     [Fact]
@@ -79,6 +81,7 @@ public class ConfigurationTests
     [InlineData("Stepwise:CancelAutovacuum", "sometimes", "Stepwise:CancelAutovacuum is 'sometimes'; write true or false")]
     [InlineData("Stepwise:Backfill:MaxRowsPerSecond", "fast", "Stepwise:Backfill:MaxRowsPerSecond is 'fast'; write a whole number above 0")]
     [InlineData("Stepwise:Backfill:WaitWhileVacuumed", "maybe", "Stepwise:Backfill:WaitWhileVacuumed is 'maybe'; write true or false")]
+    [InlineData("Stepwise:Backfill:VacuumAsItGoes", "often", "Stepwise:Backfill:VacuumAsItGoes is 'often'; write true or false")]
     [InlineData("Stepwise:MigrationsAssembly", "No.Such.Assembly", "Stepwise:MigrationsAssembly is 'No.Such.Assembly', but no assembly of that name can be loaded")]
     public void A_bad_value_names_its_key_and_what_is_accepted(string key, string value, string message)
     {

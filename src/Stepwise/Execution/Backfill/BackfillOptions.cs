@@ -38,6 +38,18 @@ public sealed class BackfillOptions
     public bool WaitWhileVacuumed { get; set; }
 
     /// <summary>
+    /// The backfill runs <c>VACUUM</c> on its table after every twentieth of its rows (default true): the row versions
+    /// its batches replaced then free their room for the next batches' new versions, instead of the table growing by a
+    /// page for every page walked (as a bulk UPDATE doubles it), and the dead index entries go. Faster on large tables
+    /// and less bloat left behind; the vacuum never waits for a lock and takes none that readers or writers wait on
+    /// (see <c>docs/operations.md</c>). Skipped when the backfill's role may not vacuum the table.
+    /// </summary>
+    public bool VacuumAsItGoes { get; set; } = true;
+
+    /// <summary>The fewest rows updated between two vacuums of <see cref="VacuumAsItGoes"/> (tests lower it to vacuum small tables).</summary>
+    internal long VacuumMinRows { get; set; } = 50_000;
+
+    /// <summary>
     /// Batches wait while the server writes more WAL per second than this (default none): the backfill's own batches
     /// are spaced to stay under it, and while other sessions alone write more, no batch starts. Replicas, archiving
     /// and backups read that WAL.
