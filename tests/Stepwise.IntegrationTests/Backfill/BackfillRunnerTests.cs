@@ -99,7 +99,17 @@ public class BackfillRunnerTests(PostgresFixture fixture) : IClassFixture<Postgr
         var total = await RunAsync(ws, Spec("runs", "org", "workflow_id * 10", "org IS NULL", new KeyColumn("id", "uuid")),
             new BackfillOptions { InitialBatchSize = 5_000, MinBatchSize = 5_000, MaxBatchSize = 5_000 });
 
-        // A backend reports its statistics when it exits at the latest: close the runner's, and wait until it is gone.
+        await StatisticsReportedAsync(ws);
+        // Ten batches that each joined their keys against a scan of the table would read 500,000 rows.
+        var read = await ws.ScalarAsync<long>("SELECT seq_tup_read FROM pg_stat_user_tables WHERE relid = 'runs'::regclass") - before;
+        Assert.True(read < 50000, $"the batches read {read} rows by sequential scans");
+        Assert.Equal(50000, total);
+        Assert.Equal(0L, await ws.ScalarAsync<long>("SELECT count(*) FROM runs WHERE org IS DISTINCT FROM workflow_id * 10"));
+    }
+
+    /// <summary>A backend reports its statistics when it exits at the latest: close the runner's, and wait until it is gone.</summary>
+    private static async Task StatisticsReportedAsync(MigrationWorkspace ws)
+    {
         NpgsqlConnection.ClearPool(new NpgsqlConnection(ws.ConnectionString));
         for (var i = 0; i < 100 && await ws.ScalarAsync<long>("""
             SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
@@ -108,11 +118,50 @@ public class BackfillRunnerTests(PostgresFixture fixture) : IClassFixture<Postgr
             await Task.Delay(50);
         }
         await ws.ExecuteAsync("SELECT pg_stat_clear_snapshot()");
-        // Ten batches that each joined their keys against a scan of the table would read 500,000 rows.
-        var read = await ws.ScalarAsync<long>("SELECT seq_tup_read FROM pg_stat_user_tables WHERE relid = 'runs'::regclass") - before;
-        Assert.True(read < 50000, $"the batches read {read} rows by sequential scans");
-        Assert.Equal(50000, total);
-        Assert.Equal(0L, await ws.ScalarAsync<long>("SELECT count(*) FROM runs WHERE org IS DISTINCT FROM workflow_id * 10"));
+    }
+
+    [Fact]
+    public async Task A_heap_walk_updates_each_range_in_passes_whose_later_updates_are_hot_and_a_crash_between_passes_updates_no_row_twice()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        // full: fill factor 100, every page full, so only pruning between passes makes room on a page; roomy: half-empty
+        // pages, where the first pass's new versions stay on their page under line pointer numbers of later passes' shares.
+        await ws.ExecuteAsync("""
+            CREATE TABLE full_logs (line text, touched int NOT NULL DEFAULT 0) WITH (autovacuum_enabled = false);
+            CREATE TABLE roomy_logs (LIKE full_logs INCLUDING DEFAULTS) WITH (fillfactor = 50, autovacuum_enabled = false);
+            CREATE TABLE indexed_logs (LIKE full_logs INCLUDING DEFAULTS) WITH (autovacuum_enabled = false);
+            CREATE INDEX ON indexed_logs (touched);
+            INSERT INTO full_logs (line) SELECT 'line ' || g FROM generate_series(1, 20000) g;
+            INSERT INTO roomy_logs (line) SELECT 'line ' || g FROM generate_series(1, 20000) g;
+            INSERT INTO indexed_logs (line) SELECT 'line ' || g FROM generate_series(1, 2000) g;
+            ANALYZE full_logs, roomy_logs, indexed_logs;
+            """);
+        var step = 0;
+        var checkpoints = new List<int>();
+        foreach (var table in new[] { "full_logs", "roomy_logs" })
+        {
+            step++;
+            var batches = 0;
+            // No WHERE, so a row updated twice would show 2; as behind a fill trigger, the walk ends at the table's last page.
+            var spec = Spec(table, "touched", "touched + 1", null) with { FilledByTrigger = true };
+            var crashing = new BackfillOptions { InitialBatchSize = 1_000, MaxBatchSize = 1_000, VacuumAsItGoes = false, OnProgress = _ => { if (++batches == 6) throw new Crash(); } };
+            await Assert.ThrowsAsync<Crash>(() => RunAsync(ws, spec, crashing, step));
+            checkpoints.Add(await ws.ScalarAsync<int>($"SELECT cardinality(last_key) FROM stepwise.backfills WHERE version = 7 AND step = {step}"));
+            Assert.Equal(20000, await RunAsync(ws, spec, new BackfillOptions { InitialBatchSize = 1_000, MaxBatchSize = 1_000, VacuumAsItGoes = false }, step));
+            Assert.Equal(0L, await ws.ScalarAsync<long>($"SELECT count(*) FROM {table} WHERE touched <> 1"));
+        }
+        var crashed = 0;
+        var indexed = new BackfillOptions { InitialBatchSize = 1_000, MaxBatchSize = 1_000, OnProgress = _ => { if (++crashed == 1) throw new Crash(); } };
+        await Assert.ThrowsAsync<Crash>(() => RunAsync(ws, Spec("indexed_logs", "touched", "touched + 1", null) with { FilledByTrigger = true }, indexed, step: 3));
+        await StatisticsReportedAsync(ws);
+
+        // The sixth batch is the second pass of the second range: the checkpoint holds the range, its passes, the next
+        // pass and the transaction ids of the two passes before it.
+        Assert.Equal([6, 6], checkpoints);
+        // Once the first pass's rows left the full pages, most later updates found room on their own page.
+        Assert.True(await ws.ScalarAsync<long>("SELECT n_tup_hot_upd FROM pg_stat_user_tables WHERE relid = 'full_logs'::regclass") >= 20000 * 4 / 10);
+        // An index on the column set: no update can be HOT, so one pass per range (a finished range's checkpoint is its next page).
+        Assert.Equal(1, await ws.ScalarAsync<int>("SELECT cardinality(last_key) FROM stepwise.backfills WHERE version = 7 AND step = 3"));
     }
 
     [Theory]
@@ -224,7 +273,7 @@ public class BackfillRunnerTests(PostgresFixture fixture) : IClassFixture<Postgr
         ws.ScalarAsync<long>($"SELECT pg_relation_size('{table}') / current_setting('block_size')::bigint");
 
     private static BackfillOptions Vacuuming(bool vacuum) =>
-        new() { InitialBatchSize = 500, MinBatchSize = 100, MaxBatchSize = 2_000, VacuumAsItGoes = vacuum, VacuumMinRows = 2_000 };
+        new() { InitialBatchSize = 500, MinBatchSize = 100, MaxBatchSize = 2_000, VacuumAsItGoes = vacuum, VacuumMinRows = 2_000, PagePasses = 1 }; // one pass: no HOT room but the vacuum's
 
     [Fact]
     public async Task A_backfill_vacuums_behind_its_walk_so_that_its_table_does_not_double_as_a_bulk_update_doubles_it()

@@ -46,6 +46,15 @@ public sealed class BackfillOptions
     /// </summary>
     public bool VacuumAsItGoes { get; set; } = true;
 
+    /// <summary>
+    /// How many passes a heap walk makes over each range of pages, each updating its share of the rows (tests change it;
+    /// 1 for a table whose indexes read a column the backfill sets, where no update can be HOT). Four: the first pass's
+    /// rows move off their full pages, and the room their old versions leave takes the next passes' new versions on the
+    /// same page, with no new index entries; at 1M rows of the reference table one pass took 17.7-19.0 s, three passes
+    /// 14.6-15.0 s (51% of the updates HOT), four 12.8 s (57%) (docs/benchmarks.md).
+    /// </summary>
+    internal int PagePasses { get; set; } = 4;
+
     /// <summary>The fewest rows updated between two vacuums of <see cref="VacuumAsItGoes"/> (tests lower it to vacuum small tables).</summary>
     internal long VacuumMinRows { get; set; } = 50_000;
 

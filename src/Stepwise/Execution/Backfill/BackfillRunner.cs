@@ -35,11 +35,14 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
         var table = Quote.Ident(spec.Schema, spec.Table);
         var name = $"{spec.Schema}.{spec.Table}";
         var checkpoint = await ReadCheckpointAsync(version, step, cancellationToken);
-        var facts = await TableFactsAsync(table, cancellationToken);
+        var facts = await TableFactsAsync(table, [.. spec.Set.Select(s => s.Column)], cancellationToken);
         // A checkpoint written before walks were recorded walked the key when there was one.
         var walk = checkpoint?.Walk ?? (checkpoint is not null ? (spec.Key.Count > 0 ? KeyWalk : HeapWalk) : ChooseWalk(spec, facts));
         var byKey = walk == KeyWalk;
-        var end = checkpoint?.EndKey ?? (byKey ? await HighestKeyAsync(spec, table, cancellationToken) : [facts.Pages.ToString(CultureInfo.InvariantCulture)]);
+        // A heap walk behind a fill trigger also keeps the transaction id the backfill starts after (see PageBatchAsync).
+        var end = checkpoint?.EndKey ?? (byKey ? await HighestKeyAsync(spec, table, cancellationToken)
+            : spec.FilledByTrigger ? [facts.Pages.ToString(CultureInfo.InvariantCulture), facts.Xid]
+            : [facts.Pages.ToString(CultureInfo.InvariantCulture)]);
         if (checkpoint?.EndKey is null)
         {
             await StartCheckpointAsync(version, step, name, walk, end, cancellationToken);
@@ -48,7 +51,10 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
         // the last range stays open, as a single UPDATE would be.
         var openEnd = !byKey && spec.Key.Count == 0 && !spec.FilledByTrigger;
         var (lastKey, rowsDone) = (checkpoint?.LastKey, checkpoint?.RowsDone ?? 0);
-        var rowsPerPage = facts.Pages > 0 && facts.Rows > 0 ? Math.Max(1.0, facts.Rows / (double)facts.Pages) : 50;
+        // A batch of a heap walk is one pass over a range of pages, which updates a share of its rows (PagePasses): the
+        // range holds that many times the rows of a batch.
+        var passes = byKey || !facts.HotPossible ? 1 : options.PagePasses;
+        var rowsPerPage = (facts.Pages > 0 && facts.Rows > 0 ? Math.Max(1.0, facts.Rows / (double)facts.Pages) : 50) / passes;
         var (minSize, maxSize) = byKey
             ? (options.MinBatchSize, options.MaxBatchSize)
             : (1, Math.Max(1, (int)(options.MaxBatchSize / rowsPerPage)));
@@ -56,6 +62,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
             ? Math.Clamp(options.InitialBatchSize, minSize, maxSize)
             : Math.Clamp((int)(options.InitialBatchSize / rowsPerPage), minSize, maxSize);
         var endPage = byKey || end is null ? 0 : long.Parse(end[0], CultureInfo.InvariantCulture);
+        var startXid = byKey || end is not { Length: >= 2 } ? null : end[1];
         var startPage = byKey || lastKey is null ? 0 : long.Parse(lastKey[0], CultureInfo.InvariantCulture);
         var total = byKey ? facts.Rows : endPage;
         var pacer = new BackfillPacer(connection, history, options, logger, table, name, version, step);
@@ -74,7 +81,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
                 ? (0, 0, null)
                 : byKey
                     ? await KeysetBatchAsync(version, step, spec, table, lastKey, end, size, pacer, progress, cancellationToken)
-                    : await PageBatchAsync(version, step, spec, table, lastKey, endPage, openEnd, size, pacer, progress, cancellationToken);
+                    : await PageBatchAsync(version, step, spec, table, lastKey, endPage, startXid, openEnd, size, passes, pacer, progress, cancellationToken);
             var elapsed = batchClock.Elapsed;
             rowsDone += updated;
             updatedThisRun += updated;
@@ -190,35 +197,80 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
             : (reader.GetInt64(0), reader.GetInt64(1), Enumerable.Range(0, aliases.Count).Select(i => reader.GetString(2 + i)).ToArray()), cancellationToken);
     }
 
+    /// <summary>
+    /// One pass over a range of pages: with <paramref name="passes"/> above 1, the range's rows are updated in that many
+    /// transactions, each taking the rows whose line pointer number falls in its share (modulo the passes). The first
+    /// pass's new row versions go elsewhere (its pages are full), but once it commits, the next pass's read of each page
+    /// prunes the versions it replaced, and that room takes the next pass's new versions on the same page: HOT updates,
+    /// with no new index entry, the costliest part of an update on a table whose indexes do not fit in memory.
+    /// <para>
+    /// The checkpoint of a range not finished is <c>[first page, end page, passes, next pass, the earlier passes'
+    /// transaction ids...]</c>, of a finished one <c>[next page]</c>. A pass skips the row versions the earlier passes of
+    /// its range wrote (their <c>xmin</c>), which may have landed in the range with a line pointer number of a later share:
+    /// no row is updated twice, on a resume too.
+    /// </para>
+    /// <para>
+    /// Behind a fill trigger (<paramref name="startXid"/>, the transaction id taken when the backfill started), every
+    /// batch skips the row versions written after the start: the trigger filled those the application wrote, and those
+    /// the backfill wrote are done. Without it, a row a batch moved to a page the walk had still to visit (the table's
+    /// last page, which has room, or a page the free space map offered) was updated a second time there.
+    /// </para>
+    /// </summary>
     private async Task<(long Updated, long Seen, string[]? NextKey)> PageBatchAsync(long version, int step, BackfillSpec spec, string table, string[]? lastKey, long endPage,
-        bool openEnd, int size, BackfillPacer pacer, BackfillProgress progress, CancellationToken cancellationToken)
+        string? startXid, bool openEnd, int size, int passes, BackfillPacer pacer, BackfillProgress progress, CancellationToken cancellationToken)
     {
+        var midRange = lastKey is { Length: >= 4 };
         var from = lastKey is null ? 0 : long.Parse(lastKey[0], CultureInfo.InvariantCulture);
         if (from >= endPage)
         {
             return (0, 0, null);
         }
-        var to = Math.Min(from + size, endPage);
+        var to = midRange ? long.Parse(lastKey![1], CultureInfo.InvariantCulture) : Math.Min(from + size, endPage);
+        // Without a key and a fill trigger the last range stays open to rows written meanwhile: one pass, so that a row
+        // written between two passes cannot fall in the share of a pass already done.
+        var open = to >= endPage && openEnd;
+        var (rangePasses, pass) = midRange
+            ? (int.Parse(lastKey![2], CultureInfo.InvariantCulture), int.Parse(lastKey[3], CultureInfo.InvariantCulture))
+            : (open ? 1 : passes, 0);
+        var earlier = midRange ? lastKey![4..] : [];
+        var lastPass = pass + 1 >= rangePasses;
         var where = spec.Where is null ? "" : $" AND ({spec.Where})";
         var set = string.Join(", ", spec.Set.Select(s => $"{Quote.Ident(s.Column)} = ({s.Expression})"));
         // Rows this update moves (to free space or to new pages at the end) are done; rows a writer moves or adds are
         // the fill trigger's (or, without one and without a key, the open last range's).
-        var upper = to >= endPage && openEnd ? "" : " AND ctid < format('(%s,0)', $2::bigint)::tid";
+        var upper = open ? "" : " AND ctid < format('(%s,0)', $2::bigint)::tid";
+        var share = (rangePasses == 1 ? "" : $" AND (ctid::text::point)[1]::integer % {rangePasses} = {pass} AND xmin::text <> ALL($9::text[])")
+            + (startXid is null ? "" : $" AND age(xmin) > age('{long.Parse(startXid, CultureInfo.InvariantCulture)}'::xid)");
+        // The transaction id as xmin shows it (32 bits, without txid_current's epoch).
+        var key = lastPass ? "ARRAY[$2::text]" : "ARRAY[$1::text, $2::text, $10::text, $11::text] || $9::text[] || (txid_current() % 4294967296)::text";
         var statement = new NpgsqlBatchCommand($"""
             WITH _stepwise_updated AS (
                 UPDATE {table} SET {set}
-                WHERE ctid >= format('(%s,0)', $1::bigint)::tid{upper}{where}
+                WHERE ctid >= format('(%s,0)', $1::bigint)::tid{upper}{share}{where}
                 RETURNING 1
             ), _stepwise_checkpoint AS (
-                {CheckpointSql("ARRAY[$2::text]", "(SELECT count(*) FROM _stepwise_updated)", null, "(SELECT 1) _stepwise_one", 3)}
+                {CheckpointSql(key, "(SELECT count(*) FROM _stepwise_updated)", null, "(SELECT 1) _stepwise_one", 3)}
             )
-            SELECT count(*) FROM _stepwise_updated
+            SELECT count(*), {(lastPass ? "NULL" : "(txid_current() % 4294967296)::text")} FROM _stepwise_updated
             """);
         statement.Parameters.AddWithValue(from);
         statement.Parameters.AddWithValue(to);
-        AddCheckpointParameters(statement, version, step, progress with { RowsVisited = to });
-        var updated = await RunBatchAsync(statement, pacer, spec, reader => reader!.GetInt64(0), cancellationToken);
-        return (updated, to - from, to >= endPage ? null : [to.ToString(CultureInfo.InvariantCulture)]);
+        AddCheckpointParameters(statement, version, step, progress with { RowsVisited = lastPass ? to : from });
+        if (rangePasses > 1)
+        {
+            statement.Parameters.AddWithValue(earlier);
+        }
+        string[] Text(params long[] values) => [.. values.Select(v => v.ToString(CultureInfo.InvariantCulture))];
+        if (!lastPass)
+        {
+            statement.Parameters.AddWithValue(Text(rangePasses)[0]);
+            statement.Parameters.AddWithValue(Text(pass + 1)[0]);
+        }
+        var (updated, xid) = await RunBatchAsync(statement, pacer, spec, reader => (reader!.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1)), cancellationToken);
+        // The range's pages count as visited (and the batch size adapts) at its last pass.
+        return lastPass
+            ? (updated, to - from, to >= endPage ? null : Text(to))
+            : (updated, 0, [.. Text(from, to, rangePasses, pass + 1), .. earlier, xid!]);
     }
 
     /// <summary>
@@ -331,30 +383,38 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
     /// <param name="Rows">The planner's row estimate; 0 (unknown: no time left is shown) for a table never analysed, rather than a count that reads it whole.</param>
     /// <param name="Pages">The heap's pages now.</param>
     /// <param name="Vacuumable">The backfill's role may VACUUM the table (it owns it, or the database, or is a superuser) and the server has <c>VACUUM (SKIP_LOCKED, TRUNCATE)</c> (PostgreSQL 12).</param>
-    private sealed record TableFacts(long Rows, long Pages, bool PlainTable, int ServerVersion, bool Vacuumable);
+    /// <param name="HotPossible">No index of the table reads a column the backfill sets, so its updates can be HOT (new versions on the same page, no new index entry) where the page has room.</param>
+    /// <param name="Xid">The id of the transaction that read these facts (32 bits, as <c>xmin</c> shows it): every transaction that writes after it is newer.</param>
+    private sealed record TableFacts(long Rows, long Pages, bool PlainTable, int ServerVersion, bool Vacuumable, bool HotPossible, string Xid);
 
-    private async Task<TableFacts> TableFactsAsync(string table, CancellationToken cancellationToken)
+    private async Task<TableFacts> TableFactsAsync(string table, string[] columns, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("""
             SELECT greatest(c.reltuples, 0)::bigint, pg_relation_size(c.oid) / current_setting('block_size')::bigint, c.relkind = 'r',
                    current_setting('server_version_num')::integer,
                    current_setting('server_version_num')::integer >= 120000
-                       AND (pg_has_role(c.relowner, 'USAGE') OR pg_has_role((SELECT d.datdba FROM pg_database d WHERE d.datname = current_database()), 'USAGE'))
+                       AND (pg_has_role(c.relowner, 'USAGE') OR pg_has_role((SELECT d.datdba FROM pg_database d WHERE d.datname = current_database()), 'USAGE')),
+                   NOT EXISTS (SELECT FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attname = ANY($2::text[])
+                               WHERE i.indrelid = c.oid
+                                 AND (a.attnum = ANY(i.indkey) OR ((i.indexprs IS NOT NULL OR i.indpred IS NOT NULL) AND strpos(pg_get_indexdef(i.indexrelid), a.attname) > 0))),
+                   (txid_current() % 4294967296)::text
             FROM pg_class c WHERE c.oid = $1::regclass
             """, connection);
         command.Parameters.AddWithValue(table);
+        command.Parameters.AddWithValue(columns);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
-        return new TableFacts(reader.GetInt64(0), reader.GetInt64(1), reader.GetBoolean(2), reader.GetInt32(3), reader.GetBoolean(4));
+        return new TableFacts(reader.GetInt64(0), reader.GetInt64(1), reader.GetBoolean(2), reader.GetInt32(3), reader.GetBoolean(4), reader.GetBoolean(5), reader.GetString(6));
     }
 
     /// <summary>
     /// When to vacuum behind the walk (<see cref="BackfillOptions.VacuumAsItGoes"/>): after every twentieth of the table's
-    /// rows updated, and at least <paramref name="minRows"/> apart (<see cref="BackfillOptions.VacuumMinRows"/>: 50,000 rows,
-    /// about 500 pages of the reference table; closer, a vacuum costs more than the room it frees saves). Each vacuum costs about a pass over the table's pages not
-    /// yet all-visible and over its indexes, so twenty of them cost in proportion to the table, whatever its size; on the
-    /// reference table a twentieth was the fastest of the spacings measured (docs/benchmarks.md): at 1M rows a tenth
-    /// and a thirtieth were slower, at 5M a tenth and a fortieth.
+    /// rows updated, and at least <paramref name="minRows"/> apart (<see cref="BackfillOptions.VacuumMinRows"/>: 50,000
+    /// rows, about 500 pages of the reference table; closer, a vacuum costs more than the room it frees saves). Each
+    /// vacuum costs about a pass over the table's pages not yet all-visible and over its indexes, so twenty of them cost
+    /// in proportion to the table, whatever its size. A twentieth was the fastest of the spacings tried on the reference
+    /// table (75-page batches from psql, one run each, docs/benchmarks.md): at 1M rows a ninth and a thirtieth were
+    /// slower, at 5M a tenth and a fortieth.
     /// </summary>
     private sealed class VacuumCadence(long estimatedRows, long minRows)
     {
