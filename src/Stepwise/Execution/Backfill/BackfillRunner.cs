@@ -69,7 +69,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
         long visited = byKey ? 0 : startPage, updatedThisRun = 0;
         var vacuum = options.VacuumAsItGoes && facts.Vacuumable ? new VacuumCadence(facts.Rows, options.VacuumMinRows) : null;
         var clock = Stopwatch.StartNew();
-        var lastReport = TimeSpan.Zero;
+        var (lastReport, slowestPass) = (TimeSpan.Zero, TimeSpan.Zero);
         var progress = new BackfillProgress(name, rowsDone, visited, Math.Max(total, visited), 0, null, size, false);
         await pacer.BeforeFirstBatchAsync(progress, cancellationToken);
         while (true)
@@ -92,9 +92,13 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
                 StepwiseDiagnostics.BackfillRows.Add(updated, new KeyValuePair<string, object?>("stepwise.table", name));
             }
             var done = nextKey is null;
-            if (!done)
+            // A range's passes differ: the first moves its rows off their pages (new index entries), the later ones are
+            // mostly HOT and faster. The next range's size follows the slowest pass, or its first pass runs past the bound.
+            slowestPass = elapsed > slowestPass ? elapsed : slowestPass;
+            if (!done && seen > 0)
             {
-                size = NextSize(size, seen, elapsed, pacer.BatchTarget, minSize, maxSize);
+                size = NextSize(size, seen, slowestPass, pacer.BatchTarget, minSize, maxSize);
+                slowestPass = TimeSpan.Zero;
             }
             var rate = updatedThisRun / Math.Max(clock.Elapsed.TotalSeconds, 0.001);
             var visitRate = (visited - (byKey ? 0 : startPage)) / Math.Max(clock.Elapsed.TotalSeconds, 0.001);
