@@ -147,10 +147,12 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
             return size; // a short batch at the end says nothing about speed
         }
         var ratio = 0.8 * target.TotalMilliseconds / Math.Max(elapsed.TotalMilliseconds, 1);
-        // Far below the aim (the first batches, from a small initial size) a batch may double, as long as the doubled
-        // batch is still expected to take at most half the aim: noise cannot push that past the bound, and a backfill
-        // of 100k rows no longer spends most of its batches growing (15 at a quarter per batch).
-        var growth = ratio >= 4 ? 2.0 : ratio >= 2.5 ? ratio / 2 : 1.25;
+        // Far below the aim (the first batches, from a small initial size) a batch may grow up to eightfold, as long as
+        // the grown batch is still expected to take at most half the aim: noise cannot push that past the bound (a small
+        // batch's fixed cost, its round trip and commit, makes the estimate high, not low), and a backfill of 100k rows
+        // no longer spends most of its batches growing (15 at a quarter per batch; a heap walk's range grows only after
+        // its four passes).
+        var growth = ratio >= 2.5 ? Math.Min(ratio / 2, 8) : 1.25;
         var next = (int)Math.Clamp(size * Math.Clamp(ratio, 0.5, growth), minSize, maxSize);
         return Math.Max(next == size && ratio > 1 ? Math.Min(size + 1, maxSize) : next, 1); // a one-page batch still grows
     }
