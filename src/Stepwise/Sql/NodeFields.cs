@@ -54,8 +54,11 @@ internal sealed class NodeFields
     internal SqlNode FirstFieldAsNode() => Names.Length == 0 ? default : new SqlNode(Names[0], Values[0] as NodeFields);
 
     // Names repeat in every tree (field names, node kinds, enum values, the names of tables): one string each, process-wide.
-    // The cache is bounded; past it, strings are simply allocated.
+    // The cache is bounded; past it, strings are simply allocated. Its size is counted here, not asked of the dictionaries:
+    // ConcurrentDictionary.Count takes every lock of the table, and asking it for each new name was a fifth of lint's CPU.
     private const int MaxShared = 100_000;
+    private static int s_sharedCount;
+    private static int s_shapeCount;
     private const int MaxSharedLength = 64;
     private static readonly ConcurrentDictionary<string, string> s_shared = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> s_sharedLookup = s_shared.GetAlternateLookup<ReadOnlySpan<char>>();
@@ -97,7 +100,7 @@ internal sealed class NodeFields
                     var count = values.Count - start;
                     if (!isObject)
                     {
-                        value = count == 0 ? s_noValues : values.GetRange(start, count).ToArray();
+                        value = count == 0 ? s_noValues : CollectionsMarshal.AsSpan(values).Slice(start, count).ToArray();
                     }
                     else if (count == 1 && names[start] is { Length: > 0 } only && char.IsAsciiLetterUpper(only[0]) && values[start] is NodeFields { Kind: null } inner)
                     {
@@ -106,7 +109,7 @@ internal sealed class NodeFields
                     else
                     {
                         value = count == 0 ? new NodeFields(null, s_noNames, s_noValues)
-                            : new NodeFields(null, Shape(CollectionsMarshal.AsSpan(names).Slice(start, count)), values.GetRange(start, count).ToArray());
+                            : new NodeFields(null, Shape(CollectionsMarshal.AsSpan(names).Slice(start, count)), CollectionsMarshal.AsSpan(values).Slice(start, count).ToArray());
                     }
                     names.RemoveRange(start, count);
                     values.RemoveRange(start, count);
@@ -159,7 +162,7 @@ internal sealed class NodeFields
             return shape;
         }
         var created = ShapeComparer.Instance.Create(names);
-        return s_shapes.Count < MaxShared ? s_shapes.GetOrAdd(created, created) : created;
+        return Volatile.Read(ref s_shapeCount) < MaxShared ? Add(s_shapes, created, ref s_shapeCount) : created;
     }
 
     private sealed class ShapeComparer : IEqualityComparer<string[]>, IAlternateEqualityComparer<ReadOnlySpan<string?>, string[]>
@@ -222,7 +225,18 @@ internal sealed class NodeFields
             return shared;
         }
         var created = new string(text);
-        return s_shared.Count < MaxShared ? s_shared.GetOrAdd(created, created) : created;
+        return Volatile.Read(ref s_sharedCount) < MaxShared ? Add(s_shared, created, ref s_sharedCount) : created;
+    }
+
+    /// <summary>The shared instance of <paramref name="created"/>: it, once added, or the one another thread added first.</summary>
+    private static T Add<T>(ConcurrentDictionary<T, T> shared, T created, ref int count) where T : notnull
+    {
+        if (shared.TryAdd(created, created))
+        {
+            Interlocked.Increment(ref count);
+            return created;
+        }
+        return shared.TryGetValue(created, out var existing) ? existing : created;
     }
 
     /// <summary>The object as libpg_query printed it (for messages and debugging).</summary>
