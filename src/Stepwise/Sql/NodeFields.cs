@@ -53,7 +53,7 @@ internal sealed class NodeFields
     /// <summary>An unwrapped object read as a wrapper: its first field as a node (libpg_query wraps every generic node).</summary>
     internal SqlNode FirstFieldAsNode() => Names.Length == 0 ? default : new SqlNode(Names[0], Values[0] as NodeFields);
 
-    // Names repeat in every tree (field names, node kinds, enum values, the names of tables): one string each, process-wide.
+    // Names of the format repeat in every tree (field names, node kinds, enum values): one string each, process-wide.
     // The cache is bounded; past it, strings are simply allocated. Its size is counted here, not asked of the dictionaries:
     // ConcurrentDictionary.Count takes every lock of the table, and asking it for each new name was a fifth of lint's CPU.
     private const int MaxShared = 100_000;
@@ -86,7 +86,7 @@ internal sealed class NodeFields
             switch (reader.TokenType)
             {
                 case JsonTokenType.PropertyName:
-                    name = Share(ref reader);
+                    name = Share(ref reader, isName: true);
                     continue;
                 case JsonTokenType.StartObject:
                 case JsonTokenType.StartArray:
@@ -117,7 +117,7 @@ internal sealed class NodeFields
                     break;
                 }
                 case JsonTokenType.String:
-                    value = Share(ref reader);
+                    value = Share(ref reader, isName: false);
                     break;
                 case JsonTokenType.Number:
                     value = reader.TryGetInt32(out var i) ? (i >= -1 && i < s_smallInts.Length - 1 ? s_smallInts[i + 1] : i)
@@ -210,10 +210,10 @@ internal sealed class NodeFields
         }
     }
 
-    private static string Share(ref Utf8JsonReader reader)
+    private static string Share(ref Utf8JsonReader reader, bool isName)
     {
         var utf8 = reader.ValueSpan;
-        if (reader.ValueIsEscaped || reader.HasValueSequence || utf8.Length > MaxSharedLength)
+        if (reader.ValueIsEscaped || reader.HasValueSequence || utf8.Length > MaxSharedLength || !(isName || IsFormatWord(utf8)))
         {
             return reader.GetString()!;
         }
@@ -226,6 +226,33 @@ internal sealed class NodeFields
         }
         var created = new string(text);
         return Volatile.Read(ref s_sharedCount) < MaxShared ? Add(s_shared, created, ref s_sharedCount) : created;
+    }
+
+    /// <summary>
+    /// True for a string value that is a word of the format, not of the SQL: an enum value (<c>AT_AddColumn</c>,
+    /// <c>CONSTR_FOREIGN</c>: a capital letter first, an underscore, letters and digits) or a one-letter code
+    /// (<c>relpersistence</c>). The SQL's own names and literals are not shared: the names of tables and columns differ from
+    /// statement to statement, and sharing each of them kept every one alive for the rest of the process (20,000 statements
+    /// of new names grew the cache by megabytes) for trees that live a few milliseconds.
+    /// </summary>
+    private static bool IsFormatWord(ReadOnlySpan<byte> utf8)
+    {
+        if (utf8.Length == 1)
+        {
+            return true;
+        }
+        if (utf8.IsEmpty || !char.IsAsciiLetterUpper((char)utf8[0]) || !utf8.Contains((byte)'_'))
+        {
+            return false;
+        }
+        foreach (var b in utf8)
+        {
+            if (!(char.IsAsciiLetterOrDigit((char)b) || b == '_'))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     /// <summary>The shared instance of <paramref name="created"/>: it, once added, or the one another thread added first.</summary>
