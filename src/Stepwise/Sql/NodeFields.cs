@@ -73,10 +73,11 @@ internal sealed class NodeFields
     internal static object? Read(ref Utf8JsonReader reader)
     {
         // The values of every open container, one after the other, with their names: a container takes its own
-        // range off the end when it closes.
-        var names = new List<string?>();
-        var values = new List<object?>();
-        var open = new Stack<(int Start, bool IsObject, string? Name)>();
+        // range off the end when it closes. The lists are the thread's own, reused from statement to statement (they
+        // are empty again when a read ends, and a read never starts another on its thread).
+        var scratch = t_scratch ?? new Scratch();
+        t_scratch = null;
+        var (names, values, open) = (scratch.Names, scratch.Values, scratch.Open);
         string? name = null;
         object? result = null;
         var done = false;
@@ -146,7 +147,28 @@ internal sealed class NodeFields
             }
         }
         while (!done && reader.Read());
+        // A giant statement's lists are not kept for the rest of the thread.
+        if (names.Capacity <= MaxScratch && values.Capacity <= MaxScratch)
+        {
+            names.Clear();
+            values.Clear();
+            open.Clear();
+            t_scratch = scratch;
+        }
         return result;
+    }
+
+    private const int MaxScratch = 4096;
+
+    [ThreadStatic]
+    private static Scratch? t_scratch;
+
+    /// <summary>The working lists of <see cref="Read"/>.</summary>
+    private sealed class Scratch
+    {
+        internal List<string?> Names { get; } = [];
+        internal List<object?> Values { get; } = [];
+        internal Stack<(int Start, bool IsObject, string? Name)> Open { get; } = new();
     }
 
     // Objects of a kind have the same few field names in the same order (every RangeVar: relname, inh, relpersistence,
