@@ -254,8 +254,8 @@ internal sealed class NodeFields
     /// True for a string value that is a word of the format, not of the SQL: an enum value (<c>AT_AddColumn</c>,
     /// <c>CONSTR_FOREIGN</c>: a capital letter first, an underscore, letters and digits) or a one-letter code
     /// (<c>relpersistence</c>). The SQL's own names and literals are not shared: the names of tables and columns differ from
-    /// statement to statement, and sharing each of them kept every one alive for the rest of the process (20,000 statements
-    /// of new names grew the cache by megabytes) for trees that live a few milliseconds.
+    /// statement to statement, and sharing each of them kept every one alive for the rest of the process (a cache entry, and a
+    /// lock taken to add it, per new name) for trees that live a few milliseconds.
     /// </summary>
     private static bool IsFormatWord(ReadOnlySpan<byte> utf8)
     {
