@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text;
 using Stepwise.Cli.Rendering;
 using Stepwise.Connections;
 using Stepwise.Execution;
@@ -182,5 +183,25 @@ internal sealed record CliEnvironment(TextWriter Out, TextWriter Error, Func<str
     public TextReader In { get; init; } = TextReader.Null;
 
     public static CliEnvironment Process() =>
-        new(Console.Out, Console.Error, System.Environment.GetEnvironmentVariable, System.Environment.CurrentDirectory, !Console.IsOutputRedirected) { In = Console.In };
+        new(StandardOutput(), Console.Error, System.Environment.GetEnvironmentVariable, System.Environment.CurrentDirectory, !Console.IsOutputRedirected) { In = Console.In };
+
+    /// <summary>
+    /// Standard output as <see cref="Console.Out"/> is (the console stream, its encoding, flushed after every write, safe from
+    /// many threads) but with a buffer that holds a whole write: Console.Out's is 256 characters, so a report is written 256
+    /// bytes a system call (56,000 calls for lint's JSON on 1,000 files).
+    /// </summary>
+    private static TextWriter StandardOutput()
+    {
+        var encoding = Console.OutputEncoding;
+        if (encoding.Preamble.Length > 0)
+        {
+            // A pipe cannot seek, so a StreamWriter would start with the byte order mark: only UTF-8 is known to do without.
+            if (encoding is not UTF8Encoding)
+            {
+                return Console.Out;
+            }
+            encoding = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false);
+        }
+        return TextWriter.Synchronized(new StreamWriter(Console.OpenStandardOutput(), encoding, bufferSize: 32 * 1024, leaveOpen: true) { AutoFlush = true });
+    }
 }

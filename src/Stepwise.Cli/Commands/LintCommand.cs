@@ -89,6 +89,7 @@ internal sealed class LintCommand : ICliCommand
         var totals = new LintTotals();
         var next = 0;
         var gate = new Lock();
+        var nextCollection = GC.GetTotalAllocatedBytes() + CollectionBytes;
         void Emit(Action<TextWriter> write)
         {
             if (context.FormatName == "text")
@@ -147,6 +148,7 @@ internal sealed class LintCommand : ICliCommand
                         next++;
                     }
                 }
+                CollectEvery(ref nextCollection);
 
                 void Found(IReadOnlyList<LintFinding> findings)
                 {
@@ -189,6 +191,26 @@ internal sealed class LintCommand : ICliCommand
             Emit(writer => reporter.Write(new LintReport(all, Linter.AllRules), writer));
         }
         return totals.Errors > 0 ? ExitCodes.ChecksFailed : ExitCodes.Success;
+    }
+
+    /// <summary>Bytes allocated between the full collections of <see cref="CollectEvery"/>.</summary>
+    private const long CollectionBytes = 8L * 1024 * 1024;
+
+    /// <summary>
+    /// A full, compacting collection once <see cref="CollectionBytes"/> more are allocated (checked as each file ends). The
+    /// files linted at once are garbage milliseconds after they are done, but whatever is in flight at a gen1 collection goes
+    /// to gen2, where the GC's budget let the trees of long-finished files pile up: on 1,000 files (220 MB allocated, a live
+    /// heap under 8 MB) the native executable's peak RSS was 42-47 MB, 36-41 MB with a collection every 8 MB (every 32 MB:
+    /// 37-43 MB), CPU time the same within the noise: a full collection of a heap that small takes milliseconds.
+    /// </summary>
+    private static void CollectEvery(ref long nextCollection)
+    {
+        var due = Volatile.Read(ref nextCollection);
+        var allocated = GC.GetTotalAllocatedBytes();
+        if (allocated >= due && Interlocked.CompareExchange(ref nextCollection, allocated + CollectionBytes, due) == due)
+        {
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        }
     }
 
     /// <summary>Findings go to standard output unwrapped (long messages stay on one line); severities are coloured on a terminal.</summary>

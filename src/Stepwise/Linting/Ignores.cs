@@ -18,6 +18,11 @@ internal sealed partial class Ignores
 
     public static Ignores Read(SourceText source, IReadOnlyList<LintRule> rules, List<LintFinding> findings)
     {
+        // Most files have no ignore at all: then nothing below (a scan of the whole text, a line for every code segment) is needed.
+        if (!source.Text.Contains(Marker, StringComparison.Ordinal))
+        {
+            return new Ignores([]);
+        }
         var known = Linter.AllRules.Select(r => r.Id).Concat(rules.Select(r => r.Id)).ToHashSet(StringComparer.Ordinal);
         var text = source.Text;
         var statementStarts = new List<int>();
@@ -91,6 +96,9 @@ internal sealed partial class Ignores
         }
         return false;
     }
+
+    /// <summary>What every ignore comment holds (<see cref="IgnoreComment"/>).</summary>
+    private const string Marker = "stepwise:ignore";
 
     [GeneratedRegex(@"^--\s*(?<kind>stepwise:ignore(?:-file)?)\b(?<ids>[^-]*(?:-(?!-)[^-]*)*)(?:--(?<reason>.*))?$")]
     private static partial Regex IgnoreComment();

@@ -53,9 +53,12 @@ internal sealed class NodeFields
     /// <summary>An unwrapped object read as a wrapper: its first field as a node (libpg_query wraps every generic node).</summary>
     internal SqlNode FirstFieldAsNode() => Names.Length == 0 ? default : new SqlNode(Names[0], Values[0] as NodeFields);
 
-    // Names repeat in every tree (field names, node kinds, enum values, the names of tables): one string each, process-wide.
-    // The cache is bounded; past it, strings are simply allocated.
+    // Names of the format repeat in every tree (field names, node kinds, enum values): one string each, process-wide.
+    // The cache is bounded; past it, strings are simply allocated. Its size is counted here, not asked of the dictionaries:
+    // ConcurrentDictionary.Count takes every lock of the table, and asking it for each new name was a fifth of lint's CPU.
     private const int MaxShared = 100_000;
+    private static int s_sharedCount;
+    private static int s_shapeCount;
     private const int MaxSharedLength = 64;
     private static readonly ConcurrentDictionary<string, string> s_shared = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> s_sharedLookup = s_shared.GetAlternateLookup<ReadOnlySpan<char>>();
@@ -70,10 +73,11 @@ internal sealed class NodeFields
     internal static object? Read(ref Utf8JsonReader reader)
     {
         // The values of every open container, one after the other, with their names: a container takes its own
-        // range off the end when it closes.
-        var names = new List<string?>();
-        var values = new List<object?>();
-        var open = new Stack<(int Start, bool IsObject, string? Name)>();
+        // range off the end when it closes. The lists are the thread's own, reused from statement to statement (they
+        // are empty again when a read ends, and a read never starts another on its thread).
+        var scratch = t_scratch ?? new Scratch();
+        t_scratch = null;
+        var (names, values, open) = (scratch.Names, scratch.Values, scratch.Open);
         string? name = null;
         object? result = null;
         var done = false;
@@ -83,7 +87,7 @@ internal sealed class NodeFields
             switch (reader.TokenType)
             {
                 case JsonTokenType.PropertyName:
-                    name = Share(ref reader);
+                    name = Share(ref reader, isName: true);
                     continue;
                 case JsonTokenType.StartObject:
                 case JsonTokenType.StartArray:
@@ -97,7 +101,7 @@ internal sealed class NodeFields
                     var count = values.Count - start;
                     if (!isObject)
                     {
-                        value = count == 0 ? s_noValues : values.GetRange(start, count).ToArray();
+                        value = count == 0 ? s_noValues : CollectionsMarshal.AsSpan(values).Slice(start, count).ToArray();
                     }
                     else if (count == 1 && names[start] is { Length: > 0 } only && char.IsAsciiLetterUpper(only[0]) && values[start] is NodeFields { Kind: null } inner)
                     {
@@ -106,7 +110,7 @@ internal sealed class NodeFields
                     else
                     {
                         value = count == 0 ? new NodeFields(null, s_noNames, s_noValues)
-                            : new NodeFields(null, Shape(CollectionsMarshal.AsSpan(names).Slice(start, count)), values.GetRange(start, count).ToArray());
+                            : new NodeFields(null, Shape(CollectionsMarshal.AsSpan(names).Slice(start, count)), CollectionsMarshal.AsSpan(values).Slice(start, count).ToArray());
                     }
                     names.RemoveRange(start, count);
                     values.RemoveRange(start, count);
@@ -114,7 +118,7 @@ internal sealed class NodeFields
                     break;
                 }
                 case JsonTokenType.String:
-                    value = Share(ref reader);
+                    value = Share(ref reader, isName: false);
                     break;
                 case JsonTokenType.Number:
                     value = reader.TryGetInt32(out var i) ? (i >= -1 && i < s_smallInts.Length - 1 ? s_smallInts[i + 1] : i)
@@ -143,7 +147,28 @@ internal sealed class NodeFields
             }
         }
         while (!done && reader.Read());
+        // A giant statement's lists are not kept for the rest of the thread.
+        if (names.Capacity <= MaxScratch && values.Capacity <= MaxScratch)
+        {
+            names.Clear();
+            values.Clear();
+            open.Clear();
+            t_scratch = scratch;
+        }
         return result;
+    }
+
+    private const int MaxScratch = 4096;
+
+    [ThreadStatic]
+    private static Scratch? t_scratch;
+
+    /// <summary>The working lists of <see cref="Read"/>.</summary>
+    private sealed class Scratch
+    {
+        internal List<string?> Names { get; } = [];
+        internal List<object?> Values { get; } = [];
+        internal Stack<(int Start, bool IsObject, string? Name)> Open { get; } = new();
     }
 
     // Objects of a kind have the same few field names in the same order (every RangeVar: relname, inh, relpersistence,
@@ -159,7 +184,7 @@ internal sealed class NodeFields
             return shape;
         }
         var created = ShapeComparer.Instance.Create(names);
-        return s_shapes.Count < MaxShared ? s_shapes.GetOrAdd(created, created) : created;
+        return Volatile.Read(ref s_shapeCount) < MaxShared ? Add(s_shapes, created, ref s_shapeCount) : created;
     }
 
     private sealed class ShapeComparer : IEqualityComparer<string[]>, IAlternateEqualityComparer<ReadOnlySpan<string?>, string[]>
@@ -207,10 +232,10 @@ internal sealed class NodeFields
         }
     }
 
-    private static string Share(ref Utf8JsonReader reader)
+    private static string Share(ref Utf8JsonReader reader, bool isName)
     {
         var utf8 = reader.ValueSpan;
-        if (reader.ValueIsEscaped || reader.HasValueSequence || utf8.Length > MaxSharedLength)
+        if (reader.ValueIsEscaped || reader.HasValueSequence || utf8.Length > MaxSharedLength || !(isName || IsFormatWord(utf8)))
         {
             return reader.GetString()!;
         }
@@ -222,7 +247,45 @@ internal sealed class NodeFields
             return shared;
         }
         var created = new string(text);
-        return s_shared.Count < MaxShared ? s_shared.GetOrAdd(created, created) : created;
+        return Volatile.Read(ref s_sharedCount) < MaxShared ? Add(s_shared, created, ref s_sharedCount) : created;
+    }
+
+    /// <summary>
+    /// True for a string value that is a word of the format, not of the SQL: an enum value (<c>AT_AddColumn</c>,
+    /// <c>CONSTR_FOREIGN</c>: a capital letter first, an underscore, letters and digits) or a one-letter code
+    /// (<c>relpersistence</c>). The SQL's own names and literals are not shared: the names of tables and columns differ from
+    /// statement to statement, and sharing each of them kept every one alive for the rest of the process (a cache entry, and a
+    /// lock taken to add it, per new name) for trees that live a few milliseconds.
+    /// </summary>
+    private static bool IsFormatWord(ReadOnlySpan<byte> utf8)
+    {
+        if (utf8.Length == 1)
+        {
+            return true;
+        }
+        if (utf8.IsEmpty || !char.IsAsciiLetterUpper((char)utf8[0]) || !utf8.Contains((byte)'_'))
+        {
+            return false;
+        }
+        foreach (var b in utf8)
+        {
+            if (!(char.IsAsciiLetterOrDigit((char)b) || b == '_'))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>The shared instance of <paramref name="created"/>: it, once added, or the one another thread added first.</summary>
+    private static T Add<T>(ConcurrentDictionary<T, T> shared, T created, ref int count) where T : notnull
+    {
+        if (shared.TryAdd(created, created))
+        {
+            Interlocked.Increment(ref count);
+            return created;
+        }
+        return shared.TryGetValue(created, out var existing) ? existing : created;
     }
 
     /// <summary>The object as libpg_query printed it (for messages and debugging).</summary>

@@ -207,9 +207,8 @@ internal static unsafe class PgQuery
     {
         var span = MemoryMarshal.CreateReadOnlySpanFromNullTerminated(json);
         var reader = new Utf8JsonReader(span, TreeJson);
-        // ParseValue copies into a document that owns its memory and needs no Dispose.
-        using var document = JsonDocument.ParseValue(ref reader);
-        return document.RootElement.Clone();
+        // One copy, into an element that owns its memory and needs no Dispose (not a document and then a clone of it).
+        return JsonElement.ParseValue(ref reader);
     }
 
     private static NativeError ReadError(PgQueryNative.PgQueryError* error)

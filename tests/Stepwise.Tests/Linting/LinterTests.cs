@@ -42,6 +42,23 @@ public class LinterTests
     }
 
     [Fact]
+    public void A_name_stands_in_an_example_as_the_regex_of_whole_names_says()
+    {
+        // The scan replaced a regex built per finding; it must answer as that regex did, on every rule's example and on edge cases.
+        var texts = Linter.AllRules.Select(r => r.FixExample).Concat(["a.b \"c\" d_e éx x\u200Cy x\u0301 1x x1 (x) x", "", "x", "xx x.x \"x\""]).ToList();
+        var names = new[] { "workflow_runs", "orders", "x", "b", "c", "d", "e", "ex", "éx", "y", "", "a.b", "runs", "workflow", "x1", "1x" };
+        foreach (var text in texts)
+        {
+            foreach (var name in names)
+            {
+                var expected = System.Text.RegularExpressions.Regex.IsMatch(text, $@"(?<![\w.""]){System.Text.RegularExpressions.Regex.Escape(name)}(?![\w""])");
+                Assert.True(expected == LintRule.NamesWord(text, name), $"'{name}' in '{text}': the regex says {expected}");
+            }
+        }
+        Assert.False(LintRule.NamesWord("a b", null));
+    }
+
+    [Fact]
     public void A_file_linted_in_windows_gives_the_findings_of_one_window_including_look_backs_across_window_edges()
     {
         // Each look-back pair is split by filler, so that with 1 KiB windows the earlier statement is in a window linted and
