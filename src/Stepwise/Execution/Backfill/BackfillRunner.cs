@@ -67,7 +67,9 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
         var total = byKey ? facts.Rows : endPage;
         var pacer = new BackfillPacer(connection, history, options, logger, table, name, version, step);
         long visited = byKey ? 0 : startPage, updatedThisRun = 0;
-        var vacuum = options.VacuumAsItGoes && facts.Vacuumable ? new VacuumCadence(facts.Rows, options.VacuumMinRows) : null;
+        // Not with an open end: the room a vacuum frees behind the walk would take the rows the application inserts,
+        // which the open last range is there to catch at the end of the table.
+        var vacuum = options.VacuumAsItGoes && facts.Vacuumable && !openEnd ? new VacuumCadence(facts.Rows, options.VacuumMinRows) : null;
         var clock = Stopwatch.StartNew();
         var (lastReport, slowestPass) = (TimeSpan.Zero, TimeSpan.Zero);
         var progress = new BackfillProgress(name, rowsDone, visited, Math.Max(total, visited), 0, null, size, false);
