@@ -167,6 +167,40 @@ public class BackfillRunnerTests(PostgresFixture fixture) : IClassFixture<Postgr
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
+    public async Task A_batch_that_waits_lock_timeout_for_a_row_another_session_holds_is_rolled_back_and_retried(bool heapWalk)
+    {
+        await using var ws = await BackfillTable.CreateAsync(fixture, 2_000);
+        await using var holder = new NpgsqlConnection(ws.ConnectionString);
+        await holder.OpenAsync();
+        await using (var hold = new NpgsqlCommand("BEGIN; SELECT * FROM runs WHERE id = 10 FOR UPDATE", holder))
+        {
+            await hold.ExecuteNonQueryAsync();
+        }
+        var log = new ListLogger();
+        await using var connection = new NpgsqlConnection(ws.ConnectionString);
+        await connection.OpenAsync();
+        await using (var timeout = new NpgsqlCommand("SET lock_timeout = '100ms'", connection))
+        {
+            await timeout.ExecuteNonQueryAsync(); // as the executor sets it
+        }
+
+        var run = new BackfillRunner(connection, new HistoryStore("stepwise"), new BackfillOptions(), log)
+            .RunAsync(3, 1, BackfillTable.Runs with { FilledByTrigger = heapWalk }, CancellationToken.None);
+        await BackfillTable.WaitUntilAsync(() => run.IsCompleted || log.Entries.Any(e => e.Id == EventIds.LockTimeoutRetry), "a batch was retried");
+        await using (var release = new NpgsqlCommand("ROLLBACK", holder))
+        {
+            await release.ExecuteNonQueryAsync();
+        }
+
+        // The lock_timeout of the batch's update (its second command) reaches the reader after the batch is sent.
+        Assert.Equal(2000, await run);
+        Assert.Contains(log.Entries, e => e.Id == EventIds.LockTimeoutRetry && e.Message.Contains("waited lock_timeout", StringComparison.Ordinal));
+        Assert.Equal(0L, await ws.ScalarAsync<long>("SELECT count(*) FROM runs WHERE org IS DISTINCT FROM workflow_id * 10"));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
     public async Task Each_batch_is_one_round_trip_that_commits_its_update_checkpoint_and_progress_together(bool heapWalk)
     {
         await using var ws = await BackfillTable.CreateAsync(fixture, 20_000);

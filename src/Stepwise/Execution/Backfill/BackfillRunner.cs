@@ -320,7 +320,16 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
         batch.BatchCommands.Add(statement);
         pacer.AddProbe(batch);
         var table = $"{spec.Schema}.{spec.Table}";
-        await using var reader = await LockAttempts.RunAsync(s_batchPolicy, table, new("stepwise.table", table), (_, _) => batch.ExecuteReaderAsync(cancellationToken),
+        // The whole reading is the attempt: the update is the batch's second command, so its error (lock_timeout, a
+        // deadlock) reaches the reader only when it moves past the settings' row, not when the batch is sent.
+        return await LockAttempts.RunAsync(s_batchPolicy, table, new("stepwise.table", table), async (_, _) =>
+            {
+                await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+                await reader.NextResultAsync(cancellationToken); // past the settings' row
+                var result = read(await reader.ReadAsync(cancellationToken) ? reader : null);
+                await pacer.ReadProbeAsync(reader, cancellationToken);
+                return result;
+            },
             (attempt, ex, _) =>
             {
                 logger.LogWarning(EventIds.LockTimeoutRetry, "backfill {Table}: a batch {What} ({State}); it was rolled back and is retried ({Attempt} of {Retries})", table,
@@ -328,10 +337,6 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
                     s_batchPolicy.Retries);
                 return Task.CompletedTask;
             }, cancellationToken, alsoRetry: PostgresErrorCodes.DeadlockDetected);
-        await reader.NextResultAsync(cancellationToken); // past the settings' row
-        var result = read(await reader.ReadAsync(cancellationToken) ? reader : null);
-        await pacer.ReadProbeAsync(reader, cancellationToken);
-        return result;
     }
 
     /// <summary>
