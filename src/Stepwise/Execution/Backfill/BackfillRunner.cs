@@ -268,18 +268,19 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
         {
             statement.Parameters.AddWithValue(earlier);
         }
-        string[] Text(params long[] values) => [.. values.Select(v => v.ToString(CultureInfo.InvariantCulture))];
         if (!lastPass)
         {
-            statement.Parameters.AddWithValue(Text(rangePasses)[0]);
-            statement.Parameters.AddWithValue(Text(pass + 1)[0]);
+            statement.Parameters.AddWithValue(rangePasses);
+            statement.Parameters.AddWithValue(pass + 1);
         }
         var (updated, xid) = await RunBatchAsync(statement, pacer, spec, reader => (reader!.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1)), cancellationToken);
         // The range's pages count as visited (and the batch size adapts) at its last pass.
         return lastPass
-            ? (updated, to - from, to >= endPage ? null : Text(to))
-            : (updated, 0, [.. Text(from, to, rangePasses, pass + 1), .. earlier, xid!]);
+            ? (updated, to - from, to >= endPage ? null : [Invariant(to)])
+            : (updated, 0, [Invariant(from), Invariant(to), Invariant(rangePasses), Invariant(pass + 1), .. earlier, xid!]);
     }
+
+    private static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>
     /// The checkpoint and progress update, as a data-modifying CTE of the batch's statement: one new version of the row
