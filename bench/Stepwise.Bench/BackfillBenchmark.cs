@@ -99,7 +99,7 @@ internal static class BackfillBenchmark
                     var result = new Result(bulk.Ms, bulk.Pages, stepwise);
                     samples.Add(result);
                     Console.Error.WriteLine($"{ReferenceData.Label(rows)} {mode} round {round + 1}: bulk {bulk.Ms:0} ms, Stepwise {stepwise.Ms:0} ms " +
-                        $"({stepwise.Batches.Count} batches, median {BenchSupport.Median(stepwise.Batches):0} ms, longest {result.LongestBatchMs:0} ms, " +
+                        $"({stepwise.Batches.Count} batches taking {stepwise.Batches.Sum():0} ms, median {BenchSupport.Median(stepwise.Batches):0} ms, longest {result.LongestBatchMs:0} ms, " +
                         $"{stepwise.Batches.Count(d => d > 250)} over 250 ms, last size {stepwise.LastSize}; {stepwise.Vacuums} vacuums, {stepwise.VacuumMs:0} ms), " +
                         $"ratio {bulk.Ms / stepwise.Ms:0.00}, table after: bulk {bulk.Pages:N0} pages, Stepwise {stepwise.Pages:N0}, load {BenchSupport.LoadAverage()}");
                 }

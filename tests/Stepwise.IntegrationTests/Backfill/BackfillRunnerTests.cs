@@ -147,6 +147,7 @@ public class BackfillRunnerTests(PostgresFixture fixture) : IClassFixture<Postgr
             var crashing = new BackfillOptions { InitialBatchSize = 1_000, MaxBatchSize = 1_000, VacuumAsItGoes = false, OnProgress = _ => { if (++batches == 6) throw new Crash(); } };
             await Assert.ThrowsAsync<Crash>(() => RunAsync(ws, spec, crashing, step));
             checkpoints.Add(await ws.ScalarAsync<int>($"SELECT cardinality(last_key) FROM stepwise.backfills WHERE version = 7 AND step = {step}"));
+            Assert.Equal("4h", await ws.ScalarAsync<string>($"SELECT last_key[3] FROM stepwise.backfills WHERE version = 7 AND step = {step}"));
             Assert.Equal(20000, await RunAsync(ws, spec, new BackfillOptions { InitialBatchSize = 1_000, MaxBatchSize = 1_000, VacuumAsItGoes = false }, step));
             Assert.Equal(0L, await ws.ScalarAsync<long>($"SELECT count(*) FROM {table} WHERE touched <> 1"));
         }
@@ -155,13 +156,46 @@ public class BackfillRunnerTests(PostgresFixture fixture) : IClassFixture<Postgr
         await Assert.ThrowsAsync<Crash>(() => RunAsync(ws, Spec("indexed_logs", "touched", "touched + 1", null) with { FilledByTrigger = true }, indexed, step: 3));
         await StatisticsReportedAsync(ws);
 
-        // The sixth batch is the second pass of the second range: the checkpoint holds the range, its passes, the next
-        // pass and the transaction ids of the two passes before it.
+        // The sixth batch is the second pass of the second range: the checkpoint holds the range, its passes (shares by
+        // the hash of the TID), the next pass and the transaction ids of the two passes before it.
         Assert.Equal([6, 6], checkpoints);
         // Once the first pass's rows left the full pages, most later updates found room on their own page.
         Assert.True(await ws.ScalarAsync<long>("SELECT n_tup_hot_upd FROM pg_stat_user_tables WHERE relid = 'full_logs'::regclass") >= 20000 * 4 / 10);
         // An index on the column set: no update can be HOT, so one pass per range (a finished range's checkpoint is its next page).
         Assert.Equal(1, await ws.ScalarAsync<int>("SELECT cardinality(last_key) FROM stepwise.backfills WHERE version = 7 AND step = 3"));
+    }
+
+    [Fact]
+    public async Task A_range_an_earlier_stepwise_began_in_passes_by_line_pointer_number_is_resumed_in_those_shares()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        await ws.ExecuteAsync("""
+            CREATE TABLE old_logs (line text, touched int NOT NULL DEFAULT 0) WITH (autovacuum_enabled = false);
+            INSERT INTO old_logs (line) SELECT 'line ' || g FROM generate_series(1, 5000) g;
+            ANALYZE old_logs;
+            """);
+        var history = new HistoryStore("stepwise");
+        await using (var connection = new NpgsqlConnection(ws.ConnectionString))
+        {
+            await connection.OpenAsync();
+            await history.EnsureAsync(connection, CancellationToken.None);
+        }
+        // What an earlier Stepwise left after the first of four passes over the whole table: the rows whose line pointer
+        // number is a multiple of 4 updated, and a checkpoint that says "4" (line pointer shares), next pass 1.
+        var pages = await ws.ScalarAsync<long>("SELECT pg_relation_size('old_logs') / current_setting('block_size')::bigint");
+        var start = await ws.ScalarAsync<string>("SELECT (txid_current() % 4294967296)::text");
+        var first = await ws.ScalarAsync<string>(
+            "WITH u AS (UPDATE old_logs SET touched = touched + 1 WHERE (ctid::text::point)[1]::integer % 4 = 0 RETURNING 1) SELECT (txid_current() % 4294967296)::text FROM u LIMIT 1");
+        await ws.ExecuteAsync($"""
+            INSERT INTO stepwise.backfills (version, step, table_name, walk, end_key, last_key, state)
+            VALUES (7, 1, 'public.old_logs', 'heap', ARRAY['{pages}', '{start}'], ARRAY['0', '{pages}', '4', '1', '{first}'], 'running')
+            """);
+
+        await RunAsync(ws, Spec("old_logs", "touched", "touched + 1", null) with { FilledByTrigger = true },
+            new BackfillOptions { InitialBatchSize = 1_000, VacuumAsItGoes = false });
+
+        // Hashed shares would have updated again the rows the first pass did (and skipped others): every row exactly once.
+        Assert.Equal(0L, await ws.ScalarAsync<long>("SELECT count(*) FROM old_logs WHERE touched <> 1"));
     }
 
     [Theory]
