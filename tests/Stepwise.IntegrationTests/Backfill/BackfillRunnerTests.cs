@@ -144,10 +144,10 @@ public class BackfillRunnerTests(PostgresFixture fixture) : IClassFixture<Postgr
             var batches = 0;
             // No WHERE, so a row updated twice would show 2; as behind a fill trigger, the walk ends at the table's last page.
             var spec = Spec(table, "touched", "touched + 1", null) with { FilledByTrigger = true };
-            var crashing = new BackfillOptions { InitialBatchSize = 1_000, MaxBatchSize = 1_000, VacuumAsItGoes = false, OnProgress = _ => { if (++batches == 6) throw new Crash(); } };
+            var crashing = new BackfillOptions { InitialBatchSize = 1_000, MaxBatchSize = 1_000, VacuumAsItGoes = false, OnProgress = _ => { if (++batches == 8) throw new Crash(); } };
             await Assert.ThrowsAsync<Crash>(() => RunAsync(ws, spec, crashing, step));
             checkpoints.Add(await ws.ScalarAsync<int>($"SELECT cardinality(last_key) FROM stepwise.backfills WHERE version = 7 AND step = {step}"));
-            Assert.Equal("4h", await ws.ScalarAsync<string>($"SELECT last_key[3] FROM stepwise.backfills WHERE version = 7 AND step = {step}"));
+            Assert.Equal("16:5,3,3,2,2,1", await ws.ScalarAsync<string>($"SELECT last_key[3] FROM stepwise.backfills WHERE version = 7 AND step = {step}"));
             Assert.Equal(20000, await RunAsync(ws, spec, new BackfillOptions { InitialBatchSize = 1_000, MaxBatchSize = 1_000, VacuumAsItGoes = false }, step));
             Assert.Equal(0L, await ws.ScalarAsync<long>($"SELECT count(*) FROM {table} WHERE touched <> 1"));
         }
@@ -156,11 +156,11 @@ public class BackfillRunnerTests(PostgresFixture fixture) : IClassFixture<Postgr
         await Assert.ThrowsAsync<Crash>(() => RunAsync(ws, Spec("indexed_logs", "touched", "touched + 1", null) with { FilledByTrigger = true }, indexed, step: 3));
         await StatisticsReportedAsync(ws);
 
-        // The sixth batch is the second pass of the second range: the checkpoint holds the range, its passes (shares by
-        // the hash of the TID), the next pass and the transaction ids of the two passes before it.
+        // The eighth batch is the second pass of the second range (six passes per range): the checkpoint holds the range,
+        // its passes, the next pass and the transaction ids of the two passes before it.
         Assert.Equal([6, 6], checkpoints);
         // Once the first pass's rows left the full pages, most later updates found room on their own page.
-        Assert.True(await ws.ScalarAsync<long>("SELECT n_tup_hot_upd FROM pg_stat_user_tables WHERE relid = 'full_logs'::regclass") >= 20000 * 4 / 10);
+        Assert.True(await ws.ScalarAsync<long>("SELECT n_tup_hot_upd FROM pg_stat_user_tables WHERE relid = 'full_logs'::regclass") >= 20000 * 5 / 10);
         // An index on the column set: no update can be HOT, so one pass per range (a finished range's checkpoint is its next page).
         Assert.Equal(1, await ws.ScalarAsync<int>("SELECT cardinality(last_key) FROM stepwise.backfills WHERE version = 7 AND step = 3"));
     }
@@ -194,7 +194,7 @@ public class BackfillRunnerTests(PostgresFixture fixture) : IClassFixture<Postgr
         await RunAsync(ws, Spec("old_logs", "touched", "touched + 1", null) with { FilledByTrigger = true },
             new BackfillOptions { InitialBatchSize = 1_000, VacuumAsItGoes = false });
 
-        // Hashed shares would have updated again the rows the first pass did (and skipped others): every row exactly once.
+        // The sixteenths of today's passes would have skipped rows of the first quarter: every row exactly once.
         Assert.Equal(0L, await ws.ScalarAsync<long>("SELECT count(*) FROM old_logs WHERE touched <> 1"));
     }
 
@@ -346,7 +346,7 @@ public class BackfillRunnerTests(PostgresFixture fixture) : IClassFixture<Postgr
     private static BackfillSpec Filled(string table) => Spec(table, "upper_line", "upper(line)", "upper_line IS NULL") with { FilledByTrigger = true };
 
     private static BackfillOptions Vacuuming(bool vacuum) =>
-        new() { InitialBatchSize = 500, MinBatchSize = 100, MaxBatchSize = 2_000, VacuumAsItGoes = vacuum, VacuumMinRows = 2_000, PagePasses = 1 }; // one pass: no HOT room but the vacuum's
+        new() { InitialBatchSize = 500, MinBatchSize = 100, MaxBatchSize = 2_000, VacuumAsItGoes = vacuum, VacuumMinRows = 2_000, PassShares = [16] }; // one pass: no HOT room but the vacuum's
 
     [Fact]
     public async Task A_backfill_vacuums_behind_its_walk_so_that_its_table_does_not_double_as_a_bulk_update_doubles_it()

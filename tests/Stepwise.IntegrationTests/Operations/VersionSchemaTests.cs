@@ -223,7 +223,10 @@ public class VersionSchemaTests(PostgresFixture fixture)
         var stopped = (await ws.Migrator().StatusAsync()).Entries.Single(e => e.Version == 2);
         Assert.Equal(MigrationState.InProgress, stopped.State);
         var filled = await ws.ScalarAsync<long>("SELECT count(_stepwise_new_nickname) FROM users");
-        Assert.InRange(filled, 2800, 2989); // the batches before the bad row committed, the failing one did not
+        // The batches before the bad row committed, the failing one did not: the copy walks the heap in ranges of pages,
+        // six passes each, whose first pass is a batch (100 rows, 5/16 of the range), so the bad row's range, and the
+        // passes after it, are left.
+        Assert.InRange(filled, 2000, 2989);
         await ws.ExecuteAsync("UPDATE users SET nickname = '10' WHERE id = 2990"); // as old code would: the trigger converts it
         await ws.Migrator().ApplyAsync(new ApplyRequest());
 

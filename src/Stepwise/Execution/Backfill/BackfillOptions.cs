@@ -47,13 +47,16 @@ public sealed class BackfillOptions
     public bool VacuumAsItGoes { get; set; } = true;
 
     /// <summary>
-    /// How many passes a heap walk makes over each range of pages, each updating its share of the rows (tests change it;
-    /// 1 for a table whose indexes read a column the backfill sets, where no update can be HOT). Four: the first pass's
-    /// rows move off their full pages, and the room their old versions leave takes the next passes' new versions on the
-    /// same page, with no new index entries; at 1M rows of the reference table one pass took 17.7-19.0 s, three passes
-    /// 14.6-15.0 s (51% of the updates HOT), four 12.8 s (57%) (docs/benchmarks.md).
+    /// How a heap walk splits each range of pages into passes: the sixteenths of every page's rows (by line pointer number
+    /// modulo 16) that each pass updates, in order; <c>[16]</c> is one pass (tests change it; a table whose indexes read a
+    /// column the backfill sets, where no update can be HOT, always gets one). The first pass's rows move off their full
+    /// pages; the room their old versions leave takes the next passes' new versions on the same page, HOT, with no new
+    /// index entry. A new version is larger than the old one when the backfill fills a column that was NULL (16 bytes
+    /// more for a uuid), so each pass frees a little less room than the next one needs: the first pass is the largest and
+    /// the last ones the smallest. On the reference table 69% of the updates are HOT (four equal passes: 57%), and a 5M-row
+    /// backfill from psql took 64-68 s against 77-81 s (docs/benchmarks.md).
     /// </summary>
-    internal int PagePasses { get; set; } = 4;
+    internal int[] PassShares { get; set; } = [5, 3, 3, 2, 2, 1];
 
     /// <summary>The fewest rows updated between two vacuums of <see cref="VacuumAsItGoes"/> (tests lower it to vacuum small tables).</summary>
     internal long VacuumMinRows { get; set; } = 50_000;

@@ -51,10 +51,10 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
         // the last range stays open, as a single UPDATE would be.
         var openEnd = !byKey && spec.Key.Count == 0 && !spec.FilledByTrigger;
         var (lastKey, rowsDone) = (checkpoint?.LastKey, checkpoint?.RowsDone ?? 0);
-        // A batch of a heap walk is one pass over a range of pages, which updates a share of its rows (PagePasses): the
-        // range holds that many times the rows of a batch.
-        var passes = byKey || !facts.HotPossible ? 1 : options.PagePasses;
-        var rowsPerPage = (facts.Pages > 0 && facts.Rows > 0 ? Math.Max(1.0, facts.Rows / (double)facts.Pages) : 50) / passes;
+        // A batch of a heap walk is one pass over a range of pages, which updates a share of its rows (PassShares): the
+        // largest share (the first pass's) is a batch's rows.
+        var passes = byKey || !facts.HotPossible ? PassSchedule.One : new PassSchedule(PassSchedule.Sixteenths, options.PassShares);
+        var rowsPerPage = (facts.Pages > 0 && facts.Rows > 0 ? Math.Max(1.0, facts.Rows / (double)facts.Pages) : 50) * passes.LargestShare;
         var (minSize, maxSize) = byKey
             ? (options.MinBatchSize, options.MaxBatchSize)
             : (1, Math.Max(1, (int)(options.MaxBatchSize / rowsPerPage)));
@@ -83,7 +83,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
                 ? (0, 0, null)
                 : byKey
                     ? await KeysetBatchAsync(version, step, spec, table, lastKey, end, size, pacer, progress, cancellationToken)
-                    : await PageBatchAsync(version, step, spec, table, lastKey, endPage, startXid, openEnd, size, passes, facts.HashTid, pacer, progress, cancellationToken);
+                    : await PageBatchAsync(version, step, spec, table, lastKey, endPage, startXid, openEnd, size, passes, pacer, progress, cancellationToken);
             var elapsed = batchClock.Elapsed;
             rowsDone += updated;
             updatedThisRun += updated;
@@ -207,15 +207,15 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
 
     /// <summary>
     /// One pass over a range of pages: with <paramref name="passes"/> above 1, the range's rows are updated in that many
-    /// transactions, each taking the rows whose TID's hash (<c>hashtid</c>; before PostgreSQL 14 the line pointer number)
-    /// falls in its share (modulo the passes): about as many of every page's rows in each pass. The first
+    /// transactions, each taking the rows whose line pointer number falls in its share (<see cref="PassSchedule"/>): the
+    /// same part of every page's rows. The first
     /// pass's new row versions go elsewhere (its pages are full), but once it commits, the next pass's read of each page
     /// prunes the versions it replaced, and that room takes the next pass's new versions on the same page: HOT updates,
     /// with no new index entry, the costliest part of an update on a table whose indexes do not fit in memory.
     /// <para>
     /// The checkpoint of a range not finished is <c>[first page, end page, passes, next pass, the earlier passes'
-    /// transaction ids...]</c> (passes <c>4h</c> for hashed shares, <c>4</c> for line pointer numbers, so that a resume
-    /// splits the range as its first passes did), of a finished one <c>[next page]</c>. A pass skips the row versions the
+    /// transaction ids...]</c> (the passes as <see cref="PassSchedule.ToString"/> writes them, so that a resume splits the
+    /// range as its first passes did), of a finished one <c>[next page]</c>. A pass skips the row versions the
     /// earlier passes of its range wrote (their <c>xmin</c>), which may have landed in the range in a later pass's share:
     /// no row is updated twice, on a resume too.
     /// </para>
@@ -227,7 +227,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
     /// </para>
     /// </summary>
     private async Task<(long Updated, long Seen, string[]? NextKey)> PageBatchAsync(long version, int step, BackfillSpec spec, string table, string[]? lastKey, long endPage,
-        string? startXid, bool openEnd, int size, int passes, bool hashShares, BackfillPacer pacer, BackfillProgress progress, CancellationToken cancellationToken)
+        string? startXid, bool openEnd, int size, PassSchedule passes, BackfillPacer pacer, BackfillProgress progress, CancellationToken cancellationToken)
     {
         var midRange = lastKey is { Length: >= 4 };
         var from = lastKey is null ? 0 : long.Parse(lastKey[0], CultureInfo.InvariantCulture);
@@ -239,26 +239,19 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
         // Without a key and a fill trigger the last range stays open to rows written meanwhile: one pass, so that a row
         // written between two passes cannot fall in the share of a pass already done.
         var open = to >= endPage && openEnd;
-        // A range's passes as its checkpoint writes them: "4h" for shares by the hash of the row's TID, "4" for shares
-        // by its line pointer number (a server without hashtid, or a checkpoint of an earlier Stepwise).
-        var passesText = midRange ? lastKey![2] : Invariant(open ? 1 : passes) + (hashShares ? "h" : "");
-        var hashed = passesText.EndsWith('h');
-        var rangePasses = int.Parse(passesText.TrimEnd('h'), CultureInfo.InvariantCulture);
+        var schedule = midRange ? PassSchedule.Parse(lastKey![2]) : open ? PassSchedule.One : passes;
         var pass = midRange ? int.Parse(lastKey![3], CultureInfo.InvariantCulture) : 0;
         var earlier = midRange ? lastKey![4..] : [];
-        var lastPass = pass + 1 >= rangePasses;
+        var lastPass = pass + 1 >= schedule.Passes;
         var where = spec.Where is null ? "" : $" AND ({spec.Where})";
         var set = string.Join(", ", spec.Set.Select(s => $"{Quote.Ident(s.Column)} = ({s.Expression})"));
         // Rows this update moves (to free space or to new pages at the end) are done; rows a writer moves or adds are
         // the fill trigger's (or, without one and without a key, the open last range's).
         var upper = open ? "" : " AND ctid < format('(%s,0)', $2::bigint)::tid";
-        // The share and the transaction ids are written into the statement as numbers: they are evaluated for every row
-        // the range holds, in every pass, and a constant costs nothing per row, where the line pointer number through
-        // text (ctid::text::point) took about a tenth of a batch's time; hashtid is a C function of the TID's six bytes.
+        // The transaction ids are written into the statement as numbers: the filter runs on every row of the range in
+        // every pass, and a constant array costs nothing per row (xmin::text against a text array did).
         var ids = string.Join(",", earlier.Select(x => Invariant(long.Parse(x, CultureInfo.InvariantCulture))));
-        var share = (rangePasses == 1 ? ""
-                : (hashed ? $" AND (hashtid(ctid) & 2147483647) % {rangePasses} = {pass}" : $" AND (ctid::text::point)[1]::integer % {rangePasses} = {pass}")
-                  + (earlier.Length == 0 ? "" : $" AND xmin <> ALL('{{{ids}}}'::xid[])"))
+        var share = (schedule.Passes == 1 ? "" : $" AND {schedule.Filter(pass)}" + (earlier.Length == 0 ? "" : $" AND xmin <> ALL('{{{ids}}}'::xid[])"))
             + (startXid is null ? "" : $" AND age(xmin) > age('{long.Parse(startXid, CultureInfo.InvariantCulture)}'::xid)");
         // The transaction id as xmin shows it (32 bits, without txid_current's epoch).
         var key = lastPass ? "ARRAY[$2::text]" : "ARRAY[$1::text, $2::text, $9::text, $10::text] || $11::text[] || (txid_current() % 4294967296)::text";
@@ -277,7 +270,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
         AddCheckpointParameters(statement, version, step, progress with { RowsVisited = lastPass ? to : from });
         if (!lastPass)
         {
-            statement.Parameters.AddWithValue(passesText);
+            statement.Parameters.AddWithValue(schedule.ToString());
             statement.Parameters.AddWithValue(pass + 1);
             statement.Parameters.AddWithValue(earlier);
         }
@@ -285,7 +278,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
         // The range's pages count as visited (and the batch size adapts) at its last pass.
         return lastPass
             ? (updated, to - from, to >= endPage ? null : [Invariant(to)])
-            : (updated, 0, [Invariant(from), Invariant(to), passesText, Invariant(pass + 1), .. earlier, xid!]);
+            : (updated, 0, [Invariant(from), Invariant(to), schedule.ToString(), Invariant(pass + 1), .. earlier, xid!]);
     }
 
     private static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
@@ -407,8 +400,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
     /// <param name="Vacuumable">The backfill's role may VACUUM the table (it owns it, or the database, or is a superuser) and the server has <c>VACUUM (SKIP_LOCKED, TRUNCATE)</c> (PostgreSQL 12).</param>
     /// <param name="HotPossible">No index of the table reads a column the backfill sets, so its updates can be HOT (new versions on the same page, no new index entry) where the page has room.</param>
     /// <param name="Xid">The id of the transaction that read these facts (32 bits, as <c>xmin</c> shows it): every transaction that writes after it is newer.</param>
-    /// <param name="HashTid">The server has <c>hashtid(tid)</c> (PostgreSQL 14), a cheap way to split a page's rows into passes' shares.</param>
-    private sealed record TableFacts(long Rows, long Pages, bool PlainTable, int ServerVersion, bool Vacuumable, bool HotPossible, string Xid, bool HashTid);
+    private sealed record TableFacts(long Rows, long Pages, bool PlainTable, int ServerVersion, bool Vacuumable, bool HotPossible, string Xid);
 
     private async Task<TableFacts> TableFactsAsync(string table, string[] columns, CancellationToken cancellationToken)
     {
@@ -420,16 +412,14 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
                    NOT EXISTS (SELECT FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attname = ANY($2::text[])
                                WHERE i.indrelid = c.oid
                                  AND (a.attnum = ANY(i.indkey) OR ((i.indexprs IS NOT NULL OR i.indpred IS NOT NULL) AND strpos(pg_get_indexdef(i.indexrelid), a.attname) > 0))),
-                   (txid_current() % 4294967296)::text,
-                   to_regprocedure('pg_catalog.hashtid(tid)') IS NOT NULL
+                   (txid_current() % 4294967296)::text
             FROM pg_class c WHERE c.oid = $1::regclass
             """, connection);
         command.Parameters.AddWithValue(table);
         command.Parameters.AddWithValue(columns);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
-        return new TableFacts(reader.GetInt64(0), reader.GetInt64(1), reader.GetBoolean(2), reader.GetInt32(3), reader.GetBoolean(4), reader.GetBoolean(5), reader.GetString(6),
-            reader.GetBoolean(7));
+        return new TableFacts(reader.GetInt64(0), reader.GetInt64(1), reader.GetBoolean(2), reader.GetInt32(3), reader.GetBoolean(4), reader.GetBoolean(5), reader.GetString(6));
     }
 
     /// <summary>
