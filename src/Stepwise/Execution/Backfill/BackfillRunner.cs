@@ -153,7 +153,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
         // the grown batch is still expected to take at most half the aim: noise cannot push that past the bound (a small
         // batch's fixed cost, its round trip and commit, makes the estimate high, not low), and a backfill of 100k rows
         // no longer spends most of its batches growing (15 at a quarter per batch; a heap walk's range grows only after
-        // its four passes).
+        // its passes).
         var growth = ratio >= 2.5 ? Math.Min(ratio / 2, 8) : 1.25;
         var next = (int)Math.Clamp(size * Math.Clamp(ratio, 0.5, growth), minSize, maxSize);
         return Math.Max(next == size && ratio > 1 ? Math.Min(size + 1, maxSize) : next, 1); // a one-page batch still grows
