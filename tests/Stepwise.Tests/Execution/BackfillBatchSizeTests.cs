@@ -40,4 +40,12 @@ public class BackfillBatchSizeTests
         Assert.Equal(800, Next(1_000, 200));
         Assert.Equal(1_000, BackfillRunner.NextSize(1_000, 10, TimeSpan.FromMilliseconds(1), Target, 1, 1_000_000));
     }
+
+    [Fact]
+    public void A_heap_walk_s_first_pass_aims_lower_than_other_batches()
+    {
+        // 10,000 rows in 150 ms: 160 ms (80% of 200) holds 10,666 rows, the first pass's 140 ms (70%) 9,333.
+        Assert.Equal(10_666, BackfillRunner.NextSize(10_000, 10_000, TimeSpan.FromMilliseconds(150), Target, 1, 1_000_000));
+        Assert.Equal(9_333, BackfillRunner.NextSize(10_000, 10_000, TimeSpan.FromMilliseconds(150), Target, 1, 1_000_000, BackfillRunner.FirstPassAim));
+    }
 }
