@@ -76,6 +76,8 @@ internal sealed class LintCommand : ICliCommand
         var inputs = await InputsAsync(context, parse.GetValue(_files) ?? [], cancellationToken);
         var linter = new Linter(options);
         var files = inputs.Where(i => config is null || !config.Excludes(i.Name)).ToList();
+        // Start-up is over: what only it read of the executable need not stay resident while the files are linted.
+        StartupPages.Release();
         // Files are independent: read and lint them on every core (rules are stateless), report in the given order. Text
         // and JSON reports are written as soon as every file before is done, and a file's findings as the linter hands
         // them out (a long file's a window at a time), so that only the files in flight and the findings not yet written
