@@ -206,6 +206,38 @@ public class NativeConcurrencyTests
         // The package this project installs is built without the stderr redirect (no dup2 import).
         Assert.False(PgQueryNative.RedirectsStderr);
     }
+
+    [Fact]
+    public void The_import_scan_finds_a_name_wherever_it_falls_against_the_pieces_read()
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            // Every place around the first two piece boundaries: before, across (each split) and after.
+            foreach (var boundary in new[] { PgQueryNative.ScanChunkBytes, 2 * PgQueryNative.ScanChunkBytes })
+            {
+                for (var at = boundary - 8; at <= boundary + 2; at++)
+                {
+                    var bytes = Enumerable.Repeat((byte)'x', 3 * PgQueryNative.ScanChunkBytes).ToArray();
+                    "\0dup2\0"u8.CopyTo(bytes.AsSpan(at));
+                    File.WriteAllBytes(path, bytes);
+                    Assert.True(PgQueryNative.FileContains(path, "\0dup2\0"u8), $"at {at}");
+                    Assert.False(PgQueryNative.FileContains(path, "\0dup3\0"u8), $"at {at}");
+                }
+            }
+            // Only the start of the name at the very end of the file.
+            var end = Enumerable.Repeat((byte)'x', PgQueryNative.ScanChunkBytes + 3).ToArray();
+            "\0du"u8.CopyTo(end.AsSpan(end.Length - 3));
+            File.WriteAllBytes(path, end);
+            Assert.False(PgQueryNative.FileContains(path, "\0dup2\0"u8));
+            File.WriteAllBytes(path, []);
+            Assert.False(PgQueryNative.FileContains(path, "\0dup2\0"u8));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
 }
 
 public class NativeStackTests
