@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Stepwise.Embedded;
 
 namespace Stepwise.Cli;
 
@@ -16,7 +17,7 @@ namespace Stepwise.Cli;
 /// drops nothing but the mapping (the relocated, read-only-after-relocation part of the writable segment keeps its
 /// pages). The pages stay in the page cache; what shrinks is what the process holds, which is what peak RSS measures.
 /// </remarks>
-internal static partial class StartupPages
+internal static class StartupPages
 {
     private const ulong AT_PHDR = 3;
     private const ulong AT_PHNUM = 5;
@@ -48,7 +49,7 @@ internal static partial class StartupPages
         foreach (var (start, length) in ReadOnlySegments())
         {
             // Best effort: a refusal leaves the pages where they are.
-            _ = Madvise(start, length, MADV_DONTNEED);
+            _ = Libc.Madvise(start, length, MADV_DONTNEED);
         }
     }
 
@@ -59,8 +60,8 @@ internal static partial class StartupPages
     internal static List<(nint Start, nuint Length)> ReadOnlySegments()
     {
         var segments = new List<(nint, nuint)>();
-        var headers = (nint)GetAuxValue(AT_PHDR);
-        var count = (int)GetAuxValue(AT_PHNUM);
+        var headers = (nint)Libc.GetAuxValue(AT_PHDR);
+        var count = (int)Libc.GetAuxValue(AT_PHNUM);
         if (headers == 0 || count <= 0)
         {
             return segments;
@@ -99,10 +100,4 @@ internal static partial class StartupPages
         }
         return segments;
     }
-
-    [LibraryImport("libc", EntryPoint = "getauxval")]
-    private static partial ulong GetAuxValue(ulong type);
-
-    [LibraryImport("libc", EntryPoint = "madvise")]
-    private static partial int Madvise(nint address, nuint length, int advice);
 }

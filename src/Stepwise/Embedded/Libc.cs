@@ -4,7 +4,8 @@ namespace Stepwise.Embedded;
 
 /// <summary>
 /// The few POSIX calls .NET has no public API for: sending a chosen signal (fast shutdown is SIGINT),
-/// changing a file's owner, and looking up an account's ids.
+/// changing a file's owner, looking up an account's ids, and for the native executable the auxiliary vector and
+/// advice about its pages (StartupPages).
 /// </summary>
 internal static partial class Libc
 {
@@ -16,6 +17,14 @@ internal static partial class Libc
 
     [LibraryImport("libc", EntryPoint = "geteuid")]
     internal static partial uint GetEffectiveUserId();
+
+    /// <summary>An entry of the auxiliary vector the kernel hands every process (<c>AT_PHDR</c>: the program headers).</summary>
+    [LibraryImport("libc", EntryPoint = "getauxval")]
+    internal static partial ulong GetAuxValue(ulong type);
+
+    /// <summary>Advice about a range of the process's pages (<c>MADV_DONTNEED</c>: unmap them); 0 when taken.</summary>
+    [LibraryImport("libc", EntryPoint = "madvise")]
+    internal static partial int Madvise(nint address, nuint length, int advice);
 
     /// <summary>Sends <paramref name="signal"/>; false when the process is gone or not ours to signal.</summary>
     internal static bool Kill(int processId, int signal) => KillNative(processId, signal) == 0;

@@ -15,7 +15,7 @@ internal sealed class HistoryStore(string schema)
 {
     internal const string Versioned = "versioned";
     internal const string Repeatable = "repeatable";
-    internal const int CurrentVersion = 5;
+    internal const int CurrentVersion = 6;
 
     private readonly string _s = Quote.Ident(schema);
 
@@ -25,6 +25,12 @@ internal sealed class HistoryStore(string schema)
 
     /// <summary>Backfill checkpoints: one row per backfill step of an operation migration.</summary>
     public string Backfills => $"{_s}.backfills";
+
+    /// <summary>
+    /// The transaction ids of a backfill's batches, kept while it runs when its walk has an open end (no key, no fill
+    /// trigger): its batches skip the row versions its own earlier batches wrote.
+    /// </summary>
+    public string BackfillWrites => $"{_s}.backfill_writes";
 
     /// <summary>The one row an operator's <c>stepwise backfill pause|resume|set</c> writes and running backfills read before each batch.</summary>
     public string BackfillControl => $"{_s}.backfill_control";
@@ -113,6 +119,14 @@ internal sealed class HistoryStore(string schema)
                 updated_by text NOT NULL DEFAULT current_user
             );
             INSERT INTO {_s}.backfill_control (id) VALUES (1) ON CONFLICT (id) DO NOTHING;
+
+            -- Version 6: the transaction ids of a running backfill's batches, for walks with an open end.
+            CREATE TABLE IF NOT EXISTS {_s}.backfill_writes (
+                version bigint NOT NULL,
+                step integer NOT NULL,
+                xid xid NOT NULL
+            );
+            CREATE INDEX IF NOT EXISTS backfill_writes_step ON {_s}.backfill_writes (version, step);
             UPDATE {_s}.state SET schema_version = {CurrentVersion};
             """;
         // One transaction: the schema appears whole or not at all.

@@ -116,6 +116,10 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
             if (done)
             {
                 await pacer.FinishAsync(progress, cancellationToken);
+                if (openEnd)
+                {
+                    await ForgetWritesAsync(version, step, cancellationToken);
+                }
                 return rowsDone;
             }
             if (vacuum is not null && vacuum.Due(updated))
@@ -262,7 +266,14 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
         // every pass, and a constant array costs nothing per row (xmin::text against a text array did).
         var ids = string.Join(",", earlier.Select(x => Invariant(long.Parse(x, CultureInfo.InvariantCulture))));
         var share = (schedule.Passes == 1 ? "" : $" AND {schedule.Filter(pass)}" + (earlier.Length == 0 ? "" : $" AND xmin <> ALL('{{{ids}}}'::xid[])"))
-            + (startXid is null ? "" : $" AND age(xmin) > age('{long.Parse(startXid, CultureInfo.InvariantCulture)}'::xid)");
+            + (startXid is null ? "" : $" AND age(xmin) > age('{long.Parse(startXid, CultureInfo.InvariantCulture)}'::xid)")
+            + (openEnd ? $" AND xmin NOT IN (SELECT w.xid FROM {history.BackfillWrites} w WHERE w.version = $3::bigint AND w.step = $4::integer)" : "");
+        // With an open end, the rows this walk's updates moved past the table's end (or into free room ahead) lie in its
+        // open last range, which would update them again: each batch records its transaction id, and every batch skips
+        // the versions those wrote (a hashed lookup per row).
+        var record = openEnd
+            ? $", _stepwise_write AS (INSERT INTO {history.BackfillWrites} (version, step, xid) VALUES ($3::bigint, $4::integer, (txid_current() % 4294967296)::text::xid))"
+            : "";
         // The transaction id as xmin shows it (32 bits, without txid_current's epoch).
         var key = lastPass ? "ARRAY[$2::text]" : "ARRAY[$1::text, $2::text, $9::text, $10::text] || $11::text[] || (txid_current() % 4294967296)::text";
         var statement = new NpgsqlBatchCommand($"""
@@ -272,7 +283,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
                 RETURNING 1
             ), _stepwise_checkpoint AS (
                 {CheckpointSql(key, "(SELECT count(*) FROM _stepwise_updated)", null, "(SELECT 1) _stepwise_one", 3)}
-            )
+            ){record}
             SELECT count(*), {(lastPass ? "NULL" : "(txid_current() % 4294967296)::text")} FROM _stepwise_updated
             """);
         statement.Parameters.AddWithValue(from);
@@ -489,6 +500,15 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
                 ex.MessageText);
             return false;
         }
+    }
+
+    /// <summary>Drops a finished walk's record of its batches' transaction ids (a crash before it leaves a few harmless rows).</summary>
+    private async Task ForgetWritesAsync(long version, int step, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand($"DELETE FROM {history.BackfillWrites} WHERE version = $1 AND step = $2", connection);
+        command.Parameters.AddWithValue(version);
+        command.Parameters.AddWithValue(step);
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>The highest key now (the keyset walk's end), or null for an empty table. (The text values get names of their own: an ORDER BY name would mean the output column, ordering by text.)</summary>
