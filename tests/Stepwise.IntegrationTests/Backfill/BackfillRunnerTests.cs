@@ -22,6 +22,13 @@ public class BackfillRunnerTests(PostgresFixture fixture) : IClassFixture<Postgr
         return await runner.RunAsync(7, step, spec, CancellationToken.None);
     }
 
+    /// <summary>A table of <paramref name="rows"/> short rows on full pages (fill factor 100), <c>touched</c> 0, analysed, autovacuum off.</summary>
+    private static Task CreateLogsAsync(MigrationWorkspace ws, string table, int rows) => ws.ExecuteAsync($"""
+        CREATE TABLE {table} (line text, touched int NOT NULL DEFAULT 0) WITH (autovacuum_enabled = false);
+        INSERT INTO {table} (line) SELECT 'line ' || g FROM generate_series(1, {rows}) g;
+        ANALYZE {table};
+        """);
+
     private static BackfillSpec Spec(string table, string column, string expression, string? where, params KeyColumn[] key) =>
         new("public", table, [new BackfillSet(column, expression)], where, key);
 
@@ -171,11 +178,7 @@ public class BackfillRunnerTests(PostgresFixture fixture) : IClassFixture<Postgr
         await using var ws = await MigrationWorkspace.CreateAsync(fixture);
         // Full pages: every first-pass update moves its row, most to new pages past the walk's end, which the open last
         // range (left open for rows the application writes meanwhile, no trigger filling them) reads again.
-        await ws.ExecuteAsync("""
-            CREATE TABLE open_logs (line text, touched int NOT NULL DEFAULT 0) WITH (autovacuum_enabled = false);
-            INSERT INTO open_logs (line) SELECT 'line ' || g FROM generate_series(1, 20000) g;
-            ANALYZE open_logs;
-            """);
+        await CreateLogsAsync(ws, "open_logs", 20000);
         var batches = 0;
         var crashing = new BackfillOptions { InitialBatchSize = 1_000, MaxBatchSize = 1_000, OnProgress = _ => { if (++batches == 10) throw new Crash(); } };
 
@@ -191,11 +194,7 @@ public class BackfillRunnerTests(PostgresFixture fixture) : IClassFixture<Postgr
     public async Task A_range_an_earlier_stepwise_began_in_passes_by_line_pointer_number_is_resumed_in_those_shares()
     {
         await using var ws = await MigrationWorkspace.CreateAsync(fixture);
-        await ws.ExecuteAsync("""
-            CREATE TABLE old_logs (line text, touched int NOT NULL DEFAULT 0) WITH (autovacuum_enabled = false);
-            INSERT INTO old_logs (line) SELECT 'line ' || g FROM generate_series(1, 5000) g;
-            ANALYZE old_logs;
-            """);
+        await CreateLogsAsync(ws, "old_logs", 5000);
         var history = new HistoryStore("stepwise");
         await using (var connection = new NpgsqlConnection(ws.ConnectionString))
         {

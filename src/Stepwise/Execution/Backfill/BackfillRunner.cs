@@ -272,10 +272,9 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
         // open last range, which would update them again: each batch records its transaction id, and every batch skips
         // the versions those wrote (a hashed lookup per row).
         var record = openEnd
-            ? $", _stepwise_write AS (INSERT INTO {history.BackfillWrites} (version, step, xid) VALUES ($3::bigint, $4::integer, (txid_current() % 4294967296)::text::xid))"
+            ? $", _stepwise_write AS (INSERT INTO {history.BackfillWrites} (version, step, xid) VALUES ($3::bigint, $4::integer, {ThisXid}::xid))"
             : "";
-        // The transaction id as xmin shows it (32 bits, without txid_current's epoch).
-        var key = lastPass ? "ARRAY[$2::text]" : "ARRAY[$1::text, $2::text, $9::text, $10::text] || $11::text[] || (txid_current() % 4294967296)::text";
+        var key = lastPass ? "ARRAY[$2::text]" : $"ARRAY[$1::text, $2::text, $9::text, $10::text] || $11::text[] || {ThisXid}";
         var statement = new NpgsqlBatchCommand($"""
             WITH _stepwise_updated AS (
                 UPDATE {table} SET {set}
@@ -284,7 +283,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
             ), _stepwise_checkpoint AS (
                 {CheckpointSql(key, "(SELECT count(*) FROM _stepwise_updated)", null, "(SELECT 1) _stepwise_one", 3)}
             ){record}
-            SELECT count(*), {(lastPass ? "NULL" : "(txid_current() % 4294967296)::text")} FROM _stepwise_updated
+            SELECT count(*), {(lastPass ? "NULL" : ThisXid)} FROM _stepwise_updated
             """);
         statement.Parameters.AddWithValue(from);
         statement.Parameters.AddWithValue(to);
@@ -301,6 +300,9 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
             ? (updated, to - from, to >= endPage ? null : [Invariant(to)])
             : (updated, 0, [Invariant(from), Invariant(to), schedule.ToString(), Invariant(pass + 1), .. earlier, xid!]);
     }
+
+    /// <summary>The statement's own transaction id as <c>xmin</c> shows it (32 bits, without txid_current's epoch), as text.</summary>
+    private const string ThisXid = "(txid_current() % 4294967296)::text";
 
     private static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
 
@@ -425,7 +427,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
 
     private async Task<TableFacts> TableFactsAsync(string table, string[] columns, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand("""
+        await using var command = new NpgsqlCommand($"""
             SELECT greatest(c.reltuples, 0)::bigint, pg_relation_size(c.oid) / current_setting('block_size')::bigint, c.relkind = 'r',
                    current_setting('server_version_num')::integer,
                    current_setting('server_version_num')::integer >= 120000
@@ -433,7 +435,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
                    NOT EXISTS (SELECT FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attname = ANY($2::text[])
                                WHERE i.indrelid = c.oid
                                  AND (a.attnum = ANY(i.indkey) OR ((i.indexprs IS NOT NULL OR i.indpred IS NOT NULL) AND strpos(pg_get_indexdef(i.indexrelid), a.attname) > 0))),
-                   (txid_current() % 4294967296)::text
+                   {ThisXid}
             FROM pg_class c WHERE c.oid = $1::regclass
             """, connection);
         command.Parameters.AddWithValue(table);
