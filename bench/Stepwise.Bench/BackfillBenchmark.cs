@@ -34,8 +34,8 @@ internal static class BackfillBenchmark
         public double LongestBatchMs => BatchMs.Max();
     }
 
-    /// <summary>One backfill: its time, its batches' times, the last batch size, the table's pages after, and the vacuums it ran behind its walk (how many, their time).</summary>
-    private sealed record Run(double Ms, List<double> Batches, int LastSize, long Pages, int Vacuums, double VacuumMs);
+    /// <summary>One backfill: its time, its batches' times, the last batch size, the table's pages after, the vacuums it ran behind its walk (how many, their time), and the batches cancelled at their bound (and retried).</summary>
+    private sealed record Run(double Ms, List<double> Batches, int LastSize, long Pages, int Vacuums, double VacuumMs, int Cancelled);
 
     /// <summary>BENCH_BACKFILL_VACUUM=off: the backfill does not vacuum behind its walk (<see cref="BackfillOptions.VacuumAsItGoes"/>), to compare.</summary>
     private static bool Vacuuming => Environment.GetEnvironmentVariable("BENCH_BACKFILL_VACUUM") != "off";
@@ -100,7 +100,7 @@ internal static class BackfillBenchmark
                     samples.Add(result);
                     Console.Error.WriteLine($"{ReferenceData.Label(rows)} {mode} round {round + 1}: bulk {bulk.Ms:0} ms, Stepwise {stepwise.Ms:0} ms " +
                         $"({stepwise.Batches.Count} batches taking {stepwise.Batches.Sum():0} ms, median {BenchSupport.Median(stepwise.Batches):0} ms, longest {result.LongestBatchMs:0} ms, " +
-                        $"{stepwise.Batches.Count(d => d > 250)} over 250 ms, last size {stepwise.LastSize}; {stepwise.Vacuums} vacuums, {stepwise.VacuumMs:0} ms), " +
+                        $"{stepwise.Batches.Count(d => d > 250)} over 250 ms, {stepwise.Cancelled} cancelled at the bound, last size {stepwise.LastSize}; {stepwise.Vacuums} vacuums, {stepwise.VacuumMs:0} ms), " +
                         $"ratio {bulk.Ms / stepwise.Ms:0.00}, table after: bulk {bulk.Pages:N0} pages, Stepwise {stepwise.Pages:N0}, load {BenchSupport.LoadAverage()}");
                 }
                 if (walk != Walk.Heap || !modes.Contains(Walk.Keyset))
@@ -116,7 +116,7 @@ internal static class BackfillBenchmark
             $"{(Vacuuming ? "vacuuming behind its walk" : "not vacuuming (BENCH_BACKFILL_VACUUM=off)")}, each on a fresh copy; PostgreSQL in {server.BinDirectory}, shared_buffers {(string.IsNullOrEmpty(sharedBuffers) ? "128MB (default)" : sharedBuffers)}; " +
             $"{BenchSupport.Machine()}; load average {loadBefore} before, {BenchSupport.LoadAverage()} after");
         Console.WriteLine();
-        Console.WriteLine("| rows | batches by | rounds | bulk UPDATE ms | bulk rows/s | Stepwise ms | Stepwise rows/s | Stepwise / bulk speed | batch ms: median / p95 / longest | batches over 250 ms | batches | last batch size | vacuums (ms) | table pages after: bulk / Stepwise |");
+        Console.WriteLine("| rows | batches by | rounds | bulk UPDATE ms | bulk rows/s | Stepwise ms | Stepwise rows/s | Stepwise / bulk speed | batch ms: median / p95 / longest | batches over 250 ms (cancelled at the bound) | batches | last batch size | vacuums (ms) | table pages after: bulk / Stepwise |");
         Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var (rows, mode, rounds) in results)
         {
@@ -127,7 +127,7 @@ internal static class BackfillBenchmark
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {ReferenceData.Label(rows)} | {mode} | {rounds.Count} | {bulk:0} | {rows / bulk * 1000:N0} | {stepwise:0} | {rows / stepwise * 1000:N0} | " +
                 $"{bulk / stepwise:0.00} (rounds: {string.Join(", ", rounds.Select(r => (r.BulkMs / r.StepwiseMs).ToString("0.00", CultureInfo.InvariantCulture)))}) | " +
-                $"{BenchSupport.Median(all):0} / {all.Order().ElementAt((int)Math.Ceiling(0.95 * all.Count) - 1):0} / {all.Max():0} | {all.Count(d => d > 250)} of {all.Count} | " +
+                $"{BenchSupport.Median(all):0} / {all.Order().ElementAt((int)Math.Ceiling(0.95 * all.Count) - 1):0} / {all.Max():0} | {all.Count(d => d > 250)} of {all.Count} ({rounds.Sum(r => r.Stepwise.Cancelled)}) | " +
                 $"{median.BatchMs.Count} | {median.LastBatchSize:N0} | {median.Stepwise.Vacuums} ({median.Stepwise.VacuumMs:0}) | {median.BulkPages:N0} / {median.Stepwise.Pages:N0} |"));
         }
         Console.WriteLine();
@@ -262,7 +262,7 @@ internal static class BackfillBenchmark
         long pages;
         var durations = new List<double>();
         var last = 0;
-        var vacuums = new VacuumLog();
+        var log = new RunLog();
         await using (var connection = await ReferenceData.OpenAsync(connectionString))
         await using (var trace = Traced ? await BatchTrace.StartAsync(connectionString) : null)
         {
@@ -285,7 +285,7 @@ internal static class BackfillBenchmark
                     trace?.Batch(p.LastBatch.TotalMilliseconds, p);
                 },
             };
-            var runner = new BackfillRunner(connection, history, options, vacuums);
+            var runner = new BackfillRunner(connection, history, options, log);
             var clock = Stopwatch.StartNew();
             var updated = await runner.RunAsync(1, 1, Spec(walk), CancellationToken.None);
             ms = clock.Elapsed.TotalMilliseconds;
@@ -297,15 +297,17 @@ internal static class BackfillBenchmark
             pages = await PagesAsync(connection);
         }
         await ReferenceData.DropAsync(server, "backfill_run");
-        return new Run(ms, durations, last, pages, vacuums.Count, vacuums.Ms);
+        return new Run(ms, durations, last, pages, log.Vacuums, log.VacuumMs, log.Cancelled);
     }
 
-    /// <summary>The runner's log, of which only its vacuums are kept: how many, and their time (the <c>Ms</c> of each line).</summary>
-    private sealed class VacuumLog : ILogger
+    /// <summary>The runner's log, of which only its vacuums (how many, and their time: the <c>Ms</c> of each line) and its batches cancelled at their bound are kept.</summary>
+    private sealed class RunLog : ILogger
     {
-        public int Count { get; private set; }
+        public int Vacuums { get; private set; }
 
-        public double Ms { get; private set; }
+        public double VacuumMs { get; private set; }
+
+        public int Cancelled { get; private set; }
 
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
@@ -315,9 +317,10 @@ internal static class BackfillBenchmark
         {
             if (eventId.Id == EventIds.BackfillVacuum.Id && logLevel == LogLevel.Debug && state is IReadOnlyList<KeyValuePair<string, object?>> values)
             {
-                Count++;
-                Ms += Convert.ToDouble(values.First(v => v.Key == "Ms").Value, CultureInfo.InvariantCulture);
+                Vacuums++;
+                VacuumMs += Convert.ToDouble(values.First(v => v.Key == "Ms").Value, CultureInfo.InvariantCulture);
             }
+            Cancelled += eventId.Id == EventIds.BackfillBatchCancelled.Id ? 1 : 0;
         }
     }
 

@@ -53,6 +53,9 @@ public static class EventIds
     /// <summary>A backfill vacuumed the row versions it replaced (debug), or its vacuum failed and it goes on without (warning).</summary>
     public static readonly EventId BackfillVacuum = new(1016, nameof(BackfillVacuum));
 
+    /// <summary>A backfill batch ran past its bound and was cancelled (rolled back); it is retried smaller, or as it is.</summary>
+    public static readonly EventId BackfillBatchCancelled = new(1017, nameof(BackfillBatchCancelled));
+
     /// <summary><c>complete</c> waits for instances of an older schema version to stop (a line every few seconds, and one when they are gone).</summary>
     public static readonly EventId WaitingForInstances = new(1030, nameof(WaitingForInstances));
 

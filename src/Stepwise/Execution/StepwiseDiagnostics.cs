@@ -38,6 +38,10 @@ public static class StepwiseDiagnostics
     public static Counter<long> BackfillRows { get; } = Meter.CreateCounter<long>(
         "stepwise.backfill.rows", "{row}", "Rows written by backfills");
 
+    /// <summary><c>stepwise.backfill.batches_cancelled</c>: backfill batches cancelled at their bound (see <c>BackfillOptions.TargetBatchDuration</c>) and retried.</summary>
+    public static Counter<long> BackfillBatchesCancelled { get; } = Meter.CreateCounter<long>(
+        "stepwise.backfill.batches_cancelled", "{batch}", "Backfill batches cancelled at their time bound and retried");
+
     internal const string DirectionTag = "stepwise.direction";
     internal const string OutcomeTag = "stepwise.outcome";
     internal const string KindTag = "stepwise.migration.kind";

@@ -256,6 +256,83 @@ public class BackfillRunnerTests(PostgresFixture fixture) : IClassFixture<Postgr
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
+    public async Task A_batch_that_runs_past_its_bound_is_cancelled_and_retried_smaller_so_that_no_batch_holds_its_rows_far_past_the_target(bool heapWalk)
+    {
+        await using var ws = await BackfillTable.CreateAsync(fixture, 3_000);
+        await ws.ExecuteAsync("CREATE FUNCTION slowly(v int) RETURNS int LANGUAGE sql VOLATILE AS 'SELECT v FROM pg_sleep(0.001)'"); // a millisecond a row at least
+        var (log, batches) = (new ListLogger(), new List<long>());
+        var options = new BackfillOptions
+        {
+            TargetBatchDuration = TimeSpan.FromMilliseconds(100), InitialBatchSize = 2_000, MinBatchSize = 10, VacuumAsItGoes = false,
+            OnProgress = p => batches.Add(p.RowsDone - (batches.Count == 0 ? 0 : batches.Sum())),
+        };
+        await using var connection = new NpgsqlConnection(ws.ConnectionString);
+        await connection.OpenAsync();
+
+        var updated = await new BackfillRunner(connection, new HistoryStore("stepwise"), options, log)
+            .RunAsync(3, 1, BackfillTable.Runs with { Set = [new BackfillSet("org", "slowly(workflow_id * 10)")], FilledByTrigger = heapWalk }, CancellationToken.None);
+
+        // The first batch, of 2,000 rows (a heap walk: its first pass over the pages that hold them), would take 2 s and
+        // more; cancelled at 112 ms (1.125 times the target), it is retried at half its size until it fits.
+        Assert.Equal(3_000, updated);
+        var cancels = log.Entries.Where(e => e.Id == EventIds.BackfillBatchCancelled).Select(e => e.Message).ToList();
+        Assert.True(cancels.Count >= 3, string.Join("\n", cancels));
+        Assert.All(cancels, m => Assert.Contains("ran past 112 ms and was cancelled (rolled back); it is retried ", m, StringComparison.Ordinal));
+        Assert.Matches(heapWalk ? @"it is retried at \d+ pages$" : "it is retried at 1000 rows$", cancels[0]);
+        // Each row sleeps a millisecond or more, so no batch that committed updated more rows than its bound has
+        // milliseconds (told by the server, which a stall of the client cannot blur). A cancelled batch counts nothing.
+        Assert.InRange(batches.Max(), 1, 112);
+        Assert.Equal(0L, await ws.ScalarAsync<long>("SELECT count(*) FROM runs WHERE org IS DISTINCT FROM workflow_id * 10"));
+        Assert.Equal(3_000L, await ws.ScalarAsync<long>("SELECT rows_done FROM stepwise.backfills WHERE version = 3 AND step = 1"));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_batch_that_cannot_be_made_smaller_is_retried_as_it_is_once_then_without_the_bound(bool heapWalk)
+    {
+        await using var ws = await BackfillTable.CreateAsync(fixture, 2_000);
+        await using var holder = new NpgsqlConnection(ws.ConnectionString);
+        await holder.OpenAsync();
+        var log = new ListLogger();
+        // After the first batch an application transaction locks every row: the next batch waits for one and reaches its
+        // bound. A heap walk's next batch is its range's second pass (pages fixed by the checkpoint); the keyset batches
+        // are of the smallest size.
+        var options = new BackfillOptions
+        {
+            TargetBatchDuration = TimeSpan.FromMilliseconds(100), InitialBatchSize = 500, MinBatchSize = heapWalk ? 1 : 500, MaxBatchSize = heapWalk ? 200_000 : 500,
+            VacuumAsItGoes = false,
+            OnProgress = p =>
+            {
+                if (p.Waiting is null && p.RowsDone > 0 && holder.State == System.Data.ConnectionState.Open && !log.Entries.Any(e => e.Id == EventIds.BackfillBatchCancelled))
+                {
+                    using var hold = new NpgsqlCommand("BEGIN; SELECT FROM runs FOR UPDATE", holder);
+                    hold.ExecuteNonQuery();
+                }
+            },
+        };
+        await using var connection = new NpgsqlConnection(ws.ConnectionString);
+        await connection.OpenAsync();
+
+        var run = new BackfillRunner(connection, new HistoryStore("stepwise"), options, log).RunAsync(3, 1, BackfillTable.Runs with { FilledByTrigger = heapWalk }, CancellationToken.None);
+        await BackfillTable.WaitUntilAsync(() => run.IsCompleted || log.Entries.Any(e => e.Message.Contains("retried without the bound", StringComparison.Ordinal)), "a batch ran without its bound");
+        await Task.Delay(300);
+        var waited = !run.IsCompleted; // without its bound, the batch waits for the row as long as the session's lock_timeout lets it (here: no limit)
+        await using (var release = new NpgsqlCommand("ROLLBACK", holder))
+        {
+            await release.ExecuteNonQueryAsync();
+        }
+
+        Assert.Equal(2_000, await run);
+        Assert.True(waited);
+        var cancels = log.Entries.Where(e => e.Id == EventIds.BackfillBatchCancelled).Select(e => e.Message).ToList();
+        Assert.Equal(["it is retried as it is", "it is retried without the bound"], cancels.Select(m => m[(m.IndexOf("; ", StringComparison.Ordinal) + 2)..]));
+        Assert.Equal(0L, await ws.ScalarAsync<long>("SELECT count(*) FROM runs WHERE org IS DISTINCT FROM workflow_id * 10"));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
     public async Task Each_batch_is_one_round_trip_that_commits_its_update_checkpoint_and_progress_together(bool heapWalk)
     {
         await using var ws = await BackfillTable.CreateAsync(fixture, 20_000);

@@ -73,17 +73,44 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
         var clock = Stopwatch.StartNew();
         var (lastReport, slowestPass) = (TimeSpan.Zero, TimeSpan.Zero);
         var progress = new BackfillProgress(name, rowsDone, visited, Math.Max(total, visited), 0, null, size, false);
+        var stuck = 0; // batches cancelled in a row that could not be made smaller
         await pacer.BeforeFirstBatchAsync(progress, cancellationToken);
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            // A batch of the smallest size, or a range's later pass (its pages are in the checkpoint), cannot be made
+            // smaller: cancelled twice, it runs once without the bound.
+            var shrinkable = size > minSize && !(!byKey && lastKey is { Length: >= 4 });
+            var cancelAt = stuck >= 2 ? (TimeSpan?)null : pacer.BatchTarget * CancelAt;
             var batchClock = Stopwatch.StartNew();
-            // The batch's progress row carries the rate and time left as of the batch before (rows and position are its own).
-            var (updated, seen, nextKey) = end is null
-                ? (0, 0, null)
-                : byKey
-                    ? await KeysetBatchAsync(version, step, spec, table, lastKey, end, size, pacer, progress, cancellationToken)
-                    : await PageBatchAsync(version, step, spec, table, lastKey, endPage, startXid, openEnd, size, passes, pacer, progress, cancellationToken);
+            (long Updated, long Seen, string[]? NextKey) result;
+            try
+            {
+                // The batch's progress row carries the rate and time left as of the batch before (rows and position are its own).
+                result = end is null
+                    ? (0, 0, null)
+                    : byKey
+                        ? await KeysetBatchAsync(version, step, spec, table, lastKey, end, size, cancelAt, pacer, progress, cancellationToken)
+                        : await PageBatchAsync(version, step, spec, table, lastKey, endPage, startXid, openEnd, size, passes, cancelAt, pacer, progress, cancellationToken);
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.QueryCanceled && cancelAt is { } limit && batchClock.Elapsed >= limit
+                && !cancellationToken.IsCancellationRequested)
+            {
+                // Past the bound (the statement_timeout the batch set for itself; a cancel by someone else comes sooner):
+                // rolled back, its row locks released. Smaller if it can be; if not, tried again as it is after a pause.
+                size = shrinkable ? Math.Max(minSize, size / 2) : size;
+                stuck = shrinkable ? 0 : stuck + 1;
+                StepwiseDiagnostics.BackfillBatchesCancelled.Add(1, new KeyValuePair<string, object?>("stepwise.table", name));
+                logger.LogWarning(EventIds.BackfillBatchCancelled, "backfill {Table}: a batch ran past {Ms} ms and was cancelled (rolled back); it is retried {Next}", name,
+                    (long)limit.TotalMilliseconds, shrinkable ? $"at {size} {(byKey ? "rows" : "pages")}" : stuck >= 2 ? "without the bound" : "as it is");
+                if (!shrinkable)
+                {
+                    await Task.Delay(CancelledPause, cancellationToken);
+                }
+                continue;
+            }
+            var (updated, seen, nextKey) = result;
+            stuck = 0;
             var elapsed = batchClock.Elapsed;
             rowsDone += updated;
             updatedThisRun += updated;
@@ -148,6 +175,20 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
     internal const double FirstPassAim = 0.7;
 
     /// <summary>
+    /// The bound on a batch, as a multiple of the target: the batch's update is cancelled when it runs past 1.125 times
+    /// <see cref="BackfillOptions.TargetBatchDuration"/> (225 ms at the default 200 ms; a <c>statement_timeout</c> set for
+    /// its own transaction), so that with its look at the database, its commit and the round trip the batch holds its row
+    /// locks no longer than about 1.25 times the target (250 ms). Rolled back, it is retried at half its size. Sized to
+    /// take 70-80% of the target, batches rarely reach it: a checkpoint's writes or a vacuum's I/O now and then slow one
+    /// to twice its usual time (2 of 3,630 batches past 250 ms in a full benchmark run without the bound), and a batch
+    /// waiting for a row an application transaction holds would otherwise hold its own rows while it waits.
+    /// </summary>
+    internal const double CancelAt = 1.125;
+
+    /// <summary>The wait before a batch cancelled at its bound is tried again as it is (it could not be made smaller).</summary>
+    private static readonly TimeSpan CancelledPause = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
     /// Scales the batch toward 80% of the target duration, growing by at most a quarter and shrinking by at most half per
     /// batch: batch times vary by a fifth or more on a busy server (checkpoints, autovacuum, other traffic), and aiming at
     /// the target itself put some batches a quarter or more past it. Growth is slow because one batch that happened to be
@@ -174,7 +215,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
     }
 
     private async Task<(long Updated, long Seen, string[]? NextKey)> KeysetBatchAsync(long version, int step, BackfillSpec spec, string table, string[]? lastKey, string[] end,
-        int size, BackfillPacer pacer, BackfillProgress progress, CancellationToken cancellationToken)
+        int size, TimeSpan? cancelAt, BackfillPacer pacer, BackfillProgress progress, CancellationToken cancellationToken)
     {
         var keys = spec.Key.Select(k => Quote.Ident(k.Name)).ToList();
         var aliases = spec.Key.Select((_, i) => $"_stepwise_k{i}").ToList();
@@ -214,7 +255,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
         {
             statement.Parameters.AddWithValue(value);
         }
-        return await RunBatchAsync(statement, pacer, spec, reader => reader is null
+        return await RunBatchAsync(statement, cancelAt, pacer, spec, reader => reader is null
             ? (0L, 0L, (string[]?)null)
             : (reader.GetInt64(0), reader.GetInt64(1), Enumerable.Range(0, aliases.Count).Select(i => reader.GetString(2 + i)).ToArray()), cancellationToken);
     }
@@ -241,7 +282,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
     /// </para>
     /// </summary>
     private async Task<(long Updated, long Seen, string[]? NextKey)> PageBatchAsync(long version, int step, BackfillSpec spec, string table, string[]? lastKey, long endPage,
-        string? startXid, bool openEnd, int size, PassSchedule passes, BackfillPacer pacer, BackfillProgress progress, CancellationToken cancellationToken)
+        string? startXid, bool openEnd, int size, PassSchedule passes, TimeSpan? cancelAt, BackfillPacer pacer, BackfillProgress progress, CancellationToken cancellationToken)
     {
         var midRange = lastKey is { Length: >= 4 };
         var from = lastKey is null ? 0 : long.Parse(lastKey[0], CultureInfo.InvariantCulture);
@@ -294,7 +335,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
             statement.Parameters.AddWithValue(pass + 1);
             statement.Parameters.AddWithValue(earlier);
         }
-        var (updated, xid) = await RunBatchAsync(statement, pacer, spec, reader => (reader!.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1)), cancellationToken);
+        var (updated, xid) = await RunBatchAsync(statement, cancelAt, pacer, spec, reader => (reader!.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1)), cancellationToken);
         // The range's pages count as visited (and the batch size adapts) at its last pass.
         return lastPass
             ? (updated, to - from, to >= endPage ? null : [Invariant(to)])
@@ -337,11 +378,13 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
     /// Runs a batch's statement and the pacer's look at the database as one <see cref="NpgsqlBatch"/>: one round trip,
     /// one implicit transaction (the update, its checkpoint and progress commit together at the end); retried on
     /// lock_timeout or a deadlock with backoff. <paramref name="read"/> gets the statement's row, or null when it returned none.
+    /// The statement is cancelled at <paramref name="cancelAt"/> (null: the session's statement_timeout).
     /// </summary>
-    private async Task<T> RunBatchAsync<T>(NpgsqlBatchCommand statement, BackfillPacer pacer, BackfillSpec spec, Func<NpgsqlDataReader?, T> read, CancellationToken cancellationToken)
+    private async Task<T> RunBatchAsync<T>(NpgsqlBatchCommand statement, TimeSpan? cancelAt, BackfillPacer pacer, BackfillSpec spec, Func<NpgsqlDataReader?, T> read,
+        CancellationToken cancellationToken)
     {
         await using var batch = new NpgsqlBatch(connection);
-        batch.BatchCommands.Add(BatchSettings(spec));
+        batch.BatchCommands.Add(BatchSettings(spec, cancelAt));
         batch.BatchCommands.Add(statement);
         pacer.AddProbe(batch);
         var table = $"{spec.Schema}.{spec.Table}";
@@ -376,12 +419,19 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
     /// so the backfill resumes before them; a later step's ordinary commit flushes them anyway.</item>
     /// <item><see cref="BackfillSpec.FillingSetting"/>: the table the transaction fills, which a type change's sync trigger reads to
     /// skip computing the copy again for the backfill's own rows (it sets the copy itself).</item>
+    /// <item><c>statement_timeout</c> at <paramref name="cancelAt"/>, the batch's bound (<see cref="CancelAt"/>). PostgreSQL
+    /// starts the timeout afresh for each statement of the pipeline, so it counts from the update's start.</item>
     /// </list>
     /// </summary>
-    private static NpgsqlBatchCommand BatchSettings(BackfillSpec spec)
+    private static NpgsqlBatchCommand BatchSettings(BackfillSpec spec, TimeSpan? cancelAt)
     {
-        var command = new NpgsqlBatchCommand($"SELECT set_config('jit', 'off', true), set_config('synchronous_commit', 'off', true), set_config('{BackfillSpec.FillingSetting}', $1, true)");
+        var timeout = cancelAt is null ? "" : ", set_config('statement_timeout', $2, true)";
+        var command = new NpgsqlBatchCommand($"SELECT set_config('jit', 'off', true), set_config('synchronous_commit', 'off', true), set_config('{BackfillSpec.FillingSetting}', $1, true){timeout}");
         command.Parameters.AddWithValue($"{spec.Schema}.{spec.Table}");
+        if (cancelAt is { } bound)
+        {
+            command.Parameters.AddWithValue(Invariant(Math.Max(1, (long)bound.TotalMilliseconds)));
+        }
         return command;
     }
 
