@@ -48,4 +48,12 @@ public class BackfillBatchSizeTests
         Assert.Equal(10_666, BackfillRunner.NextSize(10_000, 10_000, TimeSpan.FromMilliseconds(150), Target, 1, 1_000_000));
         Assert.Equal(9_333, BackfillRunner.NextSize(10_000, 10_000, TimeSpan.FromMilliseconds(150), Target, 1, 1_000_000, BackfillRunner.FirstPassAim));
     }
+
+    [Fact]
+    public void A_batch_is_cancelled_at_an_eighth_past_its_target_and_never_under_50_ms()
+    {
+        Assert.Equal(TimeSpan.FromMilliseconds(225), BackfillRunner.Bound(Target));
+        Assert.Equal(TimeSpan.FromMilliseconds(112.5), BackfillRunner.Bound(TimeSpan.FromMilliseconds(100)));
+        Assert.Equal(TimeSpan.FromMilliseconds(50), BackfillRunner.Bound(TimeSpan.FromMilliseconds(20)));
+    }
 }

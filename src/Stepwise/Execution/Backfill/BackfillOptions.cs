@@ -5,7 +5,7 @@ public sealed class BackfillOptions
 {
     /// <summary>
     /// How long one batch (one transaction, holding its row locks) should take; the batch size adapts so that batches take
-    /// about 80% of it, leaving room for a slower one. A batch whose update runs past 1.125 times it is cancelled and
+    /// about 80% of it, leaving room for a slower one. A batch whose update runs past 1.125 times it (and 50 ms) is cancelled and
     /// retried smaller, so none holds its rows much past 1.25 times it. Default 200 ms.
     /// </summary>
     public TimeSpan TargetBatchDuration { get; set; } = TimeSpan.FromMilliseconds(200);

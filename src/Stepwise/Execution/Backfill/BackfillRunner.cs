@@ -81,7 +81,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
             // A batch of the smallest size, or a range's later pass (its pages are in the checkpoint), cannot be made
             // smaller: cancelled twice, it runs once without the bound.
             var shrinkable = size > minSize && !(!byKey && lastKey is { Length: >= 4 });
-            var cancelAt = stuck >= 2 ? (TimeSpan?)null : pacer.BatchTarget * CancelAt;
+            var cancelAt = stuck >= 2 ? (TimeSpan?)null : Bound(pacer.BatchTarget);
             var batchClock = Stopwatch.StartNew();
             (long Updated, long Seen, string[]? NextKey) result;
             try
@@ -184,6 +184,13 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
     /// waiting for a row an application transaction holds would otherwise hold its own rows while it waits.
     /// </summary>
     internal const double CancelAt = 1.125;
+
+    /// <summary>
+    /// When a batch is cancelled: at <see cref="CancelAt"/> times the target, and never before 50 ms, under which a
+    /// statement's time says more about the machine's scheduling than about the batch (a target of 20 ms would cancel
+    /// at 22 ms, and did, under load, where round trip and commit alone can take that long).
+    /// </summary>
+    internal static TimeSpan Bound(TimeSpan target) => TimeSpan.FromTicks(Math.Max((long)(target.Ticks * CancelAt), TimeSpan.FromMilliseconds(50).Ticks));
 
     /// <summary>The wait before a batch cancelled at its bound is tried again as it is (it could not be made smaller).</summary>
     private static readonly TimeSpan CancelledPause = TimeSpan.FromMilliseconds(100);
