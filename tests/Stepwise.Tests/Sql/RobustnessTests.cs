@@ -128,8 +128,10 @@ public class RobustnessTests
         var nativeGrowth = Math.Min(native[1] - native[0], native[2] - native[1]);
         // 7,500 parses: a leaked parse result per call would add tens of megabytes of resident memory.
         Assert.True(residentGrowth < 24 * 1024 * 1024, $"resident memory grew by {residentGrowth / 1024} KiB in each of two windows of 7,500 parses");
-        // The C heap is where libpg_query allocates results: it must be flat (one leaked result per call is > 1.9 MiB a window).
-        Assert.True(nativeGrowth < 512 * 1024, $"native heap grew by {nativeGrowth / 1024} KiB in each of two windows of 7,500 parses");
+        // The C heap is where libpg_query allocates results: one leaked result per call is > 1.9 MiB a window. The runtime
+        // and the rest of the process also use it: in one full run of the fast suite on CI (2 vCPUs) both windows grew by
+        // 595 KiB without a leak, so the bound sits between the two, at 1 MiB.
+        Assert.True(nativeGrowth < 1024 * 1024, $"native heap grew by {nativeGrowth / 1024} KiB in each of two windows of 7,500 parses");
     }
 
     [StructLayout(LayoutKind.Sequential)]
