@@ -63,7 +63,7 @@ internal sealed class RunOptions
     private readonly Option<string?> _terminateIdle = new("--terminate-idle-after") { Description = "Terminate sessions idle in transaction longer than this that hold a conflicting lock (default: never, they are reported)" };
     private readonly Option<bool> _noWait = new("--no-wait") { Description = "Exit (code 3) instead of waiting when another run holds the migration lock" };
     private readonly Option<string?> _stepLockTimeout = new("--step-lock-timeout") { Description = "First lock_timeout of every lock-taking statement (default 50ms; clients queue behind a waiting statement); it rises toward the table's own transaction times, up to --max-lock-wait" };
-    private readonly Option<string?> _batchTime = new("--batch-time") { Description = "Target duration of one backfill batch (one transaction holding its row locks; default 200ms); a batch past 1.125 times it is cancelled and retried smaller" };
+    private readonly Option<string?> _batchTime = new("--batch-time") { Description = "Target duration of one backfill batch (one transaction holding its row locks; default 200ms); a batch past 1.125 times it (at least 50ms) is cancelled and retried smaller" };
     private readonly Option<string?> _batchPause = new("--batch-pause") { Description = "Pause after each backfill batch, leaving room to traffic (default none)" };
     private readonly Option<string?> _maxLag = new("--max-replication-lag") { Description = "Hold backfill batches while a replica's replay lag is above this (default 30s)" };
     private readonly Option<int?> _rate = new("--backfill-rate") { Description = "Limit backfills to this many rows per second (default none; stepwise backfill set --rate changes it while they run)" };

@@ -80,7 +80,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
             cancellationToken.ThrowIfCancellationRequested();
             // A batch of the smallest size, or a range's later pass (its pages are in the checkpoint), cannot be made
             // smaller: cancelled twice, it runs once without the bound.
-            var shrinkable = size > minSize && !(!byKey && lastKey is { Length: >= 4 });
+            var shrinkable = size > minSize && (byKey || !MidRange(lastKey));
             var cancelAt = stuck >= 2 ? (TimeSpan?)null : Bound(pacer.BatchTarget);
             var batchClock = Stopwatch.StartNew();
             (long Updated, long Seen, string[]? NextKey) result;
@@ -175,22 +175,20 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
     internal const double FirstPassAim = 0.7;
 
     /// <summary>
-    /// The bound on a batch, as a multiple of the target: the batch's update is cancelled when it runs past 1.125 times
+    /// The bound on a batch: its update is cancelled when it runs past 1.125 times
     /// <see cref="BackfillOptions.TargetBatchDuration"/> (225 ms at the default 200 ms; a <c>statement_timeout</c> set for
     /// its own transaction), so that with its look at the database, its commit and the round trip the batch holds its row
     /// locks no longer than about 1.25 times the target (250 ms). Rolled back, it is retried at half its size. Sized to
     /// take 70-80% of the target, batches rarely reach it: a checkpoint's writes or a vacuum's I/O now and then slow one
     /// to twice its usual time (2 of 3,630 batches past 250 ms in a full benchmark run without the bound), and a batch
-    /// waiting for a row an application transaction holds would otherwise hold its own rows while it waits.
+    /// waiting for a row an application transaction holds would otherwise hold its own rows while it waits. Never under
+    /// 50 ms, where a statement's time says more about the machine's scheduling than about the batch (a target of 20 ms
+    /// cancelled at 22 ms, under load, where round trip and commit alone can take that long).
     /// </summary>
-    internal const double CancelAt = 1.125;
+    internal static TimeSpan Bound(TimeSpan target) => TimeSpan.FromTicks(Math.Max((long)(target.Ticks * 1.125), TimeSpan.FromMilliseconds(50).Ticks));
 
-    /// <summary>
-    /// When a batch is cancelled: at <see cref="CancelAt"/> times the target, and never before 50 ms, under which a
-    /// statement's time says more about the machine's scheduling than about the batch (a target of 20 ms would cancel
-    /// at 22 ms, and did, under load, where round trip and commit alone can take that long).
-    /// </summary>
-    internal static TimeSpan Bound(TimeSpan target) => TimeSpan.FromTicks(Math.Max((long)(target.Ticks * CancelAt), TimeSpan.FromMilliseconds(50).Ticks));
+    /// <summary>A heap walk's checkpoint in the middle of a range (<c>[first page, end page, passes, next pass, ...]</c>): its pages are fixed.</summary>
+    private static bool MidRange(string[]? lastKey) => lastKey is { Length: >= 4 };
 
     /// <summary>The wait before a batch cancelled at its bound is tried again as it is (it could not be made smaller).</summary>
     private static readonly TimeSpan CancelledPause = TimeSpan.FromMilliseconds(100);
@@ -291,7 +289,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
     private async Task<(long Updated, long Seen, string[]? NextKey)> PageBatchAsync(long version, int step, BackfillSpec spec, string table, string[]? lastKey, long endPage,
         string? startXid, bool openEnd, int size, PassSchedule passes, TimeSpan? cancelAt, BackfillPacer pacer, BackfillProgress progress, CancellationToken cancellationToken)
     {
-        var midRange = lastKey is { Length: >= 4 };
+        var midRange = MidRange(lastKey);
         var from = lastKey is null ? 0 : long.Parse(lastKey[0], CultureInfo.InvariantCulture);
         if (from >= endPage)
         {
@@ -426,7 +424,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
     /// so the backfill resumes before them; a later step's ordinary commit flushes them anyway.</item>
     /// <item><see cref="BackfillSpec.FillingSetting"/>: the table the transaction fills, which a type change's sync trigger reads to
     /// skip computing the copy again for the backfill's own rows (it sets the copy itself).</item>
-    /// <item><c>statement_timeout</c> at <paramref name="cancelAt"/>, the batch's bound (<see cref="CancelAt"/>). PostgreSQL
+    /// <item><c>statement_timeout</c> at <paramref name="cancelAt"/>, the batch's bound (<see cref="Bound"/>). PostgreSQL
     /// starts the timeout afresh for each statement of the pipeline, so it counts from the update's start.</item>
     /// </list>
     /// </summary>
@@ -437,7 +435,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
         command.Parameters.AddWithValue($"{spec.Schema}.{spec.Table}");
         if (cancelAt is { } bound)
         {
-            command.Parameters.AddWithValue(Invariant(Math.Max(1, (long)bound.TotalMilliseconds)));
+            command.Parameters.AddWithValue(Invariant((long)bound.TotalMilliseconds));
         }
         return command;
     }
