@@ -7,7 +7,7 @@ public class PassScheduleTests
     [Fact]
     public void The_default_schedule_is_written_to_its_checkpoint_and_read_back_as_the_same_passes()
     {
-        var schedule = new PassSchedule(PassSchedule.Sixteenths, new BackfillOptions().PassShares);
+        var schedule = new PassSchedule(new BackfillOptions().PassShares.Sum(), new BackfillOptions().PassShares);
 
         var read = PassSchedule.Parse(schedule.ToString());
 
@@ -25,6 +25,16 @@ public class PassScheduleTests
         Assert.Equal("(get_byte(tidsend(ctid), 5) & 15) BETWEEN 0 AND 4", schedule.Filter(0));
         Assert.Equal("(get_byte(tidsend(ctid), 5) & 15) BETWEEN 5 AND 7", schedule.Filter(1));
         Assert.Equal("(get_byte(tidsend(ctid), 5) & 15) = 15", schedule.Filter(5));
+    }
+
+    [Fact]
+    public void Shares_in_thirty_seconds_read_the_last_five_bits_and_keep_their_modulo_in_the_checkpoint()
+    {
+        var schedule = new PassSchedule(32, [8, 6, 5, 4, 3, 2, 2, 2]);
+
+        Assert.Equal("(get_byte(tidsend(ctid), 5) & 31) BETWEEN 8 AND 13", schedule.Filter(1));
+        Assert.Equal("32:8,6,5,4,3,2,2,2", schedule.ToString());
+        Assert.Equal(8 / 32.0, PassSchedule.Parse(schedule.ToString()).LargestShare);
     }
 
     [Fact]

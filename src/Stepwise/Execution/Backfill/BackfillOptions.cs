@@ -48,8 +48,9 @@ public sealed class BackfillOptions
     public bool VacuumAsItGoes { get; set; } = true;
 
     /// <summary>
-    /// How a heap walk splits each range of pages into passes: the sixteenths of every page's rows (by line pointer number
-    /// modulo 16) that each pass updates, in order; <c>[16]</c> is one pass (tests change it; a table whose indexes read a
+    /// How a heap walk splits each range of pages into passes: the shares of every page's rows (by line pointer number
+    /// modulo the shares' sum, 16 here) that each pass updates, in order; <c>[16]</c> is one pass (tests and the bench
+    /// change it; a table whose indexes read a
     /// column the backfill sets, where no update can be HOT, always gets one). The first pass's rows move off their full
     /// pages; the room their old versions leave takes the next passes' new versions on the same page, HOT, with no new
     /// index entry. A new version is larger than the old one when the backfill fills a column that was NULL (16 bytes
@@ -61,6 +62,9 @@ public sealed class BackfillOptions
 
     /// <summary>The fewest rows updated between two vacuums of <see cref="VacuumAsItGoes"/> (tests lower it to vacuum small tables).</summary>
     internal long VacuumMinRows { get; set; } = 50_000;
+
+    /// <summary>How many vacuums of <see cref="VacuumAsItGoes"/> a walk of the whole table runs at most (see <c>BackfillRunner.VacuumCadence</c>; the bench changes it).</summary>
+    internal int VacuumsPerWalk { get; set; } = 20;
 
     /// <summary>
     /// Batches wait while the server writes more WAL per second than this (default none): the backfill's own batches

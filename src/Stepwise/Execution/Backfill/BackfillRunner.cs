@@ -53,7 +53,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
         var (lastKey, rowsDone) = (checkpoint?.LastKey, checkpoint?.RowsDone ?? 0);
         // A batch of a heap walk is one pass over a range of pages, which updates a share of its rows (PassShares): the
         // largest share (the first pass's) is a batch's rows.
-        var passes = byKey || !facts.HotPossible ? PassSchedule.One : new PassSchedule(PassSchedule.Sixteenths, options.PassShares);
+        var passes = byKey || !facts.HotPossible ? PassSchedule.One : new PassSchedule(options.PassShares.Sum(), options.PassShares);
         var rowsPerPage = (facts.Pages > 0 && facts.Rows > 0 ? Math.Max(1.0, facts.Rows / (double)facts.Pages) : 50) * passes.LargestShare;
         var (minSize, maxSize) = byKey
             ? (options.MinBatchSize, options.MaxBatchSize)
@@ -69,7 +69,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
         long visited = byKey ? 0 : startPage, updatedThisRun = 0;
         // Not with an open end: the room a vacuum frees behind the walk would take the rows the application inserts,
         // which the open last range is there to catch at the end of the table.
-        var vacuum = options.VacuumAsItGoes && facts.Vacuumable && !openEnd ? new VacuumCadence(facts.Rows, options.VacuumMinRows) : null;
+        var vacuum = options.VacuumAsItGoes && facts.Vacuumable && !openEnd ? new VacuumCadence(facts.Rows, options.VacuumMinRows, options.VacuumsPerWalk) : null;
         var clock = Stopwatch.StartNew();
         var (lastReport, slowestPass) = (TimeSpan.Zero, TimeSpan.Zero);
         var progress = new BackfillProgress(name, rowsDone, visited, Math.Max(total, visited), 0, null, size, false);
@@ -502,16 +502,16 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
 
     /// <summary>
     /// When to vacuum behind the walk (<see cref="BackfillOptions.VacuumAsItGoes"/>): after every twentieth of the table's
-    /// rows updated, and at least <paramref name="minRows"/> apart (<see cref="BackfillOptions.VacuumMinRows"/>: 50,000
+    /// rows updated (<paramref name="perWalk"/>, <see cref="BackfillOptions.VacuumsPerWalk"/>), and at least <paramref name="minRows"/> apart (<see cref="BackfillOptions.VacuumMinRows"/>: 50,000
     /// rows, about 500 pages of the reference table; closer, a vacuum costs more than the room it frees saves). Each
     /// vacuum costs about a pass over the table's pages not yet all-visible and over its indexes, so twenty of them cost
     /// in proportion to the table, whatever its size. A twentieth was the fastest of the spacings tried on the reference
     /// table (75-page batches from psql, one run each, docs/benchmarks.md): at 1M rows a ninth and a thirtieth were
     /// slower, at 5M a tenth and a fortieth.
     /// </summary>
-    private sealed class VacuumCadence(long estimatedRows, long minRows)
+    private sealed class VacuumCadence(long estimatedRows, long minRows, int perWalk)
     {
-        private readonly long _every = Math.Max(estimatedRows / 20, minRows);
+        private readonly long _every = Math.Max(estimatedRows / perWalk, minRows);
         private long _since;
 
         /// <summary>Counts a batch's updated rows; true when a vacuum is due (the count starts again).</summary>

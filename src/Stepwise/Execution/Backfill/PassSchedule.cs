@@ -10,9 +10,6 @@ namespace Stepwise.Execution.Backfill;
 /// </summary>
 internal sealed class PassSchedule
 {
-    /// <summary>The modulo of <see cref="BackfillOptions.PassShares"/>.</summary>
-    public const int Sixteenths = 16;
-
     /// <summary>One pass over all the rows.</summary>
     public static readonly PassSchedule One = new(1, [1]);
 
