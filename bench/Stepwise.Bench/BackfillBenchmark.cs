@@ -293,7 +293,6 @@ internal static class BackfillBenchmark
                 VacuumAsItGoes = Vacuuming,
                 PassShares = PassShares ?? new BackfillOptions().PassShares,
                 VacuumsPerWalk = int.TryParse(Environment.GetEnvironmentVariable("BENCH_BACKFILL_VACUUMS"), out var vacuums) ? vacuums : new BackfillOptions().VacuumsPerWalk,
-                VacuumMinRows = long.TryParse(Environment.GetEnvironmentVariable("BENCH_BACKFILL_VACUUM_ROWS"), out var vacuumRows) ? vacuumRows : new BackfillOptions().VacuumMinRows,
                 OnProgress = p =>
                 {
                     if (p.Waiting is not null)

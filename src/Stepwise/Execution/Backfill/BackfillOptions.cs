@@ -50,13 +50,13 @@ public sealed class BackfillOptions
     /// <summary>
     /// How a heap walk splits each range of pages into passes: the shares of every page's rows (by line pointer number
     /// modulo the shares' sum, 16 here) that each pass updates, in order; <c>[16]</c> is one pass (tests and the bench
-    /// change it; a table whose indexes read a
-    /// column the backfill sets, where no update can be HOT, always gets one). The first pass's rows move off their full
-    /// pages; the room their old versions leave takes the next passes' new versions on the same page, HOT, with no new
-    /// index entry. A new version is larger than the old one when the backfill fills a column that was NULL (16 bytes
-    /// more for a uuid), so each pass frees a little less room than the next one needs: the first pass is the largest and
-    /// the last ones the smallest. On the reference table 69% of the updates are HOT (four equal passes: 57%), and a 5M-row
-    /// backfill from psql took 64-68 s against 77-81 s (docs/benchmarks.md).
+    /// change it; a table whose indexes read a column the backfill sets, where no update can be HOT, always gets one).
+    /// The first pass's rows move off their full pages; the room their old versions leave takes the next passes' new
+    /// versions on the same page, HOT, with no new index entry. A new version is larger than the old one when the
+    /// backfill fills a column that was NULL (16 bytes more for a uuid), so each pass frees a little less room than the
+    /// next one needs: the first pass is the largest and the last ones the smallest. On the reference table 69% of the
+    /// updates are HOT (four equal passes: 57%; eight in thirty-seconds: 72%, but slower for the passes added), and a
+    /// 5M-row backfill from psql took 64-68 s against 77-81 s (docs/benchmarks.md).
     /// </summary>
     internal int[] PassShares { get; set; } = [5, 3, 3, 2, 2, 1];
 

@@ -502,8 +502,9 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
 
     /// <summary>
     /// When to vacuum behind the walk (<see cref="BackfillOptions.VacuumAsItGoes"/>): after every twentieth of the table's
-    /// rows updated (<paramref name="perWalk"/>, <see cref="BackfillOptions.VacuumsPerWalk"/>), and at least <paramref name="minRows"/> apart (<see cref="BackfillOptions.VacuumMinRows"/>: 50,000
-    /// rows, about 500 pages of the reference table; closer, a vacuum costs more than the room it frees saves). Each
+    /// rows updated (<paramref name="perWalk"/>: <see cref="BackfillOptions.VacuumsPerWalk"/>), and at least
+    /// <paramref name="minRows"/> apart (<see cref="BackfillOptions.VacuumMinRows"/>: 50,000 rows, about 500 pages of the
+    /// reference table; closer, a vacuum costs more than the room it frees saves). Each
     /// vacuum costs about a pass over the table's pages not yet all-visible and over its indexes, so twenty of them cost
     /// in proportion to the table, whatever its size. A twentieth was the fastest of the spacings tried on the reference
     /// table (75-page batches from psql, one run each, docs/benchmarks.md): at 1M rows a ninth and a thirtieth were
