@@ -78,8 +78,9 @@ internal static class BackfillBenchmark
         var results = new List<(long Rows, string Mode, List<Result> Rounds)>();
         foreach (var rows in sizes)
         {
-            // Noise on a shared machine is large; small sizes get three rounds (the order alternating), big ones one.
-            var rounds = int.TryParse(Environment.GetEnvironmentVariable("BENCH_BACKFILL_ROUNDS"), out var chosenRounds) ? chosenRounds : rows <= 1_000_000 ? 3 : 1;
+            // Noise on this machine is large (one 5M walk took 42-62 s with the same build and settings): every size gets
+            // three rounds (the order alternating) and the tables show medians.
+            var rounds = int.TryParse(Environment.GetEnvironmentVariable("BENCH_BACKFILL_ROUNDS"), out var chosenRounds) ? chosenRounds : 3;
             foreach (var walk in modes)
             {
                 var primaryKey = walk != Walk.Pages;
