@@ -45,6 +45,31 @@ internal static class BackfillBenchmark
         ? [.. shares.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))]
         : null;
 
+    /// <summary>BENCH_BACKFILL_VACUUMS=20: the most vacuums behind one walk of the table (<see cref="BackfillOptions.VacuumsPerWalk"/>), to compare.</summary>
+    private static int? VacuumsPerWalk => int.TryParse(Environment.GetEnvironmentVariable("BENCH_BACKFILL_VACUUMS"), CultureInfo.InvariantCulture, out var vacuums) ? vacuums : null;
+
+    /// <summary>The backfill's options with the knobs above (BENCH_BACKFILL_VACUUM, _PASSES, _VACUUMS) applied, for every backfill of a run.</summary>
+    private static BackfillOptions WithKnobs(BackfillOptions options)
+    {
+        options.VacuumAsItGoes = Vacuuming;
+        if (PassShares is { } shares)
+        {
+            options.PassShares = shares;
+        }
+        if (VacuumsPerWalk is { } vacuums)
+        {
+            options.VacuumsPerWalk = vacuums;
+        }
+        return options;
+    }
+
+    /// <summary>The knobs set that change the backfill's options, for the run's heading ("" when none is).</summary>
+    private static string Knobs => string.Join(", ", new[]
+    {
+        PassShares is { } shares ? $"pass shares {string.Join(",", shares)}" : null,
+        VacuumsPerWalk is { } vacuums ? $"at most {vacuums} vacuums" : null,
+    }.OfType<string>());
+
     /// <summary>BENCH_BACKFILL_BULK=off: no bulk UPDATE (its ratio columns are empty), for quicker experiments on the backfill alone.</summary>
     private static bool Bulk => Environment.GetEnvironmentVariable("BENCH_BACKFILL_BULK") != "off";
 
@@ -121,7 +146,7 @@ internal static class BackfillBenchmark
         }
 
         Console.WriteLine($"Backfill of workflow_runs.organization_id = {ReferenceData.OrganizationOf} ({ReferenceData.Workflows:N0} workflows), " +
-            $"bulk UPDATE vs BackfillRunner (default options: target {new BackfillOptions().TargetBatchDuration.TotalMilliseconds:0} ms per batch), " +
+            $"bulk UPDATE vs BackfillRunner ({(Knobs.Length == 0 ? "default options" : Knobs)}: target {new BackfillOptions().TargetBatchDuration.TotalMilliseconds:0} ms per batch), " +
             $"{(Vacuuming ? "vacuuming behind its walk" : "not vacuuming (BENCH_BACKFILL_VACUUM=off)")}, each on a fresh copy; PostgreSQL in {server.BinDirectory}, shared_buffers {(string.IsNullOrEmpty(sharedBuffers) ? "128MB (default)" : sharedBuffers)}; " +
             $"{BenchSupport.Machine()}; load average {loadBefore} before, {BenchSupport.LoadAverage()} after");
         Console.WriteLine();
@@ -208,7 +233,7 @@ internal static class BackfillBenchmark
             })).ToList();
             await Task.Delay(TimeSpan.FromSeconds(2));
             var before = Interlocked.Read(ref inserted);
-            var options = new BackfillOptions
+            var options = WithKnobs(new BackfillOptions
             {
                 MaxRowsPerSecond = limit,
                 OnProgress = p =>
@@ -222,7 +247,7 @@ internal static class BackfillBenchmark
                         Volatile.Write(ref target, aim * p.RowsPerSecond * boost);
                     }
                 },
-            };
+            });
             var runner = new BackfillRunner(connection, history, options, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
             var backfillClock = Stopwatch.StartNew();
             var updated = await runner.RunAsync(1, 1, Spec(Walk.Heap), CancellationToken.None);
@@ -289,11 +314,8 @@ internal static class BackfillBenchmark
             // A batch's time is the runner's own measure of its statement: the update, its checkpoint, the commit and
             // the round trip, how long it held its row locks (the pacer's look at the database between batches, and the
             // set-up before the first, are not in it).
-            var options = new BackfillOptions
+            var options = WithKnobs(new BackfillOptions
             {
-                VacuumAsItGoes = Vacuuming,
-                PassShares = PassShares ?? new BackfillOptions().PassShares,
-                VacuumsPerWalk = int.TryParse(Environment.GetEnvironmentVariable("BENCH_BACKFILL_VACUUMS"), out var vacuums) ? vacuums : new BackfillOptions().VacuumsPerWalk,
                 OnProgress = p =>
                 {
                     if (p.Waiting is not null)
@@ -304,7 +326,7 @@ internal static class BackfillBenchmark
                     last = p.BatchSize;
                     trace?.Batch(p.LastBatch.TotalMilliseconds, p);
                 },
-            };
+            });
             var runner = new BackfillRunner(connection, history, options, log);
             var clock = Stopwatch.StartNew();
             var updated = await runner.RunAsync(1, 1, Spec(walk), CancellationToken.None);

@@ -42,6 +42,7 @@ public static class StepwiseDiagnostics
     public static Counter<long> BackfillBatchesCancelled { get; } = Meter.CreateCounter<long>(
         "stepwise.backfill.batches_cancelled", "{batch}", "Backfill batches cancelled at their time bound and retried");
 
+    internal const string TableTag = "stepwise.table";
     internal const string DirectionTag = "stepwise.direction";
     internal const string OutcomeTag = "stepwise.outcome";
     internal const string KindTag = "stepwise.migration.kind";

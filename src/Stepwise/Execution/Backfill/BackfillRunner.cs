@@ -74,6 +74,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
         var (lastReport, slowestPass) = (TimeSpan.Zero, TimeSpan.Zero);
         var progress = new BackfillProgress(name, rowsDone, visited, Math.Max(total, visited), 0, null, size, false);
         var stuck = 0; // batches cancelled in a row that could not be made smaller
+        var tableTag = new KeyValuePair<string, object?>(StepwiseDiagnostics.TableTag, name);
         await pacer.BeforeFirstBatchAsync(progress, cancellationToken);
         while (true)
         {
@@ -100,7 +101,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
                 // rolled back, its row locks released. Smaller if it can be; if not, tried again as it is after a pause.
                 size = shrinkable ? Math.Max(minSize, size / 2) : size;
                 stuck = shrinkable ? 0 : stuck + 1;
-                StepwiseDiagnostics.BackfillBatchesCancelled.Add(1, new KeyValuePair<string, object?>("stepwise.table", name));
+                StepwiseDiagnostics.BackfillBatchesCancelled.Add(1, tableTag);
                 logger.LogWarning(EventIds.BackfillBatchCancelled, "backfill {Table}: a batch ran past {Ms} ms and was cancelled (rolled back); it is retried {Next}", name,
                     (long)limit.TotalMilliseconds, shrinkable ? $"at {size} {(byKey ? "rows" : "pages")}" : stuck >= 2 ? "without the bound" : "as it is");
                 if (!shrinkable)
@@ -118,7 +119,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
             lastKey = nextKey;
             if (updated > 0)
             {
-                StepwiseDiagnostics.BackfillRows.Add(updated, new KeyValuePair<string, object?>("stepwise.table", name));
+                StepwiseDiagnostics.BackfillRows.Add(updated, tableTag);
             }
             var done = nextKey is null;
             // A range's passes differ: the first moves its rows off their pages (new index entries), the later ones are
@@ -395,7 +396,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
         var table = $"{spec.Schema}.{spec.Table}";
         // The whole reading is the attempt: the update is the batch's second command, so its error (lock_timeout, a
         // deadlock) reaches the reader only when it moves past the settings' row, not when the batch is sent.
-        return await LockAttempts.RunAsync(s_batchPolicy, table, new("stepwise.table", table), async (_, _) =>
+        return await LockAttempts.RunAsync(s_batchPolicy, table, new(StepwiseDiagnostics.TableTag, table), async (_, _) =>
             {
                 await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
                 await reader.NextResultAsync(cancellationToken); // past the settings' row
@@ -504,11 +505,11 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
     /// When to vacuum behind the walk (<see cref="BackfillOptions.VacuumAsItGoes"/>): after every twentieth of the table's
     /// rows updated (<paramref name="perWalk"/>: <see cref="BackfillOptions.VacuumsPerWalk"/>), and at least
     /// <paramref name="minRows"/> apart (<see cref="BackfillOptions.VacuumMinRows"/>: 50,000 rows, about 500 pages of the
-    /// reference table; closer, a vacuum costs more than the room it frees saves). Each
-    /// vacuum costs about a pass over the table's pages not yet all-visible and over its indexes, so twenty of them cost
-    /// in proportion to the table, whatever its size. A twentieth was the fastest of the spacings tried on the reference
-    /// table (75-page batches from psql, one run each, docs/benchmarks.md): at 1M rows a ninth and a thirtieth were
-    /// slower, at 5M a tenth and a fortieth.
+    /// reference table; closer, a vacuum costs more than the room it frees saves). Each vacuum costs about a pass over
+    /// the table's pages not yet all-visible and over its indexes, so twenty of them cost in proportion to the table,
+    /// whatever its size. A twentieth was the fastest of the spacings tried on the reference table (75-page batches from
+    /// psql, one run each, docs/benchmarks.md): at 1M rows a ninth and a thirtieth were slower, at 5M a tenth and a
+    /// fortieth (and in the bench, a tenth and a fortieth, one run each, within the machine's spread).
     /// </summary>
     private sealed class VacuumCadence(long estimatedRows, long minRows, int perWalk)
     {
