@@ -13,9 +13,9 @@ namespace Stepwise.Cli.Commands;
 internal sealed class BackfillCommand : ICliCommand
 {
     private readonly Argument<string> _action = new("action") { Description = "pause, resume, or set (with --batch-target, --pause, --rate)" };
-    private readonly Option<string?> _batchTarget = new("--batch-target") { Description = "Target duration of one batch, e.g. 100ms ('default' goes back to the run's own)" };
-    private readonly Option<string?> _pause = new("--pause") { Description = "Pause after each batch, e.g. 500ms ('default' goes back to the run's own)" };
-    private readonly Option<string?> _rate = new("--rate") { Description = "Rows per second at most, e.g. 5000 ('default' goes back to the run's own)" };
+    private readonly Option<string?> _batchTarget = new("--batch-target", "--batch-time") { Description = "Target duration of one batch, e.g. 100ms ('default' goes back to the run's own; also --batch-time, as apply names it)" };
+    private readonly Option<string?> _pause = new("--pause", "--batch-pause") { Description = "Pause after each batch, e.g. 500ms ('default' goes back to the run's own; also --batch-pause, as apply names it)" };
+    private readonly Option<string?> _rate = new("--rate", "--backfill-rate") { Description = "Rows per second at most, e.g. 5000 ('default' goes back to the run's own; also --backfill-rate, as apply names it)" };
 
     public Command Build()
     {

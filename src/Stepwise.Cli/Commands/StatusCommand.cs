@@ -118,11 +118,13 @@ internal sealed class StatusCommand : ICliCommand
     }
 
     /// <summary>One backfill's progress as its last batch recorded it.</summary>
-    private static string BackfillLine(BackfillState b)
+    internal static string BackfillLine(BackfillState b)
     {
         var done = b.Visited is { } visited && b.Total is > 0 and { } total ? $" ({Math.Min(100, 100.0 * visited / total):0}% of the {(b.Walk == "heap" ? "heap" : "rows")})" : "";
         var rate = b.RowsPerSecond is { } perSecond ? $", {perSecond:N0} rows/s" : "";
-        var eta = b.Remaining is { } left ? $", about {left.TotalSeconds:N0} s left" : "";
+        // While a throttle or an operator holds it, the time left is the batches' own, from when they go on again.
+        var waiting = b.State?.StartsWith("waiting", StringComparison.Ordinal) == true;
+        var eta = b.Remaining is { } left ? $", about {left.TotalSeconds:N0} s left{(waiting ? " once it goes on" : "")}" : "";
         var ago = DateTimeOffset.UtcNow - b.UpdatedAt;
         return $"backfill {b.Table ?? "?"} (version {b.Version}, step {b.Step}): {b.RowsDone:N0} rows{done}{rate}{eta}; {b.State ?? "running"}, last recorded {ago.TotalSeconds:N0} s ago";
     }

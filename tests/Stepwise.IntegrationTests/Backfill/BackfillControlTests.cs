@@ -145,6 +145,24 @@ public class BackfillControlTests(PostgresFixture fixture) : IClassFixture<Postg
         Assert.False(await ws.ScalarAsync<bool>("SELECT paused FROM stepwise.backfill_control"));
     }
 
+    [Fact]
+    public async Task Backfill_set_takes_the_option_names_apply_uses_too()
+    {
+        await using var ws = await BackfillTable.CreateAsync(fixture, 10);
+
+        var set = await ws.RunCliAsync("backfill", "set", "--batch-time", "150ms", "--batch-pause", "300ms", "--backfill-rate", "5000", "--format", "json");
+        var stored = await ws.ScalarAsync<string>("SELECT concat_ws(' ', batch_target_ms, pause_ms, max_rows_per_second) FROM stepwise.backfill_control");
+        var back = await ws.RunCliAsync("backfill", "set", "--batch-time", "default", "--batch-pause", "default", "--backfill-rate", "default");
+
+        Assert.Equal(0, set.Code);
+        Assert.Contains("\"batchTargetMs\": 150", set.Out);
+        Assert.Contains("\"pauseMs\": 300", set.Out);
+        Assert.Contains("\"maxRowsPerSecond\": 5000", set.Out);
+        Assert.Equal("150 300 5000", stored);
+        Assert.Equal(0, back.Code);
+        Assert.Equal("backfills running", back.Out.Split(" (set ")[0].Trim());
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]

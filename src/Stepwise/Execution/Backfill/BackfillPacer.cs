@@ -28,6 +28,10 @@ internal sealed class BackfillPacer
     private Probe? _withBatch;
     private TimeSpan _yield;
     private string? _waiting;
+    private TimeSpan _waitingSince;
+
+    /// <summary>The reason <see cref="Holding"/> gives while an operator has paused backfills.</summary>
+    internal const string Paused = "paused by an operator (stepwise backfill resume goes on)";
 
     public BackfillPacer(NpgsqlConnection connection, HistoryStore history, BackfillOptions options, ILogger logger, string table, string name, long version, int step)
     {
@@ -124,6 +128,7 @@ internal sealed class BackfillPacer
         {
             if (reason != _waiting)
             {
+                _waitingSince = _waiting is null ? _clock.Elapsed : _waitingSince;
                 _waiting = reason;
                 _logger.LogInformation(EventIds.BackfillWaiting, "backfill {Table} waits: {Reason}", _name, reason);
                 _options.OnProgress?.Invoke(progress with { Waiting = reason });
@@ -134,7 +139,8 @@ internal sealed class BackfillPacer
         }
         if (_waiting is not null)
         {
-            _logger.LogInformation(EventIds.BackfillWaiting, "backfill {Table} goes on ({Reason} no longer holds it)", _name, _waiting);
+            _logger.LogInformation(EventIds.BackfillWaiting, "backfill {Table} goes on after {Seconds:0} s ({Reason})", _name, (_clock.Elapsed - _waitingSince).TotalSeconds,
+                _waiting == Paused ? "it was paused" : "it waited: " + _waiting);
             _waiting = null;
             _options.OnProgress?.Invoke(progress);
         }
@@ -145,7 +151,7 @@ internal sealed class BackfillPacer
     {
         if (probe.Control.Paused)
         {
-            return "paused by an operator (stepwise backfill resume goes on)";
+            return Paused;
         }
         if (_options.MaxReplicationLag is { } lag && probe.ReplicaLag > lag)
         {
