@@ -13,8 +13,9 @@ namespace Stepwise.Cli.Commands;
 internal sealed class SetupOption
 {
     /// <summary>What to do when a replay fails, said by every command that replays.</summary>
-    public const string Advice = "if the history assumes something it does not create (a schema, an extension, another tool's history table), " +
-        "put the SQL that prepares it in a file and pass --setup FILE (or \"setup\" in stepwise.json); otherwise fix the migration";
+    public const string Advice = "if the history assumes something it does not create (a schema, an extension, tables made before its first migration, " +
+        "another tool's history table), put the SQL that prepares it in a file and pass --setup FILE (or \"setup\" in stepwise.json; " +
+        "stepwise inspect --format sql writes a database's schema as SQL); otherwise fix the migration";
 
     public Option<string?> Option { get; } = new("--setup")
     {
@@ -48,6 +49,14 @@ internal sealed class SetupOption
         {
             return await DirectoryReplay.ModelAsync(directory, toVersion, context.StateSchema, new OutputLogger(context.Output), devUrl: devUrl, setup: setup,
                 cancellationToken: cancellationToken);
+        }
+        catch (MigrationRefusedException ex) when (ex.Problems.Count > 0 && ex.Problems.All(p => p.Code == "cannot-plan"))
+        {
+            // An operation migration the throwaway database's schema does not allow (a table it expects is missing): the
+            // planner's message speaks of "this database", which here is the throwaway one.
+            throw new MigrationRefusedException(
+                $"the replay of {Path.GetRelativePath(context.Environment.WorkingDirectory, directory)} on the throwaway database failed, so {command} compared nothing: " +
+                $"{Path.GetFileName(ex.Problems[0].File)} cannot be planned there; {Advice}. Nothing of yours was changed.", ex.Problems);
         }
         catch (MigrationFailedException ex)
         {

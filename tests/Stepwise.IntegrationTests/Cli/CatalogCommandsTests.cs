@@ -219,6 +219,29 @@ public class CatalogCommandsTests(PostgresFixture fixture) : IClassFixture<Postg
     }
 
     [Fact]
+    public async Task Drift_says_the_replay_failed_when_an_operation_migration_needs_a_table_made_before_the_first_migration()
+    {
+        // A database adopted with its tables made by hand: the first migration is an operation migration on one of them.
+        await using var ws = (await MigrationWorkspace.CreateAsync(fixture))
+            .Write("1_note.yaml", "operations:\n  - add_column:\n      table: accounts\n      column: { name: note, type: text, nullable: true }\n").WriteSum();
+        await ws.ExecuteAsync("CREATE TABLE accounts (id int PRIMARY KEY)");
+        await ws.Migrator().ApplyAsync(new Stepwise.Execution.ApplyRequest { Complete = true });
+        var setup = Scratch("prepare.sql", "CREATE TABLE accounts (id int PRIMARY KEY);\n");
+
+        var unprepared = await Run(ws, "drift", "--dev-url", fixture.ConnectionString);
+        var prepared = await Run(ws, "drift", "--dev-url", fixture.ConnectionString, "--setup", setup);
+
+        Assert.Equal(2, unprepared.Code);
+        Assert.Contains("so drift compared nothing: 1_note.yaml cannot be planned there", unprepared.Error);
+        Assert.Matches(@"1_note\.yaml:\d+:\d+: error: table public\.accounts does not exist", unprepared.Error);
+        Assert.Contains("--setup FILE", unprepared.Error);
+        Assert.Contains("stepwise inspect --format sql", unprepared.Error);
+        Assert.DoesNotContain("this database", unprepared.Error);
+        Assert.True(prepared.Code == 0, prepared.Out + prepared.Error);
+        Assert.Contains("no drift: the database matches its migrations up to version 1", prepared.Out);
+    }
+
+    [Fact]
     public async Task Setup_sql_that_fails_is_named_by_place_and_nothing_is_replayed()
     {
         await using var ws = NeedsAuthSchema(await MigrationWorkspace.CreateAsync(fixture)).WriteSum();
