@@ -25,8 +25,9 @@ internal static class BackfillBenchmark
     };
 
     /// <param name="BulkPages">The table's heap pages after the bulk UPDATE.</param>
+    /// <param name="BulkReads">The buffers the bulk UPDATE read from the OS (not found in shared_buffers): the table's heap and its indexes.</param>
     /// <param name="Stepwise">The backfill's run.</param>
-    private sealed record Result(double BulkMs, long BulkPages, Run Stepwise)
+    private sealed record Result(double BulkMs, long BulkPages, Reads BulkReads, Run Stepwise)
     {
         public double StepwiseMs => Stepwise.Ms;
         public List<double> BatchMs => Stepwise.Batches;
@@ -34,8 +35,14 @@ internal static class BackfillBenchmark
         public double LongestBatchMs => BatchMs.Max();
     }
 
-    /// <summary>One backfill: its time, its batches' times, the last batch size, the table's pages after, the vacuums it ran behind its walk (how many, their time), and the batches cancelled at their bound (and retried).</summary>
-    private sealed record Run(double Ms, List<double> Batches, int LastSize, long Pages, int Vacuums, double VacuumMs, int Cancelled);
+    /// <summary>One backfill: its time, its batches' times, the last batch size, the table's pages after, the vacuums it ran behind its walk (how many, their time), the batches cancelled at their bound (and retried), and the buffers it read from the OS.</summary>
+    private sealed record Run(double Ms, List<double> Batches, int LastSize, long Pages, int Vacuums, double VacuumMs, int Cancelled, Reads Reads);
+
+    /// <summary>Buffers of workflow_runs read from the OS, not found in shared_buffers (<c>pg_statio_user_tables</c>): its heap's and its indexes'.</summary>
+    private sealed record Reads(long Heap, long Indexes)
+    {
+        public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Indexes:N0} ({Heap:N0})");
+    }
 
     /// <summary>BENCH_BACKFILL_VACUUM=off: the backfill does not vacuum behind its walk (<see cref="BackfillOptions.VacuumAsItGoes"/>), to compare.</summary>
     private static bool Vacuuming => Environment.GetEnvironmentVariable("BENCH_BACKFILL_VACUUM") != "off";
@@ -118,7 +125,7 @@ internal static class BackfillBenchmark
                 var samples = new List<Result>();
                 for (var round = 0; round < rounds; round++)
                 {
-                    (double Ms, long Pages) bulk;
+                    (double Ms, long Pages, Reads Reads) bulk;
                     Run stepwise;
                     if (round % 2 == 0)
                     {
@@ -130,12 +137,12 @@ internal static class BackfillBenchmark
                         stepwise = await StepwiseAsync(server, template, rows, walk);
                         bulk = await BulkAsync(server, template);
                     }
-                    var result = new Result(bulk.Ms, bulk.Pages, stepwise);
+                    var result = new Result(bulk.Ms, bulk.Pages, bulk.Reads, stepwise);
                     samples.Add(result);
                     Console.Error.WriteLine($"{ReferenceData.Label(rows)} {mode} round {round + 1}: bulk {bulk.Ms:0} ms, Stepwise {stepwise.Ms:0} ms " +
                         $"({stepwise.Batches.Count} batches taking {stepwise.Batches.Sum():0} ms, median {BenchSupport.Median(stepwise.Batches):0} ms, longest {result.LongestBatchMs:0} ms, " +
                         $"{stepwise.Batches.Count(d => d > 250)} over 250 ms, {stepwise.Cancelled} cancelled at the bound, last size {stepwise.LastSize}; {stepwise.Vacuums} vacuums, {stepwise.VacuumMs:0} ms), " +
-                        $"ratio {bulk.Ms / stepwise.Ms:0.00}, table after: bulk {bulk.Pages:N0} pages, Stepwise {stepwise.Pages:N0}, load {BenchSupport.LoadAverage()}");
+                        $"ratio {bulk.Ms / stepwise.Ms:0.00}, table after: bulk {bulk.Pages:N0} pages, Stepwise {stepwise.Pages:N0}, buffers read, indexes (heap): bulk {bulk.Reads}, Stepwise {stepwise.Reads}, load {BenchSupport.LoadAverage()}");
                 }
                 if (walk != Walk.Heap || !modes.Contains(Walk.Keyset))
                 {
@@ -150,8 +157,8 @@ internal static class BackfillBenchmark
             $"{(Vacuuming ? "vacuuming behind its walk" : "not vacuuming (BENCH_BACKFILL_VACUUM=off)")}, each on a fresh copy; PostgreSQL in {server.BinDirectory}, shared_buffers {(string.IsNullOrEmpty(sharedBuffers) ? "128MB (default)" : sharedBuffers)}; " +
             $"{BenchSupport.Machine()}; load average {loadBefore} before, {BenchSupport.LoadAverage()} after");
         Console.WriteLine();
-        Console.WriteLine("| rows | batches by | rounds | bulk UPDATE ms | bulk rows/s | Stepwise ms | Stepwise rows/s | Stepwise / bulk speed | batch ms: median / p95 / longest | batches over 250 ms (cancelled at the bound) | batches | last batch size | vacuums (ms) | table pages after: bulk / Stepwise |");
-        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| rows | batches by | rounds | bulk UPDATE ms | bulk rows/s | Stepwise ms | Stepwise rows/s | Stepwise / bulk speed | batch ms: median / p95 / longest | batches over 250 ms (cancelled at the bound) | batches | last batch size | vacuums (ms) | table pages after: bulk / Stepwise | buffers read from the OS, indexes (heap): bulk / Stepwise |");
+        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var (rows, mode, rounds) in results)
         {
             var bulk = BenchSupport.Median(rounds.Select(r => r.BulkMs));
@@ -162,7 +169,7 @@ internal static class BackfillBenchmark
                 $"| {ReferenceData.Label(rows)} | {mode} | {rounds.Count} | {bulk:0} | {rows / bulk * 1000:N0} | {stepwise:0} | {rows / stepwise * 1000:N0} | " +
                 $"{bulk / stepwise:0.00} (rounds: {string.Join(", ", rounds.Select(r => (r.BulkMs / r.StepwiseMs).ToString("0.00", CultureInfo.InvariantCulture)))}) | " +
                 $"{BenchSupport.Median(all):0} / {all.Order().ElementAt((int)Math.Ceiling(0.95 * all.Count) - 1):0} / {all.Max():0} | {all.Count(d => d > 250)} of {all.Count} ({rounds.Sum(r => r.Stepwise.Cancelled)}) | " +
-                $"{median.BatchMs.Count} | {median.LastBatchSize:N0} | {median.Stepwise.Vacuums} ({median.Stepwise.VacuumMs:0}) | {median.BulkPages:N0} / {median.Stepwise.Pages:N0} |"));
+                $"{median.BatchMs.Count} | {median.LastBatchSize:N0} | {median.Stepwise.Vacuums} ({median.Stepwise.VacuumMs:0}) | {median.BulkPages:N0} / {median.Stepwise.Pages:N0} | {median.BulkReads} / {median.Stepwise.Reads} |"));
         }
         Console.WriteLine();
         foreach (var mode in results.Select(r => r.Mode).Distinct())
@@ -269,26 +276,41 @@ internal static class BackfillBenchmark
     /// <summary>BENCH_BACKFILL_TRACE=1: what the server did in each batch, and what each statement cost it (<see cref="BatchTrace"/>).</summary>
     private static bool Traced => Environment.GetEnvironmentVariable("BENCH_BACKFILL_TRACE") == "1";
 
-    private static async Task<(double Ms, long Pages)> BulkAsync(TempPostgres server, string template)
+    private static async Task<(double Ms, long Pages, Reads Reads)> BulkAsync(TempPostgres server, string template)
     {
         if (!Bulk)
         {
-            return (double.NaN, 0);
+            return (double.NaN, 0, new Reads(0, 0));
         }
         var connectionString = await ReferenceData.CopyAsync(server, template, "backfill_run");
         double ms;
         long pages;
+        Reads reads;
         await using (var connection = await ReferenceData.OpenAsync(connectionString))
         await using (var trace = Traced ? await BatchTrace.StartAsync(connectionString) : null)
         {
             var clock = Stopwatch.StartNew();
             await ReferenceData.ExecuteAsync(connection, $"UPDATE workflow_runs SET organization_id = {ReferenceData.OrganizationOf}");
             ms = clock.Elapsed.TotalMilliseconds;
+            reads = await ReadsAsync(connection);
             await CheckFilledAsync(connection);
             pages = await PagesAsync(connection);
         }
         await ReferenceData.DropAsync(server, "backfill_run");
-        return (ms, pages);
+        return (ms, pages, reads);
+    }
+
+    /// <summary>
+    /// The buffers of workflow_runs read from the OS so far in this fresh copy (statistics start empty in a new database):
+    /// read before the check of every row, which reads the whole table. The session's own counts reach the shared
+    /// statistics when it goes idle, at most once a second unless forced, so the flush is forced first (PostgreSQL 15);
+    /// the vacuums' parallel workers flushed theirs when they exited.
+    /// </summary>
+    private static async Task<Reads> ReadsAsync(Npgsql.NpgsqlConnection connection)
+    {
+        await ReferenceData.ExecuteAsync(connection, "SELECT pg_stat_force_next_flush()");
+        return new Reads(await ReferenceData.ScalarAsync<long>(connection, "SELECT coalesce(heap_blks_read, 0) FROM pg_statio_user_tables WHERE relname = 'workflow_runs'"),
+            await ReferenceData.ScalarAsync<long>(connection, "SELECT coalesce(idx_blks_read, 0) FROM pg_statio_user_tables WHERE relname = 'workflow_runs'"));
     }
 
     private static Task<long> PagesAsync(Npgsql.NpgsqlConnection connection) =>
@@ -303,6 +325,7 @@ internal static class BackfillBenchmark
         var connectionString = await ReferenceData.CopyAsync(server, template, "backfill_run");
         double ms;
         long pages;
+        Reads reads;
         var durations = new List<double>();
         var last = 0;
         var log = new RunLog();
@@ -335,11 +358,12 @@ internal static class BackfillBenchmark
             {
                 throw new InvalidOperationException($"the backfill updated {updated} rows of {rows}");
             }
+            reads = await ReadsAsync(connection);
             await CheckFilledAsync(connection);
             pages = await PagesAsync(connection);
         }
         await ReferenceData.DropAsync(server, "backfill_run");
-        return new Run(ms, durations, last, pages, log.Vacuums, log.VacuumMs, log.Cancelled);
+        return new Run(ms, durations, last, pages, log.Vacuums, log.VacuumMs, log.Cancelled, reads);
     }
 
     /// <summary>The runner's log, of which only its vacuums (how many, and their time: the <c>Ms</c> of each line) and its batches cancelled at their bound are kept.</summary>
