@@ -37,8 +37,8 @@ internal static partial class DbmateImport
             files.Add((version, versionText, match.Groups["name"].Value, file));
         }
 
-        // dbmate allows version 0 (00000000000000_init.sql): then every version moves up by one, as for golang-migrate.
-        var shift = Importer.ShiftFromZero(files.Any(f => f.Version == 0), ImportSource.Dbmate, files.FirstOrDefault(f => f.Version == 0).File ?? "", problems);
+        // dbmate allows version 0 (00000000000000_init.sql): then it moves, as for golang-migrate.
+        var stepwiseVersionOf = Importer.ZeroVersionMap([.. files.Select(f => f.Version)], ImportSource.Dbmate, files.FirstOrDefault(f => f.Version == 0).File ?? "", problems);
         var converted = new List<(long Version, ImportedMigration Migration)>();
         foreach (var (version, versionText, rawName, file) in files)
         {
@@ -48,7 +48,7 @@ internal static partial class DbmateImport
             {
                 continue;
             }
-            converted.Add((version, new ImportedMigration($"{Importer.ShiftedVersion(version, versionText, shift)}_{Importer.SafeName(rawName)}.sql",
+            converted.Add((version, new ImportedMigration($"{stepwiseVersionOf(version, versionText)}_{Importer.SafeName(rawName)}.sql",
                 ImportOrigin.Header(ImportSource.Dbmate, fileName, versionText) + "\n" + content, fileName, versionText)));
         }
         // dbmate runs files in name order (20240101_a.sql before 3_b.sql); Stepwise by number.

@@ -45,9 +45,10 @@ internal static partial class GolangMigrateImport
             pairs[version] = up ? (versionText, match.Groups["name"].Value, fileName, pair.Down) : (versionText, pair.Name ?? match.Groups["name"].Value, pair.Up, fileName);
         }
 
-        // golang-migrate allows version 0; Stepwise versions start at 1, so then every version moves up by one
-        // (the header keeps golang-migrate's, which is what baseline --from golang-migrate matches).
-        var shift = Importer.ShiftFromZero(pairs.TryGetValue(0, out var zero), ImportSource.GolangMigrate, Path.Combine(directory, zero.Up ?? zero.Down ?? ""), problems);
+        // golang-migrate allows version 0; Stepwise versions start at 1, so then it moves (the header keeps golang-migrate's,
+        // which is what baseline --from golang-migrate matches).
+        pairs.TryGetValue(0, out var zero);
+        var stepwiseVersionOf = Importer.ZeroVersionMap(pairs.Keys, ImportSource.GolangMigrate, Path.Combine(directory, zero.Up ?? zero.Down ?? ""), problems);
         var converted = new List<ImportedMigration>();
         foreach (var (version, (versionText, name, up, down)) in pairs)
         {
@@ -63,7 +64,7 @@ internal static partial class GolangMigrateImport
             {
                 problems.Add(new MigrationProblem(Severity.Warning, "no-down", Path.Combine(directory, up), 0, 0, "no down file: the migration has no down section", null));
             }
-            var stepwiseVersion = Importer.ShiftedVersion(version, versionText, shift);
+            var stepwiseVersion = stepwiseVersionOf(version, versionText);
             converted.Add(new ImportedMigration($"{stepwiseVersion}_{Importer.SafeName(name)}.sql",
                 MigrationText.Versioned(ImportOrigin.Header(ImportSource.GolangMigrate, up, versionText), upText, downText, noTransaction: false),
                 down is null ? up : $"{up} + {down}", versionText));

@@ -165,24 +165,29 @@ public static class Importer
     }
 
     /// <summary>
-    /// Versions start at 1 in Stepwise; tools that allow version 0 (golang-migrate, dbmate) get every version moved up by
-    /// one when one is 0 (a warning naming <paramref name="zeroFile"/> says so). The header keeps the tool's own version,
-    /// which is what <c>baseline --from</c> matches. Returns the shift: 1, or 0 when no version is 0.
+    /// Versions start at 1 in Stepwise; tools that allow version 0 (golang-migrate, dbmate) need it moved (a warning naming
+    /// <paramref name="zeroFile"/> says how). When no version is 1, version 0 alone becomes 1 and the others keep theirs
+    /// (a project's <c>00_init</c> before timestamps); otherwise every version moves up by one, which keeps the order. The
+    /// header keeps the tool's own version, which is what <c>baseline --from</c> matches. Returns the Stepwise version
+    /// of a version and its text, zero-padded to the same width.
     /// </summary>
-    internal static int ShiftFromZero(bool hasZero, ImportSource from, string zeroFile, List<MigrationProblem> problems)
+    internal static Func<long, string, string> ZeroVersionMap(IReadOnlyCollection<long> versions, ImportSource from, string zeroFile, List<MigrationProblem> problems)
     {
-        if (!hasZero)
+        static string Padded(long version, string text) => version.ToString(System.Globalization.CultureInfo.InvariantCulture).PadLeft(text.Length, '0');
+        if (!versions.Contains(0))
         {
-            return 0;
+            return (_, text) => text;
+        }
+        if (!versions.Contains(1))
+        {
+            problems.Add(new MigrationProblem(Severity.Warning, "version-shifted", zeroFile, 0, 0,
+                $"{ToolName(from)} version 0 has no Stepwise equivalent (versions start at 1): it became 1, and as no version is 1 the others keep theirs", null));
+            return (version, text) => version == 0 ? Padded(1, text) : text;
         }
         problems.Add(new MigrationProblem(Severity.Warning, "version-shifted", zeroFile, 0, 0,
             $"{ToolName(from)} version 0 has no Stepwise equivalent (versions start at 1): every version was moved up by one (0 → 1, 1 → 2, ...)", null));
-        return 1;
+        return (version, text) => Padded(version + 1, text);
     }
-
-    /// <summary>The Stepwise version of a file whose own version is <paramref name="versionText"/>, moved up by <paramref name="shift"/> and zero-padded to the same width.</summary>
-    internal static string ShiftedVersion(long version, string versionText, int shift) =>
-        shift == 0 ? versionText : (version + shift).ToString(System.Globalization.CultureInfo.InvariantCulture).PadLeft(versionText.Length, '0');
 
     private static string ToolName(ImportSource from) => from switch
     {

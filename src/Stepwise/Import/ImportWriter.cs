@@ -78,7 +78,7 @@ public static class ImportWriter
             if (errors.Count > 0)
             {
                 throw new ImportRefusedException("nothing was imported: the converted files do not load cleanly",
-                    [.. errors.Select(p => p with { File = p.File.Replace(staging, target, StringComparison.Ordinal) })]);
+                    [.. errors.Select(p => InSource(p with { File = p.File.Replace(staging, target, StringComparison.Ordinal) }, result, sourceDirectory))]);
             }
 
             var written = result.Converted.Select(m => Path.Combine(target, m.FileName)).Append(Path.Combine(target, SumFile.FileName)).ToList();
@@ -101,6 +101,38 @@ public static class ImportWriter
                 Directory.Delete(staging, recursive: true);
             }
         }
+    }
+
+    /// <summary>
+    /// A problem of a converted file, placed in the source file it came from: that file exists, while the converted one
+    /// was never written. The converted line is found as it is in the sources (an import copies the statements' lines
+    /// unchanged and adds its own around them); when it is found in none, or in more than one place, the problem keeps
+    /// the converted file's place and names its sources.
+    /// </summary>
+    private static MigrationProblem InSource(MigrationProblem problem, ImportResult result, string sourceDirectory)
+    {
+        var migration = result.Converted.FirstOrDefault(m => string.Equals(m.FileName, Path.GetFileName(problem.File), StringComparison.Ordinal));
+        if (migration is null)
+        {
+            return problem;
+        }
+        var lines = migration.Content.Split('\n');
+        var text = problem.Line >= 1 && problem.Line <= lines.Length ? lines[problem.Line - 1].TrimEnd('\r') : null;
+        var hint = text is not null && text.Contains("{{", StringComparison.Ordinal)
+            ? "{{ ... }} is a template placeholder, not SQL: the project renders these files before running them (with a tool of its own, e.g. pop/fizz); import the rendered SQL"
+            : problem.Hint;
+        var found = text is null || text.Trim().Length == 0
+            ? []
+            : migration.Source.Split(" + ")
+                .Select(name => Path.Combine(sourceDirectory, name))
+                .Where(File.Exists)
+                .SelectMany(file => File.ReadAllLines(file).Select((line, i) => (File: file, Line: i + 1, Text: line)))
+                .Where(l => l.Text == text)
+                .Take(2)
+                .ToList();
+        return found.Count == 1
+            ? problem with { File = found[0].File, Line = found[0].Line, Hint = hint }
+            : problem with { Hint = (hint is null ? "" : hint + "; ") + $"the place is in the file the import would write, made from {migration.Source}" };
     }
 
     private static void Refuse(string file, string code, string message, string hint) =>

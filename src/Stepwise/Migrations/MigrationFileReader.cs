@@ -99,7 +99,8 @@ internal static class MigrationFileReader
             if (direction == SectionDirection.Up)
             {
                 migration.Up = section;
-                if (section.Statements.Count == 0)
+                // A section whose statements do not parse has its syntax errors; "no statements" would only mislead.
+                if (section.Statements.Count == 0 && !script.Errors.Any(e => e.Offset >= start && e.Offset < end))
                 {
                     problems.Add(Problem(displayPath, marker, "empty-up-section", "the up section has no statements", "write the migration's SQL under the marker"));
                 }

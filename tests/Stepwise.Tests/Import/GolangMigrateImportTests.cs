@@ -44,6 +44,25 @@ public class GolangMigrateImportTests
     }
 
     [Fact]
+    public void Version_0_alone_becomes_1_when_no_version_is_1_and_the_timestamps_keep_theirs()
+    {
+        // As a real project lays it out: an initial schema as 00, then timestamps.
+        using var source = new TempDirectory();
+        source.Write("00_init_auth_schema.up.sql", "CREATE TABLE users (id int);\n");
+        source.Write("20210710035447_alter_users.up.sql", "ALTER TABLE users ADD COLUMN email text;\n");
+        using var target = new TempDirectory();
+
+        var result = Importer.Read(ImportSource.GolangMigrate, source.Path);
+        ImportWriter.Write(result, target.Path);
+
+        Assert.Equal(["01_init_auth_schema.sql", "20210710035447_alter_users.sql"], result.Converted.Select(m => m.FileName));
+        Assert.Equal(["00", "20210710035447"], result.Converted.Select(m => m.SourceId));
+        var shifted = Assert.Single(result.NotConverted, p => p.Code == "version-shifted");
+        Assert.Contains("it became 1, and as no version is 1 the others keep theirs", shifted.Message);
+        Assert.Equal([1L, 20210710035447L], MigrationDirectory.Load(target.Path).Versioned.Select(m => m.Version));
+    }
+
+    [Fact]
     public void A_statement_on_golang_migrates_own_history_table_is_named_in_a_warning()
     {
         using var source = new TempDirectory();

@@ -36,11 +36,45 @@ public class ImportWriterTests
 
         var ex = Assert.Throws<ImportRefusedException>(() => ImportWriter.Write(Importer.Read(ImportSource.Dbmate, source.Path), target));
 
+        // Named where the user can open it: the source file, not the converted one that was never written.
         var problem = ex.Problems[0];
-        Assert.Equal(("syntax-error", 3, 1), (problem.Code, problem.Line, problem.Column));
-        Assert.Equal(Path.Combine(target, "2_b.sql"), problem.File);
+        Assert.Equal(("syntax-error", 2, 1), (problem.Code, problem.Line, problem.Column));
+        Assert.Equal(Path.Combine(source.Path, "2_b.sql"), problem.File);
         Assert.False(Directory.Exists(target));
         Assert.Empty(Directory.EnumerateFileSystemEntries(parent.Path));
+    }
+
+    [Fact]
+    public void A_template_placeholder_is_named_in_its_source_file_with_what_to_do()
+    {
+        // golang-migrate's layout, as a project whose own runner renders Go templates (pop/fizz) writes it.
+        using var source = new TempDirectory();
+        source.Write("00_init.up.sql", "-- the users\n\nCREATE TABLE IF NOT EXISTS {{ index .Options \"Namespace\" }}.users (id uuid);\n");
+        using var parent = new TempDirectory();
+        var target = Path.Combine(parent.Path, "migrations");
+
+        var ex = Assert.Throws<ImportRefusedException>(() => ImportWriter.Write(Importer.Read(ImportSource.GolangMigrate, source.Path), target));
+
+        var problem = Assert.Single(ex.Problems);
+        Assert.Equal((Path.Combine(source.Path, "00_init.up.sql"), 3, 28), (problem.File, problem.Line, problem.Column));
+        Assert.Contains("template placeholder", problem.Hint);
+        Assert.Contains("import the rendered SQL", problem.Hint);
+        Assert.False(Directory.Exists(target));
+    }
+
+    [Fact]
+    public void A_line_found_twice_in_the_sources_keeps_the_converted_place_and_names_the_sources()
+    {
+        using var source = new TempDirectory();
+        source.Write("1_a.up.sql", "CREAT TABLE a (id int);\n");
+        source.Write("1_a.down.sql", "CREAT TABLE a (id int);\n");
+        using var parent = new TempDirectory();
+        var target = Path.Combine(parent.Path, "migrations");
+
+        var ex = Assert.Throws<ImportRefusedException>(() => ImportWriter.Write(Importer.Read(ImportSource.GolangMigrate, source.Path), target));
+
+        Assert.All(ex.Problems, p => Assert.Equal(Path.Combine(target, "1_a.sql"), p.File));
+        Assert.All(ex.Problems, p => Assert.Contains("the file the import would write, made from 1_a.up.sql + 1_a.down.sql", p.Hint));
     }
 
     [Fact]
