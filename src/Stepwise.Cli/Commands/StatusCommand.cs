@@ -122,9 +122,11 @@ internal sealed class StatusCommand : ICliCommand
     {
         var done = b.Visited is { } visited && b.Total is > 0 and { } total ? $" ({Math.Min(100, 100.0 * visited / total):0}% of the {(b.Walk == "heap" ? "heap" : "rows")})" : "";
         var rate = b.RowsPerSecond is { } perSecond ? $", {perSecond:N0} rows/s" : "";
-        // While a throttle or an operator holds it, the time left is the batches' own, from when they go on again.
+        // While a throttle or an operator holds it, the time left is the batches' own, from when they go on again; a
+        // backfill that failed or stopped has none.
         var waiting = b.State?.StartsWith("waiting", StringComparison.Ordinal) == true;
-        var eta = b.Remaining is { } left ? $", about {left.TotalSeconds:N0} s left{(waiting ? " once it goes on" : "")}" : "";
+        var going = b.State is null or "running" || waiting;
+        var eta = b.Remaining is { } left && going ? $", about {left.TotalSeconds:N0} s left{(waiting ? " once it goes on" : "")}" : "";
         var ago = DateTimeOffset.UtcNow - b.UpdatedAt;
         return $"backfill {b.Table ?? "?"} (version {b.Version}, step {b.Step}): {b.RowsDone:N0} rows{done}{rate}{eta}; {b.State ?? "running"}, last recorded {ago.TotalSeconds:N0} s ago";
     }

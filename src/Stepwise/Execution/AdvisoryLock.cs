@@ -17,10 +17,13 @@ internal sealed class AdvisoryLock : IAsyncDisposable
     private readonly long _key;
     private bool _held;
 
-    private AdvisoryLock(NpgsqlConnection connection, long key)
+    private readonly string _stateSchema;
+
+    private AdvisoryLock(NpgsqlConnection connection, string stateSchema)
     {
         _connection = connection;
-        _key = key;
+        _stateSchema = stateSchema;
+        _key = KeyFor(stateSchema);
     }
 
     /// <summary>The connection holding the lock, free for short queries (who blocks whom) meanwhile.</summary>
@@ -31,7 +34,7 @@ internal sealed class AdvisoryLock : IAsyncDisposable
 
     public static async Task<AdvisoryLock> AcquireAsync(NpgsqlConnection connection, string stateSchema, bool wait, ILogger logger, CancellationToken cancellationToken)
     {
-        var advisory = new AdvisoryLock(connection, KeyFor(stateSchema));
+        var advisory = new AdvisoryLock(connection, stateSchema);
         var announced = DateTime.MinValue;
         while (true)
         {
@@ -58,18 +61,28 @@ internal sealed class AdvisoryLock : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The condition on <c>pg_locks l</c> that finds the session holding the lock of <paramref name="stateSchema"/> in
+    /// this database (the key's two halves as <c>pg_locks</c> shows a bigint key), for a query of its own.
+    /// </summary>
+    internal static string HeldBy(string stateSchema)
+    {
+        var key = KeyFor(stateSchema);
+        return $"""
+            l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+              AND l.classid = {(uint)(key >> 32)}::oid AND l.objid = {(uint)key}::oid
+              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            """;
+    }
+
     private async Task<string> DescribeHolderAsync(CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand("""
+        await using var command = new NpgsqlCommand($"""
             SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.usename::text, ''), coalesce(a.client_addr::text, 'local'), a.backend_start
             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-            WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-              AND l.classid = $1::bigint::oid AND l.objid = $2::bigint::oid
-              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            WHERE {HeldBy(_stateSchema)}
             LIMIT 1
             """, _connection);
-        command.Parameters.AddWithValue((long)(uint)(_key >> 32));
-        command.Parameters.AddWithValue((long)(uint)_key);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {

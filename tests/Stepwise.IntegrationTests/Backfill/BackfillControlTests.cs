@@ -104,6 +104,29 @@ public class BackfillControlTests(PostgresFixture fixture) : IClassFixture<Postg
     }
 
     [Fact]
+    public async Task Status_shows_a_failed_backfill_as_failed_and_one_left_running_by_a_killed_run_as_stopped()
+    {
+        await using var ws = await BackfillTable.CreateAsync(fixture, 5_000);
+        // workflow_id is g % 50: the rows of workflow 7 divide by zero.
+        ws.Write("1_ratio.yaml", "operations:\n  - add_column:\n      table: runs\n      column: { name: ratio, type: int, nullable: false }\n      up: 100 / (workflow_id - 7)\n").WriteSum();
+
+        var apply = await ws.RunCliAsync("apply");
+        var failed = await ws.RunCliAsync("status", "--format", "json");
+        // As a run killed mid-batch leaves it: the row says running, and no run holds the migration lock.
+        await ws.ExecuteAsync("UPDATE stepwise.backfills SET state = 'running'");
+        var killed = await ws.RunCliAsync("status");
+        var killedJson = await ws.RunCliAsync("status", "--format", "json");
+
+        Assert.Equal(3, apply.Code);
+        Assert.Contains("22012: division by zero", apply.Error);
+        Assert.Contains("\"state\": \"failed: 22012: division by zero\"", failed.Out);
+        Assert.Contains("stopped: no Stepwise run is going on", killed.Out);
+        Assert.DoesNotContain("s left", killed.Out);
+        Assert.Contains("\"state\": \"stopped: no Stepwise run is going on", killedJson.Out);
+        Assert.Equal("running", await ws.ScalarAsync<string>("SELECT state FROM stepwise.backfills")); // status only reads
+    }
+
+    [Fact]
     public async Task A_rate_limit_spreads_the_batches_so_rows_per_second_stay_under_it()
     {
         await using var ws = await BackfillTable.CreateAsync(fixture, 3_000);

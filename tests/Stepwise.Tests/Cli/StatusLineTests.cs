@@ -24,4 +24,15 @@ public class StatusLineTests
 
         Assert.Contains("about 17 s left once it goes on; waiting: paused by an operator", line);
     }
+
+    [Theory]
+    [InlineData("failed: 22012: division by zero")]
+    [InlineData("stopped: no Stepwise run is going on")]
+    public void A_backfill_that_failed_or_stopped_shows_no_time_left(string state)
+    {
+        var line = StatusCommand.BackfillLine(State(state));
+
+        Assert.DoesNotContain("left", line);
+        Assert.Contains($"120,000 rows/s; {state}, last recorded", line);
+    }
 }

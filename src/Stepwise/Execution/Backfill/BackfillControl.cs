@@ -92,13 +92,21 @@ internal static class BackfillControlStore
         reader.IsDBNull(at + 3) ? null : reader.GetInt32(at + 3),
         reader.GetFieldValue<DateTimeOffset>(at + 4), reader.GetString(at + 5));
 
+    /// <summary>The state of a backfill left running by a run that no longer holds the migration lock.</summary>
+    internal const string Stopped = "stopped: no Stepwise run is going on (the last one ended or was killed before it finished); the same command (stepwise apply, or complete) resumes it";
+
     /// <summary>Every backfill and the control row; empty when the state schema has none yet (reads only).</summary>
     public static async Task<BackfillReport> ReadAsync(NpgsqlConnection connection, HistoryStore history, CancellationToken cancellationToken)
     {
         await using var batch = new NpgsqlBatch(connection);
         batch.BatchCommands.Add(new NpgsqlBatchCommand($"SELECT {Columns} FROM {history.BackfillControl} WHERE id = 1"));
+        // A backfill runs only while its run holds the migration lock: a row that says running (or waiting) without a
+        // holder is one whose process failed or was killed mid-batch, and says so.
         batch.BatchCommands.Add(new NpgsqlBatchCommand($"""
-            SELECT version, step, table_name, rows_done, batches, walk, visited, total, rows_per_second, eta_seconds, state, updated_at
+            SELECT version, step, table_name, rows_done, batches, walk, visited, total, rows_per_second, eta_seconds,
+                   CASE WHEN (state IS NULL OR state = 'running' OR state LIKE 'waiting%') AND NOT EXISTS (SELECT FROM pg_locks l WHERE {AdvisoryLock.HeldBy(history.Schema)})
+                        THEN '{Stopped}' ELSE state END,
+                   updated_at
             FROM {history.Backfills} ORDER BY version, step
             """));
         try

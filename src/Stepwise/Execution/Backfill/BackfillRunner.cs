@@ -32,6 +32,38 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
     /// <summary>The rows updated (including those of an earlier, interrupted run).</summary>
     public async Task<long> RunAsync(long version, int step, BackfillSpec spec, CancellationToken cancellationToken)
     {
+        try
+        {
+            return await WalkAsync(version, step, spec, cancellationToken);
+        }
+        catch (PostgresException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            // What status shows for it, instead of "running": the run is over. (Killed, it leaves "running", which
+            // status reads as stopped, as no run holds the migration lock then.)
+            await RecordStateAsync(version, step, $"failed: {ex.SqlState}: {ex.MessageText}");
+            throw;
+        }
+    }
+
+    /// <summary>Writes the progress row's state, as far as the connection still works (a failure here must not hide the backfill's own).</summary>
+    private async Task RecordStateAsync(long version, int step, string state)
+    {
+        try
+        {
+            await using var command = new NpgsqlCommand($"UPDATE {history.Backfills} SET state = $3, updated_at = clock_timestamp() WHERE version = $1 AND step = $2", connection);
+            command.Parameters.AddWithValue(version);
+            command.Parameters.AddWithValue(step);
+            command.Parameters.AddWithValue(state);
+            await command.ExecuteNonQueryAsync(CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException)
+        {
+            logger.LogDebug(EventIds.BackfillProgress, "backfill: its failure could not be recorded in its progress row ({Message})", ex.Message);
+        }
+    }
+
+    private async Task<long> WalkAsync(long version, int step, BackfillSpec spec, CancellationToken cancellationToken)
+    {
         var table = Quote.Ident(spec.Schema, spec.Table);
         var name = $"{spec.Schema}.{spec.Table}";
         var checkpoint = await ReadCheckpointAsync(version, step, cancellationToken);
