@@ -119,11 +119,34 @@ public class BackfillControlTests(PostgresFixture fixture) : IClassFixture<Postg
 
         Assert.Equal(3, apply.Code);
         Assert.Contains("22012: division by zero", apply.Error);
+        Assert.Contains("detail: the fill fails on the row id = 7 (ctid (0,7))", apply.Error); // the first row of workflow 7
+        Assert.Contains("hint: the fill (up) must give a value for every row that exists", apply.Error);
         Assert.Contains("\"state\": \"failed: 22012: division by zero\"", failed.Out);
         Assert.Contains("stopped: no Stepwise run is going on", killed.Out);
         Assert.DoesNotContain("s left", killed.Out);
         Assert.Contains("\"state\": \"stopped: no Stepwise run is going on", killedJson.Out);
         Assert.Equal("running", await ws.ScalarAsync<string>("SELECT state FROM stepwise.backfills")); // status only reads
+    }
+
+    [Theory]
+    [InlineData("nullif(workflow_id, 3)", "23514", "the fill gives NULL (or a value the column refuses) for the row id = 3 (ctid (0,3))")]
+    [InlineData("(CASE WHEN workflow_id = 2 THEN 'two' ELSE '1' END)::int", "22P02", "the fill fails on the row id = 2 (ctid (0,2))")]
+    public async Task A_row_the_fill_cannot_fill_is_named_and_fixing_it_lets_apply_resume(string up, string state, string detail)
+    {
+        await using var ws = await BackfillTable.CreateAsync(fixture, 3_000);
+        ws.Write("1_team.yaml", $"operations:\n  - add_column:\n      table: runs\n      column: {{ name: team, type: int, nullable: false }}\n      up: {up}\n").WriteSum();
+
+        var failed = await ws.RunCliAsync("apply", "--format", "json");
+        var rowsBefore = await ws.ScalarAsync<long>("SELECT count(*) FROM runs WHERE team IS NOT NULL");
+        await ws.ExecuteAsync("UPDATE runs SET workflow_id = 1 WHERE workflow_id IN (2, 3)");
+        var resumed = await ws.RunCliAsync("apply");
+
+        Assert.Equal(3, failed.Code);
+        Assert.Contains($"\"sqlState\": \"{state}\"", failed.Out + failed.Error);
+        Assert.Contains(detail, failed.Out + failed.Error);
+        Assert.InRange(rowsBefore, 0, 2); // the batch was rolled back: at most the rows before it
+        Assert.True(resumed.Code == 0, resumed.Out + resumed.Error);
+        Assert.Equal(0L, await ws.ScalarAsync<long>("SELECT count(*) FROM runs WHERE team IS NULL"));
     }
 
     [Fact]

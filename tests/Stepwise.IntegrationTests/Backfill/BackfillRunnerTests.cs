@@ -32,6 +32,30 @@ public class BackfillRunnerTests(PostgresFixture fixture) : IClassFixture<Postgr
     private static BackfillSpec Spec(string table, string column, string expression, string? where, params KeyColumn[] key) =>
         new("public", table, [new BackfillSet(column, expression)], where, key);
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_row_the_fill_fails_on_is_named_in_the_error_in_key_and_in_heap_order(bool heap)
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        await ws.ExecuteAsync("""
+            CREATE TABLE items (id bigint PRIMARY KEY, n int NOT NULL, filled int);
+            INSERT INTO items SELECT g, g FROM generate_series(1, 3000) g;
+            ANALYZE items;
+            """);
+        // Row 1234 comes in a later batch than the first (100 rows, growing): the search starts after the checkpoint.
+        var spec = new BackfillSpec("public", "items", [new BackfillSet("filled", "CASE WHEN n = 1234 THEN 1 / (n - n) ELSE n END")], "filled IS NULL",
+            [new KeyColumn("id", "bigint")], FilledByTrigger: heap);
+
+        var ex = await Assert.ThrowsAsync<PostgresException>(() => RunAsync(ws, spec));
+
+        Assert.Equal("22012", ex.SqlState);
+        Assert.Matches(@"^the fill fails on the row id = 1234 \(ctid \(\d+,\d+\)\)$", ex.Detail);
+        Assert.StartsWith("the fill (up) must give a value for every row that exists", ex.Hint);
+        Assert.Equal("failed: 22012: division by zero", await ws.ScalarAsync<string>("SELECT state FROM stepwise.backfills"));
+        Assert.Equal(heap ? "heap" : "key", await ws.ScalarAsync<string>("SELECT walk FROM stepwise.backfills"));
+    }
+
     [Fact]
     public async Task A_uuid_keyed_table_is_filled_and_a_crash_resumes_after_the_last_committed_batch_updating_no_row_twice()
     {

@@ -142,6 +142,13 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
                 }
                 continue;
             }
+            catch (PostgresException ex) when (RowError(ex) && end is not null && !cancellationToken.IsCancellationRequested)
+            {
+                // Rolled back. Which row of the batch it was is what the user needs to fix it: found before the error goes on.
+                var from = byKey || lastKey is null ? 0 : long.Parse(lastKey[0], CultureInfo.InvariantCulture);
+                var to = byKey ? 0 : MidRange(lastKey) ? long.Parse(lastKey![1], CultureInfo.InvariantCulture) : Math.Min(from + size, endPage);
+                throw await WithRowAsync(ex, spec, table, byKey, byKey ? lastKey : null, byKey ? size : (int)Math.Min(int.MaxValue / 2, (to - from) * MaxRowsPerPage), from, to);
+            }
             var (updated, seen, nextKey) = result;
             stuck = 0;
             var elapsed = batchClock.Elapsed;
@@ -222,6 +229,99 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
 
     /// <summary>A heap walk's checkpoint in the middle of a range (<c>[first page, end page, passes, next pass, ...]</c>): its pages are fixed.</summary>
     private static bool MidRange(string[]? lastKey) => lastKey is { Length: >= 4 };
+
+    /// <summary>
+    /// An error a row's values cause: a data exception of the fill expression (class 22: division by zero, a value out of
+    /// range, a bad cast), or the new column's NOT NULL (or a check) refusing what it gave (23502, 23514).
+    /// </summary>
+    private static bool RowError(PostgresException ex) => ex.SqlState.StartsWith("22", StringComparison.Ordinal) || ex.SqlState is "23502" or "23514";
+
+    /// <summary>The most row versions a heap page holds (8 kB pages; PostgreSQL's MaxHeapTuplesPerPage).</summary>
+    private const int MaxRowsPerPage = 291;
+
+    /// <summary>
+    /// <paramref name="error"/>, with the row of the failed batch that causes it as its detail and what to do as its hint.
+    /// The batch's rows (after <paramref name="lastKey"/> in key order, at most <paramref name="limit"/>; or those of pages
+    /// <paramref name="fromPage"/> to <paramref name="toPage"/> in heap order) are tried a growing prefix at a time,
+    /// halving the step (a dozen reads of at most a batch; nothing is written), or, for a NULL the column refuses, looked
+    /// up directly. When no row can be named (the error came from elsewhere, a trigger say), the error goes on as it was.
+    /// </summary>
+    private async Task<PostgresException> WithRowAsync(PostgresException error, BackfillSpec spec, string table, bool byKey, string[]? lastKey, int limit, long fromPage, long toPage)
+    {
+        var keys = spec.Key.Select(k => Quote.Ident(k.Name)).ToList();
+        var range = byKey
+            ? lastKey is null ? "true" : $"({string.Join(", ", keys)}) > ({string.Join(", ", spec.Key.Select((k, i) => $"${i + 2}::{k.Type}"))})"
+            : $"ctid >= '({Invariant(fromPage)},0)'::tid AND ctid < '({Invariant(toPage)},0)'::tid";
+        var order = byKey ? string.Join(", ", keys) : "ctid";
+        var rows = $"(SELECT ctid AS _stepwise_ctid, * FROM {table} WHERE {range}{(spec.Where is null ? "" : $" AND ({spec.Where})")} ORDER BY {order} LIMIT $1) AS {Quote.Ident(spec.Table)}";
+        var named = "_stepwise_ctid::text" + string.Concat(keys.Select(k => $", {k}::text"));
+        var refusedNull = error.SqlState is "23502" or "23514";
+        NpgsqlCommand Command(string sql, int count)
+        {
+            var command = new NpgsqlCommand(sql, connection);
+            command.Parameters.AddWithValue(count);
+            foreach (var value in lastKey ?? [])
+            {
+                command.Parameters.AddWithValue(value);
+            }
+            return command;
+        }
+        async Task<string?> Probe(string sql, int count)
+        {
+            await using var command = Command(sql, count);
+            await using var reader = await command.ExecuteReaderAsync(CancellationToken.None);
+            // "id = 1000 (ctid (5,75))", or without a key "at ctid (5,75)".
+            return !await reader.ReadAsync(CancellationToken.None) ? null
+                : reader.FieldCount == 1 ? $"at ctid {reader.GetString(0)}"
+                : string.Join(", ", Enumerable.Range(1, reader.FieldCount - 1).Select(i => $"{spec.Key[i - 1].Name} = {reader.GetString(i)}")) + $" (ctid {reader.GetString(0)})";
+        }
+        async Task<bool> Fails(int count)
+        {
+            try
+            {
+                // count() evaluates the expression on every row of the prefix.
+                await using var command = Command($"SELECT {string.Join(" + ", spec.Set.Select(x => $"count(({x.Expression}))"))} FROM {rows}", count);
+                await command.ExecuteScalarAsync(CancellationToken.None);
+                return false;
+            }
+            catch (PostgresException ex) when (ex.SqlState == error.SqlState)
+            {
+                return true;
+            }
+        }
+        string? row = null;
+        try
+        {
+            if (refusedNull)
+            {
+                row = await Probe($"SELECT {named} FROM {rows} WHERE {string.Join(" OR ", spec.Set.Select(x => $"({x.Expression}) IS NULL"))} LIMIT 1", limit);
+            }
+            else if (await Fails(limit))
+            {
+                // The first failing row: the smallest prefix that fails.
+                var (good, bad) = (0, limit);
+                while (bad - good > 1)
+                {
+                    var middle = good + (bad - good) / 2;
+                    (good, bad) = await Fails(middle) ? (good, middle) : (middle, bad);
+                }
+                row = await Probe($"SELECT {named} FROM {rows} OFFSET {Invariant(bad - 1)}", bad);
+            }
+        }
+        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or FormatException)
+        {
+            logger.LogDebug(EventIds.BackfillProgress, "backfill: the row behind {State} could not be found ({Message})", error.SqlState, ex.Message);
+        }
+        if (row is null)
+        {
+            return error;
+        }
+        var what = refusedNull ? $"the fill gives NULL (or a value the column refuses) for the row {row}" : $"the fill fails on the row {row}";
+        return new PostgresException(error.MessageText, error.Severity, error.InvariantSeverity, error.SqlState,
+            detail: what, // in place of PostgreSQL's, which shows the row's values (Npgsql redacts them unless the connection asks for them)
+            hint: "the fill (up) must give a value for every row that exists: fix that row's data and run the same command again (the backfill resumes at its batch), " +
+                "or stepwise rollback, correct the expression (e.g. NULLIF, CASE, COALESCE) and apply again");
+    }
 
     /// <summary>The wait before a batch cancelled at its bound is tried again as it is (it could not be made smaller).</summary>
     private static readonly TimeSpan CancelledPause = TimeSpan.FromMilliseconds(100);
