@@ -19,11 +19,25 @@ internal static class MigrationErrors
             return;
         }
         output.Error($"error: {message}");
+        // A directory of another tool's layout can give the same problem for a thousand files: the first few of each
+        // kind say what and where; JSON keeps every one.
+        var shown = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var problem in problems)
         {
-            output.Error(problem.ToString());
+            shown[problem.Code] = shown.GetValueOrDefault(problem.Code) + 1;
+            if (shown[problem.Code] <= SameKindShown)
+            {
+                output.Error(problem.ToString());
+            }
+        }
+        foreach (var (code, count) in shown.Where(c => c.Value > SameKindShown))
+        {
+            output.Error($"... and {count - SameKindShown:N0} more {code} problem(s) like those above (--format json lists every one)");
         }
     }
+
+    /// <summary>How many problems of one kind (code) text output shows.</summary>
+    internal const int SameKindShown = 10;
 
     public static void Report(Output output, MigrationFailedException ex)
     {

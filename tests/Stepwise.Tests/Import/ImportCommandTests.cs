@@ -47,6 +47,26 @@ public class ImportCommandTests
         Assert.Equal(2, unknown.ExitCode);
     }
 
+    [Fact]
+    public async Task A_thousand_problems_of_one_kind_show_the_first_ten_and_a_count_and_json_keeps_them_all()
+    {
+        using var cli = new CliRunner();
+        // As gobuffalo pop writes versions: 20 digits, beyond a 64-bit version.
+        for (var i = 0; i < 25; i++)
+        {
+            cli.Write($"pop/2019010000000{i:D2}00000_step.up.sql", "SELECT 1;\n");
+        }
+
+        var text = await cli.Run("import", "golang-migrate", "pop", "--no-color");
+        var json = await cli.Run("import", "golang-migrate", "pop", "--format", "json");
+
+        Assert.Equal(2, text.ExitCode);
+        Assert.Equal(10, text.Error.Split('\n').Count(l => l.Contains(": error: version '", StringComparison.Ordinal)));
+        Assert.Contains("... and 15 more bad-version problem(s) like those above (--format json lists every one)", text.Error);
+        using var doc = JsonDocument.Parse(json.Out);
+        Assert.Equal(25, doc.RootElement.GetProperty("problems").GetArrayLength());
+    }
+
     [Theory]
     [InlineData("baseline")]
     [InlineData("baseline", "5", "--from", "flyway")]
