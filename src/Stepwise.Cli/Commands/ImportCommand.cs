@@ -17,7 +17,10 @@ internal sealed class ImportCommand : ICliCommand
 
     private readonly Argument<string> _path = new("path") { Description = "ef: the script from dotnet ef migrations script; the others: the migration directory" };
 
-    private readonly Option<bool> _skipGo = new("--skip-go") { Description = "goose: import the SQL migrations and list the Go migrations as skipped (otherwise they refuse the import)" };
+    private readonly Option<bool> _skipCode = new("--skip-code", "--skip-go")
+    {
+        Description = "goose, prisma: import the SQL migrations and list those that run code (goose's Go migrations, Prisma folders with a migration.ts and no migration.sql) as skipped (otherwise they refuse the import)",
+    };
 
     private readonly Option<bool> _ignoreAtlasSum = new("--ignore-atlas-sum") { Description = "atlas: import although atlas.sum does not match the files (reported as a warning)" };
 
@@ -33,7 +36,7 @@ internal sealed class ImportCommand : ICliCommand
         command.Arguments.Add(_path);
         command.Options.Add(_out);
         command.Options.Add(_force);
-        command.Options.Add(_skipGo);
+        command.Options.Add(_skipCode);
         command.Options.Add(_ignoreAtlasSum);
         return command;
     }
@@ -48,7 +51,7 @@ internal sealed class ImportCommand : ICliCommand
         IReadOnlyList<string> written;
         try
         {
-            result = Importer.Read(from, path, new ImportOptions { SkipGoMigrations = parse.GetValue(_skipGo), IgnoreAtlasSum = parse.GetValue(_ignoreAtlasSum) });
+            result = Importer.Read(from, path, new ImportOptions { SkipCodeMigrations = parse.GetValue(_skipCode), IgnoreAtlasSum = parse.GetValue(_ignoreAtlasSum) });
             if (context.Output.Format == OutputFormat.Text)
             {
                 foreach (var problem in result.NotConverted)

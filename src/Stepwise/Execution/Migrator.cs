@@ -102,12 +102,20 @@ public sealed partial class Migrator
         _options = options;
         _logger = options.Logger ?? NullLogger.Instance;
         _history = new HistoryStore(options.StateSchema);
-        var builder = new NpgsqlConnectionStringBuilder(DatabaseTarget.Parse(options.Database).ConnectionString)
+        var given = DatabaseTarget.Parse(options.Database).ConnectionString;
+        var builder = new NpgsqlConnectionStringBuilder(given)
         {
             ApplicationName = options.ApplicationName,
             // Stepwise's connections are long-lived and few; a pool would only keep sessions (and locks) around.
             Pooling = false,
         };
+        // PostgreSQL's detail of an error is what a failed migration needs most (which key is duplicated, which row a
+        // constraint refuses); Npgsql redacts it unless asked, so Stepwise asks, unless the connection string says otherwise.
+        if (!new System.Data.Common.DbConnectionStringBuilder { ConnectionString = given }.Keys.Cast<string>()
+                .Any(k => k.Replace(" ", "", StringComparison.Ordinal).Equals("IncludeErrorDetail", StringComparison.OrdinalIgnoreCase)))
+        {
+            builder.IncludeErrorDetail = true;
+        }
         _connectionString = builder.ConnectionString;
     }
 

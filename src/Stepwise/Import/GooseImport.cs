@@ -11,7 +11,7 @@ namespace Stepwise.Import;
 /// <c>-- +goose NO TRANSACTION</c> becomes <c>-- stepwise:no-transaction</c> in both sections, the
 /// <c>StatementBegin</c>/<c>StatementEnd</c> brackets are dropped (Stepwise splits with PostgreSQL's parser),
 /// and <c>${VAR}</c> placeholders under <c>ENVSUB ON</c> are reported. Go migrations (<c>.go</c>) cannot be
-/// converted: they are listed by name and refuse the import unless <see cref="ImportOptions.SkipGoMigrations"/>.
+/// converted: they are listed by name and refuse the import unless <see cref="ImportOptions.SkipCodeMigrations"/>.
 /// </summary>
 internal static partial class GooseImport
 {
@@ -55,16 +55,16 @@ internal static partial class GooseImport
         }
         foreach (var go in goMigrations)
         {
-            problems.Add(options.SkipGoMigrations
+            problems.Add(options.SkipCodeMigrations
                 ? new MigrationProblem(Severity.Warning, "go-migration-skipped", go, 0, 0,
-                    "not converted: a Go migration runs Go code, which Stepwise cannot run; skipped (--skip-go): write its SQL as a Stepwise migration if the schema needs it", null)
+                    "not converted: a Go migration runs Go code, which Stepwise cannot run; skipped (--skip-code): write its SQL as a Stepwise migration if the schema needs it", null)
                 : new MigrationProblem(Severity.Error, "go-migration", go, 0, 0,
                     "a Go migration runs Go code, which Stepwise cannot convert",
-                    "write what it does as a Stepwise migration after the import, or import without it: stepwise import goose DIR --skip-go"));
+                    "write what it does as a Stepwise migration after the import, or import without it: stepwise import goose DIR --skip-code"));
         }
         Importer.CheckDuplicateVersions(converted, directory, problems, "give one of them a new version (goose refuses it too)");
-        Importer.ThrowIfErrors(goMigrations.Count > 0 && !options.SkipGoMigrations
-            ? $"nothing was imported: {goMigrations.Count} Go migration(s) cannot be converted (--skip-go imports the SQL ones and lists them)" : "nothing was imported", problems);
+        Importer.ThrowIfErrors(goMigrations.Count > 0 && !options.SkipCodeMigrations
+            ? $"nothing was imported: {goMigrations.Count} Go migration(s) cannot be converted (--skip-code imports the SQL ones and lists them)" : "nothing was imported", problems);
         return new ImportResult(ImportSource.Goose, directory, [.. converted.OrderBy(c => c.Version).Select(c => c.Migration)],
             [.. problems.Where(p => p.Severity == Severity.Warning)]);
     }

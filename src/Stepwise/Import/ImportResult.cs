@@ -76,7 +76,7 @@ public static class Importer
             ImportSource.Atlas => AtlasImport.Read(path, options),
             ImportSource.Goose => GooseImport.Read(path, options),
             ImportSource.GolangMigrate => GolangMigrateImport.Read(path),
-            ImportSource.Prisma => PrismaImport.Read(path),
+            ImportSource.Prisma => PrismaImport.Read(path, options),
             _ => throw new ArgumentOutOfRangeException(nameof(from)),
         };
         return result with { NotConverted = [.. result.NotConverted, .. HistoryTableUses(result)] };

@@ -15,7 +15,7 @@ internal static partial class PrismaImport
 {
     public const string LockFileName = "migration_lock.toml";
 
-    public static ImportResult Read(string directory)
+    public static ImportResult Read(string directory, ImportOptions options)
     {
         var problems = new List<MigrationProblem>();
         foreach (var file in SourceDirectory.Files(directory, ImportSource.Prisma))
@@ -41,7 +41,17 @@ internal static partial class PrismaImport
             var match = FolderName().Match(folderName);
             if (!File.Exists(script))
             {
-                problems.Add(new MigrationProblem(Severity.Warning, "not-a-migration", folder, 0, 0, "not converted: the folder has no migration.sql", null));
+                // Files but no migration.sql: a migration the project's own runner runs (formbricks keeps its data
+                // migrations as <timestamp>_<name>/migration.ts beside Prisma's), which the history needs as much as the SQL ones.
+                var files = Directory.EnumerateFiles(folder).Select(Path.GetFileName).Where(f => !f!.StartsWith('.')).Order(StringComparer.Ordinal).ToList();
+                problems.Add(files.Count == 0
+                    ? new MigrationProblem(Severity.Warning, "not-a-migration", folder, 0, 0, "not converted: the folder has no migration.sql", null)
+                    : options.SkipCodeMigrations
+                        ? new MigrationProblem(Severity.Warning, "code-migration-skipped", folder, 0, 0,
+                            $"not converted: the folder holds {string.Join(", ", files)} but no migration.sql, a migration the project's own code runs; skipped (--skip-code): write it as a Stepwise migration if the schema needs it", null)
+                        : new MigrationProblem(Severity.Error, "code-migration", folder, 0, 0,
+                            $"the folder holds {string.Join(", ", files)} but no migration.sql: a migration the project's own code runs, which Stepwise cannot convert",
+                            "write what it does as a Stepwise migration after the import, or import without it: stepwise import prisma DIR --skip-code"));
                 continue;
             }
             if (!match.Success || !long.TryParse(match.Groups["version"].Value, out var version) || version <= 0)
@@ -65,7 +75,9 @@ internal static partial class PrismaImport
         {
             problems.Add(new MigrationProblem(Severity.Warning, "no-down", directory, 0, 0, $"no down sections: Prisma migrations go only forward ({converted.Count} migration(s))", null));
         }
-        Importer.ThrowIfErrors("nothing was imported", problems);
+        var code = problems.Count(p => p.Code == "code-migration");
+        Importer.ThrowIfErrors(code > 0
+            ? $"nothing was imported: {code} migration(s) run the project's own code and cannot be converted (--skip-code imports the SQL ones and lists them)" : "nothing was imported", problems);
         return new ImportResult(ImportSource.Prisma, directory, [.. converted.OrderBy(c => c.Version).Select(c => c.Migration)],
             [.. problems.Where(p => p.Severity == Severity.Warning)]);
     }

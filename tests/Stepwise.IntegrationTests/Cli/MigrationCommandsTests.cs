@@ -98,6 +98,21 @@ public class MigrationCommandsTests(PostgresFixture fixture) : IClassFixture<Pos
     }
 
     [Fact]
+    public async Task A_failed_migration_shows_PostgreSQLs_detail_unless_the_connection_string_turns_it_off()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        ws.Write("1_a.sql", "-- stepwise:up\nCREATE TABLE a (email text);\nINSERT INTO a VALUES ('x@example.com'), ('x@example.com');\nCREATE UNIQUE INDEX a_email ON a (email);\n").WriteSum();
+
+        var shown = await Run(ws, "apply");
+        var redacted = await Stepwise.Testing.CliInvocation.RunAsync(["apply", "--dir", ws.Directory, "--no-color", "-d", ws.ConnectionString + ";Include Error Detail=false"], new Dictionary<string, string>(), ws.Directory);
+
+        Assert.Equal(3, shown.Code);
+        Assert.Contains("detail: Key (email)=(x@example.com) is duplicated.", shown.Error);
+        Assert.Equal(3, redacted.ExitCode);
+        Assert.DoesNotContain("x@example.com) is duplicated", redacted.Error);
+    }
+
+    [Fact]
     public async Task Validate_warns_about_missing_down_sections_and_checks_history_with_a_database()
     {
         await using var ws = await MigrationWorkspace.CreateAsync(fixture);

@@ -42,12 +42,12 @@ public class GooseImportTests
         using var target = new TempDirectory();
 
         var refused = Assert.Throws<ImportRefusedException>(() => Importer.Read(ImportSource.Goose, source.Path));
-        var skipped = Importer.Read(ImportSource.Goose, source.Path, new ImportOptions { SkipGoMigrations = true });
+        var skipped = Importer.Read(ImportSource.Goose, source.Path, new ImportOptions { SkipCodeMigrations = true });
 
         var problem = Assert.Single(refused.Problems);
         Assert.Equal("go-migration", problem.Code);
         Assert.EndsWith("00005_backfill_names.go", problem.File);
-        Assert.Contains("--skip-go", problem.Hint);
+        Assert.Contains("--skip-code", problem.Hint);
         Assert.Contains("1 Go migration(s)", refused.Message);
         Assert.Equal(4, skipped.Converted.Count);
         Assert.Contains(skipped.NotConverted, p => p.Code == "go-migration-skipped" && p.File.EndsWith("00005_backfill_names.go", StringComparison.Ordinal));
