@@ -251,7 +251,13 @@ internal sealed class LintCommand : ICliCommand
             {
                 var status = await context.CreateMigrator().StatusAsync(cancellationToken);
                 var pending = status.Entries.Where(e => e.State is not MigrationState.Applied and not MigrationState.MissingFile).Select(e => e.File).ToHashSet(StringComparer.Ordinal);
+                var applied = migrations.Count(m => !pending.Contains(m.FileName));
                 migrations = migrations.Where(m => pending.Contains(m.FileName));
+                if (applied > 0)
+                {
+                    // Otherwise "0 file(s) ... 0 error(s)" would read as a clean directory.
+                    context.Output.Info($"{applied} migration(s) the database has applied were not linted (they ran already); name them, or lint without a database, to lint them too");
+                }
             }
             files = [.. migrations.Select(m => Path.GetRelativePath(context.Environment.WorkingDirectory, m.Path))];
         }
