@@ -30,12 +30,16 @@ public sealed class PgBouncerFixture : IAsyncLifetime
     /// <summary>Creates a database on the server and returns its direct connection string.</summary>
     public Task<string> CreateDatabaseAsync(string name) => Postgres.CreateDatabaseAsync(name);
 
+    /// <summary>The one database the pooler serves in session mode (each client keeps its server session), for comparison.</summary>
+    public const string SessionDatabase = "stepwise_session_pooled";
+
     /// <summary><paramref name="direct"/> through the pooler instead (same database and user).</summary>
     public string ThroughPooler(string direct) => new NpgsqlConnectionStringBuilder(direct) { Port = Port }.ConnectionString;
 
     public async Task InitializeAsync()
     {
         _postgres = await TempPostgres.StartAsync();
+        await _postgres.CreateDatabaseAsync(SessionDatabase);
         var account = await ServerAccount.ResolveAsync(NullLogger.Instance, CancellationToken.None);
         _directory = Directory.CreateTempSubdirectory("stepwise-pgbouncer-").FullName;
         Port = FreePort();
@@ -44,6 +48,7 @@ public sealed class PgBouncerFixture : IAsyncLifetime
         await File.WriteAllTextAsync(users, string.Concat(Users.Select(u => $"\"{u}\" \"\"\n")));
         await File.WriteAllTextAsync(ini, $"""
             [databases]
+            {SessionDatabase} = host=127.0.0.1 port={_postgres.Port} pool_mode=session
             * = host=127.0.0.1 port={_postgres.Port}
 
             [pgbouncer]

@@ -665,6 +665,7 @@ public sealed partial class Migrator
                 var session = new Session(observer, work);
                 if (takeLock)
                 {
+                    await TransactionPooling.ThrowIfPooledAsync(observer, work, cancellationToken);
                     session._lock = await AdvisoryLock.AcquireAsync(observer, migrator._options.StateSchema, migrator._options.WaitForLock, migrator._logger, cancellationToken);
                     await migrator._history.EnsureAsync(observer, cancellationToken);
                 }
