@@ -1,4 +1,7 @@
+using Microsoft.Extensions.Hosting;
 using Npgsql;
+using Stepwise.Hosting;
+using Stepwise.IntegrationTests.Hosting;
 using Stepwise.Testing;
 
 namespace Stepwise.IntegrationTests.Execution;
@@ -41,7 +44,27 @@ public class TransactionPoolingTests(PgBouncerFixture fixture) : IClassFixture<P
     }
 
     [Fact]
-    public async Task Apply_through_a_pooler_in_session_mode_and_directly_runs_as_usual()
+    public async Task A_host_in_Apply_mode_through_a_pooler_in_transaction_mode_refuses_to_start_naming_it()
+    {
+        var direct = await fixture.CreateDatabaseAsync("pooled_host");
+        var directory = Directory("-- stepwise:up\nCREATE TABLE t (id int);\n");
+        var log = new ListLogger();
+        using var host = TestHosts.Build(log, o =>
+        {
+            o.ConnectionString = fixture.ThroughPooler(direct);
+            o.Directory = directory;
+            o.Mode = StepwiseStartupMode.Apply;
+        });
+
+        await Assert.ThrowsAsync<SchemaNotReadyException>(() => host.StartAsync());
+
+        var refused = Assert.Single(log.Entries, e => e.Id == HostingEventIds.StartupRefused);
+        Assert.Contains("refusing to start: Stepwise is connected through a connection pooler in transaction mode", refused.Message);
+        Assert.Equal(0L, await ScalarAsync(direct, "SELECT count(*) FROM pg_class WHERE relname = 't'"));
+    }
+
+    [Fact]
+    public async Task Apply_through_a_pooler_in_session_mode_runs_as_usual()
     {
         var direct = new NpgsqlConnectionStringBuilder(fixture.Postgres.ConnectionString) { Database = PgBouncerFixture.SessionDatabase }.ConnectionString;
         var directory = Directory("-- stepwise:up\nCREATE TABLE session_t (id int);\n");
