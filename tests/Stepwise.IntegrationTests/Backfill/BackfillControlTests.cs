@@ -121,7 +121,7 @@ public class BackfillControlTests(PostgresFixture fixture) : IClassFixture<Postg
         Assert.Contains("22012: division by zero", apply.Error);
         Assert.Contains("detail: the fill fails on the row id = 7 (ctid (0,7))", apply.Error); // the first row of workflow 7
         Assert.Contains("hint: the fill (up) must give a value for every row that exists", apply.Error);
-        Assert.Contains("\"state\": \"failed: 22012: division by zero\"", failed.Out);
+        Assert.Contains("\"state\": \"failed: 22012: division by zero (the fill fails on the row id = 7 (ctid (0,7)))\"", failed.Out);
         Assert.Contains("stopped: no Stepwise run is going on", killed.Out);
         Assert.DoesNotContain("s left", killed.Out);
         Assert.Contains("\"state\": \"stopped: no Stepwise run is going on", killedJson.Out);

@@ -40,7 +40,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
         {
             // What status shows for it, instead of "running": the run is over. (Killed, it leaves "running", which
             // status reads as stopped, as no run holds the migration lock then.)
-            await RecordStateAsync(version, step, $"failed: {ex.SqlState}: {ex.MessageText}");
+            await RecordStateAsync(version, step, $"failed: {ex.SqlState}: {ex.MessageText}{(ex.Detail is { } detail ? $" ({detail})" : "")}");
             throw;
         }
     }
