@@ -200,6 +200,7 @@ public sealed partial class Migrator
         var rows = await _history.ReadAsync(session.Observer, cancellationToken);
         var status = StatusReport.Compute(directory, rows);
         var plan = PlanApply(status, request);
+        ThrowIfTransactionControl(plan, "nothing was applied");
         if (request.DryRun)
         {
             // Operation migrations planned against the live schema: only the first (later ones wait for it to complete).
@@ -403,6 +404,7 @@ public sealed partial class Migrator
         }
         var plan = targets.Select(e => MigrationRun.Of(e.Migration!, e.Migration!.Down!,
             e.History!.Status == HistoryStatus.Reverting ? e.History.StatementsCompleted : 0)).ToList();
+        ThrowIfTransactionControl(plan, "nothing was rolled back");
         if (dryRun)
         {
             return new MigrationResult(plan, DryRun: true) { ForeignKeys = await ForeignKeys.LoadAsync(_connectionString, cancellationToken) };
@@ -640,6 +642,30 @@ public sealed partial class Migrator
     /// The connections of one run: the observer, which holds the migration lock and reads history and
     /// blocking sessions, and the work connection, which runs migrations.
     /// </summary>
+    /// <summary>
+    /// Refuses, before anything runs, a section to be run that controls transactions itself (<c>BEGIN</c>, <c>COMMIT</c>,
+    /// <c>ROLLBACK</c>, savepoints, at the top level; PL/pgSQL's own inside a body is not one of them). Stepwise writes the
+    /// history record in the migration's transaction, or with each statement: a <c>COMMIT</c> ends that transaction
+    /// under it (the run then fails with the work half recorded), a <c>BEGIN</c> leaves one open across statements.
+    /// Files written for tools that run a file in one transaction escape it that way for
+    /// <c>CREATE INDEX CONCURRENTLY</c> (<c>COMMIT; CREATE INDEX CONCURRENTLY ...; BEGIN;</c>), which Stepwise needs
+    /// no help for: it runs such a section statement by statement by itself. (The linter's rule transaction-control.)
+    /// </summary>
+    private static void ThrowIfTransactionControl(IEnumerable<MigrationRun> plan, string nothing)
+    {
+        var problems = plan
+            .Where(r => r.Section is not null)
+            .SelectMany(r => r.Section!.Statements.Where(s => s.Tree?.Root.Kind == "TransactionStmt").Select(s => new MigrationProblem(Severity.Error, "transaction-control",
+                r.Migration.Path, s.Span.StartLine, s.Span.StartColumn,
+                $"{s.Tree!.CommandTag} in a migration: Stepwise runs each migration's transactions itself and records its history in them, so this would end or open one under it",
+                "remove it (a statement that cannot run in a transaction, such as CREATE INDEX CONCURRENTLY, makes Stepwise run the section statement by statement by itself), then stepwise hash")))
+            .ToList();
+        if (problems.Count > 0)
+        {
+            throw new MigrationRefusedException($"{nothing}: {problems.Count} statement(s) control transactions, which Stepwise does itself", problems);
+        }
+    }
+
     private sealed class Session : IAsyncDisposable
     {
         private AdvisoryLock? _lock;

@@ -137,8 +137,12 @@ internal static partial class GooseImport
         }
         if (sections.Count == 0 || sections[0].Kind != "up")
         {
-            problems.Add(new MigrationProblem(Severity.Error, "no-up-marker", file, 1, 1,
-                "the file has no -- +goose Up annotation (goose refuses it too)", "add -- +goose Up above the migration's SQL in the source, then import again"));
+            problems.Add(Stepwise.Migrations.ForeignLayout.SqlMigrateUp().IsMatch(text)
+                ? new MigrationProblem(Severity.Error, "no-up-marker", file, 1, 1,
+                    "the file has sql-migrate's -- +migrate Up, not goose's -- +goose Up: this is a rubenv/sql-migrate migration, which Stepwise has no import for yet",
+                    "in a copy, write -- +goose for each -- +migrate annotation (-- +goose NO TRANSACTION for notransaction) and name the files <version>_<name>.sql, then import that as goose")
+                : new MigrationProblem(Severity.Error, "no-up-marker", file, 1, 1,
+                    "the file has no -- +goose Up annotation (goose refuses it too)", "add -- +goose Up above the migration's SQL in the source, then import again"));
             return null;
         }
         foreach (var (from, to) in envsubRanges)

@@ -15,10 +15,18 @@ internal static partial class ForeignLayout
 
     /// <summary>
     /// The layout of a directory with <paramref name="files"/> and <paramref name="folders"/> (names), where
-    /// <paramref name="gooseFiles"/> are the <c>.sql</c> files with a <c>-- +goose Up</c> annotation; null when none is recognised.
+    /// <paramref name="gooseFiles"/> are the <c>.sql</c> files with a <c>-- +goose Up</c> annotation, and
+    /// <paramref name="sqlMigrateFiles"/> those with sql-migrate's <c>-- +migrate Up</c>; null when none is recognised.
     /// </summary>
-    internal static Found? Detect(IReadOnlyCollection<string> files, IReadOnlyCollection<string> folders, IReadOnlyCollection<string> gooseFiles, Func<string, bool> folderHasMigrationSql)
+    internal static Found? Detect(IReadOnlyCollection<string> files, IReadOnlyCollection<string> folders, IReadOnlyCollection<string> gooseFiles,
+        IReadOnlyCollection<string> sqlMigrateFiles, Func<string, bool> folderHasMigrationSql)
     {
+        if (sqlMigrateFiles.Count > 0)
+        {
+            // sql-migrate runs every .sql file of the directory, whatever its name (nakama's 20180805174141-tournaments.sql).
+            return new Found(SqlMigrate, Describe(sqlMigrateFiles, "file(s) with rubenv/sql-migrate's -- +migrate annotations"),
+                files.Where(f => f.EndsWith(".sql", StringComparison.Ordinal)).Concat(sqlMigrateFiles).ToHashSet(StringComparer.Ordinal));
+        }
         var goose = gooseFiles.Concat(files.Where(f => GoMigration().IsMatch(f) && !f.EndsWith("_test.go", StringComparison.Ordinal))).ToHashSet(StringComparer.Ordinal);
         if (goose.Count > 0)
         {
@@ -52,10 +60,18 @@ internal static partial class ForeignLayout
         return null;
     }
 
-    /// <summary>The command that converts the directory (EF needs its script first).</summary>
-    internal static string Command(Found found, string directory) => found.Tool == "ef"
-        ? $"dotnet ef migrations script --idempotent -o ef-migrations.sql, then: stepwise import ef ef-migrations.sql --out <new directory>"
-        : $"stepwise import {found.Tool} {Quote(directory)} --out {Quote(directory.TrimEnd('/', '\\') + "-stepwise")}, then use that directory (--dir)";
+    /// <summary>sql-migrate (rubenv/sql-migrate), recognised though Stepwise has no import for it.</summary>
+    internal const string SqlMigrate = "sql-migrate";
+
+    /// <summary>What to do: the command that converts the directory (EF needs its script first), or, for sql-migrate, the way round.</summary>
+    internal static string Hint(Found found, string directory) => found.Tool switch
+    {
+        "ef" => "convert it, all or nothing and without changing it: dotnet ef migrations script --idempotent -o ef-migrations.sql, then: stepwise import ef ef-migrations.sql --out <new directory>",
+        SqlMigrate => "Stepwise has no sql-migrate import yet. Its files are goose's with other words: in a copy, name each <version>_<name>.sql and write " +
+            "-- +goose Up, Down, StatementBegin, StatementEnd for -- +migrate Up, Down, StatementBegin, StatementEnd (and -- +goose NO TRANSACTION for notransaction), " +
+            "then: stepwise import goose <copy> --out <new directory>",
+        _ => $"convert it, all or nothing and without changing it: stepwise import {found.Tool} {Quote(directory)} --out {Quote(directory.TrimEnd('/', '\\') + "-stepwise")}, then use that directory (--dir)",
+    };
 
     private static string Quote(string path) => path.Contains(' ', StringComparison.Ordinal) ? $"\"{path}\"" : path;
 
@@ -67,6 +83,9 @@ internal static partial class ForeignLayout
 
     [GeneratedRegex(@"(?im)^--\s\+goose\s+up\b")]
     internal static partial Regex GooseUp();
+
+    [GeneratedRegex(@"(?im)^--\s*\+migrate\s+up\b")]
+    internal static partial Regex SqlMigrateUp();
 
     [GeneratedRegex(@"^\d+_.*\.go$")]
     private static partial Regex GoMigration();

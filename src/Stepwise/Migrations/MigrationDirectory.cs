@@ -95,6 +95,7 @@ public sealed partial class MigrationDirectory
 
         var unread = new List<string>();
         var gooseFiles = new List<string>();
+        var sqlMigrateFiles = new List<string>();
         // One hash object for every file: each one set up anew (SHA256.HashData) costs more than hashing a small file.
         using var checksum = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         foreach (var file in files.OrderBy(f => f.DisplayPath, StringComparer.Ordinal))
@@ -131,6 +132,10 @@ public sealed partial class MigrationDirectory
             {
                 gooseFiles.Add(fileName);
             }
+            else if (ForeignLayout.SqlMigrateUp().IsMatch(text!))
+            {
+                sqlMigrateFiles.Add(fileName);
+            }
             var migration = new Migration(kind, version, versionText, name, fileName, file.DisplayPath, "sha256:" + Convert.ToHexStringLower(Checksum(checksum, bytes)));
             contents[migration] = bytes;
             (kind == MigrationKind.Versioned ? versioned : repeatable).Add(migration);
@@ -146,7 +151,7 @@ public sealed partial class MigrationDirectory
 
         var folders = source.Folders();
         unread.AddRange(folders.Where(f => !f.Name.StartsWith('.')).Select(f => f.Name + "/"));
-        if (ForeignLayout.Detect([.. files.Select(f => f.FileName)], [.. folders.Select(f => f.Name)], gooseFiles,
+        if (ForeignLayout.Detect([.. files.Select(f => f.FileName)], [.. folders.Select(f => f.Name)], gooseFiles, sqlMigrateFiles,
                 folder => folders.Any(f => f.Name == folder && f.HasFile("migration.sql"))) is { } foreign)
         {
             // Another tool's directory: one error naming the tool and the import, not one per file it holds.
@@ -157,7 +162,7 @@ public sealed partial class MigrationDirectory
             unread.RemoveAll(Theirs);
             problems.Insert(0, new MigrationProblem(Severity.Error, "foreign-layout", path, 0, 0,
                 $"this is a {foreign.Tool} migration directory ({foreign.Evidence}), which Stepwise does not run as it is",
-                "convert it, all or nothing and without changing it: " + ForeignLayout.Command(foreign, path)));
+                ForeignLayout.Hint(foreign, path)));
         }
         if (unread.Count > 0)
         {

@@ -113,6 +113,29 @@ public class MigrationCommandsTests(PostgresFixture fixture) : IClassFixture<Pos
     }
 
     [Fact]
+    public async Task A_migration_that_commits_and_begins_itself_is_refused_before_it_runs_and_applies_once_they_are_removed()
+    {
+        // As nakama writes it for a tool that runs each file in one transaction: out of it for the concurrent index, then back in.
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        ws.Write("1_idx.sql", "-- stepwise:up\nCREATE TABLE x (id int);\n\nCOMMIT;\nCREATE INDEX CONCURRENTLY x_id ON x (id);\nBEGIN;\n").WriteSum();
+
+        var refused = await Run(ws, "apply");
+        var dryRun = await Run(ws, "apply", "--dry-run");
+        var tableBefore = await ws.ScalarAsync<string>("SELECT to_regclass('x')::text");
+        ws.Write("1_idx.sql", "-- stepwise:up\nCREATE TABLE x (id int);\n\nCREATE INDEX CONCURRENTLY x_id ON x (id);\n").WriteSum();
+        var applied = await Run(ws, "apply");
+
+        Assert.Equal(2, refused.Code);
+        Assert.Contains("nothing was applied: 2 statement(s) control transactions, which Stepwise does itself", refused.Error);
+        Assert.Contains("1_idx.sql:4:1: error: COMMIT in a migration", refused.Error);
+        Assert.Contains("1_idx.sql:6:1: error: BEGIN in a migration", refused.Error);
+        Assert.Equal(2, dryRun.Code);
+        Assert.Null(tableBefore);
+        Assert.True(applied.Code == 0, applied.Out + applied.Error);
+        Assert.Equal("x_id", await ws.ScalarAsync<string>("SELECT to_regclass('x_id')::text"));
+    }
+
+    [Fact]
     public async Task Validate_warns_about_missing_down_sections_and_checks_history_with_a_database()
     {
         await using var ws = await MigrationWorkspace.CreateAsync(fixture);
