@@ -58,8 +58,8 @@ internal static partial class GolangMigrateImport
                     "not converted: a down file without its up file (golang-migrate never runs it going up)", null));
                 continue;
             }
-            var upText = MigrationText.WithoutTransactionWrapper(Importer.ReadText(Path.Combine(directory, up), problems), Path.Combine(directory, up), problems);
-            var downText = down is null ? null : MigrationText.WithoutTransactionWrapper(Importer.ReadText(Path.Combine(directory, down), problems), Path.Combine(directory, down), problems);
+            var upText = MigrationText.WithoutTransactionControl(Importer.ReadText(Path.Combine(directory, up), problems), Path.Combine(directory, up), problems);
+            var downText = down is null ? null : MigrationText.WithoutTransactionControl(Importer.ReadText(Path.Combine(directory, down), problems), Path.Combine(directory, down), problems);
             if (down is null)
             {
                 problems.Add(new MigrationProblem(Severity.Warning, "no-down", Path.Combine(directory, up), 0, 0, "no down file: the migration has no down section", null));

@@ -45,7 +45,8 @@ internal static partial class GooseImport
                     $"version '{versionText}' must be a positive integer below 9223372036854775808 (goose refuses it too)", "rename the file in a copy of the directory and import that"));
                 continue;
             }
-            var text = Importer.ReadText(file, problems);
+            // goose runs a file in a transaction unless it says NO TRANSACTION: some files step out of it themselves.
+            var text = MigrationText.WithoutTransactionEscapes(Importer.ReadText(file, problems), file, problems);
             if (Convert(text, file, problems) is not { } content)
             {
                 continue;

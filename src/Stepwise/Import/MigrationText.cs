@@ -53,6 +53,10 @@ internal static class MigrationText
         return found;
     }
 
+    /// <summary>The file's own transaction control taken out: its way out of the tool's transaction, then its wrapper.</summary>
+    public static string WithoutTransactionControl(string text, string file, List<MigrationProblem> problems) =>
+        WithoutTransactionWrapper(WithoutTransactionEscapes(text, file, problems), file, problems);
+
     /// <summary>
     /// <paramref name="text"/> without a <c>BEGIN;</c> (or <c>START TRANSACTION;</c>) that opens it and the
     /// <c>COMMIT;</c> that closes it: tools that send a file as one string let the file bracket itself, while
@@ -79,6 +83,54 @@ internal static class MigrationText
             $"removed: the {statements[0].CommandTag} and COMMIT around the file (Stepwise runs the migration in one transaction itself)", null));
         var (open, close) = (statements[0], statements[^1]);
         return text[..open.Span.Start] + text[EndOf(open)..close.Span.Start] + text[EndOf(close)..];
+    }
+
+    /// <summary>
+    /// <paramref name="text"/> without each <c>COMMIT;</c> ... <c>BEGIN;</c> pair a file writes to step out of the
+    /// transaction its tool runs it in (for <c>CREATE INDEX CONCURRENTLY</c>, say): Stepwise refuses a migration that
+    /// controls transactions, and needs no such way out, as a statement that cannot run in a transaction makes it run
+    /// the section statement by statement by itself. A warning names each removal; anything else stays as written.
+    /// </summary>
+    public static string WithoutTransactionEscapes(string text, string file, List<MigrationProblem> problems)
+    {
+        var script = SqlParser.Parse(text, file);
+        if (script.Errors.Count > 0)
+        {
+            return text;
+        }
+        static string? Kind(SqlStatement s) => s.Tree?.Root is { Kind: "TransactionStmt" } root ? root.String("kind") : null;
+        var statements = script.Statements.Where(s => s.Kind == StatementKind.Sql).ToList();
+        var cuts = new List<SqlStatement>();
+        for (var i = 0; i < statements.Count; i++)
+        {
+            var next = statements.FindIndex(i + 1, s => Kind(s) is not null);
+            if (Kind(statements[i]) != "TRANS_STMT_COMMIT" || next < 0 || Kind(statements[next]) is not ("TRANS_STMT_BEGIN" or "TRANS_STMT_START"))
+            {
+                continue;
+            }
+            var (commit, begin) = (statements[i], statements[next]);
+            // Next to each other they split the file's transaction in two (nakama's, for CockroachDB); around statements
+            // they step out of it for those.
+            problems.Add(new MigrationProblem(Severity.Warning, "transaction-escape", file, commit.Span.StartLine, commit.Span.StartColumn,
+                next == i + 1
+                    ? $"removed: the COMMIT at line {commit.Span.StartLine} and the {begin.CommandTag} at line {begin.Span.StartLine} that split the file's transaction in two " +
+                      "(Stepwise runs the migration in one; write -- stepwise:no-transaction, or two migrations, if its parts must commit apart)"
+                    : $"removed: the COMMIT at line {commit.Span.StartLine} and the {begin.CommandTag} at line {begin.Span.StartLine} around {next - i - 1} statement(s), the file's way out of its tool's transaction " +
+                      "(Stepwise runs a section holding a statement that cannot run in a transaction statement by statement itself)", null));
+            cuts.Add(commit);
+            cuts.Add(begin);
+            i = next;
+        }
+        var sb = new StringBuilder();
+        var at = 0;
+        foreach (var cut in cuts)
+        {
+            var end = cut.Span.Start + cut.Span.Length;
+            end = end < text.Length && text[end] == ';' ? end + 1 : end;
+            sb.Append(text, at, cut.Span.Start - at);
+            at = end;
+        }
+        return sb.Append(text, at, text.Length - at).ToString();
     }
 
     /// <summary>Problems for every <c>${name}</c> in <paramref name="text"/>: a placeholder the other tool would have replaced.</summary>

@@ -65,7 +65,7 @@ internal static partial class PrismaImport
             {
                 problems.Add(new MigrationProblem(Severity.Warning, "not-a-migration", other, 0, 0, "not converted: Prisma runs only the folder's migration.sql", null));
             }
-            var text = MigrationText.WithoutTransactionWrapper(Importer.ReadText(script, problems), script, problems);
+            var text = MigrationText.WithoutTransactionControl(Importer.ReadText(script, problems), script, problems);
             var source = $"{folderName}/migration.sql";
             converted.Add((version, new ImportedMigration($"{match.Groups["version"].Value}_{Importer.SafeName(match.Groups["name"].Value)}.sql",
                 MigrationText.Versioned(ImportOrigin.Header(ImportSource.Prisma, source, folderName), text, null, noTransaction: false), source, folderName)));

@@ -147,6 +147,13 @@ public static class Verifier
                 problems.Add(new VerifyProblem(migration.FileName, "apply", $"does not apply from scratch: {ex.File}:{ex.Line}:{ex.Column}: {ex.Message}"));
                 break; // later migrations build on this one
             }
+            catch (MigrationRefusedException ex) when (ex.Problems.Count > 0)
+            {
+                // Refused before it ran (a COMMIT of its own, say): the same problem apply would give, with its first place.
+                var first = ex.Problems[0];
+                problems.Add(new VerifyProblem(migration.FileName, "apply", $"does not apply from scratch: {first.File}:{first.Line}:{first.Column}: {ex.Message}: {first.Message}"));
+                break;
+            }
             finally
             {
                 probing = null;
@@ -244,6 +251,10 @@ public static class Verifier
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
         foreach (var statement in statements)
         {
+            if (statement.Tree?.Root.Kind == "TransactionStmt")
+            {
+                break; // a COMMIT would end the measuring transaction; apply refuses it, with its place
+            }
             var filenodes = await FileNodesAsync(connection, tx, cancellationToken);
             var held = await LocksAsync(connection, tx, connection.ProcessID, cancellationToken);
             try

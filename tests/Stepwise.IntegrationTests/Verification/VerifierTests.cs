@@ -42,6 +42,20 @@ public class VerifierTests
     }
 
     [Fact]
+    public async Task A_migration_that_commits_itself_is_a_problem_named_by_place_not_a_crash()
+    {
+        // nakama's split for CockroachDB, left in: measuring it used to end the measuring transaction and crash verify.
+        using var dir = new Dir()
+            .Write("1_users.sql", "-- stepwise:up\nCREATE TABLE users (id int, role int);\nCOMMIT;\nBEGIN;\nUPDATE users SET role = 1;\n-- stepwise:down\nDROP TABLE users;\n");
+
+        var report = await Verifier.VerifyAsync(dir.Path);
+
+        var problem = Assert.Single(report.Problems);
+        Assert.Equal(("1_users.sql", "apply"), (problem.File, problem.Step));
+        Assert.Contains("1_users.sql:3:1: nothing was applied: 2 statement(s) control transactions, which Stepwise does itself: COMMIT in a migration", problem.Message);
+    }
+
+    [Fact]
     public async Task Every_run_of_the_executor_is_reported_in_order_with_the_measured_locks_on_the_first_apply()
     {
         using var dir = new Dir()

@@ -63,6 +63,29 @@ public class GolangMigrateImportTests
     }
 
     [Fact]
+    public void A_files_way_out_of_its_transaction_and_its_wrapper_are_both_removed_with_warnings()
+    {
+        using var source = new TempDirectory();
+        source.Write("1_index.up.sql", "BEGIN;\nCREATE TABLE a (id int);\nCOMMIT;\nCREATE INDEX CONCURRENTLY a_id ON a (id);\nBEGIN;\nCREATE TABLE b (id int);\nCOMMIT;\n");
+        using var target = new TempDirectory();
+
+        var result = Importer.Read(ImportSource.GolangMigrate, source.Path);
+        ImportWriter.Write(result, target.Path);
+        var loaded = MigrationDirectory.Load(target.Path);
+
+        var content = result.Converted[0].Content;
+        Assert.DoesNotContain("BEGIN", content);
+        Assert.DoesNotContain("COMMIT", content);
+        var escape = Assert.Single(result.NotConverted, p => p.Code == "transaction-escape");
+        Assert.Equal((3, 1), (escape.Line, escape.Column));
+        Assert.StartsWith("removed: the COMMIT at line 3 and the BEGIN at line 5 around 1 statement(s)", escape.Message);
+        Assert.Single(result.NotConverted, p => p.Code == "transaction-wrapper");
+        Assert.Empty(loaded.Problems);
+        Assert.Equal(["CREATE TABLE", "CREATE INDEX", "CREATE TABLE"], loaded.Versioned[0].Up!.Statements.Select(s => s.Tree!.CommandTag));
+        Assert.False(loaded.Versioned[0].Up!.RunsInTransaction);
+    }
+
+    [Fact]
     public void A_statement_on_golang_migrates_own_history_table_is_named_in_a_warning()
     {
         using var source = new TempDirectory();

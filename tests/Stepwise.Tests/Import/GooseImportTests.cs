@@ -9,6 +9,40 @@ public class GooseImportTests
     internal static string Fixture => Path.Combine(AppContext.BaseDirectory, "Import", "Fixtures", "goose");
 
     [Fact]
+    public void A_commit_and_begin_around_a_concurrent_index_are_removed_with_a_warning()
+    {
+        // As a file written for a tool that runs it in one transaction steps out of it (nakama's, once its -- +migrate is -- +goose).
+        using var source = new TempDirectory();
+        source.Write("20260319134532_add_display_name_index.sql",
+            "-- +goose Up\nCREATE EXTENSION IF NOT EXISTS pg_trgm;\n\nCOMMIT;\n-- Concurrent index creation cannot be done inside a transaction.\n" +
+            "CREATE INDEX CONCURRENTLY IF NOT EXISTS users_name_idx ON users (name);\nBEGIN;\n\n-- +goose Down\nDROP INDEX IF EXISTS users_name_idx;\n");
+
+        var result = Importer.Read(ImportSource.Goose, source.Path);
+
+        var content = Assert.Single(result.Converted).Content;
+        Assert.DoesNotContain("COMMIT", content);
+        Assert.DoesNotContain("BEGIN", content);
+        Assert.Contains("CREATE INDEX CONCURRENTLY IF NOT EXISTS users_name_idx", content);
+        var escape = Assert.Single(result.NotConverted, p => p.Code == "transaction-escape");
+        Assert.Equal((4, 1), (escape.Line, escape.Column));
+        Assert.EndsWith("20260319134532_add_display_name_index.sql", escape.File);
+    }
+
+    [Fact]
+    public void A_commit_and_begin_that_split_the_transaction_are_removed_with_a_warning_saying_so()
+    {
+        using var source = new TempDirectory();
+        source.Write("1_acl.sql", "-- +goose Up\nALTER TABLE u ADD COLUMN acl jsonb;\n-- Needed because CockroachDB does not allow it in one transaction.\nCOMMIT;\nBEGIN;\nUPDATE u SET acl = '{}';\n");
+
+        var result = Importer.Read(ImportSource.Goose, source.Path);
+
+        Assert.DoesNotContain("COMMIT", Assert.Single(result.Converted).Content);
+        var split = Assert.Single(result.NotConverted, p => p.Code == "transaction-escape");
+        Assert.Equal(4, split.Line);
+        Assert.StartsWith("removed: the COMMIT at line 4 and the BEGIN at line 5 that split the file's transaction in two", split.Message);
+    }
+
+    [Fact]
     public void Goose_annotations_become_Stepwise_sections_and_the_directory_loads_cleanly()
     {
         using var target = new TempDirectory();
