@@ -26,6 +26,11 @@ internal sealed class BaselineCommand : ICliCommand
 
     private readonly Option<bool> _fromEf = new("--from-ef") { Description = "Same as --from ef: read \"__EFMigrationsHistory\"" };
 
+    private readonly Option<bool> _skipCode = new("--skip-code")
+    {
+        Description = "With --from: a migration the tool's history lists but the import left out (its code migrations, import --skip-code) is named in a warning instead of refusing",
+    };
+
     public Command Build()
     {
         _from.AcceptOnlyFromAmong([.. Importer.Names]);
@@ -33,6 +38,7 @@ internal sealed class BaselineCommand : ICliCommand
         command.Arguments.Add(_version);
         command.Options.Add(_from);
         command.Options.Add(_fromEf);
+        command.Options.Add(_skipCode);
         return command;
     }
 
@@ -44,6 +50,10 @@ internal sealed class BaselineCommand : ICliCommand
         {
             throw new CliException(ExitCodes.BadInput, $"--from-ef and --from {other} disagree: pass one of them");
         }
+        if (parse.GetValue(_skipCode) && from is null)
+        {
+            throw new CliException(ExitCodes.BadInput, "--skip-code goes with --from TOOL (the migrations the tool's history lists that the import left out)");
+        }
         if ((version is null) == (from is null))
         {
             throw new CliException(ExitCodes.BadInput, "pass either a VERSION (stepwise baseline 20240101120000) or the tool whose history to read (stepwise baseline --from flyway, or --from-ef), not both");
@@ -51,7 +61,7 @@ internal sealed class BaselineCommand : ICliCommand
         var migrator = context.CreateMigrator();
         IReadOnlyList<Migration> adopted = from is null
             ? await migrator.BaselineAsync(version!.Value, cancellationToken)
-            : await migrator.BaselineFromAsync(Importer.Parse(from)!.Value, cancellationToken);
+            : await migrator.BaselineFromAsync(Importer.Parse(from)!.Value, parse.GetValue(_skipCode), cancellationToken);
         if (context.Output.Format == OutputFormat.Json)
         {
             context.Output.WriteJson(new JsonObject { ["baseline"] = new JsonArray([.. adopted.Select(m => new JsonObject { ["version"] = m.Version, ["file"] = m.FileName })]) });

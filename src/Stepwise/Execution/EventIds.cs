@@ -56,6 +56,9 @@ public static class EventIds
     /// <summary>A backfill batch ran past its bound and was cancelled (rolled back); it is retried smaller, or as it is.</summary>
     public static readonly EventId BackfillBatchCancelled = new(1017, nameof(BackfillBatchCancelled));
 
+    /// <summary><c>baseline --from</c> left out a migration the tool's history lists but the import skipped (its code migrations, with <c>--skip-code</c>).</summary>
+    public static readonly EventId BaselineSkipped = new(1018, nameof(BaselineSkipped));
+
     /// <summary><c>complete</c> waits for instances of an older schema version to stop (a line every few seconds, and one when they are gone).</summary>
     public static readonly EventId WaitingForInstances = new(1030, nameof(WaitingForInstances));
 

@@ -452,7 +452,15 @@ public sealed partial class Migrator
     /// Refuses when history already has rows, when the table is
     /// missing, or when it lists a migration that was not imported.
     /// </summary>
-    public async Task<IReadOnlyList<Migration>> BaselineFromAsync(ImportSource from, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<Migration>> BaselineFromAsync(ImportSource from, CancellationToken cancellationToken = default) =>
+        BaselineFromAsync(from, skipNotImported: false, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="BaselineFromAsync(ImportSource, CancellationToken)"/>; with <paramref name="skipNotImported"/>, a migration the
+    /// tool's history lists but the directory has no import of (a code migration <c>import --skip-code</c> left out: goose's Go
+    /// migrations, a Prisma folder's <c>migration.ts</c>) is named in a warning instead of refusing.
+    /// </summary>
+    public async Task<IReadOnlyList<Migration>> BaselineFromAsync(ImportSource from, bool skipNotImported, CancellationToken cancellationToken = default)
     {
         var directory = LoadDirectory(parse: true);
         await using var session = await Session.OpenAsync(this, takeLock: true, cancellationToken);
@@ -503,6 +511,14 @@ public sealed partial class Migrator
                     _ => $"finish or resolve it with {tool} first, then baseline",
                 })))
             .ToList();
+        if (skipNotImported)
+        {
+            foreach (var skipped in problems.Where(p => p.Code == "not-imported"))
+            {
+                _logger.LogWarning(EventIds.BaselineSkipped, "{Message}: left out (--skip-code); whatever it did is in the database, and no Stepwise migration stands for it", skipped.Message);
+            }
+            problems.RemoveAll(p => p.Code == "not-imported");
+        }
         if (problems.Count > 0)
         {
             throw new MigrationRefusedException("nothing was recorded: history and the migration directory disagree", problems);

@@ -332,6 +332,39 @@ public class ImportBaselineTests(PostgresFixture fixture) : IClassFixture<Postgr
     }
 
     [Fact]
+    public async Task Baseline_from_goose_with_skip_code_leaves_out_the_go_migrations_the_import_skipped_and_names_them()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        var source = Directory.CreateTempSubdirectory("stepwise-goose-code-").FullName;
+        File.WriteAllText(Path.Combine(source, "00001_a.sql"), "-- +goose Up\nCREATE TABLE a (id int);\n");
+        File.WriteAllText(Path.Combine(source, "00002_fill_a.go"), "package migrations\n");
+        File.WriteAllText(Path.Combine(source, "00003_c.sql"), "-- +goose Up\nCREATE TABLE c (id int);\n");
+        // As goose left the database: all three ran (the Go one filled a).
+        await ws.ExecuteAsync("""
+            CREATE TABLE goose_db_version (id serial NOT NULL, version_id bigint NOT NULL, is_applied boolean NOT NULL, tstamp timestamp NULL DEFAULT now(), PRIMARY KEY (id));
+            INSERT INTO goose_db_version (version_id, is_applied) VALUES (0, true), (1, true), (2, true), (3, true);
+            CREATE TABLE a (id int); INSERT INTO a VALUES (1); CREATE TABLE c (id int);
+            """);
+
+        var imported = await ws.RunCliAsync("import", "goose", source, "--skip-code");
+        var refused = await ws.RunCliAsync("baseline", "--from", "goose");
+        var misplaced = await ws.RunCliAsync("baseline", "5", "--skip-code");
+        var baseline = await ws.RunCliAsync("baseline", "--from", "goose", "--skip-code");
+        var status = await ws.RunCliAsync("status");
+
+        Assert.Equal(0, imported.Code);
+        Assert.Equal(2, refused.Code);
+        Assert.Contains("goose_db_version lists 2 as applied, but no migration in the directory was imported from it", refused.Error);
+        Assert.Equal(2, misplaced.Code);
+        Assert.Contains("--skip-code goes with --from TOOL", misplaced.Error);
+        Assert.True(baseline.Code == 0, baseline.Out + baseline.Error);
+        Assert.Contains("marked applied: 00001_a.sql", baseline.Out);
+        Assert.Contains("marked applied: 00003_c.sql", baseline.Out);
+        Assert.Contains("goose_db_version lists 2 as applied, but no migration in the directory was imported from it: left out (--skip-code)", baseline.Error);
+        Assert.Equal(0, status.Code);
+    }
+
+    [Fact]
     public async Task Baseline_from_golang_migrate_on_a_dbmate_schema_migrations_names_the_table_and_the_other_tool()
     {
         await using var ws = await MigrationWorkspace.CreateAsync(fixture);
