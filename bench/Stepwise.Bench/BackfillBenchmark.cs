@@ -309,8 +309,9 @@ internal static class BackfillBenchmark
     private static async Task<Reads> ReadsAsync(Npgsql.NpgsqlConnection connection)
     {
         await ReferenceData.ExecuteAsync(connection, "SELECT pg_stat_force_next_flush()");
-        return new Reads(await ReferenceData.ScalarAsync<long>(connection, "SELECT coalesce(heap_blks_read, 0) FROM pg_statio_user_tables WHERE relname = 'workflow_runs'"),
-            await ReferenceData.ScalarAsync<long>(connection, "SELECT coalesce(idx_blks_read, 0) FROM pg_statio_user_tables WHERE relname = 'workflow_runs'"));
+        await using var command = new Npgsql.NpgsqlCommand("SELECT coalesce(heap_blks_read, 0), coalesce(idx_blks_read, 0) FROM pg_statio_user_tables WHERE relname = 'workflow_runs'", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        return await reader.ReadAsync() ? new Reads(reader.GetInt64(0), reader.GetInt64(1)) : new Reads(0, 0);
     }
 
     private static Task<long> PagesAsync(Npgsql.NpgsqlConnection connection) =>

@@ -655,10 +655,6 @@ public sealed partial class Migrator
     }
 
     /// <summary>
-    /// The connections of one run: the observer, which holds the migration lock and reads history and
-    /// blocking sessions, and the work connection, which runs migrations.
-    /// </summary>
-    /// <summary>
     /// Refuses, before anything runs, a section to be run that controls transactions itself (<c>BEGIN</c>, <c>COMMIT</c>,
     /// <c>ROLLBACK</c>, savepoints, at the top level; PL/pgSQL's own inside a body is not one of them). Stepwise writes the
     /// history record in the migration's transaction, or with each statement: a <c>COMMIT</c> ends that transaction
@@ -671,7 +667,7 @@ public sealed partial class Migrator
     {
         var problems = plan
             .Where(r => r.Section is not null)
-            .SelectMany(r => r.Section!.Statements.Where(s => s.Tree?.Root.Kind == "TransactionStmt").Select(s => new MigrationProblem(Severity.Error, "transaction-control",
+            .SelectMany(r => r.Section!.Statements.Where(s => s.Tree?.TransactionControl is not null).Select(s => new MigrationProblem(Severity.Error, "transaction-control",
                 r.Migration.Path, s.Span.StartLine, s.Span.StartColumn,
                 $"{s.Tree!.CommandTag} in a migration: Stepwise runs each migration's transactions itself and records its history in them, so this would end or open one under it",
                 "remove it (a statement that cannot run in a transaction, such as CREATE INDEX CONCURRENTLY, makes Stepwise run the section statement by statement by itself), then stepwise hash")))
@@ -682,6 +678,10 @@ public sealed partial class Migrator
         }
     }
 
+    /// <summary>
+    /// The connections of one run: the observer, which holds the migration lock and reads history and
+    /// blocking sessions, and the work connection, which runs migrations.
+    /// </summary>
     private sealed class Session : IAsyncDisposable
     {
         private AdvisoryLock? _lock;

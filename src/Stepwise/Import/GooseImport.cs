@@ -46,7 +46,7 @@ internal static partial class GooseImport
                 continue;
             }
             // goose runs a file in a transaction unless it says NO TRANSACTION: some files step out of it themselves.
-            var text = MigrationText.WithoutTransactionEscapes(Importer.ReadText(file, problems), file, problems);
+            var text = MigrationText.WithoutTransactionControl(Importer.ReadText(file, problems), file, problems, wrapper: false);
             if (Convert(text, file, problems) is not { } content)
             {
                 continue;

@@ -77,8 +77,9 @@ public static class ImportWriter
             var errors = staged.Problems.Where(p => p.Severity == Severity.Error && p.Code != "no-sum").ToList();
             if (errors.Count > 0)
             {
+                var sourceLines = new Dictionary<string, string[]>(StringComparer.Ordinal); // each source file read once, however many problems it has
                 throw new ImportRefusedException("nothing was imported: the converted files do not load cleanly",
-                    [.. errors.Select(p => InSource(p with { File = p.File.Replace(staging, target, StringComparison.Ordinal) }, result, sourceDirectory))]);
+                    [.. errors.Select(p => InSource(p with { File = p.File.Replace(staging, target, StringComparison.Ordinal) }, result, sourceDirectory, sourceLines))]);
             }
 
             var written = result.Converted.Select(m => Path.Combine(target, m.FileName)).Append(Path.Combine(target, SumFile.FileName)).ToList();
@@ -109,7 +110,7 @@ public static class ImportWriter
     /// unchanged and adds its own around them); when it is found in none, or in more than one place, the problem keeps
     /// the converted file's place and names its sources.
     /// </summary>
-    private static MigrationProblem InSource(MigrationProblem problem, ImportResult result, string sourceDirectory)
+    private static MigrationProblem InSource(MigrationProblem problem, ImportResult result, string sourceDirectory, Dictionary<string, string[]> sourceLines)
     {
         var migration = result.Converted.FirstOrDefault(m => string.Equals(m.FileName, Path.GetFileName(problem.File), StringComparison.Ordinal));
         if (migration is null)
@@ -126,7 +127,7 @@ public static class ImportWriter
             : migration.Source.Split(" + ")
                 .Select(name => Path.Combine(sourceDirectory, name))
                 .Where(File.Exists)
-                .SelectMany(file => File.ReadAllLines(file).Select((line, i) => (File: file, Line: i + 1, Text: line)))
+                .SelectMany(file => (sourceLines.TryGetValue(file, out var read) ? read : sourceLines[file] = File.ReadAllLines(file)).Select((line, i) => (File: file, Line: i + 1, Text: line)))
                 .Where(l => l.Text == text)
                 .Take(2)
                 .ToList();

@@ -53,58 +53,31 @@ internal static class MigrationText
         return found;
     }
 
-    /// <summary>The file's own transaction control taken out: its way out of the tool's transaction, then its wrapper.</summary>
-    public static string WithoutTransactionControl(string text, string file, List<MigrationProblem> problems) =>
-        WithoutTransactionWrapper(WithoutTransactionEscapes(text, file, problems), file, problems);
-
     /// <summary>
-    /// <paramref name="text"/> without a <c>BEGIN;</c> (or <c>START TRANSACTION;</c>) that opens it and the
-    /// <c>COMMIT;</c> that closes it: tools that send a file as one string let the file bracket itself, while
-    /// Stepwise runs each migration in its own transaction (or statement by statement when one needs it).
-    /// Anything else is returned as written (a warning names a removal).
+    /// <paramref name="text"/> without the transaction control a file writes for a tool that sends it as one string or
+    /// runs it in one transaction, which Stepwise does itself (it refuses a migration that controls transactions):
+    /// <list type="bullet">
+    /// <item>each <c>COMMIT;</c> ... <c>BEGIN;</c> pair: the file's way out of its tool's transaction (for
+    /// <c>CREATE INDEX CONCURRENTLY</c>, say, which makes Stepwise run the section statement by statement by itself),
+    /// or, next to each other, a split of it in two;</item>
+    /// <item>with <paramref name="wrapper"/>, a <c>BEGIN;</c> (or <c>START TRANSACTION;</c>) that opens the file and
+    /// the <c>COMMIT;</c> that closes it.</item>
+    /// </list>
+    /// A warning names each removal; anything else is returned as written (a file that does not parse too).
     /// </summary>
-    public static string WithoutTransactionWrapper(string text, string file, List<MigrationProblem> problems)
-    {
-        var script = SqlParser.Parse(text, file);
-        var statements = script.Statements.Where(s => s.Kind == StatementKind.Sql).ToList();
-        if (statements.Count < 2 || script.Errors.Count > 0
-            || statements[0].Tree?.Root is not { Kind: "TransactionStmt" } first || first.String("kind") is not ("TRANS_STMT_BEGIN" or "TRANS_STMT_START")
-            || statements[^1].Tree?.Root is not { Kind: "TransactionStmt" } last || last.String("kind") != "TRANS_STMT_COMMIT"
-            || statements.Skip(1).SkipLast(1).Any(s => s.Tree?.Root.Kind == "TransactionStmt"))
-        {
-            return text;
-        }
-        int EndOf(SqlStatement s)
-        {
-            var end = s.Span.Start + s.Span.Length;
-            return end < text.Length && text[end] == ';' ? end + 1 : end;
-        }
-        problems.Add(new MigrationProblem(Severity.Warning, "transaction-wrapper", file, statements[0].Span.StartLine, statements[0].Span.StartColumn,
-            $"removed: the {statements[0].CommandTag} and COMMIT around the file (Stepwise runs the migration in one transaction itself)", null));
-        var (open, close) = (statements[0], statements[^1]);
-        return text[..open.Span.Start] + text[EndOf(open)..close.Span.Start] + text[EndOf(close)..];
-    }
-
-    /// <summary>
-    /// <paramref name="text"/> without each <c>COMMIT;</c> ... <c>BEGIN;</c> pair a file writes to step out of the
-    /// transaction its tool runs it in (for <c>CREATE INDEX CONCURRENTLY</c>, say): Stepwise refuses a migration that
-    /// controls transactions, and needs no such way out, as a statement that cannot run in a transaction makes it run
-    /// the section statement by statement by itself. A warning names each removal; anything else stays as written.
-    /// </summary>
-    public static string WithoutTransactionEscapes(string text, string file, List<MigrationProblem> problems)
+    public static string WithoutTransactionControl(string text, string file, List<MigrationProblem> problems, bool wrapper = true)
     {
         var script = SqlParser.Parse(text, file);
         if (script.Errors.Count > 0)
         {
             return text;
         }
-        static string? Kind(SqlStatement s) => s.Tree?.Root is { Kind: "TransactionStmt" } root ? root.String("kind") : null;
         var statements = script.Statements.Where(s => s.Kind == StatementKind.Sql).ToList();
         var cuts = new List<SqlStatement>();
         for (var i = 0; i < statements.Count; i++)
         {
-            var next = statements.FindIndex(i + 1, s => Kind(s) is not null);
-            if (Kind(statements[i]) != "TRANS_STMT_COMMIT" || next < 0 || Kind(statements[next]) is not ("TRANS_STMT_BEGIN" or "TRANS_STMT_START"))
+            var next = statements.FindIndex(i + 1, s => s.Tree?.TransactionControl is not null);
+            if (statements[i].Tree?.TransactionControl != "TRANS_STMT_COMMIT" || next < 0 || statements[next].Tree?.TransactionControl is not ("TRANS_STMT_BEGIN" or "TRANS_STMT_START"))
             {
                 continue;
             }
@@ -121,16 +94,32 @@ internal static class MigrationText
             cuts.Add(begin);
             i = next;
         }
+        var rest = statements.Except(cuts).ToList();
+        if (wrapper && rest.Count >= 2
+            && rest[0].Tree?.TransactionControl is "TRANS_STMT_BEGIN" or "TRANS_STMT_START"
+            && rest[^1].Tree?.TransactionControl == "TRANS_STMT_COMMIT"
+            && !rest.Skip(1).SkipLast(1).Any(s => s.Tree?.TransactionControl is not null))
+        {
+            problems.Add(new MigrationProblem(Severity.Warning, "transaction-wrapper", file, rest[0].Span.StartLine, rest[0].Span.StartColumn,
+                $"removed: the {rest[0].CommandTag} and COMMIT around the file (Stepwise runs the migration in one transaction itself)", null));
+            cuts.Add(rest[0]);
+            cuts.Add(rest[^1]);
+        }
         var sb = new StringBuilder();
         var at = 0;
-        foreach (var cut in cuts)
+        foreach (var cut in cuts.OrderBy(c => c.Span.Start))
         {
-            var end = cut.Span.Start + cut.Span.Length;
-            end = end < text.Length && text[end] == ';' ? end + 1 : end;
             sb.Append(text, at, cut.Span.Start - at);
-            at = end;
+            at = End(text, cut);
         }
         return sb.Append(text, at, text.Length - at).ToString();
+    }
+
+    /// <summary>Where <paramref name="statement"/> of <paramref name="text"/> ends, its semicolon included.</summary>
+    private static int End(string text, SqlStatement statement)
+    {
+        var end = statement.Span.Start + statement.Span.Length;
+        return end < text.Length && text[end] == ';' ? end + 1 : end;
     }
 
     /// <summary>Problems for every <c>${name}</c> in <paramref name="text"/>: a placeholder the other tool would have replaced.</summary>

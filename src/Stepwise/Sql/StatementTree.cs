@@ -106,6 +106,12 @@ public sealed class StatementTree
         _ => false,
     };
 
+    /// <summary>
+    /// For <c>BEGIN</c>, <c>COMMIT</c>, <c>ROLLBACK</c>, savepoints and the like, their kind (<c>TRANS_STMT_COMMIT</c>, ...);
+    /// null for any other statement.
+    /// </summary>
+    public string? TransactionControl => Root.Kind == "TransactionStmt" ? Root.String("kind") ?? "TRANS_STMT_BEGIN" : null;
+
     /// <summary>True when the statement must run outside any transaction block: PostgreSQL refuses it in one
     /// (<see cref="CannotRunInTransaction"/>) or it commits by itself (<see cref="EndsTransactions"/>).</summary>
     public bool RunsOutsideTransaction => CannotRunInTransaction || EndsTransactions;

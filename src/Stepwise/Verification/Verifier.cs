@@ -251,7 +251,7 @@ public static class Verifier
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
         foreach (var statement in statements)
         {
-            if (statement.Tree?.Root.Kind == "TransactionStmt")
+            if (statement.Tree?.TransactionControl is not null)
             {
                 break; // a COMMIT would end the measuring transaction; apply refuses it, with its place
             }

@@ -236,6 +236,9 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
     /// </summary>
     private static bool RowError(PostgresException ex) => ex.SqlState.StartsWith("22", StringComparison.Ordinal) || ex.SqlState is "23502" or "23514";
 
+    /// <summary>The key's values as parameters from number <paramref name="first"/> on, each cast to its column's type: <c>($8::uuid)</c>.</summary>
+    private static string KeyParameters(BackfillSpec spec, int first) => $"({string.Join(", ", spec.Key.Select((k, i) => $"${first + i}::{k.Type}"))})";
+
     /// <summary>The most row versions a heap page holds (8 kB pages; PostgreSQL's MaxHeapTuplesPerPage).</summary>
     private const int MaxRowsPerPage = 291;
 
@@ -250,7 +253,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
     {
         var keys = spec.Key.Select(k => Quote.Ident(k.Name)).ToList();
         var range = byKey
-            ? lastKey is null ? "true" : $"({string.Join(", ", keys)}) > ({string.Join(", ", spec.Key.Select((k, i) => $"${i + 2}::{k.Type}"))})"
+            ? lastKey is null ? "true" : $"({string.Join(", ", keys)}) > {KeyParameters(spec, 2)}"
             : $"ctid >= '({Invariant(fromPage)},0)'::tid AND ctid < '({Invariant(toPage)},0)'::tid";
         var order = byKey ? string.Join(", ", keys) : "ctid";
         var rows = $"(SELECT ctid AS _stepwise_ctid, * FROM {table} WHERE {range}{(spec.Where is null ? "" : $" AND ({spec.Where})")} ORDER BY {order} LIMIT $1) AS {Quote.Ident(spec.Table)}";
@@ -359,8 +362,7 @@ internal sealed class BackfillRunner(NpgsqlConnection connection, HistoryStore h
         var aliases = spec.Key.Select((_, i) => $"_stepwise_k{i}").ToList();
         var tuple = $"({string.Join(", ", keys)})";
         // $1 size, $2 to $7 the checkpoint's (version, step, progress), then the end key's values, then the last key's.
-        var values = (int first) => $"({string.Join(", ", spec.Key.Select((k, i) => $"${first + i}::{k.Type}"))})";
-        var range = $"WHERE {tuple} <= {values(8)}" + (lastKey is null ? "" : $" AND {tuple} > {values(8 + keys.Count)}");
+        var range = $"WHERE {tuple} <= {KeyParameters(spec, 8)}" + (lastKey is null ? "" : $" AND {tuple} > {KeyParameters(spec, 8 + keys.Count)}");
         var where = spec.Where is null ? "" : $" AND ({spec.Where})";
         var set = string.Join(", ", spec.Set.Select(s => $"{Quote.Ident(s.Column)} = ({s.Expression})"));
         var row = keys.Count == 1 ? $"{table}.{keys[0]}" : $"({string.Join(", ", keys.Select(k => $"{table}.{k}"))})";
