@@ -126,6 +126,7 @@ internal static class RunRendering
             ["index"] = s.Index, ["line"] = s.Line, ["kind"] = s.Kind, ["description"] = s.Text, ["transaction"] = s.Transaction,
             ["locks"] = new JsonArray([.. s.Locks.Select(l => (JsonNode)l)]), ["sql"] = s.Sql, ["skipped"] = s.Skipped,
             ["measured"] = s.Measured is { } m ? new JsonObject(m.Measured.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value.ToSql()))) : null,
+            ["alreadyHeld"] = s.Measured is { } h ? new JsonObject(h.AlreadyHeld.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value.ToSql()))) : null,
             ["rewritten"] = s.Measured is { } w ? new JsonArray([.. w.Rewritten.Select(t => (JsonNode)t)]) : null,
             ["disagrees"] = s.Measured?.Disagrees,
         })]),
@@ -169,10 +170,13 @@ internal static class RunRendering
         {
             return "";
         }
-        var measured = string.Join(", ", l.Measured.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Value.ToSql()} on {kv.Key}"));
+        static string Locks(IReadOnlyDictionary<string, LockLevel> locks) => string.Join(", ", locks.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Value.ToSql()} on {kv.Key}"));
+        var measured = Locks(l.Measured);
+        // An earlier statement of the transaction took it: nothing new here, which is not the same as needing no lock.
+        var held = l.AlreadyHeld.Count == 0 ? "" : $"{(measured.Length == 0 ? "" : "; ")}already held: {Locks(l.AlreadyHeld)}";
         var rewrite = l.Rewritten.Count > 0 ? $"; rewrites {string.Join(", ", l.Rewritten)}" : "";
         var note = l.Disagrees ? $"  <- the linter says {string.Join(", ", l.Static.Select(kv => $"{kv.Value.ToSql()} on {kv.Key}"))}" : "";
-        return $"{(measured.Length == 0 ? "no table locks" : measured)}{rewrite}{note}";
+        return $"{(measured.Length == 0 && held.Length == 0 ? "no table locks" : measured)}{held}{rewrite}{note}";
     }
 
     /// <summary><c>single</c> (a SQL section in one transaction), <c>per-statement</c>, or <c>per-step</c> (an operation phase).</summary>

@@ -31,6 +31,12 @@ public sealed record LockMeasurement(string File, int Line, string Statement, IR
 {
     /// <summary>The statement's column (with <see cref="Line"/>, which statement of the file it is).</summary>
     public int Column { get; init; }
+
+    /// <summary>
+    /// Relation → lock mode an earlier statement of the same transaction already held, at least as strong as the one this
+    /// statement takes on it (by the parse tree): it took nothing new there, but run on its own it would wait for that lock.
+    /// </summary>
+    public IReadOnlyDictionary<string, LockLevel> AlreadyHeld { get; init; } = new Dictionary<string, LockLevel>();
 }
 
 /// <summary>What <see cref="Verifier.VerifyAsync"/> found.</summary>
@@ -273,7 +279,12 @@ public static class Verifier
                 .Where(kv => filenodes.TryGetValue(kv.Key, out var node) && node != kv.Value).Select(kv => kv.Key).Order(StringComparer.Ordinal).ToList();
             var expected = Expected(statement);
             var disagrees = expected.Any(kv => Disagrees(kv.Key, kv.Value, held, after));
-            found.Add(new LockMeasurement(migration.FileName, statement.Span.StartLine, statement.CommandTag, measured, rewritten, expected, disagrees) { Column = statement.Span.StartColumn });
+            var alreadyHeld = expected.Where(kv => !measured.ContainsKey(kv.Key) && held.TryGetValue(kv.Key, out var level) && level >= kv.Value)
+                .ToDictionary(kv => kv.Key, kv => held[kv.Key]);
+            found.Add(new LockMeasurement(migration.FileName, statement.Span.StartLine, statement.CommandTag, measured, rewritten, expected, disagrees)
+            {
+                Column = statement.Span.StartColumn, AlreadyHeld = alreadyHeld,
+            });
         }
         await tx.RollbackAsync(cancellationToken);
         return found;

@@ -42,6 +42,26 @@ public class VerifierTests
     }
 
     [Fact]
+    public async Task A_lock_an_earlier_statement_of_the_transaction_took_is_reported_as_already_held_not_as_none()
+    {
+        // atuin's 20260127000000: dropping a table that references users takes ACCESS EXCLUSIVE on users, so the next
+        // statement's DROP COLUMN on users adds nothing; it used to read "no table locks".
+        using var dir = new Dir()
+            .Write("1_users.sql", "-- stepwise:up\nCREATE TABLE users (id bigint PRIMARY KEY, verified_at timestamptz);\nCREATE TABLE tokens (id bigint, user_id bigint REFERENCES users);\n")
+            .Write("2_drop.sql", "-- stepwise:up\nDROP TABLE tokens;\nALTER TABLE users DROP COLUMN verified_at;\n");
+
+        var report = await Verifier.VerifyAsync(dir.Path);
+
+        Assert.Empty(report.Problems);
+        var drop = report.Locks.Single(l => l.File == "2_drop.sql" && l.Line == 2);
+        Assert.Equal(LockLevel.AccessExclusive, drop.Measured["public.users"]);
+        Assert.Empty(drop.AlreadyHeld);
+        var dropColumn = report.Locks.Single(l => l.File == "2_drop.sql" && l.Line == 3);
+        Assert.DoesNotContain("public.users", dropColumn.Measured.Keys);
+        Assert.Equal(LockLevel.AccessExclusive, dropColumn.AlreadyHeld["public.users"]);
+    }
+
+    [Fact]
     public async Task A_migration_that_commits_itself_is_a_problem_named_by_place_not_a_crash()
     {
         // nakama's split for CockroachDB, left in: measuring it used to end the measuring transaction and crash verify.
