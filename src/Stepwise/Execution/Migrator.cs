@@ -502,14 +502,20 @@ public sealed partial class Migrator
                 {
                     ImportSource.GolangMigrate => $"{foreign.Table} is dirty at version {id}: golang-migrate's last run of it failed part-way, so what the database holds is unknown",
                     ImportSource.Prisma => $"{foreign.Table} says {id} failed part-way (neither finished nor rolled back)",
+                    ImportSource.Sqlx => $"{foreign.Table} says version {id} failed part-way (success is false), so what the database holds is unknown",
                     _ => $"{foreign.Table} says {id} is only partially applied",
                 },
                 from switch
                 {
                     ImportSource.GolangMigrate => $"finish or undo {id} by hand, mark it with: migrate force {id} (done) or migrate force <previous version> (undone), then baseline",
                     ImportSource.Prisma => $"finish or undo it by hand, mark it with: prisma migrate resolve --applied {id} (or --rolled-back {id}), then baseline",
+                    ImportSource.Sqlx => $"finish it by hand and set its success to true, or undo it by hand and delete its row from {foreign.Table} (as sqlx asks), then baseline",
                     _ => $"finish or resolve it with {tool} first, then baseline",
                 })))
+            .Concat(imported.Where(x => origins[x.Key].Checksum is { } c && foreign.AppliedChecksum(x.Value) is { } recorded && recorded != c)
+                .Select(x => new MigrationProblem(Severity.Error, "edited-after-applied", x.Key.Path, 0, 0,
+                    $"{foreign.Table} recorded another checksum for {x.Value} than {origins[x.Key].SourceFile} had when it was imported: the file was edited after {tool} ran it, so the database holds what the earlier file did",
+                    $"find what changed (the file's history in version control) and bring the database and the file in line, then import again; a project that hashes without some characters (sqlx.toml ignored-chars) can adopt by version instead: stepwise baseline <version>")))
             .ToList();
         if (skipNotImported)
         {

@@ -8,22 +8,29 @@ namespace Stepwise.Import;
 /// What another tool's history table says was applied, read without changing it: EF's
 /// <c>"__EFMigrationsHistory"</c>, dbmate's <c>schema_migrations</c>, Flyway's <c>flyway_schema_history</c>
 /// Atlas's <c>atlas_schema_revisions</c> (found on the search path; Atlas's also in its own schema), goose's
-/// <c>goose_db_version</c>, golang-migrate's <c>schema_migrations(version, dirty)</c> and Prisma's <c>_prisma_migrations</c>.
+/// <c>goose_db_version</c>, golang-migrate's <c>schema_migrations(version, dirty)</c>, Prisma's <c>_prisma_migrations</c> and
+/// sqlx's <c>_sqlx_migrations</c>.
 /// </summary>
 public sealed class ForeignHistory
 {
     private readonly HashSet<string> _applied;
     private readonly List<string> _baselines;
     private readonly Dictionary<string, string?> _repeatables;
+    private readonly Dictionary<string, string> _checksums;
 
-    private ForeignHistory(string table, HashSet<string> applied, List<string> baselines, List<string> partial, Dictionary<string, string?> repeatables)
+    private ForeignHistory(string table, HashSet<string> applied, List<string> baselines, List<string> partial, Dictionary<string, string?> repeatables,
+        Dictionary<string, string> checksums)
     {
         Table = table;
         _applied = applied;
         _baselines = baselines;
         _repeatables = repeatables;
+        _checksums = checksums;
         Partial = partial;
     }
+
+    /// <summary>The checksum the tool recorded for applied migration <paramref name="id"/> (sqlx), or null when it keeps none.</summary>
+    public string? AppliedChecksum(string id) => _checksums.TryGetValue(id, out var c) ? c : _checksums.FirstOrDefault(x => SameVersion(x.Key, id)).Value;
 
     /// <summary>
     /// True when the tool's latest successful run of the repeatable script <paramref name="fileName"/> had
@@ -71,6 +78,7 @@ public sealed class ForeignHistory
         ImportSource.Goose => ["goose_db_version"],
         ImportSource.GolangMigrate => ["schema_migrations"],
         ImportSource.Prisma => ["_prisma_migrations"],
+        ImportSource.Sqlx => ["_sqlx_migrations"],
         _ => throw new ArgumentOutOfRangeException(nameof(from)),
     };
 
@@ -92,6 +100,7 @@ public sealed class ForeignHistory
             var baselines = new List<string>();
             var partial = new List<string>();
             var repeatables = new Dictionary<string, string?>(StringComparer.Ordinal);
+            var checksums = new Dictionary<string, string>(StringComparer.Ordinal);
             await using var command = new NpgsqlCommand(Query(from, table), connection);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
@@ -101,6 +110,10 @@ public sealed class ForeignHistory
                 {
                     case "applied":
                         applied.Add(id);
+                        if (!reader.IsDBNull(2))
+                        {
+                            checksums[id] = reader.GetString(2);
+                        }
                         break;
                     case "baseline":
                         baselines.Add(id);
@@ -118,7 +131,7 @@ public sealed class ForeignHistory
                         break;
                 }
             }
-            return new ForeignHistory(table, applied, baselines, partial, repeatables);
+            return new ForeignHistory(table, applied, baselines, partial, repeatables, checksums);
         }
         return null;
     }
@@ -133,6 +146,7 @@ public sealed class ForeignHistory
         ImportSource.Goose => ["id", "version_id", "is_applied"],
         ImportSource.GolangMigrate => ["version", "dirty"],
         ImportSource.Prisma => ["migration_name", "finished_at", "rolled_back_at"],
+        ImportSource.Sqlx => ["version", "success", "checksum"],
         _ => throw new ArgumentOutOfRangeException(nameof(from)),
     };
 
@@ -195,6 +209,9 @@ public sealed class ForeignHistory
                                         ELSE 'removed' END, NULL::text
             FROM {table} GROUP BY migration_name ORDER BY migration_name
             """,
+        // sqlx: a row per version run; success false is a run that failed part-way (without a transaction, or sqlx's own
+        // -- no-transaction files), which sqlx refuses to go past. The checksum is of the up file as it ran.
+        ImportSource.Sqlx => $"SELECT version::text, CASE WHEN success THEN 'applied' ELSE 'partial' END, encode(checksum, 'hex') FROM {table} ORDER BY version",
         _ => throw new ArgumentOutOfRangeException(nameof(from)),
     };
 

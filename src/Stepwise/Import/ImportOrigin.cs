@@ -6,7 +6,7 @@ namespace Stepwise.Import;
 /// <param name="From">The tool.</param>
 /// <param name="SourceFile">The file (or EF script) it was made from.</param>
 /// <param name="Version">The tool's id for it, as its history table records it; null for repeatable migrations.</param>
-/// <param name="Checksum">For a Flyway repeatable migration: Flyway's checksum of the source, as <c>flyway_schema_history</c> records it.</param>
+/// <param name="Checksum">The tool's checksum of the source, as its history table records it: Flyway's of a repeatable migration, sqlx's (SHA-384, hex) of every migration.</param>
 public sealed record ImportedFrom(ImportSource From, string SourceFile, string? Version, string? Checksum);
 
 /// <summary>
@@ -37,6 +37,6 @@ public static partial class ImportOrigin
 
     private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
 
-    [GeneratedRegex(@"^-- imported from (?<tool>ef|dbmate|flyway|atlas|goose|golang-migrate|prisma): (?<file>.+?)(?: \(version (?<id>[^()]+)\))?(?: \(checksum (?<checksum>-?\d+)\))?$")]
+    [GeneratedRegex(@"^-- imported from (?<tool>ef|dbmate|flyway|atlas|goose|golang-migrate|prisma|sqlx): (?<file>.+?)(?: \(version (?<id>[^()]+)\))?(?: \(checksum (?<checksum>-?[0-9a-f]+)\))?$")]
     private static partial Regex HeaderLine();
 }

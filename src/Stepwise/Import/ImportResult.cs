@@ -26,6 +26,9 @@ public enum ImportSource
 
     /// <summary>Prisma Migrate: <c>&lt;timestamp&gt;_name/migration.sql</c> folders and <c>migration_lock.toml</c>.</summary>
     Prisma,
+
+    /// <summary>sqlx (Rust): <c>&lt;version&gt;_description.sql</c>, or <c>.up.sql</c> and <c>.down.sql</c> pairs.</summary>
+    Sqlx,
 }
 
 /// <summary>One Stepwise migration file made from the other tool's migration.</summary>
@@ -77,6 +80,7 @@ public static class Importer
             ImportSource.Goose => GooseImport.Read(path, options),
             ImportSource.GolangMigrate => GolangMigrateImport.Read(path),
             ImportSource.Prisma => PrismaImport.Read(path, options),
+            ImportSource.Sqlx => SqlxImport.Read(path),
             _ => throw new ArgumentOutOfRangeException(nameof(from)),
         };
         return result with { NotConverted = [.. result.NotConverted, .. HistoryTableUses(result)] };
@@ -193,7 +197,7 @@ public static class Importer
     {
         ImportSource.Ef => "EF",
         ImportSource.GolangMigrate => "golang-migrate",
-        ImportSource.Dbmate or ImportSource.Goose => Name(from),
+        ImportSource.Dbmate or ImportSource.Goose or ImportSource.Sqlx => Name(from),
         _ => from.ToString(),
     };
 

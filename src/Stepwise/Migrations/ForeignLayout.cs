@@ -16,10 +16,11 @@ internal static partial class ForeignLayout
     /// <summary>
     /// The layout of a directory with <paramref name="files"/> and <paramref name="folders"/> (names), where
     /// <paramref name="gooseFiles"/> are the <c>.sql</c> files with a <c>-- +goose Up</c> annotation, and
-    /// <paramref name="sqlMigrateFiles"/> those with sql-migrate's <c>-- +migrate Up</c>; null when none is recognised.
+    /// <paramref name="sqlMigrateFiles"/> those with sql-migrate's <c>-- +migrate Up</c>, and <paramref name="plainSqlFiles"/> the
+    /// versioned <c>.sql</c> files when none of them has a directive line (so no section); null when none is recognised.
     /// </summary>
     internal static Found? Detect(IReadOnlyCollection<string> files, IReadOnlyCollection<string> folders, IReadOnlyCollection<string> gooseFiles,
-        IReadOnlyCollection<string> sqlMigrateFiles, Func<string, bool> folderHasMigrationSql)
+        IReadOnlyCollection<string> sqlMigrateFiles, Func<string, bool> folderHasMigrationSql, IReadOnlyCollection<string> plainSqlFiles)
     {
         if (sqlMigrateFiles.Count > 0)
         {
@@ -33,6 +34,12 @@ internal static partial class ForeignLayout
             return new Found("goose", Describe(goose, "file(s) with -- +goose annotations or Go migrations"), goose);
         }
         var golang = files.Where(f => GolangMigrate().IsMatch(f)).ToHashSet(StringComparer.Ordinal);
+        if (golang.Count > 0 && plainSqlFiles.Any(f => !golang.Contains(f)))
+        {
+            // .up.sql and .down.sql beside whole files: sqlx's reversible and simple migrations in one directory.
+            return new Found(Sqlx, Describe(plainSqlFiles, "numbered .sql file(s) without sections, .up.sql and .down.sql beside whole files, as sqlx writes them"),
+                plainSqlFiles.ToHashSet(StringComparer.Ordinal));
+        }
         if (golang.Count > 0)
         {
             return new Found("golang-migrate", Describe(golang, "<version>_<title>.up.sql/.down.sql file(s)"), golang);
@@ -52,6 +59,11 @@ internal static partial class ForeignLayout
         {
             return new Found("flyway", Describe(flyway, "V<version>__<description>.sql file(s)"), flyway.Concat(files.Where(f => f.EndsWith(".sql.conf", StringComparison.Ordinal) || f.StartsWith("R__", StringComparison.Ordinal))).ToHashSet(StringComparer.Ordinal));
         }
+        if (plainSqlFiles.Count > 0)
+        {
+            // Whole files of SQL, numbered, no sections: what sqlx (Rust) runs; a Stepwise file says where its up section starts.
+            return new Found(Sqlx, Describe(plainSqlFiles, "numbered .sql file(s), none with a -- stepwise:up line, as sqlx writes them"), plainSqlFiles.ToHashSet(StringComparer.Ordinal));
+        }
         var ef = files.Where(f => f.EndsWith(".cs", StringComparison.Ordinal)).ToHashSet(StringComparer.Ordinal);
         if (ef.Any(f => f.EndsWith(".Designer.cs", StringComparison.Ordinal) || f.EndsWith("ModelSnapshot.cs", StringComparison.Ordinal)))
         {
@@ -60,18 +72,27 @@ internal static partial class ForeignLayout
         return null;
     }
 
+    /// <summary>sqlx, recognised by whole numbered SQL files without sections (which a Stepwise directory never holds).</summary>
+    internal const string Sqlx = "sqlx";
+
     /// <summary>sql-migrate (rubenv/sql-migrate), recognised though Stepwise has no import for it.</summary>
     internal const string SqlMigrate = "sql-migrate";
 
     /// <summary>What to do: the command that converts the directory (EF needs its script first), or, for sql-migrate, the way round.</summary>
-    internal static string Hint(Found found, string directory) => found.Tool switch
+    internal static string Hint(Found found, string directory)
     {
-        "ef" => "convert it, all or nothing and without changing it: dotnet ef migrations script --idempotent -o ef-migrations.sql, then: stepwise import ef ef-migrations.sql --out <new directory>",
-        SqlMigrate => "Stepwise has no sql-migrate import yet. Its files are goose's with other words: in a copy, name each <version>_<name>.sql and write " +
-            "-- +goose Up, Down, StatementBegin, StatementEnd for -- +migrate Up, Down, StatementBegin, StatementEnd (and -- +goose NO TRANSACTION for notransaction), " +
-            "then: stepwise import goose <copy> --out <new directory>",
-        _ => $"convert it, all or nothing and without changing it: stepwise import {found.Tool} {Quote(directory)} --out {Quote(directory.TrimEnd('/', '\\') + "-stepwise")}, then use that directory (--dir)",
-    };
+        var convert = $"convert it, all or nothing and without changing it: stepwise import {found.Tool} {Quote(directory)} --out {Quote(directory.TrimEnd('/', '\\') + "-stepwise")}, then use that directory (--dir)";
+        return found.Tool switch
+        {
+            "ef" => "convert it, all or nothing and without changing it: dotnet ef migrations script --idempotent -o ef-migrations.sql, then: stepwise import ef ef-migrations.sql --out <new directory>",
+            SqlMigrate => "Stepwise has no sql-migrate import yet. Its files are goose's with other words: in a copy, name each <version>_<name>.sql and write " +
+                "-- +goose Up, Down, StatementBegin, StatementEnd for -- +migrate Up, Down, StatementBegin, StatementEnd (and -- +goose NO TRANSACTION for notransaction), " +
+                "then: stepwise import goose <copy> --out <new directory>",
+            Sqlx => $"if sqlx runs them, {convert}; if they are meant as Stepwise migrations, start each file's SQL with a line -- stepwise:up",
+            "golang-migrate" => $"{convert}; sqlx (Rust) names its reversible migrations the same way: there, import sqlx instead, which keeps sqlx's history for baseline",
+            _ => convert,
+        };
+    }
 
     private static string Quote(string path) => path.Contains(' ', StringComparison.Ordinal) ? $"\"{path}\"" : path;
 
@@ -86,6 +107,10 @@ internal static partial class ForeignLayout
 
     [GeneratedRegex(@"(?im)^--\s*\+migrate\s+up\b")]
     internal static partial Regex SqlMigrateUp();
+
+    /// <summary>A line the migration reader takes for a directive (<c>-- stepwise:up</c>, dbmate's <c>-- migrate:up</c>, ...; see Directives).</summary>
+    [GeneratedRegex(@"(?im)^\s*--\s*(stepwise|migrate):")]
+    internal static partial Regex Directive();
 
     [GeneratedRegex(@"^\d+_.*\.go$")]
     private static partial Regex GoMigration();

@@ -96,6 +96,7 @@ public sealed partial class MigrationDirectory
         var unread = new List<string>();
         var gooseFiles = new List<string>();
         var sqlMigrateFiles = new List<string>();
+        var plainSqlFiles = new List<string>(); // versioned .sql files of SQL without a directive line (no section)
         // One hash object for every file: each one set up anew (SHA256.HashData) costs more than hashing a small file.
         using var checksum = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         foreach (var file in files.OrderBy(f => f.DisplayPath, StringComparer.Ordinal))
@@ -136,6 +137,10 @@ public sealed partial class MigrationDirectory
             {
                 sqlMigrateFiles.Add(fileName);
             }
+            else if (kind == MigrationKind.Versioned && fileName.EndsWith(".sql", StringComparison.Ordinal) && !string.IsNullOrWhiteSpace(text) && !ForeignLayout.Directive().IsMatch(text!))
+            {
+                plainSqlFiles.Add(fileName);
+            }
             var migration = new Migration(kind, version, versionText, name, fileName, file.DisplayPath, "sha256:" + Convert.ToHexStringLower(Checksum(checksum, bytes)));
             contents[migration] = bytes;
             (kind == MigrationKind.Versioned ? versioned : repeatable).Add(migration);
@@ -152,7 +157,9 @@ public sealed partial class MigrationDirectory
         var folders = source.Folders();
         unread.AddRange(folders.Where(f => !f.Name.StartsWith('.')).Select(f => f.Name + "/"));
         if (ForeignLayout.Detect([.. files.Select(f => f.FileName)], [.. folders.Select(f => f.Name)], gooseFiles, sqlMigrateFiles,
-                folder => folders.Any(f => f.Name == folder && f.HasFile("migration.sql"))) is { } foreign)
+                folder => folders.Any(f => f.Name == folder && f.HasFile("migration.sql")),
+                // One such file is more likely a Stepwise file missing its marker (its own error says so) than sqlx's directory.
+                plainSqlFiles.Count > 1 && plainSqlFiles.Count == versioned.Count(m => m.FileName.EndsWith(".sql", StringComparison.Ordinal)) ? plainSqlFiles : []) is { } foreign)
         {
             // Another tool's directory: one error naming the tool and the import, not one per file it holds.
             bool Theirs(string file) => foreign.Entries.Contains(file) || foreign.Entries.Contains(file.TrimEnd('/'));

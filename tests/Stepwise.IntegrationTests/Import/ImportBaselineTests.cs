@@ -505,6 +505,56 @@ public class ImportBaselineTests(PostgresFixture fixture) : IClassFixture<Postgr
         AssertAllApplied(status.Out, 3);
     }
 
+    // _sqlx_migrations as sqlx creates it on PostgreSQL.
+    private const string SqlxTable = """
+        CREATE TABLE IF NOT EXISTS _sqlx_migrations (
+            version BIGINT PRIMARY KEY, description TEXT NOT NULL, installed_on TIMESTAMPTZ NOT NULL DEFAULT now(),
+            success BOOLEAN NOT NULL, checksum BYTEA NOT NULL, execution_time BIGINT NOT NULL);
+        """;
+
+    private static string SqlxChecksum(string file) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA384.HashData(File.ReadAllBytes(Fixture("sqlx", file))));
+
+    [Fact]
+    public async Task Sqlx_directory_baselines_the_versions_sqlx_ran_and_refuses_one_edited_after_it_ran_or_failed_part_way()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        var (first, second) = ("20240101090000_create_users.sql", "20240102090000_add_email_and_sessions.up.sql");
+        // What sqlx does for the first two: its table, each file in a transaction, a row with the file's SHA-384.
+        await ws.ExecuteAsync(SqlxTable);
+        await RunAsPsqlAsync(ws, File.ReadAllText(Fixture("sqlx", first)));
+        await RunAsPsqlAsync(ws, File.ReadAllText(Fixture("sqlx", second)));
+        await ws.ExecuteAsync($"""
+            INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES
+                (20240101090000, 'create users', true, decode('{SqlxChecksum(first)}', 'hex'), 1000),
+                (20240102090000, 'add email and sessions', true, decode('{SqlxChecksum(first)}', 'hex'), 1000)
+            """);
+
+        var imported = await ws.RunCliAsync("import", "sqlx", Fixture("sqlx"));
+        var edited = await ws.RunCliAsync("baseline", "--from", "sqlx");
+        await ws.ExecuteAsync($"UPDATE _sqlx_migrations SET checksum = decode('{SqlxChecksum(second)}', 'hex') WHERE version = 20240102090000");
+        await ws.ExecuteAsync("INSERT INTO _sqlx_migrations VALUES (20240103090000, 'index email', now(), false, '\\x00', 5)");
+        var failed = await ws.RunCliAsync("baseline", "--from", "sqlx");
+        await ws.ExecuteAsync("DELETE FROM _sqlx_migrations WHERE version = 20240103090000");
+        var baseline = await ws.RunCliAsync("baseline", "--from", "sqlx");
+        var apply = await ws.RunCliAsync("apply");
+        var status = await ws.RunCliAsync("status", "--format", "json");
+
+        Assert.Equal(0, imported.Code);
+        Assert.Equal(2, edited.Code);
+        Assert.Contains("20240102090000_add_email_and_sessions.sql: error: _sqlx_migrations recorded another checksum for 20240102090000 than 20240102090000_add_email_and_sessions.up.sql had when it was imported", edited.Error);
+        Assert.Equal(2, failed.Code);
+        Assert.Contains("_sqlx_migrations says version 20240103090000 failed part-way (success is false)", failed.Error);
+        Assert.True(baseline.Code == 0, baseline.Out + baseline.Error);
+        Assert.Contains("marked applied: 20240101090000_create_users.sql", baseline.Out);
+        Assert.Contains("marked applied: 20240102090000_add_email_and_sessions.sql", baseline.Out);
+        Assert.Equal(0, apply.Code); // the index, outside a transaction
+        Assert.Equal(0, status.Code);
+        AssertAllApplied(status.Out, 3);
+        Assert.Equal(2L, await ws.ScalarAsync<long>("SELECT count(*) FROM _sqlx_migrations")); // only read
+        await AssertSameSchemaAsBuiltByStepwiseAsync(ws, "DROP TABLE _sqlx_migrations");
+    }
+
     /// <summary>Runs a script the way psql -f does: statement by statement on one session, its own BEGIN/COMMIT deciding transactions.</summary>
     private static async Task RunAsPsqlAsync(MigrationWorkspace ws, string script)
     {

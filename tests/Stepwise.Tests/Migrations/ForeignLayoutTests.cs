@@ -37,6 +37,45 @@ public class ForeignLayoutTests
     }
 
     [Fact]
+    public void Whole_numbered_sql_files_without_sections_are_sqlxs_and_a_single_one_is_a_stepwise_file_missing_its_marker()
+    {
+        using var sqlx = new TempDirectory();
+        sqlx.Write("20210425153745_create_history.sql", "create table history (id bigserial primary key);\n");
+        sqlx.Write("20210425153757_create_users.sql", "-- no-transaction\ncreate index concurrently history_id on history (id);\n");
+        using var single = new TempDirectory();
+        single.Write("1_m.sql", "CREATE TABLE t (id int);\n");
+        using var dbmate = new TempDirectory();
+        dbmate.Write("1_a.sql", "-- migrate:up\nCREATE TABLE a (id int);\n");
+        dbmate.Write("2_b.sql", "-- migrate:up\nCREATE TABLE b (id int);\n");
+
+        var problem = Assert.Single(MigrationDirectory.Load(sqlx.Path).Problems);
+
+        Assert.Equal("foreign-layout", problem.Code);
+        Assert.Contains("a sqlx migration directory (2 numbered .sql file(s), none with a -- stepwise:up line, as sqlx writes them", problem.Message);
+        Assert.Contains($"stepwise import sqlx {sqlx.Path} --out {sqlx.Path}-stepwise", problem.Hint);
+        Assert.Contains("if they are meant as Stepwise migrations, start each file's SQL with a line -- stepwise:up", problem.Hint);
+        Assert.Equal("no-up-section", Assert.Single(MigrationDirectory.Load(single.Path).Problems, p => p.Severity == Severity.Error).Code);
+        Assert.DoesNotContain(MigrationDirectory.Load(dbmate.Path).Problems, p => p.Severity == Severity.Error);
+    }
+
+    [Fact]
+    public void Up_and_down_files_beside_whole_files_are_sqlxs_and_alone_name_sqlx_beside_golang_migrate()
+    {
+        using var mixed = new TempDirectory();
+        CopyTree(Path.Combine(AppContext.BaseDirectory, "Import", "Fixtures", "sqlx"), mixed.Path);
+        using var pairs = new TempDirectory();
+        CopyTree(Path.Combine(AppContext.BaseDirectory, "Import", "Fixtures", "golang-migrate"), pairs.Path);
+
+        var sqlx = Assert.Single(MigrationDirectory.Load(mixed.Path).Problems, p => p.Severity == Severity.Error);
+        var golang = Assert.Single(MigrationDirectory.Load(pairs.Path).Problems, p => p.Severity == Severity.Error);
+
+        Assert.Contains("a sqlx migration directory (5 numbered .sql file(s) without sections, .up.sql and .down.sql beside whole files", sqlx.Message);
+        Assert.Contains($"stepwise import sqlx {mixed.Path}", sqlx.Hint);
+        Assert.Contains("stepwise import golang-migrate", golang.Hint);
+        Assert.Contains("sqlx (Rust) names its reversible migrations the same way: there, import sqlx instead", golang.Hint);
+    }
+
+    [Fact]
     public void Flyway_atlas_and_ef_directories_are_recognised()
     {
         using var flyway = new TempDirectory();

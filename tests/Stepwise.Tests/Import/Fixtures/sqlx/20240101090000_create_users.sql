@@ -1,0 +1,5 @@
+-- Add migration script here
+create table users (
+    id bigserial primary key,
+    username text not null unique
+);

@@ -1,0 +1,2 @@
+drop table sessions;
+alter table users drop column email;
