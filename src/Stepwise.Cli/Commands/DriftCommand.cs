@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Stepwise.Catalog;
 using Stepwise.Cli.Rendering;
+using Stepwise.Import;
 using Stepwise.Verification;
 
 namespace Stepwise.Cli.Commands;
@@ -32,6 +33,21 @@ internal sealed class DriftCommand : ICliCommand
         context.Output.Info($"the database is at version {version}; replaying the directory up to it on {DevUrlOption.Where(devUrl)}…");
         var expected = await _setup.ReplayAsync(context, parse, context.MigrationsDirectory, version, devUrl, "drift", cancellationToken);
         var actual = await CatalogReader.ReadAsync(database, context.StateSchema, cancellationToken);
-        return DiffCommand.Report(context, SchemaDiff.Compare(expected, actual), $"no drift: the database matches its migrations up to version {version}");
+        return DiffCommand.Report(context, NameForeignHistory(SchemaDiff.Compare(expected, actual)), $"no drift: the database matches its migrations up to version {version}");
+    }
+
+    /// <summary>
+    /// Another tool's history table (and its key), left behind after <c>baseline --from</c> read it, is still an object no
+    /// migration made; the difference says whose it is and what to do, so it is not taken for a change made by hand.
+    /// </summary>
+    private static IReadOnlyList<SchemaChange> NameForeignHistory(IReadOnlyList<SchemaChange> changes)
+    {
+        var tables = changes.Where(c => c.Kind == ChangeKind.Added && c.ObjectType == "table")
+            .Select(c => (c.Name, Table: c.Name.Split('.')[^1], Tools: ForeignHistory.ToolsKeeping(c.Name.Split('.')[^1])))
+            .Where(t => t.Tools.Count > 0).ToList();
+        return [.. changes.Select(c => c.Kind != ChangeKind.Added || c.Detail is not null ? c
+            : tables.FirstOrDefault(t => c.Name == t.Name || c.ObjectType is "index" or "constraint" or "sequence" && c.Name.Split('.')[^1].StartsWith(t.Table + "_", StringComparison.Ordinal)) is { Tools: not null } owner
+                ? c with { Detail = $"{(c.Name == owner.Name ? "the history table" : "part of the history table")} {string.Join(" or ", owner.Tools)} keeps (baseline --from only reads it): drop it once that tool no longer migrates this database" }
+                : c)];
     }
 }

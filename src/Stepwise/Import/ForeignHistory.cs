@@ -82,6 +82,13 @@ public sealed class ForeignHistory
         _ => throw new ArgumentOutOfRangeException(nameof(from)),
     };
 
+    /// <summary>
+    /// The tools that keep a history table named <paramref name="table"/> (unqualified, as PostgreSQL spells it), as
+    /// <c>stepwise import</c> names them: <c>schema_migrations</c> is dbmate's and golang-migrate's. Empty for any other name.
+    /// </summary>
+    public static IReadOnlyList<string> ToolsKeeping(string table) =>
+        [.. Enum.GetValues<ImportSource>().Where(from => Tables(from).Any(t => t.Split('.')[^1].Trim('"') == table)).Select(Importer.Name)];
+
     /// <summary>Reads the tool's table; null when the database has none.</summary>
     public static async Task<ForeignHistory?> ReadAsync(NpgsqlConnection connection, ImportSource from, CancellationToken cancellationToken = default)
     {

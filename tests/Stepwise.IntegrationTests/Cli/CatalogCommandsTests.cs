@@ -29,6 +29,21 @@ public class CatalogCommandsTests(PostgresFixture fixture) : IClassFixture<Postg
         Assert.Contains("changed column public.workflow_runs.organization_id: nullable → not null", drifted.Out);
         Assert.Contains("removed index public.runs_org_idx", drifted.Out);
         Assert.Contains("added table public.hotfix", drifted.Out);
+        Assert.DoesNotContain("history table", drifted.Out);
+    }
+
+    [Fact]
+    public async Task Drift_names_another_tools_history_table_left_behind_after_baseline_and_what_to_do()
+    {
+        await using var ws = Migrations(await MigrationWorkspace.CreateAsync(fixture));
+        await ws.Migrator().ApplyAsync(new Stepwise.Execution.ApplyRequest());
+        await ws.ExecuteAsync("CREATE TABLE schema_migrations (version bigint PRIMARY KEY, dirty boolean NOT NULL)");
+
+        var drifted = await Run(ws, "drift");
+
+        Assert.Equal(1, drifted.Code);
+        Assert.Contains("added table public.schema_migrations: the history table dbmate or golang-migrate keeps (baseline --from only reads it): drop it once that tool no longer migrates this database", drifted.Out);
+        Assert.Contains("added index public.schema_migrations_pkey: part of the history table dbmate or golang-migrate keeps", drifted.Out);
     }
 
     [Fact]
