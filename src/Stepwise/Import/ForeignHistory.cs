@@ -9,7 +9,7 @@ namespace Stepwise.Import;
 /// <c>"__EFMigrationsHistory"</c>, dbmate's <c>schema_migrations</c>, Flyway's <c>flyway_schema_history</c>
 /// Atlas's <c>atlas_schema_revisions</c> (found on the search path; Atlas's also in its own schema), goose's
 /// <c>goose_db_version</c>, golang-migrate's <c>schema_migrations(version, dirty)</c>, Prisma's <c>_prisma_migrations</c> and
-/// sqlx's <c>_sqlx_migrations</c>.
+/// sqlx's <c>_sqlx_migrations</c> and Diesel's <c>__diesel_schema_migrations</c>.
 /// </summary>
 public sealed class ForeignHistory
 {
@@ -79,6 +79,7 @@ public sealed class ForeignHistory
         ImportSource.GolangMigrate => ["schema_migrations"],
         ImportSource.Prisma => ["_prisma_migrations"],
         ImportSource.Sqlx => ["_sqlx_migrations"],
+        ImportSource.Diesel => ["__diesel_schema_migrations"],
         _ => throw new ArgumentOutOfRangeException(nameof(from)),
     };
 
@@ -154,6 +155,7 @@ public sealed class ForeignHistory
         ImportSource.GolangMigrate => ["version", "dirty"],
         ImportSource.Prisma => ["migration_name", "finished_at", "rolled_back_at"],
         ImportSource.Sqlx => ["version", "success", "checksum"],
+        ImportSource.Diesel => ["version", "run_on"],
         _ => throw new ArgumentOutOfRangeException(nameof(from)),
     };
 
@@ -219,6 +221,8 @@ public sealed class ForeignHistory
         // sqlx: a row per version run; success false is a run that failed part-way (without a transaction, or sqlx's own
         // -- no-transaction files), which sqlx refuses to go past. The checksum is of the up file as it ran.
         ImportSource.Sqlx => $"SELECT version::text, CASE WHEN success THEN 'applied' ELSE 'partial' END, encode(checksum, 'hex') FROM {table} ORDER BY version",
+        // Diesel: a row per version run (reverting deletes it), the version as the folder name gives it (dashes removed).
+        ImportSource.Diesel => $"SELECT version::text, 'applied', NULL::text FROM {table} ORDER BY version",
         _ => throw new ArgumentOutOfRangeException(nameof(from)),
     };
 

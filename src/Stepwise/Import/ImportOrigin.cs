@@ -37,6 +37,6 @@ public static partial class ImportOrigin
 
     private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
 
-    [GeneratedRegex(@"^-- imported from (?<tool>ef|dbmate|flyway|atlas|goose|golang-migrate|prisma|sqlx): (?<file>.+?)(?: \(version (?<id>[^()]+)\))?(?: \(checksum (?<checksum>-?[0-9a-f]+)\))?$")]
+    [GeneratedRegex(@"^-- imported from (?<tool>ef|dbmate|flyway|atlas|goose|golang-migrate|prisma|sqlx|diesel): (?<file>.+?)(?: \(version (?<id>[^()]+)\))?(?: \(checksum (?<checksum>-?[0-9a-f]+)\))?$")]
     private static partial Regex HeaderLine();
 }

@@ -29,6 +29,9 @@ public enum ImportSource
 
     /// <summary>sqlx (Rust): <c>&lt;version&gt;_description.sql</c>, or <c>.up.sql</c> and <c>.down.sql</c> pairs.</summary>
     Sqlx,
+
+    /// <summary>Diesel (Rust): <c>&lt;YYYY-MM-DD-HHMMSS&gt;_name/up.sql</c> and <c>down.sql</c> folders.</summary>
+    Diesel,
 }
 
 /// <summary>One Stepwise migration file made from the other tool's migration.</summary>
@@ -81,6 +84,7 @@ public static class Importer
             ImportSource.GolangMigrate => GolangMigrateImport.Read(path),
             ImportSource.Prisma => PrismaImport.Read(path, options),
             ImportSource.Sqlx => SqlxImport.Read(path),
+            ImportSource.Diesel => DieselImport.Read(path),
             _ => throw new ArgumentOutOfRangeException(nameof(from)),
         };
         return result with { NotConverted = [.. result.NotConverted, .. HistoryTableUses(result)] };
@@ -161,8 +165,9 @@ public static class Importer
         {
             if (converted[i].Version < converted[i - 1].Version)
             {
-                problems.Add(new MigrationProblem(Severity.Error, $"{Name(from)}-order", Path.Combine(directory, converted[i].Migration.Source), 0, 0,
-                    $"{ToolName(from)} runs {converted[i - 1].Migration.Source} before {converted[i].Migration.Source} (name order), but their numbers {converted[i - 1].Version} and {converted[i].Version} say the opposite",
+                static string First(ImportedMigration m) => m.Source.Split(" + ")[0];
+                problems.Add(new MigrationProblem(Severity.Error, $"{Name(from)}-order", Path.Combine(directory, First(converted[i].Migration)), 0, 0,
+                    $"{ToolName(from)} runs {First(converted[i - 1].Migration)} before {First(converted[i].Migration)} (name order), but their numbers {converted[i - 1].Version} and {converted[i].Version} say the opposite",
                     hint));
             }
         }

@@ -17,15 +17,16 @@ internal static class MigrationText
         {
             sb.Append("-- stepwise:no-transaction\n");
         }
-        sb.Append(up.Trim('\n')).Append('\n');
-        if (down is not null && down.Trim().Length > 0)
+        var hasDown = down is not null && down.Trim().Length > 0;
+        sb.Append((hasDown ? Ended(up) : up).Trim('\n')).Append('\n');
+        if (hasDown)
         {
             sb.Append("\n-- stepwise:down\n");
             if (downNoTransaction)
             {
                 sb.Append("-- stepwise:no-transaction\n");
             }
-            sb.Append(down.Trim('\n')).Append('\n');
+            sb.Append(down!.Trim('\n')).Append('\n');
         }
         return sb.ToString();
     }
@@ -113,6 +114,27 @@ internal static class MigrationText
             at = End(text, cut);
         }
         return sb.Append(text, at, text.Length - at).ToString();
+    }
+
+    /// <summary>
+    /// <paramref name="text"/> with a semicolon after its last statement when the file ended it without one (lemmy's
+    /// <c>DO $$ ... $$</c> at the end of an up.sql): a tool that runs the file alone does not need it, but in one Stepwise
+    /// file the down section's first statement would run on into it.
+    /// </summary>
+    private static string Ended(string text)
+    {
+        var script = SqlParser.Parse(text, null);
+        if (script.Errors.Count > 0 || script.Statements.LastOrDefault(s => s.Kind == StatementKind.Sql) is not { } last)
+        {
+            return text;
+        }
+        var end = last.Span.Start + last.Span.Length;
+        var next = end;
+        while (next < text.Length && char.IsWhiteSpace(text[next]))
+        {
+            next++;
+        }
+        return next < text.Length && text[next] == ';' ? text : text.Insert(end, ";");
     }
 
     /// <summary>Where <paramref name="statement"/> of <paramref name="text"/> ends, its semicolon included.</summary>

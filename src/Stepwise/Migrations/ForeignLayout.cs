@@ -20,7 +20,7 @@ internal static partial class ForeignLayout
     /// versioned <c>.sql</c> files when none of them has a directive line (so no section); null when none is recognised.
     /// </summary>
     internal static Found? Detect(IReadOnlyCollection<string> files, IReadOnlyCollection<string> folders, IReadOnlyCollection<string> gooseFiles,
-        IReadOnlyCollection<string> sqlMigrateFiles, Func<string, bool> folderHasMigrationSql, IReadOnlyCollection<string> plainSqlFiles)
+        IReadOnlyCollection<string> sqlMigrateFiles, Func<string, string, bool> folderHasFile, IReadOnlyCollection<string> plainSqlFiles)
     {
         if (sqlMigrateFiles.Count > 0)
         {
@@ -44,11 +44,16 @@ internal static partial class ForeignLayout
         {
             return new Found("golang-migrate", Describe(golang, "<version>_<title>.up.sql/.down.sql file(s)"), golang);
         }
-        var prismaFolders = folders.Where(folderHasMigrationSql).ToList();
+        var prismaFolders = folders.Where(f => folderHasFile(f, "migration.sql")).ToList();
         if (files.Contains("migration_lock.toml") || prismaFolders.Count > 0)
         {
             var entries = prismaFolders.Append("migration_lock.toml").ToHashSet(StringComparer.Ordinal);
             return new Found("prisma", Describe(prismaFolders, "<timestamp>_<name>/migration.sql folder(s)") + (files.Contains("migration_lock.toml") ? " and migration_lock.toml" : ""), entries);
+        }
+        var dieselFolders = folders.Where(f => folderHasFile(f, "up.sql")).ToList();
+        if (dieselFolders.Count > 0)
+        {
+            return new Found("diesel", Describe(dieselFolders, "<version>_<name>/up.sql folder(s)"), dieselFolders.ToHashSet(StringComparer.Ordinal));
         }
         if (files.Contains("atlas.sum"))
         {

@@ -157,7 +157,7 @@ public sealed partial class MigrationDirectory
         var folders = source.Folders();
         unread.AddRange(folders.Where(f => !f.Name.StartsWith('.')).Select(f => f.Name + "/"));
         if (ForeignLayout.Detect([.. files.Select(f => f.FileName)], [.. folders.Select(f => f.Name)], gooseFiles, sqlMigrateFiles,
-                folder => folders.Any(f => f.Name == folder && f.HasFile("migration.sql")),
+                (folder, file) => folders.Any(f => f.Name == folder && f.HasFile(file)),
                 // One such file is more likely a Stepwise file missing its marker (its own error says so) than sqlx's directory.
                 plainSqlFiles.Count > 1 && plainSqlFiles.Count == versioned.Count(m => m.FileName.EndsWith(".sql", StringComparison.Ordinal)) ? plainSqlFiles : []) is { } foreign)
         {

@@ -324,7 +324,7 @@ public static class SqlParser
         }
 
         private SqlError ErrorAt(int charOffset, PgQuery.NativeError error) =>
-            SqlError.At(source, charOffset, error.Message, error.Context);
+            SqlError.At(source, charOffset, error.Message, error.Context ?? NewerSyntax.Hint(source.Text, charOffset, error.Message));
 
         private void Add(List<Found> found, int startChar, int endChar, StatementKind kind, StatementTree? tree, SqlError? error)
         {

@@ -555,6 +555,33 @@ public class ImportBaselineTests(PostgresFixture fixture) : IClassFixture<Postgr
         await AssertSameSchemaAsBuiltByStepwiseAsync(ws, "DROP TABLE _sqlx_migrations");
     }
 
+    [Fact]
+    public async Task Diesel_directory_baselines_the_versions_its_table_lists_the_initial_setup_included()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        // What diesel migration run does for the first two: its table, each up.sql, a row with the version (dashes removed).
+        await ws.ExecuteAsync("""
+            CREATE TABLE IF NOT EXISTS __diesel_schema_migrations (version VARCHAR(50) PRIMARY KEY NOT NULL, run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP);
+            """);
+        await RunAsPsqlAsync(ws, File.ReadAllText(Fixture("diesel", "00000000000000_diesel_initial_setup/up.sql")));
+        await RunAsPsqlAsync(ws, File.ReadAllText(Fixture("diesel", "2024-01-01-090000_create_posts/up.sql")));
+        await ws.ExecuteAsync("INSERT INTO __diesel_schema_migrations (version) VALUES ('00000000000000'), ('20240101090000')");
+
+        var imported = await ws.RunCliAsync("import", "diesel", Fixture("diesel"));
+        var baseline = await ws.RunCliAsync("baseline", "--from", "diesel");
+        var apply = await ws.RunCliAsync("apply");
+        var status = await ws.RunCliAsync("status", "--format", "json");
+
+        Assert.True(imported.Code == 0, imported.Error);
+        Assert.True(baseline.Code == 0, baseline.Out + baseline.Error);
+        Assert.Contains("marked applied: 00000000000001_diesel_initial_setup.sql", baseline.Out);
+        Assert.Contains("marked applied: 20240101090000_create_posts.sql", baseline.Out);
+        Assert.Equal(0, apply.Code); // the concurrent index, statement by statement
+        Assert.Equal(0, status.Code);
+        AssertAllApplied(status.Out, 3);
+        await AssertSameSchemaAsBuiltByStepwiseAsync(ws, "DROP TABLE __diesel_schema_migrations");
+    }
+
     /// <summary>Runs a script the way psql -f does: statement by statement on one session, its own BEGIN/COMMIT deciding transactions.</summary>
     private static async Task RunAsPsqlAsync(MigrationWorkspace ws, string script)
     {
