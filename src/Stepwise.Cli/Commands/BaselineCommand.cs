@@ -28,7 +28,7 @@ internal sealed class BaselineCommand : ICliCommand
 
     private readonly Option<bool> _skipCode = new("--skip-code")
     {
-        Description = "With --from: a migration the tool's history lists but the import left out (its code migrations, import --skip-code) is named in a warning instead of refusing",
+        Description = "With --from: a migration the tool's history lists but the import left out (its code migrations: import --skip-code, DbUp code scripts) is named in a warning instead of refusing",
     };
 
     public Command Build()

@@ -29,6 +29,12 @@ public enum ImportSource
 
     /// <summary>sqlx (Rust): <c>&lt;version&gt;_description.sql</c>, or <c>.up.sql</c> and <c>.down.sql</c> pairs.</summary>
     Sqlx,
+
+    /// <summary>Evolve: Flyway's layout, <c>V1_3_1__desc.sql</c> and <c>R__desc.sql</c>, and its <c>changelog</c> table.</summary>
+    Evolve,
+
+    /// <summary>DbUp: <c>*.sql</c> scripts run once each in name order, journaled by name in <c>schemaversions</c>.</summary>
+    DbUp,
 }
 
 /// <summary>One Stepwise migration file made from the other tool's migration.</summary>
@@ -81,6 +87,8 @@ public static class Importer
             ImportSource.GolangMigrate => GolangMigrateImport.Read(path),
             ImportSource.Prisma => PrismaImport.Read(path, options),
             ImportSource.Sqlx => SqlxImport.Read(path),
+            ImportSource.Evolve => EvolveImport.Read(path),
+            ImportSource.DbUp => DbUpImport.Read(path, options),
             _ => throw new ArgumentOutOfRangeException(nameof(from)),
         };
         return result with { NotConverted = [.. result.NotConverted, .. HistoryTableUses(result)] };
