@@ -21,7 +21,7 @@ internal sealed class BaselineCommand : ICliCommand
 
     private readonly Option<string?> _from = new("--from")
     {
-        Description = "Instead of a version: mark applied the migrations imported from this tool (" + string.Join(", ", Importer.Names) + ") that its history table lists",
+        Description = "Instead of a version: mark applied the migrations imported from this tool (" + string.Join(", ", Importer.Names) + ") that its history table lists (fluentmigrator: the versioned migrations numbered as the versions \"VersionInfo\" lists)",
     };
 
     private readonly Option<bool> _fromEf = new("--from-ef") { Description = "Same as --from ef: read \"__EFMigrationsHistory\"" };

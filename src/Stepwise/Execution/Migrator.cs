@@ -481,22 +481,33 @@ public sealed partial class Migrator
         }
         var foreign = read
             ?? throw new MigrationRefusedException($"the database has no {tool} history table ({string.Join(" or ", ForeignHistory.Tables(from))} on the search path): nothing to baseline from");
-        var origins = directory.All
-            .Select(m => (Migration: m, Origin: ImportOrigin.Read(m.Script?.Source.Text ?? File.ReadAllText(m.Path))))
-            .Where(x => x.Origin?.From == from)
-            .ToDictionary(x => x.Migration, x => x.Origin!);
+        // FluentMigrator's migrations are C# classes, so none was imported: a versioned migration stands for the FluentMigrator
+        // migration of its own version number, which its author wrote it to do.
+        var origins = from == ImportSource.FluentMigrator
+            ? directory.All.Where(m => m.Kind == MigrationKind.Versioned)
+                .ToDictionary(m => m, m => new ImportedFrom(from, m.FileName, m.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), null))
+            : directory.All
+                .Select(m => (Migration: m, Origin: ImportOrigin.Read(m.Script?.Source.Text ?? File.ReadAllText(m.Path))))
+                .Where(x => x.Origin?.From == from)
+                .ToDictionary(x => x.Migration, x => x.Origin!);
         var imported = origins.Where(x => x.Key.Kind == MigrationKind.Versioned && x.Value.Version is not null).ToDictionary(x => x.Key, x => x.Value.Version!);
         if (origins.Count == 0)
         {
-            throw new MigrationRefusedException($"no migration in {_options.Directory} was imported from {tool} (their first line would say: -- imported from {tool}: ...); import them with: stepwise import {tool} ...");
+            throw new MigrationRefusedException(from == ImportSource.FluentMigrator
+                ? $"{_options.Directory} has no versioned migration to stand for FluentMigrator's: write each as <version>_<name>.sql, numbered as its [Migration(version)] attribute"
+                : $"no migration in {_options.Directory} was imported from {tool} (their first line would say: -- imported from {tool}: ...); import them with: stepwise import {tool} ...");
         }
         // A Flyway baseline migration (B<version>__) stands for every version up to its own: what the table lists up to it
         // needs no file of its own, and the database holds it once the table reaches its version.
         var baselineMigrations = imported.Where(x => from == ImportSource.Flyway && origins[x.Key].SourceFile.StartsWith('B')).ToDictionary(x => x.Key, x => x.Value);
         var problems = foreign.Applied.Where(id => !imported.Values.Any(v => foreign.Names(id, v)) && !baselineMigrations.Values.Any(b => ForeignHistory.AtOrBelow(id, b)))
-            .Select(id => new MigrationProblem(Severity.Error, "not-imported", _options.Directory, 0, 0,
-                $"{foreign.Table} lists {id} as applied, but no migration in the directory was imported from it",
-                $"import the {tool} migrations again into this directory, or adopt by version with: stepwise baseline <version>"))
+            .Select(id => from == ImportSource.FluentMigrator
+                ? new MigrationProblem(Severity.Error, "not-imported", _options.Directory, 0, 0,
+                    $"{foreign.Table} lists {id} as applied, but no migration in the directory has version {id}",
+                    $"write what FluentMigrator's migration {id} does as {id}_<name>.sql (then stepwise hash), or pass --skip-code when no Stepwise migration needs to stand for it")
+                : new MigrationProblem(Severity.Error, "not-imported", _options.Directory, 0, 0,
+                    $"{foreign.Table} lists {id} as applied, but no migration in the directory was imported from it",
+                    $"import the {tool} migrations again into this directory, or adopt by version with: stepwise baseline <version>"))
             .Concat(Ambiguities(foreign, imported))
             .Concat(foreign.Partial.Select(id => new MigrationProblem(Severity.Error, "partially-applied", _options.Directory, 0, 0,
                 from switch

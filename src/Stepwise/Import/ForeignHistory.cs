@@ -9,7 +9,7 @@ namespace Stepwise.Import;
 /// <c>"__EFMigrationsHistory"</c>, dbmate's <c>schema_migrations</c>, Flyway's <c>flyway_schema_history</c>
 /// Atlas's <c>atlas_schema_revisions</c> (found on the search path; Atlas's also in its own schema), goose's
 /// <c>goose_db_version</c>, golang-migrate's <c>schema_migrations(version, dirty)</c>, Prisma's <c>_prisma_migrations</c>,
-/// sqlx's <c>_sqlx_migrations</c>, Evolve's <c>changelog</c> and DbUp's <c>schemaversions</c>.
+/// sqlx's <c>_sqlx_migrations</c>, Evolve's <c>changelog</c>, DbUp's <c>schemaversions</c> and FluentMigrator's <c>"VersionInfo"</c>.
 /// </summary>
 public sealed class ForeignHistory
 {
@@ -98,6 +98,7 @@ public sealed class ForeignHistory
         ImportSource.Sqlx => ["_sqlx_migrations"],
         ImportSource.Evolve => ["changelog"],
         ImportSource.DbUp => ["schemaversions"],
+        ImportSource.FluentMigrator => ["\"VersionInfo\""],
         _ => throw new ArgumentOutOfRangeException(nameof(from)),
     };
 
@@ -179,6 +180,7 @@ public sealed class ForeignHistory
         ImportSource.Sqlx => ["version", "success", "checksum"],
         ImportSource.Evolve => ["id", "type", "version", "name", "checksum", "installed_on", "success"],
         ImportSource.DbUp => ["schemaversionsid", "scriptname", "applied"],
+        ImportSource.FluentMigrator => ["Version", "AppliedOn"],
         _ => throw new ArgumentOutOfRangeException(nameof(from)),
     };
 
@@ -258,6 +260,8 @@ public sealed class ForeignHistory
             """,
         // DbUp journals each script it ran, by name, once.
         ImportSource.DbUp => $"SELECT scriptname, 'applied', NULL::text FROM {table} ORDER BY schemaversionsid",
+        // FluentMigrator keeps a row per applied migration (its down deletes it).
+        ImportSource.FluentMigrator => $"SELECT \"Version\"::text, 'applied', NULL::text FROM {table} ORDER BY \"Version\"",
         _ => throw new ArgumentOutOfRangeException(nameof(from)),
     };
 

@@ -713,6 +713,43 @@ public class ImportBaselineTests(PostgresFixture fixture) : IClassFixture<Postgr
         Assert.True(rows);
     }
 
+    [Fact]
+    public async Task FluentMigrator_versions_in_VersionInfo_mark_the_Stepwise_migrations_of_the_same_number()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        // The SQL equivalents of the C# migrations, written by hand and numbered as their [Migration(...)] attributes.
+        Directory.CreateDirectory(ws.Directory);
+        File.WriteAllText(Path.Combine(ws.Directory, "20240101120000_create_users.sql"), "-- stepwise:up\nCREATE TABLE users (id bigint PRIMARY KEY);\n");
+        File.WriteAllText(Path.Combine(ws.Directory, "20240102120000_add_email.sql"), "-- stepwise:up\nALTER TABLE users ADD COLUMN email text;\n");
+        File.WriteAllText(Path.Combine(ws.Directory, "20240103120000_index_email.sql"), "-- stepwise:up\nCREATE INDEX users_email ON users (email);\n");
+        // FluentMigrator's table as it creates it on PostgreSQL; 20231201000000 seeded data and has no SQL equivalent.
+        await ws.ExecuteAsync("""
+            CREATE TABLE "public"."VersionInfo" ("Version" bigint NOT NULL, "AppliedOn" timestamp, "Description" varchar(1024));
+            CREATE UNIQUE INDEX "UC_Version" ON "public"."VersionInfo" ("Version" ASC);
+            CREATE TABLE users (id bigint PRIMARY KEY);
+            ALTER TABLE users ADD COLUMN email text;
+            INSERT INTO "VersionInfo" VALUES (20231201000000, now(), 'SeedCountries'), (20240101120000, now(), 'CreateUsers'), (20240102120000, now(), 'AddEmail');
+            """);
+
+        var hashed = await ws.RunCliAsync("hash");
+        var import = await ws.RunCliAsync("import", "fluentmigrator", ws.Directory);
+        var refused = await ws.RunCliAsync("baseline", "--from", "fluentmigrator");
+        var baseline = await ws.RunCliAsync("baseline", "--from", "fluentmigrator", "--skip-code");
+        var apply = await ws.RunCliAsync("apply");
+
+        Assert.Equal(0, hashed.Code);
+        Assert.Equal(2, import.Code);
+        Assert.Contains("FluentMigrator migrations are C# classes", import.Error);
+        Assert.Equal(2, refused.Code);
+        Assert.Contains("\"VersionInfo\" lists 20231201000000 as applied, but no migration in the directory has version 20231201000000", refused.Error);
+        Assert.Equal(0, baseline.Code);
+        Assert.Contains("marked applied: 20240101120000_create_users.sql", baseline.Out);
+        Assert.Contains("marked applied: 20240102120000_add_email.sql", baseline.Out);
+        Assert.Contains("20231201000000", baseline.Error); // named in the --skip-code warning
+        Assert.Equal(0, apply.Code);
+        Assert.Contains("20240103120000_index_email.sql", apply.Out);
+    }
+
     /// <summary>Runs a script the way psql -f does: statement by statement on one session, its own BEGIN/COMMIT deciding transactions.</summary>
     private static async Task RunAsPsqlAsync(MigrationWorkspace ws, string script)
     {
