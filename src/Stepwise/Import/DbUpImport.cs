@@ -146,7 +146,7 @@ internal static class DbUpImport
                         problems.Add(new MigrationProblem(Severity.Warning, "placeholder", file, line, column,
                             $"{variable} is a DbUp variable; Stepwise copies it as written and does not replace it" + (variable.Equals("$schema$", StringComparison.OrdinalIgnoreCase)
                                 ? " (DbUp puts the schema given to PostgresqlDatabase there, or removes $schema$. when none is given)" : ""),
-                            "replace it with its value in the imported file, then run stepwise hash"));
+                            "replace it with its value: in the imported file, then stepwise hash; or, when the import stops at it (PostgreSQL cannot parse it), in a copy of the source, then import that"));
                     }
                 }
                 i = end;
