@@ -107,4 +107,13 @@ public class DbUpImportTests
 
         Assert.Equal("nothing-to-import", Assert.Single(ex.Problems).Code);
     }
+
+    [Fact]
+    public void The_header_keeps_a_script_name_with_parentheses_and_still_reads_a_version_beside_a_checksum()
+    {
+        Assert.Equal(new ImportedFrom(ImportSource.DbUp, "0007 - Fix (hotfix).sql", "0007 - Fix (hotfix).sql", null),
+            ImportOrigin.Read("-- imported from dbup: 0007 - Fix (hotfix).sql (version 0007 - Fix (hotfix).sql)\n-- stepwise:up\n"));
+        Assert.Equal(new ImportedFrom(ImportSource.Sqlx, "1_a.sql", "1", "0abc"), ImportOrigin.Read("-- imported from sqlx: 1_a.sql (version 1) (checksum 0abc)\n"));
+        Assert.Null(ImportOrigin.Read("-- imported from liquibase: x.sql (version 1)\n")); // not a tool Stepwise imports from
+    }
 }
