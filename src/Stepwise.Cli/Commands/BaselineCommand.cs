@@ -21,14 +21,14 @@ internal sealed class BaselineCommand : ICliCommand
 
     private readonly Option<string?> _from = new("--from")
     {
-        Description = "Instead of a version: mark applied the migrations imported from this tool (" + string.Join(", ", Importer.Names) + ") that its history table lists",
+        Description = "Instead of a version: mark applied the migrations imported from this tool (" + string.Join(", ", Importer.Names) + ") that its history table lists (fluentmigrator: the versioned migrations numbered as the versions \"VersionInfo\" lists)",
     };
 
     private readonly Option<bool> _fromEf = new("--from-ef") { Description = "Same as --from ef: read \"__EFMigrationsHistory\"" };
 
     private readonly Option<bool> _skipCode = new("--skip-code")
     {
-        Description = "With --from: a migration the tool's history lists but the import left out (its code migrations, import --skip-code) is named in a warning instead of refusing",
+        Description = "With --from: a migration the tool's history lists but the import left out (its code migrations: import --skip-code, DbUp code scripts) is named in a warning instead of refusing",
     };
 
     public Command Build()

@@ -15,7 +15,7 @@ internal sealed class ImportCommand : ICliCommand
 {
     private readonly Argument<string> _from = new("tool") { Description = "The tool the migrations come from: " + string.Join(", ", Importer.Names) };
 
-    private readonly Argument<string> _path = new("path") { Description = "ef: the script from dotnet ef migrations script; the others: the migration directory" };
+    private readonly Argument<string> _path = new("path") { Description = "ef: the script from dotnet ef migrations script; the others: the migration directory (dbup: the one given to WithScriptsFromFileSystem, or holding the embedded scripts)" };
 
     private readonly Option<bool> _skipCode = new("--skip-code", "--skip-go")
     {
@@ -24,6 +24,16 @@ internal sealed class ImportCommand : ICliCommand
 
     private readonly Option<bool> _ignoreAtlasSum = new("--ignore-atlas-sum") { Description = "atlas: import although atlas.sum does not match the files (reported as a warning)" };
 
+    private readonly Option<bool> _noTransaction = new("--no-transaction")
+    {
+        Description = "dbup: run each imported migration without a transaction, each statement committing on its own, as DbUp does by default (otherwise: one transaction per migration, as DbUp's WithTransactionPerScript())",
+    };
+
+    private readonly Option<bool> _includeSubdirectories = new("--include-subdirectories")
+    {
+        Description = "dbup: read the subdirectories too, as DbUp does with FileSystemScriptOptions.IncludeSubDirectories (scripts named by their path with dots)",
+    };
+
     private readonly Option<string?> _out = new("--out", "-o") { Description = "The Stepwise directory to write (default: the migrations directory, --dir)" };
 
     private readonly Option<bool> _force = new("--force") { Description = "Replace files that already exist in the target directory" };
@@ -31,13 +41,15 @@ internal sealed class ImportCommand : ICliCommand
     public Command Build()
     {
         _from.AcceptOnlyFromAmong([.. Importer.Names]);
-        var command = new Command("import", "Convert migrations from EF Core, dbmate, Flyway, Atlas, goose, golang-migrate, Prisma, sqlx or Diesel into Stepwise files (never edits the source; writes nothing unless every file converts)");
+        var command = new Command("import", "Convert migrations from EF Core, dbmate, Flyway, Atlas, goose, golang-migrate, Prisma, sqlx, Diesel, Evolve or DbUp into Stepwise files (never edits the source; writes nothing unless every file converts)");
         command.Arguments.Add(_from);
         command.Arguments.Add(_path);
         command.Options.Add(_out);
         command.Options.Add(_force);
         command.Options.Add(_skipCode);
         command.Options.Add(_ignoreAtlasSum);
+        command.Options.Add(_noTransaction);
+        command.Options.Add(_includeSubdirectories);
         return command;
     }
 
@@ -46,12 +58,23 @@ internal sealed class ImportCommand : ICliCommand
         var from = Importer.Parse(parse.GetValue(_from)!)!.Value;
         var path = Path.GetFullPath(parse.GetValue(_path)!, context.Environment.WorkingDirectory);
         var target = parse.GetValue(_out) is { } o ? Path.GetFullPath(o, context.Environment.WorkingDirectory) : context.MigrationsDirectory;
+        var options = new ImportOptions
+        {
+            SkipCodeMigrations = parse.GetValue(_skipCode),
+            IgnoreAtlasSum = parse.GetValue(_ignoreAtlasSum),
+            NoTransaction = parse.GetValue(_noTransaction),
+            IncludeSubdirectories = parse.GetValue(_includeSubdirectories),
+        };
+        if (from != ImportSource.DbUp && (options.NoTransaction || options.IncludeSubdirectories))
+        {
+            throw new CliException(ExitCodes.BadInput, $"{(options.NoTransaction ? "--no-transaction" : "--include-subdirectories")} is for dbup only (the other tools' files say themselves how they run and where they are)");
+        }
 
         ImportResult result;
         IReadOnlyList<string> written;
         try
         {
-            result = Importer.Read(from, path, new ImportOptions { SkipCodeMigrations = parse.GetValue(_skipCode), IgnoreAtlasSum = parse.GetValue(_ignoreAtlasSum) });
+            result = Importer.Read(from, path, options);
             if (context.Output.Format == OutputFormat.Text)
             {
                 foreach (var problem in result.NotConverted)

@@ -481,28 +481,41 @@ public sealed partial class Migrator
         }
         var foreign = read
             ?? throw new MigrationRefusedException($"the database has no {tool} history table ({string.Join(" or ", ForeignHistory.Tables(from))} on the search path): nothing to baseline from");
-        var origins = directory.All
-            .Select(m => (Migration: m, Origin: ImportOrigin.Read(m.Script?.Source.Text ?? File.ReadAllText(m.Path))))
-            .Where(x => x.Origin?.From == from)
-            .ToDictionary(x => x.Migration, x => x.Origin!);
+        // FluentMigrator's migrations are C# classes, so none was imported: a versioned migration stands for the FluentMigrator
+        // migration of its own version number, which its author wrote it to do.
+        var origins = from == ImportSource.FluentMigrator
+            ? directory.All.Where(m => m.Kind == MigrationKind.Versioned)
+                .ToDictionary(m => m, m => new ImportedFrom(from, m.FileName, m.Version.ToString(System.Globalization.CultureInfo.InvariantCulture), null))
+            : directory.All
+                .Select(m => (Migration: m, Origin: ImportOrigin.Read(m.Script?.Source.Text ?? File.ReadAllText(m.Path))))
+                .Where(x => x.Origin?.From == from)
+                .ToDictionary(x => x.Migration, x => x.Origin!);
         var imported = origins.Where(x => x.Key.Kind == MigrationKind.Versioned && x.Value.Version is not null).ToDictionary(x => x.Key, x => x.Value.Version!);
         if (origins.Count == 0)
         {
-            throw new MigrationRefusedException($"no migration in {_options.Directory} was imported from {tool} (their first line would say: -- imported from {tool}: ...); import them with: stepwise import {tool} ...");
+            throw new MigrationRefusedException(from == ImportSource.FluentMigrator
+                ? $"{_options.Directory} has no versioned migration to stand for FluentMigrator's: write each as <version>_<name>.sql, numbered as its [Migration(version)] attribute"
+                : $"no migration in {_options.Directory} was imported from {tool} (their first line would say: -- imported from {tool}: ...); import them with: stepwise import {tool} ...");
         }
         // A Flyway baseline migration (B<version>__) stands for every version up to its own: what the table lists up to it
         // needs no file of its own, and the database holds it once the table reaches its version.
         var baselineMigrations = imported.Where(x => from == ImportSource.Flyway && origins[x.Key].SourceFile.StartsWith('B')).ToDictionary(x => x.Key, x => x.Value);
-        var problems = foreign.Applied.Where(id => !imported.Values.Any(v => ForeignHistory.SameVersion(v, id)) && !baselineMigrations.Values.Any(b => ForeignHistory.AtOrBelow(id, b)))
-            .Select(id => new MigrationProblem(Severity.Error, "not-imported", _options.Directory, 0, 0,
-                $"{foreign.Table} lists {id} as applied, but no migration in the directory was imported from it",
-                $"import the {tool} migrations again into this directory, or adopt by version with: stepwise baseline <version>"))
+        var problems = foreign.Applied.Where(id => !imported.Values.Any(v => foreign.Names(id, v)) && !baselineMigrations.Values.Any(b => ForeignHistory.AtOrBelow(id, b)))
+            .Select(id => from == ImportSource.FluentMigrator
+                ? new MigrationProblem(Severity.Error, "not-imported", _options.Directory, 0, 0,
+                    $"{foreign.Table} lists {id} as applied, but no migration in the directory has version {id}",
+                    $"write what FluentMigrator's migration {id} does as {id}_<name>.sql (then stepwise hash), or pass --skip-code when no Stepwise migration needs to stand for it")
+                : new MigrationProblem(Severity.Error, "not-imported", _options.Directory, 0, 0,
+                    $"{foreign.Table} lists {id} as applied, but no migration in the directory was imported from it",
+                    $"import the {tool} migrations again into this directory, or adopt by version with: stepwise baseline <version>"))
+            .Concat(Ambiguities(foreign, imported))
             .Concat(foreign.Partial.Select(id => new MigrationProblem(Severity.Error, "partially-applied", _options.Directory, 0, 0,
                 from switch
                 {
                     ImportSource.GolangMigrate => $"{foreign.Table} is dirty at version {id}: golang-migrate's last run of it failed part-way, so what the database holds is unknown",
                     ImportSource.Prisma => $"{foreign.Table} says {id} failed part-way (neither finished nor rolled back)",
                     ImportSource.Sqlx => $"{foreign.Table} says version {id} failed part-way (success is false), so what the database holds is unknown",
+                    ImportSource.Evolve => $"{foreign.Table} lists version {id} only as failed (success = false): Evolve's last run of it failed, and what it left depends on whether it ran in a transaction",
                     _ => $"{foreign.Table} says {id} is only partially applied",
                 },
                 from switch
@@ -510,6 +523,7 @@ public sealed partial class Migrator
                     ImportSource.GolangMigrate => $"finish or undo {id} by hand, mark it with: migrate force {id} (done) or migrate force <previous version> (undone), then baseline",
                     ImportSource.Prisma => $"finish or undo it by hand, mark it with: prisma migrate resolve --applied {id} (or --rolled-back {id}), then baseline",
                     ImportSource.Sqlx => $"finish it by hand and set its success to true, or undo it by hand and delete its row from {foreign.Table} (as sqlx asks), then baseline",
+                    ImportSource.Evolve => $"finish it with evolve migrate; or, if it ran in a transaction (Evolve's default, no evolve-tx-off) and so left nothing, delete its failed rows from {foreign.Table}; then baseline",
                     _ => $"finish or resolve it with {tool} first, then baseline",
                 })))
             .Concat(imported.Where(x => origins[x.Key].Checksum is { } c && foreign.AppliedChecksum(x.Value) is { } recorded && recorded != c)
@@ -541,6 +555,33 @@ public sealed partial class Migrator
             ? $"marked applied without running: {tool} ran {origins[m].SourceFile} with checksum {origins[m].Checksum} ({foreign.Table})"
             : $"marked applied without running: {tool} {imported[m]} is applied in {foreign.Table}", cancellationToken);
         return adopted;
+    }
+
+    /// <summary>
+    /// Errors when the table and the directory do not pair one to one: two imported migrations that one listed id names, or
+    /// one imported migration that two listed ids name (DbUp: <c>0001.sql</c> and an embedded <c>App.Scripts.0001.sql</c>,
+    /// two scripts DbUp ran), so which one the database holds is not known.
+    /// </summary>
+    private IEnumerable<MigrationProblem> Ambiguities(ForeignHistory foreign, Dictionary<Migration, string> imported)
+    {
+        foreach (var id in foreign.Applied)
+        {
+            if (imported.Where(x => foreign.Names(id, x.Value)).Select(x => x.Key.FileName).ToList() is { Count: > 1 } files)
+            {
+                yield return new MigrationProblem(Severity.Error, "ambiguous", _options.Directory, 0, 0,
+                    $"{foreign.Table} lists {id}, which names {string.Join(" and ", files)} alike, so which of them ran is not known",
+                    "keep only the one it ran in this directory (then stepwise hash), or adopt by version with: stepwise baseline <version>");
+            }
+        }
+        foreach (var (migration, id) in imported)
+        {
+            if (foreign.Applied.Where(a => foreign.Names(a, id)).ToList() is { Count: > 1 } listed)
+            {
+                yield return new MigrationProblem(Severity.Error, "ambiguous", migration.Path, 0, 0,
+                    $"{foreign.Table} lists {string.Join(" and ", listed)}, which all name {migration.FileName} ({id}): the tool ran that many scripts of that name, and which one this file is is not known",
+                    "import each set of scripts the tool ran into its own directory, or adopt by version with: stepwise baseline <version>");
+            }
+        }
     }
 
     private async Task RecordBaselineAsync(Session session, List<Migration> adopted, Func<Migration, string> detail, CancellationToken cancellationToken)

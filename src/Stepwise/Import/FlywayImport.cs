@@ -11,11 +11,24 @@ namespace Stepwise.Import;
 /// versioned migration, its <c>U&lt;version&gt;__&lt;desc&gt;.sql</c> (undo) the down section, and
 /// <c>R__&lt;desc&gt;.sql</c> a repeatable <c>R_&lt;desc&gt;.sql</c>; a <c>.sql.conf</c> with
 /// <c>executeInTransaction=false</c> becomes <c>-- stepwise:no-transaction</c>. Versions map with
-/// <see cref="MapVersions"/>.
+/// <see cref="MapVersions"/>. Evolve reads the same layout (<see cref="EvolveImport"/>): one <see cref="Convert"/> serves
+/// both, told by a <see cref="Dialect"/> what differs.
 /// </summary>
 internal static partial class FlywayImport
 {
-    private sealed record Script(string Path, char Prefix, string Version, string Description);
+    /// <summary>A script found in the directory: its prefix (<c>V</c>, <c>U</c>, <c>R</c>, <c>B</c>), version text as written and description.</summary>
+    internal sealed record Script(string Path, char Prefix, string Version, string Description);
+
+    /// <summary>
+    /// What differs between the tools that read Flyway's layout: the tool; whether trailing zero parts of a version count
+    /// (Flyway: <c>1.0</c> = <c>1</c>; Evolve: <c>1.0</c> comes after <c>1</c>); whether a script runs outside a
+    /// transaction (path, text) and the setting that says so; and the checksum the tool records for a repeatable script's text.
+    /// </summary>
+    internal sealed record Dialect(ImportSource From, string Tool, bool TrailingZerosCount,
+        Func<string, string, List<MigrationProblem>, bool> NoTransaction, string NoTransactionSetting, Func<string, string> Checksum);
+
+    private static readonly Dialect FlywayDialect = new(ImportSource.Flyway, "Flyway", TrailingZerosCount: false,
+        (path, _, problems) => NoTransaction(path, problems), "executeInTransaction=false", text => Checksum(text).ToString(CultureInfo.InvariantCulture));
 
     public static ImportResult Read(string directory)
     {
@@ -59,20 +72,29 @@ internal static partial class FlywayImport
             scripts.Add(new Script(file, prefix, version, match.Groups["desc"].Value));
         }
 
+        return Convert(directory, scripts, FlywayDialect, problems);
+    }
+
+    /// <summary>
+    /// The scripts of a Flyway-layout directory as Stepwise files: versions mapped (<see cref="MapVersions"/>), an undo
+    /// as its migration's down section, repeatable scripts with the tool's checksum in their header.
+    /// </summary>
+    internal static ImportResult Convert(string directory, List<Script> scripts, Dialect dialect, List<MigrationProblem> problems)
+    {
         var versioned = scripts.Where(s => s.Prefix == 'V').ToList();
         if (BaselineMigration(scripts, versioned, problems) is { } baseline)
         {
             versioned.Insert(0, baseline);
         }
-        var mapped = MapVersions(versioned.Select(s => s.Version), out var mapError);
+        var mapped = MapVersions(versioned.Select(s => s.Version), out var mapError, dialect.TrailingZerosCount, dialect.Tool);
         if (mapError is not null)
         {
             problems.Add(new MigrationProblem(Severity.Error, "bad-version", directory, 0, 0, mapError, "rename the files in a copy of the directory and import that"));
         }
-        foreach (var group in scripts.Where(s => s.Prefix != 'R').GroupBy(s => (s.Prefix, Normalize(s.Version))).Where(g => g.Count() > 1))
+        foreach (var group in scripts.Where(s => s.Prefix != 'R').GroupBy(s => (s.Prefix, Normalize(s.Version, dialect.TrailingZerosCount))).Where(g => g.Count() > 1))
         {
             problems.Add(new MigrationProblem(Severity.Error, "duplicate-version", group.ElementAt(1).Path, 0, 0,
-                $"version {group.Key.Item2} is used by both {Path.GetFileName(group.First().Path)} and {Path.GetFileName(group.ElementAt(1).Path)} (Flyway refuses this too)", "give one of them a new version"));
+                $"version {group.Key.Item2} is used by both {Path.GetFileName(group.First().Path)} and {Path.GetFileName(group.ElementAt(1).Path)} ({dialect.Tool} refuses this too)", "give one of them a new version"));
         }
         foreach (var group in scripts.GroupBy(s => Path.GetFileName(s.Path), StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1))
         {
@@ -81,42 +103,43 @@ internal static partial class FlywayImport
         }
         Importer.ThrowIfErrors("nothing was imported", problems);
 
-        var undos = scripts.Where(s => s.Prefix == 'U').ToDictionary(s => Normalize(s.Version));
+        var undos = scripts.Where(s => s.Prefix == 'U').ToDictionary(s => Normalize(s.Version, dialect.TrailingZerosCount));
         var converted = new List<(long Version, string Name, ImportedMigration Migration)>();
         foreach (var script in versioned)
         {
             var fileName = Path.GetFileName(script.Path);
             var up = Importer.ReadText(script.Path, problems);
-            MigrationText.WarnPlaceholders(up, script.Path, "Flyway", problems);
+            MigrationText.WarnPlaceholders(up, script.Path, dialect.Tool, problems);
             string? down = null;
             var downNoTransaction = false;
             var source = fileName;
-            if (undos.Remove(Normalize(script.Version), out var undo))
+            if (undos.Remove(Normalize(script.Version, dialect.TrailingZerosCount), out var undo))
             {
                 down = Importer.ReadText(undo.Path, problems);
-                downNoTransaction = NoTransaction(undo.Path, problems);
-                MigrationText.WarnPlaceholders(down, undo.Path, "Flyway", problems);
+                downNoTransaction = dialect.NoTransaction(undo.Path, down, problems);
+                MigrationText.WarnPlaceholders(down, undo.Path, dialect.Tool, problems);
                 source += " + " + Path.GetFileName(undo.Path);
             }
             var version = mapped[script.Version];
-            // Flyway records a version with its separators as dots: V1_1__x.sql is version 1.1 in its history.
-            var flywayVersion = script.Version.Replace('_', '.');
-            var header = ImportOrigin.Header(ImportSource.Flyway, fileName, flywayVersion);
+            // Flyway and Evolve record a version with its separators as dots: V1_1__x.sql is version 1.1 in their history.
+            var toolVersion = script.Version.Replace('_', '.');
+            var header = ImportOrigin.Header(dialect.From, fileName, toolVersion);
             converted.Add((version, "", new ImportedMigration($"{version.ToString(CultureInfo.InvariantCulture)}_{Importer.SafeName(script.Description)}.sql",
-                MigrationText.Versioned(header, up, down, NoTransaction(script.Path, problems), downNoTransaction), source, flywayVersion)));
+                MigrationText.Versioned(header, up, down, dialect.NoTransaction(script.Path, up, problems), downNoTransaction), source, toolVersion)));
         }
         foreach (var script in scripts.Where(s => s.Prefix == 'R'))
         {
             var fileName = Path.GetFileName(script.Path);
             var body = Importer.ReadText(script.Path, problems);
-            MigrationText.WarnPlaceholders(body, script.Path, "Flyway", problems);
-            if (NoTransaction(script.Path, problems))
+            MigrationText.WarnPlaceholders(body, script.Path, dialect.Tool, problems);
+            if (dialect.NoTransaction(script.Path, body, problems))
             {
-                problems.Add(new MigrationProblem(Severity.Warning, "repeatable-no-transaction", script.Path + ".conf", 0, 0,
-                    "executeInTransaction=false is not kept: a repeatable Stepwise migration runs in one transaction unless a statement cannot", null));
+                problems.Add(new MigrationProblem(Severity.Warning, "repeatable-no-transaction", File.Exists(script.Path + ".conf") ? script.Path + ".conf" : script.Path, 0, 0,
+                    $"{dialect.NoTransactionSetting} is not kept: a repeatable Stepwise migration runs in one transaction unless a statement cannot", null));
             }
+            // The header keeps the tool's checksum of the script, so baseline --from knows whether the tool last ran this content.
             converted.Add((long.MaxValue, fileName, new ImportedMigration($"R_{Importer.SafeName(script.Description)}.sql",
-                MigrationText.Repeatable(ImportOrigin.Header(ImportSource.Flyway, fileName, null, Checksum(body).ToString(CultureInfo.InvariantCulture)), body), fileName, null)));
+                MigrationText.Repeatable(ImportOrigin.Header(dialect.From, fileName, null, dialect.Checksum(body)), body), fileName, null)));
         }
         foreach (var orphan in undos.Values)
         {
@@ -124,7 +147,7 @@ internal static partial class FlywayImport
                 $"not converted: there is no V{orphan.Version}__*.sql for this undo migration", null));
         }
         Importer.ThrowIfErrors("nothing was imported", problems);
-        return new ImportResult(ImportSource.Flyway, directory,
+        return new ImportResult(dialect.From, directory,
             [.. converted.OrderBy(c => c.Version).ThenBy(c => c.Name, StringComparer.Ordinal).Select(c => c.Migration)],
             [.. problems.Where(p => p.Severity == Severity.Warning)]);
     }
@@ -181,12 +204,14 @@ internal static partial class FlywayImport
     /// parts, after dropping trailing zero parts as Flyway does (<c>1.0</c> = <c>1</c>), are zero-padded to the
     /// widest part at their position and concatenated: <c>1</c>, <c>1.1</c>, <c>1.10</c>, <c>2</c> become
     /// <c>100</c>, <c>101</c>, <c>110</c>, <c>200</c>. The same set of files always maps the same way.
+    /// With <paramref name="trailingZerosCount"/> (Evolve, where <c>1</c> runs before <c>1.0</c>) the zero parts
+    /// stay, and two versions that differ only by them are refused: they would get one number.
     /// </summary>
-    internal static Dictionary<string, long> MapVersions(IEnumerable<string> versions, out string? error)
+    internal static Dictionary<string, long> MapVersions(IEnumerable<string> versions, out string? error, bool trailingZerosCount = false, string tool = "Flyway")
     {
         error = null;
         var all = versions.Distinct().ToList();
-        var parts = all.ToDictionary(v => v, v => Parts(v));
+        var parts = all.ToDictionary(v => v, v => Parts(v, trailingZerosCount));
         var result = new Dictionary<string, long>();
         if (all.Count == 0)
         {
@@ -203,7 +228,13 @@ internal static partial class FlywayImport
                 : string.Concat(Enumerable.Range(0, positions).Select(i => (i < p.Count ? p[i] : BigInteger.Zero).ToString(CultureInfo.InvariantCulture).PadLeft(widths[i], '0')));
             if (!long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value <= 0)
             {
-                error = $"Flyway version {text} maps to {digits}, which is not a positive integer below 9223372036854775808 (versions with several parts are zero-padded per part and concatenated)";
+                error = $"{tool} version {text} maps to {digits}, which is not a positive integer below 9223372036854775808 (versions with several parts are zero-padded per part and concatenated)";
+                return result;
+            }
+            if (result.FirstOrDefault(r => r.Value == value && !parts[r.Key].SequenceEqual(p)).Key is { } other)
+            {
+                var (first, second) = parts[other].Count < p.Count ? (other, text) : (text, other);
+                error = $"{tool} runs versions {first} and {second} one after the other (trailing zero parts count), but both map to {digits}";
                 return result;
             }
             result[text] = value;
@@ -229,17 +260,17 @@ internal static partial class FlywayImport
         return unchecked((int)~crc);
     }
 
-    private static List<BigInteger> Parts(string version)
+    private static List<BigInteger> Parts(string version, bool trailingZerosCount = false)
     {
         var parts = version.Split('.', '_').Select(p => BigInteger.Parse(p, CultureInfo.InvariantCulture)).ToList();
-        while (parts.Count > 1 && parts[^1].IsZero)
+        while (!trailingZerosCount && parts.Count > 1 && parts[^1].IsZero)
         {
             parts.RemoveAt(parts.Count - 1);
         }
         return parts;
     }
 
-    private static string Normalize(string version) => string.Join('.', Parts(version));
+    private static string Normalize(string version, bool trailingZerosCount = false) => string.Join('.', Parts(version, trailingZerosCount));
 
     /// <summary>True when the script's <c>.sql.conf</c> says <c>executeInTransaction=false</c>.</summary>
     private static bool NoTransaction(string script, List<MigrationProblem> problems)

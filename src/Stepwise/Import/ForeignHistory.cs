@@ -8,22 +8,27 @@ namespace Stepwise.Import;
 /// What another tool's history table says was applied, read without changing it: EF's
 /// <c>"__EFMigrationsHistory"</c>, dbmate's <c>schema_migrations</c>, Flyway's <c>flyway_schema_history</c>
 /// Atlas's <c>atlas_schema_revisions</c> (found on the search path; Atlas's also in its own schema), goose's
-/// <c>goose_db_version</c>, golang-migrate's <c>schema_migrations(version, dirty)</c>, Prisma's <c>_prisma_migrations</c> and
-/// sqlx's <c>_sqlx_migrations</c> and Diesel's <c>__diesel_schema_migrations</c>.
+/// <c>goose_db_version</c>, golang-migrate's <c>schema_migrations(version, dirty)</c>, Prisma's <c>_prisma_migrations</c>,
+/// sqlx's <c>_sqlx_migrations</c>, Diesel's <c>__diesel_schema_migrations</c>, Evolve's <c>changelog</c>, DbUp's
+/// <c>schemaversions</c> and FluentMigrator's <c>"VersionInfo"</c>.
 /// </summary>
 public sealed class ForeignHistory
 {
+    private readonly ImportSource _from;
     private readonly HashSet<string> _applied;
     private readonly List<string> _baselines;
+    private readonly List<string> _starts;
     private readonly Dictionary<string, string?> _repeatables;
     private readonly Dictionary<string, string> _checksums;
 
-    private ForeignHistory(string table, HashSet<string> applied, List<string> baselines, List<string> partial, Dictionary<string, string?> repeatables,
-        Dictionary<string, string> checksums)
+    private ForeignHistory(ImportSource from, string table, HashSet<string> applied, List<string> baselines, List<string> starts, List<string> partial,
+        Dictionary<string, string?> repeatables, Dictionary<string, string> checksums)
     {
+        _from = from;
         Table = table;
         _applied = applied;
         _baselines = baselines;
+        _starts = starts;
         _repeatables = repeatables;
         _checksums = checksums;
         Partial = partial;
@@ -48,10 +53,23 @@ public sealed class ForeignHistory
     public IReadOnlyCollection<string> Applied => _applied;
 
     /// <summary>
-    /// True when the tool considers <paramref name="id"/> applied: listed, or (Flyway and Atlas) at or below
-    /// a baseline version, comparing versions part by part as numbers.
+    /// True when the tool considers <paramref name="id"/> applied: listed (see <see cref="Names"/>), or (Flyway and Atlas) at
+    /// or below a baseline version, comparing versions part by part as numbers, or (Evolve) below its <c>StartVersion</c>.
     /// </summary>
-    public bool IsApplied(string id) => _applied.Any(a => SameVersion(a, id)) || _baselines.Any(b => Compare(id, b) <= 0);
+    public bool IsApplied(string id) => _applied.Any(a => Names(a, id)) || _baselines.Any(b => Compare(id, b) <= 0) || _starts.Any(s => CompareEvolve(id, s) < 0);
+
+    /// <summary>
+    /// True when the id <paramref name="listed"/> in the table names the imported migration whose id is <paramref name="id"/>:
+    /// the same version (<see cref="SameVersion"/>; Evolve: part by part, trailing zero parts counting, as Evolve compares);
+    /// DbUp: the same script name, or the name of an embedded script, which is its resource name
+    /// (<c>MyApp.Scripts.0001 - users.sql</c>), ending in <c>.</c> and the name.
+    /// </summary>
+    public bool Names(string listed, string id) => _from switch
+    {
+        ImportSource.DbUp => listed == id || listed.EndsWith("." + id, StringComparison.Ordinal),
+        ImportSource.Evolve => CompareEvolve(listed, id) == 0,
+        _ => SameVersion(listed, id),
+    };
 
     /// <summary>
     /// True when the table shows the database at <paramref name="version"/> or past it (an applied or baseline row at or
@@ -80,6 +98,9 @@ public sealed class ForeignHistory
         ImportSource.Prisma => ["_prisma_migrations"],
         ImportSource.Sqlx => ["_sqlx_migrations"],
         ImportSource.Diesel => ["__diesel_schema_migrations"],
+        ImportSource.Evolve => ["changelog"],
+        ImportSource.DbUp => ["schemaversions"],
+        ImportSource.FluentMigrator => ["\"VersionInfo\""],
         _ => throw new ArgumentOutOfRangeException(nameof(from)),
     };
 
@@ -106,6 +127,7 @@ public sealed class ForeignHistory
             await CheckColumnsAsync(connection, from, table, cancellationToken);
             var applied = new HashSet<string>(StringComparer.Ordinal);
             var baselines = new List<string>();
+            var starts = new List<string>();
             var partial = new List<string>();
             var repeatables = new Dictionary<string, string?>(StringComparer.Ordinal);
             var checksums = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -126,6 +148,9 @@ public sealed class ForeignHistory
                     case "baseline":
                         baselines.Add(id);
                         break;
+                    case "start":
+                        starts.Add(id);
+                        break;
                     case "repeatable":
                         repeatables[Path.GetFileName(id)] = reader.IsDBNull(2) ? null : reader.GetString(2);
                         break;
@@ -139,7 +164,7 @@ public sealed class ForeignHistory
                         break;
                 }
             }
-            return new ForeignHistory(table, applied, baselines, partial, repeatables, checksums);
+            return new ForeignHistory(from, table, applied, baselines, starts, partial, repeatables, checksums);
         }
         return null;
     }
@@ -156,6 +181,9 @@ public sealed class ForeignHistory
         ImportSource.Prisma => ["migration_name", "finished_at", "rolled_back_at"],
         ImportSource.Sqlx => ["version", "success", "checksum"],
         ImportSource.Diesel => ["version", "run_on"],
+        ImportSource.Evolve => ["id", "type", "version", "name", "checksum", "installed_on", "success"],
+        ImportSource.DbUp => ["schemaversionsid", "scriptname", "applied"],
+        ImportSource.FluentMigrator => ["Version", "AppliedOn"],
         _ => throw new ArgumentOutOfRangeException(nameof(from)),
     };
 
@@ -180,7 +208,7 @@ public sealed class ForeignHistory
     }
 
     /// <summary>
-    /// Rows as (id, applied | baseline | removed | repeatable | partial, checksum), in the order the tool
+    /// Rows as (id, applied | baseline | start | removed | repeatable | partial, checksum), in the order the tool
     /// wrote them. Flyway: a successful undo or a repair's delete marker removes a version; a repeatable
     /// script's row (no version) gives its checksum, the latest one winning; Atlas: a revision counts once all its statements
     /// ran (or it was resolved by hand), and its cloud identifier row is not a version.
@@ -223,24 +251,27 @@ public sealed class ForeignHistory
         ImportSource.Sqlx => $"SELECT version::text, CASE WHEN success THEN 'applied' ELSE 'partial' END, encode(checksum, 'hex') FROM {table} ORDER BY version",
         // Diesel: a row per version run (reverting deletes it), the version as the folder name gives it (dashes removed).
         ImportSource.Diesel => $"SELECT version::text, 'applied', NULL::text FROM {table} ORDER BY version",
+        // Evolve's types: 0 migration, 1 new schema, 2 empty schema, 3 StartVersion (versions below it are skipped), 4 repeatable.
+        // A version counts once a run of it succeeded; one that only failed (its CommitEach run saves success = false) is
+        // partial. A repeatable script's latest successful run gives its checksum.
+        ImportSource.Evolve => $"""
+            SELECT key, kind, checksum FROM (
+                SELECT version AS key, CASE WHEN bool_or(success) THEN 'applied' ELSE 'partial' END AS kind, NULL::text AS checksum,
+                       max(installed_on) AS at, max(id) AS n
+                FROM {table} WHERE type = 0 GROUP BY version
+                UNION ALL SELECT version, 'start', NULL, installed_on, id FROM {table} WHERE type = 3
+                UNION ALL SELECT name, 'repeatable', checksum, installed_on, id FROM {table} WHERE type = 4 AND success
+            ) AS evolve ORDER BY at, n
+            """,
+        // DbUp journals each script it ran, by name, once.
+        ImportSource.DbUp => $"SELECT scriptname, 'applied', NULL::text FROM {table} ORDER BY schemaversionsid",
+        // FluentMigrator keeps a row per applied migration (its down deletes it).
+        ImportSource.FluentMigrator => $"SELECT \"Version\"::text, 'applied', NULL::text FROM {table} ORDER BY \"Version\"",
         _ => throw new ArgumentOutOfRangeException(nameof(from)),
     };
 
     private static int Compare(string a, string b)
     {
-        static List<BigInteger>? Parts(string v)
-        {
-            var parts = new List<BigInteger>();
-            foreach (var p in v.Split('.', '_'))
-            {
-                if (!BigInteger.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out var n))
-                {
-                    return null;
-                }
-                parts.Add(n);
-            }
-            return parts;
-        }
         var (x, y) = (Parts(a), Parts(b));
         if (x is null || y is null)
         {
@@ -255,6 +286,39 @@ public sealed class ForeignHistory
             }
         }
         return 0;
+    }
+
+    /// <summary>Evolve's order: part by part as numbers, and a version before the longer ones it starts (<c>1</c> &lt; <c>1.0</c>).</summary>
+    private static int CompareEvolve(string a, string b)
+    {
+        var (x, y) = (Parts(a), Parts(b));
+        if (x is null || y is null)
+        {
+            return string.CompareOrdinal(a, b);
+        }
+        for (var i = 0; i < Math.Min(x.Count, y.Count); i++)
+        {
+            var c = x[i].CompareTo(y[i]);
+            if (c != 0)
+            {
+                return c;
+            }
+        }
+        return x.Count.CompareTo(y.Count);
+    }
+
+    private static List<BigInteger>? Parts(string v)
+    {
+        var parts = new List<BigInteger>();
+        foreach (var p in v.Split('.', '_'))
+        {
+            if (!BigInteger.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out var n))
+            {
+                return null;
+            }
+            parts.Add(n);
+        }
+        return parts;
     }
 }
 

@@ -11,4 +11,13 @@ public sealed record ImportOptions
 
     /// <summary>Atlas: import although <c>atlas.sum</c> does not match the files (the mismatch is reported as a warning).</summary>
     public bool IgnoreAtlasSum { get; init; }
+
+    /// <summary>
+    /// DbUp: give every imported migration <c>-- stepwise:no-transaction</c> (each statement commits on its own), as DbUp runs
+    /// scripts by default, instead of one transaction per migration (DbUp's <c>WithTransactionPerScript()</c>).
+    /// </summary>
+    public bool NoTransaction { get; init; }
+
+    /// <summary>DbUp: read the subdirectories too, as DbUp does with <c>FileSystemScriptOptions.IncludeSubDirectories</c>.</summary>
+    public bool IncludeSubdirectories { get; init; }
 }

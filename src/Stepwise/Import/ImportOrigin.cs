@@ -6,7 +6,7 @@ namespace Stepwise.Import;
 /// <param name="From">The tool.</param>
 /// <param name="SourceFile">The file (or EF script) it was made from.</param>
 /// <param name="Version">The tool's id for it, as its history table records it; null for repeatable migrations.</param>
-/// <param name="Checksum">The tool's checksum of the source, as its history table records it: Flyway's of a repeatable migration, sqlx's (SHA-384, hex) of every migration.</param>
+/// <param name="Checksum">The tool's checksum of the source, as its history table records it: Flyway's and Evolve's of a repeatable migration, sqlx's (SHA-384, hex) of every migration.</param>
 public sealed record ImportedFrom(ImportSource From, string SourceFile, string? Version, string? Checksum);
 
 /// <summary>
@@ -37,6 +37,8 @@ public static partial class ImportOrigin
 
     private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
 
-    [GeneratedRegex(@"^-- imported from (?<tool>ef|dbmate|flyway|atlas|goose|golang-migrate|prisma|sqlx|diesel): (?<file>.+?)(?: \(version (?<id>[^()]+)\))?(?: \(checksum (?<checksum>-?[0-9a-f]+)\))?$")]
+    // The tool is any name Importer.Parse knows; an id may hold parentheses (a DbUp script's name); a checksum is Flyway's
+    // CRC-32 (a signed number), Evolve's MD5 or sqlx's SHA-384 (hex).
+    [GeneratedRegex(@"^-- imported from (?<tool>[a-z-]+): (?<file>.+?)(?: \(version (?<id>.+?)\))?(?: \(checksum (?<checksum>-?[0-9A-Fa-f]+)\))?$")]
     private static partial Regex HeaderLine();
 }

@@ -32,6 +32,17 @@ public enum ImportSource
 
     /// <summary>Diesel (Rust): <c>&lt;YYYY-MM-DD-HHMMSS&gt;_name/up.sql</c> and <c>down.sql</c> folders.</summary>
     Diesel,
+    /// <summary>Evolve: Flyway's layout, <c>V1_3_1__desc.sql</c> and <c>R__desc.sql</c>, and its <c>changelog</c> table.</summary>
+    Evolve,
+
+    /// <summary>DbUp: <c>*.sql</c> scripts run once each in name order, journaled by name in <c>schemaversions</c>.</summary>
+    DbUp,
+
+    /// <summary>
+    /// FluentMigrator: C# migrations, which are not imported; <c>baseline --from fluentmigrator</c> reads <c>"VersionInfo"</c>
+    /// and takes each versioned Stepwise migration for the FluentMigrator migration of the same version number.
+    /// </summary>
+    FluentMigrator,
 }
 
 /// <summary>One Stepwise migration file made from the other tool's migration.</summary>
@@ -85,6 +96,11 @@ public static class Importer
             ImportSource.Prisma => PrismaImport.Read(path, options),
             ImportSource.Sqlx => SqlxImport.Read(path),
             ImportSource.Diesel => DieselImport.Read(path),
+            ImportSource.Evolve => EvolveImport.Read(path),
+            ImportSource.DbUp => DbUpImport.Read(path, options),
+            ImportSource.FluentMigrator => throw new ImportRefusedException("nothing was imported", [new MigrationProblem(Severity.Error, "code-migrations", path, 0, 0,
+                "FluentMigrator migrations are C# classes, which Stepwise cannot convert into SQL",
+                "write each as <version>_<name>.sql in the Stepwise directory, numbered as its [Migration(version)] attribute, then stepwise hash; on a database FluentMigrator migrated, stepwise baseline --from fluentmigrator records the ones \"VersionInfo\" lists")]),
             _ => throw new ArgumentOutOfRangeException(nameof(from)),
         };
         return result with { NotConverted = [.. result.NotConverted, .. HistoryTableUses(result)] };

@@ -95,6 +95,8 @@ internal static partial class ForeignLayout
                 "then: stepwise import goose <copy> --out <new directory>",
             Sqlx => $"if sqlx runs them, {convert}; if they are meant as Stepwise migrations, start each file's SQL with a line -- stepwise:up",
             "golang-migrate" => $"{convert}; sqlx (Rust) names its reversible migrations the same way: there, import sqlx instead, which keeps sqlx's history for baseline",
+            // Evolve reads Flyway's layout; which of the two ran it decides the import (checksums, history table).
+            "flyway" => $"{convert} (for Evolve's scripts: stepwise import evolve)",
             _ => convert,
         };
     }

@@ -279,7 +279,8 @@ public sealed partial class MigrationDirectory
         {
             problems.Add(new MigrationProblem(Severity.Error, "bad-file-name", display, 0, 0,
                 "not a migration file name: expected <version>_<name>.sql (version: digits), <version>_<name>.yaml|.json (operations) or R_<name>.sql",
-                "rename it, e.g. 20261121093000_add_users.sql, or create migrations with: stepwise new <name>"));
+                "rename it, e.g. 20261121093000_add_users.sql, or create migrations with: stepwise new <name>" + (fileName.EndsWith(".sql", StringComparison.OrdinalIgnoreCase)
+                    ? " (scripts DbUp runs, any *.sql in name order, convert with: stepwise import dbup <directory> --out <new directory>)" : "")));
             return false;
         }
         return TryVersion(match, display, problems, out version, out versionText, out name);

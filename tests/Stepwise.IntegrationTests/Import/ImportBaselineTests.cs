@@ -582,6 +582,201 @@ public class ImportBaselineTests(PostgresFixture fixture) : IClassFixture<Postgr
         await AssertSameSchemaAsBuiltByStepwiseAsync(ws, "DROP TABLE __diesel_schema_migrations");
     }
 
+    /// <summary>Evolve's metadata table as Evolve creates it on PostgreSQL (PostgreSQLMetadataTable).</summary>
+    private const string EvolveChangelog = """
+        CREATE TABLE "public"."changelog" (id SERIAL PRIMARY KEY NOT NULL, type SMALLINT, version VARCHAR(50), description VARCHAR(200) NOT NULL,
+            name VARCHAR(300) NOT NULL, checksum VARCHAR(32), installed_by VARCHAR(100) NOT NULL, installed_on TIMESTAMP NOT NULL DEFAULT now(),
+            success BOOLEAN NOT NULL);
+        """;
+
+    [Fact]
+    public async Task Evolve_directory_baselined_from_changelog()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        using var source = new SourceDir();
+        const string V1 = "CREATE TABLE users (id bigint PRIMARY KEY);\n";
+        const string V11 = "ALTER TABLE users ADD COLUMN email text;\n";
+        const string V2 = "-- evolve-tx-off\nCREATE INDEX CONCURRENTLY users_email ON users (email);\n";
+        const string Rold = "CREATE OR REPLACE VIEW user_emails AS SELECT id FROM users;\n";
+        const string R = "CREATE OR REPLACE VIEW user_emails AS SELECT id, email FROM users;\n";
+        source.Write("V1__create_users.sql", V1);
+        source.Write("V1_1__add_email.sql", V11);
+        source.Write("V2__index_email.sql", V2);
+        source.Write("R__user_emails.sql", R);
+        // What Evolve does (CommitEach): the schema row, each script and its row; V1.1 failed once (rolled back, row saved
+        // with success = false) and succeeded on the next run; the view ran twice, the second time with today's content.
+        await ws.ExecuteAsync($"""
+            {EvolveChangelog}
+            INSERT INTO changelog (type, version, description, name, checksum, installed_by, success) VALUES (2, '0', 'Empty schema found: public.', 'public', '', 'app', true);
+            {V1}
+            INSERT INTO changelog (type, version, description, name, checksum, installed_by, success) VALUES (0, '1', 'create users (4 ms)', 'V1__create_users.sql', '{EvolveImport.Checksum(V1)}', 'app', true);
+            {Rold}
+            INSERT INTO changelog (type, version, description, name, checksum, installed_by, installed_on, success) VALUES (4, NULL, 'user emails (2 ms)', 'R__user_emails.sql', '{EvolveImport.Checksum(Rold)}', 'app', now() - interval '1 day', true);
+            INSERT INTO changelog (type, version, description, name, checksum, installed_by, success) VALUES (0, '1.1', 'add email (1 ms)', 'V1_1__add_email.sql', '{EvolveImport.Checksum(V11)}', 'app', false);
+            {V11}
+            INSERT INTO changelog (type, version, description, name, checksum, installed_by, success) VALUES (0, '1.1', 'add email (2 ms)', 'V1_1__add_email.sql', '{EvolveImport.Checksum(V11)}', 'app', true);
+            {R}
+            INSERT INTO changelog (type, version, description, name, checksum, installed_by, success) VALUES (4, NULL, 'user emails (2 ms)', 'R__user_emails.sql', '{EvolveImport.Checksum(R)}', 'app', true);
+            """);
+
+        var imported = await ws.RunCliAsync("import", "evolve", source.Path);
+        var baseline = await ws.RunCliAsync("baseline", "--from", "evolve");
+        var apply = await ws.RunCliAsync("apply");
+        var status = await ws.RunCliAsync("status", "--format", "json");
+
+        Assert.Equal(0, imported.Code);
+        Assert.Contains("converted V1_1__add_email.sql → 11_add_email.sql", imported.Out);
+        Assert.Equal(0, baseline.Code);
+        Assert.Contains("marked applied: 10_create_users.sql", baseline.Out);
+        Assert.Contains("marked applied: 11_add_email.sql", baseline.Out);
+        Assert.Contains("marked applied: R_user_emails.sql", baseline.Out); // Evolve last ran this very content
+        Assert.DoesNotContain("20_index_email.sql", baseline.Out);
+        Assert.Equal(0, apply.Code);
+        Assert.Contains("20_index_email.sql", apply.Out);
+        Assert.DoesNotContain("R_user_emails.sql", apply.Out);
+        AssertAllApplied(status.Out, 4);
+        await AssertSameSchemaAsBuiltByStepwiseAsync(ws, "DROP TABLE changelog");
+    }
+
+    [Fact]
+    public async Task Evolve_baseline_refuses_a_version_that_only_failed_and_counts_versions_below_StartVersion()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        using var source = new SourceDir();
+        source.Write("V1__a.sql", "CREATE TABLE a (id int);\n");
+        source.Write("V2__b.sql", "CREATE TABLE b (id int);\n");
+        source.Write("V3__c.sql", "CREATE TABLE c (id int);\n");
+        // The database existed before Evolve: StartVersion = 2 skips V1; V2 ran; V3 failed and never succeeded.
+        await ws.ExecuteAsync($"""
+            {EvolveChangelog}
+            CREATE TABLE a (id int);
+            INSERT INTO changelog (type, version, description, name, checksum, installed_by, success) VALUES (3, '2', 'Skip migrations until version 2 excluded.', 'StartVersion = 2', '', 'app', true);
+            CREATE TABLE b (id int);
+            INSERT INTO changelog (type, version, description, name, checksum, installed_by, success) VALUES (0, '2', 'b', 'V2__b.sql', 'x', 'app', true);
+            INSERT INTO changelog (type, version, description, name, checksum, installed_by, success) VALUES (0, '3', 'c', 'V3__c.sql', 'x', 'app', false);
+            """);
+
+        var imported = await ws.RunCliAsync("import", "evolve", source.Path);
+        var refused = await ws.RunCliAsync("baseline", "--from", "evolve");
+        var nothing = await ws.ScalarAsync<bool>("SELECT to_regclass('stepwise.migrations') IS NULL OR NOT EXISTS (SELECT FROM stepwise.migrations)");
+        await ws.ExecuteAsync("DELETE FROM changelog WHERE version = '3' AND NOT success");
+        var baseline = await ws.RunCliAsync("baseline", "--from", "evolve");
+        var apply = await ws.RunCliAsync("apply");
+
+        Assert.Equal(0, imported.Code);
+        Assert.Equal(2, refused.Code);
+        Assert.Contains("changelog lists version 3 only as failed", refused.Error);
+        Assert.True(nothing);
+        Assert.Equal(0, baseline.Code);
+        Assert.Contains("marked applied: 1_a.sql", baseline.Out); // below StartVersion: Evolve never runs it
+        Assert.Contains("marked applied: 2_b.sql", baseline.Out);
+        Assert.Equal(0, apply.Code);
+        Assert.Contains("3_c.sql", apply.Out);
+    }
+
+    /// <summary>DbUp's journal as dbup-postgresql creates it (PostgresqlTableJournal).</summary>
+    private const string DbUpJournal = """
+        CREATE TABLE schemaversions (schemaversionsid serial NOT NULL, scriptname character varying(255) NOT NULL,
+            applied timestamp without time zone NOT NULL, CONSTRAINT "PK_schemaversions_Id" PRIMARY KEY (schemaversionsid));
+        """;
+
+    [Fact]
+    public async Task DbUp_directory_baselined_from_schemaversions_by_file_and_embedded_resource_names()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        using var source = new SourceDir();
+        const string S1 = "CREATE TABLE users (id bigint PRIMARY KEY);\n";
+        const string S2 = "ALTER TABLE users ADD COLUMN email text;\nUPDATE users SET email = '';\n";
+        source.Write("0001 - Create users.sql", S1);
+        source.Write("0002 - Add email.sql", S2);
+        source.Write("0003 - Index email.sql", "CREATE INDEX CONCURRENTLY users_email ON users (email);\n");
+        // The first script ran from the file system, the second after the project moved to embedded scripts.
+        await ws.ExecuteAsync($"""
+            {DbUpJournal}
+            {S1}
+            INSERT INTO schemaversions (scriptname, applied) VALUES ('0001 - Create users.sql', now());
+            {S2}
+            INSERT INTO schemaversions (scriptname, applied) VALUES ('MyApp.Database.Scripts.0002 - Add email.sql', now());
+            """);
+
+        var imported = await ws.RunCliAsync("import", "dbup", source.Path);
+        var baseline = await ws.RunCliAsync("baseline", "--from", "dbup");
+        var apply = await ws.RunCliAsync("apply");
+        var status = await ws.RunCliAsync("status", "--format", "json");
+
+        Assert.Equal(0, imported.Code);
+        Assert.Contains("converted 0003 - Index email.sql → 3_0003_-_Index_email.sql", imported.Out);
+        Assert.Contains("each imported migration runs in one transaction", imported.Error);
+        Assert.Equal(0, baseline.Code);
+        Assert.Contains("marked applied: 1_0001_-_Create_users.sql", baseline.Out);
+        Assert.Contains("marked applied: 2_0002_-_Add_email.sql", baseline.Out);
+        Assert.Equal(0, apply.Code);
+        Assert.Contains("3_0003_-_Index_email.sql", apply.Out);
+        AssertAllApplied(status.Out, 3);
+        Assert.Equal(2L, await ws.ScalarAsync<long>("SELECT count(*) FROM schemaversions")); // only read
+        await AssertSameSchemaAsBuiltByStepwiseAsync(ws, "DROP TABLE schemaversions");
+    }
+
+    [Fact]
+    public async Task DbUp_baseline_refuses_a_script_the_journal_names_twice_and_one_never_imported()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        using var source = new SourceDir();
+        source.Write("0001.sql", "CREATE TABLE a (id int);\n");
+        await ws.ExecuteAsync($"""
+            {DbUpJournal}
+            CREATE TABLE a (id int);
+            INSERT INTO schemaversions (scriptname, applied) VALUES ('0001.sql', now()), ('Tenant.Scripts.0001.sql', now()), ('Seed.0001 - Lookups.sql', now());
+            """);
+
+        var imported = await ws.RunCliAsync("import", "dbup", source.Path);
+        var refused = await ws.RunCliAsync("baseline", "--from", "dbup");
+        var rows = await ws.ScalarAsync<bool>("SELECT to_regclass('stepwise.migrations') IS NULL OR NOT EXISTS (SELECT FROM stepwise.migrations)");
+
+        Assert.Equal(0, imported.Code);
+        Assert.Equal(2, refused.Code);
+        Assert.Contains("schemaversions lists 0001.sql and Tenant.Scripts.0001.sql, which all name 1_0001.sql", refused.Error);
+        Assert.Contains("schemaversions lists Seed.0001 - Lookups.sql as applied, but no migration in the directory was imported from it", refused.Error);
+        Assert.True(rows);
+    }
+
+    [Fact]
+    public async Task FluentMigrator_versions_in_VersionInfo_mark_the_Stepwise_migrations_of_the_same_number()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        // The SQL equivalents of the C# migrations, written by hand and numbered as their [Migration(...)] attributes.
+        Directory.CreateDirectory(ws.Directory);
+        File.WriteAllText(Path.Combine(ws.Directory, "20240101120000_create_users.sql"), "-- stepwise:up\nCREATE TABLE users (id bigint PRIMARY KEY);\n");
+        File.WriteAllText(Path.Combine(ws.Directory, "20240102120000_add_email.sql"), "-- stepwise:up\nALTER TABLE users ADD COLUMN email text;\n");
+        File.WriteAllText(Path.Combine(ws.Directory, "20240103120000_index_email.sql"), "-- stepwise:up\nCREATE INDEX users_email ON users (email);\n");
+        // FluentMigrator's table as it creates it on PostgreSQL; 20231201000000 seeded data and has no SQL equivalent.
+        await ws.ExecuteAsync("""
+            CREATE TABLE "public"."VersionInfo" ("Version" bigint NOT NULL, "AppliedOn" timestamp, "Description" varchar(1024));
+            CREATE UNIQUE INDEX "UC_Version" ON "public"."VersionInfo" ("Version" ASC);
+            CREATE TABLE users (id bigint PRIMARY KEY);
+            ALTER TABLE users ADD COLUMN email text;
+            INSERT INTO "VersionInfo" VALUES (20231201000000, now(), 'SeedCountries'), (20240101120000, now(), 'CreateUsers'), (20240102120000, now(), 'AddEmail');
+            """);
+
+        var hashed = await ws.RunCliAsync("hash");
+        var import = await ws.RunCliAsync("import", "fluentmigrator", ws.Directory);
+        var refused = await ws.RunCliAsync("baseline", "--from", "fluentmigrator");
+        var baseline = await ws.RunCliAsync("baseline", "--from", "fluentmigrator", "--skip-code");
+        var apply = await ws.RunCliAsync("apply");
+
+        Assert.Equal(0, hashed.Code);
+        Assert.Equal(2, import.Code);
+        Assert.Contains("FluentMigrator migrations are C# classes", import.Error);
+        Assert.Equal(2, refused.Code);
+        Assert.Contains("\"VersionInfo\" lists 20231201000000 as applied, but no migration in the directory has version 20231201000000", refused.Error);
+        Assert.Equal(0, baseline.Code);
+        Assert.Contains("marked applied: 20240101120000_create_users.sql", baseline.Out);
+        Assert.Contains("marked applied: 20240102120000_add_email.sql", baseline.Out);
+        Assert.Contains("20231201000000", baseline.Error); // named in the --skip-code warning
+        Assert.Equal(0, apply.Code);
+        Assert.Contains("20240103120000_index_email.sql", apply.Out);
+    }
+
     /// <summary>Runs a script the way psql -f does: statement by statement on one session, its own BEGIN/COMMIT deciding transactions.</summary>
     private static async Task RunAsPsqlAsync(MigrationWorkspace ws, string script)
     {

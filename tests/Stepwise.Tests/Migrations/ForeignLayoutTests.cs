@@ -91,6 +91,7 @@ public class ForeignLayoutTests
         ef.Write("AppDbContextModelSnapshot.cs", "\n");
 
         Assert.Contains("stepwise import flyway", Assert.Single(MigrationDirectory.Load(flyway.Path).Problems).Hint);
+        Assert.Contains("for Evolve's scripts: stepwise import evolve", Assert.Single(MigrationDirectory.Load(flyway.Path).Problems).Hint); // the same layout
         Assert.Contains("stepwise import atlas", Assert.Single(MigrationDirectory.Load(atlas.Path).Problems).Hint);
         Assert.Contains("dotnet ef migrations script", Assert.Single(MigrationDirectory.Load(ef.Path).Problems).Hint);
     }
@@ -133,5 +134,17 @@ public class ForeignLayoutTests
         Assert.DoesNotContain("0 error(s)", validate.Out);
         Assert.Equal(2, lint.ExitCode);
         Assert.Contains("stepwise import prisma", lint.Error);
+    }
+
+    [Fact]
+    public void A_sql_file_with_another_name_points_at_the_DbUp_import()
+    {
+        using var dbup = new TempDirectory();
+        dbup.Write("Script0001 - Create users.sql", "CREATE TABLE users (id int);\n");
+
+        var problem = Assert.Single(MigrationDirectory.Load(dbup.Path).Problems);
+
+        Assert.Equal("bad-file-name", problem.Code);
+        Assert.Contains("stepwise import dbup", problem.Hint);
     }
 }

@@ -1,0 +1,1 @@
+CREATE INDEX CONCURRENTLY orders_placed_at ON orders (placed_at);

@@ -1,0 +1,2 @@
+-- evolve-tx-off
+CREATE INDEX CONCURRENTLY customers_email ON customers (email);
