@@ -8,8 +8,8 @@ namespace Stepwise.Import;
 /// What another tool's history table says was applied, read without changing it: EF's
 /// <c>"__EFMigrationsHistory"</c>, dbmate's <c>schema_migrations</c>, Flyway's <c>flyway_schema_history</c>
 /// Atlas's <c>atlas_schema_revisions</c> (found on the search path; Atlas's also in its own schema), goose's
-/// <c>goose_db_version</c>, golang-migrate's <c>schema_migrations(version, dirty)</c>, Prisma's <c>_prisma_migrations</c> and
-/// sqlx's <c>_sqlx_migrations</c>.
+/// <c>goose_db_version</c>, golang-migrate's <c>schema_migrations(version, dirty)</c>, Prisma's <c>_prisma_migrations</c>,
+/// sqlx's <c>_sqlx_migrations</c> and sql-migrate's <c>gorp_migrations</c>.
 /// </summary>
 public sealed class ForeignHistory
 {
@@ -79,6 +79,7 @@ public sealed class ForeignHistory
         ImportSource.GolangMigrate => ["schema_migrations"],
         ImportSource.Prisma => ["_prisma_migrations"],
         ImportSource.Sqlx => ["_sqlx_migrations"],
+        ImportSource.SqlMigrate => ["gorp_migrations"],
         _ => throw new ArgumentOutOfRangeException(nameof(from)),
     };
 
@@ -154,6 +155,7 @@ public sealed class ForeignHistory
         ImportSource.GolangMigrate => ["version", "dirty"],
         ImportSource.Prisma => ["migration_name", "finished_at", "rolled_back_at"],
         ImportSource.Sqlx => ["version", "success", "checksum"],
+        ImportSource.SqlMigrate => ["id", "applied_at"],
         _ => throw new ArgumentOutOfRangeException(nameof(from)),
     };
 
@@ -219,6 +221,8 @@ public sealed class ForeignHistory
         // sqlx: a row per version run; success false is a run that failed part-way (without a transaction, or sqlx's own
         // -- no-transaction files), which sqlx refuses to go past. The checksum is of the up file as it ran.
         ImportSource.Sqlx => $"SELECT version::text, CASE WHEN success THEN 'applied' ELSE 'partial' END, encode(checksum, 'hex') FROM {table} ORDER BY version",
+        // sql-migrate: a row per applied file, its id the file name; a down deletes the row.
+        ImportSource.SqlMigrate => $"SELECT id, 'applied', NULL::text FROM {table} ORDER BY id",
         _ => throw new ArgumentOutOfRangeException(nameof(from)),
     };
 

@@ -29,6 +29,9 @@ public enum ImportSource
 
     /// <summary>sqlx (Rust): <c>&lt;version&gt;_description.sql</c>, or <c>.up.sql</c> and <c>.down.sql</c> pairs.</summary>
     Sqlx,
+
+    /// <summary>sql-migrate (rubenv/sql-migrate): any <c>.sql</c> file, its name the id, with <c>-- +migrate Up</c>/<c>-- +migrate Down</c> annotations.</summary>
+    SqlMigrate,
 }
 
 /// <summary>One Stepwise migration file made from the other tool's migration.</summary>
@@ -81,6 +84,7 @@ public static class Importer
             ImportSource.GolangMigrate => GolangMigrateImport.Read(path),
             ImportSource.Prisma => PrismaImport.Read(path, options),
             ImportSource.Sqlx => SqlxImport.Read(path),
+            ImportSource.SqlMigrate => SqlMigrateImport.Read(path),
             _ => throw new ArgumentOutOfRangeException(nameof(from)),
         };
         return result with { NotConverted = [.. result.NotConverted, .. HistoryTableUses(result)] };
@@ -117,8 +121,16 @@ public static class Importer
     /// <summary>Every tool's name, as the command line takes it.</summary>
     public static IReadOnlyList<string> Names { get; } = [.. Enum.GetValues<ImportSource>().Select(Name)];
 
-    /// <summary>The lowercase name used on the command line and in file headers (<c>golang-migrate</c> for <see cref="ImportSource.GolangMigrate"/>).</summary>
-    public static string Name(ImportSource from) => from == ImportSource.GolangMigrate ? "golang-migrate" : from.ToString().ToLowerInvariant();
+    /// <summary>
+    /// The lowercase name used on the command line and in file headers (<c>golang-migrate</c> for <see cref="ImportSource.GolangMigrate"/>,
+    /// <c>sql-migrate</c> for <see cref="ImportSource.SqlMigrate"/>).
+    /// </summary>
+    public static string Name(ImportSource from) => from switch
+    {
+        ImportSource.GolangMigrate => "golang-migrate",
+        ImportSource.SqlMigrate => "sql-migrate",
+        _ => from.ToString().ToLowerInvariant(),
+    };
 
     /// <summary>The tool named <paramref name="name"/> (as <see cref="Name"/> writes it), or null.</summary>
     public static ImportSource? Parse(string name) => Enum.GetValues<ImportSource>().Select(s => (ImportSource?)s).FirstOrDefault(s => Name(s!.Value) == name.ToLowerInvariant());
@@ -196,8 +208,7 @@ public static class Importer
     private static string ToolName(ImportSource from) => from switch
     {
         ImportSource.Ef => "EF",
-        ImportSource.GolangMigrate => "golang-migrate",
-        ImportSource.Dbmate or ImportSource.Goose or ImportSource.Sqlx => Name(from),
+        ImportSource.Dbmate or ImportSource.Goose or ImportSource.GolangMigrate or ImportSource.Sqlx or ImportSource.SqlMigrate => Name(from),
         _ => from.ToString(),
     };
 

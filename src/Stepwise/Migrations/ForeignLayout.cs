@@ -25,7 +25,7 @@ internal static partial class ForeignLayout
         if (sqlMigrateFiles.Count > 0)
         {
             // sql-migrate runs every .sql file of the directory, whatever its name (nakama's 20180805174141-tournaments.sql).
-            return new Found(SqlMigrate, Describe(sqlMigrateFiles, "file(s) with rubenv/sql-migrate's -- +migrate annotations"),
+            return new Found("sql-migrate", Describe(sqlMigrateFiles, "file(s) with rubenv/sql-migrate's -- +migrate annotations"),
                 files.Where(f => f.EndsWith(".sql", StringComparison.Ordinal)).Concat(sqlMigrateFiles).ToHashSet(StringComparer.Ordinal));
         }
         var goose = gooseFiles.Concat(files.Where(f => GoMigration().IsMatch(f) && !f.EndsWith("_test.go", StringComparison.Ordinal))).ToHashSet(StringComparer.Ordinal);
@@ -75,19 +75,13 @@ internal static partial class ForeignLayout
     /// <summary>sqlx, recognised by whole numbered SQL files without sections (which a Stepwise directory never holds).</summary>
     internal const string Sqlx = "sqlx";
 
-    /// <summary>sql-migrate (rubenv/sql-migrate), recognised though Stepwise has no import for it.</summary>
-    internal const string SqlMigrate = "sql-migrate";
-
-    /// <summary>What to do: the command that converts the directory (EF needs its script first), or, for sql-migrate, the way round.</summary>
+    /// <summary>What to do: the command that converts the directory (EF needs its script first).</summary>
     internal static string Hint(Found found, string directory)
     {
         var convert = $"convert it, all or nothing and without changing it: stepwise import {found.Tool} {Quote(directory)} --out {Quote(directory.TrimEnd('/', '\\') + "-stepwise")}, then use that directory (--dir)";
         return found.Tool switch
         {
             "ef" => "convert it, all or nothing and without changing it: dotnet ef migrations script --idempotent -o ef-migrations.sql, then: stepwise import ef ef-migrations.sql --out <new directory>",
-            SqlMigrate => "Stepwise has no sql-migrate import yet. Its files are goose's with other words: in a copy, name each <version>_<name>.sql and write " +
-                "-- +goose Up, Down, StatementBegin, StatementEnd for -- +migrate Up, Down, StatementBegin, StatementEnd (and -- +goose NO TRANSACTION for notransaction), " +
-                "then: stepwise import goose <copy> --out <new directory>",
             Sqlx => $"if sqlx runs them, {convert}; if they are meant as Stepwise migrations, start each file's SQL with a line -- stepwise:up",
             "golang-migrate" => $"{convert}; sqlx (Rust) names its reversible migrations the same way: there, import sqlx instead, which keeps sqlx's history for baseline",
             _ => convert,

@@ -22,6 +22,7 @@ public class ForeignLayoutTests
     [InlineData("prisma", "a prisma migration directory (3 <timestamp>_<name>/migration.sql folder(s): 20240101120000_init, 20240102093000_add_posts, 20240103150000_post_title_index and migration_lock.toml)")]
     [InlineData("goose", "a goose migration directory (4 file(s) with -- +goose annotations or Go migrations: 00001_create_users.sql, 00002_add_email.sql, 00003_index_email.sql, ...)")]
     [InlineData("golang-migrate", "a golang-migrate migration directory (6 <version>_<title>.up.sql/.down.sql file(s)")]
+    [InlineData("sql-migrate", "a sql-migrate migration directory (")]
     public void Another_tools_directory_is_one_error_naming_the_tool_and_the_import_command(string tool, string says)
     {
         using var dir = new TempDirectory();
