@@ -480,7 +480,10 @@ public sealed partial class Migrator
             throw new MigrationRefusedException($"{ex.Message}; {ex.Hint}");
         }
         var foreign = read
-            ?? throw new MigrationRefusedException($"the database has no {tool} history table ({string.Join(" or ", ForeignHistory.Tables(from))} on the search path): nothing to baseline from");
+            ?? throw new MigrationRefusedException($"the database has no {tool} history table ({string.Join(" or ", ForeignHistory.Tables(from))} on the search path): nothing to baseline from"
+                + (from == ImportSource.SqlMigrate
+                    ? "; sql-migrate's table can have another name (dbconfig.yml table:, migrate.SetTable: nakama's is migration_info): then let baseline read it as gorp_migrations with CREATE VIEW gorp_migrations AS SELECT id, applied_at FROM <its table>, and drop the view afterwards"
+                    : ""));
         var origins = directory.All
             .Select(m => (Migration: m, Origin: ImportOrigin.Read(m.Script?.Source.Text ?? File.ReadAllText(m.Path))))
             .Where(x => x.Origin?.From == from)
