@@ -31,7 +31,7 @@ internal sealed class ImportCommand : ICliCommand
     public Command Build()
     {
         _from.AcceptOnlyFromAmong([.. Importer.Names]);
-        var command = new Command("import", "Convert migrations from EF Core, dbmate, Flyway, Atlas, goose, golang-migrate, Prisma, sqlx or sql-migrate into Stepwise files (never edits the source; writes nothing unless every file converts)");
+        var command = new Command("import", "Convert migrations from EF Core, dbmate, Flyway, Atlas, goose, golang-migrate, Prisma, sqlx, sql-migrate or tern into Stepwise files (never edits the source; writes nothing unless every file converts)");
         command.Arguments.Add(_from);
         command.Arguments.Add(_path);
         command.Options.Add(_out);

@@ -500,6 +500,13 @@ public sealed partial class Migrator
             .Select(id => new MigrationProblem(Severity.Error, "not-imported", _options.Directory, 0, 0,
                 $"{foreign.Table} lists {id} as applied, but no migration in the directory was imported from it",
                 $"import the {tool} migrations again into this directory, or adopt by version with: stepwise baseline <version>"))
+            // golang-migrate and tern keep only the last version applied: it must be one the directory has.
+            .Concat(from is ImportSource.GolangMigrate or ImportSource.Tern
+                ? foreign.Baselines.Where(b => !imported.Values.Any(v => ForeignHistory.SameVersion(v, b)) && ForeignHistory.Compare(b, "0") > 0)
+                    .Select(b => new MigrationProblem(Severity.Error, "not-imported", _options.Directory, 0, 0,
+                        $"{foreign.Table} says {tool} applied every migration up to {b}, but no migration in the directory was imported from {tool} version {b}",
+                        $"import the {tool} migrations again into this directory, or adopt by version with: stepwise baseline <version>"))
+                : [])
             .Concat(foreign.Partial.Select(id => new MigrationProblem(Severity.Error, "partially-applied", _options.Directory, 0, 0,
                 from switch
                 {

@@ -9,7 +9,8 @@ namespace Stepwise.Import;
 /// <c>"__EFMigrationsHistory"</c>, dbmate's <c>schema_migrations</c>, Flyway's <c>flyway_schema_history</c>
 /// Atlas's <c>atlas_schema_revisions</c> (found on the search path; Atlas's also in its own schema), goose's
 /// <c>goose_db_version</c>, golang-migrate's <c>schema_migrations(version, dirty)</c>, Prisma's <c>_prisma_migrations</c>,
-/// sqlx's <c>_sqlx_migrations</c> and sql-migrate's <c>gorp_migrations</c>.
+/// sqlx's <c>_sqlx_migrations</c>, sql-migrate's <c>gorp_migrations</c> and tern's <c>schema_version</c> (<c>public.schema_version</c>
+/// first, tern's default).
 /// </summary>
 public sealed class ForeignHistory
 {
@@ -43,6 +44,9 @@ public sealed class ForeignHistory
 
     /// <summary>The table read, as found.</summary>
     public string Table { get; }
+
+    /// <summary>The versions the table says everything up to is applied (Flyway's and Atlas's baseline rows, golang-migrate's and tern's one row).</summary>
+    public IReadOnlyList<string> Baselines => _baselines;
 
     /// <summary>The ids the table lists as applied (baseline rows not included).</summary>
     public IReadOnlyCollection<string> Applied => _applied;
@@ -80,6 +84,7 @@ public sealed class ForeignHistory
         ImportSource.Prisma => ["_prisma_migrations"],
         ImportSource.Sqlx => ["_sqlx_migrations"],
         ImportSource.SqlMigrate => ["gorp_migrations"],
+        ImportSource.Tern => ["public.schema_version", "schema_version"],
         _ => throw new ArgumentOutOfRangeException(nameof(from)),
     };
 
@@ -156,6 +161,7 @@ public sealed class ForeignHistory
         ImportSource.Prisma => ["migration_name", "finished_at", "rolled_back_at"],
         ImportSource.Sqlx => ["version", "success", "checksum"],
         ImportSource.SqlMigrate => ["id", "applied_at"],
+        ImportSource.Tern => ["version"],
         _ => throw new ArgumentOutOfRangeException(nameof(from)),
     };
 
@@ -169,6 +175,13 @@ public sealed class ForeignHistory
         command.Parameters.AddWithValue(table);
         var present = await command.ExecuteScalarAsync(cancellationToken) as string[] ?? [];
         var missing = Columns(from).Except(present, StringComparer.Ordinal).ToList();
+        if (from == ImportSource.Tern && missing.Count == 0 && present.Length > 1)
+        {
+            // schema_version is a common name (Flyway before 5 wrote one too); tern's has the one column.
+            throw new ForeignHistoryMismatchException(
+                $"{table} is not the history table tern writes: tern's has the one column version (this one: {string.Join(", ", present)})",
+                "check which tool wrote it and pass that tool to --from");
+        }
         if (missing.Count > 0)
         {
             throw new ForeignHistoryMismatchException(
@@ -223,10 +236,13 @@ public sealed class ForeignHistory
         ImportSource.Sqlx => $"SELECT version::text, CASE WHEN success THEN 'applied' ELSE 'partial' END, encode(checksum, 'hex') FROM {table} ORDER BY version",
         // sql-migrate: a row per applied file, its id the file name; a down deletes the row.
         ImportSource.SqlMigrate => $"SELECT id, 'applied', NULL::text FROM {table} ORDER BY id",
+        // tern keeps one row: the number of the last migration applied, every one up to it applied too.
+        ImportSource.Tern => $"SELECT version::text, 'baseline', NULL::text FROM {table}",
         _ => throw new ArgumentOutOfRangeException(nameof(from)),
     };
 
-    private static int Compare(string a, string b)
+    /// <summary>Orders two ids part by part as numbers (<c>1.10</c> after <c>1.9</c>), or as text when either is not numbers.</summary>
+    internal static int Compare(string a, string b)
     {
         static List<BigInteger>? Parts(string v)
         {

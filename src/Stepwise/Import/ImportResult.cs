@@ -32,6 +32,9 @@ public enum ImportSource
 
     /// <summary>sql-migrate (rubenv/sql-migrate): any <c>.sql</c> file, its name the id, with <c>-- +migrate Up</c>/<c>-- +migrate Down</c> annotations.</summary>
     SqlMigrate,
+
+    /// <summary>tern (jackc/tern): <c>&lt;n&gt;_name.sql</c> numbered 1, 2, 3, ..., up and down split by <c>---- create above / drop below ----</c>.</summary>
+    Tern,
 }
 
 /// <summary>One Stepwise migration file made from the other tool's migration.</summary>
@@ -85,6 +88,7 @@ public static class Importer
             ImportSource.Prisma => PrismaImport.Read(path, options),
             ImportSource.Sqlx => SqlxImport.Read(path),
             ImportSource.SqlMigrate => SqlMigrateImport.Read(path),
+            ImportSource.Tern => TernImport.Read(path),
             _ => throw new ArgumentOutOfRangeException(nameof(from)),
         };
         return result with { NotConverted = [.. result.NotConverted, .. HistoryTableUses(result)] };
@@ -208,7 +212,7 @@ public static class Importer
     private static string ToolName(ImportSource from) => from switch
     {
         ImportSource.Ef => "EF",
-        ImportSource.Dbmate or ImportSource.Goose or ImportSource.GolangMigrate or ImportSource.Sqlx or ImportSource.SqlMigrate => Name(from),
+        ImportSource.Dbmate or ImportSource.Goose or ImportSource.GolangMigrate or ImportSource.Sqlx or ImportSource.SqlMigrate or ImportSource.Tern => Name(from),
         _ => from.ToString(),
     };
 

@@ -16,11 +16,12 @@ internal static partial class ForeignLayout
     /// <summary>
     /// The layout of a directory with <paramref name="files"/> and <paramref name="folders"/> (names), where
     /// <paramref name="gooseFiles"/> are the <c>.sql</c> files with a <c>-- +goose Up</c> annotation, and
-    /// <paramref name="sqlMigrateFiles"/> those with sql-migrate's <c>-- +migrate Up</c>, and <paramref name="plainSqlFiles"/> the
+    /// <paramref name="sqlMigrateFiles"/> those with sql-migrate's <c>-- +migrate Up</c>, <paramref name="ternFiles"/> those
+    /// with tern's <c>---- create above / drop below ----</c>, and <paramref name="plainSqlFiles"/> the
     /// versioned <c>.sql</c> files when none of them has a directive line (so no section); null when none is recognised.
     /// </summary>
     internal static Found? Detect(IReadOnlyCollection<string> files, IReadOnlyCollection<string> folders, IReadOnlyCollection<string> gooseFiles,
-        IReadOnlyCollection<string> sqlMigrateFiles, Func<string, bool> folderHasMigrationSql, IReadOnlyCollection<string> plainSqlFiles)
+        IReadOnlyCollection<string> sqlMigrateFiles, IReadOnlyCollection<string> ternFiles, Func<string, bool> folderHasMigrationSql, IReadOnlyCollection<string> plainSqlFiles)
     {
         if (sqlMigrateFiles.Count > 0)
         {
@@ -32,6 +33,12 @@ internal static partial class ForeignLayout
         if (goose.Count > 0)
         {
             return new Found("goose", Describe(goose, "file(s) with -- +goose annotations or Go migrations"), goose);
+        }
+        if (ternFiles.Count > 0)
+        {
+            // tern's files are named as Stepwise's; those without the separator (up only) are tern's too.
+            return new Found("tern", Describe(ternFiles, "file(s) split by tern's ---- create above / drop below ----"),
+                files.Where(f => f == "tern.conf" || TernMigration().IsMatch(f)).Concat(ternFiles).ToHashSet(StringComparer.Ordinal));
         }
         var golang = files.Where(f => GolangMigrate().IsMatch(f)).ToHashSet(StringComparer.Ordinal);
         if (golang.Count > 0 && plainSqlFiles.Any(f => !golang.Contains(f)))
@@ -105,6 +112,12 @@ internal static partial class ForeignLayout
     /// <summary>A line the migration reader takes for a directive (<c>-- stepwise:up</c>, dbmate's <c>-- migrate:up</c>, ...; see Directives).</summary>
     [GeneratedRegex(@"(?im)^\s*--\s*(stepwise|migrate):")]
     internal static partial Regex Directive();
+
+    [GeneratedRegex(@"(?m)^---- create above / drop below ----")]
+    internal static partial Regex TernSeparator();
+
+    [GeneratedRegex(@"^\d+_.+\.sql$")]
+    private static partial Regex TernMigration();
 
     [GeneratedRegex(@"^\d+_.*\.go$")]
     private static partial Regex GoMigration();
