@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Stepwise.Diagnostics;
 using Stepwise.Migrations;
+using Stepwise.Sql;
 
 namespace Stepwise.Import;
 
@@ -117,7 +118,7 @@ internal static class AnnotatedFile
         {
             var part = new List<MigrationProblem>();
             MigrationText.WarnPlaceholders(text[from..to], file, $"{tool} ENVSUB", part);
-            var offset = new Stepwise.Sql.SourceText(text, null).LineColumn(from).Line - 1;
+            var offset = new SourceText(text, null).LineColumn(from).Line - 1;
             problems.AddRange(part.Select(p => p with { Line = p.Line + offset }));
         }
 
@@ -140,7 +141,7 @@ internal static class AnnotatedFile
             return parts.Count == 0 ? null : string.Join("\n\n", parts);
         }
         var preamble = Strip(0, sections[0].Start).Trim('\n');
-        if (preamble.Length > 0 && Stepwise.Sql.SqlParser.Parse(preamble).Statements.FirstOrDefault(s => s.Kind == Stepwise.Sql.StatementKind.Sql) is { } statement)
+        if (preamble.Length > 0 && SqlParser.Parse(preamble).Statements.FirstOrDefault(s => s.Kind == StatementKind.Sql) is { } statement)
         {
             // The tool runs only what is in a section; a statement above the first one never ran.
             problems.Add(new MigrationProblem(Severity.Warning, "outside-sections", file, statement.Span.StartLine, statement.Span.StartColumn,

@@ -127,10 +127,9 @@ internal static class MigrationText
 
     /// <summary>
     /// An error for every <c>{{</c> in <paramref name="text"/> (a file <paramref name="tool"/> renders as a Go template
-    /// before running it, so each one is a template action, whatever SQL surrounds it), with its line and column
-    /// counted from <paramref name="firstLine"/>.
+    /// before running it, so each one is a template action, whatever SQL surrounds it), with its line and column.
     /// </summary>
-    public static void RefuseTemplateActions(string text, int firstLine, string file, string tool, List<MigrationProblem> problems)
+    public static void RefuseTemplateActions(string text, string file, string tool, List<MigrationProblem> problems)
     {
         var source = new SourceText(text, null);
         for (var i = text.IndexOf("{{", StringComparison.Ordinal); i >= 0; i = text.IndexOf("{{", i + 2, StringComparison.Ordinal))
@@ -138,7 +137,7 @@ internal static class MigrationText
             var end = text.IndexOf("}}", i, StringComparison.Ordinal);
             var action = end < 0 ? "{{" : text[i..(end + 2)].ReplaceLineEndings(" ");
             var (line, column) = source.LineColumn(i);
-            problems.Add(new MigrationProblem(Severity.Error, "template", file, line + firstLine - 1, column,
+            problems.Add(new MigrationProblem(Severity.Error, "template", file, line, column,
                 $"{(action.Length > 60 ? action[..60] + "..." : action)}: {TemplateAction} ({tool} renders each migration as a Go template); Stepwise runs SQL as written and cannot render it",
                 "in a copy of the directory, replace it with the SQL it renders to (for {{ template \"shared/x.sql\" . }}, that file's text), then import the copy"));
         }

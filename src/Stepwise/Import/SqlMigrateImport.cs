@@ -45,7 +45,7 @@ internal static partial class SqlMigrateImport
         files.Sort((a, b) => RunsBefore(a, b));
 
         var converted = new List<ImportedMigration>();
-        foreach (var (file, version, versionText) in Versions(files, problems))
+        foreach (var (file, versionText, name) in Versions(files, problems))
         {
             var fileName = Path.GetFileName(file);
             // sql-migrate runs a file in a transaction unless it says notransaction: some files step out of it themselves.
@@ -54,7 +54,6 @@ internal static partial class SqlMigrateImport
             {
                 continue;
             }
-            var name = files.First(f => f.File == file).Name;
             converted.Add(new ImportedMigration($"{versionText}_{Importer.SafeName(name)}.sql",
                 ImportOrigin.Header(ImportSource.SqlMigrate, fileName, fileName) + "\n" + content, fileName, fileName));
         }
@@ -83,16 +82,16 @@ internal static partial class SqlMigrateImport
     /// too, 0, a name without a number, or a number the files moved before it took). So the order is sql-migrate's, no two
     /// files share a version, and the same files always get the same versions.
     /// </summary>
-    private static IEnumerable<(string File, long Version, string VersionText)> Versions(List<(string File, long? Number, string Digits, string Name)> files, List<MigrationProblem> problems)
+    private static IEnumerable<(string File, string VersionText, string Name)> Versions(List<(string File, long? Number, string Digits, string Name)> files, List<MigrationProblem> problems)
     {
         var previous = 0L;
         for (var i = 0; i < files.Count; i++)
         {
-            var (file, number, digits, _) = files[i];
+            var (file, number, digits, name) = files[i];
             if (number is { } n && n > previous)
             {
                 previous = n;
-                yield return (file, n, digits);
+                yield return (file, digits, name);
                 continue;
             }
             if (previous == long.MaxValue - 1)
@@ -114,7 +113,7 @@ internal static partial class SqlMigrateImport
             problems.Add(new MigrationProblem(Severity.Warning, "version-shifted", file, 0, 0,
                 $"became Stepwise version {version}: {why}; its header keeps its sql-migrate id (the file name), which baseline --from sql-migrate matches", null));
             previous = version;
-            yield return (file, version, version.ToString(CultureInfo.InvariantCulture).PadLeft(digits.Length, '0'));
+            yield return (file, version.ToString(CultureInfo.InvariantCulture).PadLeft(digits.Length, '0'), name);
         }
     }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Stepwise.Diagnostics;
 using Stepwise.Migrations;
+using Stepwise.Sql;
 
 namespace Stepwise.Import;
 
@@ -71,7 +72,7 @@ internal static partial class TernImport
         foreach (var (n, (file, digits, name)) in files)
         {
             var text = Importer.ReadText(file, problems);
-            MigrationText.RefuseTemplateActions(text, 1, file, "tern", problems);
+            MigrationText.RefuseTemplateActions(text, file, "tern", problems);
             var cut = text.IndexOf(Separator, StringComparison.Ordinal);
             var (up, upNoTransaction) = Section(cut < 0 ? text : text[..cut], 1, file, problems);
             if (!HasSql(up))
@@ -84,7 +85,7 @@ internal static partial class TernImport
             var downNoTransaction = false;
             if (cut >= 0)
             {
-                var separatorLine = new Stepwise.Sql.SourceText(text, null).LineColumn(cut).Line;
+                var separatorLine = new SourceText(text, null).LineColumn(cut).Line;
                 (down, downNoTransaction) = Section(text[(cut + Separator.Length)..], separatorLine, file, problems);
             }
             if (down is null || !HasSql(down))
