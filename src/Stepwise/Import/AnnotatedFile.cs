@@ -30,8 +30,11 @@ internal static class AnnotatedFile
     /// True when a second Up (or a Down before the Up) adds to its section, as sql-migrate reads it; false when the tool
     /// refuses the file (goose).
     /// </param>
-    /// <param name="UnknownIgnored">True when the tool skips an annotation it does not know (sql-migrate) rather than refusing the file.</param>
-    internal sealed record Dialect(ImportSource Tool, string Prefix, Regex Line, Func<string, Annotation?> Read, string Known, bool SectionsRepeat, bool UnknownIgnored);
+    /// <param name="Lenient">
+    /// True when the tool skips what it does not understand, an annotation it does not know or SQL above the first section
+    /// (sql-migrate); false when it refuses the file (goose).
+    /// </param>
+    internal sealed record Dialect(ImportSource Tool, string Prefix, Regex Line, Func<string, Annotation?> Read, string Known, bool SectionsRepeat, bool Lenient);
 
     /// <summary>
     /// The file with <paramref name="dialect"/>'s annotations replaced by Stepwise's markers (the header is not included);
@@ -58,7 +61,7 @@ internal static class AnnotatedFile
             if (dialect.Read(words) is not { } annotation)
             {
                 problems.Add(new MigrationProblem(Severity.Error, $"{tool}-annotation", file, line, column,
-                    $"unknown {tool} annotation '{dialect.Prefix} {words}'" + (dialect.UnknownIgnored
+                    $"unknown {tool} annotation '{dialect.Prefix} {words}'" + (dialect.Lenient
                         ? $" ({tool} skips it without a word, so what it was meant to do never happened; Stepwise does not guess)"
                         : $" ({tool} refuses it too)"),
                     $"known: {dialect.Known}; fix it in the source, then import again"));
@@ -143,7 +146,13 @@ internal static class AnnotatedFile
         var preamble = Strip(0, sections[0].Start).Trim('\n');
         if (preamble.Length > 0 && SqlParser.Parse(preamble).Statements.FirstOrDefault(s => s.Kind == StatementKind.Sql) is { } statement)
         {
-            // The tool runs only what is in a section; a statement above the first one never ran.
+            // The tool runs only what is in a section: a statement above the first one never ran (sql-migrate) or refuses the file (goose).
+            if (!dialect.Lenient)
+            {
+                problems.Add(new MigrationProblem(Severity.Error, "outside-sections", file, statement.Span.StartLine, statement.Span.StartColumn,
+                    $"SQL above {dialect.Prefix} {sections[0].Kind} at line {sections[0].Line} ({tool} refuses it too)", $"move it under {dialect.Prefix} Up in the source, or remove it, then import again"));
+                return null;
+            }
             problems.Add(new MigrationProblem(Severity.Warning, "outside-sections", file, statement.Span.StartLine, statement.Span.StartColumn,
                 $"not converted: the SQL above line {sections[0].Line} ({dialect.Prefix} {sections[0].Kind}), which {tool} never runs, is left out", null));
             preamble = "";

@@ -82,7 +82,7 @@ internal static partial class GooseImport
             "envsub off" => new(AnnotatedFile.Kind.EnvsubOff),
             _ => null,
         },
-        "Up, Down, StatementBegin, StatementEnd, NO TRANSACTION, ENVSUB ON/OFF", SectionsRepeat: false, UnknownIgnored: false);
+        "Up, Down, StatementBegin, StatementEnd, NO TRANSACTION, ENVSUB ON/OFF", SectionsRepeat: false, Lenient: false);
 
     [GeneratedRegex(@"^(?<version>\d+)_(?<name>.*)\.(?<ext>sql|go)$")]
     private static partial Regex FileName();

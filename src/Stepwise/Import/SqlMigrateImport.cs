@@ -133,7 +133,7 @@ internal static partial class SqlMigrateImport
             ["StatementEnd"] => new(AnnotatedFile.Kind.StatementEnd),
             _ => null,
         },
-        "Up, Down (each optionally followed by notransaction), StatementBegin, StatementEnd, written with that case", SectionsRepeat: true, UnknownIgnored: true);
+        "Up, Down (each optionally followed by notransaction), StatementBegin, StatementEnd, written with that case", SectionsRepeat: true, Lenient: true);
 
     // sql-migrate: ^(\d+).*$ gives the number; the rest of the name (less a separator) names the Stepwise file.
     [GeneratedRegex(@"^(?<digits>\d+)?[-_.]?(?<name>.*)\.sql$")]
