@@ -41,7 +41,7 @@ internal sealed class ImportCommand : ICliCommand
     public Command Build()
     {
         _from.AcceptOnlyFromAmong([.. Importer.Names]);
-        var command = new Command("import", "Convert migrations from EF Core, dbmate, Flyway, Atlas, goose, golang-migrate, Prisma, sqlx, Diesel, Evolve or DbUp into Stepwise files (never edits the source; writes nothing unless every file converts)");
+        var command = new Command("import", "Convert migrations from EF Core, dbmate, Flyway, Atlas, goose, golang-migrate, Prisma, sqlx, Diesel, sql-migrate, tern, Evolve or DbUp into Stepwise files (never edits the source; writes nothing unless every file converts)");
         command.Arguments.Add(_from);
         command.Arguments.Add(_path);
         command.Options.Add(_out);

@@ -480,7 +480,10 @@ public sealed partial class Migrator
             throw new MigrationRefusedException($"{ex.Message}; {ex.Hint}");
         }
         var foreign = read
-            ?? throw new MigrationRefusedException($"the database has no {tool} history table ({string.Join(" or ", ForeignHistory.Tables(from))} on the search path): nothing to baseline from");
+            ?? throw new MigrationRefusedException($"the database has no {tool} history table ({string.Join(" or ", ForeignHistory.Tables(from))} on the search path): nothing to baseline from"
+                + (from == ImportSource.SqlMigrate
+                    ? "; sql-migrate's table can have another name (dbconfig.yml table:, migrate.SetTable: nakama's is migration_info): then let baseline read it as gorp_migrations with CREATE VIEW gorp_migrations AS SELECT id, applied_at FROM <its table>, and drop the view afterwards"
+                    : ""));
         // FluentMigrator's migrations are C# classes, so none was imported: a versioned migration stands for the FluentMigrator
         // migration of its own version number, which its author wrote it to do.
         var origins = from == ImportSource.FluentMigrator
@@ -509,6 +512,13 @@ public sealed partial class Migrator
                     $"{foreign.Table} lists {id} as applied, but no migration in the directory was imported from it",
                     $"import the {tool} migrations again into this directory, or adopt by version with: stepwise baseline <version>"))
             .Concat(Ambiguities(foreign, imported))
+            // golang-migrate and tern keep only the last version applied: it must be one the directory has.
+            .Concat(from is ImportSource.GolangMigrate or ImportSource.Tern
+                ? foreign.Baselines.Where(b => !imported.Values.Any(v => ForeignHistory.SameVersion(v, b)) && ForeignHistory.Compare(b, "0") > 0)
+                    .Select(b => new MigrationProblem(Severity.Error, "not-imported", _options.Directory, 0, 0,
+                        $"{foreign.Table} says {tool} applied every migration up to {b}, but no migration in the directory was imported from {tool} version {b}",
+                        $"import the {tool} migrations again into this directory, or adopt by version with: stepwise baseline <version>"))
+                : [])
             .Concat(foreign.Partial.Select(id => new MigrationProblem(Severity.Error, "partially-applied", _options.Directory, 0, 0,
                 from switch
                 {

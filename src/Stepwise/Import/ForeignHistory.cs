@@ -10,7 +10,8 @@ namespace Stepwise.Import;
 /// Atlas's <c>atlas_schema_revisions</c> (found on the search path; Atlas's also in its own schema), goose's
 /// <c>goose_db_version</c>, golang-migrate's <c>schema_migrations(version, dirty)</c>, Prisma's <c>_prisma_migrations</c>,
 /// sqlx's <c>_sqlx_migrations</c>, Diesel's <c>__diesel_schema_migrations</c>, Evolve's <c>changelog</c>, DbUp's
-/// <c>schemaversions</c> and FluentMigrator's <c>"VersionInfo"</c>.
+/// <c>schemaversions</c>, FluentMigrator's <c>"VersionInfo"</c>, sql-migrate's <c>gorp_migrations</c> and tern's
+/// <c>schema_version</c> (<c>public.schema_version</c> first, tern's default).
 /// </summary>
 public sealed class ForeignHistory
 {
@@ -48,6 +49,9 @@ public sealed class ForeignHistory
 
     /// <summary>The table read, as found.</summary>
     public string Table { get; }
+
+    /// <summary>The versions the table says everything up to is applied (Flyway's and Atlas's baseline rows, golang-migrate's and tern's one row).</summary>
+    public IReadOnlyList<string> Baselines => _baselines;
 
     /// <summary>The ids the table lists as applied (baseline rows not included).</summary>
     public IReadOnlyCollection<string> Applied => _applied;
@@ -101,6 +105,8 @@ public sealed class ForeignHistory
         ImportSource.Evolve => ["changelog"],
         ImportSource.DbUp => ["schemaversions"],
         ImportSource.FluentMigrator => ["\"VersionInfo\""],
+        ImportSource.SqlMigrate => ["gorp_migrations"],
+        ImportSource.Tern => ["public.schema_version", "schema_version"],
         _ => throw new ArgumentOutOfRangeException(nameof(from)),
     };
 
@@ -184,6 +190,8 @@ public sealed class ForeignHistory
         ImportSource.Evolve => ["id", "type", "version", "name", "checksum", "installed_on", "success"],
         ImportSource.DbUp => ["schemaversionsid", "scriptname", "applied"],
         ImportSource.FluentMigrator => ["Version", "AppliedOn"],
+        ImportSource.SqlMigrate => ["id", "applied_at"],
+        ImportSource.Tern => ["version"],
         _ => throw new ArgumentOutOfRangeException(nameof(from)),
     };
 
@@ -197,6 +205,13 @@ public sealed class ForeignHistory
         command.Parameters.AddWithValue(table);
         var present = await command.ExecuteScalarAsync(cancellationToken) as string[] ?? [];
         var missing = Columns(from).Except(present, StringComparer.Ordinal).ToList();
+        if (from == ImportSource.Tern && missing.Count == 0 && present.Length > 1)
+        {
+            // schema_version is a common name (Flyway before 5 wrote one too); tern's has the one column.
+            throw new ForeignHistoryMismatchException(
+                $"{table} is not the history table tern writes: tern's has the one column version (this one: {string.Join(", ", present)})",
+                "check which tool wrote it and pass that tool to --from");
+        }
         if (missing.Count > 0)
         {
             throw new ForeignHistoryMismatchException(
@@ -267,10 +282,15 @@ public sealed class ForeignHistory
         ImportSource.DbUp => $"SELECT scriptname, 'applied', NULL::text FROM {table} ORDER BY schemaversionsid",
         // FluentMigrator keeps a row per applied migration (its down deletes it).
         ImportSource.FluentMigrator => $"SELECT \"Version\"::text, 'applied', NULL::text FROM {table} ORDER BY \"Version\"",
+        // sql-migrate: a row per applied file, its id the file name; a down deletes the row.
+        ImportSource.SqlMigrate => $"SELECT id, 'applied', NULL::text FROM {table} ORDER BY id",
+        // tern keeps one row: the number of the last migration applied, every one up to it applied too.
+        ImportSource.Tern => $"SELECT version::text, 'baseline', NULL::text FROM {table}",
         _ => throw new ArgumentOutOfRangeException(nameof(from)),
     };
 
-    private static int Compare(string a, string b)
+    /// <summary>Orders two ids part by part as numbers (<c>1.10</c> after <c>1.9</c>), or as text when either is not numbers.</summary>
+    internal static int Compare(string a, string b)
     {
         var (x, y) = (Parts(a), Parts(b));
         if (x is null || y is null)

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.RegularExpressions;
 using Stepwise.Diagnostics;
 using Stepwise.Migrations;
@@ -47,7 +46,7 @@ internal static partial class GooseImport
             }
             // goose runs a file in a transaction unless it says NO TRANSACTION: some files step out of it themselves.
             var text = MigrationText.WithoutTransactionControl(Importer.ReadText(file, problems), file, problems, wrapper: false);
-            if (Convert(text, file, problems) is not { } content)
+            if (AnnotatedFile.Convert(text, file, Annotations, problems) is not { } content)
             {
                 continue;
             }
@@ -70,109 +69,20 @@ internal static partial class GooseImport
             [.. problems.Where(p => p.Severity == Severity.Warning)]);
     }
 
-    /// <summary>The file with goose's annotations replaced by Stepwise's; null (and an error) when it cannot be.</summary>
-    private static string? Convert(string text, string file, List<MigrationProblem> problems)
-    {
-        var sections = new List<(string Kind, int Start)>();
-        var removed = new List<(int Start, int End, string With)>();
-        var noTransaction = false;
-        var envsub = false;
-        var envsubRanges = new List<(int Start, int End)>();
-        var envsubFrom = 0;
-        foreach (var (start, end, line, column) in MigrationText.LineComments(text))
+    /// <summary>goose's annotations: case-insensitive, <c>NO TRANSACTION</c> for the whole file, an unknown one refused.</summary>
+    private static readonly AnnotatedFile.Dialect Annotations = new(ImportSource.Goose, "-- +goose", Annotation(),
+        words => Regex.Replace(words.ToLowerInvariant(), @"\s+", " ") switch
         {
-            var match = Annotation().Match(text[start..end]);
-            if (!match.Success || column != 1)
-            {
-                continue;
-            }
-            var annotation = Regex.Replace(match.Groups["name"].Value.Trim().ToLowerInvariant(), @"\s+", " ");
-            var lineEnd = end < text.Length && text[end] == '\n' ? end + 1 : end;
-            switch (annotation)
-            {
-                case "up" or "down":
-                    if (annotation == "up" && sections.Any(s => s.Kind == "up") || annotation == "down" && sections.All(s => s.Kind != "up"))
-                    {
-                        problems.Add(new MigrationProblem(Severity.Error, "goose-annotation", file, line, column,
-                            annotation == "up" ? "a second -- +goose Up (goose refuses it too)" : "-- +goose Down before -- +goose Up (goose refuses it too)",
-                            "fix the file so it has one Up annotation, and Down after it, then import again"));
-                        return null;
-                    }
-                    sections.Add((annotation, start));
-                    removed.Add((start, lineEnd, ""));
-                    break;
-                case "statementbegin":
-                    removed.Add((start, lineEnd, ""));
-                    break;
-                case "statementend":
-                    // goose ends the statement here, semicolon or not: keep it ended for PostgreSQL's parser.
-                    removed.Add((start, lineEnd, text[..start].TrimEnd().EndsWith(';') ? "" : ";\n"));
-                    break;
-                case "no transaction":
-                    noTransaction = true;
-                    removed.Add((start, lineEnd, ""));
-                    break;
-                case "envsub on":
-                    envsub = true;
-                    envsubFrom = end;
-                    removed.Add((start, lineEnd, ""));
-                    break;
-                case "envsub off":
-                    if (envsub)
-                    {
-                        envsubRanges.Add((envsubFrom, start));
-                    }
-                    envsub = false;
-                    removed.Add((start, lineEnd, ""));
-                    break;
-                default:
-                    problems.Add(new MigrationProblem(Severity.Error, "goose-annotation", file, line, column,
-                        $"unknown goose annotation '-- +goose {match.Groups["name"].Value.Trim()}' (goose refuses it too)",
-                        "known: Up, Down, StatementBegin, StatementEnd, NO TRANSACTION, ENVSUB ON/OFF; fix it in the source, then import again"));
-                    return null;
-            }
-        }
-        if (envsub)
-        {
-            envsubRanges.Add((envsubFrom, text.Length));
-        }
-        if (sections.Count == 0 || sections[0].Kind != "up")
-        {
-            problems.Add(Stepwise.Migrations.ForeignLayout.SqlMigrateUp().IsMatch(text)
-                ? new MigrationProblem(Severity.Error, "no-up-marker", file, 1, 1,
-                    "the file has sql-migrate's -- +migrate Up, not goose's -- +goose Up: this is a rubenv/sql-migrate migration, which Stepwise has no import for yet",
-                    "in a copy, write -- +goose for each -- +migrate annotation (-- +goose NO TRANSACTION for notransaction) and name the files <version>_<name>.sql, then import that as goose")
-                : new MigrationProblem(Severity.Error, "no-up-marker", file, 1, 1,
-                    "the file has no -- +goose Up annotation (goose refuses it too)", "add -- +goose Up above the migration's SQL in the source, then import again"));
-            return null;
-        }
-        foreach (var (from, to) in envsubRanges)
-        {
-            var part = new List<MigrationProblem>();
-            MigrationText.WarnPlaceholders(text[from..to], file, "goose ENVSUB", part);
-            var offset = new Stepwise.Sql.SourceText(text, null).LineColumn(from).Line - 1;
-            problems.AddRange(part.Select(p => p with { Line = p.Line + offset }));
-        }
-
-        string Strip(int from, int to)
-        {
-            var sb = new StringBuilder();
-            var at = from;
-            foreach (var (start, end, with) in removed.Where(r => r.Start >= from && r.Start < to).OrderBy(r => r.Start))
-            {
-                sb.Append(text, at, start - at).Append(with);
-                at = end;
-            }
-            sb.Append(text, at, Math.Max(0, to - at));
-            return sb.ToString();
-        }
-        var up = sections[0].Start;
-        var down = sections.Count > 1 ? sections[1].Start : text.Length;
-        // Text before the Up annotation (goose's leading comments) stays above the section.
-        var preamble = Strip(0, up).Trim('\n');
-        var body = MigrationText.Versioned("", Strip(up, down), sections.Count > 1 ? Strip(down, text.Length) : null, noTransaction, noTransaction).TrimStart('\n');
-        return (preamble.Length > 0 ? preamble + "\n" : "") + body;
-    }
+            "up" => new(AnnotatedFile.Kind.Up),
+            "down" => new(AnnotatedFile.Kind.Down),
+            "statementbegin" => new(AnnotatedFile.Kind.StatementBegin),
+            "statementend" => new(AnnotatedFile.Kind.StatementEnd),
+            "no transaction" => new(AnnotatedFile.Kind.NoTransaction),
+            "envsub on" => new(AnnotatedFile.Kind.EnvsubOn),
+            "envsub off" => new(AnnotatedFile.Kind.EnvsubOff),
+            _ => null,
+        },
+        "Up, Down, StatementBegin, StatementEnd, NO TRANSACTION, ENVSUB ON/OFF", SectionsRepeat: false, Lenient: false);
 
     [GeneratedRegex(@"^(?<version>\d+)_(?<name>.*)\.(?<ext>sql|go)$")]
     private static partial Regex FileName();

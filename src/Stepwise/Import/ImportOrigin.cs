@@ -5,7 +5,10 @@ namespace Stepwise.Import;
 /// <summary>What an imported file's header says.</summary>
 /// <param name="From">The tool.</param>
 /// <param name="SourceFile">The file (or EF script) it was made from.</param>
-/// <param name="Version">The tool's id for it, as its history table records it; null for repeatable migrations.</param>
+/// <param name="Version">
+/// The tool's id for it, as its history table records it (for sql-migrate, whose id is the file name, <paramref name="SourceFile"/>);
+/// null for repeatable migrations.
+/// </param>
 /// <param name="Checksum">The tool's checksum of the source, as its history table records it: Flyway's and Evolve's of a repeatable migration, sqlx's (SHA-384, hex) of every migration.</param>
 public sealed record ImportedFrom(ImportSource From, string SourceFile, string? Version, string? Checksum);
 
@@ -18,9 +21,13 @@ public sealed record ImportedFrom(ImportSource From, string SourceFile, string? 
 /// </summary>
 public static partial class ImportOrigin
 {
-    /// <summary>The header line (without its newline).</summary>
+    /// <summary>The header line (without its newline). An id that is the file name (sql-migrate's) is not written twice.</summary>
     public static string Header(ImportSource from, string sourceFile, string? id, string? checksum = null) =>
-        $"-- imported from {Importer.Name(from)}: {sourceFile}" + (id is null ? "" : $" (version {id})") + (checksum is null ? "" : $" (checksum {checksum})");
+        $"-- imported from {Importer.Name(from)}: {sourceFile}" + (id is null || IdIsFileName(from) && id == sourceFile ? "" : $" (version {id})")
+        + (checksum is null ? "" : $" (checksum {checksum})");
+
+    /// <summary>sql-migrate knows a migration by its file name: <c>gorp_migrations.id</c> is the name.</summary>
+    private static bool IdIsFileName(ImportSource from) => from == ImportSource.SqlMigrate;
 
     /// <summary>What <paramref name="content"/>'s first line says, or null when it is not an import header.</summary>
     public static ImportedFrom? Read(string content)
@@ -32,7 +39,8 @@ public static partial class ImportOrigin
         {
             return null;
         }
-        return new ImportedFrom(from, match.Groups["file"].Value, NullIfEmpty(match.Groups["id"].Value), NullIfEmpty(match.Groups["checksum"].Value));
+        var file = match.Groups["file"].Value;
+        return new ImportedFrom(from, file, NullIfEmpty(match.Groups["id"].Value) ?? (IdIsFileName(from) ? file : null), NullIfEmpty(match.Groups["checksum"].Value));
     }
 
     private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;

@@ -43,6 +43,12 @@ public enum ImportSource
     /// and takes each versioned Stepwise migration for the FluentMigrator migration of the same version number.
     /// </summary>
     FluentMigrator,
+
+    /// <summary>sql-migrate (rubenv/sql-migrate): any <c>.sql</c> file, its name the id, with <c>-- +migrate Up</c>/<c>-- +migrate Down</c> annotations.</summary>
+    SqlMigrate,
+
+    /// <summary>tern (jackc/tern): <c>&lt;n&gt;_name.sql</c> numbered 1, 2, 3, ..., up and down split by <c>---- create above / drop below ----</c>.</summary>
+    Tern,
 }
 
 /// <summary>One Stepwise migration file made from the other tool's migration.</summary>
@@ -101,6 +107,8 @@ public static class Importer
             ImportSource.FluentMigrator => throw new ImportRefusedException("nothing was imported", [new MigrationProblem(Severity.Error, "code-migrations", path, 0, 0,
                 "FluentMigrator migrations are C# classes, which Stepwise cannot convert into SQL",
                 "write each as <version>_<name>.sql in the Stepwise directory, numbered as its [Migration(version)] attribute, then stepwise hash; on a database FluentMigrator migrated, stepwise baseline --from fluentmigrator records the ones \"VersionInfo\" lists")]),
+            ImportSource.SqlMigrate => SqlMigrateImport.Read(path),
+            ImportSource.Tern => TernImport.Read(path),
             _ => throw new ArgumentOutOfRangeException(nameof(from)),
         };
         return result with { NotConverted = [.. result.NotConverted, .. HistoryTableUses(result)] };
@@ -137,8 +145,16 @@ public static class Importer
     /// <summary>Every tool's name, as the command line takes it.</summary>
     public static IReadOnlyList<string> Names { get; } = [.. Enum.GetValues<ImportSource>().Select(Name)];
 
-    /// <summary>The lowercase name used on the command line and in file headers (<c>golang-migrate</c> for <see cref="ImportSource.GolangMigrate"/>).</summary>
-    public static string Name(ImportSource from) => from == ImportSource.GolangMigrate ? "golang-migrate" : from.ToString().ToLowerInvariant();
+    /// <summary>
+    /// The lowercase name used on the command line and in file headers (<c>golang-migrate</c> for <see cref="ImportSource.GolangMigrate"/>,
+    /// <c>sql-migrate</c> for <see cref="ImportSource.SqlMigrate"/>).
+    /// </summary>
+    public static string Name(ImportSource from) => from switch
+    {
+        ImportSource.GolangMigrate => "golang-migrate",
+        ImportSource.SqlMigrate => "sql-migrate",
+        _ => from.ToString().ToLowerInvariant(),
+    };
 
     /// <summary>The tool named <paramref name="name"/> (as <see cref="Name"/> writes it), or null.</summary>
     public static ImportSource? Parse(string name) => Enum.GetValues<ImportSource>().Select(s => (ImportSource?)s).FirstOrDefault(s => Name(s!.Value) == name.ToLowerInvariant());
@@ -217,8 +233,7 @@ public static class Importer
     private static string ToolName(ImportSource from) => from switch
     {
         ImportSource.Ef => "EF",
-        ImportSource.GolangMigrate => "golang-migrate",
-        ImportSource.Dbmate or ImportSource.Goose or ImportSource.Sqlx => Name(from),
+        ImportSource.Dbmate or ImportSource.Goose or ImportSource.GolangMigrate or ImportSource.Sqlx or ImportSource.SqlMigrate or ImportSource.Tern => Name(from),
         _ => from.ToString(),
     };
 

@@ -120,7 +120,7 @@ public static class ImportWriter
         var lines = migration.Content.Split('\n');
         var text = problem.Line >= 1 && problem.Line <= lines.Length ? lines[problem.Line - 1].TrimEnd('\r') : null;
         var hint = text is not null && text.Contains("{{", StringComparison.Ordinal)
-            ? "{{ ... }} is a template placeholder, not SQL: the project renders these files before running them (with a tool of its own, e.g. pop/fizz); import the rendered SQL"
+            ? MigrationText.TemplateAction + " (with a tool of its own, e.g. pop/fizz); import the rendered SQL"
             : problem.Hint;
         var found = text is null || text.Trim().Length == 0
             ? []

@@ -144,6 +144,27 @@ internal static class MigrationText
         return end < text.Length && text[end] == ';' ? end + 1 : end;
     }
 
+    /// <summary>Why <c>{{ ... }}</c> in a migration is not SQL.</summary>
+    public const string TemplateAction = "{{ ... }} is a template placeholder, not SQL: the project renders these files before running them";
+
+    /// <summary>
+    /// An error for every <c>{{</c> in <paramref name="text"/> (a file <paramref name="tool"/> renders as a Go template
+    /// before running it, so each one is a template action, whatever SQL surrounds it), with its line and column.
+    /// </summary>
+    public static void RefuseTemplateActions(string text, string file, string tool, List<MigrationProblem> problems)
+    {
+        var source = new SourceText(text, null);
+        for (var i = text.IndexOf("{{", StringComparison.Ordinal); i >= 0; i = text.IndexOf("{{", i + 2, StringComparison.Ordinal))
+        {
+            var end = text.IndexOf("}}", i, StringComparison.Ordinal);
+            var action = end < 0 ? "{{" : text[i..(end + 2)].ReplaceLineEndings(" ");
+            var (line, column) = source.LineColumn(i);
+            problems.Add(new MigrationProblem(Severity.Error, "template", file, line, column,
+                $"{(action.Length > 60 ? action[..60] + "..." : action)}: {TemplateAction} ({tool} renders each migration as a Go template); Stepwise runs SQL as written and cannot render it",
+                "in a copy of the directory, replace it with the SQL it renders to (for {{ template \"shared/x.sql\" . }}, that file's text), then import the copy"));
+        }
+    }
+
     /// <summary>Problems for every <c>${name}</c> in <paramref name="text"/>: a placeholder the other tool would have replaced.</summary>
     public static void WarnPlaceholders(string text, string file, string tool, List<MigrationProblem> problems)
     {

@@ -16,22 +16,29 @@ internal static partial class ForeignLayout
     /// <summary>
     /// The layout of a directory with <paramref name="files"/> and <paramref name="folders"/> (names), where
     /// <paramref name="gooseFiles"/> are the <c>.sql</c> files with a <c>-- +goose Up</c> annotation, and
-    /// <paramref name="sqlMigrateFiles"/> those with sql-migrate's <c>-- +migrate Up</c>, and <paramref name="plainSqlFiles"/> the
+    /// <paramref name="sqlMigrateFiles"/> those with sql-migrate's <c>-- +migrate Up</c>, <paramref name="ternFiles"/> those
+    /// with tern's <c>---- create above / drop below ----</c>, and <paramref name="plainSqlFiles"/> the
     /// versioned <c>.sql</c> files when none of them has a directive line (so no section); null when none is recognised.
     /// </summary>
     internal static Found? Detect(IReadOnlyCollection<string> files, IReadOnlyCollection<string> folders, IReadOnlyCollection<string> gooseFiles,
-        IReadOnlyCollection<string> sqlMigrateFiles, Func<string, string, bool> folderHasFile, IReadOnlyCollection<string> plainSqlFiles)
+        IReadOnlyCollection<string> sqlMigrateFiles, IReadOnlyCollection<string> ternFiles, Func<string, string, bool> folderHasFile, IReadOnlyCollection<string> plainSqlFiles)
     {
         if (sqlMigrateFiles.Count > 0)
         {
             // sql-migrate runs every .sql file of the directory, whatever its name (nakama's 20180805174141-tournaments.sql).
-            return new Found(SqlMigrate, Describe(sqlMigrateFiles, "file(s) with rubenv/sql-migrate's -- +migrate annotations"),
+            return new Found("sql-migrate", Describe(sqlMigrateFiles, "file(s) with rubenv/sql-migrate's -- +migrate annotations"),
                 files.Where(f => f.EndsWith(".sql", StringComparison.Ordinal)).Concat(sqlMigrateFiles).ToHashSet(StringComparer.Ordinal));
         }
         var goose = gooseFiles.Concat(files.Where(f => GoMigration().IsMatch(f) && !f.EndsWith("_test.go", StringComparison.Ordinal))).ToHashSet(StringComparer.Ordinal);
         if (goose.Count > 0)
         {
             return new Found("goose", Describe(goose, "file(s) with -- +goose annotations or Go migrations"), goose);
+        }
+        if (ternFiles.Count > 0)
+        {
+            // tern's files are named as Stepwise's; those without the separator (up only) are tern's too.
+            return new Found("tern", Describe(ternFiles, "file(s) split by tern's ---- create above / drop below ----"),
+                files.Where(f => f == "tern.conf" || TernMigration().IsMatch(f)).Concat(ternFiles).ToHashSet(StringComparer.Ordinal));
         }
         var golang = files.Where(f => GolangMigrate().IsMatch(f)).ToHashSet(StringComparer.Ordinal);
         if (golang.Count > 0 && plainSqlFiles.Any(f => !golang.Contains(f)))
@@ -80,19 +87,13 @@ internal static partial class ForeignLayout
     /// <summary>sqlx, recognised by whole numbered SQL files without sections (which a Stepwise directory never holds).</summary>
     internal const string Sqlx = "sqlx";
 
-    /// <summary>sql-migrate (rubenv/sql-migrate), recognised though Stepwise has no import for it.</summary>
-    internal const string SqlMigrate = "sql-migrate";
-
-    /// <summary>What to do: the command that converts the directory (EF needs its script first), or, for sql-migrate, the way round.</summary>
+    /// <summary>What to do: the command that converts the directory (EF needs its script first).</summary>
     internal static string Hint(Found found, string directory)
     {
         var convert = $"convert it, all or nothing and without changing it: stepwise import {found.Tool} {Quote(directory)} --out {Quote(directory.TrimEnd('/', '\\') + "-stepwise")}, then use that directory (--dir)";
         return found.Tool switch
         {
             "ef" => "convert it, all or nothing and without changing it: dotnet ef migrations script --idempotent -o ef-migrations.sql, then: stepwise import ef ef-migrations.sql --out <new directory>",
-            SqlMigrate => "Stepwise has no sql-migrate import yet. Its files are goose's with other words: in a copy, name each <version>_<name>.sql and write " +
-                "-- +goose Up, Down, StatementBegin, StatementEnd for -- +migrate Up, Down, StatementBegin, StatementEnd (and -- +goose NO TRANSACTION for notransaction), " +
-                "then: stepwise import goose <copy> --out <new directory>",
             Sqlx => $"if sqlx runs them, {convert}; if they are meant as Stepwise migrations, start each file's SQL with a line -- stepwise:up",
             "golang-migrate" => $"{convert}; sqlx (Rust) names its reversible migrations the same way: there, import sqlx instead, which keeps sqlx's history for baseline",
             // Evolve reads Flyway's layout; which of the two ran it decides the import (checksums, history table).
@@ -118,6 +119,12 @@ internal static partial class ForeignLayout
     /// <summary>A line the migration reader takes for a directive (<c>-- stepwise:up</c>, dbmate's <c>-- migrate:up</c>, ...; see Directives).</summary>
     [GeneratedRegex(@"(?im)^\s*--\s*(stepwise|migrate):")]
     internal static partial Regex Directive();
+
+    [GeneratedRegex(@"(?m)^---- create above / drop below ----")]
+    internal static partial Regex TernSeparator();
+
+    [GeneratedRegex(@"^\d+_.+\.sql$")]
+    private static partial Regex TernMigration();
 
     [GeneratedRegex(@"^\d+_.*\.go$")]
     private static partial Regex GoMigration();

@@ -97,6 +97,7 @@ public sealed partial class MigrationDirectory
         var gooseFiles = new List<string>();
         var sqlMigrateFiles = new List<string>();
         var plainSqlFiles = new List<string>(); // versioned .sql files of SQL without a directive line (no section)
+        var ternFiles = new List<string>();
         // One hash object for every file: each one set up anew (SHA256.HashData) costs more than hashing a small file.
         using var checksum = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         foreach (var file in files.OrderBy(f => f.DisplayPath, StringComparer.Ordinal))
@@ -137,6 +138,10 @@ public sealed partial class MigrationDirectory
             {
                 sqlMigrateFiles.Add(fileName);
             }
+            else if (ForeignLayout.TernSeparator().IsMatch(text!))
+            {
+                ternFiles.Add(fileName);
+            }
             else if (kind == MigrationKind.Versioned && fileName.EndsWith(".sql", StringComparison.Ordinal) && !string.IsNullOrWhiteSpace(text) && !ForeignLayout.Directive().IsMatch(text!))
             {
                 plainSqlFiles.Add(fileName);
@@ -156,7 +161,7 @@ public sealed partial class MigrationDirectory
 
         var folders = source.Folders();
         unread.AddRange(folders.Where(f => !f.Name.StartsWith('.')).Select(f => f.Name + "/"));
-        if (ForeignLayout.Detect([.. files.Select(f => f.FileName)], [.. folders.Select(f => f.Name)], gooseFiles, sqlMigrateFiles,
+        if (ForeignLayout.Detect([.. files.Select(f => f.FileName)], [.. folders.Select(f => f.Name)], gooseFiles, sqlMigrateFiles, ternFiles,
                 (folder, file) => folders.Any(f => f.Name == folder && f.HasFile(file)),
                 // One such file is more likely a Stepwise file missing its marker (its own error says so) than sqlx's directory.
                 plainSqlFiles.Count > 1 && plainSqlFiles.Count == versioned.Count(m => m.FileName.EndsWith(".sql", StringComparison.Ordinal)) ? plainSqlFiles : []) is { } foreign)

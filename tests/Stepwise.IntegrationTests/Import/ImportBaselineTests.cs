@@ -414,6 +414,130 @@ public class ImportBaselineTests(PostgresFixture fixture) : IClassFixture<Postgr
         await AssertSameSchemaAsBuiltByStepwiseAsync(ws, "DROP TABLE schema_migrations");
     }
 
+    /// <summary>What sql-migrate runs of a file going up: its Up section (annotations are comments to PostgreSQL).</summary>
+    private static string SqlMigrateUp(string file)
+    {
+        var text = File.ReadAllText(Fixture("sql-migrate", file));
+        var down = text.IndexOf("-- +migrate Down", StringComparison.Ordinal);
+        return down < 0 ? text : text[..down];
+    }
+
+    /// <summary>sql-migrate's table as gorp creates it on PostgreSQL.</summary>
+    private const string GorpMigrationsTable = """CREATE TABLE IF NOT EXISTS "gorp_migrations" ("id" text NOT NULL PRIMARY KEY, "applied_at" timestamp with time zone);""";
+
+    [Fact]
+    public async Task Sql_migrate_directory_baselines_exactly_the_files_gorp_migrations_lists_by_name()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        await ws.ExecuteAsync(GorpMigrationsTable);
+        // As sql-migrate left it: the first four files (two of them sharing a number) ran, each recorded by its file name.
+        string[] ran = ["20240101120000_create_accounts.sql", "20240102093000-wallets.sql", "20240103080000-ledger-1.sql", "20240103080000-ledger-2.sql"];
+        foreach (var file in ran)
+        {
+            await RunAsPsqlAsync(ws, SqlMigrateUp(file) + $"INSERT INTO gorp_migrations (id, applied_at) VALUES ('{file}', now());");
+        }
+
+        var imported = await ws.RunCliAsync("import", "sql-migrate", Fixture("sql-migrate"));
+        var baseline = await ws.RunCliAsync("baseline", "--from", "sql-migrate", "--format", "json");
+        var apply = await ws.RunCliAsync("apply");
+        var status = await ws.RunCliAsync("status", "--format", "json");
+
+        Assert.True(imported.Code == 0, imported.Out + imported.Error);
+        Assert.Contains("converted 20240103080000-ledger-2.sql → 20240103080001_ledger-2.sql", imported.Out);
+        Assert.True(baseline.Code == 0, baseline.Out + baseline.Error);
+        using (var json = JsonDocument.Parse(baseline.Out))
+        {
+            Assert.Equal(["20240101120000_create_accounts.sql", "20240102093000_wallets.sql", "20240103080000_ledger-1.sql", "20240103080001_ledger-2.sql"],
+                json.RootElement.GetProperty("baseline").EnumerateArray().Select(m => m.GetProperty("file").GetString()));
+        }
+        Assert.Equal("marked applied without running: sql-migrate 20240103080000-ledger-2.sql is applied in gorp_migrations",
+            await ws.ScalarAsync<string>("SELECT detail FROM stepwise.events WHERE action = 'baseline' AND file = '20240103080001_ledger-2.sql'"));
+        Assert.Equal(0, apply.Code);
+        Assert.Contains("20240104110000_ledger-account-index.sql", apply.Out);
+        Assert.Equal(0, status.Code);
+        AssertAllApplied(status.Out, 6);
+        await AssertSameSchemaAsBuiltByStepwiseAsync(ws, "DROP TABLE gorp_migrations");
+    }
+
+    [Fact]
+    public async Task Sql_migrate_baseline_refuses_a_listed_file_that_was_not_imported_and_a_missing_table_names_the_configurable_name()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        var imported = await ws.RunCliAsync("import", "sql-migrate", Fixture("sql-migrate"));
+        var noTable = await ws.RunCliAsync("baseline", "--from", "sql-migrate");
+        await ws.ExecuteAsync(GorpMigrationsTable + "INSERT INTO gorp_migrations VALUES ('20240101120000_create_accounts.sql', now()), ('20231231000000_gone.sql', now());");
+
+        var refused = await ws.RunCliAsync("baseline", "--from", "sql-migrate");
+
+        Assert.Equal(0, imported.Code);
+        Assert.Equal(2, noTable.Code);
+        Assert.Contains("no sql-migrate history table (gorp_migrations on the search path)", noTable.Error);
+        Assert.Contains("CREATE VIEW gorp_migrations AS SELECT id, applied_at FROM", noTable.Error);
+        Assert.Equal(2, refused.Code);
+        Assert.Contains("gorp_migrations lists 20231231000000_gone.sql as applied, but no migration in the directory was imported from it", refused.Error);
+        Assert.Equal(0L, await ws.ScalarAsync<long>("SELECT count(*) FROM stepwise.migrations"));
+    }
+
+    /// <summary>What tern runs of a file going up: everything above its separator.</summary>
+    private static string TernUp(string file)
+    {
+        var text = File.ReadAllText(Fixture("tern", file));
+        var cut = text.IndexOf("---- create above / drop below ----", StringComparison.Ordinal);
+        return cut < 0 ? text : text[..cut];
+    }
+
+    [Fact]
+    public async Task Tern_directory_baselines_every_migration_up_to_schema_versions_one_version()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        // tern's table as tern creates it (one row, 0 before anything ran), then migrations 1 and 2.
+        await ws.ExecuteAsync("CREATE TABLE public.schema_version (version int4 NOT NULL); INSERT INTO public.schema_version (version) SELECT 0;");
+        await RunAsPsqlAsync(ws, TernUp("001_create_projects.sql") + ";UPDATE public.schema_version SET version = 1;");
+        await RunAsPsqlAsync(ws, TernUp("002_add_owner.sql") + ";UPDATE public.schema_version SET version = 2;");
+
+        var imported = await ws.RunCliAsync("import", "tern", Fixture("tern"));
+        await ws.ExecuteAsync("UPDATE public.schema_version SET version = 7");
+        var beyond = await ws.RunCliAsync("baseline", "--from", "tern");
+        await ws.ExecuteAsync("UPDATE public.schema_version SET version = 0");
+        var none = await ws.RunCliAsync("baseline", "--from", "tern");
+        await ws.ExecuteAsync("UPDATE public.schema_version SET version = 2");
+        var baseline = await ws.RunCliAsync("baseline", "--from", "tern", "--format", "json");
+        var apply = await ws.RunCliAsync("apply");
+        var status = await ws.RunCliAsync("status", "--format", "json");
+
+        Assert.True(imported.Code == 0, imported.Out + imported.Error);
+        Assert.Equal(2, beyond.Code);
+        Assert.Contains("public.schema_version says tern applied every migration up to 7, but no migration in the directory was imported from tern version 7", beyond.Error);
+        Assert.Equal(2, none.Code);
+        Assert.Contains("lists no applied migration", none.Error);
+        Assert.True(baseline.Code == 0, baseline.Out + baseline.Error);
+        using (var json = JsonDocument.Parse(baseline.Out))
+        {
+            Assert.Equal(["001_create_projects.sql", "002_add_owner.sql"], json.RootElement.GetProperty("baseline").EnumerateArray().Select(m => m.GetProperty("file").GetString()));
+        }
+        Assert.Equal(0, apply.Code);
+        Assert.Contains("003_projects_name_index.sql", apply.Out);
+        Assert.Equal(0, status.Code);
+        AssertAllApplied(status.Out, 4);
+        await AssertSameSchemaAsBuiltByStepwiseAsync(ws, "DROP TABLE public.schema_version");
+    }
+
+    [Fact]
+    public async Task Baseline_from_tern_on_a_schema_version_table_another_tool_wrote_names_it()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        // Flyway before version 5 kept its history in a table of the same name.
+        await ws.ExecuteAsync("CREATE TABLE schema_version (installed_rank int PRIMARY KEY, version varchar(50), script varchar(1000) NOT NULL, success boolean NOT NULL); INSERT INTO schema_version VALUES (1, '1', 'V1__a.sql', true)");
+        var imported = await ws.RunCliAsync("import", "tern", Fixture("tern"));
+
+        var baseline = await ws.RunCliAsync("baseline", "--from", "tern");
+
+        Assert.Equal(0, imported.Code);
+        Assert.Equal(2, baseline.Code);
+        Assert.Contains("schema_version is not the history table tern writes: tern's has the one column version", baseline.Error);
+        Assert.Equal(0L, await ws.ScalarAsync<long>("SELECT count(*) FROM stepwise.migrations"));
+    }
+
     private const string PrismaTable = """
         CREATE TABLE "_prisma_migrations" (
             "id" VARCHAR(36) NOT NULL, "checksum" VARCHAR(64) NOT NULL, "finished_at" TIMESTAMPTZ, "migration_name" VARCHAR(255) NOT NULL,

@@ -108,6 +108,7 @@ public class GooseImportTests
     [InlineData("SELECT 1;\n", "no-up-marker")]
     [InlineData("-- +goose Down\nSELECT 1;\n-- +goose Up\nSELECT 2;\n", "goose-annotation")]
     [InlineData("-- +goose Up\nSELECT 1;\n-- +goose Sideways\n", "goose-annotation")]
+    [InlineData("SELECT 0;\n-- +goose Up\nSELECT 1;\n", "outside-sections")]
     public void Files_goose_refuses_are_refused_and_nothing_is_read(string content, string code)
     {
         using var source = new TempDirectory();

@@ -33,6 +33,34 @@ public class ImportCommandTests
     }
 
     [Fact]
+    public async Task Sql_migrate_and_tern_imports_list_the_id_each_tool_records_and_a_template_is_refused_with_exit_2()
+    {
+        using var cli = new CliRunner();
+        cli.Write("tern-bad/001_a.sql", "create table a (id int);\n{{ template \"shared/x.sql\" . }}\n");
+
+        var sqlMigrate = await cli.Run("import", "sql-migrate", SqlMigrateImportTests.Fixture, "--out", "a", "--format", "json");
+        var tern = await cli.Run("import", "tern", TernImportTests.Fixture, "--out", "b", "--format", "json");
+        var template = await cli.Run("import", "tern", "tern-bad", "--out", "c", "--no-color");
+
+        Assert.Equal(0, sqlMigrate.ExitCode);
+        using (var doc = JsonDocument.Parse(sqlMigrate.Out))
+        {
+            var second = doc.RootElement.GetProperty("converted")[3];
+            Assert.Equal("20240103080001_ledger-2.sql", second.GetProperty("file").GetString());
+            Assert.Equal("20240103080000-ledger-2.sql", second.GetProperty("id").GetString()); // gorp_migrations.id
+            Assert.Contains(doc.RootElement.GetProperty("notConverted").EnumerateArray(), p => p.GetProperty("message").GetString()!.StartsWith("became Stepwise version 20240103080001", StringComparison.Ordinal));
+        }
+        Assert.Equal(0, tern.ExitCode);
+        using (var doc = JsonDocument.Parse(tern.Out))
+        {
+            Assert.Equal(["1", "2", "3", "4"], doc.RootElement.GetProperty("converted").EnumerateArray().Select(m => m.GetProperty("id").GetString()));
+        }
+        Assert.Equal(2, template.ExitCode);
+        Assert.Contains("001_a.sql:2:1: error: {{ template \"shared/x.sql\" . }}: {{ ... }} is a template placeholder, not SQL", template.Error);
+        Assert.False(Directory.Exists(Path.Combine(cli.WorkingDirectory, "c")));
+    }
+
+    [Fact]
     public async Task Bad_input_exits_2_naming_the_file()
     {
         using var cli = new CliRunner();

@@ -1,0 +1,2 @@
+create table settings (key text primary key, value text not null);
+insert into settings values ('theme', 'dark');
