@@ -10,13 +10,15 @@ public class CancellationTests(PostgresFixture fixture) : IClassFixture<Postgres
     {
         await using var ws = await MigrationWorkspace.CreateAsync(fixture);
         ws.Write("1_a.sql", "-- stepwise:up\nCREATE TABLE a (id int);\nSELECT pg_sleep(30);\n").WriteSum();
-        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(700));
+        using var cancel = new CancellationTokenSource();
+        var apply = ws.Migrator().ApplyAsync(new ApplyRequest(), cancel.Token);
+        await CancelWhenSleepingAsync(ws, cancel);
         var watch = Stopwatch.StartNew();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ws.Migrator().ApplyAsync(new ApplyRequest(), cancel.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => apply);
 
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"cancel took {watch.Elapsed}");
-        Assert.Equal(0L, await ws.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%'"));
+        Assert.Equal(0L, await ws.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%' AND datname = current_database()"));
         Assert.Null(await ws.ScalarAsync<string>("SELECT to_regclass('a')::text"));
         Assert.Equal(MigrationState.Pending, (await ws.Migrator().StatusAsync()).Entries[0].State);
     }
@@ -26,13 +28,30 @@ public class CancellationTests(PostgresFixture fixture) : IClassFixture<Postgres
     {
         await using var ws = await MigrationWorkspace.CreateAsync(fixture);
         ws.Write("1_a.sql", "-- stepwise:no-transaction\n-- stepwise:up\nCREATE TABLE a (id int);\nSELECT pg_sleep(30);\nCREATE TABLE b (id int);\n").WriteSum();
-        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(700));
+        using var cancel = new CancellationTokenSource();
+        var apply = ws.Migrator().ApplyAsync(new ApplyRequest(), cancel.Token);
+        await CancelWhenSleepingAsync(ws, cancel);
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ws.Migrator().ApplyAsync(new ApplyRequest(), cancel.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => apply);
         var entry = (await ws.Migrator().StatusAsync()).Entries[0];
 
         Assert.Equal((MigrationState.Partial, 1), (entry.State, entry.History!.StatementsCompleted));
         Assert.NotNull(await ws.ScalarAsync<string>("SELECT to_regclass('a')::text"));
+    }
+
+    /// <summary>
+    /// Cancels once the migration's pg_sleep is running on the server (a timer fired before the first statement on a busy
+    /// machine, and history then had nothing to show).
+    /// </summary>
+    private static async Task CancelWhenSleepingAsync(MigrationWorkspace ws, CancellationTokenSource cancel)
+    {
+        var waited = Stopwatch.StartNew();
+        while (await ws.ScalarAsync<long>("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%' AND state = 'active' AND datname = current_database()") == 0)
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), "the migration's pg_sleep never started");
+            await Task.Delay(20);
+        }
+        await cancel.CancelAsync();
     }
 }
 
