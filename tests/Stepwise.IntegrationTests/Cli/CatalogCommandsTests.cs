@@ -33,17 +33,20 @@ public class CatalogCommandsTests(PostgresFixture fixture) : IClassFixture<Postg
     }
 
     [Fact]
-    public async Task Drift_names_another_tools_history_table_left_behind_after_baseline_and_what_to_do()
+    public async Task Drift_names_the_history_table_of_the_tool_the_directory_was_imported_from_and_what_to_do()
     {
-        await using var ws = Migrations(await MigrationWorkspace.CreateAsync(fixture));
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        ws.Write("1_runs.sql", "-- imported from golang-migrate: 1_runs.up.sql (version 1)\n-- stepwise:up\nCREATE TABLE workflow_runs (id bigint PRIMARY KEY);\n").WriteSum();
         await ws.Migrator().ApplyAsync(new Stepwise.Execution.ApplyRequest());
-        await ws.ExecuteAsync("CREATE TABLE schema_migrations (version bigint PRIMARY KEY, dirty boolean NOT NULL)");
+        // golang-migrate's table, left after baseline --from golang-migrate; and the application's own changelog (Evolve's name).
+        await ws.ExecuteAsync("CREATE TABLE schema_migrations (version bigint PRIMARY KEY, dirty boolean NOT NULL); CREATE TABLE changelog (id int)");
 
         var drifted = await Run(ws, "drift");
 
         Assert.Equal(1, drifted.Code);
-        Assert.Contains("added table public.schema_migrations: the history table dbmate or golang-migrate keeps (baseline --from only reads it): drop it once that tool no longer migrates this database", drifted.Out);
-        Assert.Contains("added index public.schema_migrations_pkey: part of the history table dbmate or golang-migrate keeps", drifted.Out);
+        Assert.Contains("added table public.schema_migrations: the history table golang-migrate keeps (baseline --from only reads it): drop it once that tool no longer migrates this database", drifted.Out);
+        Assert.Contains("added index public.schema_migrations_pkey: part of the history table golang-migrate keeps", drifted.Out);
+        Assert.Contains("added table public.changelog\n", drifted.Out);
     }
 
     [Fact]

@@ -29,6 +29,21 @@ public class EvolveImportTests
     }
 
     [Fact]
+    public void A_hidden_folder_under_the_location_is_not_read_as_a_project_roots_git_folder_would_be()
+    {
+        using var source = new TempDirectory();
+        source.Write("V1__init.sql", "CREATE TABLE a (id int);\n");
+        Directory.CreateDirectory(Path.Combine(source.Path, ".git", "objects"));
+        source.Write(".git/objects/V2__packed.sql", "not sql\n");
+        source.Write(".git/HEAD", "ref: refs/heads/main\n");
+
+        var result = Importer.Read(ImportSource.Evolve, source.Path);
+
+        Assert.Equal(["1_init.sql"], result.Converted.Select(m => m.FileName));
+        Assert.DoesNotContain(result.NotConverted, p => p.File.Contains(".git", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void The_checksum_is_Evolves_MD5_of_the_text_with_LF_line_endings()
     {
         Assert.Equal("900150983CD24FB0D6963F7D28E17F72", EvolveImport.Checksum("abc")); // MD5("abc")
