@@ -31,6 +31,11 @@ internal sealed class BaselineCommand : ICliCommand
         Description = "With --from: a migration the tool's history lists but the import left out (its code migrations: import --skip-code, DbUp code scripts) is named in a warning instead of refusing",
     };
 
+    private readonly Option<string?> _table = new("--table")
+    {
+        Description = "With --from: the tool's history table where the project renamed it ([schema.]name; default: the tool's own name, e.g. gorp_migrations)",
+    };
+
     public Command Build()
     {
         _from.AcceptOnlyFromAmong([.. Importer.Names]);
@@ -39,6 +44,7 @@ internal sealed class BaselineCommand : ICliCommand
         command.Options.Add(_from);
         command.Options.Add(_fromEf);
         command.Options.Add(_skipCode);
+        command.Options.Add(_table);
         return command;
     }
 
@@ -49,6 +55,10 @@ internal sealed class BaselineCommand : ICliCommand
         if (parse.GetValue(_fromEf) && parse.GetValue(_from) is { } other && other != "ef")
         {
             throw new CliException(ExitCodes.BadInput, $"--from-ef and --from {other} disagree: pass one of them");
+        }
+        if (parse.GetValue(_table) is not null && from is null)
+        {
+            throw new CliException(ExitCodes.BadInput, "--table goes with --from TOOL (the name of that tool's history table, where the project renamed it)");
         }
         if (parse.GetValue(_skipCode) && from is null)
         {
@@ -61,7 +71,7 @@ internal sealed class BaselineCommand : ICliCommand
         var migrator = context.CreateMigrator();
         IReadOnlyList<Migration> adopted = from is null
             ? await migrator.BaselineAsync(version!.Value, cancellationToken)
-            : await migrator.BaselineFromAsync(Importer.Parse(from)!.Value, parse.GetValue(_skipCode), cancellationToken);
+            : await migrator.BaselineFromAsync(Importer.Parse(from)!.Value, parse.GetValue(_skipCode), parse.GetValue(_table), cancellationToken);
         if (context.Output.Format == OutputFormat.Json)
         {
             context.Output.WriteJson(new JsonObject { ["baseline"] = new JsonArray([.. adopted.Select(m => new JsonObject { ["version"] = m.Version, ["file"] = m.FileName })]) });

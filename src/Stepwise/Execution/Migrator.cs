@@ -460,7 +460,14 @@ public sealed partial class Migrator
     /// tool's history lists but the directory has no import of (a code migration <c>import --skip-code</c> left out: goose's Go
     /// migrations, a Prisma folder's <c>migration.ts</c>) is named in a warning instead of refusing.
     /// </summary>
-    public async Task<IReadOnlyList<Migration>> BaselineFromAsync(ImportSource from, bool skipNotImported, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<Migration>> BaselineFromAsync(ImportSource from, bool skipNotImported, CancellationToken cancellationToken = default) =>
+        BaselineFromAsync(from, skipNotImported, null, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="BaselineFromAsync(ImportSource, bool, CancellationToken)"/>, reading <paramref name="historyTable"/>
+    /// (<c>[schema.]name</c>) instead of the tool's default table, where the project renamed it; null reads the default.
+    /// </summary>
+    public async Task<IReadOnlyList<Migration>> BaselineFromAsync(ImportSource from, bool skipNotImported, string? historyTable, CancellationToken cancellationToken = default)
     {
         var directory = LoadDirectory(parse: true);
         await using var session = await Session.OpenAsync(this, takeLock: true, cancellationToken);
@@ -473,17 +480,17 @@ public sealed partial class Migrator
         ForeignHistory? read;
         try
         {
-            read = await ForeignHistory.ReadAsync(session.Observer, from, cancellationToken);
+            read = await ForeignHistory.ReadAsync(session.Observer, from, historyTable, cancellationToken);
         }
         catch (ForeignHistoryMismatchException ex)
         {
             throw new MigrationRefusedException($"{ex.Message}; {ex.Hint}");
         }
         var foreign = read
-            ?? throw new MigrationRefusedException($"the database has no {tool} history table ({string.Join(" or ", ForeignHistory.Tables(from))} on the search path): nothing to baseline from"
-                + (from == ImportSource.SqlMigrate
-                    ? "; sql-migrate's table can have another name (dbconfig.yml table:, migrate.SetTable: nakama's is migration_info): then let baseline read it as gorp_migrations with CREATE VIEW gorp_migrations AS SELECT id, applied_at FROM <its table>, and drop the view afterwards"
-                    : ""));
+            ?? throw new MigrationRefusedException(historyTable is not null
+                ? $"the database has no table {historyTable} (as given to --table, on the search path unless qualified): nothing to baseline from"
+                : $"the database has no {tool} history table ({string.Join(" or ", ForeignHistory.Tables(from))} on the search path): nothing to baseline from; " +
+                  $"where the project gave {tool}'s table another name{(from == ImportSource.SqlMigrate ? " (sql-migrate's dbconfig.yml table:, migrate.SetTable: nakama's is migration_info)" : "")}, name it: stepwise baseline --from {tool} --table <its name>");
         // FluentMigrator's migrations are C# classes, so none was imported: a versioned migration stands for the FluentMigrator
         // migration of its own version number, which its author wrote it to do.
         var origins = from == ImportSource.FluentMigrator

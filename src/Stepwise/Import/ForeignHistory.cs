@@ -118,17 +118,28 @@ public sealed class ForeignHistory
         [.. Enum.GetValues<ImportSource>().Where(from => Tables(from).Any(t => t.Split('.')[^1].Trim('"') == table)).Select(Importer.Name)];
 
     /// <summary>Reads the tool's table; null when the database has none.</summary>
-    public static async Task<ForeignHistory?> ReadAsync(NpgsqlConnection connection, ImportSource from, CancellationToken cancellationToken = default)
+    public static Task<ForeignHistory?> ReadAsync(NpgsqlConnection connection, ImportSource from, CancellationToken cancellationToken = default) =>
+        ReadAsync(connection, from, null, cancellationToken);
+
+    /// <summary>
+    /// Reads the tool's table, or <paramref name="renamed"/> (<c>[schema.]name</c> as PostgreSQL reads it) where the project
+    /// renamed it (every tool allows that: nakama's sql-migrate table is <c>migration_info</c>); null when there is none.
+    /// </summary>
+    public static async Task<ForeignHistory?> ReadAsync(NpgsqlConnection connection, ImportSource from, string? renamed, CancellationToken cancellationToken = default)
     {
-        foreach (var table in Tables(from))
+        foreach (var name in renamed is null ? Tables(from) : [renamed])
         {
-            await using (var exists = new NpgsqlCommand("SELECT to_regclass($1) IS NOT NULL", connection))
+            // The queries below are written with the name as PostgreSQL quotes it (a renamed table is the user's text); messages
+            // keep the name as given.
+            string table;
+            await using (var exists = new NpgsqlCommand("SELECT to_regclass($1)::text", connection))
             {
-                exists.Parameters.AddWithValue(table);
-                if (await exists.ExecuteScalarAsync(cancellationToken) is not true)
+                exists.Parameters.AddWithValue(name);
+                if (await exists.ExecuteScalarAsync(cancellationToken) is not string found)
                 {
                     continue;
                 }
+                table = found;
             }
             await CheckColumnsAsync(connection, from, table, cancellationToken);
             var applied = new HashSet<string>(StringComparer.Ordinal);
@@ -170,7 +181,7 @@ public sealed class ForeignHistory
                         break;
                 }
             }
-            return new ForeignHistory(from, table, applied, baselines, starts, partial, repeatables, checksums);
+            return new ForeignHistory(from, name, applied, baselines, starts, partial, repeatables, checksums);
         }
         return null;
     }

@@ -468,14 +468,40 @@ public class ImportBaselineTests(PostgresFixture fixture) : IClassFixture<Postgr
         await ws.ExecuteAsync(GorpMigrationsTable + "INSERT INTO gorp_migrations VALUES ('20240101120000_create_accounts.sql', now()), ('20231231000000_gone.sql', now());");
 
         var refused = await ws.RunCliAsync("baseline", "--from", "sql-migrate");
+        var wrongName = await ws.RunCliAsync("baseline", "--from", "sql-migrate", "--table", "migration_info");
 
         Assert.Equal(0, imported.Code);
         Assert.Equal(2, noTable.Code);
         Assert.Contains("no sql-migrate history table (gorp_migrations on the search path)", noTable.Error);
-        Assert.Contains("CREATE VIEW gorp_migrations AS SELECT id, applied_at FROM", noTable.Error);
+        Assert.Contains("name it: stepwise baseline --from sql-migrate --table <its name>", noTable.Error);
+        Assert.Equal(2, wrongName.Code);
+        Assert.Contains("the database has no table migration_info (as given to --table", wrongName.Error);
         Assert.Equal(2, refused.Code);
         Assert.Contains("gorp_migrations lists 20231231000000_gone.sql as applied, but no migration in the directory was imported from it", refused.Error);
         Assert.Equal(0L, await ws.ScalarAsync<long>("SELECT count(*) FROM stepwise.migrations"));
+    }
+
+    [Fact]
+    public async Task Baseline_reads_a_renamed_history_table_given_with_table_as_nakamas_migration_info()
+    {
+        await using var ws = await MigrationWorkspace.CreateAsync(fixture);
+        await ws.ExecuteAsync("""
+            CREATE SCHEMA ops;
+            CREATE TABLE ops.migration_info (id text NOT NULL PRIMARY KEY, applied_at timestamp with time zone);
+            INSERT INTO ops.migration_info VALUES ('20240101120000_create_accounts.sql', now());
+            """);
+        await RunAsPsqlAsync(ws, "CREATE TABLE accounts (id bigint PRIMARY KEY);"); // stands for what sql-migrate ran
+        var imported = await ws.RunCliAsync("import", "sql-migrate", Fixture("sql-migrate"));
+
+        var baseline = await ws.RunCliAsync("baseline", "--from", "sql-migrate", "--table", "ops.migration_info");
+        var misplaced = await ws.RunCliAsync("baseline", "1", "--table", "ops.migration_info");
+
+        Assert.Equal(0, imported.Code);
+        Assert.True(baseline.Code == 0, baseline.Out + baseline.Error);
+        Assert.Contains("marked applied: 20240101120000_create_accounts.sql", baseline.Out);
+        Assert.Equal(1L, await ws.ScalarAsync<long>("SELECT count(*) FROM stepwise.migrations"));
+        Assert.Equal(2, misplaced.Code);
+        Assert.Contains("--table goes with --from TOOL", misplaced.Error);
     }
 
     /// <summary>What tern runs of a file going up: everything above its separator.</summary>
