@@ -25,9 +25,12 @@ internal static partial class ForeignLayout
     {
         if (sqlMigrateFiles.Count > 0)
         {
-            // sql-migrate runs every .sql file of the directory, whatever its name (nakama's 20180805174141-tournaments.sql).
-            return new Found("sql-migrate", Describe(sqlMigrateFiles, "file(s) with rubenv/sql-migrate's -- +migrate annotations"),
-                files.Where(f => f.EndsWith(".sql", StringComparison.Ordinal)).Concat(sqlMigrateFiles).ToHashSet(StringComparer.Ordinal));
+            // sql-migrate runs every .sql file of the directory, whatever its name (nakama's 20180805174141-tournaments.sql),
+            // though only those named as Stepwise names files were read for the annotation: all of them are counted.
+            var sql = files.Where(f => f.EndsWith(".sql", StringComparison.Ordinal)).Concat(sqlMigrateFiles).ToHashSet(StringComparer.Ordinal);
+            var annotated = sqlMigrateFiles.Order(StringComparer.Ordinal).ToList();
+            return new Found("sql-migrate", $"{sql.Count} .sql file(s), which sql-migrate runs whatever their names; rubenv/sql-migrate's -- +migrate annotations in " +
+                string.Join(", ", annotated.Take(3)) + (annotated.Count > 3 ? ", ..." : ""), sql);
         }
         var goose = gooseFiles.Concat(files.Where(f => GoMigration().IsMatch(f) && !f.EndsWith("_test.go", StringComparison.Ordinal))).ToHashSet(StringComparer.Ordinal);
         if (goose.Count > 0)

@@ -23,7 +23,7 @@ public class ForeignLayoutTests
     [InlineData("goose", "a goose migration directory (4 file(s) with -- +goose annotations or Go migrations: 00001_create_users.sql, 00002_add_email.sql, 00003_index_email.sql, ...)")]
     [InlineData("golang-migrate", "a golang-migrate migration directory (6 <version>_<title>.up.sql/.down.sql file(s)")]
     [InlineData("diesel", "a diesel migration directory (3 <version>_<name>/up.sql folder(s): 00000000000000_diesel_initial_setup, 2024-01-01-090000_create_posts, 2024-01-02-090000_index_posts)")]
-    [InlineData("sql-migrate", "a sql-migrate migration directory (")]
+    [InlineData("sql-migrate", "a sql-migrate migration directory (6 .sql file(s), which sql-migrate runs whatever their names; rubenv/sql-migrate's -- +migrate annotations in ")]
     [InlineData("tern", "a tern migration directory (3 file(s) split by tern's ---- create above / drop below ----: 001_create_projects.sql, 002_add_owner.sql, 003_projects_name_index.sql)")]
     public void Another_tools_directory_is_one_error_naming_the_tool_and_the_import_command(string tool, string says)
     {
