@@ -141,13 +141,14 @@ public static class SchemaDiff
 
     private static IEnumerable<string> Field<TValue>(string name, TValue a, TValue b) =>
         EqualityComparer<TValue>.Default.Equals(a, b) ? []
-        : a is string x && b is string y && (x.Contains('\n', StringComparison.Ordinal) || y.Contains('\n', StringComparison.Ordinal) || x.Length + y.Length > 240)
+        : a is string x && b is string y && (x.Contains('\n', StringComparison.Ordinal) || y.Contains('\n', StringComparison.Ordinal))
             ? [$"{name} {FirstDifference(x, y)}"]
             : [$"{name} {Show(a)} → {Show(b)}"];
 
     /// <summary>
-    /// Where two long texts (a view's definition) first differ, line against line: both in full would print a few
-    /// kilobytes per view (lemmy's verify printed 9,000 lines for 15 views).
+    /// Where two texts of several lines (a view's definition) first differ, line against line, each shown from a little
+    /// before the first character that differs: both in full would print a few kilobytes per view (lemmy's verify printed
+    /// 9,000 lines for 15 views).
     /// </summary>
     private static string FirstDifference(string a, string b)
     {
@@ -157,9 +158,20 @@ public static class SchemaDiff
         {
             line++;
         }
-        static string At(string[] lines, int i) => i < lines.Length ? $"\"{Cut(lines[i].Trim())}\"" : "(end)";
-        static string Cut(string s) => s.Length > 100 ? s[..100] + "…" : s;
-        return $"differs from line {line + 1}: {At(x, line)} → {At(y, line)} ({x.Length} → {y.Length} lines)";
+        var (p, q) = (line < x.Length ? x[line].Trim() : null, line < y.Length ? y[line].Trim() : null);
+        var from = p is null || q is null ? 0 : Math.Max(0, CommonPrefix(p, q) - 40);
+        string At(string? text) => text is null ? "(end)" : $"\"{(from > 0 ? "…" : "")}{Window(text[Math.Min(from, text.Length)..])}\"";
+        static string Window(string s) => s.Length > 100 ? s[..100] + "…" : s;
+        static int CommonPrefix(string s, string t)
+        {
+            var i = 0;
+            while (i < s.Length && i < t.Length && s[i] == t[i])
+            {
+                i++;
+            }
+            return i;
+        }
+        return $"differs from line {line + 1}: {At(p)} → {At(q)} ({x.Length} → {y.Length} lines)";
     }
 
     private static string Show<TValue>(TValue value) => value is null ? "(none)" : value is bool flag ? (flag ? "yes" : "no") : value.ToString()!;
