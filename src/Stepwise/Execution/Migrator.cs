@@ -510,21 +510,20 @@ public sealed partial class Migrator
         // A Flyway baseline migration (B<version>__) stands for every version up to its own: what the table lists up to it
         // needs no file of its own, and the database holds it once the table reaches its version.
         var baselineMigrations = imported.Where(x => from == ImportSource.Flyway && origins[x.Key].SourceFile.StartsWith('B')).ToDictionary(x => x.Key, x => x.Value);
+        var reimport = $"import the {tool} migrations again into this directory, or adopt by version with: stepwise baseline <version>";
         var problems = foreign.Applied.Where(id => !imported.Values.Any(v => foreign.Names(id, v)) && !baselineMigrations.Values.Any(b => ForeignHistory.AtOrBelow(id, b)))
             .Select(id => from == ImportSource.FluentMigrator
                 ? new MigrationProblem(Severity.Error, "not-imported", _options.Directory, 0, 0,
                     $"{foreign.Table} lists {id} as applied, but no migration in the directory has version {id}",
                     $"write what FluentMigrator's migration {id} does as {id}_<name>.sql (then stepwise hash), or pass --skip-code when no Stepwise migration needs to stand for it")
                 : new MigrationProblem(Severity.Error, "not-imported", _options.Directory, 0, 0,
-                    $"{foreign.Table} lists {id} as applied, but no migration in the directory was imported from it",
-                    $"import the {tool} migrations again into this directory, or adopt by version with: stepwise baseline <version>"))
+                    $"{foreign.Table} lists {id} as applied, but no migration in the directory was imported from it", reimport))
             .Concat(Ambiguities(foreign, imported))
             // golang-migrate and tern keep only the last version applied: it must be one the directory has.
             .Concat(from is ImportSource.GolangMigrate or ImportSource.Tern
-                ? foreign.Baselines.Where(b => !imported.Values.Any(v => ForeignHistory.SameVersion(v, b)) && ForeignHistory.Compare(b, "0") > 0)
+                ? foreign.Baselines.Where(b => !imported.Values.Any(v => foreign.Names(b, v)) && ForeignHistory.Compare(b, "0") > 0)
                     .Select(b => new MigrationProblem(Severity.Error, "not-imported", _options.Directory, 0, 0,
-                        $"{foreign.Table} says {tool} applied every migration up to {b}, but no migration in the directory was imported from {tool} version {b}",
-                        $"import the {tool} migrations again into this directory, or adopt by version with: stepwise baseline <version>"))
+                        $"{foreign.Table} says {tool} applied every migration up to {b}, but no migration in the directory was imported from {tool} version {b}", reimport))
                 : [])
             .Concat(foreign.Partial.Select(id => new MigrationProblem(Severity.Error, "partially-applied", _options.Directory, 0, 0,
                 from switch

@@ -35,8 +35,11 @@ public sealed class ForeignHistory
         Partial = partial;
     }
 
-    /// <summary>The checksum the tool recorded for applied migration <paramref name="id"/> (sqlx), or null when it keeps none.</summary>
-    public string? AppliedChecksum(string id) => _checksums.TryGetValue(id, out var c) ? c : _checksums.FirstOrDefault(x => SameVersion(x.Key, id)).Value;
+    /// <summary>
+    /// The checksum the tool recorded for applied migration <paramref name="id"/> (<see cref="Names"/>), or null when it keeps
+    /// none. Flyway's versioned rows carry one too; only an imported file whose header keeps one is compared with it (sqlx's).
+    /// </summary>
+    public string? AppliedChecksum(string id) => _checksums.TryGetValue(id, out var c) ? c : _checksums.FirstOrDefault(x => Names(x.Key, id)).Value;
 
     /// <summary>
     /// True when the tool's latest successful run of the repeatable script <paramref name="fileName"/> had
@@ -176,6 +179,7 @@ public sealed class ForeignHistory
                         break;
                     case "removed":
                         applied.Remove(id);
+                        checksums.Remove(id);
                         repeatables.Remove(Path.GetFileName(id));
                         baselines.Remove(id);
                         break;
