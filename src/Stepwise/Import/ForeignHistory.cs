@@ -138,11 +138,21 @@ public sealed class ForeignHistory
             await using (var exists = new NpgsqlCommand("SELECT to_regclass($1)::text", connection))
             {
                 exists.Parameters.AddWithValue(name);
-                if (await exists.ExecuteScalarAsync(cancellationToken) is not string found)
+                object? found;
+                try
+                {
+                    found = await exists.ExecuteScalarAsync(cancellationToken);
+                }
+                catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.SyntaxError or PostgresErrorCodes.InvalidName)
+                {
+                    throw new ForeignHistoryMismatchException($"--table {name} is not a table name PostgreSQL can read ({ex.MessageText})",
+                        "give it as name or schema.name, in double quotes where a part needs them (\"Version Info\")");
+                }
+                if (found is not string regclass)
                 {
                     continue;
                 }
-                table = found;
+                table = regclass;
             }
             await CheckColumnsAsync(connection, from, table, cancellationToken);
             var applied = new HashSet<string>(StringComparer.Ordinal);

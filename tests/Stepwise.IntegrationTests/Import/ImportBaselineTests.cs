@@ -493,6 +493,7 @@ public class ImportBaselineTests(PostgresFixture fixture) : IClassFixture<Postgr
         await RunAsPsqlAsync(ws, "CREATE TABLE accounts (id bigint PRIMARY KEY);"); // stands for what sql-migrate ran
         var imported = await ws.RunCliAsync("import", "sql-migrate", Fixture("sql-migrate"));
 
+        var unreadable = await ws.RunCliAsync("baseline", "--from", "sql-migrate", "--table", "a.b.c.d");
         var baseline = await ws.RunCliAsync("baseline", "--from", "sql-migrate", "--table", "ops.migration_info");
         var misplaced = await ws.RunCliAsync("baseline", "1", "--table", "ops.migration_info");
 
@@ -502,6 +503,8 @@ public class ImportBaselineTests(PostgresFixture fixture) : IClassFixture<Postgr
         Assert.Equal(1L, await ws.ScalarAsync<long>("SELECT count(*) FROM stepwise.migrations"));
         Assert.Equal(2, misplaced.Code);
         Assert.Contains("--table goes with --from TOOL", misplaced.Error);
+        Assert.Equal(2, unreadable.Code);
+        Assert.Contains("--table a.b.c.d is not a table name PostgreSQL can read", unreadable.Error);
     }
 
     /// <summary>What tern runs of a file going up: everything above its separator.</summary>
